@@ -1,0 +1,49 @@
+"""zhiyuan (志愿): Chinese volunteer-service administration as a library.
+
+The region tree and practice units live in :mod:`zhiyuan.hierarchy`; the error family in
+:mod:`zhiyuan.errors`; JSON and TOML in and out in :mod:`zhiyuan.convert`. The most used names are
+re-exported here.
+
+Example:
+    >>> import zhiyuan as zy
+    >>> zy.load_default().path("370202")
+    '山东省/青岛市/市南区'
+"""
+
+from __future__ import annotations
+
+from zhiyuan.convert import from_json, from_toml, structure, to_json, to_toml, unstructure
+from zhiyuan.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidValue,
+    NotFound,
+    PermissionDenied,
+    UnknownRegion,
+    ZhiyuanError,
+)
+from zhiyuan.hierarchy import Level, Region, RegionCode, RegionTree, load_default
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Conflict",
+    "InvalidInput",
+    "InvalidValue",
+    "Level",
+    "NotFound",
+    "PermissionDenied",
+    "Region",
+    "RegionCode",
+    "RegionTree",
+    "UnknownRegion",
+    "ZhiyuanError",
+    "__version__",
+    "from_json",
+    "from_toml",
+    "load_default",
+    "structure",
+    "to_json",
+    "to_toml",
+    "unstructure",
+]

@@ -1,0 +1,64 @@
+"""Small attrs validators that raise :class:`~zhiyuan.errors.InvalidValue` (never bare ValueError)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from zhiyuan.errors import InvalidValue
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+"""The default time zone of the library (China has observed no daylight saving since 1991)."""
+
+
+def aware(_: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
+    """Reject naive datetimes (``None`` passes, for optional fields)."""
+    if value is None:
+        return
+    if not isinstance(value, datetime):
+        raise InvalidValue(attribute.name, value, "需要带时区的时间 / need a timezone-aware datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidValue(
+            attribute.name,
+            value.isoformat(),
+            "缺少时区 / naive datetime: an offset or zone is required",
+        )
+
+
+def to_shanghai(value: datetime) -> datetime:
+    """Convert an aware datetime to Asia/Shanghai; naive values pass through for ``aware`` to reject."""
+    if isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None:
+        return value.astimezone(SHANGHAI)
+    return value
+
+
+def non_negative(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    """Require an ``int`` (not bool, not float) that is zero or more."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue(attribute.name, value, "需要整数 / must be an integer")
+    if value < 0:
+        raise InvalidValue(attribute.name, value, "不能为负数 / must not be negative")
+
+
+def positive(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    """Require an ``int`` that is one or more."""
+    non_negative(_, attribute, value)
+    if value == 0:
+        raise InvalidValue(attribute.name, value, "必须大于零 / must be positive")
+
+
+def non_empty(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    """Require a non-blank string."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(attribute.name, value, "不能为空 / must not be empty")
+
+
+def is_date(_: object, attribute: attrs.Attribute[Any], value: date | None) -> None:
+    """Require a ``date`` that is not a ``datetime`` (``None`` passes)."""
+    if value is None:
+        return
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidValue(attribute.name, value, "需要日期 / need a date (not a datetime)")

@@ -1,0 +1,289 @@
+"""The one edge where outside input becomes zhiyuan values: JSON and TOML, in and out.
+
+Every public value type (attrs classes, enums, aware datetimes, dates) goes through one
+preconfigured cattrs converter. Unknown keys are rejected, naive datetimes are rejected, floats
+are refused where an integer is expected, and every error names the path of the bad field.
+
+Example:
+    >>> from zhiyuan.convert import from_json, to_json
+    >>> from zhiyuan.hierarchy import Region, Level
+    >>> r = Region(code="370602000000", name="芝罘区", level=Level.COUNTY,
+    ...            parent_code="370600000000")
+    >>> text = to_json(r)
+    >>> from_json(text, Region) == r
+    True
+    >>> from_json('{"code": "370602000000", "name": "芝罘区", "level": "county", "x": 1}', Region)
+    Traceback (most recent call last):
+    ...
+    zhiyuan.errors.InvalidInput: extra fields found (x) @ $
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.preconf.json import make_converter as _make_json_converter
+
+from zhiyuan._validators import SHANGHAI
+from zhiyuan.errors import InvalidInput, InvalidValue, ZhiyuanError
+
+__all__ = [
+    "converter",
+    "from_json",
+    "from_toml",
+    "structure",
+    "to_json",
+    "to_toml",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+
+def _structure_datetime(value: object, _: type) -> datetime:
+    if isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidValue("datetime", value, "不是 ISO 8601 时间 / not an ISO 8601 datetime") from None
+    elif isinstance(value, datetime):
+        dt = value
+    else:
+        raise InvalidValue("datetime", value, "需要 ISO 8601 字符串 / need an ISO 8601 string")
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise InvalidValue(
+            "datetime", value, "缺少时区 / naive datetime: an offset is required", shown=repr(str(value))
+        )
+    return dt.astimezone(SHANGHAI)
+
+
+def _structure_date(value: object, _: type) -> date:
+    if isinstance(value, datetime):
+        raise InvalidValue("date", value, "需要日期而非时间 / need a date, not a datetime")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidValue("date", value, "不是 ISO 8601 日期 / not an ISO 8601 date (YYYY-MM-DD)")
+
+
+def _structure_int(value: object, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue("int", value, "需要整数 / need an integer (minutes and points are never floats)")
+    return value
+
+
+def _structure_str(value: object, _: type) -> str:
+    if not isinstance(value, str):
+        raise InvalidValue("str", value, "需要字符串 / need a string")
+    return value
+
+
+def _structure_bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidValue("bool", value, "需要布尔值 / need true or false")
+    return value
+
+
+def _format_exception(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, ZhiyuanError):
+        return str(exc)
+    return cattrs.v.format_exception(exc, type_)
+
+
+def _make() -> cattrs.Converter:
+    c = _make_json_converter(forbid_extra_keys=True)
+    c.register_structure_hook(datetime, _structure_datetime)
+    c.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    c.register_structure_hook(date, _structure_date)
+    c.register_unstructure_hook(date, lambda d: d.isoformat())
+    c.register_structure_hook(int, _structure_int)
+    c.register_structure_hook(str, _structure_str)
+    c.register_structure_hook(bool, _structure_bool)
+    return c
+
+
+converter: cattrs.Converter = _make()
+"""The library's converter. Register hooks for your own types on a copy (``converter.copy()``)."""
+
+
+def unstructure(value: object) -> Any:
+    """Turn a zhiyuan value into plain JSON-ready data (dicts, lists, strings, ints).
+
+    Example:
+        >>> from zhiyuan.hierarchy import Level
+        >>> unstructure(Level.TOWNSHIP)
+        'township'
+    """
+    return converter.unstructure(value)
+
+
+def structure(data: object, cls: type[T]) -> T:
+    """Turn plain data into a value of ``cls``; every problem becomes one :class:`InvalidInput`.
+
+    Example:
+        >>> from zhiyuan.hierarchy import Level
+        >>> structure("village", Level)
+        <Level.VILLAGE: 'village'>
+    """
+    try:
+        return converter.structure(data, cls)
+    except cattrs.BaseValidationError as exc:
+        raise InvalidInput(
+            cattrs.transform_error(exc, path="$", format_exception=_format_exception)
+        ) from exc
+    except ZhiyuanError as exc:
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput([f"{exc} @ $"]) from exc
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidInput([f"{cattrs.v.format_exception(exc, cls)} @ $"]) from exc
+
+
+def to_json(value: object, *, indent: int | None = None) -> str:
+    """Dump a value as JSON text (UTF-8 characters kept, not escaped)."""
+    return json.dumps(unstructure(value), ensure_ascii=False, indent=indent)
+
+
+def from_json(text: str | bytes, cls: type[T]) -> T:
+    """Load a value of ``cls`` from JSON text; malformed JSON is an :class:`InvalidInput` too."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput([f"malformed JSON / JSON 格式错误: {exc.msg} at line {exc.lineno} "
+                            f"column {exc.colno} @ $"]) from exc
+    return structure(data, cls)
+
+
+def from_toml(text: str, cls: type[T]) -> T:
+    """Load a value of ``cls`` from TOML text.
+
+    Example:
+        >>> from zhiyuan.hierarchy import Region
+        >>> from_toml('code = "370602000000"\\nname = "芝罘区"\\nlevel = "county"', Region).name
+        '芝罘区'
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput([f"malformed TOML / TOML 格式错误: {exc} @ $"]) from exc
+    return structure(_from_toml_native(data), cls)
+
+
+def to_toml(value: object) -> str:
+    """Dump a value as TOML text. ``None`` values are left out (TOML has no null).
+
+    The value must unstructure to a mapping (an attrs class, a dict).
+
+    Example:
+        >>> from zhiyuan.hierarchy import Region, Level
+        >>> print(to_toml(Region(code="370600000000", name="烟台市", level=Level.CITY,
+        ...                      parent_code="370000000000")), end="")
+        code = "370600000000"
+        name = "烟台市"
+        level = "city"
+        parent_code = "370000000000"
+    """
+    data = unstructure(value)
+    if not isinstance(data, Mapping):
+        raise InvalidValue("value", type(value).__name__, "只能导出映射 / only mappings dump to TOML")
+    lines: list[str] = []
+    _emit_table(data, [], lines)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+# --- a small TOML writer (the stdlib reads TOML but does not write it) ---------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(k: object) -> str:
+    s = str(k)
+    return s if _BARE_KEY.match(s) else _string(s)
+
+
+def _string(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _is_table(v: object) -> bool:
+    return isinstance(v, Mapping)
+
+
+def _is_table_array(v: object) -> bool:
+    return isinstance(v, list) and len(v) > 0 and all(_is_table(x) for x in v)
+
+
+def _inline(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return ("-" if v < 0 else "") + ("nan" if math.isnan(v) else "inf")
+        return repr(v)
+    if isinstance(v, str):
+        return _string(v)
+    if isinstance(v, (datetime, date, time)):
+        return v.isoformat()
+    if isinstance(v, Mapping):
+        items = [f"{_key(k)} = {_inline(x)}" for k, x in v.items() if x is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
+    if isinstance(v, (list, tuple)):
+        if any(x is None for x in v):
+            raise InvalidValue("value", v, "TOML 数组不能含空值 / TOML arrays cannot hold null")
+        return "[" + ", ".join(_inline(x) for x in v) + "]"
+    raise InvalidValue("value", v, "无法写成 TOML / cannot be written as TOML")
+
+
+def _emit_table(data: Mapping[Any, Any], path: list[str], lines: list[str]) -> None:
+    scalars = [(k, v) for k, v in data.items() if v is not None and not _is_table(v)
+               and not _is_table_array(v)]
+    for k, v in scalars:
+        lines.append(f"{_key(k)} = {_inline(v)}")
+    for k, v in data.items():
+        if _is_table(v):
+            sub = [*path, _key(k)]
+            lines.append("")
+            lines.append(f"[{'.'.join(sub)}]")
+            _emit_table(v, sub, lines)
+        elif _is_table_array(v):
+            sub = [*path, _key(k)]
+            for item in v:
+                lines.append("")
+                lines.append(f"[[{'.'.join(sub)}]]")
+                _emit_table(item, sub, lines)
+
+
+def _from_toml_native(data: Any) -> Any:
+    """TOML gives native datetimes and dates; turn them into the ISO text the hooks expect."""
+    if isinstance(data, dict):
+        return {k: _from_toml_native(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_from_toml_native(v) for v in data]
+    if isinstance(data, (datetime, date, time)):
+        return data.isoformat()
+    return data

@@ -1,0 +1,110 @@
+"""The error hierarchy: every error zhiyuan raises on purpose derives from :class:`ZhiyuanError`.
+
+Leaves also subclass the matching built-in (``ValueError``, ``KeyError``, ``PermissionError``), so
+code that already catches those keeps working. Messages name the field and the offending value,
+and give Chinese and English where a person reads them.
+
+Example:
+    >>> from zhiyuan.errors import InvalidValue, ZhiyuanError
+    >>> err = InvalidValue("code", "37x", "区划代码只能包含数字 / a region code has digits only")
+    >>> isinstance(err, ZhiyuanError) and isinstance(err, ValueError)
+    True
+    >>> str(err)
+    "code: '37x': 区划代码只能包含数字 / a region code has digits only"
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Conflict",
+    "InvalidInput",
+    "InvalidValue",
+    "NotFound",
+    "PermissionDenied",
+    "UnknownRegion",
+    "ZhiyuanError",
+]
+
+
+class ZhiyuanError(Exception):
+    """Base of every error zhiyuan raises on purpose (志愿库错误)."""
+
+
+class InvalidValue(ZhiyuanError, ValueError):
+    """A value breaks a rule or an invariant; nothing was changed (无效值).
+
+    Args:
+        field: the name (or dotted path) of the offending field.
+        value: the offending value; it is shown with ``repr`` unless ``shown`` is given, so that
+            personal data can be masked by the caller.
+        reason: why the value is wrong, in Chinese and English.
+        shown: the text to show instead of ``repr(value)``.
+    """
+
+    def __init__(self, field: str, value: object, reason: str, *, shown: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        self.shown = repr(value) if shown is None else shown
+        super().__init__(f"{field}: {self.shown}: {reason}")
+
+    def __reduce__(self) -> tuple[object, ...]:  # keep pickling (multiprocessing) working
+        return (_rebuild_invalid_value, (self.field, self.value, self.reason, self.shown))
+
+
+def _rebuild_invalid_value(field: str, value: object, reason: str, shown: str) -> InvalidValue:
+    return InvalidValue(field, value, reason, shown=shown)
+
+
+class InvalidInput(ZhiyuanError, ValueError):
+    """Outside input (JSON, TOML, CSV rows) could not be turned into zhiyuan values (无效输入).
+
+    Attributes:
+        messages: one message per problem, each ending with the path of the bad field
+            (``@ $.records[3].start``).
+    """
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = list(messages)
+        super().__init__("; ".join(self.messages))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (InvalidInput, (self.messages,))
+
+
+class NotFound(ZhiyuanError, KeyError):
+    """Something looked up by key does not exist (未找到)."""
+
+    def __init__(self, what: str, key: object) -> None:
+        self.what = what
+        self.key = key
+        super().__init__(what, key)
+
+    def __str__(self) -> str:
+        return f"{self.what} not found / 未找到: {self.key!r}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.what, self.key))
+
+
+class UnknownRegion(NotFound):
+    """A region code is well formed but not in the tree (区划代码不存在).
+
+    Example:
+        >>> str(UnknownRegion("370699000000"))
+        "region not found / 未找到: '370699000000'"
+    """
+
+    def __init__(self, what: str, key: object | None = None) -> None:
+        # Called as UnknownRegion(code) by users, or as (what, key) when unpickled.
+        if key is None:
+            what, key = "region", what
+        super().__init__(what, key)
+
+
+class PermissionDenied(ZhiyuanError, PermissionError):
+    """A principal acted outside its jurisdiction (无权操作)."""
+
+
+class Conflict(ZhiyuanError, ValueError):
+    """The operation clashes with what is already recorded, e.g. another entry under a used id (冲突)."""

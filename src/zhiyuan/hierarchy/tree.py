@@ -1,0 +1,753 @@
+"""The region tree: every region by its 12-digit code, stored column-wise in preorder.
+
+A :class:`RegionTree` keeps one row per region in *preorder* (a region, then its whole subtree), so
+a subtree is a contiguous slice of rows. That gives ``is_within`` in O(1) (a range check), lazy
+``descendants`` (a slice), per-level counts by counting bytes, and ``rollup`` in one backward pass.
+:class:`Region` values are made on demand; the tree itself holds plain lists and arrays, which
+keeps the whole country (665,276 regions) within a few hundred megabytes.
+
+The code is the truth: a region's parent is its nearest ancestor *by code* that is present in the
+tree (``370602001000`` belongs under ``370602000000`` if present, else ``370600000000`` …). A parent
+declared in the input that disagrees is reported, not obeyed, so the result is always a tree.
+
+References:
+    国家统计局《统计用区划代码和城乡划分代码编制规则》(国统字〔2009〕91号).
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TypeVar
+
+import attrs
+
+from zhiyuan.errors import InvalidValue, UnknownRegion
+from zhiyuan.hierarchy.codes import Level, RegionCode, level_of, normalize_code, parent_of
+
+__all__ = [
+    "Anomaly",
+    "AnomalyKind",
+    "Match",
+    "Region",
+    "RegionDiff",
+    "RegionTree",
+    "ValidationReport",
+    "strip_suffix",
+]
+
+N = TypeVar("N", int, float)
+
+_DIGITS = (2, 4, 6, 9, 12)
+_LEVELS = (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
+
+# Longest first: the first suffix that matches is removed.
+_SUFFIXES = (
+    "社区居民委员会",
+    "村民委员会",
+    "居民委员会",
+    "社区居委会",
+    "村委会",
+    "居委会",
+    "自治区",
+    "自治州",
+    "自治县",
+    "街道",
+    "社区",
+    "省",
+    "市",
+    "区",
+    "县",
+    "镇",
+    "乡",
+    "村",
+)
+
+
+def strip_suffix(name: str) -> str:
+    """The name without its administrative suffix (省/市/区/县/镇/乡/街道/村/社区/村委会/居委会 …).
+
+    A name that is nothing but a suffix (``县``) is kept whole.
+
+    Example:
+        >>> strip_suffix("城关镇"), strip_suffix("和平村委会"), strip_suffix("芝罘区"), strip_suffix("县")
+        ('城关', '和平', '芝罘', '县')
+    """
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@attrs.frozen(kw_only=True)
+class Region:
+    """One region (行政区划): its 12-digit code, name, level and the code of its parent in the tree.
+
+    ``name`` is ``None`` for a codes-only vintage (the 2019 structure file has no names).
+    ``parent_code`` is ``None`` for a root (a province, or a region whose ancestors are absent).
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> load_default()["370602"]
+        Region(code='370602000000', name='芝罘区', level=<Level.COUNTY: 'county'>, parent_code='370600000000')
+    """
+
+    code: str
+    name: str | None = None
+    level: Level
+    parent_code: str | None = None
+
+    @property
+    def short(self) -> str:
+        """The code without the zeros of lower levels (``3706`` for 烟台市)."""
+        return self.code[: self.level.digits]
+
+    def __str__(self) -> str:
+        return f"{self.name or '?'} ({self.short})"
+
+
+@attrs.frozen(kw_only=True)
+class Match:
+    """A region found by name, with its full path (``山东省/烟台市/…``) to tell namesakes apart."""
+
+    region: Region
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.region.short})"
+
+
+class AnomalyKind(enum.Enum):
+    """What can be odd in real division data; each is reported, none stops the load (数据异常类型)."""
+
+    BAD_CODE = "bad_code"
+    """The code is malformed; the row is skipped."""
+    DUPLICATE = "duplicate"
+    """The same code appears again; the first row is kept."""
+    COLLISION = "collision"
+    """Two different short codes pad to the same 12 digits (东莞市 ``4419`` / ``441900``); the one
+    whose length matches the level of the 12-digit code is kept, the other merges into it."""
+    ORPHAN = "orphan"
+    """The parent is missing; the region hangs under its nearest present ancestor, or is a root."""
+    PREFIX_MISMATCH = "prefix_mismatch"
+    """The declared parent's code is not a prefix of the region's code; the code's parent is used."""
+    PARENT_MISMATCH = "parent_mismatch"
+    """The declared parent is an ancestor by code, but a nearer one is present and is used."""
+    LEVEL_MISMATCH = "level_mismatch"
+    """A declared level disagrees with the level the code denotes; the code's level is used."""
+
+
+@attrs.frozen(kw_only=True)
+class Anomaly:
+    """One oddity found while loading, with the code as given and a bilingual detail."""
+
+    kind: AnomalyKind
+    code: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.code}: {self.detail}"
+
+
+@attrs.frozen(kw_only=True)
+class ValidationReport:
+    """What loading found odd (校验报告). The tree loads regardless; this says what was done about it.
+
+    Example:
+        >>> tree = RegionTree.from_records([("37", "山东省", None), ("370602", "芝罘区", "3706")])
+        >>> print(tree.report)
+        1 anomaly / 1 处异常: orphan 1
+          orphan 370602: 上级 370600000000 不存在，挂在 370000000000 下 / parent 370600000000 is missing; attached under 370000000000
+    """
+
+    anomalies: tuple[Anomaly, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing odd was found."""
+        return not self.anomalies
+
+    def counts(self) -> dict[AnomalyKind, int]:
+        """How many anomalies of each kind."""
+        return dict(Counter(a.kind for a in self.anomalies))
+
+    def of_kind(self, kind: AnomalyKind) -> list[Anomaly]:
+        """The anomalies of one kind, in the order found."""
+        return [a for a in self.anomalies if a.kind is kind]
+
+    def __str__(self) -> str:
+        if self.ok:
+            return "no anomalies / 无异常"
+        n = len(self.anomalies)
+        kinds = ", ".join(f"{k.value} {v}" for k, v in self.counts().items())
+        head = f"{n} anomal{'y' if n == 1 else 'ies'} / {n} 处异常: {kinds}"
+        shown = "\n".join(f"  {a}" for a in self.anomalies[:20])
+        more = f"\n  … {n - 20} more" if n > 20 else ""
+        return f"{head}\n{shown}{more}"
+
+
+@attrs.frozen(kw_only=True)
+class RegionDiff:
+    """What changed between two vintages of the tree (``old.diff(new)``), codes in 12 digits, sorted.
+
+    ``renamed`` holds ``(code, old name, new name)`` for codes present in both with different names;
+    a side without names (a codes-only vintage) renames nothing.
+    """
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    renamed: tuple[tuple[str, str, str], ...] = ()
+
+    def __str__(self) -> str:
+        return (
+            f"added {len(self.added)} / 新增, removed {len(self.removed)} / 撤销, "
+            f"renamed {len(self.renamed)} / 更名"
+        )
+
+
+Record = tuple[object, str | None, object] | tuple[object, str | None, object, object]
+
+
+class RegionTree:
+    """The region tree (行政区划树), keyed by 12-digit 统计用区划代码; any accepted code form works.
+
+    Build it with :meth:`from_records`, :meth:`from_nbs_dir` (the NBS named files) or
+    :meth:`from_nbs_structure` (the codes-only 2019 file), or take the embedded seed cities with
+    :func:`zhiyuan.hierarchy.load_default`. The tree is immutable: :meth:`subtree`, :meth:`prune`
+    and :func:`~zhiyuan.hierarchy.apply_changes` return new trees.
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default, Level
+        >>> tree = load_default()
+        >>> tree.path("370602001")
+        '山东省/烟台市/芝罘区/向阳街道'
+        >>> tree.is_within("370602001001", "3706"), tree.is_within("370602001001", "3702")
+        (True, False)
+        >>> [r.name for r in tree.children("3702")][:3]
+        ['市南区', '市北区', '黄岛区']
+        >>> tree.counts("370202")[Level.VILLAGE]
+        50
+        >>> tree.lca("370202", "370214").name
+        '青岛市'
+    """
+
+    __slots__ = ("_codes", "_index", "_levels", "_name_index", "_names", "_parent", "_report", "_size")
+
+    def __init__(
+        self,
+        codes: list[str],
+        names: list[str | None],
+        parent: array[int],
+        size: array[int],
+        levels: bytes,
+        report: ValidationReport | None = None,
+    ) -> None:
+        # Internal: rows in preorder. Use the named constructors.
+        self._codes = codes
+        self._names = names
+        self._parent = parent
+        self._size = size
+        self._levels = levels
+        self._index = {c: i for i, c in enumerate(codes)}
+        self._report = report if report is not None else ValidationReport()
+        self._name_index: dict[str, list[int]] | None = None
+
+    # --- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_records(cls, records: Iterable[Record]) -> RegionTree:
+        """Build a tree from ``(code, name or None, parent code or None)`` rows, in any order.
+
+        A fourth element, if present, is the declared level (a :class:`Level` or its depth 1–5),
+        checked against the code. Codes and parents may be in any accepted form. Nothing odd stops
+        the load: see :class:`AnomalyKind` for what is reported in :attr:`report` and what is done.
+
+        Example:
+            >>> t = RegionTree.from_records([
+            ...     ("4419", "东莞市", "44"), ("441900", "东莞市", "4419"), ("44", "广东省", None),
+            ...     ("441900003", "东城街道", "441900")])
+            >>> len(t), t.path("441900003")
+            (3, '广东省/东莞市/东城街道')
+            >>> t.report.counts()
+            {<AnomalyKind.COLLISION: 'collision'>: 1}
+        """
+        anomalies: list[Anomaly] = []
+        name_of: dict[str, str | None] = {}
+        raw_len: dict[str, int] = {}
+        declared: dict[str, str | None] = {}
+        for rec in records:
+            raw = rec[0]
+            try:
+                code = normalize_code(raw)
+            except InvalidValue as exc:
+                anomalies.append(Anomaly(kind=AnomalyKind.BAD_CODE, code=str(raw), detail=exc.reason))
+                continue
+            name = rec[1]
+            if name is not None and not isinstance(name, str):
+                name = str(name)
+            parent_raw = rec[2]
+            parent: str | None = None
+            if parent_raw is not None and parent_raw != "" and parent_raw != "0":
+                try:
+                    parent = normalize_code(parent_raw, field="parent_code")
+                except InvalidValue as exc:
+                    anomalies.append(
+                        Anomaly(
+                            kind=AnomalyKind.PREFIX_MISMATCH,
+                            code=str(raw),
+                            detail=f"上级代码无效 / bad parent code {parent_raw!r}: {exc.reason}",
+                        )
+                    )
+            n_raw = len(raw.strip()) if isinstance(raw, str) else len(str(raw))
+            lv = level_of(code)
+            if len(rec) > 3:
+                _check_level(rec[3], lv, str(raw), anomalies)  # type: ignore[misc]
+            if code in name_of:
+                first = name_of[code]
+                if raw_len[code] == n_raw:
+                    anomalies.append(
+                        Anomaly(
+                            kind=AnomalyKind.DUPLICATE,
+                            code=str(raw),
+                            detail=f"代码重复，保留 {first!r} / duplicate code; kept {first!r}, "
+                            f"dropped {name!r}",
+                        )
+                    )
+                    continue
+                # Two short forms pad to the same 12 digits: keep the one matching the level.
+                keep_new = n_raw == lv.digits and raw_len[code] != lv.digits
+                kept, dropped = (name, first) if keep_new else (first, name)
+                anomalies.append(
+                    Anomaly(
+                        kind=AnomalyKind.COLLISION,
+                        code=str(raw),
+                        detail=f"补足 12 位后与已有代码相同，保留 {kept!r}，并入 {dropped!r} / pads to "
+                        f"{code} like another row; kept {kept!r}, merged {dropped!r} into it",
+                    )
+                )
+                if not keep_new:
+                    continue
+            name_of[code] = sys.intern(name) if name is not None else None
+            raw_len[code] = n_raw
+            declared[code] = parent
+        return cls._assemble(name_of, declared, anomalies)
+
+    @classmethod
+    def _assemble(
+        cls,
+        name_of: dict[str, str | None],
+        declared: Mapping[str, str | None],
+        anomalies: list[Anomaly],
+    ) -> RegionTree:
+        codes = sorted(name_of)
+        n = len(codes)
+        parent = array("i", bytes(4 * n))
+        size = array("i", [1]) * n
+        levels = bytearray(n)
+        stack: list[int] = []  # open ancestors, each with its significant prefix
+        prefixes: list[str] = []
+        for i, code in enumerate(codes):
+            while stack and not code.startswith(prefixes[-1]):
+                j = stack.pop()
+                prefixes.pop()
+                size[j] = i - j
+            lv = level_of(code)
+            depth = lv.depth
+            levels[i] = depth
+            p = stack[-1] if stack else -1
+            parent[i] = p
+            want = declared.get(code)
+            pcode = codes[p] if p >= 0 else None
+            if want != pcode and (want is not None or pcode != parent_of(code)):
+                _parent_anomaly(code, want, pcode, name_of, anomalies)
+            stack.append(i)
+            prefixes.append(code[: _DIGITS[depth - 1]])
+        while stack:
+            j = stack.pop()
+            size[j] = n - j
+        report = ValidationReport(anomalies=tuple(anomalies))
+        return cls(codes, [name_of[c] for c in codes], parent, size, bytes(levels), report)
+
+    @classmethod
+    def from_nbs_dir(cls, path: object) -> RegionTree:
+        """Load the NBS named files (``provinces`` … ``villages``, ``.csv`` or ``.csv.gz``).
+
+        The layout is that of the 2023 edition files: a header row, ``code`` and ``name`` columns and
+        parent columns ending in ``_code`` (the nearest parent first). Missing level files are
+        allowed (a tree down to counties loads from the first three).
+
+        Example:
+            >>> from pathlib import Path
+            >>> tree = RegionTree.from_nbs_dir(Path("data/nbs"))  # doctest: +SKIP
+        """
+        from zhiyuan.hierarchy._nbs import read_named_dir
+
+        return cls.from_records(read_named_dir(path))
+
+    @classmethod
+    def from_nbs_structure(cls, path: object) -> RegionTree:
+        """Load a codes-only five-level structure file (``code,parent_code,level``), such as 2019's."""
+        from zhiyuan.hierarchy._nbs import read_structure_file
+
+        return cls.from_records(read_structure_file(path))
+
+    def to_records(self) -> Iterator[tuple[str, str | None, str | None]]:
+        """The tree as ``(code, name, parent code)`` rows in preorder; :meth:`from_records` reads them back."""
+        codes, names, parent = self._codes, self._names, self._parent
+        for i, code in enumerate(codes):
+            p = parent[i]
+            yield code, names[i], codes[p] if p >= 0 else None
+
+    # --- lookup -------------------------------------------------------------------------------
+
+    def _idx(self, code: object) -> int:
+        if isinstance(code, str):
+            i = self._index.get(code)
+            if i is not None:
+                return i
+        norm = normalize_code(code)
+        i = self._index.get(norm)
+        if i is None:
+            raise UnknownRegion(norm)
+        return i
+
+    def _region(self, i: int) -> Region:
+        p = self._parent[i]
+        return Region(
+            code=self._codes[i],
+            name=self._names[i],
+            level=_LEVELS[self._levels[i] - 1],
+            parent_code=self._codes[p] if p >= 0 else None,
+        )
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __contains__(self, code: object) -> bool:
+        try:
+            self._idx(code)
+        except (InvalidValue, UnknownRegion):
+            return False
+        return True
+
+    def __getitem__(self, code: object) -> Region:
+        return self._region(self._idx(code))
+
+    def __iter__(self) -> Iterator[Region]:
+        """Every region, in preorder (a region before its subtree, siblings by code)."""
+        return (self._region(i) for i in range(len(self._codes)))
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{lv.value}={n}" for lv, n in self.counts().items())
+        return f"<RegionTree {len(self)} regions: {counts}>"
+
+    def get(self, code: object) -> Region | None:
+        """The region, or ``None`` if the code is well formed but absent (malformed codes raise)."""
+        try:
+            return self[code]
+        except UnknownRegion:
+            return None
+
+    @property
+    def report(self) -> ValidationReport:
+        """What loading found odd (:class:`ValidationReport`)."""
+        return self._report
+
+    @property
+    def codes(self) -> Sequence[str]:
+        """All 12-digit codes in preorder (a read-only view; do not modify)."""
+        return self._codes
+
+    def roots(self) -> list[Region]:
+        """Regions without a parent in the tree (the provinces, for a whole-country tree)."""
+        out = []
+        i, n = 0, len(self._codes)
+        while i < n:
+            out.append(self._region(i))
+            i += self._size[i]
+        return out
+
+    def level(self, code: object) -> Level:
+        """The level of a region in the tree."""
+        return _LEVELS[self._levels[self._idx(code)] - 1]
+
+    def parent(self, code: object) -> Region | None:
+        """The parent in the tree, or ``None`` for a root."""
+        p = self._parent[self._idx(code)]
+        return self._region(p) if p >= 0 else None
+
+    def children(self, code: object) -> list[Region]:
+        """The direct children, ordered by code."""
+        i = self._idx(code)
+        end = i + self._size[i]
+        out = []
+        j = i + 1
+        while j < end:
+            out.append(self._region(j))
+            j += self._size[j]
+        return out
+
+    def descendants(self, code: object, *, level: Level | None = None) -> Iterator[Region]:
+        """Every region below ``code`` (lazily, in preorder), optionally of one level only.
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default, Level
+            >>> it = load_default().descendants("370202", level=Level.TOWNSHIP)
+            >>> next(it).name
+            '八大峡街道'
+        """
+        i = self._idx(code)
+        end = i + self._size[i]
+        if level is None:
+            return (self._region(j) for j in range(i + 1, end))
+        want = level.depth
+        lv = self._levels
+        return (self._region(j) for j in range(i + 1, end) if lv[j] == want)
+
+    def ancestors(self, code: object) -> list[Region]:
+        """The ancestors in the tree, nearest first."""
+        out = []
+        p = self._parent[self._idx(code)]
+        while p >= 0:
+            out.append(self._region(p))
+            p = self._parent[p]
+        return out
+
+    def path(self, code: object, sep: str = "/") -> str:
+        """The names from the root down, e.g. ``山东省/烟台市/芝罘区`` (a missing name shows as its code)."""
+        i = self._idx(code)
+        parts = []
+        while i >= 0:
+            parts.append(self._names[i] or self._codes[i])
+            i = self._parent[i]
+        return sep.join(reversed(parts))
+
+    def is_within(self, code: object, ancestor: object) -> bool:
+        """True if ``code`` is ``ancestor`` itself or lies in its subtree. O(1): a range check."""
+        i = self._idx(code)
+        a = self._idx(ancestor)
+        return a <= i < a + self._size[a]
+
+    def lca(self, a: object, b: object) -> Region | None:
+        """The lowest common ancestor (a region is its own ancestor); ``None`` under different roots."""
+        i, j = self._idx(a), self._idx(b)
+        if i > j:
+            i, j = j, i
+        parent, size = self._parent, self._size
+        while i >= 0 and not j < i + size[i]:
+            i = parent[i]
+        return self._region(i) if i >= 0 else None
+
+    def counts(self, code: object | None = None) -> dict[Level, int]:
+        """How many regions of each level, in the whole tree or in ``code``'s subtree (itself included)."""
+        if code is None:
+            chunk = self._levels
+        else:
+            i = self._idx(code)
+            chunk = self._levels[i : i + self._size[i]]
+        return {lv: n for lv in _LEVELS if (n := chunk.count(lv.depth))}
+
+    def subtree_size(self, code: object) -> int:
+        """How many regions are in ``code``'s subtree, itself included."""
+        return self._size[self._idx(code)]
+
+    # --- derived trees ------------------------------------------------------------------------
+
+    def subtree(self, code: object) -> RegionTree:
+        """A new tree of ``code`` and everything below it (``code`` becomes the root)."""
+        i = self._idx(code)
+        return self._take([(i, i + self._size[i])])
+
+    def prune(self, *codes: object) -> RegionTree:
+        """A new tree holding the subtrees of ``codes`` and the ancestors above them.
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> small = load_default().prune("370202", "370214")
+            >>> [r.name for r in small.roots()], len(small.children("3702"))
+            (['山东省'], 2)
+        """
+        keep: set[int] = set()
+        spans = []
+        for code in codes:
+            i = self._idx(code)
+            spans.append((i, i + self._size[i]))
+            p = self._parent[i]
+            while p >= 0:
+                keep.add(p)
+                p = self._parent[p]
+        rows = set()
+        for s, e in spans:
+            rows.update(range(s, e))
+        rows |= keep
+        ordered = sorted(rows)
+        return self._rows(ordered)
+
+    def _take(self, spans: list[tuple[int, int]]) -> RegionTree:
+        rows: list[int] = []
+        for s, e in spans:
+            rows.extend(range(s, e))
+        return self._rows(rows)
+
+    def _rows(self, rows: list[int]) -> RegionTree:
+        codes = [self._codes[i] for i in rows]
+        name_of = {c: self._names[i] for c, i in zip(codes, rows, strict=True)}
+        declared = {c: None for c in codes}
+        tree = RegionTree._assemble(name_of, declared, [])
+        # A subset of a tree is a tree under the same rule; missing parents are not anomalies here.
+        tree._report = ValidationReport()
+        return tree
+
+    # --- names --------------------------------------------------------------------------------
+
+    def find(self, name: str, *, within: object | None = None) -> list[Match]:
+        """Regions named ``name``: exact matches if any, else matches without the suffix.
+
+        ``城关镇`` finds every 城关镇; ``城关`` finds every 城关镇, 城关街道, 城关乡 …; ``芝罘`` finds
+        芝罘区. Each match carries its full path. ``within`` limits the search to a subtree.
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> [str(m) for m in load_default().find("芝罘")]
+            ['山东省/烟台市/芝罘区 (370602)']
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidValue("name", name, "名称不能为空 / a name must not be empty")
+        name = name.strip()
+        idx = self._names_index()
+        hits = idx.get(name, [])
+        exact = [i for i in hits if self._names[i] == name]
+        if not exact:
+            exact = list(idx.get(strip_suffix(name), []))
+        if within is not None:
+            a = self._idx(within)
+            end = a + self._size[a]
+            exact = [i for i in exact if a <= i < end]
+        return [Match(region=self._region(i), path=self.path(self._codes[i])) for i in sorted(exact)]
+
+    def _names_index(self) -> dict[str, list[int]]:
+        if self._name_index is None:
+            idx: dict[str, list[int]] = {}
+            for i, nm in enumerate(self._names):
+                if nm is None:
+                    continue
+                idx.setdefault(nm, []).append(i)
+                key = strip_suffix(nm)
+                if key != nm:
+                    idx.setdefault(key, []).append(i)
+            self._name_index = idx
+        return self._name_index
+
+    # --- aggregation --------------------------------------------------------------------------
+
+    def rollup(self, values: Mapping[object, N]) -> dict[str, N]:
+        """Sum values given per region up to every ancestor.
+
+        Returns a mapping from 12-digit code to the total of its subtree, for every region that
+        has a value in its subtree. Unknown codes raise :class:`~zhiyuan.errors.UnknownRegion`
+        before anything is summed.
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> totals = load_default().rollup({"370602001001": 5, "370602001002": 7, "3702": 1})
+            >>> totals["370602000000"], totals["370000000000"]
+            (12, 13)
+        """
+        idx = self._idx
+        pairs = [(idx(k), v) for k, v in values.items()]
+        acc: dict[int, N] = {}
+        for i, v in pairs:
+            acc[i] = acc[i] + v if i in acc else v
+        parent = self._parent
+        for i in sorted(acc, reverse=True):
+            p = parent[i]
+            if p >= 0:
+                acc[p] = acc[p] + acc[i] if p in acc else acc[i]
+        codes = self._codes
+        return {codes[i]: acc[i] for i in sorted(acc)}
+
+    # --- vintages -----------------------------------------------------------------------------
+
+    def diff(self, other: RegionTree) -> RegionDiff:
+        """What changed from this tree to ``other`` (a later vintage): codes added, removed, renamed.
+
+        Example:
+            >>> a = RegionTree.from_records([("37", "山东省", None), ("3706", "烟台市", "37")])
+            >>> b = RegionTree.from_records([("37", "山东省", None), ("3707", "潍坊市", "37")])
+            >>> d = a.diff(b)
+            >>> d.added, d.removed
+            (('370700000000',), ('370600000000',))
+        """
+        mine, theirs = self._index, other._index
+        added = tuple(c for c in other._codes if c not in mine)
+        removed = tuple(c for c in self._codes if c not in theirs)
+        renamed = []
+        for c, i in mine.items():
+            j = theirs.get(c)
+            if j is None:
+                continue
+            old, new = self._names[i], other._names[j]
+            if old is not None and new is not None and old != new:
+                renamed.append((c, old, new))
+        renamed.sort()
+        return RegionDiff(added=added, removed=removed, renamed=tuple(renamed))
+
+
+def _check_level(declared: object, lv: Level, raw: str, anomalies: list[Anomaly]) -> None:
+    if declared is None or declared == "":
+        return
+    want: Level | None
+    if isinstance(declared, Level):
+        want = declared
+    else:
+        try:
+            want = Level.from_depth(int(str(declared)))
+        except (ValueError, InvalidValue):
+            want = None
+    if want is not lv:
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.LEVEL_MISMATCH,
+                code=raw,
+                detail=f"声明层级 {declared!r} 与代码层级 {lv.value} 不符 / declared level "
+                f"{declared!r} but the code denotes {lv.value}; the code wins",
+            )
+        )
+
+
+def _parent_anomaly(
+    code: str,
+    want: str | None,
+    actual: str | None,
+    name_of: Mapping[str, str | None],
+    anomalies: list[Anomaly],
+) -> None:
+    short = RegionCode(code).short
+    where = actual if actual is not None else "根 / the root"
+    if want is None or want not in name_of:
+        missing = want if want is not None else RegionCode(code).parent
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.ORPHAN,
+                code=short,
+                detail=f"上级 {missing} 不存在，挂在 {where} 下 / parent {missing} is missing; "
+                f"attached under {actual if actual is not None else 'the root'}",
+            )
+        )
+        return
+    if not RegionCode(code).is_within(RegionCode(want)) or want == code:
+        kind = AnomalyKind.PREFIX_MISMATCH
+        zh, en = "声明的上级不是代码前缀", "declared parent is not a prefix of the code"
+    else:
+        kind = AnomalyKind.PARENT_MISMATCH
+        zh, en = "存在更近的上级", "a nearer ancestor by code is present"
+    anomalies.append(
+        Anomaly(
+            kind=kind,
+            code=short,
+            detail=f"{zh}（声明 {want}，采用 {where}）/ {en} (declared {want}, using {actual})",
+        )
+    )
