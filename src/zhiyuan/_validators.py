@@ -19,7 +19,9 @@ def aware(_: object, attribute: attrs.Attribute[Any], value: datetime | None) ->
     if value is None:
         return
     if not isinstance(value, datetime):
-        raise InvalidValue(attribute.name, value, "需要带时区的时间 / need a timezone-aware datetime")
+        raise InvalidValue(
+            attribute.name, value, "需要带时区的时间 / need a timezone-aware datetime"
+        )
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidValue(
             attribute.name,

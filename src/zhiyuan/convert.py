@@ -52,14 +52,19 @@ def _structure_datetime(value: object, _: type) -> datetime:
         try:
             dt = datetime.fromisoformat(value)
         except ValueError:
-            raise InvalidValue("datetime", value, "不是 ISO 8601 时间 / not an ISO 8601 datetime") from None
+            raise InvalidValue(
+                "datetime", value, "不是 ISO 8601 时间 / not an ISO 8601 datetime"
+            ) from None
     elif isinstance(value, datetime):
         dt = value
     else:
         raise InvalidValue("datetime", value, "需要 ISO 8601 字符串 / need an ISO 8601 string")
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise InvalidValue(
-            "datetime", value, "缺少时区 / naive datetime: an offset is required", shown=repr(str(value))
+            "datetime",
+            value,
+            "缺少时区 / naive datetime: an offset is required",
+            shown=repr(str(value)),
         )
     return dt.astimezone(SHANGHAI)
 
@@ -79,7 +84,9 @@ def _structure_date(value: object, _: type) -> date:
 
 def _structure_int(value: object, _: type) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidValue("int", value, "需要整数 / need an integer (minutes and points are never floats)")
+        raise InvalidValue(
+            "int", value, "需要整数 / need an integer (minutes and points are never floats)"
+        )
     return value
 
 
@@ -160,8 +167,12 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput([f"malformed JSON / JSON 格式错误: {exc.msg} at line {exc.lineno} "
-                            f"column {exc.colno} @ $"]) from exc
+        raise InvalidInput(
+            [
+                f"malformed JSON / JSON 格式错误: {exc.msg} at line {exc.lineno} "
+                f"column {exc.colno} @ $"
+            ]
+        ) from exc
     return structure(data, cls)
 
 
@@ -196,7 +207,9 @@ def to_toml(value: object) -> str:
     """
     data = unstructure(value)
     if not isinstance(data, Mapping):
-        raise InvalidValue("value", type(value).__name__, "只能导出映射 / only mappings dump to TOML")
+        raise InvalidValue(
+            "value", type(value).__name__, "只能导出映射 / only mappings dump to TOML"
+        )
     lines: list[str] = []
     _emit_table(data, [], lines)
     return "\n".join(lines).lstrip("\n") + "\n"
@@ -260,8 +273,11 @@ def _inline(v: object) -> str:
 
 
 def _emit_table(data: Mapping[Any, Any], path: list[str], lines: list[str]) -> None:
-    scalars = [(k, v) for k, v in data.items() if v is not None and not _is_table(v)
-               and not _is_table_array(v)]
+    scalars = [
+        (k, v)
+        for k, v in data.items()
+        if v is not None and not _is_table(v) and not _is_table_array(v)
+    ]
     for k, v in scalars:
         lines.append(f"{_key(k)} = {_inline(v)}")
     for k, v in data.items():

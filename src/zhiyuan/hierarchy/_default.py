@@ -44,4 +44,6 @@ def load_default(vintage: int = 2023) -> RegionTree:
             return RegionTree.from_records(read_structure_file(path))
     from zhiyuan.errors import InvalidValue
 
-    raise InvalidValue("vintage", vintage, "只内置 2019 与 2023 版 / only 2019 and 2023 are embedded")
+    raise InvalidValue(
+        "vintage", vintage, "只内置 2019 与 2023 版 / only 2019 and 2023 are embedded"
+    )

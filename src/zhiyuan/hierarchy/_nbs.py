@@ -40,7 +40,9 @@ def read_named_file(path: Path) -> Iterator[tuple[str, str, str | None]]:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None or "code" not in header or "name" not in header:
-            raise InvalidInput([f"{path.name}: header needs code and name columns, got {header!r} @ $"])
+            raise InvalidInput(
+                [f"{path.name}: header needs code and name columns, got {header!r} @ $"]
+            )
         ic, inm = header.index("code"), header.index("name")
         parents = [i for i, h in enumerate(header) if h.endswith("_code")]
         ip = parents[0] if parents else None
@@ -75,7 +77,9 @@ def read_structure_file(path: object) -> Iterator[tuple[str, None, str | None, s
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None or header[:2] != ["code", "parent_code"]:
-            raise InvalidInput([f"{p.name}: header must start code,parent_code; got {header!r} @ $"])
+            raise InvalidInput(
+                [f"{p.name}: header must start code,parent_code; got {header!r} @ $"]
+            )
         has_level = len(header) > 2
         for row in reader:
             if not row:

@@ -123,7 +123,9 @@ def normalize_code(code: object, *, field: str = "code") -> str:
         return text
     if n not in _SHORT_LENGTHS or not (text.isdigit() and text.isascii()):
         raise InvalidValue(
-            field, code, "区划代码应为 2、4、6、9 或 12 位数字 / a region code has 2, 4, 6, 9 or 12 digits"
+            field,
+            code,
+            "区划代码应为 2、4、6、9 或 12 位数字 / a region code has 2, 4, 6, 9 or 12 digits",
         )
     return text + _ZEROS[n:]
 
@@ -179,10 +181,16 @@ class RegionCode:
 
     @value.validator
     def _check(self, _: attrs.Attribute[str], value: str) -> None:
-        if not (isinstance(value, str) and len(value) == 12 and value.isdigit() and value.isascii()):
-            raise InvalidValue("code", value, "需要 12 位数字 / need 12 digits (use RegionCode.parse)")
+        if not (
+            isinstance(value, str) and len(value) == 12 and value.isdigit() and value.isascii()
+        ):
+            raise InvalidValue(
+                "code", value, "需要 12 位数字 / need 12 digits (use RegionCode.parse)"
+            )
         if value[:2] == "00":
-            raise InvalidValue("code", value, "省级代码不能为 00 / the province digits cannot be 00")
+            raise InvalidValue(
+                "code", value, "省级代码不能为 00 / the province digits cannot be 00"
+            )
 
     @classmethod
     def parse(cls, code: object) -> RegionCode:

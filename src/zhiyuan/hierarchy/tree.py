@@ -234,7 +234,16 @@ class RegionTree:
         '青岛市'
     """
 
-    __slots__ = ("_codes", "_index", "_levels", "_name_index", "_names", "_parent", "_report", "_size")
+    __slots__ = (
+        "_codes",
+        "_index",
+        "_levels",
+        "_name_index",
+        "_names",
+        "_parent",
+        "_report",
+        "_size",
+    )
 
     def __init__(
         self,
@@ -283,7 +292,9 @@ class RegionTree:
             try:
                 code = normalize_code(raw)
             except InvalidValue as exc:
-                anomalies.append(Anomaly(kind=AnomalyKind.BAD_CODE, code=str(raw), detail=exc.reason))
+                anomalies.append(
+                    Anomaly(kind=AnomalyKind.BAD_CODE, code=str(raw), detail=exc.reason)
+                )
                 continue
             name = rec[1]
             if name is not None and not isinstance(name, str):
@@ -304,7 +315,7 @@ class RegionTree:
             n_raw = len(raw.strip()) if isinstance(raw, str) else len(str(raw))
             lv = level_of(code)
             if len(rec) > 3:
-                _check_level(rec[3], lv, str(raw), anomalies)  # type: ignore[misc]
+                _check_level(rec[3], lv, str(raw), anomalies)
             if code in name_of:
                 first = name_of[code]
                 if raw_len[code] == n_raw:
@@ -497,7 +508,7 @@ class RegionTree:
             >>> from zhiyuan.hierarchy import load_default, Level
             >>> it = load_default().descendants("370202", level=Level.TOWNSHIP)
             >>> next(it).name
-            '八大峡街道'
+            '香港中路街道'
         """
         i = self._idx(code)
         end = i + self._size[i]
@@ -579,7 +590,7 @@ class RegionTree:
             while p >= 0:
                 keep.add(p)
                 p = self._parent[p]
-        rows = set()
+        rows: set[int] = set()
         for s, e in spans:
             rows.update(range(s, e))
         rows |= keep
@@ -595,7 +606,7 @@ class RegionTree:
     def _rows(self, rows: list[int]) -> RegionTree:
         codes = [self._codes[i] for i in rows]
         name_of = {c: self._names[i] for c, i in zip(codes, rows, strict=True)}
-        declared = {c: None for c in codes}
+        declared = dict.fromkeys(codes)
         tree = RegionTree._assemble(name_of, declared, [])
         # A subset of a tree is a tree under the same rule; missing parents are not anomalies here.
         tree._report = ValidationReport()
@@ -626,7 +637,9 @@ class RegionTree:
             a = self._idx(within)
             end = a + self._size[a]
             exact = [i for i in exact if a <= i < end]
-        return [Match(region=self._region(i), path=self.path(self._codes[i])) for i in sorted(exact)]
+        return [
+            Match(region=self._region(i), path=self.path(self._codes[i])) for i in sorted(exact)
+        ]
 
     def _names_index(self) -> dict[str, list[int]]:
         if self._name_index is None:
@@ -658,16 +671,36 @@ class RegionTree:
         """
         idx = self._idx
         pairs = [(idx(k), v) for k, v in values.items()]
+        parent = self._parent
+        codes = self._codes
+        n = len(codes)
+        if len(pairs) * 16 >= n:  # dense: one backward pass over every row
+            dense: list[N] = [0] * n
+            has = bytearray(n)
+            for i, v in pairs:
+                dense[i] += v
+                has[i] = 1
+            for i in range(n - 1, -1, -1):
+                if has[i]:
+                    p = parent[i]
+                    if p >= 0:
+                        dense[p] += dense[i]
+                        has[p] = 1
+            return {codes[i]: dense[i] for i in range(n) if has[i]}
         acc: dict[int, N] = {}
         for i, v in pairs:
             acc[i] = acc[i] + v if i in acc else v
-        parent = self._parent
-        for i in sorted(acc, reverse=True):
+        for i in list(acc):  # close over ancestors, so parents come before children below
+            p = parent[i]
+            while p >= 0 and p not in acc:
+                acc[p] = 0
+                p = parent[p]
+        order = sorted(acc)
+        for i in reversed(order):
             p = parent[i]
             if p >= 0:
-                acc[p] = acc[p] + acc[i] if p in acc else acc[i]
-        codes = self._codes
-        return {codes[i]: acc[i] for i in sorted(acc)}
+                acc[p] += acc[i]
+        return {codes[i]: acc[i] for i in order}
 
     # --- vintages -----------------------------------------------------------------------------
 
