@@ -604,11 +604,12 @@ class RegionTree:
         return self._rows(rows)
 
     def _rows(self, rows: list[int]) -> RegionTree:
-        codes = [self._codes[i] for i in rows]
-        name_of = {c: self._names[i] for c, i in zip(codes, rows, strict=True)}
-        declared = dict.fromkeys(codes)
-        tree = RegionTree._assemble(name_of, declared, [])
-        # A subset of a tree is a tree under the same rule; missing parents are not anomalies here.
+        return RegionTree._from_names({self._codes[i]: self._names[i] for i in rows})
+
+    @classmethod
+    def _from_names(cls, name_of: dict[str, str | None]) -> RegionTree:
+        """A tree of trusted 12-digit codes (a subset or an edit of a tree): nothing to report."""
+        tree = cls._assemble(name_of, dict.fromkeys(name_of), [])
         tree._report = ValidationReport()
         return tree
 
