@@ -62,6 +62,8 @@ intersphinx_mapping = (
 )
 
 # Offline, nothing outside zhiyuan can resolve: ignore stdlib and third-party names only.
+# (``array`` is the bare ``array[int]`` annotation of RegionTree.__init__, kept as a string on
+# Python 3.11 where ``array.array`` is not subscriptable; ``N`` and ``T`` are TypeVars.)
 nitpick_ignore_regex = (
     [
         (
@@ -69,7 +71,27 @@ nitpick_ignore_regex = (
             r"(datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing)\..*",
         ),
         ("py:.*", r"(attrs|attr|cattrs)(\..*)?"),
+        ("py:class", r"array"),
+        ("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N"),
     ]
     if OFFLINE
-    else []
+    else [("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N")]
 )
+
+# TEMPORARY: references from docstrings in src/ that should be fixed there (see the report of
+# the docs change). Each entry names one exact target; delete it once the docstring is fixed.
+nitpick_ignore = [
+    # zhiyuan/convert.py: write :class:`~zhiyuan.errors.InvalidInput` (bare name does not resolve).
+    ("py:class", "InvalidInput"),
+    # zhiyuan/hierarchy/units.py: the private alias ``Item`` in Registry.add's annotation.
+    ("py:class", "Item"),
+    # Napoleon reads "X: text" on the first line of an attribute or property docstring as a type.
+    # zhiyuan/hierarchy/changes.py ChangeKind members and codes.py RegionCode.township_kind:
+    # use a full-width colon (更名：…) or a dash instead of ": ".
+    ("py:class", "更名"),
+    ("py:class", "合并"),
+    ("py:class", "拆分"),
+    ("py:class", "移交"),
+    ("py:class", "改码"),
+    ("py:class", "For a township code"),
+]

@@ -105,6 +105,11 @@ def _structure_bool(value: object, _: type) -> bool:
 def _format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, ZhiyuanError):
         return str(exc)
+    if isinstance(exc, AttributeError) and str(exc).endswith(
+        ("attribute 'keys'", "attribute 'items'")
+    ):
+        # cattrs calls .keys() on what should be a mapping (an attrs class given a list or a string).
+        return "需要对象 / expected a mapping (a JSON object or TOML table)"
     return cattrs.v.format_exception(exc, type_)
 
 
@@ -153,8 +158,8 @@ def structure(data: object, cls: type[T]) -> T:
         if isinstance(exc, InvalidInput):
             raise
         raise InvalidInput([f"{exc} @ $"]) from exc
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidInput([f"{cattrs.v.format_exception(exc, cls)} @ $"]) from exc
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InvalidInput([f"{_format_exception(exc, cls)} @ $"]) from exc
 
 
 def to_json(value: object, *, indent: int | None = None) -> str:
@@ -172,6 +177,10 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
                 f"malformed JSON / JSON 格式错误: {exc.msg} at line {exc.lineno} "
                 f"column {exc.colno} @ $"
             ]
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            [f"malformed JSON / JSON 格式错误: not valid UTF-8 ({exc.reason}) @ $"]
         ) from exc
     return structure(data, cls)
 
@@ -217,12 +226,12 @@ def to_toml(value: object) -> str:
 
 # --- a small TOML writer (the stdlib reads TOML but does not write it) ---------------------------
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # fullmatch: "$" would also match before a final "\n"
 
 
 def _key(k: object) -> str:
     s = str(k)
-    return s if _BARE_KEY.match(s) else _string(s)
+    return s if _BARE_KEY.fullmatch(s) else _string(s)
 
 
 def _string(s: str) -> str:

@@ -87,6 +87,9 @@ class NotFound(ZhiyuanError, KeyError):
         return (type(self), (self.what, self.key))
 
 
+_NO_KEY = object()
+
+
 class UnknownRegion(NotFound):
     """A region code is well formed but not in the tree (区划代码不存在).
 
@@ -95,11 +98,12 @@ class UnknownRegion(NotFound):
         "region not found / 未找到: '370699000000'"
     """
 
-    def __init__(self, what: str, key: object | None = None) -> None:
-        # Called as UnknownRegion(code) by users, or as (what, key) when unpickled.
-        if key is None:
+    def __init__(self, what: object, key: object = _NO_KEY) -> None:
+        # Called as UnknownRegion(code) by users, or as (what, key) when unpickled. A sentinel,
+        # not None, marks the one-argument form, so a key of None survives pickling.
+        if key is _NO_KEY:
             what, key = "region", what
-        super().__init__(what, key)
+        super().__init__(str(what), key)
 
 
 class PermissionDenied(ZhiyuanError, PermissionError):

@@ -96,7 +96,8 @@ def normalize_code(code: object, *, field: str = "code") -> str:
     """Return the canonical 12-digit form of a region code given in any accepted form.
 
     Accepted: a string or int of 2, 4, 6, 9 or 12 digits (the short forms are padded with zeros).
-    Surrounding whitespace is ignored. Anything else raises :class:`~zhiyuan.errors.InvalidValue`.
+    Surrounding whitespace is ignored. The province digits cannot be ``00`` (as in
+    :class:`RegionCode`). Anything else raises :class:`~zhiyuan.errors.InvalidValue`.
 
     Example:
         >>> normalize_code("3706")
@@ -119,7 +120,7 @@ def normalize_code(code: object, *, field: str = "code") -> str:
     else:
         raise InvalidValue(field, code, "区划代码应为字符串 / a region code is a string of digits")
     n = len(text)
-    if n == 12 and text.isdigit() and text.isascii():
+    if n == 12 and text.isdigit() and text.isascii() and text[:2] != "00":
         return text
     if n not in _SHORT_LENGTHS or not (text.isdigit() and text.isascii()):
         raise InvalidValue(
@@ -127,6 +128,8 @@ def normalize_code(code: object, *, field: str = "code") -> str:
             code,
             "区划代码应为 2、4、6、9 或 12 位数字 / a region code has 2, 4, 6, 9 or 12 digits",
         )
+    if text[:2] == "00":
+        raise InvalidValue(field, code, "省级代码不能为 00 / the province digits cannot be 00")
     return text + _ZEROS[n:]
 
 

@@ -20,8 +20,9 @@ import enum
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import compress
+from typing import TypeVar, cast
 
 import attrs
 
@@ -241,6 +242,7 @@ class RegionTree:
         "_name_index",
         "_names",
         "_parent",
+        "_parent_list",
         "_report",
         "_size",
     )
@@ -258,7 +260,10 @@ class RegionTree:
         self._codes = codes
         self._names = names
         self._parent = parent
-        self._size = size
+        # Lists, not arrays: indexing a list returns a stored int instead of boxing a new one,
+        # which makes the O(1) checks (is_within, children) measurably faster.
+        self._size: list[int] = size.tolist()
+        self._parent_list: list[int] = parent.tolist()
         self._levels = levels
         self._index = {c: i for i, c in enumerate(codes)}
         self._report = report if report is not None else ValidationReport()
@@ -425,6 +430,10 @@ class RegionTree:
             raise UnknownRegion(norm)
         return i
 
+    def _lookup(self) -> Callable[[object], int | None]:
+        """The raw code → row lookup (12-digit strings only; ``None`` for anything else)."""
+        return cast("Callable[[object], int | None]", self._index.get)
+
     def _region(self, i: int) -> Region:
         p = self._parent[i]
         return Region(
@@ -538,9 +547,27 @@ class RegionTree:
 
     def is_within(self, code: object, ancestor: object) -> bool:
         """True if ``code`` is ``ancestor`` itself or lies in its subtree. O(1): a range check."""
-        i = self._idx(code)
-        a = self._idx(ancestor)
+        index = self._index
+        try:
+            i = index[code]  # type: ignore[index]
+            a = index[ancestor]  # type: ignore[index]
+        except (KeyError, TypeError):  # another accepted form, or not a code at all
+            i = self._idx(code)
+            a = self._idx(ancestor)
         return a <= i < a + self._size[a]
+
+    def within_mask(self, codes: Iterable[object], ancestor: object) -> list[bool]:
+        """``[is_within(c, ancestor) for c in codes]``, resolving ``ancestor`` once (for bulk use).
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> load_default().within_mask(["370602001001", "370202001001"], "3706")
+            [True, False]
+        """
+        a = self._idx(ancestor)
+        end = a + self._size[a]
+        get, idx = self._lookup(), self._idx
+        return [a <= (i if (i := get(c)) is not None else idx(c)) < end for c in codes]
 
     def lca(self, a: object, b: object) -> Region | None:
         """The lowest common ancestor (a region is its own ancestor); ``None`` under different roots."""
@@ -657,12 +684,13 @@ class RegionTree:
 
     # --- aggregation --------------------------------------------------------------------------
 
-    def rollup(self, values: Mapping[object, N]) -> dict[str, N]:
+    def rollup(self, values: Mapping[object, N] | Iterable[tuple[object, N]]) -> dict[str, N]:
         """Sum values given per region up to every ancestor.
 
-        Returns a mapping from 12-digit code to the total of its subtree, for every region that
-        has a value in its subtree. Unknown codes raise :class:`~zhiyuan.errors.UnknownRegion`
-        before anything is summed.
+        ``values`` is a mapping code → number, or an iterable of ``(code, number)`` pairs in which
+        a code may repeat (rows of a ledger, say). Returns a mapping from 12-digit code to the
+        total of its subtree, for every region that has a value in its subtree, in preorder.
+        An unknown code raises :class:`~zhiyuan.errors.UnknownRegion` (nothing is returned).
 
         Example:
             >>> from zhiyuan.hierarchy import load_default
@@ -670,24 +698,29 @@ class RegionTree:
             >>> totals["370602000000"], totals["370000000000"]
             (12, 13)
         """
-        idx = self._idx
-        pairs = [(idx(k), v) for k, v in values.items()]
-        parent = self._parent
+        get, idx = self._lookup(), self._idx
+        items = list(values.items()) if isinstance(values, Mapping) else list(values)
+        parent = self._parent_list
         codes = self._codes
         n = len(codes)
-        if len(pairs) * 16 >= n:  # dense: one backward pass over every row
+        if len(items) * 16 >= n:  # dense: one backward pass over every row
+            keys = [k for k, _ in items]
+            rows: list[int | None] = list(map(get, keys))
+            if None in rows:  # another accepted code form, or an unknown code (raises)
+                rows = [i if i is not None else idx(k) for i, k in zip(rows, keys, strict=True)]
             dense: list[N] = [0] * n
             has = bytearray(n)
-            for i, v in pairs:
-                dense[i] += v
-                has[i] = 1
-            for i in range(n - 1, -1, -1):
+            for i, (_, v) in zip(rows, items, strict=True):
+                dense[i] += v  # type: ignore[index]
+                has[i] = 1  # type: ignore[index]
+            for i in range(n - 1, 0, -1):
                 if has[i]:
                     p = parent[i]
                     if p >= 0:
                         dense[p] += dense[i]
                         has[p] = 1
-            return {codes[i]: dense[i] for i in range(n) if has[i]}
+            return dict(zip(compress(codes, has), compress(dense, has), strict=True))
+        pairs = [(i if (i := get(k)) is not None else idx(k), v) for k, v in items]
         acc: dict[int, N] = {}
         for i, v in pairs:
             acc[i] = acc[i] + v if i in acc else v
@@ -737,8 +770,9 @@ def _check_level(declared: object, lv: Level, raw: str, anomalies: list[Anomaly]
     if isinstance(declared, Level):
         want = declared
     else:
-        try:
-            want = Level.from_depth(int(str(declared)))
+        text = str(declared).strip()
+        try:  # a depth 1–5 ("4", as in the 2019 file) or a Level value ("township", as dumped)
+            want = Level.from_depth(int(text)) if text.isdigit() else Level(text)
         except (ValueError, InvalidValue):
             want = None
     if want is not lv:
@@ -782,6 +816,7 @@ def _parent_anomaly(
         Anomaly(
             kind=kind,
             code=short,
-            detail=f"{zh}（声明 {want}，采用 {where}）/ {en} (declared {want}, using {actual})",
+            detail=f"{zh}（声明 {want}，采用 {where}）/ {en} (declared {want}, using "
+            f"{actual if actual is not None else 'the root'})",
         )
     )

@@ -239,6 +239,7 @@ class Registry:
     def __init__(self, tree: RegionTree, items: Iterable[Item] = ()) -> None:
         self.tree = tree
         self._items: dict[tuple[str, str], Item] = {}
+        self._unit_at: dict[str, str] = {}  # region code → unit id: one unit per node
         self._lock = threading.Lock()
         for item in items:
             self.add(item)
@@ -276,12 +277,12 @@ class Registry:
                     f"{space} id {item.id!r} is already used by another {space} / 编号已被占用"
                 )
             if isinstance(item, PracticeUnit):
-                for other in self._items.values():
-                    if isinstance(other, PracticeUnit) and other.region_code == item.region_code:
-                        raise Conflict(
-                            f"{item.region_code} already has practice unit {other.id!r} / "
-                            "该区划已有实践单位"
-                        )
+                other = self._unit_at.get(item.region_code)
+                if other is not None:
+                    raise Conflict(
+                        f"{item.region_code} already has practice unit {other!r} / 该区划已有实践单位"
+                    )
+                self._unit_at[item.region_code] = item.id
             self._items[key] = item
 
     def _of(self, cls: type[Any], within: object | None) -> Iterator[Any]:
