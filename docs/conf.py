@@ -85,13 +85,14 @@ nitpick_ignore = [
     ("py:class", "InvalidInput"),
     # zhiyuan/hierarchy/units.py: the private alias ``Item`` in Registry.add's annotation.
     ("py:class", "Item"),
-    # Napoleon reads "X: text" on the first line of an attribute or property docstring as a type.
-    # zhiyuan/hierarchy/changes.py ChangeKind members and codes.py RegionCode.township_kind:
-    # use a full-width colon (更名：…) or a dash instead of ": ".
+    # Napoleon reads "X: text" on the first line of an attribute, data or property docstring as
+    # a type. changes.py (ChangeKind members), codes.py (RegionCode.township_kind) and
+    # jurisdiction.py (ALL_ACTIONS): use a full-width colon (更名：…) or a dash instead of ": ".
     ("py:class", "更名"),
     ("py:class", "合并"),
     ("py:class", "拆分"),
     ("py:class", "移交"),
     ("py:class", "改码"),
     ("py:class", "For a township code"),
+    ("py:class", "The wildcard action"),
 ]

@@ -105,10 +105,11 @@ def _structure_bool(value: object, _: type) -> bool:
 def _format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, ZhiyuanError):
         return str(exc)
-    if isinstance(exc, AttributeError) and str(exc).endswith(
-        ("attribute 'keys'", "attribute 'items'")
+    if (isinstance(exc, AttributeError) and str(exc).endswith(("'keys'", "'items'"))) or (
+        isinstance(exc, TypeError) and str(exc).startswith("argument of type")
     ):
-        # cattrs calls .keys() on what should be a mapping (an attrs class given a list or a string).
+        # cattrs calls .keys() or `in` on what should be a mapping (an attrs class given a list,
+        # a string, a number or null).
         return "需要对象 / expected a mapping (a JSON object or TOML table)"
     return cattrs.v.format_exception(exc, type_)
 

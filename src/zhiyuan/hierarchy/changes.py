@@ -37,7 +37,7 @@ from datetime import date
 
 import attrs
 
-from zhiyuan._validators import is_date
+from zhiyuan._validators import is_date, non_empty
 from zhiyuan.errors import Conflict, InvalidValue, UnknownRegion
 from zhiyuan.hierarchy.codes import Level, level_of, normalize_code, parent_of
 from zhiyuan.hierarchy.tree import RegionTree
@@ -86,7 +86,7 @@ class SplitPart:
     """
 
     code: str = attrs.field(converter=normalize_code)
-    name: str
+    name: str = attrs.field(validator=non_empty)
     children: tuple[str, ...] = attrs.field(default=(), converter=_codes)
 
 
@@ -225,8 +225,15 @@ class _Work:
         prefix = code[: _DIGITS[level_of(code).depth - 1]]
         return sorted(c for c in self.names if c.startswith(prefix))
 
+    def tree_parent(self, code: str) -> str | None:
+        """The nearest present ancestor by code, as in :class:`RegionTree` (orphans included)."""
+        p = parent_of(code)
+        while p is not None and p not in self.names:
+            p = parent_of(p)
+        return p
+
     def children(self, code: str) -> list[str]:
-        return [c for c in self.subtree(code)[1:] if parent_of(c) == code]
+        return [c for c in self.subtree(code)[1:] if self.tree_parent(c) == code]
 
     def free_code(self, parent: str, level: Level, like: str) -> str:
         """The next unused code at ``level`` under ``parent``, in ``like``'s numbering block."""
@@ -310,7 +317,11 @@ class _Work:
             assert ch.target is not None
             into = ch.target
             self.need(into)
-            if into == code or parent_of(into) != parent_of(code):
+            if (
+                into == code
+                or parent_of(into) != parent_of(code)
+                or level_of(into) is not level_of(code)
+            ):
                 raise InvalidValue(
                     "target",
                     into,
@@ -327,7 +338,11 @@ class _Work:
         # SPLIT
         kids = set(self.children(code))
         taken: dict[str, str] = {}
+        seen: set[str] = set()
         for part in ch.parts:
+            if part.code in seen:
+                raise InvalidValue("parts.code", part.code, "部分代码重复 / two parts share a code")
+            seen.add(part.code)
             if level_of(part.code) is not level_of(code) or parent_of(part.code) != parent_of(code):
                 raise InvalidValue(
                     "parts.code",

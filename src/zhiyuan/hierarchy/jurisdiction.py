@@ -146,9 +146,13 @@ class Jurisdiction:
     def granting(
         self, principal: str, action: str, code: object, *, on: date | None = None
     ) -> Grant | None:
-        """The grant that lets ``principal`` take ``action`` at ``code``, or ``None``."""
+        """The grant that lets ``principal`` take ``action`` at ``code``, or ``None``.
+
+        An unknown or malformed ``code`` raises, whether or not the principal holds grants.
+        """
+        c = self.tree[code].code
         for g in self.grants(principal):
-            if g.permits(action) and g.in_force(on) and self.tree.is_within(code, g.region_code):
+            if g.permits(action) and g.in_force(on) and self.tree.is_within(c, g.region_code):
                 return g
         return None
 

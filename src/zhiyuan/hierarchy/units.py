@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
@@ -33,7 +34,7 @@ import attrs
 from zhiyuan._validators import non_empty, non_negative
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
 from zhiyuan.hierarchy.codes import Level, level_of, normalize_code
-from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.hierarchy.tree import Region, RegionTree
 
 __all__ = [
     "TEAM_KINDS",
@@ -159,10 +160,23 @@ class Team:
     organization_id: str | None = None
 
 
+def _level_key(key: object, field: str) -> Level:
+    if isinstance(key, Level):
+        return key
+    try:
+        return Level(key)
+    except ValueError:
+        raise InvalidValue(
+            field,
+            key,
+            "未知层级 / not a level (province, city, county, township or village)",
+        ) from None
+
+
 def _levels_map(value: Mapping[Any, int]) -> dict[Level, int]:
     out: dict[Level, int] = {}
     for k, v in value.items():
-        lv = k if isinstance(k, Level) else Level(k)
+        lv = _level_key(k, "required")
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise InvalidValue(f"required.{lv.value}", v, "需要非负整数 / need a whole number ≥ 0")
         out[lv] = v
@@ -170,7 +184,19 @@ def _levels_map(value: Mapping[Any, int]) -> dict[Level, int]:
 
 
 def _kinds_map(value: Mapping[Any, Iterable[str]]) -> dict[Level, tuple[str, ...]]:
-    return {(k if isinstance(k, Level) else Level(k)): tuple(v) for k, v in value.items()}
+    out: dict[Level, tuple[str, ...]] = {}
+    for k, v in value.items():
+        lv = _level_key(k, "required_kinds")
+        # A bare string is a mistake for a list of one kind: tuple("理论宣讲") would split it.
+        kinds = tuple(v) if isinstance(v, Iterable) and not isinstance(v, str) else None
+        if kinds is None or any(not isinstance(x, str) or not x.strip() for x in kinds):
+            raise InvalidValue(
+                f"required_kinds.{lv.value}",
+                v,
+                "需要队伍类型列表 / need a list of non-empty team kinds",
+            )
+        out[lv] = kinds
+    return out
 
 
 @attrs.frozen(kw_only=True)
@@ -317,12 +343,12 @@ class Registry:
     def uncovered(self, level: Level, *, within: object | None = None) -> list[str]:
         """Codes of the given level (in the subtree) that have no practice unit: where to build next."""
         have = {u.region_code for u in self._of(PracticeUnit, within)}
-        root = within if within is not None else None
-        regions = (
-            self.tree.descendants(root, level=level)
-            if root is not None
-            else (r for r in self.tree if r.level is level)
-        )
+        if within is None:
+            regions: Iterable[Region] = (r for r in self.tree if r.level is level)
+        else:
+            root = self.tree[within]  # the subtree's root counts too
+            top = [root] if root.level is level else []
+            regions = itertools.chain(top, self.tree.descendants(root.code, level=level))
         return [r.code for r in regions if r.code not in have]
 
     def shortfalls(

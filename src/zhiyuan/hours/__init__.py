@@ -1,0 +1,68 @@
+"""Hour accounting (工时): volunteers, service records, the hour policy, the ledger, certificates.
+
+Certified hours are the permanent record that stars, points and reports are computed from.
+
+Example:
+    >>> from zhiyuan.hours import HourPolicy, PROFILES
+    >>> HourPolicy().unit_minutes, PROFILES["university"].daily_cap_minutes
+    (1, 480)
+"""
+
+from __future__ import annotations
+
+from zhiyuan.hours.ledger import (
+    AUTO,
+    Certified,
+    Entry,
+    HourLedger,
+    Posted,
+    RecordStatus,
+    Rejected,
+    Reversed,
+    fold,
+)
+from zhiyuan.hours.policy import (
+    PROFILES,
+    RULES,
+    Finding,
+    HourPolicy,
+    Outcome,
+    Overflow,
+    OverlapRule,
+    Purpose,
+    Rounding,
+    Status,
+)
+from zhiyuan.hours.records import Evidence, GeoFix, ServiceRecord
+from zhiyuan.hours.volunteers import ADULT_AGE, IdNumber, Phone, Volunteer, check_character, mask_id
+
+__all__ = [
+    "ADULT_AGE",
+    "AUTO",
+    "PROFILES",
+    "RULES",
+    "Certified",
+    "Entry",
+    "Evidence",
+    "Finding",
+    "GeoFix",
+    "HourLedger",
+    "HourPolicy",
+    "IdNumber",
+    "Outcome",
+    "Overflow",
+    "OverlapRule",
+    "Phone",
+    "Posted",
+    "Purpose",
+    "RecordStatus",
+    "Rejected",
+    "Reversed",
+    "Rounding",
+    "ServiceRecord",
+    "Status",
+    "Volunteer",
+    "check_character",
+    "fold",
+    "mask_id",
+]

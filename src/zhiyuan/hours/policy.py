@@ -1,0 +1,697 @@
+"""The hour policy (工时规则): what counts as service time, and how much of a record counts.
+
+An :class:`HourPolicy` is frozen data with the national rules as defaults; every rule is a field,
+loadable from JSON/TOML through :mod:`zhiyuan.convert`, with an ``effective_from`` date. Evaluating a
+record runs an ordered chain of rules (:data:`RULES`); each rule that changes or rejects the record
+adds a :class:`Finding` with its rule id, the numbers, and a Chinese and English message, so the
+:class:`Outcome` explains itself. Minutes are integers throughout.
+
+The national texts set no rounding, daily cap, recording deadline or per-record cap (POLICIES.md
+"National texts"): the default policy leaves them off, and the local profiles in :data:`PROFILES`
+switch them on, each citing its source.
+
+References:
+    《志愿服务记录办法》(民函〔2012〕340号): service time is time actually served, travel excluded;
+    《志愿服务记录与证明出具办法(试行)》(民政部令第67号, in force 2021-02-01); local rules as cited
+    on each profile.
+
+Example:
+    >>> from datetime import datetime
+    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan.hours import ServiceRecord, Evidence, HourPolicy, PROFILES
+    >>> rec = ServiceRecord(id="r1", volunteer_id="v1", activity_id="a", organization_id="o",
+    ...     region_code="370602", category="助老", evidence=Evidence.QR_SCAN,
+    ...     start=datetime(2025, 3, 1, 9, 0, tzinfo=SHANGHAI),
+    ...     end=datetime(2025, 3, 1, 12, 40, tzinfo=SHANGHAI))
+    >>> now = datetime(2025, 3, 2, tzinfo=SHANGHAI)
+    >>> HourPolicy().evaluate(rec, now=now).counted_minutes
+    220
+    >>> out = PROFILES["hailin"].evaluate(rec, now=now)
+    >>> out.counted_minutes
+    120
+    >>> print(out.explain())
+    r1: accepted, 220 min served, 120 counted
+      [hours.record_cap] 单次活动最多计 120 分钟，核减 100 分钟 / at most 120 min count per activity; 100 min cut
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+
+from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive
+from zhiyuan.errors import InvalidValue
+from zhiyuan.hours.records import Evidence, ServiceRecord
+from zhiyuan.hours.volunteers import ADULT_AGE, Volunteer
+
+__all__ = [
+    "PROFILES",
+    "RULES",
+    "Finding",
+    "HourPolicy",
+    "Outcome",
+    "Overflow",
+    "OverlapRule",
+    "Purpose",
+    "Rounding",
+    "Status",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=SHANGHAI)
+"""Segments count seconds of Asia/Shanghai wall time since this instant (same-zone arithmetic)."""
+
+
+class Purpose(enum.Enum):
+    """What certified hours are used for; the policy says which evidence counts toward each."""
+
+    STARS = "stars"
+    """星级评定: star levels."""
+    POINTS = "points"
+    """积分: conversion into points or credit."""
+    REPORTS = "reports"
+    """统计: totals in reports and certificates."""
+
+
+class Rounding(enum.Enum):
+    """How counted minutes snap to the policy's unit (计时单位)."""
+
+    DOWN = "down"
+    """Drop the remainder (29 min with a 30-min unit counts 0)."""
+    HALF_UP = "half_up"
+    """Round to the nearest unit, halves up."""
+    UP = "up"
+    """Any remainder counts a whole unit."""
+
+
+class OverlapRule(enum.Enum):
+    """What happens when a record overlaps time already counted for the same volunteer."""
+
+    REJECT = "reject"
+    """The overlapping record is rejected whole."""
+    TRIM = "trim"
+    """Only the time not yet counted counts (earlier-posted records win)."""
+
+
+class Overflow(enum.Enum):
+    """What happens past a limit (a daily cap, a recording deadline)."""
+
+    TRIM = "trim"
+    """Count up to the limit; cut the rest."""
+    APPROVAL = "approval"
+    """Count it all, but only after approval by an authority above the organizer (需审批)."""
+    REJECT = "reject"
+    """Reject the record."""
+
+
+class Status(enum.Enum):
+    """The policy's verdict on a record."""
+
+    ACCEPTED = "accepted"
+    NEEDS_APPROVAL = "needs_approval"
+    REJECTED = "rejected"
+
+
+@attrs.frozen(kw_only=True)
+class Finding:
+    """One rule that changed or rejected a record: rule id, numbers, and a bilingual message."""
+
+    rule: str
+    zh: str
+    en: str
+    numbers: Mapping[str, int] = attrs.field(factory=dict)
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.zh} / {self.en}"
+
+
+Segment = tuple[int, int]
+"""A half-open interval of epoch seconds."""
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """The result of evaluating one record under a policy, with the reason for every change.
+
+    ``segments`` are the intervals (epoch seconds) the volunteer is taken to have served, after
+    overlap and schedule rules: no two counted records of one volunteer share any of them.
+    ``day_minutes`` are the counted minutes per service date (for daily caps).
+    ``weighted_minutes`` apply the policy's category weight to ``counted_minutes``.
+    """
+
+    record_id: str
+    status: Status
+    served_minutes: int
+    counted_minutes: int
+    weighted_minutes: int
+    segments: tuple[Segment, ...] = ()
+    day_minutes: tuple[tuple[date, int], ...] = ()
+    counts_toward: frozenset[Purpose] = frozenset()
+    findings: tuple[Finding, ...] = ()
+    minor: bool = False
+
+    @property
+    def counted(self) -> bool:
+        """True if the record counts (accepted or awaiting approval) with minutes > 0."""
+        return self.status is not Status.REJECTED and self.counted_minutes > 0
+
+    def explain(self) -> str:
+        """A readable account: verdict, minutes, and one line per finding."""
+        head = (
+            f"{self.record_id}: {self.status.value}, {self.served_minutes} min served, "
+            f"{self.counted_minutes} counted"
+        )
+        if self.weighted_minutes != self.counted_minutes:
+            head += f" ({self.weighted_minutes} weighted)"
+        return "\n".join([head, *(f"  {f}" for f in self.findings)])
+
+
+def _kinds(value: Any) -> frozenset[Evidence]:
+    return frozenset(v if isinstance(v, Evidence) else Evidence(v) for v in value)
+
+
+def _strs(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        value = (value,)
+    return frozenset(str(v) for v in value)
+
+
+def _purposes(value: Mapping[Any, Any]) -> dict[Purpose, frozenset[Evidence]]:
+    return {(k if isinstance(k, Purpose) else Purpose(k)): _kinds(v) for k, v in value.items()}
+
+
+def _weights(value: Mapping[Any, Any]) -> dict[str, int]:
+    out = {}
+    for k, v in value.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise InvalidValue(
+                f"category_weights.{k}", v, "权重为非负整数百分比 / a weight is a whole percent ≥ 0"
+            )
+        out[str(k)] = v
+    return out
+
+
+def _opt(validator: Callable[[Any, attrs.Attribute[Any], Any], None]) -> Any:
+    return attrs.validators.optional(validator)
+
+
+_ALL_KINDS = frozenset(Evidence)
+_ATTESTED = frozenset({Evidence.SIGN_IN_CODE, Evidence.QR_SCAN, Evidence.GPS, Evidence.SUPERVISOR})
+
+
+def _default_counts() -> dict[Purpose, frozenset[Evidence]]:
+    return {
+        Purpose.STARS: _ATTESTED | {Evidence.ADMIN_TOPUP},
+        Purpose.POINTS: _ATTESTED,
+        Purpose.REPORTS: _ALL_KINDS,
+    }
+
+
+@attrs.frozen(kw_only=True)
+class HourPolicy:
+    """The rules that turn a service record into counted minutes. Defaults are national.
+
+    Attributes:
+        name: a label for reports.
+        effective_from: the date from which a history is judged by this policy (default: the
+            in-force date of 民政部令第67号, 2021-02-01).
+        unit_minutes: the counting unit; 1 counts every whole minute (national: hours, stored
+            in minutes, no rounding rule).
+        rounding: how counted minutes snap to the unit.
+        record_cap_minutes: at most this much per record (海林: 120), or ``None``.
+        schedule_capped: evidence kinds that never count beyond the scheduled duration (志愿汇:
+            a top-up never exceeds the activity's set length); a record with
+            ``checkout_missing`` is always capped so.
+        daily_cap_minutes: at most this much per volunteer per day, or ``None``; ``over_daily_cap``
+            says what happens past it (广东 i志愿: 8 h, more needs approval).
+        minor_daily_cap_minutes: a lower daily cap for volunteers under 18, or ``None``.
+        min_age: records of volunteers younger than this on the service date are rejected.
+        overlap: what happens to time already counted for the same volunteer.
+        deadline_days: days after the service date within which a record must be entered, or
+            ``None``; ``late`` says what happens past it.
+        max_span_minutes: a record longer than this is rejected as implausible, or ``None``.
+        excluded_categories: categories that never count (meetings, dinners …).
+        category_weights: percent weights by category (150 = 1.5×) for weighted minutes.
+        counts_toward: which evidence kinds count toward stars, points and reports.
+        notice_days: days of public notice (公示) between certification and certified.
+        auto_certify: evidence kinds certified on posting, without a certifier.
+    """
+
+    name: str = attrs.field(default="national", validator=non_empty)
+    effective_from: date = attrs.field(default=date(2021, 2, 1), validator=is_date)
+    unit_minutes: int = attrs.field(default=1, validator=positive)
+    rounding: Rounding = Rounding.DOWN
+    record_cap_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
+    schedule_capped: frozenset[Evidence] = attrs.field(
+        default=frozenset({Evidence.ADMIN_TOPUP, Evidence.SELF_REPORT}), converter=_kinds
+    )
+    daily_cap_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
+    over_daily_cap: Overflow = Overflow.TRIM
+    minor_daily_cap_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
+    min_age: int | None = attrs.field(default=None, validator=_opt(non_negative))
+    overlap: OverlapRule = OverlapRule.TRIM
+    deadline_days: int | None = attrs.field(default=None, validator=_opt(non_negative))
+    late: Overflow = Overflow.REJECT
+    max_span_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
+    excluded_categories: frozenset[str] = attrs.field(factory=frozenset, converter=_strs)
+    category_weights: dict[str, int] = attrs.field(factory=dict, converter=_weights)
+    counts_toward: dict[Purpose, frozenset[Evidence]] = attrs.field(
+        factory=_default_counts, converter=_purposes
+    )
+    notice_days: int = attrs.field(default=0, validator=non_negative)
+    auto_certify: frozenset[Evidence] = attrs.field(factory=frozenset, converter=_kinds)
+
+    def __attrs_post_init__(self) -> None:
+        if self.late is Overflow.TRIM:
+            raise InvalidValue(
+                "late", "trim", "逾期记录只能拒绝或审批 / late records: reject or approval"
+            )
+
+    def purposes(self, evidence: Evidence) -> frozenset[Purpose]:
+        """The purposes a record with this evidence counts toward."""
+        return frozenset(p for p, kinds in self.counts_toward.items() if evidence in kinds)
+
+    def weight(self, category: str) -> int:
+        """The category's weight in percent (100 when none is set)."""
+        return self.category_weights.get(category, 100)
+
+    def snap(self, minutes: int) -> int:
+        """Minutes snapped to the unit by the rounding rule."""
+        u = self.unit_minutes
+        if u == 1:
+            return minutes
+        if self.rounding is Rounding.DOWN:
+            return minutes // u * u
+        if self.rounding is Rounding.UP:
+            return -(-minutes // u) * u
+        q, r = divmod(minutes, u)
+        return (q + (2 * r >= u)) * u
+
+    def evaluate(
+        self,
+        record: ServiceRecord,
+        *,
+        now: datetime,
+        volunteer: Volunteer | None = None,
+        occupied: Sequence[Segment] = (),
+        day_used: Mapping[date, int] | None = None,
+        rules: Sequence[Rule] | None = None,
+    ) -> Outcome:
+        """Evaluate one record. Pure: the context comes in as arguments.
+
+        Args:
+            record: the record.
+            now: the current time; a record ending after it is an error, and it is the entry
+                time when the record has no ``recorded_at``.
+            volunteer: the volunteer, for age rules.
+            occupied: the volunteer's already-counted segments (sorted, disjoint).
+            day_used: minutes already counted per date for the volunteer (for daily caps).
+            rules: the rule chain (default :data:`RULES`); append to it for a local rule.
+
+        Raises:
+            InvalidValue: the record ends in the future (``end``), or ``now`` is naive.
+        """
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise InvalidValue("now", now.isoformat(), "缺少时区 / naive datetime")
+        if record.end > now:
+            raise InvalidValue(
+                "end",
+                record.end.isoformat(),
+                f"记录不能晚于当前时间 {now.isoformat()} / a record cannot end in the future",
+            )
+        d = _Draft(record, self, now, volunteer, occupied, day_used or {})
+        for rule in RULES if rules is None else rules:
+            if d.status is Status.REJECTED:
+                break
+            rule(d)
+        return d.outcome()
+
+
+class _Draft:
+    """The working state of one evaluation; rules read and adjust it."""
+
+    __slots__ = (
+        "day_used",
+        "days",
+        "findings",
+        "minor",
+        "minutes",
+        "now",
+        "occupied",
+        "policy",
+        "record",
+        "segments",
+        "status",
+        "volunteer",
+    )
+
+    def __init__(
+        self,
+        record: ServiceRecord,
+        policy: HourPolicy,
+        now: datetime,
+        volunteer: Volunteer | None,
+        occupied: Sequence[Segment],
+        day_used: Mapping[date, int],
+    ) -> None:
+        self.record = record
+        self.policy = policy
+        self.now = now
+        self.volunteer = volunteer
+        self.occupied = occupied
+        self.day_used = day_used
+        s = int((record.start - _EPOCH).total_seconds())
+        e = int((record.end - _EPOCH).total_seconds())
+        self.segments: list[Segment] = [(s, e)]
+        self.minutes = (e - s) // 60
+        self.status = Status.ACCEPTED
+        self.findings: list[Finding] = []
+        self.days: list[tuple[date, int]] = []
+        self.minor = False
+
+    def find(self, rule: str, zh: str, en: str, **numbers: int) -> None:
+        self.findings.append(Finding(rule=rule, zh=zh, en=en, numbers=numbers))
+
+    def reject(self, rule: str, zh: str, en: str, **numbers: int) -> None:
+        self.find(rule, zh, en, **numbers)
+        self.status = Status.REJECTED
+        self.minutes = 0
+        self.segments = []
+
+    def outcome(self) -> Outcome:
+        pol, rec = self.policy, self.record
+        counted = self.minutes if self.status is not Status.REJECTED else 0
+        weighted = counted * pol.weight(rec.category) // 100
+        return Outcome(
+            record_id=rec.id,
+            status=self.status,
+            served_minutes=rec.served_minutes,
+            counted_minutes=counted,
+            weighted_minutes=weighted,
+            segments=tuple(self.segments) if self.status is not Status.REJECTED else (),
+            day_minutes=tuple(self.days) if self.status is not Status.REJECTED else (),
+            counts_toward=pol.purposes(rec.evidence),
+            findings=tuple(self.findings),
+            minor=self.minor,
+        )
+
+
+Rule = Callable[[_Draft], None]
+"""A rule: reads and adjusts the draft of one evaluation (minutes, segments, status, findings)."""
+
+
+def rule_category(d: _Draft) -> None:
+    """``hours.category``: excluded categories never count."""
+    if d.record.category in d.policy.excluded_categories:
+        d.reject(
+            "hours.category",
+            f"「{d.record.category}」不计入志愿服务时长",
+            f"category {d.record.category!r} does not count as volunteer service",
+        )
+
+
+def rule_span(d: _Draft) -> None:
+    """``hours.span``: a record longer than ``max_span_minutes`` is rejected as implausible."""
+    cap = d.policy.max_span_minutes
+    if cap is not None and d.minutes > cap:
+        d.reject(
+            "hours.span",
+            f"单条记录 {d.minutes} 分钟，超过上限 {cap} 分钟",
+            f"a single record of {d.minutes} min exceeds the {cap}-min limit",
+            served=d.minutes,
+            limit=cap,
+        )
+
+
+def rule_age(d: _Draft) -> None:
+    """``hours.age``: flag minors; reject below ``min_age``."""
+    v = d.volunteer
+    if v is None:
+        return
+    day = d.record.service_date
+    age = v.age_on(day)
+    if age is None:
+        return
+    min_age = d.policy.min_age
+    if min_age is not None and age < min_age:
+        d.reject(
+            "hours.age",
+            f"志愿者服务当日 {age} 岁，低于 {min_age} 岁，不予记录",
+            f"volunteer was {age} on the service date, under the minimum age {min_age}",
+            age=age,
+            min_age=min_age,
+        )
+        return
+    if age < ADULT_AGE:
+        d.minor = True
+        d.find(
+            "hours.minor",
+            f"未成年志愿者（{age} 岁）",
+            f"minor volunteer (aged {age})",
+            age=age,
+        )
+
+
+def rule_deadline(d: _Draft) -> None:
+    """``hours.deadline``: a record entered more than ``deadline_days`` after the service date."""
+    limit = d.policy.deadline_days
+    if limit is None:
+        return
+    entered = (d.record.recorded_at or d.now).astimezone(SHANGHAI).date()
+    end_day = d.record.end.astimezone(SHANGHAI).date()
+    late = (entered - end_day).days
+    if late <= limit:
+        return
+    zh = f"服务后第 {late} 天录入，超过 {limit} 天时限"
+    en = f"entered {late} days after the service, past the {limit}-day deadline"
+    if d.policy.late is Overflow.APPROVAL:
+        d.status = Status.NEEDS_APPROVAL
+        d.find("hours.deadline", zh + "，需审批", en + "; needs approval", days=late, limit=limit)
+    else:
+        d.reject("hours.deadline", zh, en, days=late, limit=limit)
+
+
+def rule_schedule(d: _Draft) -> None:
+    """``hours.schedule_cap``: top-ups and missed check-outs never exceed the scheduled duration."""
+    rec = d.record
+    if not (rec.checkout_missing or rec.evidence in d.policy.schedule_capped):
+        return
+    sched = rec.scheduled_minutes
+    if sched is None or d.minutes <= sched:
+        return
+    s, _ = d.segments[0]
+    d.segments = [(s, s + sched * 60)]
+    why = "未签退" if rec.checkout_missing else "补录"
+    d.find(
+        "hours.schedule_cap",
+        f"{why}时长不超过活动计划时长 {sched} 分钟（原 {d.minutes} 分钟）",
+        f"{'a missed check-out' if rec.checkout_missing else 'a top-up'} never exceeds the "
+        f"scheduled {sched} min (was {d.minutes})",
+        before=d.minutes,
+        scheduled=sched,
+    )
+    d.minutes = sched
+
+
+def rule_overlap(d: _Draft) -> None:
+    """``hours.overlap``: one person cannot serve in two places at once."""
+    occ = d.occupied
+    if not occ:
+        return
+    hits = []
+    for s, e in d.segments:
+        i = bisect.bisect_right(occ, (s, s))
+        if i > 0 and occ[i - 1][1] > s:
+            i -= 1
+        while i < len(occ) and occ[i][0] < e:
+            hits.append(occ[i])
+            i += 1
+    if not hits:
+        return
+    if d.policy.overlap is OverlapRule.REJECT:
+        d.reject(
+            "hours.overlap",
+            "与已计入的服务时间重叠，不予计入",
+            "overlaps service time already counted for this volunteer",
+            overlapping_records=len(hits),
+        )
+        return
+    pieces: list[Segment] = []
+    for s, e in d.segments:
+        cur = s
+        for hs, he in hits:
+            if he <= cur or hs >= e:
+                continue
+            if hs > cur:
+                pieces.append((cur, hs))
+            cur = max(cur, he)
+        if cur < e:
+            pieces.append((cur, e))
+    before = d.minutes
+    d.segments = pieces
+    d.minutes = sum(b - a for a, b in pieces) // 60
+    d.find(
+        "hours.overlap",
+        f"与已计入时间重叠，核减 {before - d.minutes} 分钟",
+        f"overlaps time already counted; {before - d.minutes} min cut",
+        before=before,
+        after=d.minutes,
+    )
+
+
+def rule_record_cap(d: _Draft) -> None:
+    """``hours.record_cap``: at most ``record_cap_minutes`` per record (per activity)."""
+    cap = d.policy.record_cap_minutes
+    if cap is None or d.minutes <= cap:
+        return
+    d.find(
+        "hours.record_cap",
+        f"单次活动最多计 {cap} 分钟，核减 {d.minutes - cap} 分钟",
+        f"at most {cap} min count per activity; {d.minutes - cap} min cut",
+        before=d.minutes,
+        cap=cap,
+    )
+    d.minutes = cap
+
+
+def rule_rounding(d: _Draft) -> None:
+    """``hours.rounding``: snap counted minutes to the unit."""
+    snapped = d.policy.snap(d.minutes)
+    if snapped != d.minutes:
+        u = d.policy.unit_minutes
+        d.find(
+            "hours.rounding",
+            f"按 {u} 分钟计时单位取整：{d.minutes} → {snapped} 分钟",
+            f"rounded to the {u}-min unit ({d.policy.rounding.value}): {d.minutes} → {snapped} min",
+            before=d.minutes,
+            after=snapped,
+            unit=u,
+        )
+        d.minutes = snapped
+
+
+_ORD_1970 = date(1970, 1, 1).toordinal()
+
+
+def _split_days(segments: Sequence[Segment], minutes: int) -> list[tuple[date, int]]:
+    """Attribute ``minutes`` to service dates, earliest time first (segments are in local seconds)."""
+    per_day: dict[int, int] = {}
+    for s, e in segments:
+        t = s
+        while t < e:
+            day = t // 86400
+            stop = min(e, (day + 1) * 86400)
+            per_day[day] = per_day.get(day, 0) + stop - t
+            t = stop
+    out: list[tuple[date, int]] = []
+    done = cum = 0
+    days = sorted(per_day)
+    for k, day in enumerate(days):
+        cum += per_day[day]
+        upto = minutes if k == len(days) - 1 else min(minutes, cum // 60)
+        if upto > done:
+            out.append((date.fromordinal(_ORD_1970 + day), upto - done))
+            done = upto
+    return out
+
+
+def rule_daily_cap(d: _Draft) -> None:
+    """``hours.daily_cap``: at most ``daily_cap_minutes`` per volunteer per day (lower for minors)."""
+    pol = d.policy
+    cap = pol.daily_cap_minutes
+    if d.minor and pol.minor_daily_cap_minutes is not None:
+        cap = pol.minor_daily_cap_minutes if cap is None else min(cap, pol.minor_daily_cap_minutes)
+    days = _split_days(d.segments, d.minutes)
+    if cap is None:
+        d.days = days
+        return
+    kept: list[tuple[date, int]] = []
+    cut = 0
+    for day, m in days:
+        room = max(cap - d.day_used.get(day, 0), 0)
+        if m > room:
+            cut += m - room
+            if pol.over_daily_cap is Overflow.TRIM:
+                m = room
+        kept.append((day, m))
+    if not cut:
+        d.days = days
+        return
+    zh = f"每日最多计 {cap} 分钟，超出 {cut} 分钟"
+    en = f"at most {cap} min count per day; {cut} min over"
+    if pol.over_daily_cap is Overflow.REJECT:
+        d.reject("hours.daily_cap", zh + "，不予计入", en + "; rejected", cap=cap, over=cut)
+        return
+    if pol.over_daily_cap is Overflow.APPROVAL:
+        d.status = Status.NEEDS_APPROVAL
+        d.find("hours.daily_cap", zh + "，需上级审批", en + "; needs approval", cap=cap, over=cut)
+        d.days = days
+        return
+    total = sum(m for _, m in kept)
+    snapped = total if pol.unit_minutes == 1 else total // pol.unit_minutes * pol.unit_minutes
+    if snapped < total:  # give back the sub-unit remainder from the last day
+        drop = total - snapped
+        kept = [(day, m) for day, m in kept]
+        for k in range(len(kept) - 1, -1, -1):
+            day, m = kept[k]
+            take = min(m, drop)
+            kept[k] = (day, m - take)
+            drop -= take
+            if not drop:
+                break
+    d.find("hours.daily_cap", zh + "，已核减", en + "; cut", cap=cap, over=d.minutes - snapped)
+    d.minutes = snapped
+    d.days = [(day, m) for day, m in kept if m]
+
+
+RULES: tuple[Rule, ...] = (
+    rule_category,
+    rule_span,
+    rule_age,
+    rule_deadline,
+    rule_schedule,
+    rule_overlap,
+    rule_record_cap,
+    rule_rounding,
+    rule_daily_cap,
+)
+"""The default rule chain, in order. A local rule is one more callable appended to a copy."""
+
+
+PROFILES: dict[str, HourPolicy] = {
+    "national": HourPolicy(),
+    "guangdong": HourPolicy(
+        name="guangdong",
+        effective_from=date(2021, 2, 1),
+        daily_cap_minutes=8 * 60,
+        over_daily_cap=Overflow.APPROVAL,
+    ),
+    "hailin": HourPolicy(
+        name="hailin",
+        unit_minutes=60,
+        rounding=Rounding.DOWN,
+        record_cap_minutes=120,
+    ),
+    "university": HourPolicy(
+        name="university",
+        unit_minutes=30,
+        rounding=Rounding.DOWN,
+        daily_cap_minutes=8 * 60,
+        over_daily_cap=Overflow.TRIM,
+        deadline_days=30,
+    ),
+    "jindu": HourPolicy(name="jindu", notice_days=3),
+}
+"""Shipped policy profiles (POLICIES.md §2.6 and "Hours: what local practice adds"):
+
+- ``national``: the national texts; no rounding, caps or deadline.
+- ``guangdong``: 广东 i志愿, ≤ 8 h a day counts at once, more needs approval
+  (《关于调整志愿服务时长记录规则的通知》).
+- ``hailin``: 海林, whole hours, at most 2 h per activity.
+- ``university``: 中国石油大学, half-hour units, > 8 h a day counts as 8, certified within a month.
+- ``jindu``: 金都志愿365, a 3-day public notice (公示) before hours are certified.
+"""

@@ -1,0 +1,58 @@
+"""Shared test setup: hypothesis profiles, ``strategies`` on the path, and the real-data trees.
+
+pytest runs with ``--import-mode=importlib``, so ``tests/`` is not on ``sys.path`` by itself; it is
+put there here, and test modules import the shared strategies as ``from strategies import …``.
+
+The whole-country NBS tree (665,271 regions, ~4 s to load) is built at most once per session by the
+``nbs_tree`` fixture; the embedded seed trees come from :func:`zhiyuan.hierarchy.load_default`,
+which caches them itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+from zhiyuan.hierarchy import RegionTree, load_default
+
+TESTS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TESTS_DIR.parent
+NBS_DIR = REPO_ROOT / "data" / "nbs"
+
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+# No wall-clock limits in tests: hypothesis' per-example deadline is switched off. "ci" runs more
+# examples; choose it with HYPOTHESIS_PROFILE=ci.
+settings.register_profile("zhiyuan", deadline=None, print_blob=True)
+settings.register_profile("ci", deadline=None, print_blob=True, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "zhiyuan"))
+
+
+@pytest.fixture(scope="session")
+def nbs_dir() -> Path:
+    """``data/nbs`` of the repository (the real NBS 2023 named files and the 2019 structure)."""
+    assert (NBS_DIR / "villages.csv.gz").is_file(), f"real division data missing at {NBS_DIR}"
+    return NBS_DIR
+
+
+@pytest.fixture(scope="session")
+def nbs_tree(nbs_dir: Path) -> RegionTree:
+    """The whole country, NBS 2023 edition, loaded once per session."""
+    return RegionTree.from_nbs_dir(nbs_dir)
+
+
+@pytest.fixture(scope="session")
+def seed_tree() -> RegionTree:
+    """The embedded seed cities, 2023 edition (names down to every village)."""
+    return load_default()
+
+
+@pytest.fixture(scope="session")
+def seed_tree_2019() -> RegionTree:
+    """The embedded seed cities, 2019 edition (codes only)."""
+    return load_default(2019)
