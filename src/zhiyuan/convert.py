@@ -25,12 +25,14 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime, time
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 import cattrs
 from cattrs.preconf.json import make_converter as _make_json_converter
 
+from zhiyuan._private import is_masked_type
 from zhiyuan._validators import SHANGHAI
 from zhiyuan.errors import InvalidInput, InvalidValue, ZhiyuanError
 
@@ -123,22 +125,47 @@ def _make() -> cattrs.Converter:
     c.register_structure_hook(int, _structure_int)
     c.register_structure_hook(str, _structure_str)
     c.register_structure_hook(bool, _structure_bool)
+    c.register_unstructure_hook_func(_is_set_type, _set_unstructurer(c))
+    c.register_structure_hook_func(is_masked_type, lambda v, t: t.parse(v))
+    c.register_unstructure_hook_func(is_masked_type, lambda v: v.masked)
     return c
 
 
+def _is_set_type(t: Any) -> bool:
+    return t in (set, frozenset) or get_origin(t) in (set, frozenset, AbstractSet)
+
+
+def _set_unstructurer(c: cattrs.Converter) -> Any:
+    def unstructure_set(value: AbstractSet[Any]) -> list[Any]:
+        # Sets export sorted, so the same value always gives the same text (digests rely on it).
+        items = [c.unstructure(x) for x in value]
+        return sorted(items, key=lambda x: json.dumps(x, sort_keys=True, ensure_ascii=False))
+
+    return unstructure_set
+
+
 converter: cattrs.Converter = _make()
-"""The library's converter. Register hooks for your own types on a copy (``converter.copy()``)."""
+"""The library's converter. Register hooks for your own types on a copy (``converter.copy()``).
+
+Personal data (ID numbers, phones) exports masked; see ``reveal`` on :func:`unstructure`."""
+
+_revealing: cattrs.Converter = converter.copy()
+_revealing.register_unstructure_hook_func(is_masked_type, lambda v: v.reveal())
+_revealing.register_unstructure_hook_func(_is_set_type, _set_unstructurer(_revealing))
 
 
-def unstructure(value: object) -> Any:
+def unstructure(value: object, *, reveal: bool = False) -> Any:
     """Turn a zhiyuan value into plain JSON-ready data (dicts, lists, strings, ints).
+
+    Sets come out sorted. Personal data (ID numbers, phones) comes out masked unless
+    ``reveal=True``; only revealed output can be loaded back.
 
     Example:
         >>> from zhiyuan.hierarchy import Level
         >>> unstructure(Level.TOWNSHIP)
         'township'
     """
-    return converter.unstructure(value)
+    return (_revealing if reveal else converter).unstructure(value)
 
 
 def structure(data: object, cls: type[T]) -> T:
@@ -163,9 +190,10 @@ def structure(data: object, cls: type[T]) -> T:
         raise InvalidInput([f"{_format_exception(exc, cls)} @ $"]) from exc
 
 
-def to_json(value: object, *, indent: int | None = None) -> str:
-    """Dump a value as JSON text (UTF-8 characters kept, not escaped)."""
-    return json.dumps(unstructure(value), ensure_ascii=False, indent=indent)
+def to_json(value: object, *, indent: int | None = None, reveal: bool = False) -> str:
+    """Dump a value as JSON text (UTF-8 characters kept, not escaped; personal data masked
+    unless ``reveal=True``)."""
+    return json.dumps(unstructure(value, reveal=reveal), ensure_ascii=False, indent=indent)
 
 
 def from_json(text: str | bytes, cls: type[T]) -> T:
@@ -201,7 +229,7 @@ def from_toml(text: str, cls: type[T]) -> T:
     return structure(_from_toml_native(data), cls)
 
 
-def to_toml(value: object) -> str:
+def to_toml(value: object, *, reveal: bool = False) -> str:
     """Dump a value as TOML text. ``None`` values are left out (TOML has no null).
 
     The value must unstructure to a mapping (an attrs class, a dict).
@@ -215,7 +243,7 @@ def to_toml(value: object) -> str:
         level = "city"
         parent_code = "370000000000"
     """
-    data = unstructure(value)
+    data = unstructure(value, reveal=reveal)
     if not isinstance(data, Mapping):
         raise InvalidValue(
             "value", type(value).__name__, "只能导出映射 / only mappings dump to TOML"

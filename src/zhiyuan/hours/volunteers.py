@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from zhiyuan._private import Masked
 from zhiyuan._validators import is_date, non_empty
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy.codes import normalize_code
@@ -72,7 +73,7 @@ def _mask_phone(raw: str) -> str:
 
 
 @attrs.frozen(repr=False)
-class IdNumber:
+class IdNumber(Masked):
     """A validated 18-character 公民身份号码, masked wherever it is shown.
 
     Build it with :meth:`parse`. Equality and hashing use the raw value.
@@ -142,7 +143,7 @@ class IdNumber:
 
 
 @attrs.frozen(repr=False)
-class Phone:
+class Phone(Masked):
     """A mainland mobile number (11 digits starting with 1), masked wherever it is shown."""
 
     _raw: str = attrs.field(alias="raw")
