@@ -19,8 +19,8 @@ __all__ = [
     "DIGITS",
     "SHANGHAI",
     "TreeRecord",
-    "any_input",
     "anomaly_kinds",
+    "any_input",
     "aware_datetimes",
     "code_forms",
     "levels",
@@ -101,9 +101,7 @@ def region_codes(draw: st.DrawFn, level: Level | None = None) -> str:
 def code_forms(draw: st.DrawFn, code: str) -> object:
     """Any accepted spelling of the canonical ``code``: its short form, 12 digits, int, padded."""
     short = code[: DIGITS[level_of(code)]]
-    form = draw(
-        st.sampled_from(["short", "full", "int_short", "int_full", "spaced", "code_obj"])
-    )
+    form = draw(st.sampled_from(["short", "full", "int_short", "int_full", "spaced", "code_obj"]))
     if form == "short":
         return short
     if form == "full":

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from strategies import (
     SHANGHAI,
     anomaly_kinds,
@@ -21,7 +22,6 @@ from strategies import (
     region_names,
     regions,
 )
-
 from zhiyuan.convert import (
     converter,
     from_json,
@@ -414,6 +414,70 @@ def test_not_a_list() -> None:
     assert messages(exc) == ["invalid value for type, expected list @ $.records"]
 
 
+NOT_A_LIST = "需要数组 / need a list (a JSON or TOML array), not a string or object"
+
+
+@pytest.mark.parametrize("bad", ["370214009000", "", {"370214009000": 1}, b"37"])
+def test_a_string_or_mapping_is_not_a_list(bad: object) -> None:
+    # cattrs alone would split "370214009000" into twelve one-digit "codes".
+    with pytest.raises(InvalidInput) as exc:
+        structure({"added": bad}, RegionDiff)
+    assert messages(exc) == [f"list: {bad!r}: {NOT_A_LIST} @ $.added"]
+
+
+def test_a_string_is_not_a_list_anywhere() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        from_json('{"text": "t", "items": "abc", "nested": {"k": {"a": "b"}}}', Note)
+    assert messages(exc) == [f"list: 'abc': {NOT_A_LIST} @ $.items"]
+    with pytest.raises(InvalidInput) as exc:
+        from_toml('added = ["370214009000"]\nrenamed = ["abc"]\n', RegionDiff)
+    assert messages(exc) == [f"list: 'abc': {NOT_A_LIST} @ $.renamed[0]"]
+
+
+@attrs.frozen(kw_only=True)
+class Collections:
+    a_list: list[int] = attrs.Factory(list)
+    a_tuple: tuple[str, ...] = ()
+    a_set: set[str] = attrs.Factory(set)
+    a_frozenset: frozenset[str] = frozenset()
+    a_pair: tuple[str, int] = ("", 0)
+
+
+@given(
+    st.builds(
+        Collections,
+        a_list=st.lists(st.integers()),
+        a_tuple=st.lists(st.text()).map(tuple),
+        a_set=st.sets(st.text()),
+        a_frozenset=st.frozensets(st.text()),
+        a_pair=st.tuples(st.text(), st.integers()),
+    )
+)
+def test_collections_round_trip_with_their_types(value: Collections) -> None:
+    for back in (from_json(to_json(value), Collections), from_toml(to_toml(value), Collections)):
+        assert back == value
+        assert type(back.a_tuple) is tuple
+        assert type(back.a_set) is set
+        assert type(back.a_frozenset) is frozenset
+
+
+@pytest.mark.parametrize("field", ["a_list", "a_tuple", "a_set", "a_frozenset"])
+def test_every_collection_refuses_a_string(field: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        structure({field: "12"}, Collections)
+    assert messages(exc) == [f"list: '12': {NOT_A_LIST} @ $.{field}"]
+
+
+def test_collection_elements_are_checked_with_their_index() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        structure({"a_list": [1, 2.5, True], "a_set": ["x", 3]}, Collections)
+    assert [m.rsplit(" @ ", 1)[1] for m in messages(exc)] == [
+        "$.a_list[1]",
+        "$.a_list[2]",
+        "$.a_set[1]",
+    ]
+
+
 def test_dict_values_checked_with_their_key_in_the_path() -> None:
     with pytest.raises(InvalidInput) as exc:
         structure({"level": "city", "by_name": {"烟台": "nope"}}, Levels)
@@ -570,5 +634,5 @@ def test_converter_copy_keeps_the_strict_hooks() -> None:
 
 def test_offset_naive_in_utc_offset_form_is_aware() -> None:
     rec = structure({"id": "r", "start": "2026-03-05T09:00:00-05:00"}, Rec)
-    assert rec.start == datetime(2026, 3, 5, 14, tzinfo=timezone.utc)
+    assert rec.start == datetime(2026, 3, 5, 14, tzinfo=UTC)
     assert rec.start.isoformat() == "2026-03-05T22:00:00+08:00"

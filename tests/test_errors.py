@@ -33,7 +33,9 @@ LEAVES: list[tuple[type[ZhiyuanError], type[BaseException]]] = [
 # One instance of each, as the library raises them.
 SAMPLES: list[ZhiyuanError] = [
     InvalidValue("code", "37x", "区划代码只能包含数字 / digits only"),
-    InvalidValue("id_number", "110101199003071234", "校验位错误 / bad check digit", shown="1101********1234"),
+    InvalidValue(
+        "id_number", "110101199003071234", "校验位错误 / bad check digit", shown="1101********1234"
+    ),
     InvalidInput(["int: 1.5: 需要整数 @ $.minutes", "extra fields found (x) @ $"]),
     NotFound("team", "t-42"),
     UnknownRegion("370699000000"),
@@ -135,7 +137,7 @@ def _same(a: BaseException, b: BaseException) -> None:
     assert type(a) is type(b)
     assert str(a) == str(b)
     assert a.args == b.args
-    assert {k: v for k, v in vars(a).items()} == {k: v for k, v in vars(b).items()}
+    assert vars(a) == vars(b)
 
 
 @pytest.mark.parametrize("err", SAMPLES, ids=lambda e: type(e).__name__)

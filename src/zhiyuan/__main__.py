@@ -8,6 +8,7 @@ prints the validation report. ``--help`` on each subcommand says more.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 from collections.abc import Sequence
@@ -72,7 +73,7 @@ def synthetic_registry(tree: RegionTree, within: Sequence[str], seed: int = 2023
         Level.VILLAGE: PracticeStation,
     }
     for top in within:
-        for region in tree.descendants(top):
+        for region in itertools.chain([tree[top]], tree.descendants(top)):  # top too
             if region.level not in unit_cls:
                 continue
             cls = unit_cls[region.level]

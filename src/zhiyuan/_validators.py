@@ -18,6 +18,8 @@ def aware(_: object, attribute: attrs.Attribute[Any], value: datetime | None) ->
     """Reject naive datetimes (``None`` passes, for optional fields)."""
     if value is None:
         return
+    if type(value) is datetime and value.tzinfo is SHANGHAI:  # the common case, already normal
+        return
     if not isinstance(value, datetime):
         raise InvalidValue(
             attribute.name, value, "需要带时区的时间 / need a timezone-aware datetime"
@@ -32,8 +34,11 @@ def aware(_: object, attribute: attrs.Attribute[Any], value: datetime | None) ->
 
 def to_shanghai(value: datetime) -> datetime:
     """Convert an aware datetime to Asia/Shanghai; naive values pass through for ``aware`` to reject."""
-    if isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None:
-        return value.astimezone(SHANGHAI)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        if value.tzinfo is SHANGHAI:
+            return value
+        if value.utcoffset() is not None:
+            return value.astimezone(SHANGHAI)
     return value
 
 

@@ -20,16 +20,19 @@ Example:
 
 from __future__ import annotations
 
+import collections.abc as cabc
 import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+import types
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime, time
-from typing import Any, TypeVar, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.preconf.json import make_converter as _make_json_converter
 
 from zhiyuan._private import is_masked_type
@@ -128,7 +131,53 @@ def _make() -> cattrs.Converter:
     c.register_unstructure_hook_func(_is_set_type, _set_unstructurer(c))
     c.register_structure_hook_func(is_masked_type, lambda v, t: t.parse(v))
     c.register_unstructure_hook_func(is_masked_type, lambda v: v.masked)
+    c.register_structure_hook_factory(_is_collection, lambda t: _collection_hook(t, c))
     return c
+
+
+# Homogeneous collections and what each is built as. cattrs iterates whatever it is given, so a
+# string would become a list of characters and a mapping a list of its keys: refuse both.
+_COLLECTIONS: dict[Any, Callable[[list[Any]], Any]] = {
+    list: list,
+    cabc.MutableSequence: list,
+    tuple: tuple,
+    cabc.Sequence: tuple,
+    set: set,
+    cabc.MutableSet: set,
+    frozenset: frozenset,
+    AbstractSet: frozenset,
+}
+
+
+def _is_collection(t: Any) -> bool:
+    return (get_origin(t) or t) in _COLLECTIONS
+
+
+def _collection_hook(t: Any, c: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    origin = get_origin(t) or t
+    args = get_args(t)
+    build: Callable[[Any], Any] | None = _COLLECTIONS[origin]
+    inner: Callable[[Any, Any], Any]
+    as_type: Any
+    if origin is tuple and args and not (len(args) == 2 and args[1] is ...):
+        build, as_type, inner = None, t, c.gen_structure_hetero_tuple(t)  # tuple[str, int]
+    else:
+        as_type = types.GenericAlias(list, args[:1]) if args else list
+        inner = list_structure_factory(as_type, c)
+        if build is list:
+            build = None
+
+    def structure_collection(value: Any, _: Any) -> Any:
+        if isinstance(value, (str, bytes, bytearray, Mapping)):
+            raise InvalidValue(
+                "list",
+                value,
+                "需要数组 / need a list (a JSON or TOML array), not a string or object",
+            )
+        out = inner(value, as_type)
+        return out if build is None else build(out)
+
+    return structure_collection
 
 
 def _is_set_type(t: Any) -> bool:

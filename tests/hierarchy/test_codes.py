@@ -6,8 +6,8 @@ import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import DIGITS, any_input, code_forms, levels, region_codes
 
+from strategies import DIGITS, any_input, code_forms, levels, region_codes
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy import Level, RegionCode, normalize_code
 from zhiyuan.hierarchy.codes import level_of, parent_of

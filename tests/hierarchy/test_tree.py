@@ -11,8 +11,8 @@ import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import TreeRecord, code_forms, region_codes, tree_codes, tree_records
 
+from strategies import TreeRecord, code_forms, region_codes, tree_codes, tree_records
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, UnknownRegion
 from zhiyuan.hierarchy import (
     Anomaly,
@@ -451,9 +451,7 @@ def test_rollup_on_the_seed_tree_dense_and_sparse(seed_tree: RegionTree, n_value
             expected[c] = expected.get(c, 0) + v
     assert totals == expected
     assert list(totals) == [c for c in codes if c in expected]
-    assert sum(v for c, v in totals.items() if seed_tree.parent(c) is None) == sum(
-        values.values()
-    )
+    assert sum(v for c, v in totals.items() if seed_tree.parent(c) is None) == sum(values.values())
 
 
 # --- diff and to_records ---------------------------------------------------------------------
@@ -476,9 +474,7 @@ def test_diff(small: RegionTree) -> None:
     assert small.diff(small) == RegionDiff()
     codes_only = RegionTree.from_records([(c, None, p) for c, _, p in ROWS])
     assert small.diff(codes_only) == RegionDiff()  # no names on one side: nothing renamed
-    assert later.diff(small) == RegionDiff(
-        added=d.removed, removed=d.added, renamed=()
-    )
+    assert later.diff(small) == RegionDiff(added=d.removed, removed=d.added, renamed=())
 
 
 def test_to_records_round_trip(small: RegionTree) -> None:
@@ -574,9 +570,7 @@ def test_orphan_hangs_under_the_nearest_present_ancestor() -> None:
     )
     assert tree.parent("370602") == tree["37"]
     assert tree.path("370602001") == "山东省/芝罘区/向阳街道"
-    assert str(tree.report) == (
-        "1 anomaly / 1 处异常: orphan 1\n  orphan 370602: " + a.detail
-    )
+    assert str(tree.report) == ("1 anomaly / 1 处异常: orphan 1\n  orphan 370602: " + a.detail)
 
 
 def test_orphan_without_any_ancestor_becomes_a_root() -> None:
@@ -655,7 +649,11 @@ def test_parent_mismatch_when_a_nearer_ancestor_is_present() -> None:
 )
 def test_level_mismatch(declared: object, mismatch: bool) -> None:
     tree = RegionTree.from_records(
-        [("37", "山东省", None, 1), ("3706", "烟台市", "37", 2), ("370602", "芝罘区", "3706", declared)]
+        [
+            ("37", "山东省", None, 1),
+            ("3706", "烟台市", "37", 2),
+            ("370602", "芝罘区", "3706", declared),
+        ]
     )
     assert kinds(tree) == ([AnomalyKind.LEVEL_MISMATCH] if mismatch else [])
     assert tree.level("370602") is Level.COUNTY  # the code wins
@@ -951,7 +949,9 @@ def test_to_records_then_from_records_rebuilds_the_tree(records: list[TreeRecord
 
 
 @given(tree_records(min_size=1), st.data())
-def test_subtree_has_exactly_the_descendants(records: list[TreeRecord], data: st.DataObject) -> None:
+def test_subtree_has_exactly_the_descendants(
+    records: list[TreeRecord], data: st.DataObject
+) -> None:
     tree = RegionTree.from_records(records)
     c = data.draw(st.sampled_from(list(tree.codes)))
     sub = tree.subtree(c)
@@ -1006,9 +1006,7 @@ def test_diff_between_random_trees(a_rows: list[TreeRecord], b_rows: list[TreeRe
     assert d.removed == tuple(sorted(set(a.codes) - set(b.codes)))
     assert d.renamed == tuple(
         sorted(
-            (c, a[c].name, b[c].name)
-            for c in set(a.codes) & set(b.codes)
-            if a[c].name != b[c].name
+            (c, a[c].name, b[c].name) for c in set(a.codes) & set(b.codes) if a[c].name != b[c].name
         )
     )
 
@@ -1018,7 +1016,9 @@ def test_messy_rows_never_stop_the_load(data: st.DataObject) -> None:
     # Random declared parents, repeats, malformed codes: the load reports and always succeeds.
     codes = sorted(data.draw(tree_codes(max_size=25)))
     junk = st.sampled_from(["37x", "370", "", "３７", "00"])
-    parent_pool = st.one_of(st.none(), st.sampled_from([*codes, "99", "3799"]) if codes else st.none(), junk)
+    parent_pool = st.one_of(
+        st.none(), st.sampled_from([*codes, "99", "3799"]) if codes else st.none(), junk
+    )
     rows: list[TreeRecord] = [
         (data.draw(code_forms(c)), f"n{i}", data.draw(parent_pool)) for i, c in enumerate(codes)
     ]
@@ -1026,7 +1026,7 @@ def test_messy_rows_never_stop_the_load(data: st.DataObject) -> None:
     rows += [(j, "bad", None) for j in data.draw(st.lists(junk, max_size=3))]
     rows = data.draw(st.permutations(rows))
     tree = RegionTree.from_records(rows)
-    model = Model({c: None for c in codes})
+    model = Model(dict.fromkeys(codes))
     assert list(tree.codes) == model.codes
     for c in codes:
         assert tree[c].parent_code == model.parent[c]

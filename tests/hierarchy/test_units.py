@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import sys
 import threading
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -557,6 +559,18 @@ def test_any_standard_round_trips(
 # --- concurrency ------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def eager_switching() -> Iterator[None]:
+    """Switch threads as often as possible, so that check-then-set races show up."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)
+
+
+@pytest.mark.usefixtures("eager_switching")
 def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree) -> None:
     reg = Registry(tree)
     reg.add(Organization(id="org", name="组织", region_code=COUNTY))
@@ -571,12 +585,23 @@ def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree) -> No
         )
         for i in range(300)
     ]
+    villages = [r.code for r in tree.descendants("370602", level=Level.VILLAGE)][:100]
     n_threads = 8
     barrier = threading.Barrier(n_threads)
-    conflicts: list[int] = []
     others: list[BaseException] = []
-    winners: list[int] = []
+    won: dict[str, list[int]] = {}  # clashing id or village → the threads whose add succeeded
+    lost: dict[str, list[int]] = {}
     lock = threading.Lock()
+
+    def offer(key: str, k: int, item: Team | PracticeStation) -> None:
+        try:
+            reg.add(item)
+        except Conflict:
+            with lock:
+                lost.setdefault(key, []).append(k)
+        else:
+            with lock:
+                won.setdefault(key, []).append(k)
 
     def work(k: int) -> None:
         mine = list(distinct)
@@ -584,31 +609,26 @@ def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree) -> No
         barrier.wait()
         try:
             for j, t in enumerate(mine):
-                # an equal copy, not the same object
+                # an equal copy, not the same object: never a conflict
                 reg.add(
                     Team(
                         **{f: getattr(t, f) for f in ("id", "name", "region_code", "kind")},
                         organization_id=t.organization_id,
                     )
                 )
-                if j == 150:
-                    # a true clash: every thread offers its own team under one id
-                    try:
-                        reg.add(
-                            Team(id="clash", name=f"线程{k}", region_code=COUNTY, kind="医疗卫生")
-                        )
-                    except Conflict:
-                        with lock:
-                            conflicts.append(k)
-                    else:
-                        with lock:
-                            winners.append(k)
-                    # and its own practice unit at one node
-                    try:
-                        reg.add(PracticeStation(id=f"s{k}", name=f"站{k}", region_code=VILLAGE))
-                    except Conflict:
-                        with lock:
-                            conflicts.append(k)
+                if j < len(villages):
+                    # true clashes: every thread offers its own team under one id, and its own
+                    # practice station at one village
+                    offer(
+                        f"c{j}",
+                        k,
+                        Team(id=f"clash{j}", name=f"线程{k}", region_code=COUNTY, kind="医疗卫生"),
+                    )
+                    offer(
+                        villages[j],
+                        k,
+                        PracticeStation(id=f"s{k}-{j}", name=f"站{k}", region_code=villages[j]),
+                    )
         except BaseException as exc:  # collected and asserted below
             with lock:
                 others.append(exc)
@@ -620,12 +640,19 @@ def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree) -> No
         th.join()
 
     assert others == []
-    assert len(winners) == 1
-    assert len(conflicts) == 2 * (n_threads - 1)
+    assert len(won) == 2 * len(villages)
+    for key, winners in won.items():
+        assert len(winners) == 1, (key, winners)  # exactly one add succeeded
+        assert sorted(winners + lost[key]) == list(range(n_threads))
     got = reg.teams()
-    clash = [t for t in got if t.id == "clash"]
-    assert len(clash) == 1 and clash[0].name == f"线程{winners[0]}"
-    assert sorted((t for t in got if t.id != "clash"), key=lambda t: t.id) == sorted(
+    clashes = {t.id: t for t in got if t.id.startswith("clash")}
+    assert len(clashes) == len(villages)
+    for j in range(len(villages)):
+        assert clashes[f"clash{j}"].name == f"线程{won[f'c{j}'][0]}"
+    assert sorted((t for t in got if t.id.startswith("t")), key=lambda t: t.id) == sorted(
         distinct, key=lambda t: t.id
     )
-    assert len(reg.units()) == 1 and reg.units()[0].region_code == VILLAGE
+    units = reg.units()
+    assert [u.region_code for u in units] == sorted(villages)
+    for u in units:
+        assert u.id.startswith(f"s{won[u.region_code][0]}-")

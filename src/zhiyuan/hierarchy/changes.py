@@ -8,7 +8,7 @@ tree as it stands after the earlier ones, and if any is invalid nothing is appli
 Codes follow the tree: when a region moves or is re-coded, its whole subtree takes the new prefix
 (``370214001`` moving to ``370215`` becomes ``370215xxx``, its villages ``370215xxx…``), as NBS
 editions do. A moved or merged-away region gets the next free code in the same numbering block
-(街道 0xx, 镇 1xx, 乡 2xx …) unless one is given.
+(街道 001–099, 镇 100–199, 乡 200–399; 居委会 001–199, 村委会 200–399 …) unless one is given.
 
 Example:
     >>> from datetime import date
@@ -67,6 +67,25 @@ class ChangeKind(enum.Enum):
     """移交: a region moves under another parent and takes a code there."""
     RECODE = "recode"
     """改码: a region takes a new code at the same level."""
+
+
+# The numbering blocks of the 3-digit segments (GB/T 10114 and the NBS rules, POLICIES.md): a region
+# that takes a new code keeps its kind, so the code comes from the block of its old one.
+_BLOCKS: dict[Level, tuple[tuple[int, int], ...]] = {
+    Level.TOWNSHIP: ((1, 99), (101, 199), (201, 399), (401, 599)),  # 街道, 镇, 乡, other units
+    Level.VILLAGE: ((1, 199), (201, 399), (401, 599)),  # 居委会, 村委会, other units
+}
+
+
+def _block(level: Level, seg: str) -> tuple[int, int]:
+    """The first and last number to try for a new code in the block of segment ``seg``."""
+    n = int(seg)
+    for first, last in _BLOCKS.get(level, ()):
+        if first - 1 <= n <= last:
+            return first, last
+    if len(seg) == 3:  # beyond the documented blocks: the hundred it is in
+        return n // 100 * 100 + 1, n // 100 * 100 + 99
+    return 1, 99
 
 
 def _codes(values: Iterable[object]) -> tuple[str, ...]:
@@ -239,10 +258,9 @@ class _Work:
         """The next unused code at ``level`` under ``parent``, in ``like``'s numbering block."""
         lo, hi = _DIGITS[level.depth - 2], _DIGITS[level.depth - 1]
         width = hi - lo
-        seg = like[lo:hi]
-        start = int(seg[0]) * 100 if width == 3 else 0
+        first, last = _block(level, like[lo:hi])
         used = {c[lo:hi] for c in self.names if c.startswith(parent[:lo])}
-        for n in range(start + 1, start + 100):
+        for n in range(first, last + 1):
             s = str(n).zfill(width)
             if s not in used:
                 return parent[:lo] + s + "0" * (12 - hi)

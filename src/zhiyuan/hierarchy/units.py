@@ -294,7 +294,7 @@ class Registry:
         ):
             raise NotFound("organization", item.organization_id)
         key = (space, item.id)
-        with self._lock:
+        if True:
             old = self._items.get(key)
             if old is not None:
                 if old == item:

@@ -31,13 +31,14 @@ Example:
     120
     >>> print(out.explain())
     r1: accepted, 220 min served, 120 counted
-      [hours.record_cap] 单次活动最多计 120 分钟，核减 100 分钟 / at most 120 min count per activity; 100 min cut
+      [hours.record_cap] 单次活动最多计 120 分钟，220 分钟核减为 120 分钟 / at most 120 min count per activity; 220 min cut to 120
 """
 
 from __future__ import annotations
 
 import bisect
 import enum
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -50,6 +51,7 @@ from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import ADULT_AGE, Volunteer
 
 __all__ = [
+    "MESSAGES",
     "PROFILES",
     "RULES",
     "Finding",
@@ -116,14 +118,120 @@ class Status(enum.Enum):
     REJECTED = "rejected"
 
 
-@attrs.frozen(kw_only=True)
+MESSAGES: dict[tuple[str, str], tuple[tuple[str, ...], str, str]] = {
+    ("hours.category", ""): (
+        ("category",),
+        "「{category}」不计入志愿服务时长",
+        "category {category!r} does not count as volunteer service",
+    ),
+    ("hours.span", ""): (
+        ("served", "limit"),
+        "单条记录 {served} 分钟，超过上限 {limit} 分钟",
+        "a single record of {served} min exceeds the {limit}-min limit",
+    ),
+    ("hours.age", ""): (
+        ("age", "min_age"),
+        "志愿者服务当日 {age} 岁，低于 {min_age} 岁，不予记录",
+        "volunteer was {age} on the service date, under the minimum age {min_age}",
+    ),
+    ("hours.minor", ""): (("age",), "未成年志愿者（{age} 岁）", "minor volunteer (aged {age})"),
+    ("hours.deadline", "reject"): (
+        ("days", "limit"),
+        "服务后第 {days} 天录入，超过 {limit} 天时限",
+        "entered {days} days after the service, past the {limit}-day deadline",
+    ),
+    ("hours.deadline", "approval"): (
+        ("days", "limit"),
+        "服务后第 {days} 天录入，超过 {limit} 天时限，需审批",
+        "entered {days} days after the service, past the {limit}-day deadline; needs approval",
+    ),
+    ("hours.schedule_cap", "topup"): (
+        ("before", "scheduled"),
+        "补录时长不超过活动计划时长 {scheduled} 分钟（原 {before} 分钟）",
+        "a top-up never exceeds the scheduled {scheduled} min (was {before})",
+    ),
+    ("hours.schedule_cap", "checkout"): (
+        ("before", "scheduled"),
+        "未签退时长不超过活动计划时长 {scheduled} 分钟（原 {before} 分钟）",
+        "a missed check-out never exceeds the scheduled {scheduled} min (was {before})",
+    ),
+    ("hours.overlap", "reject"): (
+        ("overlapping",),
+        "与已计入的服务时间重叠，不予计入",
+        "overlaps service time already counted for this volunteer ({overlapping} record(s))",
+    ),
+    ("hours.overlap", "trim"): (
+        ("before", "after"),
+        "与已计入时间重叠，{before} 分钟核减为 {after} 分钟",
+        "overlaps time already counted; {before} min cut to {after}",
+    ),
+    ("hours.record_cap", ""): (
+        ("before", "cap"),
+        "单次活动最多计 {cap} 分钟，{before} 分钟核减为 {cap} 分钟",
+        "at most {cap} min count per activity; {before} min cut to {cap}",
+    ),
+    ("hours.rounding", ""): (
+        ("before", "after", "unit"),
+        "按 {unit} 分钟计时单位取整：{before} → {after} 分钟",
+        "rounded to the {unit}-min unit: {before} → {after} min",
+    ),
+    ("hours.daily_cap", "trim"): (
+        ("cap", "before", "after"),
+        "每日最多计 {cap} 分钟，{before} 分钟核减为 {after} 分钟",
+        "at most {cap} min count per day; {before} min cut to {after}",
+    ),
+    ("hours.daily_cap", "approval"): (
+        ("cap", "over"),
+        "每日最多计 {cap} 分钟，超出 {over} 分钟，需上级审批",
+        "at most {cap} min count per day; {over} min over, needs approval",
+    ),
+    ("hours.daily_cap", "reject"): (
+        ("cap", "over"),
+        "每日最多计 {cap} 分钟，超出 {over} 分钟，不予计入",
+        "at most {cap} min count per day; {over} min over, rejected",
+    ),
+}
+"""The message catalog: ``(rule, variant)`` → (value names, Chinese template, English template).
+
+A local rule registers its own messages here; findings store only the rule, variant and values,
+so a million outcomes share one copy of the text."""
+
+
+@attrs.frozen
 class Finding:
-    """One rule that changed or rejected a record: rule id, numbers, and a bilingual message."""
+    """One rule that changed or rejected a record: rule id, variant, values, bilingual text.
+
+    Example:
+        >>> f = Finding("hours.record_cap", (220, 120))
+        >>> f.numbers, str(f)
+        ({'before': 220, 'cap': 120}, '[hours.record_cap] 单次活动最多计 120 分钟，220 分钟核减为 120 分钟 / at most 120 min count per activity; 220 min cut to 120')
+    """
 
     rule: str
-    zh: str
-    en: str
-    numbers: Mapping[str, int] = attrs.field(factory=dict)
+    values: tuple[int | str, ...] = ()
+    variant: str = ""
+
+    def _fields(self) -> dict[str, int | str]:
+        spec = MESSAGES.get((self.rule, self.variant))
+        keys = spec[0] if spec else tuple(f"v{i}" for i in range(len(self.values)))
+        return dict(zip(keys, self.values, strict=False))
+
+    @property
+    def numbers(self) -> dict[str, int]:
+        """The integer values by name (minutes, days, caps)."""
+        return {k: v for k, v in self._fields().items() if isinstance(v, int)}
+
+    @property
+    def zh(self) -> str:
+        """The Chinese message."""
+        spec = MESSAGES.get((self.rule, self.variant))
+        return spec[1].format(**self._fields()) if spec else f"{self.rule} {self.values}"
+
+    @property
+    def en(self) -> str:
+        """The English message."""
+        spec = MESSAGES.get((self.rule, self.variant))
+        return spec[2].format(**self._fields()) if spec else f"{self.rule} {self.values}"
 
     def __str__(self) -> str:
         return f"[{self.rule}] {self.zh} / {self.en}"
@@ -265,15 +373,24 @@ class HourPolicy:
     notice_days: int = attrs.field(default=0, validator=non_negative)
     auto_certify: frozenset[Evidence] = attrs.field(factory=frozenset, converter=_kinds)
 
+    _purpose_of: dict[Evidence, frozenset[Purpose]] = attrs.field(init=False, eq=False, repr=False)
+    _rules: tuple[Rule, ...] = attrs.field(init=False, eq=False, repr=False)
+
     def __attrs_post_init__(self) -> None:
         if self.late is Overflow.TRIM:
             raise InvalidValue(
                 "late", "trim", "逾期记录只能拒绝或审批 / late records: reject or approval"
             )
+        table = {
+            e: frozenset(p for p, kinds in self.counts_toward.items() if e in kinds)
+            for e in Evidence
+        }
+        object.__setattr__(self, "_purpose_of", table)
+        object.__setattr__(self, "_rules", tuple(r for r in RULES if _can_fire(r, self)))
 
     def purposes(self, evidence: Evidence) -> frozenset[Purpose]:
         """The purposes a record with this evidence counts toward."""
-        return frozenset(p for p, kinds in self.counts_toward.items() if evidence in kinds)
+        return self._purpose_of[evidence]
 
     def weight(self, category: str) -> int:
         """The category's weight in percent (100 when none is set)."""
@@ -310,7 +427,8 @@ class HourPolicy:
             volunteer: the volunteer, for age rules.
             occupied: the volunteer's already-counted segments (sorted, disjoint).
             day_used: minutes already counted per date for the volunteer (for daily caps).
-            rules: the rule chain (default :data:`RULES`); append to it for a local rule.
+            rules: the rule chain (default: :data:`RULES`, less the rules this policy switches
+                off); pass ``(*RULES, my_rule)`` to add a local rule.
 
         Raises:
             InvalidValue: the record ends in the future (``end``), or ``now`` is naive.
@@ -323,11 +441,24 @@ class HourPolicy:
                 record.end.isoformat(),
                 f"记录不能晚于当前时间 {now.isoformat()} / a record cannot end in the future",
             )
-        d = _Draft(record, self, now, volunteer, occupied, day_used or {})
-        for rule in RULES if rules is None else rules:
+        chain = self._rules if rules is None else rules
+        return self._evaluate(record, now, volunteer, occupied, day_used or {}, chain)
+
+    def _evaluate(
+        self,
+        record: ServiceRecord,
+        now: datetime,
+        volunteer: Volunteer | None,
+        occupied: Sequence[Segment],
+        day_used: Mapping[date, int],
+        rules: Sequence[Rule],
+    ) -> Outcome:
+        """:meth:`evaluate` without the argument checks (the ledger has made them)."""
+        d = _Draft(record, self, now, volunteer, occupied, day_used)
+        for rule in rules:
+            rule(d)
             if d.status is Status.REJECTED:
                 break
-            rule(d)
         return d.outcome()
 
 
@@ -366,21 +497,21 @@ class _Draft:
         self.day_used = day_used
         s = int((record.start - _EPOCH).total_seconds())
         e = int((record.end - _EPOCH).total_seconds())
-        self.segments: list[Segment] = [(s, e)]
+        self.segments: Sequence[Segment] = ((s, e),)
         self.minutes = (e - s) // 60
         self.status = Status.ACCEPTED
-        self.findings: list[Finding] = []
-        self.days: list[tuple[date, int]] = []
+        self.findings: tuple[Finding, ...] = ()
+        self.days: Sequence[tuple[date, int]] = ()
         self.minor = False
 
-    def find(self, rule: str, zh: str, en: str, **numbers: int) -> None:
-        self.findings.append(Finding(rule=rule, zh=zh, en=en, numbers=numbers))
+    def find(self, rule: str, *values: int | str, variant: str = "") -> None:
+        self.findings += (_finding(rule, values, variant),)
 
-    def reject(self, rule: str, zh: str, en: str, **numbers: int) -> None:
-        self.find(rule, zh, en, **numbers)
+    def reject(self, rule: str, *values: int | str, variant: str = "") -> None:
+        self.find(rule, *values, variant=variant)
         self.status = Status.REJECTED
         self.minutes = 0
-        self.segments = []
+        self.segments = ()
 
     def outcome(self) -> Outcome:
         pol, rec = self.policy, self.record
@@ -395,7 +526,7 @@ class _Draft:
             segments=tuple(self.segments) if self.status is not Status.REJECTED else (),
             day_minutes=tuple(self.days) if self.status is not Status.REJECTED else (),
             counts_toward=pol.purposes(rec.evidence),
-            findings=tuple(self.findings),
+            findings=self.findings,
             minor=self.minor,
         )
 
@@ -404,56 +535,40 @@ Rule = Callable[[_Draft], None]
 """A rule: reads and adjusts the draft of one evaluation (minutes, segments, status, findings)."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _finding(rule: str, values: tuple[int | str, ...], variant: str) -> Finding:
+    """Findings are values: equal ones are shared, which keeps a city's outcomes small."""
+    return Finding(rule, values, variant)
+
+
 def rule_category(d: _Draft) -> None:
     """``hours.category``: excluded categories never count."""
     if d.record.category in d.policy.excluded_categories:
-        d.reject(
-            "hours.category",
-            f"「{d.record.category}」不计入志愿服务时长",
-            f"category {d.record.category!r} does not count as volunteer service",
-        )
+        d.reject("hours.category", d.record.category)
 
 
 def rule_span(d: _Draft) -> None:
     """``hours.span``: a record longer than ``max_span_minutes`` is rejected as implausible."""
     cap = d.policy.max_span_minutes
     if cap is not None and d.minutes > cap:
-        d.reject(
-            "hours.span",
-            f"单条记录 {d.minutes} 分钟，超过上限 {cap} 分钟",
-            f"a single record of {d.minutes} min exceeds the {cap}-min limit",
-            served=d.minutes,
-            limit=cap,
-        )
+        d.reject("hours.span", d.minutes, cap)
 
 
 def rule_age(d: _Draft) -> None:
     """``hours.age``: flag minors; reject below ``min_age``."""
     v = d.volunteer
-    if v is None:
+    if v is None or v.id_number is None:
         return
-    day = d.record.service_date
-    age = v.age_on(day)
+    age = v.age_on(d.record.service_date)
     if age is None:
         return
     min_age = d.policy.min_age
     if min_age is not None and age < min_age:
-        d.reject(
-            "hours.age",
-            f"志愿者服务当日 {age} 岁，低于 {min_age} 岁，不予记录",
-            f"volunteer was {age} on the service date, under the minimum age {min_age}",
-            age=age,
-            min_age=min_age,
-        )
+        d.reject("hours.age", age, min_age)
         return
     if age < ADULT_AGE:
         d.minor = True
-        d.find(
-            "hours.minor",
-            f"未成年志愿者（{age} 岁）",
-            f"minor volunteer (aged {age})",
-            age=age,
-        )
+        d.find("hours.minor", age)
 
 
 def rule_deadline(d: _Draft) -> None:
@@ -466,13 +581,11 @@ def rule_deadline(d: _Draft) -> None:
     late = (entered - end_day).days
     if late <= limit:
         return
-    zh = f"服务后第 {late} 天录入，超过 {limit} 天时限"
-    en = f"entered {late} days after the service, past the {limit}-day deadline"
     if d.policy.late is Overflow.APPROVAL:
         d.status = Status.NEEDS_APPROVAL
-        d.find("hours.deadline", zh + "，需审批", en + "; needs approval", days=late, limit=limit)
+        d.find("hours.deadline", late, limit, variant="approval")
     else:
-        d.reject("hours.deadline", zh, en, days=late, limit=limit)
+        d.reject("hours.deadline", late, limit, variant="reject")
 
 
 def rule_schedule(d: _Draft) -> None:
@@ -484,15 +597,12 @@ def rule_schedule(d: _Draft) -> None:
     if sched is None or d.minutes <= sched:
         return
     s, _ = d.segments[0]
-    d.segments = [(s, s + sched * 60)]
-    why = "未签退" if rec.checkout_missing else "补录"
+    d.segments = ((s, s + sched * 60),)
     d.find(
         "hours.schedule_cap",
-        f"{why}时长不超过活动计划时长 {sched} 分钟（原 {d.minutes} 分钟）",
-        f"{'a missed check-out' if rec.checkout_missing else 'a top-up'} never exceeds the "
-        f"scheduled {sched} min (was {d.minutes})",
-        before=d.minutes,
-        scheduled=sched,
+        d.minutes,
+        sched,
+        variant="checkout" if rec.checkout_missing else "topup",
     )
     d.minutes = sched
 
@@ -513,12 +623,7 @@ def rule_overlap(d: _Draft) -> None:
     if not hits:
         return
     if d.policy.overlap is OverlapRule.REJECT:
-        d.reject(
-            "hours.overlap",
-            "与已计入的服务时间重叠，不予计入",
-            "overlaps service time already counted for this volunteer",
-            overlapping_records=len(hits),
-        )
+        d.reject("hours.overlap", len(hits), variant="reject")
         return
     pieces: list[Segment] = []
     for s, e in d.segments:
@@ -534,13 +639,7 @@ def rule_overlap(d: _Draft) -> None:
     before = d.minutes
     d.segments = pieces
     d.minutes = sum(b - a for a, b in pieces) // 60
-    d.find(
-        "hours.overlap",
-        f"与已计入时间重叠，核减 {before - d.minutes} 分钟",
-        f"overlaps time already counted; {before - d.minutes} min cut",
-        before=before,
-        after=d.minutes,
-    )
+    d.find("hours.overlap", before, d.minutes, variant="trim")
 
 
 def rule_record_cap(d: _Draft) -> None:
@@ -548,13 +647,7 @@ def rule_record_cap(d: _Draft) -> None:
     cap = d.policy.record_cap_minutes
     if cap is None or d.minutes <= cap:
         return
-    d.find(
-        "hours.record_cap",
-        f"单次活动最多计 {cap} 分钟，核减 {d.minutes - cap} 分钟",
-        f"at most {cap} min count per activity; {d.minutes - cap} min cut",
-        before=d.minutes,
-        cap=cap,
-    )
+    d.find("hours.record_cap", d.minutes, cap)
     d.minutes = cap
 
 
@@ -562,23 +655,26 @@ def rule_rounding(d: _Draft) -> None:
     """``hours.rounding``: snap counted minutes to the unit."""
     snapped = d.policy.snap(d.minutes)
     if snapped != d.minutes:
-        u = d.policy.unit_minutes
-        d.find(
-            "hours.rounding",
-            f"按 {u} 分钟计时单位取整：{d.minutes} → {snapped} 分钟",
-            f"rounded to the {u}-min unit ({d.policy.rounding.value}): {d.minutes} → {snapped} min",
-            before=d.minutes,
-            after=snapped,
-            unit=u,
-        )
+        d.find("hours.rounding", d.minutes, snapped, d.policy.unit_minutes)
         d.minutes = snapped
 
 
 _ORD_1970 = date(1970, 1, 1).toordinal()
 
 
-def _split_days(segments: Sequence[Segment], minutes: int) -> list[tuple[date, int]]:
+@functools.lru_cache(maxsize=65536)
+def _day(n: int) -> date:
+    """The date ``n`` days after 1970-01-01 (cached: one date object per day, shared)."""
+    return date.fromordinal(_ORD_1970 + n)
+
+
+def _split_days(segments: Sequence[Segment], minutes: int) -> Sequence[tuple[date, int]]:
     """Attribute ``minutes`` to service dates, earliest time first (segments are in local seconds)."""
+    if len(segments) == 1:
+        s, e = segments[0]
+        day = s // 86400
+        if e <= (day + 1) * 86400:
+            return ((_day(day), minutes),) if minutes else ()
     per_day: dict[int, int] = {}
     for s, e in segments:
         t = s
@@ -594,7 +690,7 @@ def _split_days(segments: Sequence[Segment], minutes: int) -> list[tuple[date, i
         cum += per_day[day]
         upto = minutes if k == len(days) - 1 else min(minutes, cum // 60)
         if upto > done:
-            out.append((date.fromordinal(_ORD_1970 + day), upto - done))
+            out.append((_day(day), upto - done))
             done = upto
     return out
 
@@ -606,8 +702,8 @@ def rule_daily_cap(d: _Draft) -> None:
     if d.minor and pol.minor_daily_cap_minutes is not None:
         cap = pol.minor_daily_cap_minutes if cap is None else min(cap, pol.minor_daily_cap_minutes)
     days = _split_days(d.segments, d.minutes)
+    d.days = days
     if cap is None:
-        d.days = days
         return
     kept: list[tuple[date, int]] = []
     cut = 0
@@ -615,37 +711,42 @@ def rule_daily_cap(d: _Draft) -> None:
         room = max(cap - d.day_used.get(day, 0), 0)
         if m > room:
             cut += m - room
-            if pol.over_daily_cap is Overflow.TRIM:
-                m = room
+            m = room
         kept.append((day, m))
     if not cut:
-        d.days = days
         return
-    zh = f"每日最多计 {cap} 分钟，超出 {cut} 分钟"
-    en = f"at most {cap} min count per day; {cut} min over"
     if pol.over_daily_cap is Overflow.REJECT:
-        d.reject("hours.daily_cap", zh + "，不予计入", en + "; rejected", cap=cap, over=cut)
+        d.reject("hours.daily_cap", cap, cut, variant="reject")
         return
     if pol.over_daily_cap is Overflow.APPROVAL:
         d.status = Status.NEEDS_APPROVAL
-        d.find("hours.daily_cap", zh + "，需上级审批", en + "; needs approval", cap=cap, over=cut)
-        d.days = days
+        d.find("hours.daily_cap", cap, cut, variant="approval")
         return
     total = sum(m for _, m in kept)
-    snapped = total if pol.unit_minutes == 1 else total // pol.unit_minutes * pol.unit_minutes
-    if snapped < total:  # give back the sub-unit remainder from the last day
-        drop = total - snapped
-        kept = [(day, m) for day, m in kept]
-        for k in range(len(kept) - 1, -1, -1):
-            day, m = kept[k]
-            take = min(m, drop)
-            kept[k] = (day, m - take)
-            drop -= take
-            if not drop:
-                break
-    d.find("hours.daily_cap", zh + "，已核减", en + "; cut", cap=cap, over=d.minutes - snapped)
-    d.minutes = snapped
+    drop = total - total // pol.unit_minutes * pol.unit_minutes
+    for k in range(len(kept) - 1, -1, -1):  # give back a sub-unit remainder from the last day
+        if not drop:
+            break
+        day, m = kept[k]
+        take = min(m, drop)
+        kept[k] = (day, m - take)
+        drop -= take
+    before = d.minutes
     d.days = [(day, m) for day, m in kept if m]
+    d.minutes = sum(m for _, m in d.days)
+    d.find("hours.daily_cap", cap, before, d.minutes, variant="trim")
+
+
+def _can_fire(rule: Rule, p: HourPolicy) -> bool:
+    """False for a default rule that the policy switches off (so it is not run at all)."""
+    off: dict[Rule, bool] = {
+        rule_category: not p.excluded_categories,
+        rule_span: p.max_span_minutes is None,
+        rule_deadline: p.deadline_days is None,
+        rule_record_cap: p.record_cap_minutes is None,
+        rule_rounding: p.unit_minutes == 1,
+    }
+    return not off.get(rule, False)
 
 
 RULES: tuple[Rule, ...] = (

@@ -1,0 +1,265 @@
+"""The command line: ``python -m zhiyuan`` demo, tree, find and report."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from zhiyuan import __version__
+from zhiyuan.__main__ import main, synthetic_registry
+from zhiyuan.hierarchy import Level, TeamStandard, load_default
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+
+def test_demo_prints_the_seed_cities_and_the_standard(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["demo"], capsys)
+    assert code == 0 and err == ""
+    assert f"zhiyuan {__version__}" in out
+    assert "13,889 regions loaded; validation: no anomalies / 无异常" in out
+    assert "山东省/烟台市 (3706): 13 县级 · 159 乡级 · 6,509 村级" in out
+    assert "山东省/青岛市 (3702): 10 县级 · 141 乡级 · 2,120 村级" in out
+    assert "  芝罘区 (370602)  12 乡级 · 158 村级" in out
+    assert "队伍建设标准 / team standard: 烟台 17+N/5+N/3+N (synthetic teams, seed 2023)" in out
+    assert "  烟台市:" in out and "  青岛市:" in out
+    for zh, need in (("县级", 17), ("乡级", 5), ("村级", 3)):
+        lines = [ln for ln in out.splitlines() if ln.strip().startswith(zh) and "units short" in ln]
+        assert len(lines) == 2, lines  # one per city
+        for ln in lines:
+            assert f"(need {need}+N;" in ln
+            m = re.search(r"([\d,]+) of\s+([\d,]+) units short", ln)
+            assert m is not None
+            short, total = (int(g.replace(",", "")) for g in m.groups())
+            assert 0 <= short <= total
+    # the county totals: 13 centers in 烟台, 10 in 青岛
+    assert re.search(r"县级\s+\d+ of\s+13 units short", out)
+    assert re.search(r"县级\s+\d+ of\s+10 units short", out)
+    assert out.count("most short / 缺口最大:") == 2
+
+
+def test_demo_agrees_with_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["demo", "--seed", "7", "--top", "2"], capsys)
+    assert code == 0
+    assert "(synthetic teams, seed 7)" in out
+    tree = load_default()
+    reg = synthetic_registry(tree, ["3706", "3702"], seed=7)
+    short = reg.shortfalls(TeamStandard(), within="3706")
+    lacking = [s for s in short if s.unit.level is Level.VILLAGE]
+    want = (
+        f"    村级 {len(lacking):>5,} of {tree.counts('3706')[Level.VILLAGE]:>5,} units short "
+        f"(need 3+N; {sum(s.short_by for s in lacking):,} teams missing in all)"
+    )
+    assert want in out.splitlines()
+    worst = sorted(short, key=lambda s: (-s.short_by, s.unit.region_code))[:2]
+    block = out.split("  烟台市:")[1].split("most short / 缺口最大:")[1].splitlines()[1:3]
+    assert block == [f"      {tree.path(s.unit.region_code)}: {s.have}/{s.need}" for s in worst]
+
+
+def test_demo_is_deterministic_per_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    _, a, _ = run(["demo", "--seed", "11"], capsys)
+    _, b, _ = run(["demo", "--seed", "11"], capsys)
+    _, c, _ = run(["demo", "--seed", "12"], capsys)
+    assert a == b
+    assert a != c
+
+
+def test_synthetic_registry_covers_every_unit() -> None:
+    tree = load_default()
+    reg = synthetic_registry(tree, ["370602"], seed=1)
+    counts = tree.counts("370602")
+    assert len(reg.units(level=Level.COUNTY)) == 1
+    assert len(reg.units(level=Level.TOWNSHIP)) == counts[Level.TOWNSHIP]
+    assert len(reg.units(level=Level.VILLAGE)) == counts[Level.VILLAGE]
+    for lv in (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE):
+        assert reg.uncovered(lv, within="370602") == []
+    for unit in reg.units():
+        n = len(reg.teams_at(unit.region_code))
+        lo, hi = {Level.COUNTY: (13, 22), Level.TOWNSHIP: (3, 8), Level.VILLAGE: (1, 5)}[unit.level]
+        assert lo <= n <= hi
+
+
+# --- tree and find -------------------------------------------------------------------------------
+
+
+def test_tree_lists_the_children(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["tree", "3706", "--depth", "1"], capsys)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "山东省/烟台市 (3706): 13 县级 · 159 乡级 · 6,509 村级"
+    assert lines[1] == "  芝罘区 (370602)  12 乡级 · 158 村级"
+    assert len(lines) == 1 + 13
+    assert all(ln.startswith("  ") and not ln.startswith("   ") for ln in lines[1:])
+
+
+def test_tree_depth(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(["tree", "370602", "--depth", "0"], capsys)
+    assert out.splitlines() == ["山东省/烟台市/芝罘区 (370602): 12 乡级 · 158 村级"]
+    _, out, _ = run(["tree", "370602001", "--depth", "2"], capsys)
+    lines = out.splitlines()
+    assert lines[0] == "山东省/烟台市/芝罘区/向阳街道 (370602001): 8 村级"
+    assert lines[1] == "  友谊街社区居民委员会 (370602001001)"  # a leaf: no counts
+    assert len(lines) == 1 + 8
+    _, out, _ = run(["tree", "370602", "--depth", "2"], capsys)
+    assert "  向阳街道 (370602001)  8 村级" in out.splitlines()
+    assert "    友谊街社区居民委员会 (370602001001)" in out.splitlines()
+    assert len(out.splitlines()) == 1 + 12 + 158
+
+
+def test_find_prints_the_path(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["find", "芝罘"], capsys)
+    assert code == 0
+    assert out.splitlines() == ["山东省/烟台市/芝罘区 (370602)", "1 match(es) / 个结果"]
+
+
+def test_find_within_and_no_match(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["find", "向阳街道"], capsys)
+    assert code == 0
+    everywhere = [ln for ln in out.splitlines() if ln.startswith("山东省")]
+    assert "山东省/烟台市/芝罘区/向阳街道 (370602001)" in everywhere
+    code, out, _ = run(["find", "向阳街道", "--within", "370602"], capsys)
+    assert out.splitlines() == ["山东省/烟台市/芝罘区/向阳街道 (370602001)", "1 match(es) / 个结果"]
+    code, out, _ = run(["find", "没有这个地方"], capsys)
+    assert code == 1
+    assert out.splitlines() == ["0 match(es) / 个结果"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["tree", "379999"], "region not found / 未找到: '379999000000'"),
+        (["tree", "370602999"], "region not found / 未找到: '370602999000'"),
+        (["find", "芝罘", "--within", "3799"], "region not found / 未找到: '379900000000'"),
+        (["tree", "3706x"], "a region code has 2, 4, 6, 9 or 12 digits"),
+    ],
+)
+def test_bad_codes_exit_2_with_a_bilingual_message(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error / 错误: ")
+    assert needle in err
+    assert re.search(r"[\u4e00-\u9fff]", err.split("error / 错误: ")[1])  # Chinese too
+
+
+def test_usage_errors_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert f"zhiyuan {__version__}" in capsys.readouterr().out
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def nbs_small(tmp_path: Path) -> Path:
+    """Three named files: 东莞 4419 collides with its county-like 441900; 379901's city is missing."""
+    (tmp_path / "provinces.csv").write_text("code,name\r\n44,广东省\r\n37,山东省\r\n", "utf-8")
+    (tmp_path / "cities.csv").write_text(
+        "code,name,province_code\r\n4419,东莞市,44\r\n3706,烟台市,37\r\n", "utf-8"
+    )
+    (tmp_path / "counties.csv").write_text(
+        "code,name,city_code,province_code\r\n"
+        "441900,东莞市辖区,4419,44\r\n"
+        "370602,芝罘区,3706,37\r\n"
+        "379901,无主县,3799,37\r\n",
+        "utf-8",
+    )
+    return tmp_path
+
+
+def test_report_on_a_small_directory(nbs_small: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["report", str(nbs_small)], capsys)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "<RegionTree 6 regions: province=2, city=2, county=2>"
+    assert lines[1] == "2 anomalies / 2 处异常: collision 1, orphan 1"
+    assert lines[2].startswith("  collision 441900: ")
+    assert "kept '东莞市', merged '东莞市辖区'" in lines[2]
+    assert lines[3].startswith("  orphan 379901: ")
+    assert "parent 379900000000 is missing; attached under 370000000000" in lines[3]
+    assert "上级 379900000000 不存在" in lines[3]
+    assert len(lines) == 4
+
+
+def test_tree_and_find_read_a_data_directory(
+    nbs_small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["tree", "37", "--data", str(nbs_small), "--depth", "2"], capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        "山东省 (37): 1 市级 · 2 县级",
+        "  烟台市 (3706)  1 县级",
+        "    芝罘区 (370602)",
+        "  无主县 (379901)",  # the orphan hangs under the province
+    ]
+    code, out, _ = run(["find", "东莞", "--data", str(nbs_small)], capsys)
+    assert out.splitlines() == ["广东省/东莞市 (4419)", "1 match(es) / 个结果"]
+
+
+def test_report_on_a_clean_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "provinces.csv").write_text("code,name\n37,山东省\n", "utf-8")
+    code, out, _ = run(["report", str(tmp_path)], capsys)
+    assert code == 0
+    assert out.splitlines() == ["<RegionTree 1 regions: province=1>", "no anomalies / 无异常"]
+
+
+@pytest.mark.parametrize(
+    ("files", "needle"),
+    [
+        ({}, "NBS named files"),  # an empty directory
+        ({"provinces.csv": "id,title\n37,山东省\n"}, "header needs code and name columns"),
+    ],
+)
+def test_report_errors_exit_2(
+    tmp_path: Path, files: dict[str, str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    code, out, err = run(["report", str(tmp_path)], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("error / 错误: ") and needle in err
+
+
+def test_report_on_a_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope"
+    code, _, err = run(["report", str(missing)], capsys)
+    assert code == 2
+    assert "directory not found / 未找到" in err and str(missing) in err
+
+
+def test_python_dash_m_runs_main() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "zhiyuan", "find", "芝罘"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "山东省/烟台市/芝罘区 (370602)" in proc.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "zhiyuan", "tree", "379999"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "未找到" in proc.stderr and "not found" in proc.stderr
