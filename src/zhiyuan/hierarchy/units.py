@@ -294,7 +294,7 @@ class Registry:
         ):
             raise NotFound("organization", item.organization_id)
         key = (space, item.id)
-        if True:
+        with self._lock:
             old = self._items.get(key)
             if old is not None:
                 if old == item:
