@@ -628,7 +628,7 @@ def test_toml_writer_output_parses_back_to_the_same_data(data: dict[str, object]
 
 def test_converter_copy_keeps_the_strict_hooks() -> None:
     mine = converter.copy()
-    with pytest.raises(Exception, match="need an integer"):
+    with pytest.raises(InvalidValue, match="need an integer"):
         mine.structure(1.5, int)
 
 

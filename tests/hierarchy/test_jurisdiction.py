@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from zhiyuan._validators import SHANGHAI
 from zhiyuan.errors import InvalidValue, PermissionDenied, UnknownRegion, ZhiyuanError
 from zhiyuan.hierarchy import (
     ALL_ACTIONS,
@@ -144,8 +145,8 @@ def test_validity_period_is_inclusive(tree: RegionTree) -> None:
     assert j.can_act("li", Action.CERTIFY, COMMUNITY, on=date(2024, 7, 1))
     assert j.can_act("li", Action.CERTIFY, COMMUNITY, on=date(2024, 12, 31))
     assert not j.can_act("li", Action.CERTIFY, COMMUNITY, on=date(2025, 1, 1))
-    # without a date the period is not consulted (documented)
-    assert j.can_act("li", Action.CERTIFY, COMMUNITY)
+    # without a date, today (Asia/Shanghai) is the date: this 2024 grant has expired
+    assert not j.can_act("li", Action.CERTIFY, COMMUNITY)
     with pytest.raises(PermissionDenied):
         j.check("li", Action.CERTIFY, COMMUNITY, on=date(2025, 1, 1))
     assert j.check("li", Action.CERTIFY, COMMUNITY, on=date(2024, 5, 5)) is g
@@ -249,14 +250,15 @@ def test_scope_folds_nested_grants(tree: RegionTree) -> None:
             Grant(principal="li", region_code="370602", valid_until=date(2020, 1, 1)),
         ],
     )
-    assert j.scope("li", "dispatch") == [
+    # the 芝罘区 grant expired in 2020: without a date (today) it is left out
+    assert j.scope("li", "dispatch") == ["370202001000", DISTRICT]
+    assert j.scope("li", "certify") == ["370202001000", STREET]
+    assert j.scope("li", "manage") == ["370202001000", COMMUNITY]
+    assert j.scope("li", "manage", on=date(2019, 6, 1)) == [
         "370202001000",
-        DISTRICT,
+        COMMUNITY,
         "370602000000",
     ]
-    assert j.scope("li", "certify") == ["370202001000", STREET, "370602000000"]
-    assert j.scope("li", "manage") == ["370202001000", COMMUNITY, "370602000000"]
-    assert j.scope("li", "manage", on=date(2024, 1, 1)) == ["370202001000", COMMUNITY]
 
 
 def test_concurrent_adds_and_checks(tree: RegionTree) -> None:
@@ -320,8 +322,9 @@ def test_can_act_is_any_permitting_grant_above(
     held: list[Grant], principal: str, action: str, code: str, on: date | None
 ) -> None:
     j = Jurisdiction(_SMALL, held)
+    day = on if on is not None else datetime.now(SHANGHAI).date()  # no date means today
     permitting = [
-        g for g in held if g.principal == principal and g.permits(action) and g.in_force(on)
+        g for g in held if g.principal == principal and g.permits(action) and g.in_force(day)
     ]
     want = any(_SMALL.is_within(code, g.region_code) for g in permitting)
     assert j.can_act(principal, action, code, on=on) is want

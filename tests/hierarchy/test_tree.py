@@ -20,6 +20,7 @@ from zhiyuan.hierarchy import (
     Level,
     Match,
     Region,
+    RegionCode,
     RegionDiff,
     RegionTree,
     ValidationReport,
@@ -883,6 +884,9 @@ def test_is_within_agrees_with_walking_ancestors(records: list[TreeRecord]) -> N
     for c in tree.codes:
         for a in tree.codes:
             assert tree.is_within(c, a) == (a in chains[c])
+    for a in tree.codes:
+        forms = [RegionCode(c).short for c in tree.codes]
+        assert tree.within_mask(forms, a) == [a in chains[c] for c in tree.codes]
 
 
 @given(tree_records(min_size=1))

@@ -571,7 +571,8 @@ def eager_switching() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("eager_switching")
-def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree) -> None:
+@pytest.mark.parametrize("attempt", range(6))  # each attempt is a fresh race
+def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree, attempt: int) -> None:
     reg = Registry(tree)
     reg.add(Organization(id="org", name="组织", region_code=COUNTY))
     codes = [COUNTY, TOWNSHIP, NEIGHBOUR, VILLAGE, OTHER_CITY_COUNTY]
@@ -585,7 +586,7 @@ def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree) -> No
         )
         for i in range(300)
     ]
-    villages = [r.code for r in tree.descendants("370602", level=Level.VILLAGE)][:100]
+    villages = [r.code for r in tree.descendants("3706", level=Level.VILLAGE)][:500]
     n_threads = 8
     barrier = threading.Barrier(n_threads)
     others: list[BaseException] = []
@@ -605,17 +606,19 @@ def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree) -> No
 
     def work(k: int) -> None:
         mine = list(distinct)
-        random.Random(k).shuffle(mine)
+        random.Random(attempt * 100 + k).shuffle(mine)
         barrier.wait()
         try:
-            for j, t in enumerate(mine):
-                # an equal copy, not the same object: never a conflict
-                reg.add(
-                    Team(
-                        **{f: getattr(t, f) for f in ("id", "name", "region_code", "kind")},
-                        organization_id=t.organization_id,
+            for j in range(max(len(mine), len(villages))):
+                if j < len(mine):
+                    # an equal copy, not the same object: never a conflict
+                    t = mine[j]
+                    reg.add(
+                        Team(
+                            **{f: getattr(t, f) for f in ("id", "name", "region_code", "kind")},
+                            organization_id=t.organization_id,
+                        )
                     )
-                )
                 if j < len(villages):
                     # true clashes: every thread offers its own team under one id, and its own
                     # practice station at one village

@@ -25,11 +25,11 @@ from __future__ import annotations
 import enum
 import threading
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 import attrs
 
-from zhiyuan._validators import is_date, non_empty
+from zhiyuan._validators import SHANGHAI, is_date, non_empty
 from zhiyuan.errors import InvalidValue, PermissionDenied
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
@@ -55,6 +55,10 @@ class Action(enum.StrEnum):
     """Dispatch needs to volunteers (派单)."""
     ADJUST_POINTS = "adjust_points"
     """Adjust points or credit (积分调整)."""
+
+
+def _today() -> date:
+    return datetime.now(SHANGHAI).date()
 
 
 def _code(value: object) -> str:
@@ -146,13 +150,16 @@ class Jurisdiction:
     def granting(
         self, principal: str, action: str, code: object, *, on: date | None = None
     ) -> Grant | None:
-        """The grant that lets ``principal`` take ``action`` at ``code``, or ``None``.
+        """The grant that lets ``principal`` take ``action`` at ``code`` on ``on``, or ``None``.
+
+        ``on`` defaults to today in Asia/Shanghai: an expired grant never authorizes by accident.
 
         An unknown or malformed ``code`` raises, whether or not the principal holds grants.
         """
         c = self.tree[code].code
+        day = _today() if on is None else on
         for g in self.grants(principal):
-            if g.permits(action) and g.in_force(on) and self.tree.is_within(c, g.region_code):
+            if g.permits(action) and g.in_force(day) and self.tree.is_within(c, g.region_code):
                 return g
         return None
 
@@ -174,7 +181,11 @@ class Jurisdiction:
     def scope(self, principal: str, action: str, *, on: date | None = None) -> list[str]:
         """The top codes where ``principal`` may take ``action`` (nested grants folded in)."""
         codes = sorted(
-            {g.region_code for g in self.grants(principal) if g.permits(action) and g.in_force(on)}
+            {
+                g.region_code
+                for g in self.grants(principal)
+                if g.permits(action) and g.in_force(_today() if on is None else on)
+            }
         )
         top: list[str] = []
         for c in codes:

@@ -96,7 +96,6 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 import attrs
 
@@ -107,7 +106,7 @@ from zhiyuan.hierarchy.codes import RegionCode, normalize_code
 from zhiyuan.hierarchy.units import Organization
 from zhiyuan.hours.ledger import HourLedger
 from zhiyuan.hours.policy import Purpose
-from zhiyuan.hours.volunteers import mask_id
+from zhiyuan.hours.volunteers import IdNumber, mask_id
 
 __all__ = [
     "ID_TYPE_RESIDENT",
@@ -141,11 +140,12 @@ def _masked_id(value: object) -> str | None:
     """Accept an IdNumber (kept masked) or a string that is already masked; refuse a raw number."""
     if value is None:
         return None
-    masked = getattr(value, "masked", None)
-    if isinstance(masked, str):
-        return masked
-    if not isinstance(value, str):
-        raise InvalidValue("id_number", type(value).__name__, "需要字符串 / need a string")
+    if isinstance(value, IdNumber):
+        return value.masked
+    if not isinstance(value, str) or not value:
+        raise InvalidValue(
+            "id_number", type(value).__name__, "需要脱敏号码字符串 / need a masked number"
+        )
     if mask_id(value) != value:
         raise InvalidValue(
             "id_number",
@@ -158,10 +158,6 @@ def _masked_id(value: object) -> str | None:
 
 def _lines(value: Iterable[CertificateLine]) -> tuple[CertificateLine, ...]:
     return tuple(value)
-
-
-def _minutes_field() -> Any:
-    return attrs.field(validator=non_negative)
 
 
 @attrs.frozen(kw_only=True)
@@ -205,7 +201,7 @@ class CertificateLine:
     organization_id: str = attrs.field(validator=non_empty)
     organization_name: str = attrs.field(validator=non_empty)
     category: str = attrs.field(validator=non_empty)
-    minutes: int = _minutes_field()
+    minutes: int = attrs.field(validator=non_negative)
 
 
 @attrs.frozen(kw_only=True)
@@ -239,7 +235,7 @@ class Certificate:
     period_start: date = attrs.field(validator=is_date)
     period_end: date = attrs.field(validator=is_date)
     lines: tuple[CertificateLine, ...] = attrs.field(converter=_lines)
-    total_minutes: int = _minutes_field()
+    total_minutes: int = attrs.field(validator=non_negative)
     issuer: Issuer
     issued_on: date = attrs.field(validator=is_date)
     as_of: datetime = attrs.field(converter=to_shanghai, validator=aware)

@@ -49,7 +49,7 @@ import gc
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import attrs
 
@@ -66,6 +66,7 @@ __all__ = [
     "Certified",
     "Entry",
     "HourLedger",
+    "HourRow",
     "Posted",
     "RecordStatus",
     "Rejected",
@@ -395,7 +396,7 @@ class HourLedger:
 
     # --- review -------------------------------------------------------------------------------
 
-    def _row_for_action(self, record_id: str, by: str, action: str) -> _Row:
+    def _row_for_action(self, record_id: str, by: str, action: str, when: datetime) -> _Row:
         row = self._rows.get(record_id)
         if row is None:
             raise NotFound("record", record_id)
@@ -404,7 +405,7 @@ class HourLedger:
             if action == Action.CERTIFY and row.outcome.status is Status.NEEDS_APPROVAL:
                 parent = self.tree[node].parent_code
                 node = parent if parent is not None else node
-            self.jurisdiction.check(by, action, node)
+            self.jurisdiction.check(by, action, node, on=when.date())
         return row
 
     def certify(self, record_id: str, *, by: str, at: datetime | None = None) -> None:
@@ -416,7 +417,7 @@ class HourLedger:
         """
         when = _now(at)
         with self._lock:
-            row = self._row_for_action(record_id, by, Action.CERTIFY)
+            row = self._row_for_action(record_id, by, Action.CERTIFY, when)
             if row.certified is not None:
                 return
             if row.rejected is not None or row.reversed is not None:
@@ -436,7 +437,7 @@ class HourLedger:
         """Reject a record under review or public notice (not one already certified)."""
         when = _now(at)
         with self._lock:
-            row = self._row_for_action(record_id, by, Action.CERTIFY)
+            row = self._row_for_action(record_id, by, Action.CERTIFY, when)
             if row.rejected is not None:
                 return
             state = row.status(when)
@@ -448,7 +449,7 @@ class HourLedger:
         """Reverse a record (冲销): from ``at`` on it counts nowhere. Reversing twice is a no-op."""
         when = _now(at)
         with self._lock:
-            row = self._row_for_action(record_id, by, Action.REVERSE)
+            row = self._row_for_action(record_id, by, Action.REVERSE, when)
             if row.reversed is not None:
                 return
             if when < row.posted:
@@ -551,6 +552,29 @@ class HourLedger:
         """Minutes in every state for one volunteer."""
         return {s: self.minutes(volunteer_id, status=s, as_of=as_of) for s in _STATUSES}  # type: ignore[arg-type]
 
+    def rows(
+        self,
+        *,
+        status: RecordStatus = "certified",
+        as_of: datetime | None = None,
+        volunteer_id: str | None = None,
+    ) -> list[HourRow]:
+        """Counted records in one state as light :class:`HourRow` tuples (for stars and points).
+
+        Example:
+            >>> from zhiyuan.hierarchy import Registry, load_default
+            >>> HourLedger(Registry(load_default())).rows()
+            []
+        """
+        when = None if as_of is None else _now(as_of)
+        with self._lock:
+            if volunteer_id is None:
+                rows = list(self._rows.values())
+            else:
+                rows = [self._rows[r] for r in self._by_volunteer.get(volunteer_id, ())]
+        sel = self._select(rows, status, when, None, None, None, None)
+        return [_hour_row(r) for r in sel if r.outcome.counted_minutes]
+
     def minutes_by_volunteer(
         self,
         *,
@@ -588,6 +612,33 @@ class HourLedger:
             for r in self._select(rows, status, when, period, None, None, purpose)
         ]
         return self.tree.rollup(pairs)
+
+
+class HourRow(NamedTuple):
+    """One counted record in a light form, for bulk consumers (stars, points, reports)."""
+
+    volunteer_id: str
+    service_date: date
+    minutes: int
+    weighted_minutes: int
+    evidence: Evidence
+    category: str
+    purposes: frozenset[Purpose]
+    region_code: str
+
+
+def _hour_row(row: _Row) -> HourRow:
+    rec, out = row.record, row.outcome
+    return HourRow(
+        rec.volunteer_id,
+        rec.service_date,
+        out.counted_minutes,
+        out.weighted_minutes,
+        rec.evidence,
+        rec.category,
+        out.counts_toward,
+        rec.region_code,
+    )
 
 
 def fold(entries: Iterable[Entry], *, as_of: datetime | None = None) -> dict[tuple[str, str], int]:

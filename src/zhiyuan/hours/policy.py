@@ -47,6 +47,7 @@ import attrs
 
 from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive
 from zhiyuan.errors import InvalidValue
+from zhiyuan.explain import MESSAGES, Finding, finding, register_messages
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import ADULT_AGE, Volunteer
 
@@ -118,123 +119,81 @@ class Status(enum.Enum):
     REJECTED = "rejected"
 
 
-MESSAGES: dict[tuple[str, str], tuple[tuple[str, ...], str, str]] = {
-    ("hours.category", ""): (
-        ("category",),
-        "「{category}」不计入志愿服务时长",
-        "category {category!r} does not count as volunteer service",
-    ),
-    ("hours.span", ""): (
-        ("served", "limit"),
-        "单条记录 {served} 分钟，超过上限 {limit} 分钟",
-        "a single record of {served} min exceeds the {limit}-min limit",
-    ),
-    ("hours.age", ""): (
-        ("age", "min_age"),
-        "志愿者服务当日 {age} 岁，低于 {min_age} 岁，不予记录",
-        "volunteer was {age} on the service date, under the minimum age {min_age}",
-    ),
-    ("hours.minor", ""): (("age",), "未成年志愿者（{age} 岁）", "minor volunteer (aged {age})"),
-    ("hours.deadline", "reject"): (
-        ("days", "limit"),
-        "服务后第 {days} 天录入，超过 {limit} 天时限",
-        "entered {days} days after the service, past the {limit}-day deadline",
-    ),
-    ("hours.deadline", "approval"): (
-        ("days", "limit"),
-        "服务后第 {days} 天录入，超过 {limit} 天时限，需审批",
-        "entered {days} days after the service, past the {limit}-day deadline; needs approval",
-    ),
-    ("hours.schedule_cap", "topup"): (
-        ("before", "scheduled"),
-        "补录时长不超过活动计划时长 {scheduled} 分钟（原 {before} 分钟）",
-        "a top-up never exceeds the scheduled {scheduled} min (was {before})",
-    ),
-    ("hours.schedule_cap", "checkout"): (
-        ("before", "scheduled"),
-        "未签退时长不超过活动计划时长 {scheduled} 分钟（原 {before} 分钟）",
-        "a missed check-out never exceeds the scheduled {scheduled} min (was {before})",
-    ),
-    ("hours.overlap", "reject"): (
-        ("overlapping",),
-        "与已计入的服务时间重叠，不予计入",
-        "overlaps service time already counted for this volunteer ({overlapping} record(s))",
-    ),
-    ("hours.overlap", "trim"): (
-        ("before", "after"),
-        "与已计入时间重叠，{before} 分钟核减为 {after} 分钟",
-        "overlaps time already counted; {before} min cut to {after}",
-    ),
-    ("hours.record_cap", ""): (
-        ("before", "cap"),
-        "单次活动最多计 {cap} 分钟，{before} 分钟核减为 {cap} 分钟",
-        "at most {cap} min count per activity; {before} min cut to {cap}",
-    ),
-    ("hours.rounding", ""): (
-        ("before", "after", "unit"),
-        "按 {unit} 分钟计时单位取整：{before} → {after} 分钟",
-        "rounded to the {unit}-min unit: {before} → {after} min",
-    ),
-    ("hours.daily_cap", "trim"): (
-        ("cap", "before", "after"),
-        "每日最多计 {cap} 分钟，{before} 分钟核减为 {after} 分钟",
-        "at most {cap} min count per day; {before} min cut to {after}",
-    ),
-    ("hours.daily_cap", "approval"): (
-        ("cap", "over"),
-        "每日最多计 {cap} 分钟，超出 {over} 分钟，需上级审批",
-        "at most {cap} min count per day; {over} min over, needs approval",
-    ),
-    ("hours.daily_cap", "reject"): (
-        ("cap", "over"),
-        "每日最多计 {cap} 分钟，超出 {over} 分钟，不予计入",
-        "at most {cap} min count per day; {over} min over, rejected",
-    ),
-}
-"""The message catalog: ``(rule, variant)`` → (value names, Chinese template, English template).
-
-A local rule registers its own messages here; findings store only the rule, variant and values,
-so a million outcomes share one copy of the text."""
-
-
-@attrs.frozen
-class Finding:
-    """One rule that changed or rejected a record: rule id, variant, values, bilingual text.
-
-    Example:
-        >>> f = Finding("hours.record_cap", (220, 120))
-        >>> f.numbers, str(f)
-        ({'before': 220, 'cap': 120}, '[hours.record_cap] 单次活动最多计 120 分钟，220 分钟核减为 120 分钟 / at most 120 min count per activity; 220 min cut to 120')
-    """
-
-    rule: str
-    values: tuple[int | str, ...] = ()
-    variant: str = ""
-
-    def _fields(self) -> dict[str, int | str]:
-        spec = MESSAGES.get((self.rule, self.variant))
-        keys = spec[0] if spec else tuple(f"v{i}" for i in range(len(self.values)))
-        return dict(zip(keys, self.values, strict=False))
-
-    @property
-    def numbers(self) -> dict[str, int]:
-        """The integer values by name (minutes, days, caps)."""
-        return {k: v for k, v in self._fields().items() if isinstance(v, int)}
-
-    @property
-    def zh(self) -> str:
-        """The Chinese message."""
-        spec = MESSAGES.get((self.rule, self.variant))
-        return spec[1].format(**self._fields()) if spec else f"{self.rule} {self.values}"
-
-    @property
-    def en(self) -> str:
-        """The English message."""
-        spec = MESSAGES.get((self.rule, self.variant))
-        return spec[2].format(**self._fields()) if spec else f"{self.rule} {self.values}"
-
-    def __str__(self) -> str:
-        return f"[{self.rule}] {self.zh} / {self.en}"
+register_messages(
+    {
+        ("hours.category", ""): (
+            ("category",),
+            "「{category}」不计入志愿服务时长",
+            "category {category!r} does not count as volunteer service",
+        ),
+        ("hours.span", ""): (
+            ("served", "limit"),
+            "单条记录 {served} 分钟，超过上限 {limit} 分钟",
+            "a single record of {served} min exceeds the {limit}-min limit",
+        ),
+        ("hours.age", ""): (
+            ("age", "min_age"),
+            "志愿者服务当日 {age} 岁，低于 {min_age} 岁，不予记录",
+            "volunteer was {age} on the service date, under the minimum age {min_age}",
+        ),
+        ("hours.minor", ""): (("age",), "未成年志愿者（{age} 岁）", "minor volunteer (aged {age})"),
+        ("hours.deadline", "reject"): (
+            ("days", "limit"),
+            "服务后第 {days} 天录入，超过 {limit} 天时限",
+            "entered {days} days after the service, past the {limit}-day deadline",
+        ),
+        ("hours.deadline", "approval"): (
+            ("days", "limit"),
+            "服务后第 {days} 天录入，超过 {limit} 天时限，需审批",
+            "entered {days} days after the service, past the {limit}-day deadline; needs approval",
+        ),
+        ("hours.schedule_cap", "topup"): (
+            ("before", "scheduled"),
+            "补录时长不超过活动计划时长 {scheduled} 分钟（原 {before} 分钟）",
+            "a top-up never exceeds the scheduled {scheduled} min (was {before})",
+        ),
+        ("hours.schedule_cap", "checkout"): (
+            ("before", "scheduled"),
+            "未签退时长不超过活动计划时长 {scheduled} 分钟（原 {before} 分钟）",
+            "a missed check-out never exceeds the scheduled {scheduled} min (was {before})",
+        ),
+        ("hours.overlap", "reject"): (
+            ("overlapping",),
+            "与已计入的服务时间重叠，不予计入",
+            "overlaps service time already counted for this volunteer ({overlapping} record(s))",
+        ),
+        ("hours.overlap", "trim"): (
+            ("before", "after"),
+            "与已计入时间重叠，{before} 分钟核减为 {after} 分钟",
+            "overlaps time already counted; {before} min cut to {after}",
+        ),
+        ("hours.record_cap", ""): (
+            ("before", "cap"),
+            "单次活动最多计 {cap} 分钟，{before} 分钟核减为 {cap} 分钟",
+            "at most {cap} min count per activity; {before} min cut to {cap}",
+        ),
+        ("hours.rounding", ""): (
+            ("before", "after", "unit"),
+            "按 {unit} 分钟计时单位取整：{before} → {after} 分钟",
+            "rounded to the {unit}-min unit: {before} → {after} min",
+        ),
+        ("hours.daily_cap", "trim"): (
+            ("cap", "before", "after"),
+            "每日最多计 {cap} 分钟，{before} 分钟核减为 {after} 分钟",
+            "at most {cap} min count per day; {before} min cut to {after}",
+        ),
+        ("hours.daily_cap", "approval"): (
+            ("cap", "over"),
+            "每日最多计 {cap} 分钟，超出 {over} 分钟，需上级审批",
+            "at most {cap} min count per day; {over} min over, needs approval",
+        ),
+        ("hours.daily_cap", "reject"): (
+            ("cap", "over"),
+            "每日最多计 {cap} 分钟，超出 {over} 分钟，不予计入",
+            "at most {cap} min count per day; {over} min over, rejected",
+        ),
+    }
+)
 
 
 Segment = tuple[int, int]
@@ -505,7 +464,7 @@ class _Draft:
         self.minor = False
 
     def find(self, rule: str, *values: int | str, variant: str = "") -> None:
-        self.findings += (_finding(rule, values, variant),)
+        self.findings += (finding(rule, values, variant),)
 
     def reject(self, rule: str, *values: int | str, variant: str = "") -> None:
         self.find(rule, *values, variant=variant)
@@ -533,12 +492,6 @@ class _Draft:
 
 Rule = Callable[[_Draft], None]
 """A rule: reads and adjusts the draft of one evaluation (minutes, segments, status, findings)."""
-
-
-@functools.lru_cache(maxsize=4096)
-def _finding(rule: str, values: tuple[int | str, ...], variant: str) -> Finding:
-    """Findings are values: equal ones are shared, which keeps a city's outcomes small."""
-    return Finding(rule, values, variant)
 
 
 def rule_category(d: _Draft) -> None:

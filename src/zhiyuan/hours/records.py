@@ -9,7 +9,7 @@ References:
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
@@ -55,6 +55,12 @@ class GeoFix:
     def _lon(self, _: attrs.Attribute[float], v: float) -> None:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not -180 <= v <= 180:
             raise InvalidValue("lon", v, "经度应在 -180 到 180 / longitude is -180 to 180")
+
+
+def _minutes_between(start: datetime, end: datetime) -> int:
+    # Subtracting two datetimes that share a tzinfo is wall-clock arithmetic (it ignores the
+    # 1986–1991 summer-time shifts of Asia/Shanghai); UTC gives the elapsed time between instants.
+    return int((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()) // 60
 
 
 def _region(value: Any) -> str:
@@ -136,14 +142,14 @@ class ServiceRecord:
     @property
     def served_minutes(self) -> int:
         """Whole minutes between start and end (instants, so no clock change can distort them)."""
-        return int((self.end - self.start).total_seconds()) // 60
+        return _minutes_between(self.start, self.end)
 
     @property
     def scheduled_minutes(self) -> int | None:
         """The scheduled duration in whole minutes, if a schedule is known."""
         if self.scheduled_start is None or self.scheduled_end is None:
             return None
-        return int((self.scheduled_end - self.scheduled_start).total_seconds()) // 60
+        return _minutes_between(self.scheduled_start, self.scheduled_end)
 
     @property
     def service_date(self) -> date:

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -66,6 +67,41 @@ def mask_id(raw: str) -> str:
     return raw[:4] + "*" * (len(raw) - 8) + raw[-4:]
 
 
+def _id_problem(raw: str) -> str | None:
+    """Why a normalized 18-character number is not valid (bilingual), or ``None``."""
+    if len(raw) != 18 or not (raw[:17].isdigit() and raw[:17].isascii()):
+        return "身份证号应为 18 位 / an ID number has 17 digits and a check character"
+    try:
+        date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
+    except ValueError:
+        return "出生日期无效 / the birth date is not a real date"
+    want = check_character(raw[:17])
+    if raw[17] != want:
+        return f"校验码错误 / check character should be {want}"
+    return None
+
+
+def _phone_problem(raw: str) -> str | None:
+    if not (len(raw) == 11 and raw.isdigit() and raw.isascii() and raw[0] == "1"):
+        return "手机号应为 1 开头的 11 位数字 / need 11 digits starting with 1"
+    return None
+
+
+def _checked(
+    field: str, problem: Callable[[str], str | None], mask: Callable[[str], str]
+) -> Callable[[object, attrs.Attribute[str], object], None]:
+    """An attrs validator: the constructor refuses what ``parse`` would refuse (masked)."""
+
+    def check(_: object, __: attrs.Attribute[str], value: object) -> None:
+        if not isinstance(value, str):
+            raise InvalidValue(field, type(value).__name__, "需要字符串 / need a string")
+        why = problem(value)
+        if why is not None:
+            raise InvalidValue(field, None, why, shown=repr(mask(value)))
+
+    return check
+
+
 def _mask_phone(raw: str) -> str:
     if len(raw) <= 7:
         return "*" * len(raw)
@@ -79,7 +115,7 @@ class IdNumber(Masked):
     Build it with :meth:`parse`. Equality and hashing use the raw value.
     """
 
-    _raw: str = attrs.field(alias="raw")
+    _raw: str = attrs.field(alias="raw", validator=_checked("id_number", _id_problem, mask_id))
 
     @classmethod
     def parse(cls, value: object, *, field: str = "id_number") -> IdNumber:
@@ -89,25 +125,9 @@ class IdNumber(Masked):
         if not isinstance(value, str):
             raise InvalidValue(field, type(value).__name__, "身份证号应为字符串 / need a string")
         raw = value.strip().upper()
-        shown = repr(mask_id(raw))
-        if len(raw) != 18 or not (raw[:17].isdigit() and raw[:17].isascii()):
-            raise InvalidValue(
-                field,
-                None,
-                "身份证号应为 18 位 / an ID number has 17 digits and a check character",
-                shown=shown,
-            )
-        try:
-            date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
-        except ValueError:
-            raise InvalidValue(
-                field, None, "出生日期无效 / the birth date is not a real date", shown=shown
-            ) from None
-        want = check_character(raw[:17])
-        if raw[17] != want:
-            raise InvalidValue(
-                field, None, f"校验码错误 / check character should be {want}", shown=shown
-            )
+        problem = _id_problem(raw)
+        if problem is not None:
+            raise InvalidValue(field, None, problem, shown=repr(mask_id(raw)))
         return cls(raw=raw)
 
     def reveal(self) -> str:
@@ -146,7 +166,7 @@ class IdNumber(Masked):
 class Phone(Masked):
     """A mainland mobile number (11 digits starting with 1), masked wherever it is shown."""
 
-    _raw: str = attrs.field(alias="raw")
+    _raw: str = attrs.field(alias="raw", validator=_checked("phone", _phone_problem, _mask_phone))
 
     @classmethod
     def parse(cls, value: object, *, field: str = "phone") -> Phone:
@@ -158,13 +178,9 @@ class Phone(Masked):
         raw = value.strip().replace(" ", "").replace("-", "")
         if raw.startswith("+86"):
             raw = raw[3:]
-        if not (len(raw) == 11 and raw.isdigit() and raw.isascii() and raw[0] == "1"):
-            raise InvalidValue(
-                field,
-                None,
-                "手机号应为 1 开头的 11 位数字 / need 11 digits starting with 1",
-                shown=repr(_mask_phone(raw)),
-            )
+        problem = _phone_problem(raw)
+        if problem is not None:
+            raise InvalidValue(field, None, problem, shown=repr(_mask_phone(raw)))
         return cls(raw=raw)
 
     def reveal(self) -> str:

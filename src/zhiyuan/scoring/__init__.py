@@ -1,0 +1,29 @@
+"""Star ratings, star awards, scorecards, feedback (评单) and rankings.
+
+Example:
+    >>> from zhiyuan.scoring import STAR_PROFILES
+    >>> STAR_PROFILES["national"].thresholds_hours
+    (100, 300, 600, 1000, 1500)
+"""
+
+from __future__ import annotations
+
+from zhiyuan.scoring.stars import (
+    STAR_PROFILES,
+    Downgrade,
+    StarRating,
+    StarScheme,
+    Window,
+    format_duration,
+    star_name,
+)
+
+__all__ = [
+    "STAR_PROFILES",
+    "Downgrade",
+    "StarRating",
+    "StarScheme",
+    "Window",
+    "format_duration",
+    "star_name",
+]

@@ -1,0 +1,482 @@
+"""Star levels for volunteers (星级志愿者): schemes as data, ratings that explain themselves.
+
+A :class:`StarScheme` holds the thresholds in certified hours, which hours count (evidence kinds,
+categories, a time window), the extra conditions (months since registration, holding the
+previous level, a clean record), who approves each star, and a downgrade rule. The national
+scheme is the default; :data:`STAR_PROFILES` holds local variants, each cited.
+
+:meth:`StarScheme.rate` says which level a volunteer may apply for, from the certified hours in
+an :class:`~zhiyuan.hours.HourLedger`, and what is missing for the next ("还差 37 小时可申请三星级 /
+37 hours short of 3 stars"). Stars are applied for, not automatic: the award lifecycle is in
+:mod:`zhiyuan.scoring.awards`. Several schemes can rate the same history side by side.
+
+References:
+    《志愿服务记录办法》(民函〔2012〕340号) and the 2012 draft: 1★ 100 h, 2★ 300 h, 3★ 600 h,
+    4★ 1,000 h, 5★ 1,500 h of cumulative recorded service, by application; approval 1–2★ county,
+    3–4★ city, 5★ province (Fujian reading, reported). Local variants: POLICIES.md §1.3.
+
+Example:
+    >>> from datetime import datetime
+    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan.hours import HourRow, Evidence, Purpose
+    >>> rows = [HourRow("v1", datetime(2024, 5, 1).date(), 563 * 60, 563 * 60, Evidence.QR_SCAN,
+    ...                 "助老", frozenset({Purpose.STARS}), "370602001001")]
+    >>> r = StarScheme().rate_rows("v1", rows, as_of=datetime(2025, 1, 1, tzinfo=SHANGHAI))
+    >>> r.level, r.next_level, r.minutes_missing
+    (2, 3, 2220)
+    >>> print(r)
+    v1: 二星级（563 小时） / 2 stars (563 hours); 还差 37 小时可申请三星级 / 37 hours short of 3 stars
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative
+from zhiyuan.errors import InvalidValue
+from zhiyuan.explain import Finding, finding, register_messages
+from zhiyuan.hierarchy.codes import Level
+from zhiyuan.hours.ledger import HourLedger, HourRow
+from zhiyuan.hours.policy import Purpose
+from zhiyuan.hours.records import Evidence
+from zhiyuan.hours.volunteers import Volunteer
+
+__all__ = [
+    "STAR_PROFILES",
+    "Downgrade",
+    "StarRating",
+    "StarScheme",
+    "Window",
+    "format_duration",
+    "star_name",
+]
+
+_ZH_NUM = "零一二三四五六七八九十"
+
+
+def star_name(level: int) -> tuple[str, str]:
+    """The Chinese and English names of a star level (0 is no star).
+
+    Example:
+        >>> star_name(3), star_name(0)
+        (('三星级', '3 stars'), ('无星级', 'no star'))
+    """
+    if level <= 0:
+        return "无星级", "no star"
+    zh = _ZH_NUM[level] if level <= 10 else str(level)
+    return f"{zh}星级", f"{level} star{'s' if level > 1 else ''}"
+
+
+def format_duration(minutes: int) -> tuple[str, str]:
+    """Minutes as hours (and minutes), in Chinese and English.
+
+    Example:
+        >>> format_duration(2220), format_duration(2180), format_duration(45)
+        (('37 小时', '37 hours'), ('36 小时 20 分', '36 h 20 min'), ('45 分', '45 min'))
+    """
+    h, m = divmod(minutes, 60)
+    if not m:
+        return f"{h:,} 小时", f"{h:,} hour{'s' if h != 1 else ''}"
+    if not h:
+        return f"{m} 分", f"{m} min"
+    return f"{h:,} 小时 {m} 分", f"{h:,} h {m} min"
+
+
+register_messages(
+    {
+        ("stars.level", ""): (
+            ("level_zh", "level_en", "hours_zh", "hours_en"),
+            "{level_zh}（{hours_zh}）",
+            "{level_en} ({hours_en})",
+        ),
+        ("stars.next", ""): (
+            ("missing_zh", "missing_en", "level_zh", "level_en", "missing"),
+            "还差 {missing_zh}可申请{level_zh}",
+            "{missing_en} short of {level_en}",
+        ),
+        ("stars.top", ""): ((), "已达最高星级", "at the top level"),
+        ("stars.months", ""): (
+            ("level", "need", "have"),
+            "申请{level}星级须注册满 {need} 个月（现 {have} 个月）",
+            "{level} stars need {need} months since registration (now {have})",
+        ),
+        ("stars.sequential", ""): (
+            ("level", "previous", "held"),
+            "须先获得{previous}星级才能申请{level}星级（现为 {held} 星）",
+            "{level} stars need {previous} stars held first (holds {held})",
+        ),
+        ("stars.clean", ""): (
+            ("years", "marks", "last"),
+            "近 {years} 年内有 {marks} 次被查实投诉或虚假时长（最近 {last}）",
+            "{marks} upheld complaint(s) or falsified hours in the last {years} years (latest {last})",
+        ),
+    }
+)
+
+
+class Window(enum.Enum):
+    """Which certified hours a scheme counts, by service date."""
+
+    CUMULATIVE = "cumulative"
+    """All hours up to the rating date (national)."""
+    ROLLING_YEARS = "rolling_years"
+    """Hours in the ``window_years`` years before the rating date (南海: last 5 years)."""
+    CALENDAR_YEAR = "calendar_year"
+    """Hours in the rating date's calendar year (启东: annual)."""
+
+
+class Downgrade(enum.Enum):
+    """How a granted star can be lost without a revocation."""
+
+    NONE = "none"
+    """Once granted, kept (national)."""
+    YEARLY_RESET = "yearly_reset"
+    """Levels count only in the year they were granted (some party-member platforms)."""
+    IDLE_YEAR = "idle_year"
+    """One level down for every full year without certified service."""
+
+
+_NATIONAL_APPROVERS = (Level.COUNTY, Level.COUNTY, Level.CITY, Level.CITY, Level.PROVINCE)
+
+
+def _ints(value: Iterable[Any]) -> tuple[int, ...]:
+    out = tuple(value)
+    for v in out:
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise InvalidValue("thresholds", out, "需要非负整数 / need whole numbers ≥ 0")
+    return out
+
+
+def _levels(value: Iterable[Any]) -> tuple[Level, ...]:
+    return tuple(v if isinstance(v, Level) else Level(v) for v in value)
+
+
+def _opt_kinds(value: Any) -> frozenset[Evidence] | None:
+    if value is None:
+        return None
+    return frozenset(v if isinstance(v, Evidence) else Evidence(v) for v in value)
+
+
+def _opt_strs(value: Any) -> frozenset[str] | None:
+    if value is None:
+        return None
+    return frozenset((value,) if isinstance(value, str) else (str(v) for v in value))
+
+
+@attrs.frozen(kw_only=True)
+class StarScheme:
+    """A star scheme (星级评定办法): thresholds and conditions, as data.
+
+    Attributes:
+        name: a label for reports.
+        effective_from: when the scheme applies (national: 2012-10-23, 民函〔2012〕340号).
+        thresholds_hours: certified hours for 1★, 2★ … (strictly increasing).
+        window: which hours count by date; ``window_years`` for a rolling window.
+        evidence: evidence kinds that count; ``None`` follows the hour policy's
+            ``counts_toward[stars]``.
+        categories: categories that count; ``None`` counts all.
+        weighted: count category-weighted minutes instead of plain ones.
+        min_months: months since registration required per level (龙岗: 6, 6, 12, 12).
+        sequential_from: from this level up, the level below must be held first (四川: 5).
+        clean_years: no upheld complaint or falsified hours in this many years (广西: 3).
+        ban_years: after falsified hours, no new application for this many years (广东: 1–3).
+        approving: the level of the body that approves each star (national: county, county,
+            city, city, province).
+        notice_days: public notice (公示) after approval, before the star is granted.
+        downgrade: how a granted star can lapse.
+    """
+
+    name: str = attrs.field(default="national", validator=non_empty)
+    effective_from: date = attrs.field(default=date(2012, 10, 23), validator=is_date)
+    thresholds_hours: tuple[int, ...] = attrs.field(
+        default=(100, 300, 600, 1000, 1500), converter=_ints
+    )
+    window: Window = Window.CUMULATIVE
+    window_years: int = attrs.field(default=1, validator=non_negative)
+    evidence: frozenset[Evidence] | None = attrs.field(default=None, converter=_opt_kinds)
+    categories: frozenset[str] | None = attrs.field(default=None, converter=_opt_strs)
+    weighted: bool = False
+    min_months: tuple[int, ...] = attrs.field(default=(), converter=_ints)
+    sequential_from: int | None = None
+    clean_years: int | None = None
+    ban_years: int = attrs.field(default=1, validator=non_negative)
+    approving: tuple[Level, ...] = attrs.field(default=_NATIONAL_APPROVERS, converter=_levels)
+    notice_days: int = attrs.field(default=0, validator=non_negative)
+    downgrade: Downgrade = Downgrade.NONE
+
+    def __attrs_post_init__(self) -> None:
+        t = self.thresholds_hours
+        if not t or any(b <= a for a, b in itertools.pairwise(t)) or t[0] <= 0:
+            raise InvalidValue(
+                "thresholds_hours",
+                t,
+                "门槛须为递增的正整数 / thresholds must be positive and increasing",
+            )
+        if len(self.approving) != len(t):
+            raise InvalidValue(
+                "approving",
+                len(self.approving),
+                f"须为每一星级指定审批层级（{len(t)} 个）/ one per level",
+            )
+        if len(self.min_months) > len(t):
+            raise InvalidValue("min_months", len(self.min_months), "多于星级数 / more than levels")
+        if self.sequential_from is not None and not 2 <= self.sequential_from <= len(t):
+            raise InvalidValue(
+                "sequential_from", self.sequential_from, "超出星级范围 / out of range"
+            )
+
+    @property
+    def top(self) -> int:
+        """The highest level."""
+        return len(self.thresholds_hours)
+
+    def threshold_minutes(self, level: int) -> int:
+        """Certified minutes needed for ``level`` (1-based)."""
+        return self.thresholds_hours[level - 1] * 60
+
+    def approver_level(self, level: int) -> Level:
+        """The tree level whose authority approves ``level`` stars."""
+        return self.approving[level - 1]
+
+    # --- counting -----------------------------------------------------------------------------
+
+    def window_start(self, as_of: date) -> date | None:
+        """The first service date counted on ``as_of`` (``None``: no lower bound)."""
+        if self.window is Window.CUMULATIVE:
+            return None
+        if self.window is Window.CALENDAR_YEAR:
+            return date(as_of.year, 1, 1)
+        return as_of - relativedelta(years=self.window_years) + relativedelta(days=1)
+
+    def counts(self, row: HourRow) -> bool:
+        """True if a certified row counts toward stars under this scheme (dates aside)."""
+        if self.evidence is None:
+            if Purpose.STARS not in row.purposes:
+                return False
+        elif row.evidence not in self.evidence:
+            return False
+        return self.categories is None or row.category in self.categories
+
+    def counted_minutes(self, rows: Iterable[HourRow], as_of: date) -> dict[str, int]:
+        """Counted minutes per volunteer from certified rows, on ``as_of``."""
+        start = self.window_start(as_of)
+        out: dict[str, int] = {}
+        counts = self.counts
+        weighted = self.weighted
+        for row in rows:
+            d = row.service_date
+            if d > as_of or (start is not None and d < start) or not counts(row):
+                continue
+            m = row.weighted_minutes if weighted else row.minutes
+            out[row.volunteer_id] = out.get(row.volunteer_id, 0) + m
+        return out
+
+    # --- rating -------------------------------------------------------------------------------
+
+    def rate(
+        self,
+        volunteer: Volunteer,
+        ledger: HourLedger,
+        as_of: datetime,
+        *,
+        held: int = 0,
+        marks: Sequence[date] = (),
+    ) -> StarRating:
+        """The level ``volunteer`` may apply for on ``as_of``, from the ledger's certified hours.
+
+        Args:
+            volunteer: the volunteer (registration date for ``min_months``).
+            ledger: where the certified hours are.
+            as_of: the rating moment (aware); hours certified after it do not count.
+            held: the level the volunteer holds now (for ``sequential_from``).
+            marks: dates of upheld complaints or falsified hours (for ``clean_years``).
+        """
+        rows = ledger.rows(as_of=as_of, volunteer_id=volunteer.id)
+        return self.rate_rows(
+            volunteer.id, rows, as_of, volunteer=volunteer, held=held, marks=marks
+        )
+
+    def rate_rows(
+        self,
+        volunteer_id: str,
+        rows: Iterable[HourRow],
+        as_of: datetime,
+        *,
+        volunteer: Volunteer | None = None,
+        held: int = 0,
+        marks: Sequence[date] = (),
+    ) -> StarRating:
+        """:meth:`rate` from certified rows (:meth:`HourLedger.rows`) instead of a ledger."""
+        day = _day(as_of)
+        minutes = self.counted_minutes(rows, day).get(volunteer_id, 0)
+        return self._rate(volunteer_id, minutes, day, volunteer, held, marks)
+
+    def rate_many(
+        self,
+        volunteers: Iterable[Volunteer],
+        rows: Iterable[HourRow],
+        as_of: datetime,
+        *,
+        held: Mapping[str, int] | None = None,
+        marks: Mapping[str, Sequence[date]] | None = None,
+    ) -> dict[str, StarRating]:
+        """Rate many volunteers in one pass over certified rows (the city-scale object path)."""
+        day = _day(as_of)
+        minutes = self.counted_minutes(rows, day)
+        held = held or {}
+        marks = marks or {}
+        return {
+            v.id: self._rate(
+                v.id, minutes.get(v.id, 0), day, v, held.get(v.id, 0), marks.get(v.id, ())
+            )
+            for v in volunteers
+        }
+
+    def _blockers(
+        self, level: int, day: date, volunteer: Volunteer | None, held: int, marks: Sequence[date]
+    ) -> tuple[Finding, ...]:
+        out: list[Finding] = []
+        if volunteer is not None and level <= len(self.min_months) and self.min_months[level - 1]:
+            need = self.min_months[level - 1]
+            delta = relativedelta(day, volunteer.registered_on)
+            have = max(delta.years * 12 + delta.months, 0)
+            if have < need:
+                out.append(finding("stars.months", (level, need, have)))
+        if self.sequential_from is not None and level >= self.sequential_from and held < level - 1:
+            out.append(finding("stars.sequential", (level, level - 1, held)))
+        if self.clean_years is not None:
+            since = day - relativedelta(years=self.clean_years)
+            recent = sorted(m for m in marks if since < m <= day)
+            if recent:
+                out.append(
+                    finding("stars.clean", (self.clean_years, len(recent), recent[-1].isoformat()))
+                )
+        return tuple(out)
+
+    def _rate(
+        self,
+        volunteer_id: str,
+        minutes: int,
+        day: date,
+        volunteer: Volunteer | None,
+        held: int,
+        marks: Sequence[date],
+    ) -> StarRating:
+        level = 0
+        blocked: tuple[Finding, ...] = ()
+        for lv in range(1, self.top + 1):
+            if minutes < self.threshold_minutes(lv):
+                break
+            blocked = self._blockers(lv, day, volunteer, held, marks)
+            if blocked:
+                break
+            level = lv
+        nxt = level + 1 if level < self.top else None
+        missing = max(self.threshold_minutes(nxt) - minutes, 0) if nxt is not None else 0
+        if nxt is not None and not blocked:
+            blocked = self._blockers(nxt, day, volunteer, held, marks)
+        return StarRating(
+            volunteer_id=volunteer_id,
+            scheme=self.name,
+            as_of=day,
+            level=level,
+            counted_minutes=minutes,
+            next_level=nxt,
+            minutes_missing=missing,
+            unmet=blocked,
+        )
+
+
+def _day(as_of: datetime) -> date:
+    if not isinstance(as_of, datetime) or as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise InvalidValue("as_of", str(as_of), "需要带时区的时间 / need an aware datetime")
+    return as_of.astimezone(SHANGHAI).date()
+
+
+@attrs.frozen(kw_only=True)
+class StarRating:
+    """A volunteer's star eligibility under one scheme, with what is missing for the next level.
+
+    ``level`` is the highest level the hours and conditions allow (0: none yet); ``unmet`` lists
+    the conditions other than hours that block the next level (or this one).
+    """
+
+    volunteer_id: str
+    scheme: str
+    as_of: date
+    level: int
+    counted_minutes: int
+    next_level: int | None
+    minutes_missing: int
+    unmet: tuple[Finding, ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The explanation as findings: the level, the gap to the next, the unmet conditions."""
+        zh, en = star_name(self.level)
+        hzh, hen = format_duration(self.counted_minutes)
+        out = [finding("stars.level", (zh, en, hzh, hen))]
+        if self.next_level is None:
+            out.append(finding("stars.top"))
+        elif self.minutes_missing:
+            mzh, men = format_duration(self.minutes_missing)
+            nzh, nen = star_name(self.next_level)
+            out.append(finding("stars.next", (mzh, men, nzh, nen, self.minutes_missing)))
+        return (*out, *self.unmet)
+
+    def explain(self) -> str:
+        """One line per finding, Chinese / English."""
+        return "\n".join(f"{self.volunteer_id}: {f.zh} / {f.en}" for f in self.findings)
+
+    def __str__(self) -> str:
+        return f"{self.volunteer_id}: " + "; ".join(f"{f.zh} / {f.en}" for f in self.findings)
+
+
+STAR_PROFILES: dict[str, StarScheme] = {
+    "national": StarScheme(),
+    "beijing_2007": StarScheme(
+        name="beijing_2007",
+        effective_from=date(2007, 1, 1),
+        thresholds_hours=(100, 200, 500, 800, 1000),
+    ),
+    "sichuan": StarScheme(name="sichuan", effective_from=date(2021, 9, 1), sequential_from=5),
+    "longgang": StarScheme(
+        name="longgang",
+        effective_from=date(2023, 1, 1),
+        thresholds_hours=(100, 300, 600, 1000),
+        min_months=(6, 6, 12, 12),
+        approving=(Level.TOWNSHIP, Level.TOWNSHIP, Level.TOWNSHIP, Level.COUNTY),
+    ),
+    "guangdong": StarScheme(name="guangdong", notice_days=7, ban_years=3),
+    "guangxi": StarScheme(name="guangxi", clean_years=3),
+    "zhangjiagang": StarScheme(
+        name="zhangjiagang",
+        effective_from=date(2014, 1, 1),
+        thresholds_hours=(30, 60, 100, 200, 300),
+    ),
+    "qidong": StarScheme(
+        name="qidong", effective_from=date(2019, 1, 1), window=Window.CALENDAR_YEAR
+    ),
+    "nanhai": StarScheme(name="nanhai", window=Window.ROLLING_YEARS, window_years=5),
+}
+"""Shipped star schemes (POLICIES.md §1):
+
+- ``national``: 100/300/600/1,000/1,500 h cumulative; 1–2★ county, 3–4★ city, 5★ province.
+- ``beijing_2007``: 100/200/500/800/1,000 h (《北京市志愿者管理办法(试行)》).
+- ``sichuan``: hold 4★ before applying for 5★ (《四川青年志愿者星级认定规则(试行)》, 2021).
+- ``longgang``: 深圳龙岗 2023, four stars; ½ year of registration for 1–2★, 1 year for 3–4★;
+  1–3★ approved at street level, 4★ by the district.
+- ``guangdong``: public notice ≥ 5 working days (7 calendar days); a ban of up to 3 years after
+  falsified hours.
+- ``guangxi``: no bad record in 3 consecutive years (桂志愿).
+- ``zhangjiagang``: 30/60/100/200/300 h (2014).
+- ``qidong``: hours within the calendar year (启东 2019).
+- ``nanhai``: only the last 5 years of records count (佛山南海).
+"""

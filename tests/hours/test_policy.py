@@ -1,0 +1,722 @@
+"""The hour policy: every rule at its boundaries, findings that explain themselves, profiles as
+data, and properties over random records, policies and contexts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from h_support import (
+    NOW,
+    SH,
+    at,
+    check_outcome,
+    evaluate,
+    minute_datetimes,
+    overlaps,
+    record,
+    seg,
+    volunteer,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zhiyuan.convert import from_json, from_toml, to_json, to_toml
+from zhiyuan.errors import InvalidInput, InvalidValue
+from zhiyuan.hours import (
+    PROFILES,
+    RULES,
+    Evidence,
+    HourPolicy,
+    Outcome,
+    Overflow,
+    OverlapRule,
+    Purpose,
+    Rounding,
+    ServiceRecord,
+    Status,
+    Volunteer,
+)
+
+D = date(2025, 3, 3)  # the default record's service date (09:00, 60 min)
+
+
+def rules_of(out: Outcome) -> list[str]:
+    return [f.rule for f in out.findings]
+
+
+def finding(out: Outcome, rule: str) -> Any:
+    (f,) = [f for f in out.findings if f.rule == rule]
+    return f
+
+
+def run(policy: HourPolicy, rec: ServiceRecord, **kw: Any) -> Outcome:
+    """Evaluate and check the outcome's self-consistency (findings, days, segments)."""
+    out = evaluate(policy, rec, **kw)
+    check_outcome(out)
+    assert out.record_id == rec.id
+    assert out.served_minutes == rec.served_minutes
+    return out
+
+
+# --- the national default -------------------------------------------------------------------
+
+
+def test_national_default_counts_every_minute_and_explains_nothing() -> None:
+    rec = record(minutes=220)
+    out = run(HourPolicy(), rec)
+    assert out.status is Status.ACCEPTED and out.counted
+    assert out.counted_minutes == out.weighted_minutes == 220
+    assert out.findings == ()
+    assert out.segments == (seg(rec.start, rec.end),)
+    assert out.day_minutes == ((D, 220),)
+    assert out.explain() == "r1: accepted, 220 min served, 220 counted"
+    assert HourPolicy() == PROFILES["national"]
+
+
+def test_counts_toward_follows_the_evidence() -> None:
+    p = HourPolicy()
+    every = frozenset(Purpose)
+    assert run(p, record(evidence=Evidence.QR_SCAN)).counts_toward == every
+    assert run(p, record(evidence=Evidence.SELF_REPORT)).counts_toward == {Purpose.REPORTS}
+    assert run(p, record(evidence=Evidence.ADMIN_TOPUP)).counts_toward == {
+        Purpose.STARS,
+        Purpose.REPORTS,
+    }
+    only = HourPolicy(counts_toward={"points": ["gps"]})
+    assert only.purposes(Evidence.GPS) == {Purpose.POINTS}
+    assert only.purposes(Evidence.QR_SCAN) == frozenset()
+
+
+# --- record cap (海林: 2 h per activity) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("served", "counted"), [(119, 119), (120, 120), (121, 120), (600, 120)])
+def test_record_cap_boundary(served: int, counted: int) -> None:
+    out = run(HourPolicy(record_cap_minutes=120), record(minutes=served))
+    assert out.counted_minutes == counted
+    if served <= 120:
+        assert out.findings == ()
+    else:
+        f = finding(out, "hours.record_cap")
+        assert f.numbers == {"before": served, "cap": 120}
+        assert f"核减 {served - 120} 分钟" in f.zh and f"{served - 120} min cut" in f.en
+
+
+@pytest.mark.parametrize(
+    ("served", "counted", "rules"),
+    [
+        (59, 0, ["hours.rounding"]),
+        (60, 60, []),
+        (119, 60, ["hours.rounding"]),
+        (120, 120, []),
+        (121, 120, ["hours.record_cap"]),
+        (220, 120, ["hours.record_cap"]),
+    ],
+)
+def test_hailin_whole_hours_at_most_two(served: int, counted: int, rules: list[str]) -> None:
+    out = run(PROFILES["hailin"], record(minutes=served))
+    assert out.counted_minutes == counted
+    assert rules_of(out) == rules
+
+
+# --- units and rounding -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rounding", "expected"),
+    [
+        (Rounding.DOWN, {29: 0, 30: 30, 31: 30, 44: 30, 45: 30, 59: 30, 60: 60}),
+        (Rounding.HALF_UP, {29: 30, 30: 30, 31: 30, 44: 30, 45: 60, 59: 60, 60: 60, 14: 0, 15: 30}),
+        (Rounding.UP, {29: 30, 30: 30, 31: 60, 44: 60, 45: 60, 59: 60, 60: 60, 1: 30}),
+    ],
+)
+def test_half_hour_units(rounding: Rounding, expected: dict[int, int]) -> None:
+    p = HourPolicy(unit_minutes=30, rounding=rounding)
+    for served, counted in expected.items():
+        assert p.snap(served) == counted
+        out = run(p, record(minutes=served))
+        assert out.counted_minutes == counted, (rounding, served)
+        if counted == served:
+            assert out.findings == ()
+        else:
+            f = finding(out, "hours.rounding")
+            assert f.numbers == {"before": served, "after": counted, "unit": 30}
+            assert rounding.value in f.en
+
+
+def test_unit_of_one_minute_never_rounds() -> None:
+    for rounding in Rounding:
+        p = HourPolicy(rounding=rounding)
+        assert [p.snap(m) for m in (0, 1, 29, 61)] == [0, 1, 29, 61]
+
+
+def test_rounded_down_to_zero_is_accepted_but_not_counted() -> None:
+    out = run(HourPolicy(unit_minutes=30), record(minutes=29))
+    assert out.status is Status.ACCEPTED
+    assert out.counted_minutes == 0 and not out.counted
+    assert out.day_minutes == ()
+
+
+# --- daily cap (广东, university) ------------------------------------------------------------
+
+
+def test_daily_cap_trim_at_the_boundary() -> None:
+    p = HourPolicy(daily_cap_minutes=480)
+    assert run(p, record(minutes=480)).findings == ()
+    out = run(p, record(minutes=481))
+    assert out.counted_minutes == 480 and out.status is Status.ACCEPTED
+    f = finding(out, "hours.daily_cap")
+    assert f.numbers["cap"] == 480 and f.numbers["over"] == 1
+    assert out.day_minutes == ((D, 480),)
+
+
+def test_daily_cap_counts_what_the_day_already_used() -> None:
+    p = HourPolicy(daily_cap_minutes=480)
+    used = {D: 300}
+    assert run(p, record(minutes=180), day_used=used).counted_minutes == 180
+    out = run(p, record(minutes=240), day_used=used)
+    assert out.counted_minutes == 180
+    assert finding(out, "hours.daily_cap").numbers["over"] == 60
+    full = run(p, record(minutes=60), day_used={D: 480})
+    assert full.counted_minutes == 0 and full.day_minutes == () and not full.counted
+    # another day's use does not matter
+    assert run(p, record(minutes=240), day_used={D + timedelta(days=1): 480}).findings == ()
+
+
+def test_daily_cap_approval_counts_everything_but_needs_approval() -> None:
+    p = HourPolicy(daily_cap_minutes=480, over_daily_cap=Overflow.APPROVAL)
+    assert run(p, record(minutes=180), day_used={D: 300}).status is Status.ACCEPTED
+    out = run(p, record(minutes=240), day_used={D: 300})
+    assert out.status is Status.NEEDS_APPROVAL and out.counted
+    assert out.counted_minutes == 240 and out.day_minutes == ((D, 240),)
+    f = finding(out, "hours.daily_cap")
+    assert f.numbers == {"cap": 480, "over": 60} and "approval" in f.en and "审批" in f.zh
+
+
+def test_daily_cap_reject() -> None:
+    p = HourPolicy(daily_cap_minutes=480, over_daily_cap=Overflow.REJECT)
+    assert run(p, record(minutes=180), day_used={D: 300}).status is Status.ACCEPTED
+    out = run(p, record(minutes=181), day_used={D: 300})
+    assert out.status is Status.REJECTED and out.counted_minutes == 0
+    assert finding(out, "hours.daily_cap").numbers["over"] == 1
+
+
+def test_guangdong_more_than_eight_hours_needs_approval() -> None:
+    gd = PROFILES["guangdong"]
+    assert run(gd, record(minutes=480)).status is Status.ACCEPTED
+    out = run(gd, record(minutes=540))
+    assert out.status is Status.NEEDS_APPROVAL and out.counted_minutes == 540
+
+
+def test_university_half_hours_and_eight_a_day() -> None:
+    uni = PROFILES["university"]
+    assert run(uni, record(minutes=100)).counted_minutes == 90
+    out = run(uni, record(minutes=9 * 60 + 10))
+    assert out.counted_minutes == 480
+    assert rules_of(out) == ["hours.rounding", "hours.daily_cap"]
+    # 7 h 45 already: 15 min of room, less than a unit, so nothing more counts
+    out = run(uni, record(minutes=60), day_used={D: 465})
+    assert out.counted_minutes == 0
+    f = finding(out, "hours.daily_cap")
+    assert f.numbers["over"] == 45  # what was over the cap, as the message says
+    assert f.numbers["before"] == 60 and f.numbers["after"] == 0
+
+
+def test_daily_cap_on_a_full_day_still_counts_the_next_days_part() -> None:
+    # University: 8 h already on 3 March; 23:15 → 00:44 is 45 min on the 3rd (no room) and
+    # 44 min on the 4th. The 4th's 44 min give one 30-minute unit.
+    uni = PROFILES["university"]
+    rec = record(start=at(2025, 3, 3, 23, 15), end=at(2025, 3, 4, 0, 44))
+    out = run(uni, rec, day_used={D: 480})
+    assert out.counted_minutes == 30
+    assert out.day_minutes == ((date(2025, 3, 4), 30),)
+
+
+def test_minors_have_their_own_daily_cap() -> None:
+    p = HourPolicy(daily_cap_minutes=480, minor_daily_cap_minutes=120)
+    minor = volunteer(born=date(2008, 1, 1))  # 17 on 2025-03-03
+    adult = volunteer(born=date(2007, 3, 3))  # 18 that very day
+    out = run(p, record(minutes=180), volunteer=minor)
+    assert out.minor and out.counted_minutes == 120
+    assert finding(out, "hours.minor").numbers == {"age": 17}
+    assert finding(out, "hours.daily_cap").numbers["cap"] == 120
+    out = run(p, record(minutes=180), volunteer=adult)
+    assert not out.minor and out.counted_minutes == 180 and out.findings == ()
+    # a minor cap alone (no adult cap) applies to minors only
+    only_minors = HourPolicy(minor_daily_cap_minutes=120)
+    assert run(only_minors, record(minutes=180), volunteer=minor).counted_minutes == 120
+    assert run(only_minors, record(minutes=180), volunteer=adult).counted_minutes == 180
+    assert run(only_minors, record(minutes=180)).counted_minutes == 180  # age unknown
+
+
+def test_minimum_age() -> None:
+    p = HourPolicy(min_age=14)
+    thirteen = volunteer(born=date(2011, 3, 4))  # 14 tomorrow
+    fourteen = volunteer(born=date(2011, 3, 3))  # 14 today
+    out = run(p, record(), volunteer=thirteen)
+    assert out.status is Status.REJECTED
+    assert finding(out, "hours.age").numbers == {"age": 13, "min_age": 14}
+    out = run(p, record(), volunteer=fourteen)
+    assert out.status is Status.ACCEPTED and out.minor
+    assert rules_of(out) == ["hours.minor"]
+    assert run(p, record(), volunteer=volunteer()).status is Status.ACCEPTED  # no ID number
+
+
+# --- recording deadline ---------------------------------------------------------------------
+
+
+def test_deadline_at_the_limit_and_one_day_past() -> None:
+    p = HourPolicy(deadline_days=30)
+    rec = record()  # ends 2025-03-03 10:00
+    assert run(p, rec, now=at(2025, 4, 2, 23, 59)).findings == ()  # day 30
+    out = run(p, rec, now=at(2025, 4, 3, 0, 0))  # day 31
+    assert out.status is Status.REJECTED
+    assert finding(out, "hours.deadline").numbers == {"days": 31, "limit": 30}
+
+
+def test_late_entry_can_go_for_approval() -> None:
+    p = HourPolicy(deadline_days=30, late=Overflow.APPROVAL)
+    out = run(p, record(minutes=90), now=at(2025, 4, 3))
+    assert out.status is Status.NEEDS_APPROVAL and out.counted_minutes == 90
+    assert "approval" in finding(out, "hours.deadline").en
+    with pytest.raises(InvalidValue, match="late"):
+        HourPolicy(late=Overflow.TRIM)
+
+
+def test_deadline_uses_recorded_at_and_shanghai_dates() -> None:
+    p = HourPolicy(deadline_days=0)
+    rec = record(start=at(2025, 3, 3, 22), end=at(2025, 3, 3, 23, 30))
+    assert run(p, rec, now=at(2025, 3, 3, 23, 59)).status is Status.ACCEPTED
+    assert run(p, rec, now=at(2025, 3, 4, 0, 0)).status is Status.REJECTED
+    entered = record(
+        start=at(2025, 3, 3, 22), end=at(2025, 3, 3, 23, 30), recorded_at=at(2025, 3, 3, 23, 45)
+    )
+    assert run(p, entered, now=at(2025, 6, 1)).status is Status.ACCEPTED
+    assert run(PROFILES["university"], record(), now=at(2025, 4, 3)).status is Status.REJECTED
+
+
+# --- schedule cap (志愿汇: top-ups never exceed the scheduled duration) -----------------------
+
+
+def scheduled(**kw: Any) -> ServiceRecord:
+    return record(
+        start=at(2025, 3, 3, 9),
+        end=at(2025, 3, 3, 12),
+        scheduled_start=at(2025, 3, 3, 9),
+        scheduled_end=at(2025, 3, 3, 11),
+        **kw,
+    )
+
+
+def test_top_up_never_exceeds_the_schedule() -> None:
+    rec = scheduled(evidence=Evidence.ADMIN_TOPUP)
+    out = run(HourPolicy(), rec)
+    assert out.counted_minutes == 120
+    assert out.segments == (seg(at(2025, 3, 3, 9), at(2025, 3, 3, 11)),)
+    f = finding(out, "hours.schedule_cap")
+    assert f.numbers == {"before": 180, "scheduled": 120} and "top-up" in f.en
+
+
+def test_missed_check_out_is_capped_whatever_the_evidence() -> None:
+    out = run(HourPolicy(schedule_capped=[]), scheduled(checkout_missing=True))
+    assert out.counted_minutes == 120
+    assert "missed check-out" in finding(out, "hours.schedule_cap").en
+
+
+def test_qr_scans_are_not_capped_by_the_schedule() -> None:
+    out = run(HourPolicy(), scheduled(evidence=Evidence.QR_SCAN))
+    assert out.counted_minutes == 180 and out.findings == ()
+
+
+def test_schedule_cap_needs_a_schedule_and_only_cuts() -> None:
+    assert run(HourPolicy(), record(minutes=180, evidence=Evidence.ADMIN_TOPUP)).findings == ()
+    short = record(
+        minutes=60,
+        evidence=Evidence.ADMIN_TOPUP,
+        scheduled_start=at(2025, 3, 3, 9),
+        scheduled_end=at(2025, 3, 3, 11),
+    )
+    assert run(HourPolicy(), short).counted_minutes == 60
+
+
+# --- overlap ---------------------------------------------------------------------------------
+
+
+def test_overlap_reject() -> None:
+    p = HourPolicy(overlap=OverlapRule.REJECT)
+    rec = record(start=at(2025, 3, 3, 9), end=at(2025, 3, 3, 12))
+    occ = [seg(at(2025, 3, 3, 10), at(2025, 3, 3, 11))]
+    out = run(p, rec, occupied=occ)
+    assert out.status is Status.REJECTED and out.segments == ()
+    assert finding(out, "hours.overlap").numbers == {"overlapping_records": 1}
+    # touching is not overlapping (half-open intervals)
+    touching = [seg(at(2025, 3, 3, 8), at(2025, 3, 3, 9)), seg(at(2025, 3, 3, 12), at(2025, 3, 4))]
+    assert run(p, rec, occupied=touching).counted_minutes == 180
+
+
+def test_overlap_trim_inside_and_around() -> None:
+    rec = record(start=at(2025, 3, 3, 9), end=at(2025, 3, 3, 12))
+    inside = [
+        seg(at(2025, 3, 3, 9, 30), at(2025, 3, 3, 10)),
+        seg(at(2025, 3, 3, 10, 30), at(2025, 3, 3, 11)),
+    ]
+    out = run(HourPolicy(), rec, occupied=inside)
+    assert out.counted_minutes == 120
+    assert out.segments == (
+        seg(at(2025, 3, 3, 9), at(2025, 3, 3, 9, 30)),
+        seg(at(2025, 3, 3, 10), at(2025, 3, 3, 10, 30)),
+        seg(at(2025, 3, 3, 11), at(2025, 3, 3, 12)),
+    )
+    assert finding(out, "hours.overlap").numbers == {"before": 180, "after": 120}
+
+
+def test_overlap_trim_of_a_record_spanning_two_occupied_pieces() -> None:
+    rec = record(start=at(2025, 3, 3, 9), end=at(2025, 3, 3, 12))
+    occ = [
+        seg(at(2025, 3, 3, 7), at(2025, 3, 3, 9, 30)),  # covers the start
+        seg(at(2025, 3, 3, 11, 30), at(2025, 3, 3, 14)),  # covers the end
+    ]
+    out = run(HourPolicy(), rec, occupied=occ)
+    assert out.segments == (seg(at(2025, 3, 3, 9, 30), at(2025, 3, 3, 11, 30)),)
+    assert out.counted_minutes == 120
+    covered = run(HourPolicy(), rec, occupied=[seg(at(2025, 3, 3, 8), at(2025, 3, 3, 13))])
+    assert covered.status is Status.ACCEPTED and covered.counted_minutes == 0
+    assert covered.segments == () and not covered.counted
+
+
+def test_schedule_cap_applies_before_overlap_and_record_cap_after() -> None:
+    p = HourPolicy(record_cap_minutes=60)
+    rec = scheduled(evidence=Evidence.ADMIN_TOPUP)  # 9–12, scheduled 9–11
+    occ = [seg(at(2025, 3, 3, 10, 30), at(2025, 3, 3, 12))]
+    out = run(p, rec, occupied=occ)
+    assert rules_of(out) == ["hours.schedule_cap", "hours.overlap", "hours.record_cap"]
+    assert out.segments == (seg(at(2025, 3, 3, 9), at(2025, 3, 3, 10, 30)),)
+    assert out.counted_minutes == 60
+
+
+# --- across midnight ---------------------------------------------------------------------------
+
+
+def test_record_across_midnight_splits_into_two_days() -> None:
+    rec = record(start=at(2025, 3, 3, 22), end=at(2025, 3, 4, 2))
+    out = run(HourPolicy(), rec)
+    assert out.day_minutes == ((D, 120), (date(2025, 3, 4), 120))
+    assert rec.service_date == D
+    capped = run(HourPolicy(record_cap_minutes=180), rec)
+    assert capped.day_minutes == ((D, 120), (date(2025, 3, 4), 60))  # earliest time first
+    daily = run(HourPolicy(daily_cap_minutes=60), rec)
+    assert daily.counted_minutes == 120
+    assert daily.day_minutes == ((D, 60), (date(2025, 3, 4), 60))
+
+
+def test_multi_day_record() -> None:
+    rec = record(start=at(2025, 3, 3, 12), end=at(2025, 3, 5, 12))
+    out = run(HourPolicy(daily_cap_minutes=480), rec)
+    assert out.day_minutes == ((D, 480), (date(2025, 3, 4), 480), (date(2025, 3, 5), 480))
+    assert out.counted_minutes == 1440
+
+
+# --- categories, span, future ------------------------------------------------------------------
+
+
+def test_excluded_categories_never_count() -> None:
+    p = HourPolicy(excluded_categories="会议")
+    assert p.excluded_categories == frozenset({"会议"})
+    out = run(p, record(category="会议"))
+    assert out.status is Status.REJECTED and rules_of(out) == ["hours.category"]
+    assert "会议" in out.findings[0].zh
+    assert run(p, record(category="助老")).counted_minutes == 60
+
+
+def test_category_weights() -> None:
+    p = HourPolicy(category_weights={"应急救援": 150, "宣传": 0})
+    out = run(p, record(minutes=90, category="应急救援"))
+    assert (out.counted_minutes, out.weighted_minutes) == (90, 135)
+    assert "(135 weighted)" in out.explain()
+    assert run(p, record(minutes=90, category="宣传")).weighted_minutes == 0
+    assert run(p, record(minutes=90, category="助老")).weighted_minutes == 90
+    assert run(p, record(minutes=7, category="应急救援")).weighted_minutes == 10  # floor
+    for bad in (-1, 1.5, True, "150"):
+        with pytest.raises(InvalidValue, match="category_weights"):
+            HourPolicy(category_weights={"x": bad})
+
+
+def test_span_limit() -> None:
+    p = HourPolicy(max_span_minutes=600)
+    assert run(p, record(minutes=600)).status is Status.ACCEPTED
+    out = run(p, record(minutes=601))
+    assert out.status is Status.REJECTED
+    assert finding(out, "hours.span").numbers == {"served": 601, "limit": 600}
+
+
+def test_a_record_in_the_future_raises() -> None:
+    rec = record()  # ends 2025-03-03 10:00
+    assert evaluate(HourPolicy(), rec, now=rec.end).counted_minutes == 60
+    with pytest.raises(InvalidValue, match="future") as info:
+        evaluate(HourPolicy(), rec, now=rec.end - timedelta(seconds=1))
+    assert info.value.field == "end"
+    with pytest.raises(InvalidValue, match="now"):
+        evaluate(HourPolicy(), rec, now=datetime(2025, 6, 1))
+
+
+def test_a_rejection_stops_the_chain() -> None:
+    p = HourPolicy(excluded_categories={"会议"}, record_cap_minutes=30)
+    out = run(p, record(minutes=90, category="会议"))
+    assert rules_of(out) == ["hours.category"]
+
+
+def test_a_local_rule_is_one_more_step() -> None:
+    complaints = {"r-bad"}
+
+    def rule_complaint(d: Any) -> None:  # 海林: an upheld complaint counts 0 h
+        if d.record.id in complaints:
+            d.reject("hours.complaint", "投诉成立，不计时长", "an upheld complaint: 0 h")
+
+    chain = [*RULES, rule_complaint]
+    ok = PROFILES["hailin"].evaluate(record("r-ok", minutes=120), now=NOW, rules=chain)
+    bad = PROFILES["hailin"].evaluate(record("r-bad", minutes=120), now=NOW, rules=chain)
+    assert ok.counted_minutes == 120
+    assert bad.status is Status.REJECTED and rules_of(bad) == ["hours.complaint"]
+
+
+def test_explain_lists_every_finding() -> None:
+    out = PROFILES["hailin"].evaluate(record(minutes=220), now=NOW)
+    lines = out.explain().splitlines()
+    assert lines[0] == "r1: accepted, 220 min served, 120 counted"
+    assert lines[1].startswith("  [hours.record_cap] ")
+    assert len(lines) == 1 + len(out.findings)
+
+
+# --- the policy as data -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_profiles_round_trip(name: str) -> None:
+    p = PROFILES[name]
+    assert p.name == name
+    assert isinstance(p.effective_from, date)
+    assert from_json(to_json(p), HourPolicy) == p
+    assert from_toml(to_toml(p), HourPolicy) == p
+
+
+def test_profiles_hold_the_cited_numbers() -> None:
+    assert PROFILES["hailin"].record_cap_minutes == 120
+    assert PROFILES["hailin"].unit_minutes == 60
+    uni = PROFILES["university"]
+    assert (uni.unit_minutes, uni.rounding, uni.daily_cap_minutes) == (30, Rounding.DOWN, 480)
+    gd = PROFILES["guangdong"]
+    assert (gd.daily_cap_minutes, gd.over_daily_cap) == (480, Overflow.APPROVAL)
+    assert PROFILES["jindu"].notice_days == 3
+    national = PROFILES["national"]
+    assert national.unit_minutes == 1
+    assert national.daily_cap_minutes is None and national.deadline_days is None
+    assert national.record_cap_minutes is None
+
+
+def test_policy_from_toml_text() -> None:
+    text = (
+        'name = "某区"\neffective_from = "2024-01-01"\nunit_minutes = 30\nrounding = "half_up"\n'
+        'excluded_categories = ["会议", "聚餐"]\n[category_weights]\n"应急救援" = 150\n'
+    )
+    p = from_toml(text, HourPolicy)
+    assert p.rounding is Rounding.HALF_UP and p.unit_minutes == 30
+    assert p.excluded_categories == {"会议", "聚餐"}
+    assert p.weight("应急救援") == 150 and p.weight("助老") == 100
+    for bad, where in [
+        ("unit_minutes = 0", "unit_minutes"),
+        ("unit_minutes = 1.5", "unit_minutes"),
+        ('late = "trim"', "late"),
+        ('rounding = "sideways"', "rounding"),
+        ("surprise = 1", "surprise"),
+        ("record_cap_minutes = -5", "record_cap_minutes"),
+    ]:
+        with pytest.raises(InvalidInput, match=where):
+            from_toml(bad, HourPolicy)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"unit_minutes": 0},
+        {"record_cap_minutes": 0},
+        {"daily_cap_minutes": -60},
+        {"deadline_days": -1},
+        {"notice_days": -1},
+        {"min_age": -1},
+        {"name": ""},
+        {"effective_from": datetime(2025, 1, 1, tzinfo=SH)},
+    ],
+)
+def test_policy_fields_are_checked(kw: dict[str, Any]) -> None:
+    with pytest.raises(InvalidValue):
+        HourPolicy(**kw)
+
+
+# --- properties -----------------------------------------------------------------------------
+
+BASE = datetime(2024, 5, 1)
+CATEGORIES = ("助老", "环保", "会议", "应急救援")
+
+
+@st.composite
+def policies(draw: st.DrawFn, **fixed: Any) -> HourPolicy:
+    opt = st.one_of
+    kw: dict[str, Any] = {
+        "unit_minutes": draw(st.sampled_from([1, 1, 15, 30, 60])),
+        "rounding": draw(st.sampled_from(Rounding)),
+        "record_cap_minutes": draw(opt(st.none(), st.integers(30, 600))),
+        "schedule_capped": draw(st.frozensets(st.sampled_from(Evidence))),
+        "daily_cap_minutes": draw(opt(st.none(), st.integers(30, 720))),
+        "over_daily_cap": draw(st.sampled_from(Overflow)),
+        "minor_daily_cap_minutes": draw(opt(st.none(), st.integers(30, 240))),
+        "min_age": draw(opt(st.none(), st.integers(0, 18))),
+        "overlap": draw(st.sampled_from(OverlapRule)),
+        "deadline_days": draw(opt(st.none(), st.integers(0, 10))),
+        "late": draw(st.sampled_from([Overflow.REJECT, Overflow.APPROVAL])),
+        "max_span_minutes": draw(opt(st.none(), st.integers(60, 2000))),
+        "excluded_categories": draw(st.frozensets(st.sampled_from(CATEGORIES), max_size=1)),
+        "category_weights": draw(st.dictionaries(st.sampled_from(CATEGORIES), st.integers(0, 300))),
+    }
+    kw.update(fixed)
+    return HourPolicy(**kw)
+
+
+@st.composite
+def records_on(draw: st.DrawFn, rid: str = "r") -> ServiceRecord:
+    start = draw(minute_datetimes(BASE, days=3))
+    end = start + timedelta(minutes=draw(st.integers(1, 1500)))
+    kw: dict[str, Any] = {}
+    if draw(st.booleans()):
+        s = start + timedelta(minutes=draw(st.integers(-60, 60)))
+        kw["scheduled_start"] = s
+        kw["scheduled_end"] = s + timedelta(minutes=draw(st.integers(1, 600)))
+    return record(
+        rid,
+        start=start,
+        end=end,
+        category=draw(st.sampled_from(CATEGORIES)),
+        evidence=draw(st.sampled_from(Evidence)),
+        checkout_missing=draw(st.booleans()),
+        **kw,
+    )
+
+
+@st.composite
+def occupied_sets(draw: st.DrawFn) -> list[tuple[int, int]]:
+    """Sorted disjoint segments (whole minutes) around the records' days."""
+    points = sorted(draw(st.sets(st.integers(0, 5 * 24 * 60), max_size=12)))
+    if len(points) % 2:
+        points = points[:-1]
+    base = BASE.replace(tzinfo=SH) - timedelta(days=1)
+    return [
+        seg(base + timedelta(minutes=a), base + timedelta(minutes=b))
+        for a, b in zip(points[::2], points[1::2], strict=True)
+    ]
+
+
+day_used_maps = st.dictionaries(
+    st.dates(min_value=BASE.date(), max_value=BASE.date() + timedelta(days=4)),
+    st.integers(0, 720),
+    max_size=3,
+)
+maybe_volunteers = st.one_of(
+    st.none(),
+    st.dates(min_value=date(2004, 1, 1), max_value=date(2014, 12, 31)).map(
+        lambda born: volunteer(born=born)
+    ),
+)
+
+
+def evaluate_all(
+    policy: HourPolicy,
+    rec: ServiceRecord,
+    occupied: Sequence[tuple[int, int]],
+    day_used: dict[date, int],
+    who: Volunteer | None,
+    late_days: int,
+) -> Outcome:
+    now = rec.end + timedelta(days=late_days)
+    out = policy.evaluate(rec, now=now, volunteer=who, occupied=occupied, day_used=day_used)
+    check_outcome(out)
+    return out
+
+
+@given(policies(), records_on(), occupied_sets(), day_used_maps, maybe_volunteers, st.integers(0, 20))
+def test_every_outcome_is_consistent_and_bounded(
+    policy: HourPolicy,
+    rec: ServiceRecord,
+    occ: list[tuple[int, int]],
+    used: dict[date, int],
+    who: Volunteer | None,
+    late: int,
+) -> None:
+    out = evaluate_all(policy, rec, occ, used, who, late)
+    # counted ≤ served, up to the rounding of one unit
+    if policy.rounding is Rounding.DOWN or policy.unit_minutes == 1:
+        assert out.counted_minutes <= out.served_minutes
+    else:
+        assert out.counted_minutes <= policy.snap(out.served_minutes)
+    assert out.weighted_minutes == out.counted_minutes * policy.weight(rec.category) // 100
+    assert out.counts_toward == policy.purposes(rec.evidence)
+    if out.status is not Status.REJECTED:
+        assert sum(m for _, m in out.day_minutes) == out.counted_minutes
+        assert out.counted_minutes % policy.unit_minutes == 0
+        # the segments lie within the record
+        s, e = seg(rec.start, rec.end)
+        assert all(s <= a < b <= e for a, b in out.segments)
+    if policy.overlap is OverlapRule.TRIM or out.status is not Status.REJECTED:
+        for a in out.segments:
+            assert not any(overlaps(a, b) for b in occ)
+
+
+@given(
+    policies(overlap=OverlapRule.TRIM),
+    records_on(),
+    occupied_sets(),
+    day_used_maps,
+    maybe_volunteers,
+)
+def test_trim_never_yields_segments_that_overlap_occupied(
+    policy: HourPolicy,
+    rec: ServiceRecord,
+    occ: list[tuple[int, int]],
+    used: dict[date, int],
+    who: Volunteer | None,
+) -> None:
+    out = evaluate_all(policy, rec, occ, used, who, 0)
+    for a in out.segments:
+        for b in occ:
+            assert not overlaps(a, b)
+    # what was cut is exactly the occupied time inside the (schedule-capped) record
+    if out.status is not Status.REJECTED and not occ:
+        assert not any(f.rule == "hours.overlap" for f in out.findings)
+
+
+@given(policies(), records_on(), occupied_sets(), st.data(), day_used_maps, maybe_volunteers)
+def test_more_occupied_time_never_increases_counted_minutes(
+    policy: HourPolicy,
+    rec: ServiceRecord,
+    occ: list[tuple[int, int]],
+    data: st.DataObject,
+    used: dict[date, int],
+    who: Volunteer | None,
+) -> None:
+    fewer = [s for s in occ if data.draw(st.booleans())]
+    more_out = evaluate_all(policy, rec, occ, used, who, 0)
+    fewer_out = evaluate_all(policy, rec, fewer, used, who, 0)
+    assert more_out.counted_minutes <= fewer_out.counted_minutes
+
+
+@given(policies(), records_on(), st.data(), maybe_volunteers)
+def test_more_day_used_never_increases_counted_minutes(
+    policy: HourPolicy, rec: ServiceRecord, data: st.DataObject, who: Volunteer | None
+) -> None:
+    used = data.draw(day_used_maps)
+    more = {d: m + data.draw(st.integers(0, 300)) for d, m in used.items()}
+    assert (
+        evaluate_all(policy, rec, (), more, who, 0).counted_minutes
+        <= evaluate_all(policy, rec, (), used, who, 0).counted_minutes
+    )
