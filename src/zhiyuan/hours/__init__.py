@@ -10,6 +10,20 @@ Example:
 
 from __future__ import annotations
 
+from zhiyuan.hours.certificates import (
+    ID_TYPE_RESIDENT,
+    Certificate,
+    CertificateLine,
+    Issuer,
+    audit,
+    build_certificate,
+    compute_digest,
+    format_minutes,
+    make_serial,
+    render_html,
+    render_text,
+    verify,
+)
 from zhiyuan.hours.ledger import (
     AUTO,
     Certified,
@@ -40,8 +54,11 @@ from zhiyuan.hours.volunteers import ADULT_AGE, IdNumber, Phone, Volunteer, chec
 __all__ = [
     "ADULT_AGE",
     "AUTO",
+    "ID_TYPE_RESIDENT",
     "PROFILES",
     "RULES",
+    "Certificate",
+    "CertificateLine",
     "Certified",
     "Entry",
     "Evidence",
@@ -51,6 +68,7 @@ __all__ = [
     "HourPolicy",
     "HourRow",
     "IdNumber",
+    "Issuer",
     "Outcome",
     "Overflow",
     "OverlapRule",
@@ -64,7 +82,15 @@ __all__ = [
     "ServiceRecord",
     "Status",
     "Volunteer",
+    "audit",
+    "build_certificate",
     "check_character",
+    "compute_digest",
     "fold",
+    "format_minutes",
+    "make_serial",
     "mask_id",
+    "render_html",
+    "render_text",
+    "verify",
 ]

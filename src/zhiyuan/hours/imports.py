@@ -16,8 +16,9 @@ names, in any order. ``evidence`` is written by its value (``qr_scan``), datetim
 with an offset (``2025-03-01T09:00:00+08:00``), ``checkout_missing`` as ``true``/``false`` (or
 ``1``/``0``), and the GPS fix as three optional columns ``geo_lat``, ``geo_lon``,
 ``geo_accuracy_m`` instead of ``geo``. An empty cell means "not given": ``None`` or the field's
-default. Text cells (ids, category, note) are taken verbatim; typed cells (datetimes, evidence,
-numbers, flags) may carry surrounding spaces.
+default. Text cells (ids, category, note) are taken verbatim, spaces included (a cell of spaces
+is not empty: an id of spaces is refused, a note of spaces is kept); typed cells (datetimes,
+evidence, region code, numbers, flags) may carry surrounding spaces.
 
 Problems with the header concern every row, so they raise :class:`~zhiyuan.errors.InvalidInput`
 before anything is posted: an unknown column (``volunter_id``; a typo would otherwise drop data
@@ -495,7 +496,7 @@ def _csv_data(names: list[str], cells: list[str]) -> tuple[dict[str, Any], list[
     problems: list[str] = []
     for name, raw in zip(names, cells, strict=True):
         cell = raw.strip() if name in _TYPED else raw
-        if not cell.strip():
+        if cell == "":
             continue
         if name in _GEO:
             geo[name] = cell

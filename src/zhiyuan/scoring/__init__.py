@@ -8,6 +8,13 @@ Example:
 
 from __future__ import annotations
 
+from zhiyuan.scoring.awards import (
+    Application,
+    ApplicationStatus,
+    Decision,
+    Revocation,
+    StarBook,
+)
 from zhiyuan.scoring.stars import (
     STAR_PROFILES,
     Downgrade,
@@ -20,7 +27,12 @@ from zhiyuan.scoring.stars import (
 
 __all__ = [
     "STAR_PROFILES",
+    "Application",
+    "ApplicationStatus",
+    "Decision",
     "Downgrade",
+    "Revocation",
+    "StarBook",
     "StarRating",
     "StarScheme",
     "Window",
