@@ -183,33 +183,35 @@ def check_finding(f: Finding) -> None:
     assert _has_cjk(f.zh), f.zh
     # English text: ASCII words (a quoted category name may still be Chinese data).
     assert sum(ch.isascii() and ch.isalpha() for ch in f.en) >= 3, f.en
-    assert all(isinstance(v, int) and not isinstance(v, bool) for v in f.numbers.values())
+    assert f.rule not in f.zh and f.rule not in f.en, "a message from the catalog, not a fallback"
+    assert str(f) == f"[{f.rule}] {f.zh} / {f.en}"
     n = f.numbers
+    assert all(isinstance(v, int) and not isinstance(v, bool) for v in n.values())
     shown: list[int] = []
     if f.rule == "hours.record_cap":
-        assert n["before"] > n["cap"]
-        shown = [n["cap"], n["before"] - n["cap"]]
+        assert n["before"] > n["cap"] > 0
+        shown = [n["cap"], n["before"]]
     elif f.rule == "hours.schedule_cap":
-        assert n["before"] > n["scheduled"]
+        assert n["before"] > n["scheduled"] >= 0
         shown = [n["scheduled"], n["before"]]
     elif f.rule == "hours.rounding":
         assert n["before"] != n["after"] and n["after"] % n["unit"] == 0
         assert abs(n["before"] - n["after"]) < n["unit"]
         shown = [n["unit"], n["before"], n["after"]]
-    elif f.rule == "hours.overlap" and "before" in n:
+    elif f.rule == "hours.overlap" and f.variant == "trim":
         assert n["before"] >= n["after"] >= 0
-        shown = [n["before"] - n["after"]]
+        shown = [n["before"], n["after"]]
     elif f.rule == "hours.overlap":
-        assert n["overlapping_records"] >= 1
+        assert f.variant == "reject" and n["overlapping"] >= 1
+        assert str(n["overlapping"]) in f.en
+    elif f.rule == "hours.daily_cap" and f.variant == "trim":
+        assert n["before"] > n["after"] >= 0
+        shown = [n["cap"], n["before"], n["after"]]
     elif f.rule == "hours.daily_cap":
-        assert n["over"] > 0
+        assert f.variant in ("approval", "reject") and n["over"] > 0
         shown = [n["cap"], n["over"]]
-        if "after" in n:  # trimmed: the cut is what was over, plus at most a sub-unit remainder
-            assert 0 <= n["before"] - n["over"] - n["after"] < n.get("unit", 1)
-            assert n["after"] >= 0
-            shown.append(n["before"] - n["after"])
     elif f.rule == "hours.deadline":
-        assert n["days"] > n["limit"]
+        assert n["days"] > n["limit"] >= 0
         shown = [n["days"], n["limit"]]
     elif f.rule == "hours.age":
         assert n["age"] < n["min_age"]
@@ -248,12 +250,13 @@ def check_outcome(out: Outcome) -> None:
         assert out.segments == () and out.day_minutes == ()
         assert out.findings, "a rejection names its rule"
         return
+    # The first rule that changes minutes starts from the served minutes; each later one starts
+    # where the previous one left off; the last one leaves the counted minutes.
     minutes: int | None = None
     for f in out.findings:
-        if "before" in f.numbers and minutes is not None:
-            assert f.numbers["before"] == minutes, (f, minutes)
-        if "before" in f.numbers and minutes is None:
-            minutes = f.numbers["before"]
+        if "before" in f.numbers:
+            expected = out.served_minutes if minutes is None else minutes
+            assert f.numbers["before"] == expected, (out.findings, expected)
         changed = after_of(f)
         if changed is not None:
             minutes = changed

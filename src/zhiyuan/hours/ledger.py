@@ -625,6 +625,7 @@ class HourRow(NamedTuple):
     category: str
     purposes: frozenset[Purpose]
     region_code: str
+    team_id: str | None = None
 
 
 def _hour_row(row: _Row) -> HourRow:
@@ -638,6 +639,7 @@ def _hour_row(row: _Row) -> HourRow:
         rec.category,
         out.counts_toward,
         rec.region_code,
+        rec.team_id,
     )
 
 

@@ -76,6 +76,7 @@ class ServiceRecord:
     activity's published times, if known; a top-up or a missed check-out
     (``checkout_missing=True``) never counts beyond the scheduled duration. ``recorded_at`` is when
     the record was entered (for the recording deadline; default: when it is posted).
+    ``team_id`` optionally names the team (志愿服务队伍) the volunteer served with.
 
     Example:
         >>> from datetime import datetime
@@ -115,6 +116,7 @@ class ServiceRecord:
         default=None, converter=attrs.converters.optional(to_shanghai), validator=aware
     )
     note: str = ""
+    team_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.end <= self.start:

@@ -15,6 +15,15 @@ from zhiyuan.scoring.awards import (
     Revocation,
     StarBook,
 )
+from zhiyuan.scoring.rankings import (
+    ActivityRule,
+    RankEntry,
+    active_counts_by_region,
+    active_volunteers,
+    rank,
+    top_teams,
+    top_volunteers,
+)
 from zhiyuan.scoring.stars import (
     STAR_PROFILES,
     Downgrade,
@@ -27,15 +36,22 @@ from zhiyuan.scoring.stars import (
 
 __all__ = [
     "STAR_PROFILES",
+    "ActivityRule",
     "Application",
     "ApplicationStatus",
     "Decision",
     "Downgrade",
+    "RankEntry",
     "Revocation",
     "StarBook",
     "StarRating",
     "StarScheme",
     "Window",
+    "active_counts_by_region",
+    "active_volunteers",
     "format_duration",
+    "rank",
     "star_name",
+    "top_teams",
+    "top_volunteers",
 ]
