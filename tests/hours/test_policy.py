@@ -580,7 +580,8 @@ def policies(draw: st.DrawFn, **fixed: Any) -> HourPolicy:
         "excluded_categories": draw(st.frozensets(st.sampled_from(CATEGORIES), max_size=1)),
         "category_weights": draw(st.dictionaries(st.sampled_from(CATEGORIES), st.integers(0, 300))),
     }
-    kw.update(fixed)
+    for key, value in fixed.items():  # a fixed value, or a strategy to draw it from
+        kw[key] = draw(value) if isinstance(value, st.SearchStrategy) else value
     return HourPolicy(**kw)
 
 

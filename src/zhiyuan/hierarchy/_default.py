@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
+from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy._nbs import read_named_file, read_structure_file
 from zhiyuan.hierarchy.tree import RegionTree
 
@@ -19,7 +20,6 @@ SEED_CITIES: dict[str, str] = {
 """The seed cities embedded in the package (2023 edition names, with their provinces)."""
 
 
-@functools.cache
 def load_default(vintage: int = 2023) -> RegionTree:
     """The embedded tree of the seed cities: 烟台, 青岛, 遵义, 运城 and their provinces.
 
@@ -35,15 +35,18 @@ def load_default(vintage: int = 2023) -> RegionTree:
         >>> load_default(2019).counts("370214")[Level.TOWNSHIP]
         6
     """
+    if vintage not in (2019, 2023):
+        raise InvalidValue(
+            "vintage", vintage, "只内置 2019 与 2023 版 / only 2019 and 2023 are embedded"
+        )
+    return _load(vintage)
+
+
+@functools.cache
+def _load(vintage: int) -> RegionTree:
     files = resources.files("zhiyuan.hierarchy") / "data"
     if vintage == 2023:
         with resources.as_file(files / "seed_2023.csv.gz") as path:
             return RegionTree.from_records(read_named_file(path))
-    if vintage == 2019:
-        with resources.as_file(files / "seed_2019.csv.gz") as path:
-            return RegionTree.from_records(read_structure_file(path))
-    from zhiyuan.errors import InvalidValue
-
-    raise InvalidValue(
-        "vintage", vintage, "只内置 2019 与 2023 版 / only 2019 and 2023 are embedded"
-    )
+    with resources.as_file(files / "seed_2019.csv.gz") as path:
+        return RegionTree.from_records(read_structure_file(path))

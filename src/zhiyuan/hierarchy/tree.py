@@ -20,7 +20,7 @@ import enum
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import compress
 from typing import TypeVar, cast
 
@@ -257,8 +257,8 @@ class RegionTree:
         report: ValidationReport | None = None,
     ) -> None:
         # Internal: rows in preorder. Use the named constructors.
-        self._codes = codes
-        self._names = names
+        self._codes: tuple[str, ...] = tuple(codes)
+        self._names: tuple[str | None, ...] = tuple(names)
         self._parent = parent
         # Lists, not arrays: indexing a list returns a stored int instead of boxing a new one,
         # which makes the O(1) checks (is_within, children) measurably faster.
@@ -460,6 +460,14 @@ class RegionTree:
         """Every region, in preorder (a region before its subtree, siblings by code)."""
         return (self._region(i) for i in range(len(self._codes)))
 
+    def __eq__(self, other: object) -> bool:
+        """Two trees are equal when they hold the same regions with the same names."""
+        if not isinstance(other, RegionTree):
+            return NotImplemented
+        return self._codes == other._codes and self._names == other._names
+
+    __hash__ = None  # type: ignore[assignment]
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{lv.value}={n}" for lv, n in self.counts().items())
         return f"<RegionTree {len(self)} regions: {counts}>"
@@ -477,8 +485,8 @@ class RegionTree:
         return self._report
 
     @property
-    def codes(self) -> Sequence[str]:
-        """All 12-digit codes in preorder (a read-only view; do not modify)."""
+    def codes(self) -> tuple[str, ...]:
+        """All 12-digit codes in preorder."""
         return self._codes
 
     def roots(self) -> list[Region]:

@@ -649,7 +649,13 @@ def _split_days(segments: Sequence[Segment], minutes: int) -> Sequence[tuple[dat
 
 
 def rule_daily_cap(d: _Draft) -> None:
-    """``hours.daily_cap``: at most ``daily_cap_minutes`` per volunteer per day (lower for minors)."""
+    """``hours.daily_cap``: at most ``daily_cap_minutes`` per volunteer per day (lower for minors).
+
+    The counted minutes go to the days the service fell on, earliest first, but never more on a
+    day than was served on it (the last day also takes what rounding up added) nor more than the
+    cap leaves room for: a record across midnight whose first day is full still counts its
+    second day's part. Only what fits nowhere is over the cap.
+    """
     pol = d.policy
     cap = pol.daily_cap_minutes
     if d.minor and pol.minor_daily_cap_minutes is not None:
@@ -658,24 +664,26 @@ def rule_daily_cap(d: _Draft) -> None:
     d.days = days
     if cap is None:
         return
+    served = sum(e - s for s, e in d.segments) // 60
+    room_for = _split_days(d.segments, max(d.minutes, served)) if served > d.minutes else days
     kept: list[tuple[date, int]] = []
-    cut = 0
-    for day, m in days:
-        room = max(cap - d.day_used.get(day, 0), 0)
-        if m > room:
-            cut += m - room
-            m = room
-        kept.append((day, m))
-    if not cut:
+    left = d.minutes
+    for day, m in room_for:
+        take = min(m, max(cap - d.day_used.get(day, 0), 0), left)
+        if take:
+            kept.append((day, take))
+            left -= take
+    if not left:
+        d.days = kept
         return
     if pol.over_daily_cap is Overflow.REJECT:
-        d.reject("hours.daily_cap", cap, cut, variant="reject")
+        d.reject("hours.daily_cap", cap, left, variant="reject")
         return
     if pol.over_daily_cap is Overflow.APPROVAL:
         d.status = Status.NEEDS_APPROVAL
-        d.find("hours.daily_cap", cap, cut, variant="approval")
+        d.find("hours.daily_cap", cap, left, variant="approval")
         return
-    total = sum(m for _, m in kept)
+    total = d.minutes - left
     drop = total - total // pol.unit_minutes * pol.unit_minutes
     for k in range(len(kept) - 1, -1, -1):  # give back a sub-unit remainder from the last day
         if not drop:

@@ -101,7 +101,7 @@ def _parse(rule: str) -> _Parsed:
     parts: dict[str, str] = {}
     for part in body.split(";"):
         name, sep, value = part.partition("=")
-        name, value = name.strip().upper(), value.strip()
+        name, value = name.strip().upper(), value.strip().upper()
         if not sep or not name or not value:
             raise _bad(rule, f"{part!r} is not NAME=VALUE")
         if name in parts:

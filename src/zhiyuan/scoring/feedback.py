@@ -1,0 +1,730 @@
+"""Feedback (评单): ratings of services, complaints and their resolution, and Bayesian scores.
+
+In the 网约 loop (点单 → 派单 → 接单 → 评单 → 奖单) the person served rates the service: 1 to 5 stars
+(杭州上城 "上城·青志"; POLICIES.md §4.2), optionally with a comment, and may complain. Each of
+these is an immutable entry: a :class:`Rating`, a :class:`Complaint`, and a complaint's
+resolution, :class:`Upheld` or :class:`Dismissed`. A :class:`FeedbackBook` holds the entries; every
+score and every complaint state as of a moment is a fold over them.
+
+Scores use a Bayesian average, so that a volunteer with one 5-star rating does not outrank one
+with a hundred 4.8s: the ratings are pooled with ``weight`` imaginary ratings at the prior mean
+(:class:`BayesianPrior`, default 4.00 with weight 5)::
+
+    score = (weight × prior mean + Σ stars) / (weight + n)
+
+computed in integer hundredths of a star and rounded half up (4.125 → 4.13). With the default
+prior a single 5-star rating scores 4.17, never 5.00.
+
+An upheld complaint can take the service's hours away (海林: 0 h for a service that drew an upheld
+complaint; POLICIES.md "Hours: what local practice adds"): :meth:`FeedbackBook.uphold` given an
+:class:`~zhiyuan.hours.ledger.HourLedger` reverses the record there (冲销), so the hours no longer
+count from the moment of the decision.
+
+The national texts define no rating scale and no consequence of a bad review (POLICIES.md §7,
+item 7): the scale (1–5 stars) follows the platforms, and the prior is a parameter.
+
+Example:
+    >>> from datetime import datetime
+    >>> from zhiyuan._validators import SHANGHAI
+    >>> book = FeedbackBook()
+    >>> t = lambda d: datetime(2025, 3, d, 18, tzinfo=SHANGHAI)
+    >>> book.add_rating(Rating(id="g1", record_id="r1", volunteer_id="v1", stars=5, at=t(1)))
+    >>> print(book.score("v1"))
+    4.17 (1 条评价 / 1 rating)
+    >>> for i, s in enumerate([5, 4, 4, 5, 4, 5, 4, 4, 5, 4, 4], start=2):
+    ...     book.add_rating(Rating(id=f"g{i}", record_id=f"r{i}", volunteer_id="v1", stars=s,
+    ...                            at=t(i)))
+    >>> print(book.score("v1"))
+    4.29 (12 条评价 / 12 ratings)
+    >>> book.score("v1").raw_mean_hundredths
+    442
+    >>> book.file_complaint(Complaint(id="c1", record_id="r3", volunteer_id="v1", at=t(20),
+    ...                               text="迟到一小时 / an hour late"))
+    >>> book.uphold("c1", by="admin", at=t(22)).id
+    'uphold:c1'
+    >>> book.upheld_complaints("v1")
+    [datetime.date(2025, 3, 22)]
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, Literal
+
+import attrs
+
+from zhiyuan._validators import SHANGHAI, aware, is_date, non_empty, non_negative, to_shanghai
+from zhiyuan.errors import Conflict, InvalidValue, NotFound
+from zhiyuan.explain import Finding, finding, register_messages
+from zhiyuan.hours.ledger import HourLedger
+
+__all__ = [
+    "MAX_STARS",
+    "MIN_STARS",
+    "BayesianPrior",
+    "Complaint",
+    "ComplaintStatus",
+    "Dismissed",
+    "FeedbackBook",
+    "FeedbackEntry",
+    "FeedbackScore",
+    "Rating",
+    "Upheld",
+    "format_hundredths",
+]
+
+MIN_STARS = 1
+"""The lowest rating (一星)."""
+MAX_STARS = 5
+"""The highest rating (五星)."""
+
+ComplaintStatus = Literal["open", "upheld", "dismissed"]
+"""A complaint's state as of a moment: ``open`` (filed, not decided), ``upheld`` (投诉成立) or
+``dismissed`` (投诉不成立)."""
+
+
+register_messages(
+    {
+        ("feedback.count", ""): (("count",), "{count} 条评价", "{count} ratings"),
+        ("feedback.count", "one"): (("count",), "{count} 条评价", "{count} rating"),
+        ("feedback.bayes", ""): (
+            ("weight", "prior", "stars", "count", "score"),
+            "贝叶斯平均 ({weight} × {prior} + {stars}) ÷ ({weight} + {count}) = {score}，"
+            "保留两位小数四舍五入",
+            "Bayesian average ({weight} × {prior} + {stars}) / ({weight} + {count}) = {score}, "
+            "rounded half up to hundredths",
+        ),
+        ("feedback.raw", ""): (
+            ("mean", "count"),
+            "{count} 条评价的原始平均 {mean}",
+            "raw mean of {count} ratings {mean}",
+        ),
+        ("feedback.raw", "none"): ((), "尚无评价，取先验均值", "no ratings yet: the prior mean"),
+        ("feedback.reversal", ""): (
+            ("complaint",),
+            "投诉 {complaint} 成立，该次服务不计工时",
+            "complaint {complaint} upheld; the service's hours no longer count",
+        ),
+    }
+)
+
+
+def _half_up(num: int, den: int) -> int:
+    """``num / den`` rounded to the nearest integer, halves up (``num >= 0``, ``den > 0``)."""
+    return (2 * num + den) // (2 * den)
+
+
+def format_hundredths(value: int) -> str:
+    """Hundredths as a decimal with two places: ``433`` → ``'4.33'``.
+
+    Example:
+        >>> format_hundredths(433), format_hundredths(5), format_hundredths(-150)
+        ('4.33', '0.05', '-1.50')
+    """
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(abs(value), 100)
+    return f"{sign}{whole}.{frac:02d}"
+
+
+# --- validators --------------------------------------------------------------------------------
+
+
+def _stars(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_STARS <= value <= MAX_STARS:
+        raise InvalidValue(
+            attribute.name,
+            value,
+            f"评分为 {MIN_STARS} 到 {MAX_STARS} 星的整数 / stars are a whole number from "
+            f"{MIN_STARS} to {MAX_STARS}",
+        )
+
+
+def _optional_id(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None:
+        non_empty(_, attribute, value)
+
+
+def _text(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidValue(attribute.name, value, "需要字符串 / need a string")
+
+
+def _prior_mean(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    non_negative(_, attribute, value)
+    if not MIN_STARS * 100 <= value <= MAX_STARS * 100:
+        raise InvalidValue(
+            attribute.name,
+            value,
+            "先验均值以百分之一星计，应在 100 到 500 之间 / the prior mean is in hundredths of a "
+            "star, from 100 to 500",
+        )
+
+
+# --- entries -----------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Rating:
+    """A rating of one service (评单): 1 to 5 whole stars, given at ``at``, with a comment.
+
+    ``record_id`` is the service record rated; ``volunteer_id`` the volunteer who served; ``team_id``
+    optionally the team (志愿服务队伍) the service was dispatched to. ``at`` must be timezone-aware
+    and is kept in Asia/Shanghai. Every validation error names its field.
+
+    Example:
+        >>> from datetime import datetime
+        >>> from zhiyuan._validators import SHANGHAI
+        >>> Rating(id="g1", record_id="r1", volunteer_id="v1", stars=6,
+        ...        at=datetime(2025, 3, 1, tzinfo=SHANGHAI))
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: stars: 6: 评分为 1 到 5 星的整数 / stars are a whole number from 1 to 5
+    """
+
+    id: str = attrs.field(validator=non_empty)
+    record_id: str = attrs.field(validator=non_empty)
+    volunteer_id: str = attrs.field(validator=non_empty)
+    team_id: str | None = attrs.field(default=None, validator=_optional_id)
+    stars: int = attrs.field(validator=_stars)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    comment: str = attrs.field(default="", validator=_text)
+
+
+@attrs.frozen(kw_only=True)
+class Complaint:
+    """A complaint about one service (投诉), filed at ``at``; open until upheld or dismissed."""
+
+    id: str = attrs.field(validator=non_empty)
+    record_id: str = attrs.field(validator=non_empty)
+    volunteer_id: str = attrs.field(validator=non_empty)
+    team_id: str | None = attrs.field(default=None, validator=_optional_id)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    text: str = attrs.field(validator=non_empty)
+
+
+@attrs.frozen(kw_only=True)
+class Upheld:
+    """The decision that a complaint is founded (投诉成立), by whom, when and why."""
+
+    complaint_id: str = attrs.field(validator=non_empty)
+    by: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    reason: str = attrs.field(default="", validator=_text)
+
+    @property
+    def id(self) -> str:
+        """``uphold:<complaint id>``: a complaint is decided once."""
+        return f"uphold:{self.complaint_id}"
+
+
+@attrs.frozen(kw_only=True)
+class Dismissed:
+    """The decision that a complaint is unfounded (投诉不成立), by whom, when and why."""
+
+    complaint_id: str = attrs.field(validator=non_empty)
+    by: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    reason: str = attrs.field(default="", validator=_text)
+
+    @property
+    def id(self) -> str:
+        """``dismiss:<complaint id>``: a complaint is decided once."""
+        return f"dismiss:{self.complaint_id}"
+
+
+FeedbackEntry = Rating | Complaint | Upheld | Dismissed
+"""Any entry of a :class:`FeedbackBook`."""
+
+Resolution = Upheld | Dismissed
+
+
+# --- the prior and the score -------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class BayesianPrior:
+    """The prior of the Bayesian average: ``weight`` imaginary ratings at ``mean_hundredths``.
+
+    Policy data: frozen, loadable from JSON/TOML, in force from ``effective_from`` (default: the
+    in-force date of 民政部令第67号, whose records include evaluation). ``weight = 0`` gives the raw
+    mean (and the prior mean while there are no ratings).
+
+    Example:
+        >>> p = BayesianPrior()
+        >>> p.apply(star_sum=5, count=1)     # (5 × 400 + 500) / 6 = 416.67 → 417
+        417
+        >>> from zhiyuan.convert import from_toml, to_toml
+        >>> from_toml(to_toml(p), BayesianPrior) == p
+        True
+    """
+
+    mean_hundredths: int = attrs.field(default=400, validator=_prior_mean)
+    weight: int = attrs.field(default=5, validator=non_negative)
+    effective_from: date = attrs.field(default=date(2021, 2, 1), validator=is_date)
+
+    def apply(self, *, star_sum: int, count: int) -> int:
+        """The Bayesian average in hundredths for ``count`` ratings summing to ``star_sum``."""
+        den = self.weight + count
+        if den == 0:
+            return self.mean_hundredths
+        return _half_up(self.weight * self.mean_hundredths + 100 * star_sum, den)
+
+
+_DEFAULT_PRIOR = BayesianPrior()
+
+
+@attrs.frozen(kw_only=True)
+class FeedbackScore:
+    """A feedback score: how many ratings, their raw mean, and the Bayesian average.
+
+    Hundredths of a star throughout (433 = 4.33★). ``raw_mean_hundredths`` is ``None`` while there
+    are no ratings. The numbers are checked against each other on construction, so a score loaded
+    from outside cannot disagree with itself; build one with :meth:`of`.
+
+    Example:
+        >>> s = FeedbackScore.of([5, 4, 4])
+        >>> s.raw_mean_hundredths, s.bayesian_hundredths      # 433.3 and 412.5 → 413
+        (433, 413)
+        >>> print(s.explain())
+        4.13 (3 条评价 / 3 ratings)
+          贝叶斯平均 (5 × 4.00 + 13) ÷ (5 + 3) = 4.13，保留两位小数四舍五入 / Bayesian average (5 × 4.00 + 13) / (5 + 3) = 4.13, rounded half up to hundredths
+          3 条评价的原始平均 4.33 / raw mean of 3 ratings 4.33
+    """
+
+    count: int = attrs.field(validator=non_negative)
+    star_sum: int = attrs.field(validator=non_negative)
+    raw_mean_hundredths: int | None
+    bayesian_hundredths: int
+    prior: BayesianPrior = _DEFAULT_PRIOR
+
+    def __attrs_post_init__(self) -> None:
+        if not MIN_STARS * self.count <= self.star_sum <= MAX_STARS * self.count:
+            raise InvalidValue(
+                "star_sum",
+                self.star_sum,
+                f"{self.count} 条评价的星数之和应在 {MIN_STARS * self.count} 到 "
+                f"{MAX_STARS * self.count} / {self.count} ratings sum to "
+                f"{MIN_STARS * self.count}..{MAX_STARS * self.count} stars",
+            )
+        raw = _half_up(100 * self.star_sum, self.count) if self.count else None
+        if self.raw_mean_hundredths != raw:
+            raise InvalidValue(
+                "raw_mean_hundredths", self.raw_mean_hundredths, f"应为 / should be {raw}"
+            )
+        bayes = self.prior.apply(star_sum=self.star_sum, count=self.count)
+        if self.bayesian_hundredths != bayes:
+            raise InvalidValue(
+                "bayesian_hundredths", self.bayesian_hundredths, f"应为 / should be {bayes}"
+            )
+
+    @classmethod
+    def of(cls, stars: Iterable[int], prior: BayesianPrior = _DEFAULT_PRIOR) -> FeedbackScore:
+        """The score of some star values (each 1–5) under ``prior``."""
+        count = total = 0
+        for s in stars:
+            if isinstance(s, bool) or not isinstance(s, int) or not MIN_STARS <= s <= MAX_STARS:
+                raise InvalidValue(
+                    "stars", s, "评分为 1 到 5 星的整数 / stars are a whole number from 1 to 5"
+                )
+            count += 1
+            total += s
+        return cls(
+            count=count,
+            star_sum=total,
+            raw_mean_hundredths=_half_up(100 * total, count) if count else None,
+            bayesian_hundredths=prior.apply(star_sum=total, count=count),
+            prior=prior,
+        )
+
+    def _count(self) -> tuple[str, str]:
+        f = finding("feedback.count", (self.count,), "one" if self.count == 1 else "")
+        return f.zh, f.en
+
+    @property
+    def zh(self) -> str:
+        """The headline in Chinese: ``4.33（12 条评价）``."""
+        return f"{format_hundredths(self.bayesian_hundredths)}（{self._count()[0]}）"
+
+    @property
+    def en(self) -> str:
+        """The headline in English: ``4.33 (12 ratings)``."""
+        return f"{format_hundredths(self.bayesian_hundredths)} ({self._count()[1]})"
+
+    def __str__(self) -> str:
+        zh, en = self._count()
+        return f"{format_hundredths(self.bayesian_hundredths)} ({zh} / {en})"
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The Bayesian formula with its numbers, then the raw mean (``feedback.*`` messages)."""
+        p = self.prior
+        bayes = finding(
+            "feedback.bayes",
+            (
+                p.weight,
+                format_hundredths(p.mean_hundredths),
+                self.star_sum,
+                self.count,
+                format_hundredths(self.bayesian_hundredths),
+            ),
+        )
+        if self.raw_mean_hundredths is None:
+            return bayes, finding("feedback.raw", (), "none")
+        return bayes, finding(
+            "feedback.raw", (format_hundredths(self.raw_mean_hundredths), self.count)
+        )
+
+    def explain(self) -> str:
+        """The headline, the Bayesian formula with its numbers, and the raw mean."""
+        return "\n".join([str(self), *(f"  {f.zh} / {f.en}" for f in self.findings)])
+
+
+# --- the book ----------------------------------------------------------------------------------
+
+
+def _moment(value: datetime | None, field: str = "as_of") -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise InvalidValue(field, value, "需要带时区的时间 / need a timezone-aware datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidValue(field, value.isoformat(), "缺少时区 / naive datetime")
+    return to_shanghai(value)
+
+
+def _check_priors(priors: Sequence[BayesianPrior]) -> tuple[BayesianPrior, ...]:
+    for p in priors:
+        if not isinstance(p, BayesianPrior):
+            raise InvalidValue("priors", p, "需要 BayesianPrior / need BayesianPrior values")
+    out = sorted(priors or [_DEFAULT_PRIOR], key=lambda p: p.effective_from)
+    for a, b in itertools.pairwise(out):
+        if a.effective_from == b.effective_from:
+            raise InvalidValue(
+                "priors",
+                a.effective_from.isoformat(),
+                "同一生效日有两个先验 / two priors take effect on the same day",
+            )
+    return tuple(out)
+
+
+class FeedbackBook:
+    """Ratings, complaints and resolutions, and the scores folded from them (评单台账).
+
+    Adding is idempotent by id: the same entry again is a no-op; another entry under a used id
+    raises :class:`~zhiyuan.errors.Conflict`. Ratings and complaints share one id space;
+    resolutions have the ids ``uphold:<complaint>`` and ``dismiss:<complaint>``. Every check runs
+    before anything changes, so a refused entry leaves the book exactly as it was. All methods are
+    thread-safe.
+
+    Args:
+        priors: Bayesian priors; a score as of a moment uses the one in force on that day (the
+            latest ``effective_from`` on or before it; the earliest before that). Default: one
+            :class:`BayesianPrior`.
+        entries: entries to replay at once, in order (as by :meth:`add`).
+    """
+
+    def __init__(
+        self,
+        *,
+        priors: Sequence[BayesianPrior] = (),
+        entries: Iterable[FeedbackEntry] = (),
+    ) -> None:
+        self.priors: tuple[BayesianPrior, ...] = _check_priors(priors)
+        self._starts = [p.effective_from for p in self.priors]
+        self._lock = threading.RLock()
+        self._entries: list[FeedbackEntry] = []
+        self._by_id: dict[str, FeedbackEntry] = {}
+        self._ratings: list[Rating] = []
+        self._complaints: dict[str, Complaint] = {}
+        self._resolutions: dict[str, Resolution] = {}
+        for e in entries:
+            self.add(e)
+
+    def prior_for(self, day: date) -> BayesianPrior:
+        """The prior in force on ``day``."""
+        i = bisect.bisect_right(self._starts, day) - 1
+        return self.priors[max(i, 0)]
+
+    # --- adding -------------------------------------------------------------------------------
+
+    def add(self, entry: FeedbackEntry) -> None:
+        """Add any entry (the replay path: resolutions here touch no hour ledger).
+
+        A resolution must name a filed complaint (:class:`~zhiyuan.errors.NotFound`), must not
+        come before it (:class:`~zhiyuan.errors.InvalidValue`), and a complaint is decided once
+        (:class:`~zhiyuan.errors.Conflict`).
+        """
+        with self._lock:
+            if self._known(entry):
+                return
+            if isinstance(entry, (Upheld, Dismissed)):
+                self._check_resolution(entry)
+            elif not isinstance(entry, (Rating, Complaint)):
+                raise InvalidValue(
+                    "entry",
+                    type(entry).__name__,
+                    "不是评单条目 / not a Rating, Complaint, Upheld or Dismissed",
+                )
+            self._commit(entry)
+
+    def add_rating(self, rating: Rating) -> None:
+        """Add a rating (评价)."""
+        if not isinstance(rating, Rating):
+            raise InvalidValue("rating", type(rating).__name__, "需要 Rating / need a Rating")
+        self.add(rating)
+
+    def file_complaint(self, complaint: Complaint) -> None:
+        """File a complaint (投诉); it stays open until upheld or dismissed."""
+        if not isinstance(complaint, Complaint):
+            raise InvalidValue(
+                "complaint", type(complaint).__name__, "需要 Complaint / need a Complaint"
+            )
+        self.add(complaint)
+
+    def uphold(
+        self,
+        complaint_id: str,
+        *,
+        by: str,
+        at: datetime,
+        reason: str = "",
+        ledger: HourLedger | None = None,
+    ) -> Upheld:
+        """Uphold a complaint (投诉成立); with ``ledger``, reverse the service's hours there.
+
+        The reversal is :meth:`HourLedger.reverse(record_id, by=by, reason=…, at=at)
+        <zhiyuan.hours.ledger.HourLedger.reverse>`: from ``at`` on the record counts nowhere. The
+        ledger acts first and the book records the decision only if it succeeded, so an unknown
+        record (:class:`~zhiyuan.errors.NotFound`), a record of another volunteer
+        (:class:`~zhiyuan.errors.InvalidValue`) or a ``by`` without authority there
+        (:class:`~zhiyuan.errors.PermissionDenied`) leaves both unchanged.
+
+        Upholding again is a no-op that returns the first decision (and, given a ledger, makes
+        sure the reversal is there: reversing is a no-op in the ledger too). A dismissed
+        complaint cannot be upheld (:class:`~zhiyuan.errors.Conflict`).
+        """
+        entry = Upheld(complaint_id=complaint_id, by=by, at=at, reason=reason)
+        with self._lock:
+            old = self._resolutions.get(complaint_id)
+            if isinstance(old, Upheld):
+                entry = old
+            else:
+                self._check_resolution(entry)
+            if ledger is not None:
+                self._reverse_in(ledger, entry)
+            if old is None:
+                self._commit(entry)
+            return entry
+
+    def dismiss(self, complaint_id: str, *, by: str, at: datetime, reason: str = "") -> Dismissed:
+        """Dismiss a complaint (投诉不成立). Dismissing again is a no-op returning the first
+        decision; an upheld complaint cannot be dismissed (:class:`~zhiyuan.errors.Conflict`)."""
+        entry = Dismissed(complaint_id=complaint_id, by=by, at=at, reason=reason)
+        with self._lock:
+            old = self._resolutions.get(complaint_id)
+            if isinstance(old, Dismissed):
+                return old
+            self._check_resolution(entry)
+            self._commit(entry)
+            return entry
+
+    def _known(self, entry: FeedbackEntry) -> bool:
+        """True if this very entry is in the book; Conflict if another one holds its id."""
+        old = self._by_id.get(entry.id)
+        if old is None:
+            return False
+        if old == entry:
+            return True
+        raise Conflict(f"entry id {entry.id!r} is already used by another entry / 条目编号已被占用")
+
+    def _check_resolution(self, entry: Resolution) -> None:
+        complaint = self._complaints.get(entry.complaint_id)
+        if complaint is None:
+            raise NotFound("complaint", entry.complaint_id)
+        old = self._resolutions.get(entry.complaint_id)
+        if old is not None and old != entry:
+            state = "upheld" if isinstance(old, Upheld) else "dismissed"
+            raise Conflict(
+                f"complaint {entry.complaint_id!r} is already {state} / 投诉已处理"
+                f"（{'成立' if state == 'upheld' else '不成立'}）"
+            )
+        if entry.at < complaint.at:
+            raise InvalidValue(
+                "at",
+                entry.at.isoformat(),
+                f"处理不能早于投诉时间 {complaint.at.isoformat()} / a decision cannot come "
+                "before the complaint",
+            )
+
+    def _reverse_in(self, ledger: HourLedger, entry: Upheld) -> None:
+        complaint = self._complaints[entry.complaint_id]
+        record = ledger.record(complaint.record_id)  # NotFound for an unknown record
+        if record.volunteer_id != complaint.volunteer_id:
+            raise InvalidValue(
+                "volunteer_id",
+                complaint.volunteer_id,
+                f"记录 {record.id} 属于志愿者 {record.volunteer_id} / record {record.id} belongs "
+                f"to volunteer {record.volunteer_id}",
+            )
+        why = finding("feedback.reversal", (complaint.id,))
+        reason = f"{why.zh} / {why.en}"
+        if entry.reason:
+            reason += f": {entry.reason}"
+        ledger.reverse(record.id, by=entry.by, reason=reason, at=entry.at)
+
+    def _commit(self, entry: FeedbackEntry) -> None:
+        """Apply a validated entry (the caller holds the lock)."""
+        if isinstance(entry, Rating):
+            self._ratings.append(entry)
+        elif isinstance(entry, Complaint):
+            self._complaints[entry.id] = entry
+        else:
+            self._resolutions[entry.complaint_id] = entry
+        self._by_id[entry.id] = entry
+        self._entries.append(entry)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> tuple[FeedbackEntry, ...]:
+        """Every entry, in the order added."""
+        with self._lock:
+            return tuple(self._entries)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def complaint(self, complaint_id: str) -> Complaint:
+        """A filed complaint, or :class:`~zhiyuan.errors.NotFound`."""
+        with self._lock:
+            c = self._complaints.get(complaint_id)
+        if c is None:
+            raise NotFound("complaint", complaint_id)
+        return c
+
+    def ratings(
+        self,
+        volunteer_id: str | None = None,
+        *,
+        team_id: str | None = None,
+        as_of: datetime | None = None,
+    ) -> list[Rating]:
+        """The ratings given by ``as_of`` (default: all), for a volunteer and/or a team, in order
+        added."""
+        when = _moment(as_of)
+        with self._lock:
+            rows = list(self._ratings)
+        return [
+            r
+            for r in rows
+            if (volunteer_id is None or r.volunteer_id == volunteer_id)
+            and (team_id is None or r.team_id == team_id)
+            and (when is None or r.at <= when)
+        ]
+
+    def score(
+        self,
+        volunteer_id: str | None = None,
+        *,
+        team_id: str | None = None,
+        as_of: datetime | None = None,
+        prior: BayesianPrior | None = None,
+    ) -> FeedbackScore:
+        """The feedback score of a volunteer, a team, both, or everyone (both ``None``).
+
+        Folds the ratings given by ``as_of`` (default: all of them). The prior is ``prior`` if
+        given (a what-if), else the one in force on ``as_of``'s date (without ``as_of``: on the date
+        of the newest rating counted). Ratings of services that later drew an upheld complaint
+        still count: a rating is the requester's view, the complaint acts on the hours.
+        """
+        if prior is not None and not isinstance(prior, BayesianPrior):
+            raise InvalidValue("prior", prior, "需要 BayesianPrior / need a BayesianPrior")
+        when = _moment(as_of)
+        chosen = self.ratings(volunteer_id, team_id=team_id, as_of=when)
+        if prior is None:
+            if when is not None:
+                prior = self.prior_for(when.date())
+            elif chosen:
+                prior = self.prior_for(max(r.at for r in chosen).date())
+            else:
+                prior = self.priors[0]
+        return FeedbackScore.of((r.stars for r in chosen), prior)
+
+    def complaint_status(
+        self, complaint_id: str, *, as_of: datetime | None = None
+    ) -> ComplaintStatus | None:
+        """A complaint's state (latest, or as of a moment; ``None`` if not yet filed then)."""
+        when = _moment(as_of)
+        with self._lock:
+            c = self._complaints.get(complaint_id)
+            res = self._resolutions.get(complaint_id)
+        if c is None:
+            raise NotFound("complaint", complaint_id)
+        return self._status(c, res, when)
+
+    @staticmethod
+    def _status(
+        c: Complaint, res: Resolution | None, when: datetime | None
+    ) -> ComplaintStatus | None:
+        if when is not None and c.at > when:
+            return None
+        if res is None or (when is not None and res.at > when):
+            return "open"
+        return "upheld" if isinstance(res, Upheld) else "dismissed"
+
+    def complaints(
+        self,
+        volunteer_id: str | None = None,
+        *,
+        status: ComplaintStatus | None = None,
+        as_of: datetime | None = None,
+    ) -> list[Complaint]:
+        """Complaints filed by ``as_of``, optionally against one volunteer and in one state."""
+        if status is not None and status not in ("open", "upheld", "dismissed"):
+            raise InvalidValue("status", status, "应为 / one of open, upheld, dismissed")
+        when = _moment(as_of)
+        with self._lock:
+            pairs = [(c, self._resolutions.get(c.id)) for c in self._complaints.values()]
+        out = []
+        for c, res in pairs:
+            if volunteer_id is not None and c.volunteer_id != volunteer_id:
+                continue
+            state = self._status(c, res, when)
+            if state is None or (status is not None and state != status):
+                continue
+            out.append(c)
+        return out
+
+    def upheld_complaints(
+        self,
+        volunteer_id: str,
+        since: date | None = None,
+        *,
+        as_of: datetime | None = None,
+    ) -> list[date]:
+        """The dates (Asia/Shanghai) on which complaints against a volunteer were upheld, sorted.
+
+        One date per upheld complaint, the day of the decision; only decisions on or after
+        ``since`` and made by ``as_of`` (default: all). This is what a star scheme's "no upheld
+        complaint in the last N years" condition reads.
+        """
+        if since is not None and (isinstance(since, datetime) or not isinstance(since, date)):
+            raise InvalidValue("since", since, "需要日期 / need a date (not a datetime)")
+        when = _moment(as_of)
+        with self._lock:
+            pairs = [(c, self._resolutions.get(c.id)) for c in self._complaints.values()]
+        days = []
+        for c, res in pairs:
+            if c.volunteer_id != volunteer_id or not isinstance(res, Upheld):
+                continue
+            if when is not None and res.at > when:
+                continue
+            day = res.at.astimezone(SHANGHAI).date()
+            if since is None or day >= since:
+                days.append(day)
+        return sorted(days)
