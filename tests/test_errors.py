@@ -12,6 +12,7 @@ import zhiyuan
 from zhiyuan import errors
 from zhiyuan.errors import (
     Conflict,
+    InsufficientBalance,
     InvalidInput,
     InvalidValue,
     NotFound,
@@ -28,6 +29,7 @@ LEAVES: list[tuple[type[ZhiyuanError], type[BaseException]]] = [
     (UnknownRegion, KeyError),
     (PermissionDenied, PermissionError),
     (Conflict, ValueError),
+    (InsufficientBalance, ValueError),
 ]
 
 # One instance of each, as the library raises them.
@@ -42,6 +44,7 @@ SAMPLES: list[ZhiyuanError] = [
     UnknownRegion("region", None),
     PermissionDenied("370602 may not certify in 370202 / 无权操作"),
     Conflict("entry r1 already posted with other content / 冲突"),
+    InsufficientBalance("volunteer:v1", 50, 12),
 ]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from zhiyuan.convert import from_json, from_toml, structure, to_json, to_toml, unstructure
 from zhiyuan.errors import (
     Conflict,
+    InsufficientBalance,
     InvalidInput,
     InvalidValue,
     NotFound,
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Conflict",
+    "InsufficientBalance",
     "InvalidInput",
     "InvalidValue",
     "Level",

@@ -218,7 +218,9 @@ def unstructure(value: object, *, reveal: bool = False) -> Any:
 
 
 def structure(data: object, cls: type[T]) -> T:
-    """Turn plain data into a value of ``cls``; every problem becomes one :class:`InvalidInput`.
+    """Turn plain data into a value of ``cls``.
+
+    Every problem becomes one :class:`~zhiyuan.errors.InvalidInput`.
 
     Example:
         >>> from zhiyuan.hierarchy import Level
@@ -246,7 +248,10 @@ def to_json(value: object, *, indent: int | None = None, reveal: bool = False) -
 
 
 def from_json(text: str | bytes, cls: type[T]) -> T:
-    """Load a value of ``cls`` from JSON text; malformed JSON is an :class:`InvalidInput` too."""
+    """Load a value of ``cls`` from JSON text.
+
+    Malformed JSON is an :class:`~zhiyuan.errors.InvalidInput` too.
+    """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

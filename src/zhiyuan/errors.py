@@ -17,6 +17,7 @@ from __future__ import annotations
 
 __all__ = [
     "Conflict",
+    "InsufficientBalance",
     "InvalidInput",
     "InvalidValue",
     "NotFound",
@@ -112,3 +113,24 @@ class PermissionDenied(ZhiyuanError, PermissionError):
 
 class Conflict(ZhiyuanError, ValueError):
     """The operation clashes with what is already recorded, e.g. another entry under a used id (冲突)."""
+
+
+class InsufficientBalance(Conflict):
+    """Not enough spendable points, credits or stock for the operation; nothing was posted (余额不足).
+
+    Attributes:
+        account: the account (or item) that is short.
+        needed: the amount asked for.
+        available: the amount there is.
+    """
+
+    def __init__(self, account: str, needed: int, available: int) -> None:
+        self.account = account
+        self.needed = needed
+        self.available = available
+        super().__init__(
+            f"{account}: 需要 {needed}，可用 {available} / needs {needed}, {available} available"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (InsufficientBalance, (self.account, self.needed, self.available))

@@ -25,6 +25,7 @@ from zhiyuan.hierarchy import Grant, Jurisdiction, Organization, Registry, load_
 from zhiyuan.hours import (
     Evidence,
     Finding,
+    HourLedger,
     HourPolicy,
     Outcome,
     ServiceRecord,
@@ -60,7 +61,9 @@ ORGS: dict[str, str] = {
 
 def registry(extra: Iterable[Organization] = ()) -> Registry:
     """A fresh registry on the embedded seed tree with the organizations of :data:`ORGS`."""
-    orgs = [Organization(id=oid, name=f"组织 {oid}", region_code=code) for oid, code in ORGS.items()]
+    orgs = [
+        Organization(id=oid, name=f"组织 {oid}", region_code=code) for oid, code in ORGS.items()
+    ]
     return Registry(load_default(), [*orgs, *extra])
 
 
@@ -68,6 +71,22 @@ def jurisdiction(grants: dict[str, str]) -> Jurisdiction:
     """Admins (principal → node) with every action on their node's subtree."""
     return Jurisdiction(
         load_default(), [Grant(principal=p, region_code=code) for p, code in grants.items()]
+    )
+
+
+def ledger(
+    *,
+    policies: Iterable[HourPolicy] = (),
+    grants: dict[str, str] | None = None,
+    volunteers: Iterable[Volunteer] | None = None,
+) -> HourLedger:
+    """A ledger over :func:`registry` with volunteers v1 and v2 (adults) unless others are given."""
+    vs = [volunteer("v1"), volunteer("v2")] if volunteers is None else list(volunteers)
+    return HourLedger(
+        registry(),
+        policies=list(policies),
+        jurisdiction=None if grants is None else jurisdiction(grants),
+        volunteers=vs,
     )
 
 

@@ -419,6 +419,16 @@ def test_multi_day_record() -> None:
     assert out.counted_minutes == 1440
 
 
+def test_counted_minutes_across_a_historical_clock_change_are_elapsed_minutes() -> None:
+    # 1988-04-17 01:00 → 04:00 on the Shanghai wall clock is 2 h: the clock skipped 02:00–03:00.
+    rec = record(start=datetime(1988, 4, 17, 1, tzinfo=SH), end=datetime(1988, 4, 17, 4, tzinfo=SH))
+    out = run(HourPolicy(), rec, now=at(2025, 1, 1))
+    assert out.served_minutes == out.counted_minutes == 120
+    ((s, e),) = out.segments
+    assert e - s == 7200
+    assert out.day_minutes == ((date(1988, 4, 17), 120),)
+
+
 # --- categories, span, future ------------------------------------------------------------------
 
 
@@ -559,10 +569,12 @@ def test_policy_fields_are_checked(kw: dict[str, Any]) -> None:
 
 BASE = datetime(2024, 5, 1)
 CATEGORIES = ("助老", "环保", "会议", "应急救援")
+NOT_REJECT = st.sampled_from([Overflow.TRIM, Overflow.APPROVAL])
 
 
 @st.composite
 def policies(draw: st.DrawFn, **fixed: Any) -> HourPolicy:
+    """Random policies: every rule on or off, at random limits."""
     opt = st.one_of
     kw: dict[str, Any] = {
         "unit_minutes": draw(st.sampled_from([1, 1, 15, 30, 60])),
@@ -585,8 +597,21 @@ def policies(draw: st.DrawFn, **fixed: Any) -> HourPolicy:
     return HourPolicy(**kw)
 
 
+# Only the rules that move minutes between days: caps, units, rounding (a narrow space, so that
+# records across midnight meet full days often).
+cap_policies = st.builds(
+    HourPolicy,
+    unit_minutes=st.sampled_from([1, 30, 60]),
+    rounding=st.sampled_from(Rounding),
+    record_cap_minutes=st.one_of(st.none(), st.integers(30, 300)),
+    daily_cap_minutes=st.integers(30, 480),
+    over_daily_cap=NOT_REJECT,
+)
+
+
 @st.composite
 def records_on(draw: st.DrawFn, rid: str = "r") -> ServiceRecord:
+    """Records of whole minutes within three days, often with a schedule."""
     start = draw(minute_datetimes(BASE, days=3))
     end = start + timedelta(minutes=draw(st.integers(1, 1500)))
     kw: dict[str, Any] = {}
@@ -606,16 +631,21 @@ def records_on(draw: st.DrawFn, rid: str = "r") -> ServiceRecord:
 
 
 @st.composite
-def occupied_sets(draw: st.DrawFn) -> list[tuple[int, int]]:
-    """Sorted disjoint segments (whole minutes) around the records' days."""
-    points = sorted(draw(st.sets(st.integers(0, 5 * 24 * 60), max_size=12)))
+def night_records(draw: st.DrawFn) -> ServiceRecord:
+    """Records that start in the evening and often run past midnight."""
+    day = BASE + timedelta(days=draw(st.integers(0, 2)), hours=18)
+    start = (day + timedelta(minutes=draw(st.integers(0, 6 * 60)))).replace(tzinfo=SH)
+    return record("r", start=start, minutes=draw(st.integers(1, 12 * 60)))
+
+
+@st.composite
+def occupied_near(draw: st.DrawFn, rec: ServiceRecord) -> list[tuple[int, int]]:
+    """Sorted disjoint segments (whole minutes) in and around the record."""
+    s, e = seg(rec.start, rec.end)
+    points = sorted(draw(st.sets(st.integers(s // 60 - 180, e // 60 + 180), max_size=10)))
     if len(points) % 2:
         points = points[:-1]
-    base = BASE.replace(tzinfo=SH) - timedelta(days=1)
-    return [
-        seg(base + timedelta(minutes=a), base + timedelta(minutes=b))
-        for a, b in zip(points[::2], points[1::2], strict=True)
-    ]
+    return [(a * 60, b * 60) for a, b in zip(points[::2], points[1::2], strict=True)]
 
 
 day_used_maps = st.dictionaries(
@@ -636,8 +666,8 @@ def evaluate_all(
     rec: ServiceRecord,
     occupied: Sequence[tuple[int, int]],
     day_used: dict[date, int],
-    who: Volunteer | None,
-    late_days: int,
+    who: Volunteer | None = None,
+    late_days: int = 0,
 ) -> Outcome:
     now = rec.end + timedelta(days=late_days)
     out = policy.evaluate(rec, now=now, volunteer=who, occupied=occupied, day_used=day_used)
@@ -645,17 +675,18 @@ def evaluate_all(
     return out
 
 
-@given(policies(), records_on(), occupied_sets(), day_used_maps, maybe_volunteers, st.integers(0, 20))
+@given(policies(), records_on(), st.data(), day_used_maps, maybe_volunteers, st.integers(0, 20))
 def test_every_outcome_is_consistent_and_bounded(
     policy: HourPolicy,
     rec: ServiceRecord,
-    occ: list[tuple[int, int]],
+    data: st.DataObject,
     used: dict[date, int],
     who: Volunteer | None,
     late: int,
 ) -> None:
+    occ = data.draw(occupied_near(rec))
     out = evaluate_all(policy, rec, occ, used, who, late)
-    # counted ≤ served, up to the rounding of one unit
+    # counted ≤ served, up to one unit of rounding when rounding is not DOWN
     if policy.rounding is Rounding.DOWN or policy.unit_minutes == 1:
         assert out.counted_minutes <= out.served_minutes
     else:
@@ -665,59 +696,89 @@ def test_every_outcome_is_consistent_and_bounded(
     if out.status is not Status.REJECTED:
         assert sum(m for _, m in out.day_minutes) == out.counted_minutes
         assert out.counted_minutes % policy.unit_minutes == 0
-        # the segments lie within the record
         s, e = seg(rec.start, rec.end)
-        assert all(s <= a < b <= e for a, b in out.segments)
-    if policy.overlap is OverlapRule.TRIM or out.status is not Status.REJECTED:
-        for a in out.segments:
+        assert all(s <= a < b <= e for a, b in out.segments)  # within the record
+        for a in out.segments:  # whatever the overlap rule, a counted record overlaps nothing
             assert not any(overlaps(a, b) for b in occ)
+        if policy.daily_cap_minutes is not None and policy.over_daily_cap is Overflow.TRIM:
+            cap = policy.daily_cap_minutes
+            assert all(
+                m + used.get(day, 0) <= max(cap, used.get(day, 0)) for day, m in out.day_minutes
+            )
 
 
-@given(
-    policies(overlap=OverlapRule.TRIM),
-    records_on(),
-    occupied_sets(),
-    day_used_maps,
-    maybe_volunteers,
-)
+@given(policies(overlap=OverlapRule.TRIM), records_on(), st.data(), day_used_maps)
 def test_trim_never_yields_segments_that_overlap_occupied(
-    policy: HourPolicy,
-    rec: ServiceRecord,
-    occ: list[tuple[int, int]],
-    used: dict[date, int],
-    who: Volunteer | None,
+    policy: HourPolicy, rec: ServiceRecord, data: st.DataObject, used: dict[date, int]
 ) -> None:
-    out = evaluate_all(policy, rec, occ, used, who, 0)
+    occ = data.draw(occupied_near(rec))
+    out = evaluate_all(policy, rec, occ, used)
     for a in out.segments:
         for b in occ:
             assert not overlaps(a, b)
-    # what was cut is exactly the occupied time inside the (schedule-capped) record
-    if out.status is not Status.REJECTED and not occ:
-        assert not any(f.rule == "hours.overlap" for f in out.findings)
+    trimmed_only_by_overlap = policy.daily_cap_minutes is None and not (
+        rec.checkout_missing or rec.scheduled_start
+    )
+    if out.status is not Status.REJECTED and trimmed_only_by_overlap:
+        # every second of the record not occupied is kept, nothing more
+        s, e = seg(rec.start, rec.end)
+        free = (e - s) - sum(max(0, min(e, b) - max(s, a)) for a, b in occ)
+        assert sum(b - a for a, b in out.segments) == free
 
 
-@given(policies(), records_on(), occupied_sets(), st.data(), day_used_maps, maybe_volunteers)
+@given(policies(over_daily_cap=NOT_REJECT), st.one_of(records_on(), night_records()), st.data())
 def test_more_occupied_time_never_increases_counted_minutes(
-    policy: HourPolicy,
-    rec: ServiceRecord,
-    occ: list[tuple[int, int]],
-    data: st.DataObject,
-    used: dict[date, int],
-    who: Volunteer | None,
+    policy: HourPolicy, rec: ServiceRecord, data: st.DataObject
 ) -> None:
+    # (Not with over_daily_cap=REJECT: there, trimming a record below the cap can save it whole.)
+    occ = data.draw(occupied_near(rec))
     fewer = [s for s in occ if data.draw(st.booleans())]
-    more_out = evaluate_all(policy, rec, occ, used, who, 0)
-    fewer_out = evaluate_all(policy, rec, fewer, used, who, 0)
-    assert more_out.counted_minutes <= fewer_out.counted_minutes
+    used = data.draw(day_used_maps)
+    assert (
+        evaluate_all(policy, rec, occ, used).counted_minutes
+        <= evaluate_all(policy, rec, fewer, used).counted_minutes
+    )
 
 
-@given(policies(), records_on(), st.data(), maybe_volunteers)
+@given(cap_policies, night_records(), st.data())
+def test_caps_across_midnight_are_monotone(
+    policy: HourPolicy, rec: ServiceRecord, data: st.DataObject
+) -> None:
+    occ = data.draw(occupied_near(rec))
+    fewer = [s for s in occ if data.draw(st.booleans())]
+    used = data.draw(day_used_maps)
+    more_used = {d: m + data.draw(st.integers(0, 300)) for d, m in used.items()}
+    base = evaluate_all(policy, rec, fewer, used).counted_minutes
+    assert evaluate_all(policy, rec, occ, used).counted_minutes <= base
+    assert evaluate_all(policy, rec, fewer, more_used).counted_minutes <= base
+
+
+@given(policies(), st.one_of(records_on(), night_records()), st.data(), maybe_volunteers)
 def test_more_day_used_never_increases_counted_minutes(
     policy: HourPolicy, rec: ServiceRecord, data: st.DataObject, who: Volunteer | None
 ) -> None:
     used = data.draw(day_used_maps)
     more = {d: m + data.draw(st.integers(0, 300)) for d, m in used.items()}
     assert (
-        evaluate_all(policy, rec, (), more, who, 0).counted_minutes
-        <= evaluate_all(policy, rec, (), used, who, 0).counted_minutes
+        evaluate_all(policy, rec, (), more, who).counted_minutes
+        <= evaluate_all(policy, rec, (), used, who).counted_minutes
     )
+
+
+def test_a_full_first_day_does_not_waste_the_second_days_room() -> None:
+    # Found by the monotonicity property: 23:00–01:00 capped at 60 min per record and 30 a day.
+    # Earliest-first, all 60 went to the first day and 30 were cut; the second day had room.
+    p = HourPolicy(record_cap_minutes=60, daily_cap_minutes=30)
+    rec = record(start=at(2025, 3, 3, 23), end=at(2025, 3, 4, 1))
+    out = run(p, rec)
+    assert out.counted_minutes == 60
+    assert out.day_minutes == ((D, 30), (date(2025, 3, 4), 30))
+    first_half_taken = run(p, rec, occupied=[seg(at(2025, 3, 3, 23), at(2025, 3, 3, 23, 30))])
+    assert first_half_taken.counted_minutes == 60
+    first_day_full = run(p, rec, day_used={D: 30})
+    assert first_day_full.counted_minutes == 30
+    assert first_day_full.day_minutes == ((date(2025, 3, 4), 30),)
+    approval = HourPolicy(
+        record_cap_minutes=60, daily_cap_minutes=30, over_daily_cap=Overflow.APPROVAL
+    )
+    assert run(approval, rec).status is Status.ACCEPTED  # it fits: no approval needed

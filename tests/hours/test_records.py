@@ -18,7 +18,9 @@ from zhiyuan.hours import Evidence, GeoFix, ServiceRecord
 PLUS9 = timezone(timedelta(hours=9))
 
 
-@pytest.mark.parametrize("field", ["start", "end", "scheduled_start", "scheduled_end", "recorded_at"])
+@pytest.mark.parametrize(
+    "field", ["start", "end", "scheduled_start", "scheduled_end", "recorded_at"]
+)
 def test_naive_datetimes_are_refused_naming_the_field(field: str) -> None:
     fields: dict[str, Any] = {
         "start": at(2025, 3, 1, 9),

@@ -58,15 +58,15 @@ class ChangeKind(enum.Enum):
     """The kinds of administrative change (区划调整类型)."""
 
     RENAME = "rename"
-    """更名: same code, new name."""
+    """更名：same code, new name."""
     MERGE = "merge"
-    """合并: a region is absorbed by a sibling; its children move under the sibling."""
+    """合并：a region is absorbed by a sibling; its children move under the sibling."""
     SPLIT = "split"
-    """拆分: a region is divided into parts, each taking some of its children."""
+    """拆分：a region is divided into parts, each taking some of its children."""
     MOVE = "move"
-    """移交: a region moves under another parent and takes a code there."""
+    """移交：a region moves under another parent and takes a code there."""
     RECODE = "recode"
-    """改码: a region takes a new code at the same level."""
+    """改码：a region takes a new code at the same level."""
 
 
 # The numbering blocks of the 3-digit segments (GB/T 10114 and the NBS rules, POLICIES.md): a region

@@ -235,7 +235,7 @@ class RegionCode:
 
     @property
     def township_kind(self) -> str | None:
-        """For a township code: 街道 (001–099), 镇 (100–199), 乡 (200–399) or 其他 (400–599+)."""
+        """Township kind by code — 街道 (001–099), 镇 (100–199), 乡 (200–399) or 其他 (400–599+)."""
         if self.level is not Level.TOWNSHIP:
             return None
         first = self.value[6]

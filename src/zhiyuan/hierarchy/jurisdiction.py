@@ -37,7 +37,7 @@ from zhiyuan.hierarchy.tree import RegionTree
 __all__ = ["ALL_ACTIONS", "Action", "Grant", "Jurisdiction"]
 
 ALL_ACTIONS = "*"
-"""The wildcard action: a grant holding it permits every action."""
+"""The wildcard action — a grant holding it permits every action."""
 
 
 class Action(enum.StrEnum):

@@ -282,7 +282,7 @@ class Registry:
             "item", type(item).__name__, "不支持的类型 / not a unit, organization or team"
         )
 
-    def add(self, item: Item) -> None:
+    def add(self, item: PracticeUnit | Organization | Team) -> None:
         """Register a unit, organization or team (idempotent by id)."""
         space = self._space(item)
         if item.region_code not in self.tree:

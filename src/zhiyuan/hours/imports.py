@@ -38,6 +38,11 @@ In both formats, lines that are empty or hold only spaces are skipped and get no
 :class:`RowResult`; line numbers still count them, so they match the file. Every row is judged
 against the same moment ``now`` (default: the time the import starts).
 
+``duplicate`` is decided by looking the id up just before posting (:meth:`HourLedger.post`
+returns the same outcome for a new record and for a repeat). If another thread posts the same
+record in between, the row reads ``posted`` although the ledger treated it as a no-op; the ledger
+itself is right either way.
+
 Example:
     >>> from datetime import date, datetime
     >>> from zhiyuan._validators import SHANGHAI

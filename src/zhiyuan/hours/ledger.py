@@ -626,6 +626,9 @@ class HourRow(NamedTuple):
     purposes: frozenset[Purpose]
     region_code: str
     team_id: str | None = None
+    record_id: str | None = None
+    certified_at: datetime | None = None
+    """When the record counted as certified (the end of its public notice)."""
 
 
 def _hour_row(row: _Row) -> HourRow:
@@ -640,6 +643,8 @@ def _hour_row(row: _Row) -> HourRow:
         out.counts_toward,
         rec.region_code,
         rec.team_id,
+        rec.id,
+        row.notice_until,
     )
 
 

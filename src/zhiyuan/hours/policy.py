@@ -40,7 +40,7 @@ import bisect
 import enum
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
@@ -65,8 +65,11 @@ __all__ = [
     "Status",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=SHANGHAI)
-"""Segments count seconds of Asia/Shanghai wall time since this instant (same-zone arithmetic)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
+"""Segments count elapsed seconds since 1970-01-01 00:00 +08:00. The epoch is held in UTC so that
+subtracting a Shanghai time from it measures instants (two datetimes sharing one tzinfo subtract
+as wall clocks, which would stretch service across the 1986–1991 summer-time shifts); day ``n``
+is ``[n·86400, (n+1)·86400)`` in China Standard Time, the local day outside those summers."""
 
 
 class Purpose(enum.Enum):

@@ -53,15 +53,6 @@ _UNTIL_UTC = re.compile(r"([0-9]{8})T([0-9]{6})Z")
 _DIGITS = re.compile(r"[0-9]+")
 
 
-@attrs.frozen
-class _Parsed:
-    """A checked rule: the text handed to ``rrulestr`` and the bounds it carries (internal)."""
-
-    text: str
-    count: int | None
-    until: datetime | None  # naive, Asia/Shanghai wall time
-
-
 def _bad(rule: object, why: str) -> InvalidValue:
     return InvalidValue("rule", rule, f"不是有效的重复规则 / not a valid RRULE: {why}")
 
@@ -77,7 +68,7 @@ def _until(rule: str, value: str) -> datetime:
         if m is not None:
             # naive on purpose: the compiled rule works in Asia/Shanghai wall time
             return datetime.strptime(m[1] + (m[2] or "235959"), "%Y%m%d%H%M%S")  # noqa: DTZ007
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _bad(rule, f"UNTIL={value} is not a real date and time") from None
     raise _bad(
         rule,
@@ -85,9 +76,29 @@ def _until(rule: str, value: str) -> datetime:
     )
 
 
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February in a leap year
+_SIGNED = re.compile(r"[+-]?[0-9]+")
+
+
+def _check_month_days(rule: str, parts: dict[str, str]) -> None:
+    """Refuse BYMONTH/BYMONTHDAY pairs that name no real day (February 30th).
+
+    dateutil would search such a rule up to the year 9999, which takes seconds.
+    """
+    if "BYMONTHDAY" not in parts:
+        return
+    days = parts["BYMONTHDAY"].split(",")
+    months = parts["BYMONTH"].split(",") if "BYMONTH" in parts else [str(m) for m in range(1, 13)]
+    if not all(_SIGNED.fullmatch(x) for x in days + months):
+        return  # dateutil names the bad value
+    lengths = [_MONTH_DAYS[int(m) - 1] for m in months if 1 <= int(m) <= 12]
+    if lengths and not any(0 < abs(int(d)) <= n for d in days for n in lengths):
+        raise _bad(rule, "BYMONTHDAY names no day of the BYMONTH months: it never occurs")
+
+
 @functools.lru_cache(maxsize=1024)
-def _parse(rule: str) -> _Parsed:
-    """Check a rule's text before ``rrulestr`` sees it (raises :class:`InvalidValue`)."""
+def _parse(rule: str) -> str:
+    """Check a rule's text; return the text for ``rrulestr`` (raises :class:`InvalidValue`)."""
     if "\n" in rule or "\r" in rule:
         raise _bad(
             rule,
@@ -116,24 +127,25 @@ def _parse(rule: str) -> _Parsed:
             raise _bad(rule, f"{name} must be a whole number of at least 1")
     if "COUNT" in parts and "UNTIL" in parts:
         raise _bad(rule, "COUNT and UNTIL exclude each other (RFC 5545)")
+    _check_month_days(rule, parts)
     until = _until(rule, parts["UNTIL"]) if "UNTIL" in parts else None
     if until is not None:
-        parts["UNTIL"] = until.strftime("%Y%m%dT%H%M%S")
-    text = ";".join(f"{k}={v}" for k, v in parts.items())
-    count = int(parts["COUNT"]) if "COUNT" in parts else None
-    return _Parsed(text, count, until)
+        u = until
+        parts["UNTIL"] = f"{u.year:04}{u.month:02}{u.day:02}T{u.hour:02}{u.minute:02}{u.second:02}"
+    return ";".join(f"{k}={v}" for k, v in parts.items())
 
 
 @functools.lru_cache(maxsize=1024)
 def _compile(rule: str, dtstart: datetime) -> rrule:
     """The dateutil rule for a checked rule and a naive wall-time start (cached; never mutated)."""
-    parsed = _parse(rule)
     try:
-        compiled = rrulestr(parsed.text, dtstart=dtstart)
+        compiled = rrulestr(_parse(rule), dtstart=dtstart)
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise _bad(rule, str(exc)) from None
     if not isinstance(compiled, rrule):  # pragma: no cover - one line never makes a set
         raise _bad(rule, "a rule set is not supported")
+    if compiled.after(dtstart, inc=True) is None:
+        raise _bad(rule, "it never occurs on or after dtstart")
     return compiled
 
 
@@ -175,7 +187,10 @@ class Recurrence:
     DTSTART, EXDATE and RDATE are not allowed (the start is ``dtstart``). ``UNTIL`` is inclusive
     and is read as Asia/Shanghai wall time (``20261231T180000``), as UTC when it ends in ``Z``,
     and as the whole of that day when it is a date alone (``20261231``). Any other form is
-    refused: dateutil would fill missing parts from today's date.
+    refused: dateutil would fill missing parts from today's date. A rule that never occurs on or
+    after ``dtstart`` is refused too (``UNTIL`` before the start; ``BYMONTH=2;BYMONTHDAY=30`` is
+    caught at once, rarer impossible combinations only after dateutil has searched up to the
+    year 9999, which can take seconds).
 
     ``dtstart`` must be aware and on a whole second (RRULE has no fractions); it is kept in
     Asia/Shanghai, and fixes the time of day and, for rules without BYDAY and the like, the
@@ -216,14 +231,8 @@ class Recurrence:
             raise InvalidValue(
                 "end", end.isoformat(), "结束不能早于开始 / end must not be before start"
             )
-        parsed = _parse(self.rule)
-        compiled = self._compiled()
-        if parsed.count is None:
-            # Bound the search at ``end``: without it dateutil walks to year 9999 looking for
-            # an occurrence of a rule that has none (FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30).
-            stop = b if parsed.until is None else min(parsed.until, b)
-            compiled = compiled.replace(until=stop)
-        return [t.replace(tzinfo=SHANGHAI) for t in compiled.between(a, b, inc=True) if t < b]
+        found = self._compiled().between(a, b, inc=True)
+        return [t.replace(tzinfo=SHANGHAI) for t in found if t < b]
 
 
 def _ids(value: Any) -> frozenset[str]:

@@ -458,17 +458,17 @@ class FeedbackBook:
         come before it (:class:`~zhiyuan.errors.InvalidValue`), and a complaint is decided once
         (:class:`~zhiyuan.errors.Conflict`).
         """
+        if not isinstance(entry, (Rating, Complaint, Upheld, Dismissed)):
+            raise InvalidValue(
+                "entry",
+                type(entry).__name__,
+                "不是评单条目 / not a Rating, Complaint, Upheld or Dismissed",
+            )
         with self._lock:
             if self._known(entry):
                 return
             if isinstance(entry, (Upheld, Dismissed)):
                 self._check_resolution(entry)
-            elif not isinstance(entry, (Rating, Complaint)):
-                raise InvalidValue(
-                    "entry",
-                    type(entry).__name__,
-                    "不是评单条目 / not a Rating, Complaint, Upheld or Dismissed",
-                )
             self._commit(entry)
 
     def add_rating(self, rating: Rating) -> None:
@@ -506,6 +506,31 @@ class FeedbackBook:
         Upholding again is a no-op that returns the first decision (and, given a ledger, makes
         sure the reversal is there: reversing is a no-op in the ledger too). A dismissed
         complaint cannot be upheld (:class:`~zhiyuan.errors.Conflict`).
+
+        Example:
+            >>> from datetime import date, datetime
+            >>> from zhiyuan._validators import SHANGHAI
+            >>> from zhiyuan.hierarchy import load_default, Registry, Organization
+            >>> from zhiyuan.hours import HourLedger, ServiceRecord, Evidence, Volunteer
+            >>> reg = Registry(load_default(), [Organization(id="o1", name="向阳街道志愿者协会",
+            ...                                              region_code="370602001")])
+            >>> ledger = HourLedger(reg)
+            >>> ledger.add_volunteer(Volunteer(id="v1", name="王芳", home_region="370602001001",
+            ...                                registered_on=date(2024, 1, 1)))
+            >>> t = lambda d, h: datetime(2025, 3, d, h, tzinfo=SHANGHAI)
+            >>> rec = ServiceRecord(id="r1", volunteer_id="v1", activity_id="a1",
+            ...     organization_id="o1", region_code="370602001001", category="助老",
+            ...     evidence=Evidence.QR_SCAN, start=t(1, 9), end=t(1, 12))
+            >>> ledger.post(rec, now=t(1, 13)).counted_minutes
+            180
+            >>> ledger.certify("r1", by="admin", at=t(1, 14))
+            >>> book = FeedbackBook()
+            >>> book.file_complaint(Complaint(id="c1", record_id="r1", volunteer_id="v1",
+            ...                               at=t(2, 9), text="未到场 / did not turn up"))
+            >>> book.uphold("c1", by="admin", at=t(3, 9), ledger=ledger).at.day
+            3
+            >>> ledger.status("r1"), ledger.minutes("v1", as_of=t(2, 9)), ledger.minutes("v1")
+            ('reversed', 180, 0)
         """
         entry = Upheld(complaint_id=complaint_id, by=by, at=at, reason=reason)
         with self._lock:

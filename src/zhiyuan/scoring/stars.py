@@ -32,14 +32,14 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative
+from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level
@@ -143,25 +143,47 @@ class Downgrade(enum.Enum):
     """One level down for every full year without certified service."""
 
 
+_E = TypeVar("_E", bound=enum.Enum)
+
 _NATIONAL_APPROVERS = (Level.COUNTY, Level.COUNTY, Level.CITY, Level.CITY, Level.PROVINCE)
 
 
-def _ints(value: Iterable[Any]) -> tuple[int, ...]:
-    out = tuple(value)
-    for v in out:
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise InvalidValue("thresholds", out, "需要非负整数 / need whole numbers ≥ 0")
-    return out
+def _ints(field: str) -> Callable[[Iterable[Any]], tuple[int, ...]]:
+    """A converter to a tuple of whole numbers ≥ 0 whose errors name ``field``."""
+
+    def convert(value: Iterable[Any]) -> tuple[int, ...]:
+        out = tuple(value)
+        for v in out:
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise InvalidValue(field, out, "需要非负整数 / need whole numbers ≥ 0")
+        return out
+
+    return convert
+
+
+def _enum(field: str, kind: type[_E], value: Any) -> _E:
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        names = ", ".join(str(k.value) for k in kind)
+        raise InvalidValue(field, value, f"应为 / one of {names}") from None
 
 
 def _levels(value: Iterable[Any]) -> tuple[Level, ...]:
-    return tuple(v if isinstance(v, Level) else Level(v) for v in value)
+    return tuple(_enum("approving", Level, v) for v in value)
 
 
 def _opt_kinds(value: Any) -> frozenset[Evidence] | None:
     if value is None:
         return None
-    return frozenset(v if isinstance(v, Evidence) else Evidence(v) for v in value)
+    return frozenset(_enum("evidence", Evidence, v) for v in value)
+
+
+def _opt_level(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None:
+        non_negative(_, attribute, value)
 
 
 def _opt_strs(value: Any) -> frozenset[str] | None:
@@ -196,16 +218,16 @@ class StarScheme:
     name: str = attrs.field(default="national", validator=non_empty)
     effective_from: date = attrs.field(default=date(2012, 10, 23), validator=is_date)
     thresholds_hours: tuple[int, ...] = attrs.field(
-        default=(100, 300, 600, 1000, 1500), converter=_ints
+        default=(100, 300, 600, 1000, 1500), converter=_ints("thresholds_hours")
     )
     window: Window = Window.CUMULATIVE
-    window_years: int = attrs.field(default=1, validator=non_negative)
+    window_years: int = attrs.field(default=1, validator=positive)
     evidence: frozenset[Evidence] | None = attrs.field(default=None, converter=_opt_kinds)
     categories: frozenset[str] | None = attrs.field(default=None, converter=_opt_strs)
     weighted: bool = False
-    min_months: tuple[int, ...] = attrs.field(default=(), converter=_ints)
-    sequential_from: int | None = None
-    clean_years: int | None = None
+    min_months: tuple[int, ...] = attrs.field(default=(), converter=_ints("min_months"))
+    sequential_from: int | None = attrs.field(default=None, validator=_opt_level)
+    clean_years: int | None = attrs.field(default=None, validator=_opt_level)
     ban_years: int = attrs.field(default=1, validator=non_negative)
     approving: tuple[Level, ...] = attrs.field(default=_NATIONAL_APPROVERS, converter=_levels)
     notice_days: int = attrs.field(default=0, validator=non_negative)
