@@ -68,7 +68,7 @@ nitpick_ignore_regex = (
     [
         (
             "py:.*",
-            r"(datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing)\..*",
+            r"(datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing|os|html|str)\..*",
         ),
         ("py:.*", r"(attrs|attr|cattrs)(\..*)?"),
         ("py:class", r"array"),
@@ -78,7 +78,54 @@ nitpick_ignore_regex = (
     else [("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N")]
 )
 
-# TEMPORARY: src/zhiyuan/hierarchy/units.py, Registry.__init__ still annotates ``items`` with the
-# private alias ``Item``; write ``items: Iterable[PracticeUnit | Organization | Team] = ()`` there
-# (as Registry.add now does) and delete this entry.
-nitpick_ignore = [("py:class", "Item")]
+# TEMPORARY: references from docstrings in src/ that should be fixed there (see the report of
+# the docs change). Each entry names one exact target; delete it once the source is fixed.
+nitpick_ignore = [
+    # hierarchy/units.py, Registry.__init__: annotate ``items`` as
+    # ``Iterable[PracticeUnit | Organization | Team]`` (as Registry.add does), not the private ``Item``.
+    ("py:class", "Item"),
+    # hours/ledger.py, HourLedger docstring: write :class:`~zhiyuan.hierarchy.Registry`.
+    ("py:class", "Registry"),
+    # hours/imports.py: write :meth:`~zhiyuan.hours.HourLedger.post` (3 places) and, in
+    # import_csv, :class:`~zhiyuan.hours.ServiceRecord`.
+    ("py:meth", "HourLedger.post"),
+    ("py:class", "ServiceRecord"),
+    # scoring/stars.py, StarScheme.rate_rows: write :meth:`~zhiyuan.hours.HourLedger.rows`.
+    ("py:meth", "HourLedger.rows"),
+    # hours/policy.py, HourPolicy.evaluate: write :data:`~zhiyuan.hours.policy.RULES`.
+    ("py:data", "RULES"),
+    # hours/policy.py: the private ``_Draft`` is in public signatures (``Rule``, ``RULES``,
+    # ``HourPolicy.evaluate(rules=...)``); a local rule needs its interface, so make it public.
+    ("py:class", "zhiyuan.hours.policy._Draft"),
+]
+
+# Private base classes are not documented (``Masked``, the base of IdNumber and Phone).
+nitpick_ignore.append(("py:class", "zhiyuan._private.Masked"))
+
+
+def _undo_inline_type(app, what, name, obj, options, lines):
+    """Put back the text napoleon takes for a type in attribute, data and property docstrings.
+
+    Napoleon reads "X: text" on the first line of such a docstring as type X, so
+    "签到码: the activity's sign-in code" would get the type 签到码. In zhiyuan types come from
+    annotations only, so the ``:type:`` line napoleon adds is removed and "X: " restored in front
+    of the text.
+    """
+    if what not in ("attribute", "data", "property"):
+        return
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].startswith(":type: "):
+            prefix = lines.pop(i)[len(":type: ") :]
+            if i and not lines[i - 1].strip():
+                del lines[i - 1]
+            for j, text in enumerate(lines):
+                if text.strip():
+                    lines[j] = f"{prefix}: {text}"
+                    return
+            lines.insert(0, prefix)
+            return
+
+
+def setup(app):
+    # after napoleon (priority 500), which turns docstrings into reST
+    app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)

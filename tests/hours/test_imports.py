@@ -196,7 +196,8 @@ def records(draw: st.DrawFn) -> ServiceRecord:
         kw["scheduled_end"] = start + timedelta(minutes=draw(st.integers(1, 600)))
         kw["checkout_missing"] = draw(st.booleans())
     if draw(st.booleans()):
-        kw["recorded_at"] = end + timedelta(minutes=draw(st.integers(0, 60)))
+        # entered after the service ended, never after the import's "now" (that is an error)
+        kw["recorded_at"] = min(end + timedelta(minutes=draw(st.integers(0, 60))), NOW)
     return ServiceRecord(**kw)
 
 

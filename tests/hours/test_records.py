@@ -146,6 +146,18 @@ def test_geofix_bounds(lat: Any, lon: Any) -> None:
         GeoFix(lat=lat, lon=lon)
 
 
+def test_geofix_accuracy_is_not_negative() -> None:
+    with pytest.raises(InvalidValue, match="accuracy_m"):
+        GeoFix(lat=37.5, lon=121.4, accuracy_m=-1)
+
+
+def test_recorded_at_is_not_before_the_service_began() -> None:
+    with pytest.raises(InvalidValue, match="recorded_at"):
+        record(start=at(2025, 3, 1, 9), recorded_at=at(2025, 3, 1, 8, 59))
+    r = record(start=at(2025, 3, 1, 9), recorded_at=at(2025, 3, 1, 9, 30))  # during it: fine
+    assert r.recorded_at == at(2025, 3, 1, 9, 30)
+
+
 def test_geofix_valid() -> None:
     g = GeoFix(lat=37.5, lon=121.4, accuracy_m=300)
     assert record(geo=g).geo == g
@@ -214,7 +226,12 @@ def records(draw: st.DrawFn) -> ServiceRecord:
         scheduled_start=any_zone(s_start, zone) if sched else None,
         scheduled_end=any_zone(s_end, zone) if sched else None,
         checkout_missing=draw(st.booleans()),
-        recorded_at=draw(st.one_of(st.none(), sh_datetimes())),
+        recorded_at=draw(
+            st.one_of(
+                st.none(),
+                st.integers(0, 30 * 86400).map(lambda sec: start + timedelta(seconds=sec)),
+            )
+        ),
         note=draw(st.text(max_size=20)),
     )
 

@@ -196,7 +196,10 @@ def test_one_minute_short_and_nothing_yet() -> None:
 def test_the_top_level_says_so() -> None:
     r = rating_for(NATIONAL, hours(1500))
     assert rules(r) == ["stars.level", "stars.top"]
-    assert str(r) == "v1: 五星级（1,500 小时） / 5 stars (1,500 hours); 已达最高星级 / at the top level"
+    assert (
+        str(r)
+        == "v1: 五星级（1,500 小时） / 5 stars (1,500 hours); 已达最高星级 / at the top level"
+    )
 
 
 def test_star_names_and_durations() -> None:
@@ -240,7 +243,10 @@ def test_only_certified_hours_count() -> None:
     ledger.certify("ok", by="admin", at=at(2024, 6, 2))
 
     as_of = at(2024, 7, 2)
-    assert {s: ledger.status(r, as_of=as_of) for s, r in zip("abcde", ["sub", "pend", "rej", "rev", "ok"], strict=True)} == {
+    assert {
+        s: ledger.status(r, as_of=as_of)
+        for s, r in zip("abcde", ["sub", "pend", "rej", "rev", "ok"], strict=True)
+    } == {
         "a": "submitted",
         "b": "pending",
         "c": "rejected",
@@ -448,7 +454,10 @@ def test_longgang_months_since_registration() -> None:
     assert [(f.rule, f.numbers) for f in r.unmet] == [
         ("stars.months", {"level": 1, "need": 6, "have": 5})
     ]
-    assert "申请1星级须注册满 6 个月（现 5 个月） / 1 stars need 6 months since registration (now 5)" in str(r)
+    assert (
+        "申请1星级须注册满 6 个月（现 5 个月） / 1 stars need 6 months since registration (now 5)"
+        in str(r)
+    )
     check_rating(longgang, r)
     r = longgang.rate(v, ledger, at(2024, 7, 15))
     assert (r.level, r.next_level, r.minutes_missing, r.unmet) == (1, 2, hours(100), ())
@@ -496,7 +505,10 @@ def test_sichuan_five_stars_need_four_held_first() -> None:
     assert [(f.rule, f.numbers) for f in r.unmet] == [
         ("stars.sequential", {"level": 5, "previous": 4, "held": 3})
     ]
-    assert "须先获得4星级才能申请5星级（现为 3 星） / 5 stars need 4 stars held first (holds 3)" in str(r)
+    assert (
+        "须先获得4星级才能申请5星级（现为 3 星） / 5 stars need 4 stars held first (holds 3)"
+        in str(r)
+    )
     check_rating(sichuan, r)
     # Nothing held: 1★–4★ on hours alone, 5★ still needs 4★ held.
     assert sichuan.rate_rows("v1", rows, AS_OF).level == 4
@@ -568,7 +580,7 @@ def test_several_schemes_rate_the_same_ledger_each_their_own_way() -> None:
 
 
 def test_every_profile_is_cited_and_consistent() -> None:
-    assert NATIONAL == StarScheme()
+    assert StarScheme() == NATIONAL
     assert NATIONAL.thresholds_hours == (100, 300, 600, 1000, 1500)
     assert [NATIONAL.approver_level(n) for n in range(1, 6)] == [
         Level.COUNTY,

@@ -24,6 +24,14 @@ from zhiyuan.hours.certificates import (
     render_text,
     verify,
 )
+from zhiyuan.hours.imports import (
+    CSV_COLUMNS,
+    ImportReport,
+    ImportResult,
+    RowResult,
+    import_csv,
+    import_jsonl,
+)
 from zhiyuan.hours.ledger import (
     AUTO,
     Certified,
@@ -49,17 +57,28 @@ from zhiyuan.hours.policy import (
     Status,
 )
 from zhiyuan.hours.records import Evidence, GeoFix, ServiceRecord
+from zhiyuan.hours.recurrence import (
+    AttendanceReport,
+    Duty,
+    Recurrence,
+    Shift,
+    attendance,
+    expected_shifts,
+)
 from zhiyuan.hours.volunteers import ADULT_AGE, IdNumber, Phone, Volunteer, check_character, mask_id
 
 __all__ = [
     "ADULT_AGE",
     "AUTO",
+    "CSV_COLUMNS",
     "ID_TYPE_RESIDENT",
     "PROFILES",
     "RULES",
+    "AttendanceReport",
     "Certificate",
     "CertificateLine",
     "Certified",
+    "Duty",
     "Entry",
     "Evidence",
     "Finding",
@@ -68,6 +87,8 @@ __all__ = [
     "HourPolicy",
     "HourRow",
     "IdNumber",
+    "ImportReport",
+    "ImportResult",
     "Issuer",
     "Outcome",
     "Overflow",
@@ -76,18 +97,25 @@ __all__ = [
     "Posted",
     "Purpose",
     "RecordStatus",
+    "Recurrence",
     "Rejected",
     "Reversed",
     "Rounding",
+    "RowResult",
     "ServiceRecord",
+    "Shift",
     "Status",
     "Volunteer",
+    "attendance",
     "audit",
     "build_certificate",
     "check_character",
     "compute_digest",
+    "expected_shifts",
     "fold",
     "format_minutes",
+    "import_csv",
+    "import_jsonl",
     "make_serial",
     "mask_id",
     "render_html",

@@ -330,6 +330,12 @@ class HourLedger:
             self._org(record.organization_id)
         if record.region_code not in self._region_index:
             raise UnknownRegion(record.region_code)
+        if record.recorded_at is not None and record.recorded_at > at:
+            raise InvalidValue(
+                "recorded_at",
+                record.recorded_at.isoformat(),
+                f"录入时间不能晚于当前时间 {at.isoformat()} / recorded_at cannot be in the future",
+            )
         if record.end > at:
             raise InvalidValue(
                 "end",
@@ -400,7 +406,9 @@ class HourLedger:
         row = self._rows.get(record_id)
         if row is None:
             raise NotFound("record", record_id)
-        if self.jurisdiction is not None and by != AUTO:
+        # No exemption for AUTO: automatic certification happens inside post(); a caller who
+        # names AUTO as the certifier is checked like anyone else.
+        if self.jurisdiction is not None:
             node = self._org(row.record.organization_id)
             if action == Action.CERTIFY and row.outcome.status is Status.NEEDS_APPROVAL:
                 parent = self.tree[node].parent_code
@@ -418,10 +426,10 @@ class HourLedger:
         when = _now(at)
         with self._lock:
             row = self._row_for_action(record_id, by, Action.CERTIFY, when)
-            if row.certified is not None:
-                return
             if row.rejected is not None or row.reversed is not None:
                 raise Conflict(f"record {record_id!r} was rejected or reversed / 记录已驳回或冲销")
+            if row.certified is not None:
+                return
             if row.outcome.status is Status.REJECTED:
                 raise Conflict(
                     f"record {record_id!r} was rejected by the policy / 记录未通过规则校验"
@@ -440,6 +448,10 @@ class HourLedger:
             row = self._row_for_action(record_id, by, Action.CERTIFY, when)
             if row.rejected is not None:
                 return
+            if when < row.posted:
+                raise InvalidValue(
+                    "at", when.isoformat(), "驳回不能早于录入 / cannot reject before posting"
+                )
             state = row.status(when)
             if state not in ("submitted", "pending"):
                 raise Conflict(f"record {record_id!r} is {state}; reverse it instead / 请改用冲销")

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, aware, non_empty, to_shanghai
+from zhiyuan._validators import SHANGHAI, aware, non_empty, non_negative, to_shanghai
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy.codes import normalize_code
 
@@ -44,7 +44,7 @@ class GeoFix:
 
     lat: float = attrs.field()
     lon: float = attrs.field()
-    accuracy_m: int = 0
+    accuracy_m: int = attrs.field(default=0, validator=non_negative)
 
     @lat.validator
     def _lat(self, _: attrs.Attribute[float], v: float) -> None:
@@ -137,6 +137,12 @@ class ServiceRecord:
                 "scheduled_end",
                 e.isoformat(),
                 "计划结束须晚于计划开始 / must be after scheduled start",
+            )
+        if self.recorded_at is not None and self.recorded_at < self.start:
+            raise InvalidValue(
+                "recorded_at",
+                self.recorded_at.isoformat(),
+                "录入时间不能早于服务开始 / a record cannot be entered before the service began",
             )
         if not isinstance(self.evidence, Evidence):
             raise InvalidValue("evidence", self.evidence, "未知的记录依据 / unknown evidence kind")

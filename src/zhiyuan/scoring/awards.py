@@ -38,6 +38,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -57,7 +58,7 @@ __all__ = ["Application", "ApplicationStatus", "Decision", "Revocation", "StarBo
 
 ApplicationStatus = Literal["applied", "notice", "granted", "rejected", "revoked"]
 """An application's state: ``applied`` (awaiting decision), ``notice`` (approved, 公示 running),
-``granted``, ``rejected``, or ``revoked`` (granted, then revoked)."""
+``granted``, ``rejected``, or ``revoked`` (approved, then revoked during the notice or after)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -151,12 +152,11 @@ class StarBook:
             return "applied"
         if not dec.approve:
             return "rejected"
-        granted_at = dec.at + timedelta(days=self.scheme.notice_days)
-        if granted_at > when:
-            return "notice"
-        for rev in self._revocations.values():
-            if rev.volunteer_id == app.volunteer_id and granted_at <= rev.at <= when:
+        for rev in self._revocations.values():  # approved, then revoked (in notice or granted)
+            if rev.volunteer_id == app.volunteer_id and dec.at <= rev.at <= when:
                 return "revoked"
+        if dec.at + timedelta(days=self.scheme.notice_days) > when:
+            return "notice"
         return "granted"
 
     def _granted(self, volunteer_id: str, when: datetime) -> Iterator[tuple[int, datetime]]:
@@ -179,25 +179,27 @@ class StarBook:
             return max((lv for lv, _ in grants), default=0)
         held = max(lv for lv, _ in grants)
         if rule is Downgrade.IDLE_YEAR:
-            rows = self.ledger.rows(as_of=when, volunteer_id=volunteer_id)
-            last = max((r.service_date for r in rows), default=None)
+            # Full idle years in every gap since the latest grant: between it and the first
+            # service after it, between services, and since the last one. A level lost to an
+            # idle year stays lost (later service does not restore it; a new grant does).
             since = max(t for _, t in grants).date()
-            if last is None or last < since:
-                last = since
-            idle = relativedelta(when.date(), last).years
+            today = when.date()
+            rows = self.ledger.rows(as_of=when, volunteer_id=volunteer_id)
+            days = sorted({r.service_date for r in rows if since < r.service_date <= today})
+            marks = [since, *days, today]
+            idle = sum(relativedelta(b, a).years for a, b in itertools.pairwise(marks))
             held = max(held - idle, 0)
         return held
 
     def banned_until(self, volunteer_id: str, *, as_of: datetime) -> date | None:
         """The date until which the volunteer may not apply (``None``: free to apply)."""
-        day = _when(as_of).date()
+        when = _when(as_of)
+        day = when.date()
         with self._lock:
             bans = [
                 r.banned_until
                 for r in self._revocations.values()
-                if r.volunteer_id == volunteer_id
-                and r.banned_until is not None
-                and r.at.date() <= day
+                if r.volunteer_id == volunteer_id and r.banned_until is not None and r.at <= when
             ]
         latest = max(bans, default=None)
         return latest if latest is not None and latest >= day else None
@@ -268,7 +270,7 @@ class StarBook:
                     "level", level, f"星级应为 1–{self.scheme.top} / level out of range"
                 )
             held = self.level(volunteer_id, as_of=when)
-            if level <= held:
+            if level < held:
                 raise InvalidValue("level", level, f"已持有 {held} 星 / already holds {held} stars")
             ban = self.banned_until(volunteer_id, as_of=when)
             if ban is not None:
@@ -339,10 +341,20 @@ class StarBook:
         The revoker needs authority as for the highest star held. Idempotent by id.
         """
         when = _when(at)
+        ban = when.date() + relativedelta(years=self.scheme.ban_years) if falsified else None
+        rev = Revocation(
+            id=id,
+            volunteer_id=volunteer_id,
+            by=by,
+            reason=reason,
+            falsified=falsified,
+            at=when,
+            banned_until=ban,
+        )
         with self._lock:
             old = self._revocations.get(id)
             if old is not None:
-                if old.volunteer_id == volunteer_id and old.at == when:
+                if old == rev:
                     return
                 raise Conflict(f"revocation id {id!r} is already used / 编号已被占用")
             self.ledger.volunteer(volunteer_id)
@@ -350,16 +362,6 @@ class StarBook:
             if self.jurisdiction is not None:
                 node = self._approver_node(volunteer_id, max(held, 1))
                 self.jurisdiction.check(by, Action.APPROVE_STAR, node, on=when.date())
-            ban = when.date() + relativedelta(years=self.scheme.ban_years) if falsified else None
-            rev = Revocation(
-                id=id,
-                volunteer_id=volunteer_id,
-                by=by,
-                reason=reason,
-                falsified=falsified,
-                at=when,
-                banned_until=ban,
-            )
             self._entries.append(rev)
             self._revocations[id] = rev
             self._by_volunteer.setdefault(volunteer_id, [])

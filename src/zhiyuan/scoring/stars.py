@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -148,17 +148,20 @@ _E = TypeVar("_E", bound=enum.Enum)
 _NATIONAL_APPROVERS = (Level.COUNTY, Level.COUNTY, Level.CITY, Level.CITY, Level.PROVINCE)
 
 
-def _ints(field: str) -> Callable[[Iterable[Any]], tuple[int, ...]]:
-    """A converter to a tuple of whole numbers ≥ 0 whose errors name ``field``."""
+def _ints(field: str, value: Iterable[Any]) -> tuple[int, ...]:
+    out = tuple(value)
+    for v in out:
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise InvalidValue(field, out, "需要非负整数 / need whole numbers ≥ 0")
+    return out
 
-    def convert(value: Iterable[Any]) -> tuple[int, ...]:
-        out = tuple(value)
-        for v in out:
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise InvalidValue(field, out, "需要非负整数 / need whole numbers ≥ 0")
-        return out
 
-    return convert
+def _thresholds(value: Iterable[Any]) -> tuple[int, ...]:
+    return _ints("thresholds_hours", value)
+
+
+def _months(value: Iterable[Any]) -> tuple[int, ...]:
+    return _ints("min_months", value)
 
 
 def _enum(field: str, kind: type[_E], value: Any) -> _E:
@@ -181,7 +184,7 @@ def _opt_kinds(value: Any) -> frozenset[Evidence] | None:
     return frozenset(_enum("evidence", Evidence, v) for v in value)
 
 
-def _opt_level(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+def _opt_non_negative(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None:
         non_negative(_, attribute, value)
 
@@ -218,16 +221,16 @@ class StarScheme:
     name: str = attrs.field(default="national", validator=non_empty)
     effective_from: date = attrs.field(default=date(2012, 10, 23), validator=is_date)
     thresholds_hours: tuple[int, ...] = attrs.field(
-        default=(100, 300, 600, 1000, 1500), converter=_ints("thresholds_hours")
+        default=(100, 300, 600, 1000, 1500), converter=_thresholds
     )
     window: Window = Window.CUMULATIVE
     window_years: int = attrs.field(default=1, validator=positive)
     evidence: frozenset[Evidence] | None = attrs.field(default=None, converter=_opt_kinds)
     categories: frozenset[str] | None = attrs.field(default=None, converter=_opt_strs)
     weighted: bool = False
-    min_months: tuple[int, ...] = attrs.field(default=(), converter=_ints("min_months"))
-    sequential_from: int | None = attrs.field(default=None, validator=_opt_level)
-    clean_years: int | None = attrs.field(default=None, validator=_opt_level)
+    min_months: tuple[int, ...] = attrs.field(default=(), converter=_months)
+    sequential_from: int | None = attrs.field(default=None, validator=_opt_non_negative)
+    clean_years: int | None = attrs.field(default=None, validator=_opt_non_negative)
     ban_years: int = attrs.field(default=1, validator=non_negative)
     approving: tuple[Level, ...] = attrs.field(default=_NATIONAL_APPROVERS, converter=_levels)
     notice_days: int = attrs.field(default=0, validator=non_negative)
