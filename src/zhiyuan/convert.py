@@ -101,6 +101,12 @@ def _structure_str(value: object, _: type) -> str:
     return value
 
 
+def _structure_float(value: object, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidValue("float", value, "需要数字 / need a number")
+    return float(value)
+
+
 def _structure_bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
         raise InvalidValue("bool", value, "需要布尔值 / need true or false")
@@ -128,6 +134,7 @@ def _make() -> cattrs.Converter:
     c.register_structure_hook(int, _structure_int)
     c.register_structure_hook(str, _structure_str)
     c.register_structure_hook(bool, _structure_bool)
+    c.register_structure_hook(float, _structure_float)
     c.register_unstructure_hook_func(_is_set_type, _set_unstructurer(c))
     c.register_structure_hook_func(is_masked_type, lambda v, t: t.parse(v))
     c.register_unstructure_hook_func(is_masked_type, lambda v: v.masked)
@@ -254,6 +261,8 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
     """
     try:
         data = json.loads(text)
+    except RecursionError as exc:
+        raise InvalidInput(["JSON 嵌套过深 / JSON nested too deeply @ $"]) from exc
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             [

@@ -187,7 +187,7 @@ class StarBook:
             rows = self.ledger.rows(as_of=when, volunteer_id=volunteer_id)
             days = sorted({r.service_date for r in rows if since < r.service_date <= today})
             marks = [since, *days, today]
-            idle = sum(relativedelta(b, a).years for a, b in itertools.pairwise(marks))
+            idle = relativedelta(today, marks[-2]).years
             held = max(held - idle, 0)
         return held
 
@@ -270,7 +270,7 @@ class StarBook:
                     "level", level, f"星级应为 1–{self.scheme.top} / level out of range"
                 )
             held = self.level(volunteer_id, as_of=when)
-            if level < held:
+            if level <= held:
                 raise InvalidValue("level", level, f"已持有 {held} 星 / already holds {held} stars")
             ban = self.banned_until(volunteer_id, as_of=when)
             if ban is not None:
