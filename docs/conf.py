@@ -86,10 +86,10 @@ nitpick_ignore = [
     ("py:class", "Item"),
     # hours/ledger.py, HourLedger docstring: write :class:`~zhiyuan.hierarchy.Registry`.
     ("py:class", "Registry"),
-    # hours/imports.py: write :meth:`~zhiyuan.hours.HourLedger.post` (3 places) and, in
-    # import_csv, :class:`~zhiyuan.hours.ServiceRecord`.
-    ("py:meth", "HourLedger.post"),
-    ("py:class", "ServiceRecord"),
+    # hours/ledger.py, HourLedger.post_many: write :func:`~zhiyuan.hours.import_jsonl`.
+    ("py:func", "zhiyuan.hours.imports.import_jsonl"),
+    # hours/imports.py, CSV_COLUMNS: write :func:`~zhiyuan.hours.import_csv`.
+    ("py:func", "import_csv"),
     # scoring/stars.py, StarScheme.rate_rows: write :meth:`~zhiyuan.hours.HourLedger.rows`.
     ("py:meth", "HourLedger.rows"),
     # hours/policy.py, HourPolicy.evaluate: write :data:`~zhiyuan.hours.policy.RULES`.

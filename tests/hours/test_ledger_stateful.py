@@ -304,5 +304,5 @@ class LedgerMachine(RuleBasedStateMachine):
         assert sum(n for (_, s), n in now_states.items() if s == "reversed") == total
 
 
-LedgerMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+LedgerMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
 TestLedgerMachine = LedgerMachine.TestCase

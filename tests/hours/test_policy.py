@@ -20,7 +20,7 @@ from h_support import (
     seg,
     volunteer,
 )
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
@@ -675,6 +675,7 @@ def evaluate_all(
     return out
 
 
+@settings(max_examples=300)
 @given(policies(), records_on(), st.data(), day_used_maps, maybe_volunteers, st.integers(0, 20))
 def test_every_outcome_is_consistent_and_bounded(
     policy: HourPolicy,
@@ -726,6 +727,7 @@ def test_trim_never_yields_segments_that_overlap_occupied(
         assert sum(b - a for a, b in out.segments) == free
 
 
+@settings(max_examples=300)
 @given(policies(over_daily_cap=NOT_REJECT), st.one_of(records_on(), night_records()), st.data())
 def test_more_occupied_time_never_increases_counted_minutes(
     policy: HourPolicy, rec: ServiceRecord, data: st.DataObject
@@ -740,6 +742,7 @@ def test_more_occupied_time_never_increases_counted_minutes(
     )
 
 
+@settings(max_examples=300)
 @given(cap_policies, night_records(), st.data())
 def test_caps_across_midnight_are_monotone(
     policy: HourPolicy, rec: ServiceRecord, data: st.DataObject

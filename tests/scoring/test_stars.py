@@ -243,15 +243,12 @@ def test_only_certified_hours_count() -> None:
     ledger.certify("ok", by="admin", at=at(2024, 6, 2))
 
     as_of = at(2024, 7, 2)
-    assert {
-        s: ledger.status(r, as_of=as_of)
-        for s, r in zip("abcde", ["sub", "pend", "rej", "rev", "ok"], strict=True)
-    } == {
-        "a": "submitted",
-        "b": "pending",
-        "c": "rejected",
-        "d": "reversed",
-        "e": "certified",
+    assert {r: ledger.status(r, as_of=as_of) for r in ("sub", "pend", "rej", "rev", "ok")} == {
+        "sub": "submitted",
+        "pend": "pending",
+        "rej": "rejected",
+        "rev": "reversed",
+        "ok": "certified",
     }
     r = NATIONAL.rate(v, ledger, as_of)
     assert (r.counted_minutes, r.level) == (hours(60), 0)
@@ -812,6 +809,22 @@ downgrade = "idle_year"
     assert s.top == 4 and s.threshold_minutes(4) == hours(1000)
 
 
+def test_enum_fields_accept_their_values() -> None:
+    """A string value is read as the enum, never silently taken for another rule."""
+    s = StarScheme(
+        name="s", window="calendar_year", downgrade="idle_year", approving=["county"] * 5,
+        evidence=["gps"],
+    )  # fmt: skip
+    assert s.window is Window.CALENDAR_YEAR and s.downgrade is Downgrade.IDLE_YEAR
+    assert s.approving == (Level.COUNTY,) * 5 and s.evidence == frozenset({Evidence.GPS})
+    assert s == attrs.evolve(
+        s, window=Window.CALENDAR_YEAR, downgrade=Downgrade.IDLE_YEAR, approving=s.approving
+    )
+    gps = [row("v1", date(2024, 12, 31), hours(100), evidence=Evidence.GPS)]
+    assert s.rate_rows("v1", gps, at(2024, 12, 31, 9)).level == 1
+    assert s.rate_rows("v1", gps, AS_OF).level == 0  # a new calendar year
+
+
 def test_unknown_keys_and_floats_are_refused_on_load() -> None:
     with pytest.raises(InvalidInput, match="extra fields"):
         from_json('{"thresholds": [1, 2]}', StarScheme)
@@ -844,6 +857,8 @@ def test_unknown_keys_and_floats_are_refused_on_load() -> None:
         ({"name": " "}, "name"),
         ({"effective_from": datetime(2024, 1, 1, tzinfo=SHANGHAI)}, "effective_from"),
         ({"evidence": ["fax"]}, "evidence"),
+        ({"window": "weekly"}, "window"),
+        ({"downgrade": "monthly"}, "downgrade"),
     ],
 )
 def test_invalid_schemes_name_the_field(kw: dict[str, Any], field: str) -> None:

@@ -279,9 +279,8 @@ class PointsLedger:
         self._by_id: dict[str, Posting] = {}
         self._balance: dict[str, int] = {}
         self._lots: dict[str, _LotState] = {}
-        self._open: dict[
-            str, list[_LotState]
-        ] = {}  # account → lots with remaining > 0, oldest first
+        # account → its lots with points left, oldest first (dicts keep insertion order)
+        self._open: dict[str, dict[str, _LotState]] = {}
 
     # --- the one way in -----------------------------------------------------------------------
 
@@ -346,22 +345,31 @@ class PointsLedger:
         use[p.lot] = used
 
     def _apply(self, p: Posting) -> None:
-        if p.id in self._by_id:
+        """Apply a checked posting (the caller holds the lock)."""
+        pid = p.id
+        by_id = self._by_id
+        if pid in by_id:
             return
+        amount = p.amount
         bal = self._balance
-        bal[p.source] = bal.get(p.source, 0) - p.amount
-        bal[p.target] = bal.get(p.target, 0) + p.amount
-        if p.lot is not None:
-            lot = self._lots[p.lot]
-            lot.remaining -= p.amount
-            if lot.remaining == 0:
-                self._open[lot.account].remove(lot)
-        if p.target.startswith(_LOT_PREFIX):
-            lot = _LotState(p)
-            self._lots[p.id] = lot
-            self._open.setdefault(p.target, []).append(lot)
+        source, target = p.source, p.target
+        bal[source] = bal.get(source, 0) - amount
+        bal[target] = bal.get(target, 0) + amount
+        lot_id = p.lot
+        if lot_id is not None:
+            lot = self._lots[lot_id]
+            lot.remaining -= amount
+            if not lot.remaining:
+                del self._open[lot.account][lot_id]
+        if target.startswith(_LOT_PREFIX):
+            new = _LotState(p)
+            self._lots[pid] = new
+            opened = self._open.get(target)
+            if opened is None:
+                opened = self._open[target] = {}
+            opened[pid] = new
         self._postings.append(p)
-        self._by_id[p.id] = p
+        by_id[pid] = p
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -400,7 +408,7 @@ class PointsLedger:
         acct = volunteer_account(volunteer_id)
         with self._lock:
             if open_only:
-                return [lot.frozen() for lot in self._open.get(acct, ())]
+                return [lot.frozen() for lot in self._open.get(acct, {}).values()]
             return [lot.frozen() for lot in self._lots.values() if lot.account == acct]
 
     def balances(
@@ -416,7 +424,7 @@ class PointsLedger:
             with self._lock:
                 lots = [
                     (lot.remaining, lot.available_from, lot.expires_at)
-                    for lot in self._open.get(volunteer_account(volunteer_id), ())
+                    for lot in self._open.get(volunteer_account(volunteer_id), {}).values()
                 ]
                 owed = self._balance.get(owed_account(volunteer_id), 0)
             return _classify(lots, owed, when, within_days)
@@ -428,7 +436,7 @@ class PointsLedger:
     def available(self, volunteer_id: str, at: datetime) -> int:
         """Points spendable at ``at`` from the open lots, less what is owed."""
         with self._lock:
-            lots = self._open.get(volunteer_account(volunteer_id), ())
+            lots = self._open.get(volunteer_account(volunteer_id), {}).values()
             free = sum(
                 lot.remaining
                 for lot in lots
@@ -491,7 +499,7 @@ class PointsLedger:
         self, volunteer_id: str, amount: int, at: datetime, *, exclude: str | None = None
     ) -> list[tuple[_LotState, int]]:
         """Plan to take ``amount`` from the oldest available lots (raises if short)."""
-        lots = self._open.get(volunteer_account(volunteer_id), ())
+        lots = self._open.get(volunteer_account(volunteer_id), {}).values()
         plan: list[tuple[_LotState, int]] = []
         left = amount
         owed = self._balance.get(owed_account(volunteer_id), 0)
@@ -636,7 +644,7 @@ class PointsLedger:
         out = []
         with self._lock:
             for lots in self._open.values():
-                for lot in list(lots):
+                for lot in list(lots.values()):
                     if lot.expires_at is not None and lot.expires_at <= when and lot.remaining > 0:
                         out.append(
                             Posting(
@@ -695,7 +703,7 @@ class PointsLedger:
             if spent:
                 taken = 0
                 if rule is ClawbackRule.DEBT:
-                    lots = self._open.get(earn.target, ())
+                    lots = self._open.get(earn.target, {}).values()
                     free = sum(
                         x.remaining
                         for x in lots

@@ -187,7 +187,7 @@ class StarBook:
             rows = self.ledger.rows(as_of=when, volunteer_id=volunteer_id)
             days = sorted({r.service_date for r in rows if since < r.service_date <= today})
             marks = [since, *days, today]
-            idle = relativedelta(today, marks[-2]).years
+            idle = sum(relativedelta(b, a).years for a, b in itertools.pairwise(marks))
             held = max(held - idle, 0)
         return held
 

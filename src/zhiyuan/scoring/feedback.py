@@ -253,6 +253,10 @@ class BayesianPrior:
     in-force date of 民政部令第67号, whose records include evaluation). ``weight = 0`` gives the raw
     mean (and the prior mean while there are no ratings).
 
+    A single 5-star rating stays below 5.00 whenever ``weight ≥ 2`` and the mean is below 5.00, or
+    ``weight = 1`` and the mean is at most 4.98 (a mean of 4.99 with weight 1 gives 4.995, which
+    rounds half up to 5.00).
+
     Example:
         >>> p = BayesianPrior()
         >>> p.apply(star_sum=5, count=1)     # (5 × 400 + 500) / 6 = 416.67 → 417

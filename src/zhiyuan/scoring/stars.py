@@ -184,6 +184,14 @@ def _opt_kinds(value: Any) -> frozenset[Evidence] | None:
     return frozenset(_enum("evidence", Evidence, v) for v in value)
 
 
+def _window(value: Any) -> Window:
+    return _enum("window", Window, value)
+
+
+def _downgrade(value: Any) -> Downgrade:
+    return _enum("downgrade", Downgrade, value)
+
+
 def _opt_non_negative(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None:
         non_negative(_, attribute, value)
@@ -223,7 +231,7 @@ class StarScheme:
     thresholds_hours: tuple[int, ...] = attrs.field(
         default=(100, 300, 600, 1000, 1500), converter=_thresholds
     )
-    window: Window = Window.CUMULATIVE
+    window: Window = attrs.field(default=Window.CUMULATIVE, converter=_window)
     window_years: int = attrs.field(default=1, validator=positive)
     evidence: frozenset[Evidence] | None = attrs.field(default=None, converter=_opt_kinds)
     categories: frozenset[str] | None = attrs.field(default=None, converter=_opt_strs)
@@ -234,7 +242,7 @@ class StarScheme:
     ban_years: int = attrs.field(default=1, validator=non_negative)
     approving: tuple[Level, ...] = attrs.field(default=_NATIONAL_APPROVERS, converter=_levels)
     notice_days: int = attrs.field(default=0, validator=non_negative)
-    downgrade: Downgrade = Downgrade.NONE
+    downgrade: Downgrade = attrs.field(default=Downgrade.NONE, converter=_downgrade)
 
     def __attrs_post_init__(self) -> None:
         t = self.thresholds_hours

@@ -1,0 +1,938 @@
+"""Redemption (积分兑换): a catalog of items and the order book that spends points on them.
+
+An :class:`Item` is data (JSON/TOML through :mod:`zhiyuan.convert`): a price in points, a stock
+(or none for unlimited), who may redeem it (a star certificate, a region subtree) and how much
+one person may take per day, month, quarter, year or lifetime. A :class:`Catalog` holds items by
+id; an id once used keeps its content.
+
+:class:`Redemptions` is the order book over one :class:`~zhiyuan.credit.ledger.PointsLedger` and
+one catalog. Its facts are immutable entries, :class:`Reserved`, :class:`Fulfilled` and
+:class:`Cancelled`; an :class:`Order`'s state (reserved → fulfilled | cancelled) is a fold of
+them (:func:`fold_orders`). Reserving spends the points at once (the ledger's ``spend`` with the
+order id as id, one posting per lot) and holds the stock; fulfilling hands the goods over;
+cancelling returns the points by reversal postings (the ledger's ``refund``, each lot restored
+with its own dates) and the stock. A fulfilled order is final (黄山: redemption is irreversible).
+Points are not hours: nothing here touches hours (海林, 黄山: hours are kept after redemption).
+
+``reserve`` checks, in this order, and raises with nothing posted and no stock held:
+
+1. the item and the volunteer exist (:class:`~zhiyuan.errors.NotFound`);
+2. the volunteer is eligible: the star level held at ``at`` (郑州: star certification is the
+   basis of redemption; 黄山: some items need a star certificate) and the home region within the
+   item's region (:class:`~zhiyuan.errors.PermissionDenied`: the request is well formed, the
+   volunteer is not entitled to it; the message names every condition that is missing);
+3. the per-person limit of the item in the period of ``at``, counted in units, and the book's
+   limit, counted in orders (海林: once per quarter) (:class:`~zhiyuan.errors.Conflict`, naming
+   the period, the limit and what is already taken);
+4. the stock (:class:`~zhiyuan.errors.InsufficientBalance` on ``stock:<item id>``);
+5. the points (:class:`~zhiyuan.errors.InsufficientBalance` from the ledger).
+
+Periods are calendar periods in Asia/Shanghai (a quarter ends at 24:00 on 31 March, 30 June, 30
+September and 31 December there). Cancelled orders do not count toward limits; reserved and
+fulfilled ones do. Every operation is idempotent by order id: the same call again returns the
+order as it stands; another call under a used id is a :class:`~zhiyuan.errors.Conflict`. The
+book is thread-safe: concurrent reservations never oversell stock or overspend points.
+
+Example (青岛西海岸: 44 points buy 2 umbrellas):
+    >>> from datetime import date, datetime
+    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan.credit import PointsLedger
+    >>> from zhiyuan.hours import Volunteer
+    >>> t = lambda m, d: datetime(2025, m, d, 10, tzinfo=SHANGHAI)
+    >>> ledger = PointsLedger()
+    >>> _ = ledger.earn("e1", "v1", 50, at=t(1, 2), issuer="issuer:黄岛区")
+    >>> catalog = Catalog([Item(id="umbrella", name="雨伞", price=22, stock=10,
+    ...                         limit=2, period="quarter")])
+    >>> people = {"v1": Volunteer(id="v1", name="王芳", home_region="370211",
+    ...                           registered_on=date(2020, 1, 1))}
+    >>> book = Redemptions(ledger, catalog, volunteers=people)
+    >>> order = book.reserve("o1", "v1", "umbrella", 2, at=t(3, 1))
+    >>> order.points, order.state.value, book.stock_left("umbrella")
+    (44, 'reserved', 8)
+    >>> ledger.available("v1", t(3, 2))
+    6
+    >>> book.reserve("o2", "v1", "umbrella", 1, at=t(3, 31))
+    Traceback (most recent call last):
+    ...
+    zhiyuan.errors.Conflict: v1 × umbrella: [redeem.limit] 每人每季度限兑 2 件：该季度已兑 2 件，本次 1 件 / at most 2 per person per quarter: 2 already that quarter, 1 more asked
+    >>> book.cancel("o1", at=t(3, 2), reason="不要了").state.value
+    'cancelled'
+    >>> ledger.available("v1", t(3, 3)), book.stock_left("umbrella"), ledger.total()
+    (50, 10, 0)
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from zhiyuan._validators import SHANGHAI, aware, non_empty, non_negative, positive, to_shanghai
+from zhiyuan.credit.ledger import PointsLedger, Posting
+from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound, PermissionDenied
+from zhiyuan.explain import Finding, finding, register_messages
+from zhiyuan.hierarchy.codes import RegionCode, normalize_code
+from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.hours.volunteers import Volunteer
+
+__all__ = [
+    "Cancelled",
+    "Catalog",
+    "Fulfilled",
+    "Item",
+    "Order",
+    "OrderEntry",
+    "OrderState",
+    "Period",
+    "Redemptions",
+    "Reserved",
+    "StarLevels",
+    "Tally",
+    "fold_orders",
+]
+
+
+class Period(enum.Enum):
+    """A calendar period for per-person limits, in Asia/Shanghai."""
+
+    DAY = "day"
+    """自然日."""
+    MONTH = "month"
+    """自然月."""
+    QUARTER = "quarter"
+    """季度: January–March, April–June, July–September, October–December."""
+    YEAR = "year"
+    """自然年."""
+    LIFETIME = "lifetime"
+    """终身: every order ever."""
+
+    def key(self, at: datetime) -> tuple[int, ...]:
+        """Which period ``at`` falls in (equal keys: the same period).
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> end_of_march = datetime(2025, 3, 31, 16, 30, tzinfo=timezone.utc)  # 00:30 Apr 1
+            >>> Period.QUARTER.key(end_of_march), Period.DAY.key(end_of_march)
+            ((2025, 2), (2025, 4, 1))
+        """
+        local = at.astimezone(SHANGHAI)
+        if self is Period.DAY:
+            return (local.year, local.month, local.day)
+        if self is Period.MONTH:
+            return (local.year, local.month)
+        if self is Period.QUARTER:
+            return (local.year, (local.month - 1) // 3 + 1)
+        if self is Period.YEAR:
+            return (local.year,)
+        return ()
+
+
+_PERIOD_WORDS: dict[Period, tuple[str, str, str, str]] = {
+    # per (zh), that period (zh), per (en), that period (en)
+    Period.DAY: ("每日", "当日", " per day", " that day"),
+    Period.MONTH: ("每月", "该月", " per month", " that month"),
+    Period.QUARTER: ("每季度", "该季度", " per quarter", " that quarter"),
+    Period.YEAR: ("每年", "该年", " per year", " that year"),
+    Period.LIFETIME: ("", "累计", " (lifetime)", ""),
+}
+
+register_messages(
+    {
+        ("redeem.star", ""): (
+            ("need", "held"),
+            "须持有{need}星级志愿者认证，现为{held}星",
+            "needs a {need}-star volunteer certificate; holds {held} stars",
+        ),
+        ("redeem.region", ""): (
+            ("within", "home"),
+            "仅限{within}辖区的志愿者，常住地{home}不在其内",
+            "only for volunteers of region {within}; home region {home} is outside it",
+        ),
+        ("redeem.stock", ""): (
+            ("left", "asked"),
+            "库存{left}件，不足{asked}件",
+            "{left} in stock, {asked} asked",
+        ),
+        ("redeem.points", ""): (
+            ("available", "needed"),
+            "可用积分{available}分，需要{needed}分",
+            "{available} points available, {needed} needed",
+        ),
+        **{
+            ("redeem.limit", p.value): (
+                ("limit", "used", "asked"),
+                f"每人{zh_per}限兑 {{limit}} 件：{zh_that}已兑 {{used}} 件，本次 {{asked}} 件",
+                f"at most {{limit}} per person{en_per}: {{used}} already{en_that}, "
+                "{asked} more asked",
+            )
+            for p, (zh_per, zh_that, en_per, en_that) in _PERIOD_WORDS.items()
+        },
+        **{
+            ("redeem.orders", p.value): (
+                ("limit", "used"),
+                f"每人{zh_per}限兑换 {{limit}} 次：{zh_that}已兑换 {{used}} 次",
+                f"at most {{limit}} redemptions per person{en_per}: {{used}} already{en_that}",
+            )
+            for p, (zh_per, zh_that, en_per, en_that) in _PERIOD_WORDS.items()
+        },
+    }
+)
+
+
+def _period(value: Any) -> Period | None:
+    if value is None or isinstance(value, Period):
+        return value
+    try:
+        return Period(value)
+    except ValueError:
+        raise InvalidValue(
+            "period",
+            value,
+            "周期应为 day、month、quarter、year 或 lifetime / "
+            "a period is day, month, quarter, year or lifetime",
+        ) from None
+
+
+def _optional_code(value: Any) -> str | None:
+    return None if value is None else normalize_code(value, field="within")
+
+
+def _optional(
+    check: Callable[[object, attrs.Attribute[Any], int], None],
+) -> Callable[[object, attrs.Attribute[Any], int | None], None]:
+    def run(inst: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+        if value is not None:
+            check(inst, attribute, value)
+
+    return run
+
+
+@attrs.frozen(kw_only=True)
+class Item:
+    """An item of a redemption catalog (积分超市商品), as data.
+
+    Args:
+        id: the item's id in its catalog.
+        name: what people see (雨伞, 米面油 …).
+        price: points per unit, a whole number > 0.
+        stock: the units there are at the start, or ``None`` for unlimited (a service, a
+            discount).
+        min_star_level: the star level the volunteer must hold (0: none) (黄山, 郑州).
+        within: a region code: only volunteers whose home region lies in its subtree may
+            redeem (``None``: anyone).
+        limit: at most this many units per person per ``period``; ``limit`` and ``period`` are
+            given together or not at all.
+        period: ``"day"``, ``"month"``, ``"quarter"``, ``"year"`` or ``"lifetime"``.
+
+    Example:
+        >>> from zhiyuan.convert import from_toml, to_json
+        >>> item = from_toml('id = "rice"\\nname = "大米"\\nprice = 30\\nstock = 100\\n'
+        ...                  'min_star_level = 1\\nwithin = "3706"\\nlimit = 1\\nperiod = "month"', Item)
+        >>> item.within, item.period
+        ('370600000000', <Period.MONTH: 'month'>)
+        >>> to_json(Item(id="u", name="雨伞", price=22))
+        '{"id": "u", "name": "雨伞", "price": 22, "stock": null, "min_star_level": 0, "within": null, "limit": null, "period": null}'
+        >>> Item(id="u", name="雨伞", price=22, limit=1)
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: period: None: 限额与周期须同时给出 / limit and period go together
+    """
+
+    id: str = attrs.field(validator=non_empty)
+    name: str = attrs.field(validator=non_empty)
+    price: int = attrs.field(validator=positive)
+    stock: int | None = attrs.field(default=None, validator=_optional(non_negative))
+    min_star_level: int = attrs.field(default=0, validator=non_negative)
+    within: str | None = attrs.field(default=None, converter=_optional_code)
+    limit: int | None = attrs.field(default=None, validator=_optional(positive))
+    period: Period | None = attrs.field(default=None, converter=_period)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.limit is None) != (self.period is None):
+            field, value = ("period", None) if self.period is None else ("limit", None)
+            raise InvalidValue(field, value, "限额与周期须同时给出 / limit and period go together")
+
+
+@attrs.frozen(kw_only=True)
+class _Listing:
+    items: tuple[Item, ...] = ()
+
+
+class Catalog:
+    """The items of one redemption scheme, by id (thread-safe).
+
+    Adding the same item again is a no-op; another item under a used id is a
+    :class:`~zhiyuan.errors.Conflict` (a price or a rule never changes under existing orders:
+    give the changed item a new id).
+
+    Example:
+        >>> cat = Catalog([Item(id="u", name="雨伞", price=22)])
+        >>> _ = cat.add(Item(id="u", name="雨伞", price=22))       # the same: no-op
+        >>> cat.add(Item(id="u", name="雨伞", price=20))
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.Conflict: item id 'u' is already used with other content / 商品编号已被占用
+        >>> print(Catalog.from_toml(cat.to_toml()).to_toml(), end="")
+        [[items]]
+        id = "u"
+        name = "雨伞"
+        price = 22
+        min_star_level = 0
+    """
+
+    def __init__(self, items: Iterable[Item] = ()) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, Item] = {}
+        for item in items:
+            self.add(item)
+
+    def add(self, item: Item) -> Item:
+        """Add an item (see the class doc); returns it."""
+        if not isinstance(item, Item):
+            raise InvalidValue("item", type(item).__name__, "需要 Item / need an Item")
+        with self._lock:
+            old = self._items.get(item.id)
+            if old is not None and old != item:
+                raise Conflict(
+                    f"item id {item.id!r} is already used with other content / 商品编号已被占用"
+                )
+            self._items[item.id] = item
+        return item
+
+    def get(self, item_id: str) -> Item:
+        """An item by id, or :class:`~zhiyuan.errors.NotFound`."""
+        item = self._items.get(item_id)
+        if item is None:
+            raise NotFound("item", item_id)
+        return item
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """Every item, in the order added."""
+        with self._lock:
+            return tuple(self._items.values())
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._items
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    # --- JSON and TOML: {"items": [...]} / [[items]] tables ----------------------------------
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Catalog:
+        """Load ``{"items": [...]}``; bad input is :class:`~zhiyuan.errors.InvalidInput`."""
+        from zhiyuan.convert import from_json
+
+        return cls(from_json(text, _Listing).items)
+
+    @classmethod
+    def from_toml(cls, text: str) -> Catalog:
+        """Load ``[[items]]`` tables; bad input is :class:`~zhiyuan.errors.InvalidInput`."""
+        from zhiyuan.convert import from_toml
+
+        return cls(from_toml(text, _Listing).items)
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Dump as ``{"items": [...]}``."""
+        from zhiyuan.convert import to_json
+
+        return to_json(_Listing(items=self.items), indent=indent)
+
+    def to_toml(self) -> str:
+        """Dump as ``[[items]]`` tables (``None`` values left out)."""
+        from zhiyuan.convert import to_toml
+
+        return to_toml(_Listing(items=self.items))
+
+
+# --- entries and orders ----------------------------------------------------------------------
+
+
+class OrderState(enum.Enum):
+    """Where an order stands."""
+
+    RESERVED = "reserved"
+    """已下单: points spent, stock held, goods not yet handed over."""
+    FULFILLED = "fulfilled"
+    """已兑付: goods handed over; final."""
+    CANCELLED = "cancelled"
+    """已取消: points refunded, stock returned."""
+
+
+def _names(_: object, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
+        raise InvalidValue(attribute.name, value, "需要编号元组 / need a tuple of ids")
+
+
+@attrs.frozen(kw_only=True)
+class Reserved:
+    """An order placed (下单): the points were spent by ``postings`` and the units held.
+
+    ``unit_price`` and ``home_region`` are as they were at ``at`` (reports use them, so a later
+    move of the volunteer does not move past redemptions).
+    """
+
+    order_id: str = attrs.field(validator=non_empty)
+    volunteer_id: str = attrs.field(validator=non_empty)
+    item_id: str = attrs.field(validator=non_empty)
+    quantity: int = attrs.field(validator=positive)
+    unit_price: int = attrs.field(validator=positive)
+    home_region: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    postings: tuple[str, ...] = attrs.field(default=(), validator=_names)
+
+    @property
+    def points(self) -> int:
+        """``quantity × unit_price``."""
+        return self.quantity * self.unit_price
+
+
+@attrs.frozen(kw_only=True)
+class Fulfilled:
+    """The goods were handed over (兑付)."""
+
+    order_id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+
+
+@attrs.frozen(kw_only=True)
+class Cancelled:
+    """The order was cancelled (取消): ``postings`` refunded the points, the units came back."""
+
+    order_id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    reason: str = attrs.field(validator=non_empty)
+    postings: tuple[str, ...] = attrs.field(default=(), validator=_names)
+
+
+OrderEntry = Reserved | Fulfilled | Cancelled
+"""One fact of the order book."""
+
+
+@attrs.frozen(kw_only=True)
+class Order:
+    """An order as it stands at a moment: a fold of its entries."""
+
+    id: str
+    volunteer_id: str
+    item_id: str
+    quantity: int
+    unit_price: int
+    home_region: str
+    reserved_at: datetime
+    state: OrderState
+    fulfilled_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    reason: str | None = None
+    spent: tuple[str, ...] = ()
+    """The ids of the spend postings."""
+    refunded: tuple[str, ...] = ()
+    """The ids of the refund postings (after a cancellation)."""
+
+    @property
+    def points(self) -> int:
+        """The points the order costs: ``quantity × unit_price``."""
+        return self.quantity * self.unit_price
+
+    @property
+    def active(self) -> bool:
+        """Reserved or fulfilled: it holds points and stock and counts toward limits."""
+        return self.state is not OrderState.CANCELLED
+
+
+def _step(orders: dict[str, Order], entry: OrderEntry) -> None:
+    """Apply one entry to the orders (the fold's step); raises on an impossible sequence."""
+    if isinstance(entry, Reserved):
+        if entry.order_id in orders:
+            raise Conflict(f"order {entry.order_id!r} is reserved twice / 订单重复")
+        orders[entry.order_id] = Order(
+            id=entry.order_id,
+            volunteer_id=entry.volunteer_id,
+            item_id=entry.item_id,
+            quantity=entry.quantity,
+            unit_price=entry.unit_price,
+            home_region=entry.home_region,
+            reserved_at=entry.at,
+            state=OrderState.RESERVED,
+            spent=entry.postings,
+        )
+        return
+    order = orders.get(entry.order_id)
+    if order is None:
+        raise NotFound("order", entry.order_id)
+    if order.state is not OrderState.RESERVED:
+        raise Conflict(
+            f"order {order.id!r} is already {order.state.value} / 订单已{_STATE_ZH[order.state]}"
+        )
+    if isinstance(entry, Fulfilled):
+        orders[order.id] = attrs.evolve(order, state=OrderState.FULFILLED, fulfilled_at=entry.at)
+    else:
+        orders[order.id] = attrs.evolve(
+            order,
+            state=OrderState.CANCELLED,
+            cancelled_at=entry.at,
+            reason=entry.reason,
+            refunded=entry.postings,
+        )
+
+
+_STATE_ZH = {OrderState.RESERVED: "下单", OrderState.FULFILLED: "兑付", OrderState.CANCELLED: "取消"}
+
+
+def fold_orders(entries: Iterable[OrderEntry], *, as_of: datetime | None = None) -> dict[str, Order]:
+    """Every order by id, folded from the entries (up to ``as_of``, if given).
+
+    Example:
+        >>> from datetime import datetime
+        >>> from zhiyuan._validators import SHANGHAI
+        >>> t = lambda d: datetime(2025, 4, d, tzinfo=SHANGHAI)
+        >>> entries = [Reserved(order_id="o1", volunteer_id="v1", item_id="u", quantity=2,
+        ...                     unit_price=22, home_region="370211000000", at=t(1)),
+        ...            Fulfilled(order_id="o1", at=t(3))]
+        >>> fold_orders(entries, as_of=t(2))["o1"].state, fold_orders(entries)["o1"].state
+        (<OrderState.RESERVED: 'reserved'>, <OrderState.FULFILLED: 'fulfilled'>)
+    """
+    when = None if as_of is None else _aware("as_of", as_of)
+    orders: dict[str, Order] = {}
+    for entry in entries:
+        if when is None or entry.at <= when:
+            _step(orders, entry)
+    return orders
+
+
+@attrs.frozen(kw_only=True)
+class Tally:
+    """What was redeemed: ``orders``, ``units`` and ``points`` of the active orders."""
+
+    orders: int = 0
+    units: int = 0
+    points: int = 0
+
+
+# --- the order book --------------------------------------------------------------------------
+
+
+@runtime_checkable
+class StarLevels(Protocol):
+    """Anything with a star ``level`` by volunteer and moment, such as a
+    :class:`~zhiyuan.scoring.StarBook`."""
+
+    def level(self, volunteer_id: str, *, as_of: datetime) -> int:
+        """The star level held at ``as_of``."""
+        ...
+
+
+def _aware(name: str, at: object) -> datetime:
+    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidValue(name, str(at), "需要带时区的时间 / need an aware datetime")
+    return at.astimezone(SHANGHAI)
+
+
+def _text(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(name, value, "不能为空 / must not be empty")
+    return value
+
+
+_STOCK_PREFIX = "stock:"
+
+
+class Redemptions:
+    """The order book of one catalog over one points ledger (兑换订单).
+
+    Args:
+        ledger: where points are spent and refunded.
+        catalog: the items.
+        volunteers: the volunteers by id: a mapping, or a lookup such as
+            :meth:`zhiyuan.hours.HourLedger.volunteer` (``KeyError`` or ``NotFound`` for unknown).
+        level_of: the star level a volunteer holds at a moment, ``(volunteer_id, at) -> int``,
+            or an object with ``level(volunteer_id, *, as_of)`` such as a
+            :class:`~zhiyuan.scoring.StarBook`; ``None``: nobody holds stars.
+        tree: the region tree for items with ``within``; without one, a region is within
+            another when its code lies under it (the code structure). With one, a home region
+            missing from the tree is judged by its code as well.
+        limit: at most this many orders per person per ``period`` across the whole catalog
+            (海林: ``limit=1, period="quarter"``); given together or not at all.
+        period: see ``limit``.
+        account: where spent points go.
+    """
+
+    def __init__(
+        self,
+        ledger: PointsLedger,
+        catalog: Catalog,
+        *,
+        volunteers: Mapping[str, Volunteer] | Callable[[str], Volunteer],
+        level_of: Callable[[str, datetime], int] | StarLevels | None = None,
+        tree: RegionTree | None = None,
+        limit: int | None = None,
+        period: Period | str | None = None,
+        account: str = "redemption",
+    ) -> None:
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
+            raise InvalidValue("limit", limit, "限额须为正整数 / a limit is a whole number > 0")
+        self.period = _period(period)
+        if (limit is None) != (self.period is None):
+            raise InvalidValue(
+                "period", period, "限额与周期须同时给出 / limit and period go together"
+            )
+        self.limit = limit
+        self.ledger = ledger
+        self.catalog = catalog
+        self.tree = tree
+        self.account = _text("account", account)
+        self._volunteers = volunteers
+        self._level_of = level_of
+        self._lock = threading.RLock()
+        self._entries: list[OrderEntry] = []
+        self._orders: dict[str, Order] = {}
+        self._reserved: dict[str, Reserved] = {}
+        self._by_volunteer: dict[str, list[str]] = {}
+        self._held: dict[str, int] = {}  # item id → units held by active orders
+
+    # --- lookups ------------------------------------------------------------------------------
+
+    def _volunteer(self, volunteer_id: str) -> Volunteer:
+        vs = self._volunteers
+        try:
+            return vs[volunteer_id] if isinstance(vs, Mapping) else vs(volunteer_id)
+        except NotFound:
+            raise
+        except KeyError:
+            raise NotFound("volunteer", volunteer_id) from None
+
+    def _level(self, volunteer_id: str, at: datetime) -> int:
+        f = self._level_of
+        if f is None:
+            return 0
+        if isinstance(f, StarLevels):
+            return f.level(volunteer_id, as_of=at)
+        return f(volunteer_id, at)
+
+    def _within(self, home: str, region: str) -> bool:
+        tree = self.tree
+        if tree is not None and home in tree:
+            return tree.is_within(home, region)
+        return RegionCode(home).is_within(RegionCode(region))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> tuple[OrderEntry, ...]:
+        """Every entry, in the order recorded."""
+        with self._lock:
+            return tuple(self._entries)
+
+    def order(self, order_id: str, *, as_of: datetime | None = None) -> Order:
+        """An order as it stands now, or at ``as_of`` (:class:`~zhiyuan.errors.NotFound` if it
+        did not exist then)."""
+        if as_of is None:
+            with self._lock:
+                found = self._orders.get(order_id)
+        else:
+            found = fold_orders(self.entries, as_of=as_of).get(order_id)
+        if found is None:
+            raise NotFound("order", order_id)
+        return found
+
+    def orders(
+        self, *, volunteer_id: str | None = None, as_of: datetime | None = None
+    ) -> list[Order]:
+        """Every order (of one volunteer, if given), now or at ``as_of``, in the order placed."""
+        if as_of is None:
+            with self._lock:
+                found = list(self._orders.values())
+        else:
+            found = list(fold_orders(self.entries, as_of=as_of).values())
+        return [o for o in found if volunteer_id is None or o.volunteer_id == volunteer_id]
+
+    def stock_left(self, item_id: str) -> int | None:
+        """Units of the item not held by active orders (``None``: unlimited)."""
+        item = self.catalog.get(item_id)
+        if item.stock is None:
+            return None
+        with self._lock:
+            return item.stock - self._held.get(item_id, 0)
+
+    def held(self, item_id: str) -> int:
+        """Units of the item held by active (reserved or fulfilled) orders."""
+        with self._lock:
+            return self._held.get(item_id, 0)
+
+    # --- checking -----------------------------------------------------------------------------
+
+    def _used(self, volunteer_id: str, at: datetime, period: Period, item_id: str | None) -> int:
+        """Units of ``item_id`` (or orders of any item, when ``None``) in the period of ``at``."""
+        key = period.key(at)
+        used = 0
+        for oid in self._by_volunteer.get(volunteer_id, ()):
+            o = self._orders[oid]
+            if not o.active or period.key(o.reserved_at) != key:
+                continue
+            if item_id is None:
+                used += 1
+            elif o.item_id == item_id:
+                used += o.quantity
+        return used
+
+    def _problems(
+        self, volunteer: Volunteer, item: Item, quantity: int, at: datetime, *, points: bool
+    ) -> tuple[list[Finding], list[Finding], Finding | None, Finding | None]:
+        """Eligibility, limit, stock and points findings (points only when asked)."""
+        vid = volunteer.id
+        eligibility: list[Finding] = []
+        if item.min_star_level:
+            held = self._level(vid, at)
+            if held < item.min_star_level:
+                eligibility.append(finding("redeem.star", (item.min_star_level, held)))
+        if item.within is not None:
+            if self.tree is not None and item.within not in self.tree:
+                raise NotFound("region", item.within)
+            if not self._within(volunteer.home_region, item.within):
+                eligibility.append(finding("redeem.region", (item.within, volunteer.home_region)))
+        limits: list[Finding] = []
+        if item.limit is not None and item.period is not None:
+            used = self._used(vid, at, item.period, item.id)
+            if used + quantity > item.limit:
+                limits.append(
+                    finding("redeem.limit", (item.limit, used, quantity), item.period.value)
+                )
+        if self.limit is not None and self.period is not None:
+            used = self._used(vid, at, self.period, None)
+            if used + 1 > self.limit:
+                limits.append(finding("redeem.orders", (self.limit, used), self.period.value))
+        stock = None
+        if item.stock is not None:
+            left = item.stock - self._held.get(item.id, 0)
+            if left < quantity:
+                stock = finding("redeem.stock", (left, quantity))
+        short = None
+        if points:
+            have = self.ledger.available(vid, at)
+            if have < item.price * quantity:
+                short = finding("redeem.points", (max(have, 0), item.price * quantity))
+        return eligibility, limits, stock, short
+
+    def check(
+        self, volunteer_id: str, item_id: str, quantity: int = 1, *, at: datetime
+    ) -> tuple[Finding, ...]:
+        """Why ``reserve`` would refuse now: every problem found, in the order checked (empty:
+        it would succeed unless something changes first). Unknown ids raise ``NotFound``.
+
+        Example:
+            >>> from datetime import date, datetime
+            >>> from zhiyuan._validators import SHANGHAI
+            >>> from zhiyuan.hours import Volunteer
+            >>> vs = {"v1": Volunteer(id="v1", name="王芳", home_region="370602001001",
+            ...                       registered_on=date(2020, 1, 1))}
+            >>> book = Redemptions(PointsLedger(), Catalog([Item(id="tea", name="茶叶",
+            ...     price=80, min_star_level=3, within="3702")]), volunteers=vs,
+            ...     level_of=lambda vid, at: 1)
+            >>> for f in book.check("v1", "tea", at=datetime(2025, 5, 1, tzinfo=SHANGHAI)):
+            ...     print(f)
+            [redeem.star] 须持有3星级志愿者认证，现为1星 / needs a 3-star volunteer certificate; holds 1 stars
+            [redeem.region] 仅限370200000000辖区的志愿者，常住地370602001001不在其内 / only for volunteers of region 370200000000; home region 370602001001 is outside it
+            [redeem.points] 可用积分0分，需要80分 / 0 points available, 80 needed
+        """
+        when = _aware("at", at)
+        quantity = _quantity(quantity)
+        with self._lock:
+            volunteer = self._volunteer(volunteer_id)
+            item = self.catalog.get(item_id)
+            eligibility, limits, stock, short = self._problems(
+                volunteer, item, quantity, when, points=True
+            )
+        return (*eligibility, *limits, *((stock,) if stock else ()), *((short,) if short else ()))
+
+    # --- acting -------------------------------------------------------------------------------
+
+    def reserve(
+        self, order_id: str, volunteer_id: str, item_id: str, quantity: int = 1, *, at: datetime
+    ) -> Order:
+        """Place an order: check (see the module doc), spend the points, hold the stock.
+
+        The same call again returns the order as it stands; another order under a used id
+        (here or among the ledger's postings) is a :class:`~zhiyuan.errors.Conflict`.
+        """
+        _text("order_id", order_id)
+        _text("volunteer_id", volunteer_id)
+        _text("item_id", item_id)
+        quantity = _quantity(quantity)
+        when = _aware("at", at)
+        with self._lock:
+            old = self._reserved.get(order_id)
+            if old is not None:
+                if (old.volunteer_id, old.item_id, old.quantity, old.at) == (
+                    volunteer_id,
+                    item_id,
+                    quantity,
+                    when,
+                ):
+                    return self._orders[order_id]
+                raise Conflict(f"order id {order_id!r} is already used / 订单编号已被占用")
+            if _posted(self.ledger, f"{order_id}:1"):
+                raise Conflict(
+                    f"order id {order_id!r} is already used in the ledger / 账本中编号已被占用"
+                )
+            item = self.catalog.get(item_id)
+            volunteer = self._volunteer(volunteer_id)
+            eligibility, limits, stock, _ = self._problems(
+                volunteer, item, quantity, when, points=False
+            )
+            who = f"{volunteer_id} × {item_id}: "
+            if eligibility:
+                raise PermissionDenied(who + "; ".join(str(f) for f in eligibility))
+            if limits:
+                raise Conflict(who + "; ".join(str(f) for f in limits))
+            if stock is not None:
+                left, asked = stock.values
+                raise InsufficientBalance(_STOCK_PREFIX + item_id, int(asked), int(left))
+            spent = self.ledger.spend(
+                order_id,
+                volunteer_id,
+                item.price * quantity,
+                at=when,
+                to=self.account,
+                ref=order_id,
+            )
+            entry = Reserved(
+                order_id=order_id,
+                volunteer_id=volunteer_id,
+                item_id=item_id,
+                quantity=quantity,
+                unit_price=item.price,
+                home_region=volunteer.home_region,
+                at=when,
+                postings=tuple(p.id for p in spent),
+            )
+            self._record(entry)
+            self._reserved[order_id] = entry
+            self._by_volunteer.setdefault(volunteer_id, []).append(order_id)
+            self._held[item_id] = self._held.get(item_id, 0) + quantity
+            return self._orders[order_id]
+
+    def _record(self, entry: OrderEntry) -> None:
+        _step(self._orders, entry)
+        self._entries.append(entry)
+
+    def _open(self, order_id: str, when: datetime, entry: OrderEntry) -> Order | None:
+        """The reserved order to act on, or the order if ``entry`` is already recorded."""
+        order = self._orders.get(order_id)
+        if order is None:
+            raise NotFound("order", order_id)
+        if order.state is not OrderState.RESERVED:
+            done = (
+                order.state is OrderState.FULFILLED
+                and isinstance(entry, Fulfilled)
+                and entry.at == order.fulfilled_at
+            ) or (
+                order.state is OrderState.CANCELLED
+                and isinstance(entry, Cancelled)
+                and (entry.at, entry.reason) == (order.cancelled_at, order.reason)
+            )
+            if done:
+                return order
+            raise Conflict(
+                f"order {order_id!r} is already {order.state.value} / 订单已{_STATE_ZH[order.state]}"
+            )
+        if when < order.reserved_at:
+            raise InvalidValue(
+                "at", when.isoformat(), "不能早于下单时间 / cannot be before the order was placed"
+            )
+        return None
+
+    def fulfill(self, order_id: str, *, at: datetime) -> Order:
+        """Hand the goods over (兑付); final. The same call again returns the order."""
+        when = _aware("at", at)
+        entry = Fulfilled(order_id=_text("order_id", order_id), at=when)
+        with self._lock:
+            done = self._open(order_id, when, entry)
+            if done is not None:
+                return done
+            self._record(entry)
+            return self._orders[order_id]
+
+    def cancel(self, order_id: str, *, at: datetime, reason: str) -> Order:
+        """Cancel a reserved order: refund the points (reversal postings) and return the stock.
+
+        A fulfilled order cannot be cancelled (:class:`~zhiyuan.errors.Conflict`). The same call
+        again returns the order.
+        """
+        when = _aware("at", at)
+        probe = Cancelled(order_id=_text("order_id", order_id), at=when, reason=reason)
+        with self._lock:
+            done = self._open(order_id, when, probe)
+            if done is not None:
+                return done
+            res = self._reserved[order_id]
+            spends = [self.ledger.posting(pid) for pid in res.postings]
+            prefix = "refund"
+            for p in spends:
+                if _posted(self.ledger, f"{prefix}:{p.id}"):
+                    raise Conflict(
+                        f"refund of {p.id!r} is already in the ledger / 账本中已有该退还记录"
+                    )
+            refunds: list[Posting] = self.ledger.refund(spends, at=when, id_prefix=prefix)
+            entry = attrs.evolve(probe, postings=tuple(p.id for p in refunds))
+            self._record(entry)
+            self._held[res.item_id] -= res.quantity
+            return self._orders[order_id]
+
+    # --- reports ------------------------------------------------------------------------------
+
+    def _active(self, as_of: datetime | None) -> list[Order]:
+        return [o for o in self.orders(as_of=as_of) if o.active]
+
+    def by_item(self, *, as_of: datetime | None = None) -> dict[str, Tally]:
+        """Orders, units and points of the active orders per item (now, or at ``as_of``).
+
+        Example:
+            >>> book = Redemptions(PointsLedger(), Catalog(), volunteers={})
+            >>> book.by_item()
+            {}
+        """
+        out: dict[str, Tally] = {}
+        for o in self._active(as_of):
+            t = out.get(o.item_id, Tally())
+            out[o.item_id] = Tally(
+                orders=t.orders + 1, units=t.units + o.quantity, points=t.points + o.points
+            )
+        return out
+
+    def by_region(self, tree: RegionTree, *, as_of: datetime | None = None) -> dict[str, Tally]:
+        """:meth:`by_item`'s totals by the volunteer's home region (as it was when the order was
+        placed), rolled up to every ancestor in ``tree``, in preorder. A home region missing
+        from the tree raises :class:`~zhiyuan.errors.UnknownRegion`."""
+        active = self._active(as_of)
+        orders = tree.rollup([(o.home_region, 1) for o in active])
+        units = tree.rollup([(o.home_region, o.quantity) for o in active])
+        points = tree.rollup([(o.home_region, o.points) for o in active])
+        return {
+            code: Tally(orders=n, units=units[code], points=points[code])
+            for code, n in orders.items()
+        }
+
+
+def _quantity(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidValue("quantity", value, "数量须为正整数 / a quantity is a whole number > 0")
+    return value
+
+
+def _posted(ledger: PointsLedger, posting_id: str) -> bool:
+    try:
+        ledger.posting(posting_id)
+    except NotFound:
+        return False
+    return True
