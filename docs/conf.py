@@ -82,7 +82,7 @@ nitpick_ignore_regex = (
 # the docs change). Each entry names one exact target; delete it once the source is fixed.
 nitpick_ignore = [
     # hierarchy/units.py, Registry.__init__: annotate ``items`` as
-    # ``Iterable[PracticeUnit | Organization | Team]`` (as Registry.add does), not the private ``Item``.
+    # ``Iterable[PracticeUnit | Organization | Team]`` (as Registry.add does), not as ``Item``.
     ("py:class", "Item"),
     # hours/ledger.py, HourLedger docstring: write :class:`~zhiyuan.hierarchy.Registry`.
     ("py:class", "Registry"),
@@ -90,6 +90,8 @@ nitpick_ignore = [
     ("py:func", "zhiyuan.hours.imports.import_jsonl"),
     # hours/imports.py, CSV_COLUMNS: write :func:`~zhiyuan.hours.import_csv`.
     ("py:func", "import_csv"),
+    # scoring/feedback.py, FeedbackBook.uphold: write :meth:`~zhiyuan.hours.HourLedger.reverse`.
+    ("py:meth", "zhiyuan.hours.ledger.HourLedger.reverse"),
     # scoring/stars.py, StarScheme.rate_rows: write :meth:`~zhiyuan.hours.HourLedger.rows`.
     ("py:meth", "HourLedger.rows"),
     # hours/policy.py, HourPolicy.evaluate: write :data:`~zhiyuan.hours.policy.RULES`.

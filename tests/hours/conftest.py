@@ -12,6 +12,7 @@ reads the wall clock.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -281,12 +282,14 @@ def check_outcome(out: Outcome) -> None:
             minutes = changed
     if minutes is not None:
         assert minutes == out.counted_minutes, (out.findings, out.counted_minutes)
+    else:  # no rule changed the minutes: every served minute counts
+        assert out.counted_minutes == out.served_minutes, out.findings
     assert sum(m for _, m in out.day_minutes) == out.counted_minutes
     assert all(m > 0 for _, m in out.day_minutes)
     days = [d for d, _ in out.day_minutes]
     assert days == sorted(set(days))
     assert list(out.segments) == sorted(out.segments)
-    for a, b in zip(out.segments, out.segments[1:], strict=False):
+    for a, b in itertools.pairwise(out.segments):
         assert a[1] <= b[0], "segments are disjoint"
 
 

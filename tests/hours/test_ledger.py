@@ -36,7 +36,7 @@ from zhiyuan.errors import (
     UnknownRegion,
     ZhiyuanError,
 )
-from zhiyuan.hierarchy import Grant, Organization
+from zhiyuan.hierarchy import Grant, Organization, Registry
 from zhiyuan.hours import (
     AUTO,
     PROFILES,
@@ -262,9 +262,11 @@ def test_volunteers_register_idempotently() -> None:
     assert lg.volunteer("v1") == volunteer("v1")
 
 
-def test_organizations_registered_after_the_ledger_are_found() -> None:
-    lg = ledger()
-    lg.registry.add(Organization(id="o-new", name="新组织", region_code=HAIAN))
+def test_organizations_registered_after_the_ledger_are_found(h_registry: Registry) -> None:
+    lg = HourLedger(h_registry, volunteers=[volunteer("v1")])
+    with pytest.raises(NotFound):
+        lg.post(record(org="o-new", region=HAIAN), now=POSTED_AT)
+    h_registry.add(Organization(id="o-new", name="新组织", region_code=HAIAN))
     assert lg.post(record(org="o-new", region=HAIAN), now=POSTED_AT).counted_minutes == 60
 
 

@@ -139,10 +139,15 @@ def test_masked_everywhere_it_is_shown(raw: str, born: date, sex: str) -> None:
         assert "138****5678" in text
 
 
-def test_attrs_repr_of_the_frozen_class_does_not_leak() -> None:
+def test_attrs_repr_of_the_frozen_class_does_not_leak(h_volunteer: Volunteer) -> None:
     idn = IdNumber.parse("370602198001011234")
     assert "0219800101" not in repr([idn, {"k": idn}, (idn,)])
     assert "0219800101" not in repr(attrs.evolve(volunteer(id_number=idn)))
+    assert h_volunteer.id_number is not None
+    raw = h_volunteer.id_number.reveal()
+    assert raw[4:-4] not in repr(h_volunteer) + str(h_volunteer) + to_json(h_volunteer)
+    assert raw in to_json(h_volunteer, reveal=True)
+    assert "13812345678" in to_json(h_volunteer, reveal=True)
 
 
 def test_mask_id_short_and_long() -> None:

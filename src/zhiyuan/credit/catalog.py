@@ -72,8 +72,16 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from zhiyuan._validators import SHANGHAI, aware, non_empty, non_negative, positive, to_shanghai
+from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.credit.ledger import PointsLedger, Posting
-from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound, PermissionDenied
+from zhiyuan.errors import (
+    Conflict,
+    InsufficientBalance,
+    InvalidValue,
+    NotFound,
+    PermissionDenied,
+    UnknownRegion,
+)
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import RegionCode, normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
@@ -330,27 +338,19 @@ class Catalog:
     @classmethod
     def from_json(cls, text: str | bytes) -> Catalog:
         """Load ``{"items": [...]}``; bad input is :class:`~zhiyuan.errors.InvalidInput`."""
-        from zhiyuan.convert import from_json
-
         return cls(from_json(text, _Listing).items)
 
     @classmethod
     def from_toml(cls, text: str) -> Catalog:
         """Load ``[[items]]`` tables; bad input is :class:`~zhiyuan.errors.InvalidInput`."""
-        from zhiyuan.convert import from_toml
-
         return cls(from_toml(text, _Listing).items)
 
     def to_json(self, *, indent: int | None = None) -> str:
         """Dump as ``{"items": [...]}``."""
-        from zhiyuan.convert import to_json
-
         return to_json(_Listing(items=self.items), indent=indent)
 
     def to_toml(self) -> str:
         """Dump as ``[[items]]`` tables (``None`` values left out)."""
-        from zhiyuan.convert import to_toml
-
         return to_toml(_Listing(items=self.items))
 
 
@@ -485,10 +485,16 @@ def _step(orders: dict[str, Order], entry: OrderEntry) -> None:
         )
 
 
-_STATE_ZH = {OrderState.RESERVED: "下单", OrderState.FULFILLED: "兑付", OrderState.CANCELLED: "取消"}
+_STATE_ZH = {
+    OrderState.RESERVED: "下单",
+    OrderState.FULFILLED: "兑付",
+    OrderState.CANCELLED: "取消",
+}
 
 
-def fold_orders(entries: Iterable[OrderEntry], *, as_of: datetime | None = None) -> dict[str, Order]:
+def fold_orders(
+    entries: Iterable[OrderEntry], *, as_of: datetime | None = None
+) -> dict[str, Order]:
     """Every order by id, folded from the entries (up to ``as_of``, if given).
 
     Example:
@@ -698,7 +704,7 @@ class Redemptions:
                 eligibility.append(finding("redeem.star", (item.min_star_level, held)))
         if item.within is not None:
             if self.tree is not None and item.within not in self.tree:
-                raise NotFound("region", item.within)
+                raise UnknownRegion(item.within)
             if not self._within(volunteer.home_region, item.within):
                 eligibility.append(finding("redeem.region", (item.within, volunteer.home_region)))
         limits: list[Finding] = []
@@ -748,8 +754,8 @@ class Redemptions:
         when = _aware("at", at)
         quantity = _quantity(quantity)
         with self._lock:
-            volunteer = self._volunteer(volunteer_id)
             item = self.catalog.get(item_id)
+            volunteer = self._volunteer(volunteer_id)
             eligibility, limits, stock, short = self._problems(
                 volunteer, item, quantity, when, points=True
             )

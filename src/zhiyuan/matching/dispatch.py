@@ -1,0 +1,419 @@
+"""Dispatch (派单): hard gates, a score, and 就近派单 escalation up the tree, each explained.
+
+Three layers:
+
+1. **Gates** (hard): the candidate has every required skill, unexpired on the service day; is
+   available for the whole window; has capacity left; and is not booked for an overlapping
+   window. A candidate that fails a gate is out, with the gate named.
+2. **Score** (a cost, lower is better): distance along the tree (how many levels up the lowest
+   common ancestor of the need's region and the candidate's home is), distance on the ground
+   (metres, when both have a GPS point), rating, reliability and load, weighted by a
+   :class:`DispatchPolicy` (policy data, JSON/TOML). :class:`ScoreParts` keeps every part.
+3. **Assignment**: online, :meth:`Dispatcher.rank` ranks the candidates for one need, to be
+   offered in order; batch assignment of many needs at once is in :mod:`zhiyuan.matching.batch`.
+
+就近派单: candidates are looked for in the need's village first, then its township, county and
+city, as the policy's ``escalation`` names; the search stops at the first level that yields
+``min_candidates``. A level is never skipped.
+
+References:
+    城阳 网约 平台 (seed 003): the center dispatches to the nearest teams (就近派单); 杭州上城:
+    dispatch by proximity to a nearby team (POLICIES.md §4.1). No official weights or timeouts
+    exist (§4.2): the defaults are illustrative and meant to be set by each city.
+
+Example:
+    >>> from datetime import datetime
+    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan.hierarchy import load_default
+    >>> from zhiyuan.matching import Candidate, Need, Dispatcher
+    >>> t = lambda h: datetime(2025, 5, 1, h, tzinfo=SHANGHAI)
+    >>> cands = [Candidate(id="near", home_region="370214001001", skills=["助老"]),
+    ...          Candidate(id="street", home_region="370214001002", skills=["助老"]),
+    ...          Candidate(id="noskill", home_region="370214001001")]
+    >>> d = Dispatcher(load_default(), cands)
+    >>> need = Need(id="n1", requester="张大爷", region_code="370214001001", category="帮老",
+    ...             skills={"助老"}, start=t(9), end=t(11), posted_at=t(7))
+    >>> result = d.rank(need)
+    >>> [r.candidate_id for r in result.ranked], result.level.value
+    (['near'], 'village')
+    >>> print(result.explain().splitlines()[1])
+      noskill: 缺少技能 助老 / missing skills 助老
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+
+import attrs
+
+from zhiyuan._validators import is_date, non_empty, non_negative, positive
+from zhiyuan.errors import InvalidValue, NotFound
+from zhiyuan.explain import Finding, finding, register_messages
+from zhiyuan.hierarchy.codes import Level, RegionCode
+from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.hours.records import GeoFix
+from zhiyuan.matching.needs import Candidate, Need
+
+__all__ = [
+    "Booking",
+    "DispatchPolicy",
+    "DispatchResult",
+    "Dispatcher",
+    "Ranked",
+    "ScoreParts",
+    "distance_m",
+]
+
+register_messages(
+    {
+        ("dispatch.skills", ""): (
+            ("missing",),
+            "缺少技能 {missing}",
+            "missing skills {missing}",
+        ),
+        ("dispatch.availability", ""): ((), "服务时段不可用", "not available for the window"),
+        ("dispatch.distance", ""): (
+            ("limit",),
+            "距离超过 {limit} 米",
+            "farther than {limit} m",
+        ),
+        ("dispatch.capacity", ""): (
+            ("load", "capacity"),
+            "任务已满（{load}/{capacity}）",
+            "at capacity ({load} of {capacity} tasks)",
+        ),
+        ("dispatch.booked", ""): (
+            ("other",),
+            "同一时段已接单 {other}",
+            "already booked for an overlapping window ({other})",
+        ),
+        ("dispatch.level", ""): (
+            ("level", "code", "found"),
+            "在{level}（{code}）找到 {found} 名合格候选",
+            "{found} eligible candidate(s) at the {level} level ({code})",
+        ),
+        ("dispatch.none", ""): (
+            (),
+            "各级均无合格候选，需人工处理",
+            "no eligible candidate at any level",
+        ),
+    }
+)
+
+
+def distance_m(a: GeoFix, b: GeoFix) -> int:
+    """Great-circle distance in whole metres (haversine, Earth radius 6,371,008.8 m).
+
+    Example:
+        >>> distance_m(GeoFix(lat=36.30, lon=120.40), GeoFix(lat=36.31, lon=120.40))
+        1111
+    """
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return int(2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h))))
+
+
+def _levels(value: Iterable[object]) -> tuple[Level, ...]:
+    return tuple(v if isinstance(v, Level) else Level(v) for v in value)
+
+
+@attrs.frozen(kw_only=True)
+class DispatchPolicy:
+    """The weights of the score and the escalation ladder, as data (派单规则).
+
+    The cost of a candidate (lower is better) is::
+
+        tree_weight × levels up to the common ancestor
+        + km_weight × distance in metres ÷ 1000
+        + rating_weight × (500 − rating in hundredths) ÷ 100
+        + reliability_weight × (100 − reliability %) ÷ 100
+        + load_weight × current load
+
+    all in integers (each term rounded down). ``escalation`` lists the levels searched in
+    order; ``min_candidates`` is how many eligible candidates stop the search;
+    ``max_distance_m`` optionally gates out candidates farther than that.
+    """
+
+    name: str = attrs.field(default="default", validator=non_empty)
+    effective_from: date = attrs.field(default=date(2021, 1, 1), validator=is_date)
+    tree_weight: int = attrs.field(default=100, validator=non_negative)
+    km_weight: int = attrs.field(default=10, validator=non_negative)
+    rating_weight: int = attrs.field(default=20, validator=non_negative)
+    reliability_weight: int = attrs.field(default=50, validator=non_negative)
+    load_weight: int = attrs.field(default=15, validator=non_negative)
+    escalation: tuple[Level, ...] = attrs.field(
+        default=(Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY, Level.CITY), converter=_levels
+    )
+    min_candidates: int = attrs.field(default=1, validator=positive)
+    max_distance_m: int | None = None
+    offer_timeout_minutes: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        depths = [lv.depth for lv in self.escalation]
+        if not depths or depths != sorted(depths, reverse=True) or len(set(depths)) != len(depths):
+            raise InvalidValue(
+                "escalation",
+                [lv.value for lv in self.escalation],
+                "须由低到高逐级列出 / list levels from the lowest up, each once",
+            )
+
+
+@attrs.frozen(kw_only=True)
+class ScoreParts:
+    """A candidate's cost for a need, part by part (lower is better)."""
+
+    tree_levels: int
+    tree: int
+    meters: int | None
+    distance: int
+    rating: int
+    reliability: int
+    load: int
+
+    @property
+    def total(self) -> int:
+        """The sum of the weighted parts."""
+        return self.tree + self.distance + self.rating + self.reliability + self.load
+
+    def __str__(self) -> str:
+        m = "—" if self.meters is None else f"{self.meters:,} m"
+        return (
+            f"cost {self.total} = tree {self.tree} ({self.tree_levels} levels) + distance "
+            f"{self.distance} ({m}) + rating {self.rating} + reliability {self.reliability} + "
+            f"load {self.load}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Ranked:
+    """One eligible candidate with its cost and the parts of it."""
+
+    candidate_id: str
+    cost: int
+    parts: ScoreParts
+
+
+@attrs.frozen(kw_only=True)
+class Booking:
+    """A candidate's accepted task in a window (for the double-booking gate)."""
+
+    candidate_id: str
+    need_id: str
+    start: datetime
+    end: datetime
+
+
+@attrs.frozen(kw_only=True)
+class DispatchResult:
+    """Ranked eligible candidates for one need, the level where the search stopped, and why
+    every other considered candidate was left out."""
+
+    need_id: str
+    ranked: tuple[Ranked, ...]
+    level: Level | None
+    region_code: str | None
+    excluded: tuple[tuple[str, Finding], ...] = ()
+    trail: tuple[Finding, ...] = ()
+
+    def explain(self) -> str:
+        """The escalation trail, the exclusions, and each ranked candidate's parts."""
+        lines = [f"{f.zh} / {f.en}" for f in self.trail]
+        lines += [f"  {cid}: {f.zh} / {f.en}" for cid, f in self.excluded]
+        lines += [f"  #{i} {r.candidate_id}: {r.parts}" for i, r in enumerate(self.ranked, 1)]
+        return "\n".join(lines)
+
+
+class Dispatcher:
+    """Candidates indexed by region for fast 就近 search, with bookings for the gates.
+
+    Args:
+        tree: the region tree (candidates' homes and needs' regions must be in it).
+        candidates: the candidates; more with :meth:`add`.
+        policy: the weights and escalation ladder.
+    """
+
+    def __init__(
+        self,
+        tree: RegionTree,
+        candidates: Iterable[Candidate] = (),
+        *,
+        policy: DispatchPolicy | None = None,
+    ) -> None:
+        self.tree = tree
+        self.policy = policy or DispatchPolicy()
+        self._lock = threading.RLock()
+        self._candidates: dict[str, Candidate] = {}
+        self._by_region: dict[str, list[str]] = {}
+        self._bookings: dict[str, list[Booking]] = {}
+        for c in candidates:
+            self.add(c)
+
+    def add(self, candidate: Candidate) -> None:
+        """Index a candidate under its home region and every ancestor (replaces one with its id)."""
+        tree = self.tree
+        if candidate.home_region not in tree:
+            raise NotFound("region", candidate.home_region)
+        with self._lock:
+            old = self._candidates.get(candidate.id)
+            if old is not None:
+                for code in self._homes(old.home_region):
+                    self._by_region[code].remove(old.id)
+            self._candidates[candidate.id] = candidate
+            for code in self._homes(candidate.home_region):
+                self._by_region.setdefault(code, []).append(candidate.id)
+
+    def _homes(self, code: str) -> list[str]:
+        return [code, *(r.code for r in self.tree.ancestors(code))]
+
+    def candidate(self, candidate_id: str) -> Candidate:
+        """A candidate by id."""
+        try:
+            return self._candidates[candidate_id]
+        except KeyError:
+            raise NotFound("candidate", candidate_id) from None
+
+    def book(self, booking: Booking) -> None:
+        """Record an accepted task (so the candidate is not double-booked)."""
+        with self._lock:
+            held = self._bookings.setdefault(booking.candidate_id, [])
+            if booking not in held:
+                held.append(booking)
+
+    def release(self, candidate_id: str, need_id: str) -> None:
+        """Forget a booking (task finished, declined or cancelled)."""
+        with self._lock:
+            held = self._bookings.get(candidate_id, [])
+            self._bookings[candidate_id] = [b for b in held if b.need_id != need_id]
+
+    # --- the three layers ---------------------------------------------------------------------
+
+    def gate(self, need: Need, candidate: Candidate) -> Finding | None:
+        """The first hard gate the candidate fails for the need, or ``None``."""
+        missing = candidate.missing_skills(need.skills, need.start.date())
+        if missing:
+            return finding("dispatch.skills", ("、".join(missing),))
+        held = self._bookings.get(candidate.id, ())
+        load = max(candidate.load, len(held))
+        if load >= candidate.capacity:
+            return finding("dispatch.capacity", (load, candidate.capacity))
+        for b in held:
+            if b.need_id != need.id and b.start < need.end and need.start < b.end:
+                return finding("dispatch.booked", (b.need_id,))
+        if not candidate.availability.covers(need.start, need.end):
+            return finding("dispatch.availability")
+        limit = self.policy.max_distance_m
+        if (
+            limit is not None
+            and need.location is not None
+            and candidate.location is not None
+            and distance_m(need.location, candidate.location) > limit
+        ):
+            return finding("dispatch.distance", (limit,))
+        return None
+
+    def score(self, need: Need, candidate: Candidate) -> ScoreParts:
+        """The candidate's cost for the need, part by part."""
+        p = self.policy
+        a, b = RegionCode(need.region_code), RegionCode(candidate.home_region)
+        common = _common_depth(a, b)
+        levels = a.level.depth - common
+        meters = (
+            distance_m(need.location, candidate.location)
+            if need.location is not None and candidate.location is not None
+            else None
+        )
+        return ScoreParts(
+            tree_levels=levels,
+            tree=p.tree_weight * levels,
+            meters=meters,
+            distance=0 if meters is None else p.km_weight * meters // 1000,
+            rating=p.rating_weight * max(500 - candidate.rating_hundredths, 0) // 100,
+            reliability=p.reliability_weight * (100 - candidate.reliability_percent) // 100,
+            load=p.load_weight * max(candidate.load, len(self._bookings.get(candidate.id, ()))),
+        )
+
+    def rank(self, need: Need, *, limit: int | None = None) -> DispatchResult:
+        """Eligible candidates for one need, cheapest first (ties by id), with 就近 escalation."""
+        if need.region_code not in self.tree:
+            raise NotFound("region", need.region_code)
+        code = RegionCode(need.region_code)
+        seen: set[str] = set()
+        excluded: list[tuple[str, Finding]] = []
+        trail: list[Finding] = []
+        ranked: list[Ranked] = []
+        with self._lock:
+            for level in self.policy.escalation:
+                if level > code.level:
+                    continue
+                anc = code.value if level is code.level else _ancestor(code, level)
+                if anc is None:
+                    continue
+                for cid in self._by_region.get(anc, ()):
+                    if cid in seen:
+                        continue
+                    seen.add(cid)
+                    cand = self._candidates[cid]
+                    failed = self.gate(need, cand)
+                    if failed is not None:
+                        excluded.append((cid, failed))
+                        continue
+                    parts = self.score(need, cand)
+                    ranked.append(Ranked(candidate_id=cid, cost=parts.total, parts=parts))
+                trail.append(
+                    finding("dispatch.level", (level.zh, anc[: level.digits], len(ranked)))
+                )
+                if len(ranked) >= self.policy.min_candidates:
+                    ranked.sort(key=lambda r: (r.cost, r.candidate_id))
+                    return DispatchResult(
+                        need_id=need.id,
+                        ranked=tuple(ranked[:limit] if limit is not None else ranked),
+                        level=level,
+                        region_code=anc,
+                        excluded=tuple(excluded),
+                        trail=tuple(trail),
+                    )
+        trail.append(finding("dispatch.none"))
+        ranked.sort(key=lambda r: (r.cost, r.candidate_id))
+        return DispatchResult(
+            need_id=need.id,
+            ranked=tuple(ranked),
+            level=None,
+            region_code=None,
+            excluded=tuple(excluded),
+            trail=tuple(trail),
+        )
+
+    def candidates_for(self, need: Need) -> list[tuple[Candidate, ScoreParts]]:
+        """Every eligible candidate within the level where :meth:`rank` stops (for batches)."""
+        result = self.rank(need)
+        return [(self._candidates[r.candidate_id], r.parts) for r in result.ranked]
+
+
+def _ancestor(code: RegionCode, level: Level) -> str | None:
+    for a in code.ancestors():
+        if a.level is level:
+            return a.value
+    return None
+
+
+def _common_depth(a: RegionCode, b: RegionCode) -> int:
+    """The depth of the deepest structural ancestor the two codes share (0: none)."""
+    digits = (2, 4, 6, 9, 12)
+    depth = 0
+    for d, n in enumerate(digits, start=1):
+        if d > min(a.level.depth, b.level.depth) or a.value[:n] != b.value[:n]:
+            break
+        depth = d
+    return depth
+
+
+def bookings_by_candidate(bookings: Sequence[Booking]) -> Mapping[str, list[Booking]]:
+    """Group bookings by candidate (a helper for callers that keep their own)."""
+    out: dict[str, list[Booking]] = {}
+    for b in bookings:
+        out.setdefault(b.candidate_id, []).append(b)
+    return out
