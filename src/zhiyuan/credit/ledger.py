@@ -104,6 +104,10 @@ class PostingKind(enum.Enum):
 
 
 _LOT_PREFIX = "volunteer:"
+# The ledger's own corrections: they move points back to where they came from, not to a sale.
+_NOT_REFUNDABLE = frozenset(
+    {PostingKind.EXPIRE, PostingKind.REVERSE, PostingKind.CLAWBACK, PostingKind.SETTLE}
+)
 _OWED_PREFIX = "owed:"
 
 
@@ -281,6 +285,7 @@ class PointsLedger:
         self._lots: dict[str, _LotState] = {}
         # account → its lots with points left, oldest first (dicts keep insertion order)
         self._open: dict[str, dict[str, _LotState]] = {}
+        self._reversed_by: dict[str, list[Posting]] = {}  # posting id → postings reversing it
 
     # --- the one way in -----------------------------------------------------------------------
 
@@ -370,6 +375,17 @@ class PointsLedger:
             opened[pid] = new
         self._postings.append(p)
         by_id[pid] = p
+        if p.reverses is not None:
+            self._reversed_by.setdefault(p.reverses, []).append(p)
+
+    def _repeat(self, id: str) -> list[Posting]:
+        """The postings ``<id>:1``, ``<id>:2`` … of an earlier spend or transfer under ``id``."""
+        done = []
+        k = 1
+        while (p := self._by_id.get(f"{id}:{k}")) is not None:
+            done.append(p)
+            k += 1
+        return done
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -435,6 +451,7 @@ class PointsLedger:
 
     def available(self, volunteer_id: str, at: datetime) -> int:
         """Points spendable at ``at`` from the open lots, less what is owed."""
+        at = _when(at)
         with self._lock:
             lots = self._open.get(volunteer_account(volunteer_id), {}).values()
             free = sum(
@@ -474,7 +491,8 @@ class PointsLedger:
         )
         with self._lock:
             if self._by_id.get(id) == p:
-                return [p]
+                s = self._by_id.get(f"{id}:settle")
+                return [p] if s is None or s.lot != id else [p, s]
             self._check(p)
             self._apply(p)
             out = [p]
@@ -502,7 +520,7 @@ class PointsLedger:
         lots = self._open.get(volunteer_account(volunteer_id), {}).values()
         plan: list[tuple[_LotState, int]] = []
         left = amount
-        owed = self._balance.get(owed_account(volunteer_id), 0)
+        owed = min(self._balance.get(owed_account(volunteer_id), 0), 0)
         free = owed  # what is owed is not spendable
         for lot in lots:
             if lot.id == exclude or not (
@@ -544,7 +562,7 @@ class PointsLedger:
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
             raise InvalidValue("amount", amount, "金额须为正整数 / an amount is a whole number > 0")
         with self._lock:
-            done = [p for k in range(1, 1000) if (p := self._by_id.get(f"{id}:{k}")) is not None]
+            done = self._repeat(id)
             if done:
                 if sum(p.amount for p in done) != amount or done[0].source != volunteer_account(
                     volunteer_id
@@ -579,6 +597,12 @@ class PointsLedger:
                 orig = self._lots.get(sp.lot or "")
                 if orig is None or sp.id not in self._by_id:
                     raise NotFound("posting", sp.id)
+                if self._by_id[sp.id] != sp:
+                    raise Conflict(f"posting {sp.id!r} is not the one recorded / 与账本记录不符")
+                if sp.kind in _NOT_REFUNDABLE:
+                    raise InvalidValue("spend_postings", sp.id, "不是兑换 / not a spending")
+                if any(r.id != f"{id_prefix}:{sp.id}" for r in self._reversed_by.get(sp.id, ())):
+                    raise Conflict(f"posting {sp.id!r} is already refunded / 已退还")
                 out.append(
                     Posting(
                         id=f"{id_prefix}:{sp.id}",
@@ -614,9 +638,17 @@ class PointsLedger:
             raise InvalidValue(
                 "to_volunteer", to_volunteer, "不能转给自己 / cannot give to oneself"
             )
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise InvalidValue("amount", amount, "金额须为正整数 / an amount is a whole number > 0")
         with self._lock:
-            done = [p for k in range(1, 1000) if (p := self._by_id.get(f"{id}:{k}")) is not None]
+            done = self._repeat(id)
             if done:
+                if (
+                    sum(p.amount for p in done) != amount
+                    or done[0].source != volunteer_account(from_volunteer)
+                    or done[0].target != volunteer_account(to_volunteer)
+                ):
+                    raise Conflict(f"transfer id {id!r} is already used / 编号已被占用")
                 return done
             out = []
             for k, (lot, take) in enumerate(self._take(from_volunteer, amount, when), start=1):
@@ -677,13 +709,15 @@ class PointsLedger:
                 raise NotFound("posting", earn_id)
             if not earn.target.startswith(_LOT_PREFIX):
                 raise InvalidValue("earn_id", earn_id, "不是积分发放 / not an earning")
-            prior = [p for p in self._postings if p.reverses == earn_id]
+            prior = self._reversed_by.get(earn_id)
             if prior:
                 return Reversal(postings=tuple(prior), findings=())
             vid = earn.target[len(_LOT_PREFIX) :]
             lot = self._lots[earn_id]
             left = lot.remaining
-            spent = lot.amount - left
+            swept = self._by_id.get(f"expire:{earn_id}")  # what expired was not spent
+            expired = swept.amount if swept is not None and swept.lot == earn_id else 0
+            spent = lot.amount - left - expired
             out: list[Posting] = []
             findings = [finding("points.reverse", (lot.amount, left))]
             if left:
@@ -711,7 +745,8 @@ class PointsLedger:
                         and x.available_from <= when
                         and (x.expires_at is None or when < x.expires_at)
                     )
-                    taken = min(spent, max(free + self._balance.get(owed_account(vid), 0), 0))
+                    owed = min(self._balance.get(owed_account(vid), 0), 0)
+                    taken = min(spent, max(free + owed, 0))
                     if taken:
                         for k, (x, take) in enumerate(
                             self._take(vid, taken, when, exclude=earn_id), start=1

@@ -496,11 +496,11 @@ class HourLedger:
         return row.outcome
 
     def status(self, record_id: str, *, as_of: datetime | None = None) -> RecordStatus | None:
-        """A record's state (latest, or as of a moment; ``None`` if not yet posted then)."""
+        """A record's state as of a moment (default: now); ``None`` if not yet posted then."""
         row = self._rows.get(record_id)
         if row is None:
             raise NotFound("record", record_id)
-        return row.status(None if as_of is None else _now(as_of))
+        return row.status(_now(as_of))
 
     def records_of(self, volunteer_id: str) -> list[ServiceRecord]:
         """A volunteer's posted records, in posting order."""
@@ -547,12 +547,13 @@ class HourLedger:
     ) -> int:
         """A volunteer's counted minutes in one state (default: certified), filtered.
 
-        ``as_of`` judges states at that moment (default: the latest); ``period`` is
+        ``as_of`` judges states at that moment (default: now, so hours still in 公示 are
+        ``pending``, not ``certified``); ``period`` is
         ``(first day, day after the last)`` by service date; ``purpose`` keeps records whose
         evidence counts toward stars, points or reports; ``weighted`` applies category weights.
         Rejected and reversed records contribute the minutes they would have counted.
         """
-        when = None if as_of is None else _now(as_of)
+        when = _now(as_of)
         with self._lock:
             rows = [self._rows[r] for r in self._by_volunteer.get(volunteer_id, ())]
         sel = self._select(rows, status, when, period, category, evidence, purpose)
@@ -578,7 +579,7 @@ class HourLedger:
             >>> HourLedger(Registry(load_default())).rows()
             []
         """
-        when = None if as_of is None else _now(as_of)
+        when = _now(as_of)
         with self._lock:
             if volunteer_id is None:
                 rows = list(self._rows.values())
@@ -597,7 +598,7 @@ class HourLedger:
         weighted: bool = False,
     ) -> dict[str, int]:
         """Minutes per volunteer in one state, for every volunteer with any (bulk form)."""
-        when = None if as_of is None else _now(as_of)
+        when = _now(as_of)
         with self._lock:
             rows = list(self._rows.values())
         out: dict[str, int] = {}
@@ -616,7 +617,7 @@ class HourLedger:
         purpose: Purpose | None = None,
     ) -> dict[str, int]:
         """Minutes by the region where the service took place, rolled up the tree."""
-        when = None if as_of is None else _now(as_of)
+        when = _now(as_of)
         with self._lock:
             rows = list(self._rows.values())
         pairs = [
