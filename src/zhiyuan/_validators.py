@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -69,3 +70,18 @@ def is_date(_: object, attribute: attrs.Attribute[Any], value: date | None) -> N
         return
     if isinstance(value, datetime) or not isinstance(value, date):
         raise InvalidValue(attribute.name, value, "需要日期 / need a date (not a datetime)")
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def to_enum(field: str, kind: type[E], value: object) -> E:
+    """``kind(value)`` for a member or its value; anything else is an :class:`InvalidValue`
+    naming ``field`` and listing the allowed values."""
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        names = ", ".join(str(k.value) for k in kind)
+        raise InvalidValue(field, value, f"应为 / one of {names}") from None

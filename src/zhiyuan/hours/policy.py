@@ -45,7 +45,7 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive
+from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive, to_enum
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import MESSAGES, Finding, finding, register_messages
 from zhiyuan.hours.records import Evidence, ServiceRecord
@@ -241,7 +241,19 @@ class Outcome:
 
 
 def _kinds(value: Any) -> frozenset[Evidence]:
-    return frozenset(v if isinstance(v, Evidence) else Evidence(v) for v in value)
+    return frozenset(to_enum("evidence", Evidence, v) for v in value)
+
+
+def _rounding(value: Any) -> Rounding:
+    return to_enum("rounding", Rounding, value)
+
+
+def _overflow(value: Any) -> Overflow:
+    return to_enum("overflow", Overflow, value)
+
+
+def _overlap(value: Any) -> OverlapRule:
+    return to_enum("overlap", OverlapRule, value)
 
 
 def _strs(value: Any) -> frozenset[str]:
@@ -251,7 +263,7 @@ def _strs(value: Any) -> frozenset[str]:
 
 
 def _purposes(value: Mapping[Any, Any]) -> dict[Purpose, frozenset[Evidence]]:
-    return {(k if isinstance(k, Purpose) else Purpose(k)): _kinds(v) for k, v in value.items()}
+    return {to_enum("counts_toward", Purpose, k): _kinds(v) for k, v in value.items()}
 
 
 def _weights(value: Mapping[Any, Any]) -> dict[str, int]:
@@ -314,18 +326,18 @@ class HourPolicy:
     name: str = attrs.field(default="national", validator=non_empty)
     effective_from: date = attrs.field(default=date(2021, 2, 1), validator=is_date)
     unit_minutes: int = attrs.field(default=1, validator=positive)
-    rounding: Rounding = Rounding.DOWN
+    rounding: Rounding = attrs.field(default=Rounding.DOWN, converter=_rounding)
     record_cap_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
     schedule_capped: frozenset[Evidence] = attrs.field(
         default=frozenset({Evidence.ADMIN_TOPUP, Evidence.SELF_REPORT}), converter=_kinds
     )
     daily_cap_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
-    over_daily_cap: Overflow = Overflow.TRIM
+    over_daily_cap: Overflow = attrs.field(default=Overflow.TRIM, converter=_overflow)
     minor_daily_cap_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
     min_age: int | None = attrs.field(default=None, validator=_opt(non_negative))
-    overlap: OverlapRule = OverlapRule.TRIM
+    overlap: OverlapRule = attrs.field(default=OverlapRule.TRIM, converter=_overlap)
     deadline_days: int | None = attrs.field(default=None, validator=_opt(non_negative))
-    late: Overflow = Overflow.REJECT
+    late: Overflow = attrs.field(default=Overflow.REJECT, converter=_overflow)
     max_span_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
     excluded_categories: frozenset[str] = attrs.field(factory=frozenset, converter=_strs)
     category_weights: dict[str, int] = attrs.field(factory=dict, converter=_weights)

@@ -34,12 +34,12 @@ import enum
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive
+from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive, to_enum
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level
@@ -143,8 +143,6 @@ class Downgrade(enum.Enum):
     """One level down for every full year without certified service."""
 
 
-_E = TypeVar("_E", bound=enum.Enum)
-
 _NATIONAL_APPROVERS = (Level.COUNTY, Level.COUNTY, Level.CITY, Level.CITY, Level.PROVINCE)
 
 
@@ -164,32 +162,22 @@ def _months(value: Iterable[Any]) -> tuple[int, ...]:
     return _ints("min_months", value)
 
 
-def _enum(field: str, kind: type[_E], value: Any) -> _E:
-    if isinstance(value, kind):
-        return value
-    try:
-        return kind(value)
-    except ValueError:
-        names = ", ".join(str(k.value) for k in kind)
-        raise InvalidValue(field, value, f"应为 / one of {names}") from None
-
-
 def _levels(value: Iterable[Any]) -> tuple[Level, ...]:
-    return tuple(_enum("approving", Level, v) for v in value)
+    return tuple(to_enum("approving", Level, v) for v in value)
 
 
 def _opt_kinds(value: Any) -> frozenset[Evidence] | None:
     if value is None:
         return None
-    return frozenset(_enum("evidence", Evidence, v) for v in value)
+    return frozenset(to_enum("evidence", Evidence, v) for v in value)
 
 
 def _window(value: Any) -> Window:
-    return _enum("window", Window, value)
+    return to_enum("window", Window, value)
 
 
 def _downgrade(value: Any) -> Downgrade:
-    return _enum("downgrade", Downgrade, value)
+    return to_enum("downgrade", Downgrade, value)
 
 
 def _opt_non_negative(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
