@@ -71,37 +71,15 @@ nitpick_ignore_regex = (
             r"(datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing|os|html|str)\..*",
         ),
         ("py:.*", r"(attrs|attr|cattrs)(\..*)?"),
-        ("py:class", r"array"),
+        ("py:class", r"array|datetime|date"),
         ("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N"),
     ]
     if OFFLINE
     else [("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N")]
 )
 
-# TEMPORARY: references from docstrings in src/ that should be fixed there (see the report of
-# the docs change). Each entry names one exact target; delete it once the source is fixed.
-nitpick_ignore = [] and [
-    # hierarchy/units.py, Registry.__init__: annotate ``items`` as
-    # ``Iterable[PracticeUnit | Organization | Team]`` (as Registry.add does), not as ``Item``.
-    ("py:class", "Item"),
-    # hours/ledger.py, HourLedger docstring: write :class:`~zhiyuan.hierarchy.Registry`.
-    ("py:class", "Registry"),
-    # hours/ledger.py, HourLedger.post_many: write :func:`~zhiyuan.hours.import_jsonl`.
-    ("py:func", "zhiyuan.hours.imports.import_jsonl"),
-    # hours/imports.py, CSV_COLUMNS: write :func:`~zhiyuan.hours.import_csv`.
-    ("py:func", "import_csv"),
-    # scoring/feedback.py, FeedbackBook.uphold: write :meth:`~zhiyuan.hours.HourLedger.reverse`.
-    ("py:meth", "zhiyuan.hours.ledger.HourLedger.reverse"),
-    # scoring/scorecards.py, SCORECARDS: write :func:`~zhiyuan.scoring.station_values`.
-    ("py:func", "station_values"),
-    # scoring/stars.py, StarScheme.rate_rows: write :meth:`~zhiyuan.hours.HourLedger.rows`.
-    ("py:meth", "HourLedger.rows"),
-    # hours/policy.py, HourPolicy.evaluate: write :data:`~zhiyuan.hours.policy.RULES`.
-    ("py:data", "RULES"),
-    # hours/policy.py: the private ``_Draft`` is in public signatures (``Rule``, ``RULES``,
-    # ``HourPolicy.evaluate(rules=...)``); a local rule needs its interface, so make it public.
-    ("py:class", "zhiyuan.hours.policy._Draft"),
-]
+# ``Segment`` is a type alias (tuple[int, int]) that autodoc shows by name in signatures.
+nitpick_ignore: list[tuple[str, str]] = [("py:class", "Segment")]
 
 # Private base classes are not documented (``Masked``, the base of IdNumber and Phone).
 nitpick_ignore.append(("py:class", "zhiyuan._private.Masked"))

@@ -290,6 +290,13 @@ def test_rounding_modes_carry_and_sum_to_the_rounded_total(
         assert ("conversion.rounding", "ahead") in rules(conv, "v1-r0000")
 
 
+def test_points_for_rounds_the_exact_value() -> None:
+    up, half = ConversionPolicy(rounding=Rounding.UP), ConversionPolicy(rounding=Rounding.HALF_UP)
+    assert [up.points_for(m) for m in (0, 1, 60, 61, 120)] == [0, 1, 1, 2, 2]
+    assert [half.points_for(m) for m in (29, 30, 89, 90)] == [0, 1, 1, 2]
+    assert [ConversionPolicy().points_for(m) for m in (59, 60, 119, 120)] == [0, 1, 1, 2]
+
+
 def test_two_points_an_hour() -> None:
     conv = convert(hourly(2, minutes=45), ConversionPolicy(points_per_hour=2))
     assert points(conv) == [1, 2]  # 1.5 → 1, then 3 in all

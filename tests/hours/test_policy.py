@@ -576,14 +576,19 @@ NOT_REJECT = st.sampled_from([Overflow.TRIM, Overflow.APPROVAL])
 def policies(draw: st.DrawFn, **fixed: Any) -> HourPolicy:
     """Random policies: every rule on or off, at random limits."""
     opt = st.one_of
+    unit = draw(st.sampled_from([1, 1, 15, 30, 60]))
+
+    def units(lo: int, hi: int) -> st.SearchStrategy[int]:  # caps are whole units
+        return st.integers(max(lo // unit, 1), hi // unit).map(lambda k: k * unit)
+
     kw: dict[str, Any] = {
-        "unit_minutes": draw(st.sampled_from([1, 1, 15, 30, 60])),
+        "unit_minutes": unit,
         "rounding": draw(st.sampled_from(Rounding)),
-        "record_cap_minutes": draw(opt(st.none(), st.integers(30, 600))),
+        "record_cap_minutes": draw(opt(st.none(), units(30, 600))),
         "schedule_capped": draw(st.frozensets(st.sampled_from(Evidence))),
-        "daily_cap_minutes": draw(opt(st.none(), st.integers(30, 720))),
+        "daily_cap_minutes": draw(opt(st.none(), units(30, 720))),
         "over_daily_cap": draw(st.sampled_from(Overflow)),
-        "minor_daily_cap_minutes": draw(opt(st.none(), st.integers(30, 240))),
+        "minor_daily_cap_minutes": draw(opt(st.none(), units(30, 240))),
         "min_age": draw(opt(st.none(), st.integers(0, 18))),
         "overlap": draw(st.sampled_from(OverlapRule)),
         "deadline_days": draw(opt(st.none(), st.integers(0, 10))),
@@ -599,14 +604,23 @@ def policies(draw: st.DrawFn, **fixed: Any) -> HourPolicy:
 
 # Only the rules that move minutes between days: caps, units, rounding (a narrow space, so that
 # records across midnight meet full days often).
-cap_policies = st.builds(
-    HourPolicy,
-    unit_minutes=st.sampled_from([1, 30, 60]),
-    rounding=st.sampled_from(Rounding),
-    record_cap_minutes=st.one_of(st.none(), st.integers(30, 300)),
-    daily_cap_minutes=st.integers(30, 480),
-    over_daily_cap=NOT_REJECT,
-)
+@st.composite
+def _cap_policies(draw: st.DrawFn) -> HourPolicy:
+    unit = draw(st.sampled_from([1, 30, 60]))
+    return HourPolicy(
+        unit_minutes=unit,
+        rounding=draw(st.sampled_from(Rounding)),
+        record_cap_minutes=draw(
+            st.one_of(st.none(), st.integers(1, 300 // unit).map(lambda k: k * unit))
+        ),
+        daily_cap_minutes=draw(
+            st.integers(max(30 // unit, 1), 480 // unit).map(lambda k: k * unit)
+        ),
+        over_daily_cap=draw(NOT_REJECT),
+    )
+
+
+cap_policies = _cap_policies()
 
 
 @st.composite
@@ -785,3 +799,12 @@ def test_a_full_first_day_does_not_waste_the_second_days_room() -> None:
         record_cap_minutes=60, daily_cap_minutes=30, over_daily_cap=Overflow.APPROVAL
     )
     assert run(approval, rec).status is Status.ACCEPTED  # it fits: no approval needed
+
+
+@pytest.mark.parametrize(
+    "field", ["record_cap_minutes", "daily_cap_minutes", "minor_daily_cap_minutes"]
+)
+def test_caps_must_be_whole_units(field: str) -> None:
+    assert getattr(HourPolicy(unit_minutes=30, **{field: 90}), field) == 90
+    with pytest.raises(InvalidValue, match=field):
+        HourPolicy(unit_minutes=30, **{field: 100})

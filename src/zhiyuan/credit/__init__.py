@@ -8,6 +8,21 @@ Example:
 
 from __future__ import annotations
 
+from zhiyuan.credit.catalog import (
+    Cancelled,
+    Catalog,
+    Fulfilled,
+    Item,
+    Order,
+    OrderEntry,
+    OrderState,
+    Period,
+    Redemptions,
+    Reserved,
+    StarLevels,
+    Tally,
+    fold_orders,
+)
 from zhiyuan.credit.ledger import (
     Balances,
     ClawbackRule,
@@ -23,13 +38,26 @@ from zhiyuan.credit.ledger import (
 
 __all__ = [
     "Balances",
+    "Cancelled",
+    "Catalog",
     "ClawbackRule",
+    "Fulfilled",
+    "Item",
     "Lot",
+    "Order",
+    "OrderEntry",
+    "OrderState",
+    "Period",
     "PointsLedger",
     "Posting",
     "PostingKind",
+    "Redemptions",
+    "Reserved",
     "Reversal",
+    "StarLevels",
+    "Tally",
     "fold_balances",
+    "fold_orders",
     "owed_account",
     "volunteer_account",
 ]

@@ -29,9 +29,12 @@ Points are not hours: nothing here touches hours (海林, 黄山: hours are kept
 
 Periods are calendar periods in Asia/Shanghai (a quarter ends at 24:00 on 31 March, 30 June, 30
 September and 31 December there). Cancelled orders do not count toward limits; reserved and
-fulfilled ones do. Every operation is idempotent by order id: the same call again returns the
-order as it stands; another call under a used id is a :class:`~zhiyuan.errors.Conflict`. The
-book is thread-safe: concurrent reservations never oversell stock or overspend points.
+fulfilled ones do. Limits and stock are judged against the orders as they stand when the call is
+made (an order cancelled since no longer counts, whatever ``at`` says); fulfilling or cancelling
+before the order was placed is refused. Every operation is idempotent by order id: the same call
+(same arguments, same ``at``) again returns the order as it stands; another call under a used id
+is a :class:`~zhiyuan.errors.Conflict`. The book is thread-safe: concurrent reservations never
+oversell stock or overspend points.
 
 Example (青岛西海岸: 44 points buy 2 umbrellas):
     >>> from datetime import date, datetime

@@ -71,12 +71,20 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive, to_shanghai
+from zhiyuan._validators import (
+    SHANGHAI,
+    is_date,
+    non_empty,
+    non_negative,
+    positive,
+    to_enum,
+    to_shanghai,
+)
 from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, volunteer_account
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
@@ -95,8 +103,6 @@ __all__ = [
     "convert",
     "post_conversion",
 ]
-
-_E = TypeVar("_E", bound=enum.Enum)
 
 _CENTI = 100
 """Credit is kept in minute-percents (minutes × multiplier percent), so multipliers stay exact."""
@@ -290,14 +296,7 @@ def _kinds(value: Any) -> frozenset[Evidence] | None:
         return None
     if isinstance(value, (str, Evidence)):
         value = (value,)
-    out = set()
-    for v in value:
-        try:
-            out.add(v if isinstance(v, Evidence) else Evidence(v))
-        except ValueError:
-            names = ", ".join(e.value for e in Evidence)
-            raise InvalidValue("evidence", v, f"应为 / one of {names}") from None
-    return frozenset(out)
+    return frozenset(to_enum("evidence", Evidence, v) for v in value)
 
 
 def _strs(value: Any) -> frozenset[str] | None:
@@ -327,22 +326,12 @@ def _percents(value: Mapping[Any, Any]) -> dict[str, int]:
     return out
 
 
-def _enum(kind: type[_E], field: str, value: Any) -> _E:
-    if isinstance(value, kind):
-        return value
-    try:
-        return kind(value)
-    except ValueError:
-        names = ", ".join(str(k.value) for k in kind)
-        raise InvalidValue(field, value, f"应为 / one of {names}") from None
-
-
 def _rounding(value: Any) -> Rounding:
-    return _enum(Rounding, "rounding", value)
+    return to_enum("rounding", Rounding, value)
 
 
 def _expiry(value: Any) -> Expiry:
-    return _enum(Expiry, "expiry", value)
+    return to_enum("expiry", Expiry, value)
 
 
 _DEFAULT_FROM = date(2017, 12, 1)

@@ -262,7 +262,9 @@ class Registry:
     several threads.
     """
 
-    def __init__(self, tree: RegionTree, items: Iterable[Item] = ()) -> None:
+    def __init__(
+        self, tree: RegionTree, items: Iterable[PracticeUnit | Organization | Team] = ()
+    ) -> None:
         self.tree = tree
         self._items: dict[tuple[str, str], Item] = {}
         self._unit_at: dict[str, str] = {}  # region code → unit id: one unit per node

@@ -47,6 +47,7 @@ from zhiyuan.hours.ledger import (
 from zhiyuan.hours.policy import (
     PROFILES,
     RULES,
+    Draft,
     Finding,
     HourPolicy,
     Outcome,
@@ -54,6 +55,7 @@ from zhiyuan.hours.policy import (
     OverlapRule,
     Purpose,
     Rounding,
+    Rule,
     Status,
 )
 from zhiyuan.hours.records import Evidence, GeoFix, ServiceRecord
@@ -78,6 +80,7 @@ __all__ = [
     "Certificate",
     "CertificateLine",
     "Certified",
+    "Draft",
     "Duty",
     "Entry",
     "Evidence",
@@ -102,6 +105,7 @@ __all__ = [
     "Reversed",
     "Rounding",
     "RowResult",
+    "Rule",
     "ServiceRecord",
     "Shift",
     "Status",

@@ -1,6 +1,6 @@
 """Bulk import (批量导入) of service records into an :class:`~zhiyuan.hours.HourLedger`.
 
-Platforms hand over records as spreadsheets (CSV) or as JSON lines; :func:`import_csv` and
+Platforms hand over records as spreadsheets (CSV) or as JSON lines; :func:`~zhiyuan.hours.import_csv` and
 :func:`import_jsonl` post every row through :meth:`HourLedger.post` and return an
 :class:`ImportReport` with one :class:`RowResult` per data row. Nothing is dropped silently and a
 bad row never stops the import: each row is ``posted``, ``duplicate`` (the same record is already
@@ -114,7 +114,7 @@ _GEO = ("geo_lat", "geo_lon", "geo_accuracy_m")
 _FIELDS = tuple(a.name for a in attrs.fields(ServiceRecord))
 _REQUIRED = frozenset(a.name for a in attrs.fields(ServiceRecord) if a.default is attrs.NOTHING)
 CSV_COLUMNS: tuple[str, ...] = tuple(f for f in _FIELDS if f != "geo") + _GEO
-"""Every column :func:`import_csv` accepts, in the order a writer should use."""
+"""Every column :func:`~zhiyuan.hours.import_csv` accepts, in the order a writer should use."""
 
 _TYPED = frozenset(
     {

@@ -57,7 +57,7 @@ from zhiyuan._validators import SHANGHAI, aware, non_empty, to_shanghai
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
 from zhiyuan.hierarchy.jurisdiction import Action, Jurisdiction
 from zhiyuan.hierarchy.units import Registry
-from zhiyuan.hours.policy import HourPolicy, Outcome, Purpose, Segment, Status
+from zhiyuan.hours.policy import HourPolicy, Outcome, Purpose, Rule, Segment, Status
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import Volunteer
 
@@ -214,7 +214,7 @@ def _now(at: datetime | None) -> datetime:
 
 
 class HourLedger:
-    """Service records and their certification, for the organizations of one :class:`Registry`.
+    """Service records and their certification, for the organizations of one :class:`~zhiyuan.hierarchy.Registry`.
 
     Args:
         registry: the tree and the organizations that organize activities.
@@ -222,6 +222,8 @@ class HourLedger:
             (the latest ``effective_from`` on or before it; the earliest policy before that).
         jurisdiction: who may certify, reject and reverse; ``None`` trusts every caller.
         volunteers: volunteers to register at once (more with :meth:`add_volunteer`).
+        extra_rules: local rules run after each policy's own chain (see
+            :class:`~zhiyuan.hours.Draft`); a district's extra rule is one more step.
     """
 
     def __init__(
@@ -231,6 +233,7 @@ class HourLedger:
         policies: Sequence[HourPolicy] = (),
         jurisdiction: Jurisdiction | None = None,
         volunteers: Iterable[Volunteer] = (),
+        extra_rules: Sequence[Rule] = (),
     ) -> None:
         self.registry = registry
         self.tree = registry.tree
@@ -240,6 +243,8 @@ class HourLedger:
         self._single = len(ordered) == 1
         self._region_index = self.tree._index  # 12-digit codes (records hold only those)
         self.jurisdiction = jurisdiction
+        # each policy's own chain, then the local rules (a district's rule is one more step)
+        self._chains = {id(p): (*p._rules, *extra_rules) for p in ordered}
         self._lock = threading.RLock()
         self._volunteers: dict[str, Volunteer] = {}
         self._entries: list[Entry] = []
@@ -307,7 +312,7 @@ class HourLedger:
 
         Each record is validated and committed on its own, as by :meth:`post`: the first bad
         record raises, and the records before it stay posted (use
-        :func:`~zhiyuan.hours.imports.import_jsonl` for a report of every row instead).
+        :func:`~zhiyuan.hours.import_jsonl` for a report of every row instead).
         """
         at = _now(now)
         with self._lock, _no_gc():
@@ -349,7 +354,7 @@ class HourLedger:
             volunteer,
             self._occupied.get(vid, ()),
             self._day_used.get(vid, _EMPTY),
-            policy._rules,
+            self._chains[id(policy)],
         )
         self._commit(Posted(record=record, outcome=outcome, policy=policy.name, at=at))
         if outcome.status is Status.ACCEPTED and record.evidence in policy.auto_certify:

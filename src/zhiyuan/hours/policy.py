@@ -2,7 +2,7 @@
 
 An :class:`HourPolicy` is frozen data with the national rules as defaults; every rule is a field,
 loadable from JSON/TOML through :mod:`zhiyuan.convert`, with an ``effective_from`` date. Evaluating a
-record runs an ordered chain of rules (:data:`RULES`); each rule that changes or rejects the record
+record runs an ordered chain of rules (:data:`~zhiyuan.hours.policy.RULES`); each rule that changes or rejects the record
 adds a :class:`Finding` with its rule id, the numbers, and a Chinese and English message, so the
 :class:`Outcome` explains itself. Minutes are integers throughout.
 
@@ -55,6 +55,7 @@ __all__ = [
     "MESSAGES",
     "PROFILES",
     "RULES",
+    "Draft",
     "Finding",
     "HourPolicy",
     "Outcome",
@@ -62,6 +63,7 @@ __all__ = [
     "OverlapRule",
     "Purpose",
     "Rounding",
+    "Rule",
     "Status",
 ]
 
@@ -355,6 +357,15 @@ class HourPolicy:
             raise InvalidValue(
                 "late", "trim", "逾期记录只能拒绝或审批 / late records: reject or approval"
             )
+        unit = self.unit_minutes
+        for name in ("record_cap_minutes", "daily_cap_minutes", "minor_daily_cap_minutes"):
+            cap = getattr(self, name)
+            if cap is not None and cap % unit:
+                raise InvalidValue(
+                    name,
+                    cap,
+                    f"上限须为计时单位 {unit} 分钟的整数倍 / a cap is a whole number of {unit}-min units",
+                )
         table = {
             e: frozenset(p for p, kinds in self.counts_toward.items() if e in kinds)
             for e in Evidence
@@ -401,7 +412,7 @@ class HourPolicy:
             volunteer: the volunteer, for age rules.
             occupied: the volunteer's already-counted segments (sorted, disjoint).
             day_used: minutes already counted per date for the volunteer (for daily caps).
-            rules: the rule chain (default: :data:`RULES`, less the rules this policy switches
+            rules: the rule chain (default: :data:`~zhiyuan.hours.policy.RULES`, less the rules this policy switches
                 off); pass ``(*RULES, my_rule)`` to add a local rule.
 
         Raises:
@@ -428,7 +439,7 @@ class HourPolicy:
         rules: Sequence[Rule],
     ) -> Outcome:
         """:meth:`evaluate` without the argument checks (the ledger has made them)."""
-        d = _Draft(record, self, now, volunteer, occupied, day_used)
+        d = Draft(record, self, now, volunteer, occupied, day_used)
         for rule in rules:
             rule(d)
             if d.status is Status.REJECTED:
@@ -436,8 +447,14 @@ class HourPolicy:
         return d.outcome()
 
 
-class _Draft:
-    """The working state of one evaluation; rules read and adjust it."""
+class Draft:
+    """The working state of one evaluation, which each rule reads and adjusts.
+
+    A rule is a callable taking a draft: it may change ``minutes`` (counted minutes so far),
+    ``segments`` (the served intervals, seconds), ``status`` (a :class:`Status`) and ``days``,
+    and add findings with :meth:`find` (or :meth:`reject`). ``record``, ``policy``, ``now``,
+    ``volunteer``, ``occupied`` and ``day_used`` are the inputs.
+    """
 
     __slots__ = (
         "day_used",
@@ -505,24 +522,24 @@ class _Draft:
         )
 
 
-Rule = Callable[[_Draft], None]
+Rule = Callable[[Draft], None]
 """A rule: reads and adjusts the draft of one evaluation (minutes, segments, status, findings)."""
 
 
-def rule_category(d: _Draft) -> None:
+def rule_category(d: Draft) -> None:
     """``hours.category``: excluded categories never count."""
     if d.record.category in d.policy.excluded_categories:
         d.reject("hours.category", d.record.category)
 
 
-def rule_span(d: _Draft) -> None:
+def rule_span(d: Draft) -> None:
     """``hours.span``: a record longer than ``max_span_minutes`` is rejected as implausible."""
     cap = d.policy.max_span_minutes
     if cap is not None and d.minutes > cap:
         d.reject("hours.span", d.minutes, cap)
 
 
-def rule_age(d: _Draft) -> None:
+def rule_age(d: Draft) -> None:
     """``hours.age``: flag minors; reject below ``min_age``."""
     v = d.volunteer
     if v is None or v.id_number is None:
@@ -539,7 +556,7 @@ def rule_age(d: _Draft) -> None:
         d.find("hours.minor", age)
 
 
-def rule_deadline(d: _Draft) -> None:
+def rule_deadline(d: Draft) -> None:
     """``hours.deadline``: a record entered more than ``deadline_days`` after the service date."""
     limit = d.policy.deadline_days
     if limit is None:
@@ -556,7 +573,7 @@ def rule_deadline(d: _Draft) -> None:
         d.reject("hours.deadline", late, limit, variant="reject")
 
 
-def rule_schedule(d: _Draft) -> None:
+def rule_schedule(d: Draft) -> None:
     """``hours.schedule_cap``: top-ups and missed check-outs never exceed the scheduled duration."""
     rec = d.record
     if not (rec.checkout_missing or rec.evidence in d.policy.schedule_capped):
@@ -575,7 +592,7 @@ def rule_schedule(d: _Draft) -> None:
     d.minutes = sched
 
 
-def rule_overlap(d: _Draft) -> None:
+def rule_overlap(d: Draft) -> None:
     """``hours.overlap``: one person cannot serve in two places at once."""
     occ = d.occupied
     if not occ:
@@ -610,7 +627,7 @@ def rule_overlap(d: _Draft) -> None:
     d.find("hours.overlap", before, d.minutes, variant="trim")
 
 
-def rule_record_cap(d: _Draft) -> None:
+def rule_record_cap(d: Draft) -> None:
     """``hours.record_cap``: at most ``record_cap_minutes`` per record (per activity)."""
     cap = d.policy.record_cap_minutes
     if cap is None or d.minutes <= cap:
@@ -619,7 +636,7 @@ def rule_record_cap(d: _Draft) -> None:
     d.minutes = cap
 
 
-def rule_rounding(d: _Draft) -> None:
+def rule_rounding(d: Draft) -> None:
     """``hours.rounding``: snap counted minutes to the unit."""
     snapped = d.policy.snap(d.minutes)
     if snapped != d.minutes:
@@ -663,7 +680,7 @@ def _split_days(segments: Sequence[Segment], minutes: int) -> Sequence[tuple[dat
     return out
 
 
-def rule_daily_cap(d: _Draft) -> None:
+def rule_daily_cap(d: Draft) -> None:
     """``hours.daily_cap``: at most ``daily_cap_minutes`` per volunteer per day (lower for minors).
 
     The counted minutes go to the days the service fell on, earliest first, but never more on a

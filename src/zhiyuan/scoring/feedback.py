@@ -501,7 +501,7 @@ class FeedbackBook:
         """Uphold a complaint (投诉成立); with ``ledger``, reverse the service's hours there.
 
         The reversal is :meth:`HourLedger.reverse(record_id, by=by, reason=…, at=at)
-        <zhiyuan.hours.ledger.HourLedger.reverse>`: from ``at`` on the record counts nowhere. The
+        <zhiyuan.hours.HourLedger.reverse>`: from ``at`` on the record counts nowhere. The
         ledger acts first and the book records the decision only if it succeeded, so an unknown
         record (:class:`~zhiyuan.errors.NotFound`), a record of another volunteer
         (:class:`~zhiyuan.errors.InvalidValue`) or a ``by`` without authority there

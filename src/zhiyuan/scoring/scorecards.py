@@ -15,7 +15,7 @@ arithmetic is on integers:
 - lower is better: full marks at or below the target, ``weight × target // value`` above it
   (twice the target, half the points; with a target of 0, any value above 0 earns nothing).
 
-:data:`SCORECARDS` ships two cited examples, and :func:`station_values` computes the standard
+:data:`SCORECARDS` ships two cited examples, and :func:`~zhiyuan.scoring.station_values` computes the standard
 station indicator values from plain counts.
 
 Example:
@@ -659,7 +659,7 @@ SCORECARDS: dict[str, Scorecard] = {
 
 - ``station_stars``: a 新时代文明实践站 graded 一星…五星 (石狮 rates 所 and 站 1★–5★) on the
   month's activities, registered volunteers per 100 residents, certified hours per volunteer,
-  needs filled and feedback; values from :func:`station_values`.
+  needs filled and feedback; values from :func:`~zhiyuan.scoring.station_values`.
 - ``district_test``: a district test sheet graded A…AAAAA on the volunteer shares of public-sector
   staff (70 %) and Party members (80 %), the activity rhythm of 所/站 (monthly) and of
   sub-centres (every two months), and upheld complaints (lower is better, target 0).

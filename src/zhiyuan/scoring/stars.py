@@ -334,7 +334,7 @@ class StarScheme:
         held: int = 0,
         marks: Sequence[date] = (),
     ) -> StarRating:
-        """:meth:`rate` from certified rows (:meth:`HourLedger.rows`) instead of a ledger."""
+        """:meth:`rate` from certified rows (:meth:`~zhiyuan.hours.HourLedger.rows`) instead of a ledger."""
         day = _day(as_of)
         minutes = self.counted_minutes(rows, day).get(volunteer_id, 0)
         return self._rate(volunteer_id, minutes, day, volunteer, held, marks)

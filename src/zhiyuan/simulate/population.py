@@ -1,0 +1,279 @@
+"""Synthetic populations on the real region tree: seeded, reproducible, calibrated to a city.
+
+A :class:`CityProfile` holds a seed city's published figures (registered volunteers,
+cumulative hours, teams, stations, needs); :func:`generate` draws a population of that shape at
+any scale: volunteers living in the city's real villages and communities, and their service
+records over the years, with the skew real platforms report (most registered volunteers log
+little or nothing, a few log hundreds of hours). The same seed always gives the same population.
+
+Needs numpy (the ``sim`` extra).
+
+References:
+    Seed figures (POLICIES.md "Organization"): 烟台 146 万 volunteers and 2,920 万 hours, 1.9 万
+    teams, 1.5 万 stations; 运城 85.9 万 and 1,243 万 hours, 3,189 teams; 城阳 17 万 volunteers,
+    about 5 万 needs; 青岛市南 83,948 registered, 391 teams; 遵义 about 50 万. Hours per volunteer
+    nationally 10–20, Shandong about 28 (POLICIES.md §6): used where a city's hours are unknown.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import attrs
+
+from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive
+from zhiyuan.errors import InvalidValue
+from zhiyuan.hierarchy.codes import normalize_code
+from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.hours.records import Evidence
+
+__all__ = ["CITY_PROFILES", "CATEGORIES", "CityProfile", "Population", "generate", "np"]
+
+try:  # numpy is an optional extra
+    import numpy as np
+except ImportError:  # pragma: no cover - exercised only without the extra
+    np = None  # type: ignore[assignment]
+
+CATEGORIES: tuple[str, ...] = (
+    "社区服务",
+    "助老",
+    "文明交通",
+    "环境保护",
+    "理论宣讲",
+    "文化文艺",
+    "医疗卫生",
+    "应急救援",
+)
+"""The service categories a generated record draws from (weights in :func:`generate`)."""
+
+_CATEGORY_WEIGHTS = (30, 20, 15, 12, 8, 7, 5, 3)
+_EVIDENCE = tuple(Evidence)
+# Most platform hours come from QR and sign-in codes; a few are admin top-ups and self-reports.
+_EVIDENCE_WEIGHTS = {
+    Evidence.SIGN_IN_CODE: 25,
+    Evidence.QR_SCAN: 45,
+    Evidence.GPS: 10,
+    Evidence.SUPERVISOR: 10,
+    Evidence.SELF_REPORT: 4,
+    Evidence.ADMIN_TOPUP: 6,
+}
+
+
+def _code(value: object) -> str:
+    return normalize_code(value, field="region_code")
+
+
+@attrs.frozen(kw_only=True)
+class CityProfile:
+    """A seed city's published figures, for calibrating a synthetic population.
+
+    ``hours_estimated`` is True when the city's hours were not published and were estimated
+    from the province's hours per volunteer.
+    """
+
+    name: str = attrs.field(validator=non_empty)
+    region_code: str = attrs.field(converter=_code)
+    volunteers: int = attrs.field(validator=positive)
+    cumulative_hours: int = attrs.field(validator=positive)
+    teams: int = attrs.field(default=0, validator=non_negative)
+    stations: int = attrs.field(default=0, validator=non_negative)
+    needs_per_year: int = attrs.field(default=0, validator=non_negative)
+    first_year: int = 2016
+    last_day: date = attrs.field(default=date(2025, 12, 31), validator=is_date)
+    inactive_share: int = attrs.field(default=45, validator=non_negative)
+    """Percent of registered volunteers with no recorded hours at all."""
+    hours_estimated: bool = False
+    source: str = ""
+
+    @property
+    def hours_per_volunteer(self) -> float:
+        """Published cumulative hours per registered volunteer."""
+        return self.cumulative_hours / self.volunteers
+
+
+CITY_PROFILES: dict[str, CityProfile] = {
+    "yantai": CityProfile(
+        name="烟台市",
+        region_code="3706",
+        volunteers=1_460_000,
+        cumulative_hours=29_200_000,
+        teams=19_000,
+        stations=15_000,
+        source="seed 000: 146 万 registered, 2,920 万 hours, 1.9 万 teams, 1.5 万 stations",
+    ),
+    "yuncheng": CityProfile(
+        name="运城市",
+        region_code="1408",
+        volunteers=859_000,
+        cumulative_hours=12_430_000,
+        teams=3_189,
+        source="seed 004: 85.9 万 registered, 1,243 万 hours, 3,189 teams",
+    ),
+    "chengyang": CityProfile(
+        name="城阳区",
+        region_code="370214",
+        volunteers=170_000,
+        cumulative_hours=170_000 * 28,
+        needs_per_year=10_000,
+        hours_estimated=True,
+        source="seed 003: over 17 万 registered, about 5 万 needs; hours at Shandong's 28 h each",
+    ),
+    "shinan": CityProfile(
+        name="市南区",
+        region_code="370202",
+        volunteers=83_948,
+        cumulative_hours=83_948 * 28,
+        teams=391,
+        stations=108,
+        hours_estimated=True,
+        source="seed 001: 83,948 registered, 391 teams, 108 centers/institutes/stations",
+    ),
+    "zunyi": CityProfile(
+        name="遵义市",
+        region_code="5203",
+        volunteers=500_000,
+        cumulative_hours=500_000 * 15,
+        stations=452,
+        hours_estimated=True,
+        source="seed 002: about 50 万 registered, 452 stations; hours at the national 15 h each",
+    ),
+}
+"""The seed cities' profiles (figures from POLICIES.md; estimates marked)."""
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Population:
+    """A generated population: volunteers and their records as columns (numpy arrays).
+
+    Volunteer ``i`` lives in ``villages[home[i]]``. Record ``k`` belongs to volunteer
+    ``volunteer[k]``, runs from ``start[k]`` to ``end[k]`` (epoch seconds), took place in
+    ``villages[place[k]]``, with evidence ``evidence_kinds[evidence[k]]`` and category
+    ``categories[category[k]]``. Records are sorted by volunteer, then start.
+    """
+
+    profile: CityProfile
+    scale: float
+    seed: int
+    villages: tuple[str, ...]
+    home: object
+    registered: object
+    volunteer: object
+    start: object
+    end: object
+    place: object
+    evidence: object
+    category: object
+    evidence_kinds: tuple[Evidence, ...] = _EVIDENCE
+    categories: tuple[str, ...] = CATEGORIES
+
+    @property
+    def n_volunteers(self) -> int:
+        """How many volunteers."""
+        return len(self.home)  # type: ignore[arg-type]
+
+    @property
+    def n_records(self) -> int:
+        """How many records."""
+        return len(self.volunteer)  # type: ignore[arg-type]
+
+    def total_hours(self) -> float:
+        """Hours served in all records."""
+        return float((self.end - self.start).sum()) / 3600  # type: ignore[operator]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Population {self.profile.name} ×{self.scale:g}: {self.n_volunteers:,} volunteers, "
+            f"{self.n_records:,} records, {self.total_hours():,.0f} h>"
+        )
+
+
+def _need_numpy() -> None:
+    if np is None:
+        raise InvalidValue(
+            "numpy", None, "模拟需要 numpy（pip install zhiyuan[sim]）/ simulation needs numpy"
+        )
+
+
+def generate(
+    profile: CityProfile, tree: RegionTree, *, scale: float = 0.01, seed: int = 2023
+) -> Population:
+    """Draw a population shaped like ``profile`` at ``scale`` (1.0 = the city's full size).
+
+    Volunteers spread over the city's villages and communities in proportion to a random
+    weight per village. Each active volunteer's total hours are lognormal (σ = 1.5), scaled so
+    the population's hours match the profile's; they are served in records of 1–4 hours
+    (sometimes a full day) spread over the years since ``first_year``, mostly in the home
+    village, sometimes elsewhere in the same township.
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> pop = generate(CITY_PROFILES["shinan"], load_default(), scale=0.01, seed=1)
+        >>> pop.n_volunteers, pop.n_records > 1000
+        (839, True)
+        >>> generate(CITY_PROFILES["shinan"], load_default(), scale=0.01, seed=1).n_records == pop.n_records
+        True
+    """
+    _need_numpy()
+    if not 0 < scale <= 1:
+        raise InvalidValue("scale", scale, "规模应在 (0, 1] / scale is in (0, 1]")
+    rng = np.random.default_rng(seed)
+    villages = tuple(
+        r.code for r in tree.descendants(profile.region_code) if r.code[9:] != "000"
+    )
+    if not villages:
+        raise InvalidValue(
+            "region_code", profile.region_code, "该区划下没有村级 / no villages under this code"
+        )
+    n_vol = max(int(round(profile.volunteers * scale)), 1)
+    weights = rng.gamma(2.0, 1.0, len(villages))
+    home = rng.choice(len(villages), size=n_vol, p=weights / weights.sum()).astype(np.int32)
+
+    first = datetime(profile.first_year, 1, 1, tzinfo=SHANGHAI)
+    last = datetime(profile.last_day.year, profile.last_day.month, profile.last_day.day, tzinfo=SHANGHAI)
+    t0, t1 = int(first.timestamp()), int(last.timestamp())
+    registered = rng.integers(t0, t1 - 86400 * 30, n_vol, dtype=np.int64)
+
+    active = rng.random(n_vol) >= profile.inactive_share / 100
+    raw = rng.lognormal(mean=0.0, sigma=1.5, size=n_vol) * active
+    target_hours = profile.cumulative_hours * scale
+    hours = raw * (target_hours / max(raw.sum(), 1e-9))
+    # Records of 1–4 h (sometimes 8): about hours / 2.6 of them per volunteer.
+    counts = np.floor(hours / 2.6 + rng.random(n_vol)).astype(np.int64)
+    counts[(hours > 0) & (counts == 0)] = 1
+    n_rec = int(counts.sum())
+    volunteer = np.repeat(np.arange(n_vol, dtype=np.int32), counts)
+    minutes = rng.choice(
+        np.array([60, 90, 120, 150, 180, 240, 480], dtype=np.int64),
+        size=n_rec,
+        p=np.array([0.2, 0.15, 0.25, 0.1, 0.15, 0.1, 0.05]),
+    )
+    # Each record on a random day after registration, starting 7:00–19:00 on a whole quarter hour.
+    reg = registered[volunteer]
+    span_days = np.maximum((t1 - reg) // 86400, 1)
+    day0 = (reg + 8 * 3600) // 86400  # Asia/Shanghai day of registration
+    day = day0 + 1 + (rng.random(n_rec) * (span_days - 1)).astype(np.int64)
+    start = day * 86400 - 8 * 3600 + (7 * 60 + 15 * rng.integers(0, 48, n_rec)) * 60
+    end = start + minutes * 60
+    order = np.lexsort((start, volunteer))
+    volunteer, start, end = volunteer[order], start[order], end[order]
+    elsewhere = rng.random(n_rec) < 0.15
+    place = home[volunteer].copy()
+    place[elsewhere] = rng.integers(0, len(villages), int(elsewhere.sum()))
+    ev_p = np.array([_EVIDENCE_WEIGHTS[e] for e in _EVIDENCE], dtype=float)
+    evidence = rng.choice(len(_EVIDENCE), size=n_rec, p=ev_p / ev_p.sum()).astype(np.int8)
+    cat_p = np.array(_CATEGORY_WEIGHTS, dtype=float)
+    category = rng.choice(len(CATEGORIES), size=n_rec, p=cat_p / cat_p.sum()).astype(np.int8)
+    return Population(
+        profile=profile,
+        scale=scale,
+        seed=seed,
+        villages=villages,
+        home=home,
+        registered=registered,
+        volunteer=volunteer,
+        start=start,
+        end=end,
+        place=place.astype(np.int32),
+        evidence=evidence,
+        category=category,
+    )
