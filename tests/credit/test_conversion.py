@@ -226,6 +226,8 @@ def test_bad_policies_in_python_raise_invalid_value() -> None:
         ConversionPolicy(tiers=((20, 1, 3),))  # type: ignore[arg-type]
     with pytest.raises(InvalidValue, match="tiers"):
         ConversionPolicy(tiers="20")
+    with pytest.raises(InvalidValue, match="tiers"):
+        ConversionPolicy(tiers=({"upto": 20}, {}))
     with pytest.raises(InvalidValue):
         ConversionPolicy(weighted=1)  # type: ignore[arg-type]
     with pytest.raises(InvalidValue, match="minutes"):

@@ -23,6 +23,17 @@ from zhiyuan.credit.catalog import (
     Tally,
     fold_orders,
 )
+from zhiyuan.credit.conversion import (
+    CONVERSION_PROFILES,
+    Conversion,
+    ConversionPolicy,
+    ConversionStatus,
+    Expiry,
+    RowConversion,
+    Tier,
+    convert,
+    post_conversion,
+)
 from zhiyuan.credit.ledger import (
     Balances,
     ClawbackRule,
@@ -37,10 +48,15 @@ from zhiyuan.credit.ledger import (
 )
 
 __all__ = [
+    "CONVERSION_PROFILES",
     "Balances",
     "Cancelled",
     "Catalog",
     "ClawbackRule",
+    "Conversion",
+    "ConversionPolicy",
+    "ConversionStatus",
+    "Expiry",
     "Fulfilled",
     "Item",
     "Lot",
@@ -54,10 +70,14 @@ __all__ = [
     "Redemptions",
     "Reserved",
     "Reversal",
+    "RowConversion",
     "StarLevels",
     "Tally",
+    "Tier",
+    "convert",
     "fold_balances",
     "fold_orders",
     "owed_account",
+    "post_conversion",
     "volunteer_account",
 ]

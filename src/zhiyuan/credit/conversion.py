@@ -279,7 +279,10 @@ def _tiers(value: Iterable[Any]) -> tuple[Tier, ...]:
         if isinstance(t, Tier):
             out.append(t)
         elif isinstance(t, Mapping):
-            out.append(Tier(**t))
+            try:
+                out.append(Tier(**t))
+            except TypeError:
+                raise InvalidValue("tiers", dict(t), "未知字段 / unknown fields") from None
         elif isinstance(t, (tuple, list)) and len(t) == 2:
             out.append(Tier(up_to_hours=t[0], hours_per_point=t[1]))
         else:

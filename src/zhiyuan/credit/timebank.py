@@ -1105,7 +1105,7 @@ class TimeBank:
                 continue
             if o == server:
                 own.append((lot.id, o, lot.remaining))
-            elif True:
+            elif self._same_scope(o, server, scope):
                 other.append((lot.id, o, lot.remaining))
         plan: list[tuple[str, str, int]] = []
         left = m

@@ -49,7 +49,7 @@ from datetime import date, datetime
 
 import attrs
 
-from zhiyuan._validators import is_date, non_empty, non_negative, positive
+from zhiyuan._validators import aware, is_date, non_empty, non_negative, positive, to_shanghai
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level, RegionCode
@@ -118,7 +118,19 @@ def distance_m(a: GeoFix, b: GeoFix) -> int:
 
 
 def _levels(value: Iterable[object]) -> tuple[Level, ...]:
-    return tuple(v if isinstance(v, Level) else Level(v) for v in value)
+    if isinstance(value, (str, Level)):
+        value = (value,)
+    out = []
+    for v in value:
+        try:
+            out.append(v if isinstance(v, Level) else Level(v))
+        except ValueError:
+            raise InvalidValue(
+                "escalation",
+                v,
+                "未知层级 / unknown level (province, city, county, township, village)",
+            ) from None
+    return tuple(out)
 
 
 @attrs.frozen(kw_only=True)
@@ -149,8 +161,12 @@ class DispatchPolicy:
         default=(Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY, Level.CITY), converter=_levels
     )
     min_candidates: int = attrs.field(default=1, validator=positive)
-    max_distance_m: int | None = None
-    offer_timeout_minutes: int | None = None
+    max_distance_m: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(non_negative)
+    )
+    offer_timeout_minutes: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(positive)
+    )
 
     def __attrs_post_init__(self) -> None:
         depths = [lv.depth for lv in self.escalation]
@@ -201,10 +217,10 @@ class Ranked:
 class Booking:
     """A candidate's accepted task in a window (for the double-booking gate)."""
 
-    candidate_id: str
-    need_id: str
-    start: datetime
-    end: datetime
+    candidate_id: str = attrs.field(validator=non_empty)
+    need_id: str = attrs.field(validator=non_empty)
+    start: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    end: datetime = attrs.field(converter=to_shanghai, validator=aware)
 
 
 @attrs.frozen(kw_only=True)
@@ -279,9 +295,12 @@ class Dispatcher:
     def book(self, booking: Booking) -> None:
         """Record an accepted task (so the candidate is not double-booked)."""
         with self._lock:
-            held = self._bookings.setdefault(booking.candidate_id, [])
-            if booking not in held:
-                held.append(booking)
+            held = self._bookings.get(booking.candidate_id, [])
+            # one booking per need: booking again (even with other times) replaces it
+            self._bookings[booking.candidate_id] = [
+                *(b for b in held if b.need_id != booking.need_id),
+                booking,
+            ]
 
     def release(self, candidate_id: str, need_id: str) -> None:
         """Forget a booking (task finished, declined or cancelled)."""
@@ -380,7 +399,7 @@ class Dispatcher:
         ranked.sort(key=lambda r: (r.cost, r.candidate_id))
         return DispatchResult(
             need_id=need.id,
-            ranked=tuple(ranked),
+            ranked=tuple(ranked[:limit] if limit is not None else ranked),
             level=None,
             region_code=None,
             excluded=tuple(excluded),

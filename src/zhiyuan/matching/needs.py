@@ -118,7 +118,22 @@ def _skills(value: Iterable[Any]) -> tuple[Skill, ...]:
 def _strs(value: Iterable[Any]) -> frozenset[str]:
     if isinstance(value, str):
         value = (value,)
-    return frozenset(str(v) for v in value)
+    out = frozenset(str(v) for v in value)
+    for v in out:  # a required skill is a skill path too ("" or "医疗/" would match nobody)
+        if not v.strip() or any(not part.strip() for part in v.split("/")):
+            raise InvalidValue("skills", v, "技能路径不能有空段 / no empty part in a skill path")
+    return out
+
+
+def _urgency(value: Any) -> Urgency:
+    try:
+        return value if isinstance(value, Urgency) else Urgency(value)
+    except ValueError:
+        raise InvalidValue(
+            "urgency",
+            value,
+            "紧急程度为 low/normal/high/emergency / urgency is one of low, normal, high, emergency",
+        ) from None
 
 
 @attrs.frozen(kw_only=True)
@@ -127,6 +142,26 @@ class Slot:
 
     recurrence: Recurrence
     minutes: int = attrs.field(validator=positive)
+
+
+def _periods(value: Iterable[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
+    """Blocked periods as aware Asia/Shanghai pairs, each ending after it starts."""
+    out = []
+    for period in value:
+        start, end = period
+        for field, v in (("blocked.start", start), ("blocked.end", end)):
+            if not isinstance(v, datetime) or v.tzinfo is None or v.utcoffset() is None:
+                shown = v.isoformat() if isinstance(v, datetime) else v
+                raise InvalidValue(
+                    field, shown, "需要带时区的时间 / need a timezone-aware datetime"
+                )
+        start, end = to_shanghai(start), to_shanghai(end)
+        if end <= start:
+            raise InvalidValue(
+                "blocked.end", end.isoformat(), "结束须晚于开始 / end must be after start"
+            )
+        out.append((start, end))
+    return tuple(out)
 
 
 @attrs.frozen(kw_only=True)
@@ -147,7 +182,7 @@ class Availability:
     """
 
     slots: tuple[Slot, ...] = ()
-    blocked: tuple[tuple[datetime, datetime], ...] = ()
+    blocked: tuple[tuple[datetime, datetime], ...] = attrs.field(default=(), converter=_periods)
 
     def covers(self, start: datetime, end: datetime) -> bool:
         """True if one slot occurrence holds all of ``[start, end)`` and nothing blocks it."""
@@ -220,7 +255,7 @@ class Need:
     headcount: int = attrs.field(default=1, validator=positive)
     start: datetime = attrs.field(converter=to_shanghai, validator=aware)
     end: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    urgency: Urgency = Urgency.NORMAL
+    urgency: Urgency = attrs.field(default=Urgency.NORMAL, converter=_urgency)
     posted_at: datetime = attrs.field(converter=to_shanghai, validator=aware)
 
     def __attrs_post_init__(self) -> None:

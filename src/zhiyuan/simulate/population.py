@@ -27,7 +27,7 @@ from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.records import Evidence
 
-__all__ = ["CITY_PROFILES", "CATEGORIES", "CityProfile", "Population", "generate", "np"]
+__all__ = ["CATEGORIES", "CITY_PROFILES", "CityProfile", "Population", "generate", "np"]
 
 try:  # numpy is an optional extra
     import numpy as np
@@ -217,19 +217,19 @@ def generate(
     if not 0 < scale <= 1:
         raise InvalidValue("scale", scale, "规模应在 (0, 1] / scale is in (0, 1]")
     rng = np.random.default_rng(seed)
-    villages = tuple(
-        r.code for r in tree.descendants(profile.region_code) if r.code[9:] != "000"
-    )
+    villages = tuple(r.code for r in tree.descendants(profile.region_code) if r.code[9:] != "000")
     if not villages:
         raise InvalidValue(
             "region_code", profile.region_code, "该区划下没有村级 / no villages under this code"
         )
-    n_vol = max(int(round(profile.volunteers * scale)), 1)
+    n_vol = max(round(profile.volunteers * scale), 1)
     weights = rng.gamma(2.0, 1.0, len(villages))
     home = rng.choice(len(villages), size=n_vol, p=weights / weights.sum()).astype(np.int32)
 
     first = datetime(profile.first_year, 1, 1, tzinfo=SHANGHAI)
-    last = datetime(profile.last_day.year, profile.last_day.month, profile.last_day.day, tzinfo=SHANGHAI)
+    last = datetime(
+        profile.last_day.year, profile.last_day.month, profile.last_day.day, tzinfo=SHANGHAI
+    )
     t0, t1 = int(first.timestamp()), int(last.timestamp())
     registered = rng.integers(t0, t1 - 86400 * 30, n_vol, dtype=np.int64)
 
@@ -237,16 +237,15 @@ def generate(
     raw = rng.lognormal(mean=0.0, sigma=1.5, size=n_vol) * active
     target_hours = profile.cumulative_hours * scale
     hours = raw * (target_hours / max(raw.sum(), 1e-9))
-    # Records of 1–4 h (sometimes 8): about hours / 2.6 of them per volunteer.
-    counts = np.floor(hours / 2.6 + rng.random(n_vol)).astype(np.int64)
-    counts[(hours > 0) & (counts == 0)] = 1
+    # Records of 1–4 h (sometimes 8): hours ÷ the mean duration of them per volunteer, the
+    # fraction drawn at random so that the expected total matches the profile.
+    durations = np.array([60, 90, 120, 150, 180, 240, 480], dtype=np.int64)
+    p_dur = np.array([0.2, 0.15, 0.25, 0.1, 0.15, 0.1, 0.05])
+    mean_h = float((durations * p_dur).sum()) / 60
+    counts = np.floor(hours / mean_h + rng.random(n_vol)).astype(np.int64)
     n_rec = int(counts.sum())
     volunteer = np.repeat(np.arange(n_vol, dtype=np.int32), counts)
-    minutes = rng.choice(
-        np.array([60, 90, 120, 150, 180, 240, 480], dtype=np.int64),
-        size=n_rec,
-        p=np.array([0.2, 0.15, 0.25, 0.1, 0.15, 0.1, 0.05]),
-    )
+    minutes = rng.choice(durations, size=n_rec, p=p_dur)
     # Each record on a random day after registration, starting 7:00–19:00 on a whole quarter hour.
     reg = registered[volunteer]
     span_days = np.maximum((t1 - reg) // 86400, 1)

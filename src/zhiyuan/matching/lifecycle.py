@@ -1,0 +1,1243 @@
+"""The need lifecycle (网约 闭环): 点单 → 派单 → 接单 → 服务 → 评单 → 奖单, as entries and a fold.
+
+Everything that happens to a need is an immutable entry with an id and an aware ``at``:
+:class:`Posted` (点单), :class:`Offered` (派单 to one candidate, with a deadline from the
+policy's ``offer_timeout_minutes``), :class:`Accepted` (接单), :class:`Declined` (拒单, or a
+withdrawal after accepting), :class:`Expired` (the offer timed out), :class:`Started` (服务中),
+:class:`Completed` (已完成: it carries the :class:`~zhiyuan.hours.ServiceRecord` of each volunteer
+who served, for the hour ledger), :class:`Rated` (评单, 1–5 stars), :class:`Rewarded` (奖单:
+points earned in a :class:`~zhiyuan.credit.ledger.PointsLedger`), :class:`Cancelled` and
+:class:`Unfilled` (nobody left after escalation).
+
+A need's :class:`NeedState` is a fold of its entries (:func:`advance`, :func:`fold`)::
+
+    posted ──offer──▶ offered ──accept (headcount reached)──▶ accepted ──start──▶ in_service
+       ▲                 │  decline / expire: back to posted (or offered, if other offers stay open)
+       └─────────────────┘
+    in_service ──complete──▶ completed ──rate──▶ rated;  every server rewarded ──▶ rewarded
+    posted / offered / accepted ──cancel──▶ cancelled;  posted / offered ──mark_unfilled──▶ unfilled
+
+A need with ``headcount`` > 1 is filled when that many candidates have accepted; until then it
+stays ``posted``/``offered`` and takes more acceptances. An accepted candidate may still withdraw
+(a :class:`Declined` after accepting) until the service starts; the need then takes the next one
+(重新派单). A candidate is offered a need once. Reward may follow completion with or without a
+rating (a resident who never rates must not cost the volunteer the points); the state is
+``rewarded`` once every candidate who served has been rewarded.
+
+An offer's deadline is data: an offer past ``expires_at`` can no longer be accepted or declined,
+and stays open in the fold until :meth:`NeedBook.expire_offers` records the :class:`Expired`
+entry (and offers the next candidate). No national timeout exists (POLICIES.md §4.2), so the
+policy's ``offer_timeout_minutes`` defaults to ``None``: offers never lapse.
+
+Invalid changes (accepting before an offer, completing before the service started, rating twice,
+anything after a cancellation) raise :class:`~zhiyuan.errors.Conflict` naming the state, bad
+values raise :class:`~zhiyuan.errors.InvalidValue`, and the book is left exactly as it was. The
+same entry again is a no-op (idempotent by id); another entry under a used id is a Conflict. With
+a :class:`~zhiyuan.matching.Dispatcher`, offers and acceptances must pass its gates, and its
+bookings follow the book: booked on accept, released on decline, completion, cancellation and
+unfilled. All methods are thread-safe.
+
+References:
+    城阳 网约 "滴滴" model (百姓点单 → 中心派单 → 志愿者接单 → 群众评单 → 积分奖单); 志多星 states
+    审核中 → 服务中 → 已完成, re-dispatch and cancel; 杭州上城 5-star rating (POLICIES.md §4.1–4.2).
+
+Example:
+    >>> from datetime import datetime
+    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan.hours import Evidence
+    >>> from zhiyuan.matching import Need
+    >>> t = lambda h: datetime(2025, 5, 1, h, tzinfo=SHANGHAI)
+    >>> book = NeedBook()
+    >>> need = Need(id="n1", requester="张大爷", region_code="370214001001", category="帮老",
+    ...             start=t(9), end=t(11), posted_at=t(7))
+    >>> _ = book.post(need)
+    >>> _ = book.offer("n1", "v1", at=t(7))
+    >>> _ = book.accept("n1", "v1", at=t(8))
+    >>> _ = book.start("n1", at=t(9))
+    >>> done = book.complete("n1", at=t(11), evidence=Evidence.SUPERVISOR, organization_id="o1")
+    >>> [(r.volunteer_id, r.served_minutes) for r in done.records]
+    [('v1', 120)]
+    >>> _ = book.rate("n1", 5, at=t(12))
+    >>> print(book.status("n1"))
+    n1: 已评价 / rated (1/1)
+    >>> book.accept("n1", "v1", at=t(13))
+    Traceback (most recent call last):
+    ...
+    zhiyuan.errors.Conflict: 需求 n1 当前为「已评价」，不能接单 / need n1 is rated: cannot accept
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
+
+import attrs
+
+from zhiyuan._validators import aware, non_empty, positive, to_shanghai
+from zhiyuan.credit.ledger import PointsLedger
+from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
+from zhiyuan.explain import finding, register_messages
+from zhiyuan.hours.records import Evidence, ServiceRecord
+from zhiyuan.matching.dispatch import Booking, Dispatcher, DispatchPolicy, DispatchResult
+from zhiyuan.matching.needs import CandidateKind, Need
+from zhiyuan.scoring.feedback import MAX_STARS, MIN_STARS, FeedbackBook, Rating
+
+__all__ = [
+    "Accepted",
+    "Cancelled",
+    "Completed",
+    "Declined",
+    "Expired",
+    "NeedBook",
+    "NeedEntry",
+    "NeedState",
+    "NeedStatus",
+    "Offered",
+    "Posted",
+    "Rated",
+    "Rewarded",
+    "Started",
+    "Unfilled",
+    "advance",
+    "fold",
+]
+
+register_messages(
+    {
+        ("need.state", ""): (
+            ("need", "state_zh", "state", "action_zh", "action"),
+            "需求 {need} 当前为「{state_zh}」，不能{action_zh}",
+            "need {need} is {state}: cannot {action}",
+        ),
+        ("need.offered_before", ""): (
+            ("need", "candidate"),
+            "需求 {need} 已派给过 {candidate}，同一候选只派一次",
+            "need {need} was already offered to {candidate}; a candidate is offered a need once",
+        ),
+        ("need.no_offer", ""): (
+            ("need", "candidate"),
+            "{candidate} 没有需求 {need} 的待答派单",
+            "{candidate} holds no open offer of need {need}",
+        ),
+        ("need.lapsed", ""): (
+            ("need", "candidate", "expires"),
+            "{candidate} 的需求 {need} 派单已于 {expires} 超时",
+            "the offer of need {need} to {candidate} lapsed at {expires}",
+        ),
+        ("need.not_lapsed", ""): (
+            ("need", "candidate", "expires"),
+            "{candidate} 的需求 {need} 派单未超时（期限 {expires}）",
+            "the offer of need {need} to {candidate} has not lapsed (deadline {expires})",
+        ),
+        ("need.no_vacancy", ""): (
+            ("need", "headcount"),
+            "需求 {need} 的 {headcount} 个名额都已有人接单或待答派单",
+            "every one of the {headcount} places of need {need} is accepted or has an open offer",
+        ),
+        ("need.not_served", ""): (
+            ("need", "candidate"),
+            "{candidate} 未参与需求 {need} 的服务",
+            "{candidate} did not serve need {need}",
+        ),
+        ("need.rewarded", ""): (
+            ("need", "candidate"),
+            "需求 {need} 已奖励 {candidate}",
+            "{candidate} was already rewarded for need {need}",
+        ),
+        ("need.rated", ""): (("need",), "需求 {need} 已评价", "need {need} is already rated"),
+        ("need.backwards", ""): (
+            ("need", "last"),
+            "早于需求 {need} 的上一条记录（{last}）",
+            "before the last entry of need {need} ({last})",
+        ),
+        ("need.gate", ""): (
+            ("need", "candidate", "why_zh", "why"),
+            "{candidate} 不能承接需求 {need}：{why_zh}",
+            "{candidate} cannot take need {need}: {why}",
+        ),
+        ("need.served", ""): (
+            ("need",),
+            "服务人员须与需求 {need} 当前接单人一致",
+            "the servers must be the candidates who accepted need {need}",
+        ),
+    }
+)
+
+
+def _text(rule: str, values: tuple[int | str, ...]) -> str:
+    f = finding(rule, values)
+    return f"{f.zh} / {f.en}"
+
+
+class NeedState(enum.Enum):
+    """Where a need stands (需求状态)."""
+
+    POSTED = "posted"
+    """待派单: posted, no open offer, not yet filled (also after a decline or timeout)."""
+    OFFERED = "offered"
+    """已派单: at least one offer is waiting for an answer."""
+    ACCEPTED = "accepted"
+    """已接单: as many candidates as the headcount have accepted."""
+    IN_SERVICE = "in_service"
+    """服务中."""
+    COMPLETED = "completed"
+    """已完成."""
+    RATED = "rated"
+    """已评价 (评单)."""
+    REWARDED = "rewarded"
+    """已奖励 (奖单): every candidate who served has been rewarded."""
+    CANCELLED = "cancelled"
+    """已取消."""
+    UNFILLED = "unfilled"
+    """无人接单: no candidate left after escalation."""
+
+    @property
+    def zh(self) -> str:
+        """The Chinese name of the state."""
+        return _STATE_ZH[self]
+
+
+_STATE_ZH = {
+    NeedState.POSTED: "待派单",
+    NeedState.OFFERED: "已派单",
+    NeedState.ACCEPTED: "已接单",
+    NeedState.IN_SERVICE: "服务中",
+    NeedState.COMPLETED: "已完成",
+    NeedState.RATED: "已评价",
+    NeedState.REWARDED: "已奖励",
+    NeedState.CANCELLED: "已取消",
+    NeedState.UNFILLED: "无人接单",
+}
+
+_OPEN = frozenset({NeedState.POSTED, NeedState.OFFERED})
+_BEFORE_START = frozenset({NeedState.POSTED, NeedState.OFFERED, NeedState.ACCEPTED})
+_DONE = frozenset({NeedState.COMPLETED, NeedState.RATED, NeedState.REWARDED})
+
+# --- entries -----------------------------------------------------------------------------------
+
+
+def _evidence(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Evidence):
+        raise InvalidValue(attribute.name, value, "未知的记录依据 / unknown evidence kind")
+
+
+def _stars(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_STARS <= value <= MAX_STARS:
+        raise InvalidValue(
+            attribute.name,
+            value,
+            f"评分为 {MIN_STARS} 到 {MAX_STARS} 星的整数 / stars are a whole number from "
+            f"{MIN_STARS} to {MAX_STARS}",
+        )
+
+
+def _kind(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, CandidateKind):
+        raise InvalidValue(attribute.name, value, "需要 CandidateKind / need a CandidateKind")
+
+
+def _ids(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    return tuple(value)
+
+
+def _records(value: Iterable[ServiceRecord]) -> tuple[ServiceRecord, ...]:
+    out = tuple(value)
+    for r in out:
+        if not isinstance(r, ServiceRecord):
+            raise InvalidValue(
+                "records", type(r).__name__, "需要 ServiceRecord / need a ServiceRecord"
+            )
+    return out
+
+
+@attrs.frozen(kw_only=True)
+class Posted:
+    """点单: a need is posted (``at`` defaults to the need's ``posted_at`` in :meth:`NeedBook.post`)."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need: Need = attrs.field()
+
+    @need.validator
+    def _need(self, _: attrs.Attribute[Need], value: object) -> None:
+        if not isinstance(value, Need):
+            raise InvalidValue("need", type(value).__name__, "需要 Need / need a Need")
+
+    @property
+    def need_id(self) -> str:
+        """The posted need's id."""
+        return self.need.id
+
+
+@attrs.frozen(kw_only=True)
+class Offered:
+    """派单: the need is offered to one candidate, to answer before ``expires_at`` (if any)."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    candidate_id: str = attrs.field(validator=non_empty)
+    kind: CandidateKind = attrs.field(default=CandidateKind.VOLUNTEER, validator=_kind)
+    expires_at: datetime | None = attrs.field(
+        default=None, converter=attrs.converters.optional(to_shanghai), validator=aware
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.expires_at is not None and self.expires_at <= self.at:
+            raise InvalidValue(
+                "expires_at",
+                self.expires_at.isoformat(),
+                "派单期限须晚于派单时间 / an offer's deadline must be after the offer",
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Accepted:
+    """接单: a candidate accepts its open offer."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    candidate_id: str = attrs.field(validator=non_empty)
+
+
+@attrs.frozen(kw_only=True)
+class Declined:
+    """拒单: a candidate declines its open offer, or withdraws after accepting (before the start)."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    candidate_id: str = attrs.field(validator=non_empty)
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Expired:
+    """超时: an offer was not answered by its deadline (the next candidate can be offered)."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    candidate_id: str = attrs.field(validator=non_empty)
+
+
+@attrs.frozen(kw_only=True)
+class Started:
+    """服务开始: the accepted candidates are serving."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+
+
+@attrs.frozen(kw_only=True)
+class Completed:
+    """服务完成: who served (``served``), from ``start`` to ``end``, on what evidence.
+
+    ``records`` are the service records emitted for the hour ledger, one per volunteer who served
+    (teams get none: their members' hours are recorded by the team); post them with
+    :meth:`HourLedger.post <zhiyuan.hours.HourLedger.post>`.
+    """
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    served: tuple[str, ...] = attrs.field(converter=_ids)
+    start: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    end: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    evidence: Evidence = attrs.field(validator=_evidence)
+    organization_id: str = attrs.field(validator=non_empty)
+    records: tuple[ServiceRecord, ...] = attrs.field(default=(), converter=_records)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidValue(
+                "end", self.end.isoformat(), "结束须晚于开始 / end must be after start"
+            )
+        if self.end > self.at:
+            raise InvalidValue(
+                "end",
+                self.end.isoformat(),
+                f"服务结束不能晚于完成登记 {self.at.isoformat()} / the service cannot end after "
+                "it is marked complete",
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Rated:
+    """评单: the person served rates the service, 1 to 5 stars."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    stars: int = attrs.field(validator=_stars)
+    by: str = attrs.field(validator=non_empty)
+    comment: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Rewarded:
+    """奖单: points earned by one candidate who served, posted as ``posting_id`` by ``issuer``."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    candidate_id: str = attrs.field(validator=non_empty)
+    points: int = attrs.field(validator=positive)
+    posting_id: str = attrs.field(validator=non_empty)
+    issuer: str = attrs.field(validator=non_empty)
+
+
+@attrs.frozen(kw_only=True)
+class Cancelled:
+    """取消: the need is withdrawn (by the requester or an administrator) before the service."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    by: str = attrs.field(validator=non_empty)
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Unfilled:
+    """无人接单: no candidate is left after escalation; the need goes to manual handling."""
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    reason: str = ""
+
+
+NeedEntry = (
+    Posted
+    | Offered
+    | Accepted
+    | Declined
+    | Expired
+    | Started
+    | Completed
+    | Rated
+    | Rewarded
+    | Cancelled
+    | Unfilled
+)
+"""Any entry of the need lifecycle."""
+
+_E = TypeVar("_E")
+
+_ENTRY_TYPES = (
+    Posted,
+    Offered,
+    Accepted,
+    Declined,
+    Expired,
+    Started,
+    Completed,
+    Rated,
+    Rewarded,
+    Cancelled,
+    Unfilled,
+)
+
+# --- the fold ----------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class NeedStatus:
+    """One need folded from its entries: offers, acceptances, service, rating and rewards.
+
+    ``open`` lists the candidates whose offer awaits an answer, ``accepted`` those holding a
+    place now (in order), ``withdrawn`` those who declined after accepting.
+    """
+
+    need: Need
+    posted_at: datetime
+    last_at: datetime
+    offers: tuple[Offered, ...] = ()
+    open: tuple[str, ...] = ()
+    accepted: tuple[str, ...] = ()
+    declined: tuple[str, ...] = ()
+    withdrawn: tuple[str, ...] = ()
+    expired: tuple[str, ...] = ()
+    first_accepted_at: datetime | None = None
+    filled_at: datetime | None = None
+    started_at: datetime | None = None
+    completed: Completed | None = None
+    rated: Rated | None = None
+    rewarded: tuple[Rewarded, ...] = ()
+    cancelled: Cancelled | None = None
+    unfilled: Unfilled | None = None
+
+    @property
+    def need_id(self) -> str:
+        """The need's id."""
+        return self.need.id
+
+    @property
+    def filled(self) -> bool:
+        """True if as many candidates as the headcount hold a place."""
+        return len(self.accepted) >= self.need.headcount
+
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """Every candidate offered the need so far, in order."""
+        return tuple(o.candidate_id for o in self.offers)
+
+    @property
+    def vacancies(self) -> int:
+        """Places neither accepted nor covered by an open offer."""
+        return max(self.need.headcount - len(self.accepted) - len(self.open), 0)
+
+    @property
+    def served(self) -> tuple[str, ...]:
+        """Who served (empty until completed)."""
+        return () if self.completed is None else self.completed.served
+
+    def offer_to(self, candidate_id: str) -> Offered | None:
+        """The offer made to a candidate, if any."""
+        for o in self.offers:
+            if o.candidate_id == candidate_id:
+                return o
+        return None
+
+    @property
+    def state(self) -> NeedState:
+        """The need's state (see :class:`NeedState`)."""
+        if self.cancelled is not None:
+            return NeedState.CANCELLED
+        if self.unfilled is not None:
+            return NeedState.UNFILLED
+        if self.completed is not None:
+            served = set(self.completed.served)
+            if served and served <= {r.candidate_id for r in self.rewarded}:
+                return NeedState.REWARDED
+            return NeedState.RATED if self.rated is not None else NeedState.COMPLETED
+        if self.started_at is not None:
+            return NeedState.IN_SERVICE
+        if self.filled:
+            return NeedState.ACCEPTED
+        return NeedState.OFFERED if self.open else NeedState.POSTED
+
+    def __str__(self) -> str:
+        s = self.state
+        return f"{self.need_id}: {s.zh} / {s.value} ({len(self.accepted)}/{self.need.headcount})"
+
+
+_ACTIONS: dict[type[Any], tuple[str, str]] = {
+    Posted: ("点单", "post"),
+    Offered: ("派单", "offer"),
+    Accepted: ("接单", "accept"),
+    Declined: ("拒单", "decline"),
+    Expired: ("记超时", "expire an offer"),
+    Started: ("开始服务", "start"),
+    Completed: ("完成", "complete"),
+    Rated: ("评单", "rate"),
+    Rewarded: ("奖单", "reward"),
+    Cancelled: ("取消", "cancel"),
+    Unfilled: ("标记无人接单", "mark unfilled"),
+}
+
+
+def _state_conflict(need_id: str, state: NeedState, entry_type: type[Any]) -> Conflict:
+    zh, en = _ACTIONS[entry_type]
+    return Conflict(_text("need.state", (need_id, state.zh, state.value, zh, en)))
+
+
+def _require(status: NeedStatus, allowed: frozenset[NeedState], entry: NeedEntry) -> None:
+    state = status.state
+    if state not in allowed:
+        raise _state_conflict(status.need_id, state, type(entry))
+
+
+def _open_offer(status: NeedStatus, entry: Accepted | Declined | Expired) -> Offered:
+    cid = entry.candidate_id
+    offer = status.offer_to(cid)
+    if offer is None or cid not in status.open:
+        raise Conflict(_text("need.no_offer", (status.need_id, cid)))
+    return offer
+
+
+def _check_answer_in_time(status: NeedStatus, offer: Offered, at: datetime) -> None:
+    if offer.expires_at is not None and at >= offer.expires_at:
+        raise Conflict(
+            _text("need.lapsed", (status.need_id, offer.candidate_id, offer.expires_at.isoformat()))
+        )
+
+
+def _without(ids: tuple[str, ...], cid: str) -> tuple[str, ...]:
+    return tuple(i for i in ids if i != cid)
+
+
+def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
+    """The need's status after one more entry (a pure step; raises if the entry is not allowed).
+
+    ``status`` is ``None`` before the need is posted. Raises :class:`~zhiyuan.errors.Conflict`
+    for a change the state does not allow, :class:`~zhiyuan.errors.InvalidValue` for an entry
+    dated before the need's last one, :class:`~zhiyuan.errors.NotFound` for an unposted need.
+    """
+    if not isinstance(entry, _ENTRY_TYPES):
+        raise InvalidValue("entry", type(entry).__name__, "不是需求条目 / not a need entry")
+    if isinstance(entry, Posted):
+        if status is not None:
+            raise _state_conflict(entry.need_id, status.state, Posted)
+        return NeedStatus(need=entry.need, posted_at=entry.at, last_at=entry.at)
+    if status is None:
+        raise NotFound("need", entry.need_id)
+    nid = status.need_id
+    if entry.need_id != nid:
+        raise InvalidValue(
+            "need_id", entry.need_id, f"不是需求 {nid} 的条目 / not an entry of {nid}"
+        )
+    if entry.at < status.last_at:
+        raise InvalidValue(
+            "at", entry.at.isoformat(), _text("need.backwards", (nid, status.last_at.isoformat()))
+        )
+    at = entry.at
+    if isinstance(entry, Offered):
+        _require(status, _OPEN, entry)
+        if status.offer_to(entry.candidate_id) is not None:
+            raise Conflict(_text("need.offered_before", (nid, entry.candidate_id)))
+        return attrs.evolve(
+            status,
+            last_at=at,
+            offers=(*status.offers, entry),
+            open=(*status.open, entry.candidate_id),
+        )
+    if isinstance(entry, Accepted):
+        _require(status, _OPEN, entry)
+        offer = _open_offer(status, entry)
+        _check_answer_in_time(status, offer, at)
+        accepted = (*status.accepted, entry.candidate_id)
+        return attrs.evolve(
+            status,
+            last_at=at,
+            open=_without(status.open, entry.candidate_id),
+            accepted=accepted,
+            first_accepted_at=status.first_accepted_at or at,
+            filled_at=at if len(accepted) >= status.need.headcount else None,
+        )
+    if isinstance(entry, Declined):
+        _require(status, _BEFORE_START, entry)
+        cid = entry.candidate_id
+        if cid in status.accepted:  # a withdrawal after accepting
+            accepted = _without(status.accepted, cid)
+            return attrs.evolve(
+                status,
+                last_at=at,
+                accepted=accepted,
+                withdrawn=(*status.withdrawn, cid),
+                filled_at=status.filled_at if len(accepted) >= status.need.headcount else None,
+            )
+        offer = _open_offer(status, entry)
+        _check_answer_in_time(status, offer, at)
+        return attrs.evolve(
+            status,
+            last_at=at,
+            open=_without(status.open, cid),
+            declined=(*status.declined, cid),
+        )
+    if isinstance(entry, Expired):
+        _require(status, _BEFORE_START, entry)
+        offer = _open_offer(status, entry)
+        if offer.expires_at is None or at < offer.expires_at:
+            deadline = "—" if offer.expires_at is None else offer.expires_at.isoformat()
+            raise Conflict(_text("need.not_lapsed", (nid, entry.candidate_id, deadline)))
+        return attrs.evolve(
+            status,
+            last_at=at,
+            open=_without(status.open, entry.candidate_id),
+            expired=(*status.expired, entry.candidate_id),
+        )
+    if isinstance(entry, Started):
+        _require(status, frozenset({NeedState.ACCEPTED}), entry)
+        return attrs.evolve(status, last_at=at, started_at=at)
+    if isinstance(entry, Completed):
+        _require(status, frozenset({NeedState.IN_SERVICE}), entry)
+        served = entry.served
+        if sorted(served) != sorted(status.accepted) or any(
+            r.volunteer_id not in served for r in entry.records
+        ):
+            raise InvalidValue("served", list(served), _text("need.served", (nid,)))
+        return attrs.evolve(status, last_at=at, completed=entry)
+    if isinstance(entry, Rated):
+        if status.rated is not None:
+            raise Conflict(_text("need.rated", (nid,)))
+        _require(status, _DONE, entry)
+        return attrs.evolve(status, last_at=at, rated=entry)
+    if isinstance(entry, Rewarded):
+        _require(status, frozenset({NeedState.COMPLETED, NeedState.RATED}), entry)
+        if entry.candidate_id not in status.served:
+            raise Conflict(_text("need.not_served", (nid, entry.candidate_id)))
+        if any(r.candidate_id == entry.candidate_id for r in status.rewarded):
+            raise Conflict(_text("need.rewarded", (nid, entry.candidate_id)))
+        return attrs.evolve(status, last_at=at, rewarded=(*status.rewarded, entry))
+    if isinstance(entry, Cancelled):
+        _require(status, _BEFORE_START, entry)
+        return attrs.evolve(status, last_at=at, cancelled=entry)
+    _require(status, _OPEN, entry)  # Unfilled
+    return attrs.evolve(status, last_at=at, unfilled=entry)
+
+
+def _aware(value: datetime | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        shown = value.isoformat() if isinstance(value, datetime) else value
+        raise InvalidValue(field, shown, "需要带时区的时间 / need a timezone-aware datetime")
+    return to_shanghai(value)
+
+
+def fold(entries: Iterable[NeedEntry], *, as_of: datetime | None = None) -> dict[str, NeedStatus]:
+    """Every need's status from its entries in order (those dated after ``as_of`` left out).
+
+    Entries of different needs may interleave; each need's own entries must be in order. Raises
+    as :func:`advance` does on an entry that its need's state does not allow.
+    """
+    when = _aware(as_of, "as_of")
+    out: dict[str, NeedStatus] = {}
+    for e in entries:
+        if when is not None and e.at > when:
+            continue
+        out[e.need_id] = advance(out.get(e.need_id), e)
+    return out
+
+
+# --- the book ----------------------------------------------------------------------------------
+
+
+class NeedBook:
+    """The entries of many needs, their states, and the dispatcher's bookings kept in step.
+
+    Args:
+        entries: entries to replay (checked as if added one by one).
+        dispatcher: optional; offers and acceptances must then pass its gates, and accepted
+            candidates are booked there (released on decline, completion, cancellation, unfilled).
+        policy: the policy whose ``offer_timeout_minutes`` sets offer deadlines (default: the
+            dispatcher's policy, else :class:`~zhiyuan.matching.DispatchPolicy`'s defaults).
+    """
+
+    def __init__(
+        self,
+        entries: Iterable[NeedEntry] = (),
+        *,
+        dispatcher: Dispatcher | None = None,
+        policy: DispatchPolicy | None = None,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.policy = policy or (dispatcher.policy if dispatcher is not None else DispatchPolicy())
+        self._lock = threading.RLock()
+        self._entries: list[NeedEntry] = []
+        self._by_id: dict[str, NeedEntry] = {}
+        self._by_need: dict[str, list[NeedEntry]] = {}
+        self._status: dict[str, NeedStatus] = {}
+        for e in entries:
+            self.add(e)
+
+    # --- the one way in -----------------------------------------------------------------------
+
+    def add(self, entry: NeedEntry) -> NeedEntry:
+        """Check an entry against its need's state (and the dispatcher's gates), then record it.
+
+        The same entry again is a no-op (it is returned); another entry under a used id is a
+        :class:`~zhiyuan.errors.Conflict`. Nothing changes when anything raises.
+        """
+        if not isinstance(entry, _ENTRY_TYPES):
+            raise InvalidValue("entry", type(entry).__name__, "不是需求条目 / not a need entry")
+        with self._lock, self._dispatcher_lock():
+            old = self._by_id.get(entry.id)
+            if old is not None and old == entry:
+                return old
+            before = self._status.get(entry.need_id)
+            after = self._check_new(entry)
+            self._entries.append(entry)
+            self._by_id[entry.id] = entry
+            self._by_need.setdefault(entry.need_id, []).append(entry)
+            self._status[entry.need_id] = after
+            self._sync_dispatcher(entry, before)
+            return entry
+
+    def _dispatcher_lock(self) -> contextlib.AbstractContextManager[Any]:
+        d = self.dispatcher
+        return contextlib.nullcontext() if d is None else d._lock
+
+    def _check_dispatcher(self, entry: NeedEntry, after: NeedStatus) -> None:
+        d = self.dispatcher
+        if d is None:
+            return
+        if isinstance(entry, Posted):
+            if entry.need.region_code not in d.tree:
+                raise UnknownRegion(entry.need.region_code)
+        elif isinstance(entry, (Offered, Accepted)):
+            cand = d.candidate(entry.candidate_id)  # NotFound for an unknown candidate
+            if isinstance(entry, Offered) and entry.kind is not cand.kind:
+                raise InvalidValue(
+                    "kind",
+                    entry.kind.value,
+                    f"候选类型为 {cand.kind.value} / the candidate is a {cand.kind.value}",
+                )
+            failed = d.gate(after.need, cand)
+            if failed is not None:
+                raise Conflict(_text("need.gate", (after.need_id, cand.id, failed.zh, failed.en)))
+
+    def _sync_dispatcher(self, entry: NeedEntry, before: NeedStatus | None) -> None:
+        d = self.dispatcher
+        if d is None or before is None:
+            return
+        need = before.need
+        if isinstance(entry, Accepted):
+            d.book(
+                Booking(
+                    candidate_id=entry.candidate_id,
+                    need_id=need.id,
+                    start=need.start,
+                    end=need.end,
+                )
+            )
+        elif isinstance(entry, Declined):
+            d.release(entry.candidate_id, need.id)
+        elif isinstance(entry, (Completed, Cancelled, Unfilled)):
+            for cid in before.accepted:
+                d.release(cid, need.id)
+
+    # --- the steps ----------------------------------------------------------------------------
+
+    def post(self, need: Need, *, at: datetime | None = None, id: str | None = None) -> Posted:
+        """点单: post a need (``at`` defaults to ``need.posted_at``)."""
+        if not isinstance(need, Need):
+            raise InvalidValue("need", type(need).__name__, "需要 Need / need a Need")
+        entry = Posted(id=id or f"post:{need.id}", at=at or need.posted_at, need=need)
+        return self._add(entry)
+
+    def offer(
+        self,
+        need_id: str,
+        candidate_id: str,
+        *,
+        at: datetime,
+        kind: CandidateKind | None = None,
+        id: str | None = None,
+    ) -> Offered:
+        """派单: offer the need to one candidate, with the policy's deadline.
+
+        ``kind`` defaults to the dispatcher's record of the candidate, else a volunteer.
+        """
+        when = self._at(at)
+        if kind is None and self.dispatcher is not None:
+            with contextlib.suppress(NotFound):  # an unknown candidate is refused by add()
+                kind = self.dispatcher.candidate(candidate_id).kind
+        timeout = self.policy.offer_timeout_minutes
+        entry = Offered(
+            id=id or f"offer:{need_id}:{candidate_id}",
+            at=when,
+            need_id=need_id,
+            candidate_id=candidate_id,
+            kind=kind or CandidateKind.VOLUNTEER,
+            expires_at=None if timeout is None else when + timedelta(minutes=timeout),
+        )
+        return self._add(entry)
+
+    def offer_next(
+        self, need_id: str, dispatch_result: DispatchResult | None, at: datetime
+    ) -> Offered | None:
+        """Offer the need to the best-ranked candidate not offered it yet; ``None`` if none is left.
+
+        ``dispatch_result`` is the need's :meth:`Dispatcher.rank
+        <zhiyuan.matching.Dispatcher.rank>`; with ``None`` the book's dispatcher ranks it now.
+        With a dispatcher, ranked candidates who no longer pass its gates are passed over. Raises
+        :class:`~zhiyuan.errors.Conflict` if the state allows no offer or every place is already
+        accepted or has an open offer.
+        """
+        when = self._at(at)
+        with self._lock, self._dispatcher_lock():
+            status = self._get(need_id)
+            state = status.state
+            if state not in _OPEN:
+                raise _state_conflict(need_id, state, Offered)
+            if status.vacancies == 0:
+                raise Conflict(_text("need.no_vacancy", (need_id, status.need.headcount)))
+            result = self._result(status.need, dispatch_result)
+            d = self.dispatcher
+            offered = set(status.offered)
+            for r in result.ranked:
+                cid = r.candidate_id
+                if cid in offered:
+                    continue
+                if d is not None:
+                    try:
+                        cand = d.candidate(cid)
+                    except NotFound:
+                        continue
+                    if d.gate(status.need, cand) is not None:
+                        continue
+                return self.offer(need_id, cid, at=when)
+            return None
+
+    def _result(self, need: Need, result: DispatchResult | None) -> DispatchResult:
+        if result is None:
+            if self.dispatcher is None:
+                raise InvalidValue(
+                    "dispatch_result",
+                    None,
+                    "没有派单器时须给出派单结果 / without a dispatcher, pass the dispatch result",
+                )
+            return self.dispatcher.rank(need)
+        if not isinstance(result, DispatchResult) or result.need_id != need.id:
+            shown = result.need_id if isinstance(result, DispatchResult) else type(result).__name__
+            raise InvalidValue(
+                "dispatch_result",
+                shown,
+                f"不是需求 {need.id} 的派单结果 / not the dispatch result of need {need.id}",
+            )
+        return result
+
+    def accept(
+        self, need_id: str, candidate_id: str, *, at: datetime, id: str | None = None
+    ) -> Accepted:
+        """接单: the candidate accepts its open offer (before the deadline)."""
+        entry = Accepted(
+            id=id or f"accept:{need_id}:{candidate_id}",
+            at=self._at(at),
+            need_id=need_id,
+            candidate_id=candidate_id,
+        )
+        return self._add(entry)
+
+    def decline(
+        self,
+        need_id: str,
+        candidate_id: str,
+        *,
+        at: datetime,
+        reason: str = "",
+        id: str | None = None,
+    ) -> Declined:
+        """拒单: decline an open offer, or withdraw an acceptance before the service starts."""
+        entry = Declined(
+            id=id or f"decline:{need_id}:{candidate_id}",
+            at=self._at(at),
+            need_id=need_id,
+            candidate_id=candidate_id,
+            reason=reason,
+        )
+        return self._add(entry)
+
+    def expire_offers(
+        self,
+        as_of: datetime,
+        results: Mapping[str, DispatchResult] | None = None,
+        *,
+        mark_unfilled: bool = False,
+    ) -> list[NeedEntry]:
+        """Record every offer past its deadline as :class:`Expired` (dated ``as_of``), then offer
+        each such need to its next candidates, from ``results`` (by need id) or, failing that,
+        the book's dispatcher. With ``mark_unfilled``, a need left with no open offer, unfilled
+        places and nobody to offer is marked :class:`Unfilled`.
+
+        Returns the new entries. Raises before changing anything if ``as_of`` is before the last
+        entry of a need with a lapsed offer.
+        """
+        when = self._at(as_of)
+        out: list[NeedEntry] = []
+        with self._lock, self._dispatcher_lock():
+            lapsed: list[tuple[NeedStatus, list[Offered]]] = []
+            for status in self._status.values():
+                if status.state not in _BEFORE_START:
+                    continue
+                due = [
+                    o
+                    for o in status.offers
+                    if o.candidate_id in status.open
+                    and o.expires_at is not None
+                    and o.expires_at <= when
+                ]
+                if due:
+                    if when < status.last_at:
+                        raise InvalidValue(
+                            "as_of",
+                            when.isoformat(),
+                            _text("need.backwards", (status.need_id, status.last_at.isoformat())),
+                        )
+                    lapsed.append((status, due))
+            for status, _ in lapsed:
+                if results is not None and status.need_id in results:
+                    self._result(status.need, results[status.need_id])
+            for status, due in lapsed:
+                nid = status.need_id
+                for o in due:
+                    out.append(
+                        self._add(
+                            Expired(
+                                id=f"expire:{nid}:{o.candidate_id}",
+                                at=when,
+                                need_id=nid,
+                                candidate_id=o.candidate_id,
+                            )
+                        )
+                    )
+                result = (results or {}).get(nid)
+                if result is None and self.dispatcher is None:
+                    continue
+                while True:
+                    now = self._status[nid]
+                    if now.state not in _OPEN or now.vacancies == 0:
+                        break
+                    nxt = self.offer_next(nid, result, when)
+                    if nxt is None:
+                        if mark_unfilled and not now.open:
+                            out.append(self.mark_unfilled(nid, at=when))
+                        break
+                    out.append(nxt)
+        return out
+
+    def start(self, need_id: str, *, at: datetime, id: str | None = None) -> Started:
+        """服务开始: the filled need goes into service."""
+        return self._add(Started(id=id or f"start:{need_id}", at=self._at(at), need_id=need_id))
+
+    def complete(
+        self,
+        need_id: str,
+        *,
+        at: datetime,
+        evidence: Evidence,
+        organization_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        id: str | None = None,
+    ) -> Completed:
+        """服务完成: record the service and emit one :class:`~zhiyuan.hours.ServiceRecord` per
+        volunteer who served.
+
+        ``start``/``end`` are the times served (default: when the service was started, and
+        ``at``). Each record: id ``need:<need id>:<volunteer id>``, the need as the activity, the
+        need's region and category, its window as the schedule, ``organization_id`` as the
+        organizer, ``evidence`` as given (e.g. ``SUPERVISOR`` or ``QR_SCAN``), recorded at ``at``.
+        """
+        when = self._at(at)
+        with self._lock:
+            status = self._get(need_id)
+            if status.state is not NeedState.IN_SERVICE:
+                raise _state_conflict(need_id, status.state, Completed)
+            assert status.started_at is not None
+            s = self._at(start, "start") if start is not None else status.started_at
+            e = self._at(end, "end") if end is not None else when
+            need = status.need
+            kinds = {o.candidate_id: o.kind for o in status.offers}
+            records = tuple(
+                ServiceRecord(
+                    id=f"need:{need_id}:{cid}",
+                    volunteer_id=cid,
+                    activity_id=need_id,
+                    organization_id=organization_id,
+                    region_code=need.region_code,
+                    category=need.category,
+                    start=s,
+                    end=e,
+                    evidence=evidence,
+                    scheduled_start=need.start,
+                    scheduled_end=need.end,
+                    recorded_at=when,
+                )
+                for cid in status.accepted
+                if kinds.get(cid) is CandidateKind.VOLUNTEER
+            )
+            entry = Completed(
+                id=id or f"complete:{need_id}",
+                at=when,
+                need_id=need_id,
+                served=status.accepted,
+                start=s,
+                end=e,
+                evidence=evidence,
+                organization_id=organization_id,
+                records=records,
+            )
+            return self._add(entry)
+
+    def rate(
+        self,
+        need_id: str,
+        stars: int,
+        *,
+        at: datetime,
+        by: str | None = None,
+        comment: str = "",
+        feedback: FeedbackBook | None = None,
+        id: str | None = None,
+    ) -> Rated:
+        """评单: rate the completed service, 1–5 stars (``by`` defaults to the requester).
+
+        With ``feedback``, one :class:`~zhiyuan.scoring.Rating` per service record is added there
+        (see :meth:`ratings`) before the entry is recorded; adding them again is a no-op.
+        """
+        when = self._at(at)
+        with self._lock:
+            status = self._get(need_id)
+            entry = Rated(
+                id=id or f"rate:{need_id}",
+                at=when,
+                need_id=need_id,
+                stars=stars,
+                by=by or status.need.requester,
+                comment=comment,
+            )
+            if self._by_id.get(entry.id) == entry:
+                return entry
+            self._check_new(entry)
+            if feedback is not None:
+                assert status.completed is not None
+                for r in _ratings(status.completed, entry):
+                    feedback.add_rating(r)
+            return self._add(entry)
+
+    def reward(
+        self,
+        need_id: str,
+        candidate_id: str,
+        points: int,
+        *,
+        at: datetime,
+        ledger: PointsLedger,
+        issuer: str,
+        posting_id: str | None = None,
+        expires_at: datetime | None = None,
+        id: str | None = None,
+    ) -> Rewarded:
+        """奖单: earn ``points`` for a candidate who served, in ``ledger`` (via
+        :meth:`PointsLedger.earn <zhiyuan.credit.ledger.PointsLedger.earn>`, ``ref`` = the need),
+        then record the posting id. Nothing is posted if the entry is not allowed."""
+        when = self._at(at)
+        entry = Rewarded(
+            id=id or f"reward:{need_id}:{candidate_id}",
+            at=when,
+            need_id=need_id,
+            candidate_id=candidate_id,
+            points=points,
+            posting_id=posting_id or f"reward:{need_id}:{candidate_id}",
+            issuer=issuer,
+        )
+        with self._lock:
+            if self._by_id.get(entry.id) == entry:
+                return entry
+            self._check_new(entry)
+            ledger.earn(
+                entry.posting_id,
+                candidate_id,
+                points,
+                at=when,
+                issuer=issuer,
+                expires_at=expires_at,
+                ref=need_id,
+            )
+            return self._add(entry)
+
+    def cancel(
+        self, need_id: str, *, at: datetime, by: str, reason: str = "", id: str | None = None
+    ) -> Cancelled:
+        """取消: withdraw the need before the service starts (bookings are released)."""
+        entry = Cancelled(
+            id=id or f"cancel:{need_id}", at=self._at(at), need_id=need_id, by=by, reason=reason
+        )
+        return self._add(entry)
+
+    def mark_unfilled(
+        self, need_id: str, *, at: datetime, reason: str = "", id: str | None = None
+    ) -> Unfilled:
+        """无人接单: nobody is left to offer the need to (partial acceptances are released)."""
+        entry = Unfilled(
+            id=id or f"unfilled:{need_id}", at=self._at(at), need_id=need_id, reason=reason
+        )
+        return self._add(entry)
+
+    def _add(self, entry: _E) -> _E:
+        return cast(_E, self.add(cast(NeedEntry, entry)))
+
+    def _check_new(self, entry: NeedEntry) -> NeedStatus:
+        """The need's status after ``entry``, or raise: the state's objection first (it names the
+        state), then a used id, then the dispatcher's gates."""
+        after = advance(self._status.get(entry.need_id), entry)
+        old = self._by_id.get(entry.id)
+        if old is not None and old != entry:
+            raise Conflict(
+                f"entry id {entry.id!r} is already used by another entry / 条目编号已被占用"
+            )
+        self._check_dispatcher(entry, after)
+        return after
+
+    @staticmethod
+    def _at(value: datetime | None, field: str = "at") -> datetime:
+        when = _aware(value, field)
+        if when is None:
+            raise InvalidValue(field, None, "需要带时区的时间 / need a timezone-aware datetime")
+        return when
+
+    def _get(self, need_id: str) -> NeedStatus:
+        status = self._status.get(need_id)
+        if status is None:
+            raise NotFound("need", need_id)
+        return status
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def entries(self, need_id: str | None = None) -> tuple[NeedEntry, ...]:
+        """Every entry in the order recorded, or one need's."""
+        with self._lock:
+            if need_id is None:
+                return tuple(self._entries)
+            return tuple(self._by_need.get(need_id, ()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[NeedEntry]:
+        return iter(self.entries())
+
+    def needs(self) -> tuple[str, ...]:
+        """The ids of every posted need, in the order posted."""
+        with self._lock:
+            return tuple(self._status)
+
+    def status(self, need_id: str, as_of: datetime | None = None) -> NeedStatus:
+        """A need's status now, or folded from its entries up to ``as_of``.
+
+        Raises :class:`~zhiyuan.errors.NotFound` for a need not posted (by ``as_of``).
+        """
+        if as_of is None:
+            with self._lock:
+                return self._get(need_id)
+        folded = fold(self.entries(need_id), as_of=as_of)
+        if need_id not in folded:
+            raise NotFound("need", need_id)
+        return folded[need_id]
+
+    def state(self, need_id: str, as_of: datetime | None = None) -> NeedState:
+        """A need's :class:`NeedState` now, or as of a moment (a fold of its entries)."""
+        return self.status(need_id, as_of).state
+
+    def ratings(self, need_id: str) -> tuple[Rating, ...]:
+        """The feedback ratings of a rated need: one per service record (id ``<rated id>:<volunteer>``)."""
+        status = self.status(need_id)
+        if status.completed is None or status.rated is None:
+            return ()
+        return _ratings(status.completed, status.rated)
+
+
+def _ratings(completed: Completed, rated: Rated) -> tuple[Rating, ...]:
+    return tuple(
+        Rating(
+            id=f"{rated.id}:{r.volunteer_id}",
+            record_id=r.id,
+            volunteer_id=r.volunteer_id,
+            stars=rated.stars,
+            at=rated.at,
+            comment=rated.comment,
+        )
+        for r in completed.records
+    )

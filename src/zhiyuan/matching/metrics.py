@@ -1,0 +1,339 @@
+"""Matching metrics (网约 成效): fill rate, time to acceptance, distance travelled, workload spread.
+
+Every figure is computed from the need entries (:mod:`zhiyuan.matching.lifecycle`) by folding
+them, in integers and exact fractions, and reads itself in Chinese and English:
+
+- **fill rate** (接单率): needs that reached their headcount of acceptances and kept it, over
+  needs posted, as a whole percent rounded down (100 % only when every need is filled);
+- **time to acceptance** (响应时长): minutes from posting to the first acceptance, per need
+  accepted, as the median and the 90th percentile by the nearest-rank method (values that
+  occurred; the median of an even count is the lower middle);
+- **distance travelled** (服务半径): metres between each need and each candidate holding a place
+  in it (needs accepted, in service or done), where both have a GPS point; total and median;
+- **workload spread** (任务分布): the Gini coefficient of completed tasks per candidate, in
+  thousandths, rounded half up: 0 when everyone did the same, (n − 1)/n × 1000 when one of n did
+  everything. Candidates who completed nothing count only when named in ``pool``.
+
+References:
+    英德: "100 % taken/dispatched, 98 % satisfaction"; 佳木斯: 96.5 % completion; 宁波 and 杭州上城:
+    the 15-minute service circle (POLICIES.md §4.1–4.2). No official definition of these rates
+    exists; the ones here are stated in each docstring.
+
+Example:
+    >>> gini_thousandths([3, 3, 3]), gini_thousandths([0, 0, 0, 12]), gini_thousandths([])
+    (0, 750, 0)
+    >>> print(FillRate.of(filled=7, posted=8))
+    接单率 87%（8 单中 7 单满员）/ fill rate 87% (7 of 8 needs filled)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from fractions import Fraction
+
+import attrs
+
+from zhiyuan.errors import InvalidValue
+from zhiyuan.explain import finding, register_messages
+from zhiyuan.matching.dispatch import distance_m
+from zhiyuan.matching.lifecycle import NeedEntry, NeedState, NeedStatus, fold
+from zhiyuan.matching.needs import Candidate
+
+__all__ = [
+    "AcceptanceTimes",
+    "FillRate",
+    "MatchingMetrics",
+    "Travel",
+    "Workload",
+    "acceptance_times",
+    "fill_rate",
+    "gini_thousandths",
+    "matching_metrics",
+    "nearest_rank",
+    "travel",
+    "workload",
+]
+
+register_messages(
+    {
+        ("metrics.fill", ""): (
+            ("percent", "filled", "posted"),
+            "接单率 {percent}%（{posted} 单中 {filled} 单满员）",
+            "fill rate {percent}% ({filled} of {posted} needs filled)",
+        ),
+        ("metrics.fill", "none"): ((), "尚无需求，接单率无从计算", "no needs posted: no fill rate"),
+        ("metrics.accept", ""): (
+            ("median", "p90", "count"),
+            "接单用时中位数 {median} 分钟，90% 在 {p90} 分钟内（{count} 单）",
+            "time to acceptance: median {median} min, 90th percentile {p90} min ({count} needs)",
+        ),
+        ("metrics.accept", "none"): (
+            (),
+            "尚无接单，无从计算用时",
+            "no need accepted yet: no time to acceptance",
+        ),
+        ("metrics.travel", ""): (
+            ("total", "median", "count", "unknown"),
+            "接单人距离合计 {total} 米，中位数 {median} 米（{count} 人次有定位，{unknown} 人次无）",
+            "distance to the need: {total} m in all, median {median} m ({count} with GPS, "
+            "{unknown} without)",
+        ),
+        ("metrics.travel", "none"): (
+            ("unknown",),
+            "无定位数据（{unknown} 人次无定位）",
+            "no distances known ({unknown} without GPS)",
+        ),
+        ("metrics.workload", ""): (
+            ("gini", "candidates", "tasks"),
+            "任务分布基尼系数 {gini}‰（{candidates} 名候选完成 {tasks} 单）",
+            "workload Gini {gini}‰ ({tasks} tasks completed over {candidates} candidates)",
+        ),
+    }
+)
+
+_HOLDING = frozenset(
+    {
+        NeedState.ACCEPTED,
+        NeedState.IN_SERVICE,
+        NeedState.COMPLETED,
+        NeedState.RATED,
+        NeedState.REWARDED,
+    }
+)
+
+
+def _say(rule: str, values: tuple[int | str, ...] = (), variant: str = "") -> str:
+    f = finding(rule, values, variant)
+    return f"{f.zh} / {f.en}"
+
+
+def nearest_rank(values: Iterable[int], percent: int) -> int | None:
+    """The ``percent``-th percentile by the nearest-rank method (``None`` for no values).
+
+    Example:
+        >>> nearest_rank([15, 20, 35, 40, 50], 30), nearest_rank([1, 2, 3, 4], 50)
+        (20, 2)
+    """
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    if not 0 < percent <= 100:
+        raise InvalidValue("percent", percent, "百分位应在 1 到 100 / a percentile is 1 to 100")
+    rank = -(-percent * len(ordered) // 100)  # ceil(percent/100 × n), at least 1
+    return ordered[max(rank, 1) - 1]
+
+
+def gini_thousandths(values: Iterable[int]) -> int:
+    """The Gini coefficient of non-negative integers, in thousandths (rounded half up).
+
+    Computed exactly: G = Σᵢ (2i − n − 1)·xᵢ / (n·Σx) over the values sorted ascending
+    (i from 1), which equals Σᵢ Σⱼ |xᵢ − xⱼ| / (2n·Σx). No values, or all zero: 0.
+    """
+    xs = sorted(values)
+    n = len(xs)
+    total = sum(xs)
+    if n == 0 or total == 0:
+        return 0
+    if xs[0] < 0:
+        raise InvalidValue("values", xs[0], "不能为负数 / must not be negative")
+    g = Fraction(sum((2 * i - n - 1) * x for i, x in enumerate(xs, start=1)), n * total)
+    return int((g * 2000 + 1) // 2)
+
+
+def _minutes(start: datetime, end: datetime) -> int:
+    return int((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()) // 60
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class FillRate:
+    """Needs filled over needs posted, as a whole percent (rounded down) and the counts."""
+
+    filled: int
+    posted: int
+    percent: int
+
+    @classmethod
+    def of(cls, *, filled: int, posted: int) -> FillRate:
+        """From the counts (0 % for no needs)."""
+        return cls(filled=filled, posted=posted, percent=filled * 100 // posted if posted else 0)
+
+    def __str__(self) -> str:
+        if self.posted == 0:
+            return _say("metrics.fill", variant="none")
+        return _say("metrics.fill", (self.percent, self.filled, self.posted))
+
+
+@attrs.frozen(kw_only=True)
+class AcceptanceTimes:
+    """Minutes from posting to the first acceptance: how many needs, median and 90th percentile."""
+
+    count: int
+    median_minutes: int | None
+    p90_minutes: int | None
+    minutes: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        if self.median_minutes is None or self.p90_minutes is None:
+            return _say("metrics.accept", variant="none")
+        return _say("metrics.accept", (self.median_minutes, self.p90_minutes, self.count))
+
+
+@attrs.frozen(kw_only=True)
+class Travel:
+    """Metres from each need to each candidate holding a place in it (both with GPS)."""
+
+    count: int
+    total_m: int
+    median_m: int | None
+    unknown: int
+
+    def __str__(self) -> str:
+        if self.median_m is None:
+            return _say("metrics.travel", (self.unknown,), "none")
+        return _say("metrics.travel", (self.total_m, self.median_m, self.count, self.unknown))
+
+
+@attrs.frozen(kw_only=True)
+class Workload:
+    """Completed tasks per candidate and their Gini coefficient in thousandths."""
+
+    tasks: tuple[tuple[str, int], ...]
+    gini_thousandths: int
+
+    @property
+    def by_candidate(self) -> dict[str, int]:
+        """Tasks per candidate id."""
+        return dict(self.tasks)
+
+    @property
+    def total(self) -> int:
+        """Tasks completed in all (a need served by two candidates is two tasks)."""
+        return sum(n for _, n in self.tasks)
+
+    def __str__(self) -> str:
+        return _say("metrics.workload", (self.gini_thousandths, len(self.tasks), self.total))
+
+
+@attrs.frozen(kw_only=True)
+class MatchingMetrics:
+    """The four figures together."""
+
+    fill: FillRate
+    acceptance: AcceptanceTimes
+    travel: Travel
+    workload: Workload
+
+    def __str__(self) -> str:
+        return "\n".join(str(x) for x in (self.fill, self.acceptance, self.travel, self.workload))
+
+
+# --- computing them ----------------------------------------------------------------------------
+
+
+def _statuses(
+    source: Iterable[NeedEntry] | Mapping[str, NeedStatus], as_of: datetime | None
+) -> list[NeedStatus]:
+    if isinstance(source, Mapping):
+        return list(source.values())
+    return list(fold(source, as_of=as_of).values())
+
+
+def fill_rate(
+    entries: Iterable[NeedEntry] | Mapping[str, NeedStatus], *, as_of: datetime | None = None
+) -> FillRate:
+    """Needs that reached their headcount of acceptances (and kept it) over needs posted.
+
+    A need cancelled after it was filled still counts as filled; one whose candidate withdrew
+    and was not replaced does not.
+    """
+    statuses = _statuses(entries, as_of)
+    filled = sum(1 for s in statuses if s.filled_at is not None)
+    return FillRate.of(filled=filled, posted=len(statuses))
+
+
+def acceptance_times(
+    entries: Iterable[NeedEntry] | Mapping[str, NeedStatus], *, as_of: datetime | None = None
+) -> AcceptanceTimes:
+    """Minutes from posting to the first acceptance, over the needs accepted at least once."""
+    minutes = sorted(
+        _minutes(s.posted_at, s.first_accepted_at)
+        for s in _statuses(entries, as_of)
+        if s.first_accepted_at is not None
+    )
+    return AcceptanceTimes(
+        count=len(minutes),
+        median_minutes=nearest_rank(minutes, 50),
+        p90_minutes=nearest_rank(minutes, 90),
+        minutes=tuple(minutes),
+    )
+
+
+def _candidates(candidates: Iterable[Candidate] | Mapping[str, Candidate]) -> dict[str, Candidate]:
+    if isinstance(candidates, Mapping):
+        return dict(candidates)
+    return {c.id: c for c in candidates}
+
+
+def travel(
+    entries: Iterable[NeedEntry] | Mapping[str, NeedStatus],
+    candidates: Iterable[Candidate] | Mapping[str, Candidate],
+    *,
+    as_of: datetime | None = None,
+) -> Travel:
+    """Metres from each need to each candidate holding a place in it, where both have GPS.
+
+    Counted for needs accepted, in service or done (not cancelled or unfilled); pairs where the
+    need, the candidate, or either location is missing count as ``unknown``.
+    """
+    by_id = _candidates(candidates)
+    known: list[int] = []
+    unknown = 0
+    for s in _statuses(entries, as_of):
+        if s.state not in _HOLDING:
+            continue
+        for cid in s.accepted:
+            cand = by_id.get(cid)
+            if s.need.location is None or cand is None or cand.location is None:
+                unknown += 1
+            else:
+                known.append(distance_m(s.need.location, cand.location))
+    return Travel(
+        count=len(known), total_m=sum(known), median_m=nearest_rank(known, 50), unknown=unknown
+    )
+
+
+def workload(
+    entries: Iterable[NeedEntry] | Mapping[str, NeedStatus],
+    *,
+    pool: Iterable[str] = (),
+    as_of: datetime | None = None,
+) -> Workload:
+    """Completed tasks per candidate (each candidate who served a completed need: one task), and
+    their Gini coefficient; ``pool`` names candidates to include with zero tasks."""
+    tasks: dict[str, int] = dict.fromkeys(pool, 0)
+    for s in _statuses(entries, as_of):
+        for cid in s.served:
+            tasks[cid] = tasks.get(cid, 0) + 1
+    ordered = tuple(sorted(tasks.items()))
+    return Workload(tasks=ordered, gini_thousandths=gini_thousandths(tasks.values()))
+
+
+def matching_metrics(
+    entries: Iterable[NeedEntry],
+    candidates: Iterable[Candidate] | Mapping[str, Candidate] = (),
+    *,
+    pool: Iterable[str] = (),
+    as_of: datetime | None = None,
+) -> MatchingMetrics:
+    """All four figures from one fold of the entries."""
+    statuses = fold(entries, as_of=as_of)
+    return MatchingMetrics(
+        fill=fill_rate(statuses),
+        acceptance=acceptance_times(statuses),
+        travel=travel(statuses, candidates),
+        workload=workload(statuses, pool=pool),
+    )

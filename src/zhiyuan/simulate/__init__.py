@@ -1,0 +1,19 @@
+"""Policy simulation: synthetic populations on the real tree and what-if replays (needs numpy).
+
+Example:
+    >>> from zhiyuan.simulate import CITY_PROFILES
+    >>> CITY_PROFILES["yantai"].volunteers
+    1460000
+"""
+
+from __future__ import annotations
+
+from zhiyuan.simulate.population import (
+    CATEGORIES,
+    CITY_PROFILES,
+    CityProfile,
+    Population,
+    generate,
+)
+
+__all__ = ["CATEGORIES", "CITY_PROFILES", "CityProfile", "Population", "generate"]
