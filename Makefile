@@ -9,7 +9,7 @@ SPHINX := $(VENV)/bin/sphinx-build
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -U "pip>=25.1"
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e ".[sim]"
 	touch $@
 
 $(VENV)/.stamp-dev: $(VENV)/.stamp-base

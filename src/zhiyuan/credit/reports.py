@@ -157,7 +157,7 @@ def expiring_soon(
         exp = lot.expires_at
         if not lot.amount or exp is None or (wanted is not None and lot.volunteer_id not in wanted):
             continue
-        if lot.available_from <= when < exp < soon:
+        if lot.available_from <= when < exp <= soon:
             vid = lot.volunteer_id
             amount[vid] = amount.get(vid, 0) + lot.amount
             if vid not in first or exp < first[vid]:

@@ -23,7 +23,7 @@ Example:
     >>> gini_thousandths([3, 3, 3]), gini_thousandths([0, 0, 0, 12]), gini_thousandths([])
     (0, 750, 0)
     >>> print(FillRate.of(filled=7, posted=8))
-    接单率 87%（8 单中 7 单满员）/ fill rate 87% (7 of 8 needs filled)
+    接单率 87%（8 单中 7 单满员） / fill rate 87% (7 of 8 needs filled)
 """
 
 from __future__ import annotations
