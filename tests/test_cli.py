@@ -263,3 +263,47 @@ def test_python_dash_m_runs_main() -> None:
     )
     assert proc.returncode == 2
     assert "未找到" in proc.stderr and "not found" in proc.stderr
+
+
+STARS_CSV = """id,volunteer_id,activity_id,organization_id,region_code,category,start,end,evidence
+r1,v1,a1,o1,370214001001,助老,2025-03-01T08:00:00+08:00,2025-03-01T16:00:00+08:00,qr_scan
+r2,v1,a1,o1,370214001001,助老,2025-03-02T08:00:00+08:00,2025-03-02T16:00:00+08:00,qr_scan
+r3,v1,a1,o1,370214001001,助老,2025-03-03T08:00:00+08:00,2025-03-03T16:00:00+08:00,qr_scan
+r4,v1,a1,o1,370214001001,助老,2025-03-04T08:00:00+08:00,2025-03-04T14:00:00+08:00,qr_scan
+r5,v2,a2,o1,370214001002,助老,2025-03-02T08:00:00+08:00,2025-03-02T10:00:00+08:00,self_report
+r6,v3,a2,o1,370214001002,助老,2026-03-02T08:00:00+08:00,2026-03-02T10:00:00+08:00,qr_scan
+"""
+
+
+def test_stars_rates_every_volunteer_of_a_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text(STARS_CSV, encoding="utf-8")
+    # 30 h for v1 under 张家港 (1★ at 30 h); v2's self-report does not count toward stars;
+    # v3's record is after the rating date, so it is not posted (a future record).
+    code = main(["stars", str(path), "--scheme", "zhangjiagang", "--as-of", "2025-12-31"])
+    out, err = capsys.readouterr()
+    assert code == 1  # one row was invalid (v3's record lies in the future)
+    assert "v1: 一星级 (30 小时)  还差 30 小时 / 30 hours to 2★" in out
+    assert "v2: 无星级 (0 小时)" in out
+    assert "per level / 各星级: 无星级 2, 一星级 1" in out
+    assert "r6" in err
+    assert main(["stars", str(path), "--as-of", "2026-12-31"]) == 0  # national: all below 100 h
+    assert "无星级 3" in capsys.readouterr().out
+
+
+def test_stars_reads_a_scheme_file_and_refuses_unknown_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text(STARS_CSV, encoding="utf-8")
+    scheme = tmp_path / "scheme.toml"
+    scheme.write_text(
+        'name = "tiny"\nthresholds_hours = [10, 20]\napproving = ["county", "county"]\n',
+        encoding="utf-8",
+    )
+    assert main(["stars", str(path), "--scheme", str(scheme), "--as-of", "2026-12-31"]) == 0
+    assert "v1: 二星级 (30 小时)" in capsys.readouterr().out
+    assert main(["stars", str(path), "--scheme", "no-such-scheme"]) == 2
+    assert "no-such-scheme" in capsys.readouterr().err

@@ -11,10 +11,11 @@ import argparse
 import itertools
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from zhiyuan import __version__
-from zhiyuan.errors import ZhiyuanError
+from zhiyuan.errors import NotFound, ZhiyuanError
 from zhiyuan.hierarchy import (
     Level,
     PracticeCenter,
@@ -28,6 +29,8 @@ from zhiyuan.hierarchy import (
     load_default,
 )
 from zhiyuan.hierarchy.units import TEAM_KINDS
+
+_P = TypeVar("_P")
 
 _LEVELS = (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
 
@@ -146,6 +149,79 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_policy(value: str | None, cls: type[_P], profiles: Mapping[str, _P], default: _P) -> _P:
+    """A policy by profile name, or from a TOML/JSON file, or the default."""
+    from pathlib import Path
+
+    from zhiyuan.convert import from_json, from_toml
+
+    if value is None:
+        return default
+    if value in profiles:
+        return profiles[value]
+    path = Path(value)
+    if not path.is_file():
+        names = ", ".join(sorted(profiles))
+        raise NotFound(f"policy (a file, or one of {names})", value)
+    text = path.read_text(encoding="utf-8")
+    return from_json(text, cls) if path.suffix == ".json" else from_toml(text, cls)
+
+
+def cmd_stars(args: argparse.Namespace) -> int:
+    """Rate every volunteer in a CSV of certified service records."""
+    import csv
+    from datetime import date, datetime, time
+    from pathlib import Path
+
+    from zhiyuan._validators import SHANGHAI
+    from zhiyuan.hierarchy import Organization
+    from zhiyuan.hours import Evidence, HourLedger, HourPolicy, Volunteer, import_csv
+    from zhiyuan.scoring import STAR_PROFILES, StarScheme, format_duration, star_name
+
+    tree = _load(args.data)
+    scheme = _load_policy(args.scheme, StarScheme, STAR_PROFILES, STAR_PROFILES["national"])
+    as_of_day = date.fromisoformat(args.as_of) if args.as_of else datetime.now(SHANGHAI).date()
+    as_of = datetime.combine(as_of_day, time(23, 59, 59), tzinfo=SHANGHAI)
+    path = Path(args.records)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    reg = Registry(tree)
+    first_region: dict[str, str] = {}
+    for row in rows:  # the file's volunteers and organizers, registered where they first served
+        vid, oid, code = row.get("volunteer_id"), row.get("organization_id"), row.get("region_code")
+        if not (vid and oid and code) or code not in tree:
+            continue
+        first_region.setdefault(vid, code)
+        if not any(o.id == oid for o in reg.organizations()):
+            reg.add(Organization(id=oid, name=oid, region_code=code))
+    # The file holds certified hours: every evidence kind is certified on posting.
+    ledger = HourLedger(reg, policies=[HourPolicy(name="file", auto_certify=set(Evidence))])
+    for vid, code in first_region.items():
+        ledger.add_volunteer(
+            Volunteer(id=vid, name=vid, home_region=code, registered_on=date(2000, 1, 1))
+        )
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        report = import_csv(ledger, fh, now=as_of)
+    if report.invalid:
+        print(report, file=sys.stderr)
+    ratings = scheme.rate_many(
+        [ledger.volunteer(v) for v in sorted(first_region)], ledger.rows(as_of=as_of), as_of
+    )
+    print(f"{scheme.name}: {len(ratings):,} volunteers as of {as_of_day} / 截至 {as_of_day}")
+    counts: dict[int, int] = {}
+    for vid, r in ratings.items():
+        counts[r.level] = counts.get(r.level, 0) + 1
+        zh, _ = star_name(r.level)
+        hours, _ = format_duration(r.counted_minutes)
+        gap = ""
+        if r.next_level is not None:
+            gap = f"  还差 {format_duration(r.minutes_missing)[0]} / {format_duration(r.minutes_missing)[1]} to {r.next_level}★"
+        print(f"  {vid}: {zh} ({hours}){gap}")
+    summary = ", ".join(f"{star_name(lv)[0]} {n}" for lv, n in sorted(counts.items()))
+    print(f"per level / 各星级: {summary}")
+    return 0 if not report.invalid else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="zhiyuan",
@@ -173,6 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--within", help="only in this subtree")
     f.add_argument("--data", help="a directory of NBS named files (default: embedded seed cities)")
     f.set_defaults(func=cmd_find)
+
+    st = sub.add_parser(
+        "stars",
+        help="rate every volunteer in a CSV of certified records, e.g. `stars records.csv`",
+        description="Reads a CSV whose header names ServiceRecord fields (id, volunteer_id, "
+        "activity_id, organization_id, region_code, category, start, end, evidence, …), treats "
+        "every row as certified, and prints each volunteer's star level and what is missing.",
+    )
+    st.add_argument("records", help="the CSV file")
+    st.add_argument(
+        "--scheme", help="a star profile name (national, zhangjiagang, …) or a TOML/JSON file"
+    )
+    st.add_argument("--as-of", help="the rating date, YYYY-MM-DD (default: today)")
+    st.add_argument("--data", help="a directory of NBS named files (default: embedded seed cities)")
+    st.set_defaults(func=cmd_stars)
 
     r = sub.add_parser("report", help="load a directory of NBS named files; print its anomalies")
     r.add_argument("data")

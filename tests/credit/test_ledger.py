@@ -2,7 +2,8 @@
 lots, transfers, refunds, reversals with clawback or debt, validation before commit,
 idempotency, JSON/TOML round-trips and concurrent use.
 
-Every datetime is explicit and aware (Asia/Shanghai); nothing here reads the wall clock.
+Every datetime is explicit and aware (Asia/Shanghai). Only ``balances()`` without ``as_of`` reads
+the wall clock; the test of it uses dates long past.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from zhiyuan.credit import (
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidInput, InvalidValue, NotFound
 
 ISSUER = "issuer:烟台"
-V1, V2, V3 = volunteer_account("v1"), volunteer_account("v2"), volunteer_account("v3")
+V1, V2 = volunteer_account("v1"), volunteer_account("v2")
 
 
 def t(month: int, day: int, hour: int = 0, year: int = 2024) -> datetime:
@@ -734,6 +735,7 @@ def test_balances_now_agree_with_the_fold() -> None:
     book.earn("e2", "v1", 20, at=t(1, 1), issuer=ISSUER)
     book.spend("o1", "v1", 4, at=t(1, 2))
     after_all = t(1, 1, year=2025)  # every date above is long past when the test runs
+    assert datetime.now(SHANGHAI) > after_all + timedelta(days=31)
     assert book.balances("v1") == fold_balances(book.postings, "v1", as_of=after_all)
     assert book.balances("v1") == Balances(
         available=20, pending=0, expiring_soon=0, expired_unswept=6, owed=0
@@ -834,7 +836,8 @@ def _run(workers: list[Callable[[], None]]) -> None:
 
 
 @pytest.mark.usefixtures("pl_fast_switching")
-def test_concurrent_spending_never_spends_more_than_the_balance() -> None:
+@pytest.mark.parametrize("attempt", range(5))  # a race shows up in some runs, not all
+def test_concurrent_spending_never_spends_more_than_the_balance(attempt: int) -> None:
     book = PointsLedger()
     for i in range(50):
         book.earn(f"e{i}", "v1", 10, at=t(1, 1), issuer=ISSUER)  # 500 points in 50 lots
@@ -866,12 +869,13 @@ def test_concurrent_spending_never_spends_more_than_the_balance() -> None:
 
 
 @pytest.mark.usefixtures("pl_fast_switching")
-def test_concurrent_earning_under_distinct_ids_loses_nothing() -> None:
+@pytest.mark.parametrize("attempt", range(5))  # a race shows up in some runs, not all
+def test_concurrent_earning_under_distinct_ids_loses_nothing(attempt: int) -> None:
     book = PointsLedger()
 
     def earner(n: int) -> Callable[[], None]:
         def work() -> None:
-            for k in range(150):
+            for k in range(300):
                 vid = f"v{k % 3}"
                 book.earn(f"e{n}-{k}", vid, 1 + k % 5, at=t(1, 1), issuer=f"issuer:{n % 2}")
                 book.earn("same", "v0", 5, at=t(1, 1), issuer=ISSUER)  # one posting, not many
@@ -879,8 +883,8 @@ def test_concurrent_earning_under_distinct_ids_loses_nothing() -> None:
         return work
 
     _run([earner(n) for n in range(8)])
-    per_thread = sum(1 + k % 5 for k in range(150))
-    assert len(book) == 8 * 150 + 1
+    per_thread = sum(1 + k % 5 for k in range(300))
+    assert len(book) == 8 * 300 + 1
     assert len({p.id for p in book.postings}) == len(book)
     assert sum(book.balance(volunteer_account(f"v{i}")) for i in range(3)) == 8 * per_thread + 5
     assert book.balance(ISSUER) == -5

@@ -524,7 +524,7 @@ class PointsLedgerMachine(RuleBasedStateMachine):
 
 
 PointsLedgerMachine.TestCase.settings = settings(
-    max_examples=100,
+    max_examples=250,
     stateful_step_count=STEPS,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

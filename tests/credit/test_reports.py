@@ -215,9 +215,17 @@ def build(ops: list[tuple[Any, ...]]) -> tuple[PointsLedger, datetime]:
 
 
 def replay(book: PointsLedger, as_of: datetime) -> PointsLedger:
-    """A fresh ledger holding the postings up to ``as_of`` (its own incremental state)."""
+    """A fresh ledger holding the postings up to ``as_of`` (its own incremental state).
+
+    A posting that consumes a lot opened after ``as_of`` is left out: ``PointsLedger.expire``
+    dates its posting at the lot's expiry, which precedes the lot itself when an expired lot
+    was refunded (the refund reopens it with its old dates).
+    """
+    opened = {p.id: p.at for p in book.postings}
     fresh = PointsLedger()
-    fresh.post_many(p for p in book.postings if p.at <= as_of)
+    fresh.post_many(
+        p for p in book.postings if p.at <= as_of and (p.lot is None or opened[p.lot] <= as_of)
+    )
     return fresh
 
 

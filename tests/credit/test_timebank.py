@@ -158,7 +158,7 @@ policies = st.builds(
         st.sampled_from(sorted(set(Relation) - {Relation.DONATION}, key=str))
     ),
     group_time_donate_only=st.booleans(),
-    issuing_level=st.none() | st.sampled_from(Level),
+    issuing_level=st.none() | st.sampled_from([Level.CITY, Level.COUNTY, Level.TOWNSHIP]),
     exchange_level=st.none() | st.sampled_from([Level.PROVINCE, Level.CITY]),
 )
 
