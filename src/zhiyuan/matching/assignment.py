@@ -1,0 +1,1129 @@
+"""Batch assignment (批量派单): fill many needs' slots from many candidates, at the least cost.
+
+The problem
+-----------
+Needs ``i = 0 … n−1`` each ask for ``headcounts[i] ≥ 1`` people (名额); candidates
+``j = 0 … m−1`` each take at most ``capacities[j] ≥ 1`` tasks. The *allowed pairs* are those that
+passed the hard gates (skills, availability, distance, …); each carries an integer cost, lower is
+better (for instance the total of :class:`~zhiyuan.matching.ScoreParts`). A pair that is not given
+is forbidden. A candidate serves a need at most once.
+
+An assignment picks allowed pairs so that need ``i`` gets at most ``headcounts[i]`` of them and
+candidate ``j`` at most ``capacities[j]``. The objective is **lexicographic**:
+
+1. fill as many slots as possible (派满优先);
+2. among the assignments that fill that many, take one of least total cost.
+
+So a cheaper assignment never leaves a slot empty that another assignment fills. Slots that no
+assignment can fill (too few allowed candidates, or their capacity is taken by other needs) stay
+unfilled and are reported per need, with a finding that says which of the two it is; nothing
+raises unless ``fill="all_or_error"`` is asked for.
+
+Methods and backends
+--------------------
+``solve(problem, method="exact")`` finds an optimal assignment:
+
+* **scipy** backend (``pip install 'zhiyuan[solver]'``): the pairs are pruned (below), needs are
+  expanded into one row per slot and candidates into one column per usable capacity unit, and
+  :func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching` (LAPJVsp) solves the sparse
+  assignment. If not every row can be matched (checked first with Hopcroft–Karp,
+  :func:`~scipy.sparse.csgraph.maximum_bipartite_matching`), each slot row gets a private
+  "unfilled" column whose penalty exceeds any possible cost difference, which yields the
+  lexicographic objective. Expansion alone would let a need of several slots take two capacity
+  units of the same candidate; the solver therefore solves this relaxation first and, for each
+  pair it used twice, inserts an exact two-node gadget (slot rows → ``a`` ← ``b`` → the
+  candidate's columns: ``b`` takes ``a`` when the pair is unused) and solves again. Each round is
+  a relaxation of the true problem that is tighter than the last, so the first round whose answer
+  uses no pair twice is optimal; at most one round per pair is needed, and in practice two or
+  three. Weights travel as float64, exact for integers; costs so wide that the sums could leave
+  the 2⁵² range fall back to the integer backend (``backend="auto"``) with a note saying so.
+* **python** backend (no dependencies, always available): min-cost flow by successive shortest
+  paths, Dijkstra with node potentials (reduced costs stay non-negative; each search stops at the
+  first free candidate and only touched nodes are updated). Exact in integers, but pure Python:
+  fine for hundreds of needs, slow for thousands with thousands of candidates each.
+
+``solve(problem, method="greedy")`` takes the cheapest pairs first (ties by need, then candidate
+index) while the need has a slot and the candidate capacity left: deterministic, fast, never
+better than exact (it may fill fewer slots, or the same at a higher cost).
+
+:attr:`Assignment.backend` says which backend ran and :attr:`Assignment.note` why.
+
+Pruning (why K = total headcount is exact)
+------------------------------------------
+Let ``H = Σ headcounts`` and let ``T_i`` be need ``i``'s ``min(d_i, H)`` cheapest allowed
+candidates, ties by lower candidate index (``d_i`` = its number of allowed pairs).
+
+*Lemma.* Some lexicographically optimal assignment uses only pairs ``(i, j)`` with ``j ∈ T_i``.
+
+*Proof.* Let ``A`` be any feasible assignment and ``(i, j) ∈ A`` with ``j ∉ T_i``; then
+``d_i > H`` and ``|T_i| = H``. Call ``j' ∈ T_i`` *blocked* if ``i`` already has ``j'`` in ``A``
+or ``j'`` is at capacity in ``A``. Charge each blocked ``j'`` to one pair of ``A``: to
+``(i, j')`` itself, or else (``j'`` is full and ``i`` does not have it) to some ``(i', j') ∈ A``
+with ``i' ≠ i``. Charged pairs have distinct candidates ``j' ≠ j``, so they are distinct and
+none is ``(i, j)``; ``A`` has at most ``H`` pairs, so at most ``H − 1`` members of ``T_i`` are
+blocked and some ``j' ∈ T_i`` is free. Replacing ``(i, j)`` by ``(i, j')`` keeps ``A`` feasible
+(``j'`` has room, ``i`` did not have it, ``j`` only loses load), fills the same number of slots,
+and does not raise the cost, because every member of ``T_i`` costs at most what any non-member
+costs. Each replacement removes one pair outside the lists; repeating from an optimal ``A``
+ends at an optimal assignment inside them. ∎
+
+Greedy is unchanged by the same pruning: when it reaches ``(i, j)`` with ``j ∉ T_i``, every
+``(i, j')`` with ``j' ∈ T_i`` came earlier (cheaper, or as cheap with a lower index) and was
+accepted by ``i`` or met ``j'`` full; if ``i`` still had a slot, the same charging would find
+``H`` distinct accepted pairs among at most ``H − 1`` — so ``i`` is full and ``(i, j)`` is
+rejected anyway. :meth:`AssignmentProblem.from_dense` keeps only these lists, so a dense cost
+matrix (every pair allowed) is never held whole.
+
+Example:
+    >>> p = AssignmentProblem.from_lists(
+    ...     headcounts=[2, 1],
+    ...     capacities=[1, 1, 2],
+    ...     options=[[(0, 5), (1, 3), (2, 9)], [(1, 1), (2, 4)]],
+    ... )
+    >>> a = solve(p)
+    >>> [(x.need, x.candidate, x.cost) for x in a.pairs], a.total_cost, a.filled
+    ([(0, 0, 5), (0, 1, 3), (1, 2, 4)], 12, 3)
+    >>> g = solve(p, method="greedy")
+    >>> [(x.need, x.candidate) for x in g.pairs], g.total_cost
+    ([(0, 1), (0, 0), (1, 2)], 12)
+    >>> print(solve(AssignmentProblem.from_lists(headcounts=[2], capacities=[1],
+    ...                                          options=[[(0, 7)]])).explain())
+    已派 1/2 个名额，总成本 7 / filled 1 of 2 slots, total cost 7 (exact)
+      [assignment.unfilled] 需求 0：仅 1 名可派候选，2 个名额中 1 个未派 / need 0: only 1 allowed candidate(s) for 2 slot(s); 1 unfilled
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import heapq
+import importlib.util
+import operator
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, SupportsIndex, TypeAlias
+
+import attrs
+
+from zhiyuan.errors import InvalidValue
+from zhiyuan.explain import Finding, finding, register_messages
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    _I64: TypeAlias = NDArray[np.int64]
+
+__all__ = [
+    "AssignedPair",
+    "Assignment",
+    "AssignmentProblem",
+    "Backend",
+    "Fill",
+    "Method",
+    "scipy_available",
+    "solve",
+]
+
+Method: TypeAlias = Literal["exact", "greedy"]
+"""``"exact"`` (lexicographically optimal) or ``"greedy"`` (cheapest pairs first)."""
+Backend: TypeAlias = Literal["auto", "scipy", "python"]
+"""Which exact solver to use; ``"auto"`` takes scipy when it is installed and the costs fit."""
+Fill: TypeAlias = Literal["max", "all_or_error"]
+"""``"max"`` fills what can be filled; ``"all_or_error"`` raises unless every slot is filled."""
+
+IntArrayLike: TypeAlias = "Iterable[SupportsIndex] | NDArray[Any]"
+"""Integers as a list, tuple, range, :class:`array.array` or a numpy integer array."""
+
+register_messages(
+    {
+        ("assignment.unfilled", "few_allowed"): (
+            ("need", "unfilled", "headcount", "allowed"),
+            "需求 {need}：仅 {allowed} 名可派候选，{headcount} 个名额中 {unfilled} 个未派",
+            "need {need}: only {allowed} allowed candidate(s) for {headcount} slot(s); "
+            "{unfilled} unfilled",
+        ),
+        ("assignment.unfilled", "taken"): (
+            ("need", "unfilled", "headcount", "allowed"),
+            "需求 {need}：{headcount} 个名额中 {unfilled} 个未派，"
+            "{allowed} 名可派候选已满额或派给了其他需求",
+            "need {need}: {unfilled} of {headcount} slot(s) unfilled; its {allowed} allowed "
+            "candidate(s) are at capacity or serve other needs",
+        ),
+    }
+)
+
+_NUMPY_MIN_PAIRS = 4096
+"""Below this many pairs, checking and sorting in pure Python is as fast as numpy."""
+
+_FLOAT_SAFE = 2**52
+"""Integer-valued float64 sums below this are exact (with a factor-of-2 margin)."""
+
+
+@functools.cache
+def _module_available(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def _has_numpy() -> bool:
+    return _module_available("numpy")
+
+
+def scipy_available() -> bool:
+    """Whether the scipy backend can run (numpy and scipy installed: the ``solver`` extra)."""
+    return _module_available("numpy") and _module_available("scipy")
+
+
+# ---------------------------------------------------------------------------------------------
+# Input conversion: every integer vector is stored as native int64 bytes (immutable, compact,
+# hashable, and viewable without a copy both as a memoryview and as a numpy array).
+
+
+def _int64_bytes(value: IntArrayLike, field: str) -> bytes:
+    if "numpy" in sys.modules:
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return _numpy_int64_bytes(value, field)
+    try:
+        items = list(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidValue(field, value, "需要整数序列 / must be a sequence of integers") from None
+    out = array("q")
+    for k, v in enumerate(items):
+        if type(v) is not int:
+            if isinstance(v, bool) or not hasattr(type(v), "__index__"):
+                raise InvalidValue(f"{field}[{k}]", v, "需要整数 / must be an integer")
+            v = operator.index(v)
+        try:
+            out.append(v)
+        except OverflowError:
+            raise InvalidValue(
+                f"{field}[{k}]", v, "超出 64 位整数范围 / must fit in a signed 64-bit integer"
+            ) from None
+    return out.tobytes()
+
+
+def _numpy_int64_bytes(value: NDArray[Any], field: str) -> bytes:
+    import numpy as np
+
+    if value.ndim != 1:
+        raise InvalidValue(field, value.shape, "需要一维数组 / must be one-dimensional")
+    if value.dtype.kind not in "iu":
+        raise InvalidValue(field, str(value.dtype), "需要整数 / must be an integer array")
+    if value.dtype.kind == "u" and value.dtype.itemsize == 8 and value.size:
+        big = np.flatnonzero(value > np.uint64(2**63 - 1))
+        if big.size:
+            k = int(big[0])
+            raise InvalidValue(
+                f"{field}[{k}]",
+                int(value[k]),
+                "超出 64 位整数范围 / must fit in a signed 64-bit integer",
+            )
+    return np.ascontiguousarray(value, dtype=np.int64).tobytes()
+
+
+def _conv_headcounts(value: IntArrayLike) -> bytes:
+    return _int64_bytes(value, "headcounts")
+
+
+def _conv_capacities(value: IntArrayLike) -> bytes:
+    return _int64_bytes(value, "capacities")
+
+
+def _conv_needs(value: IntArrayLike) -> bytes:
+    return _int64_bytes(value, "needs")
+
+
+def _conv_candidates(value: IntArrayLike) -> bytes:
+    return _int64_bytes(value, "candidates")
+
+
+def _conv_costs(value: IntArrayLike) -> bytes:
+    return _int64_bytes(value, "costs")
+
+
+def _view(raw: bytes) -> memoryview:
+    return memoryview(raw).cast("q")
+
+
+# ---------------------------------------------------------------------------------------------
+# The problem
+
+
+@attrs.frozen(kw_only=True)
+class AssignmentProblem:
+    """A batch of needs, candidates and allowed pairs with their costs (批量派单问题).
+
+    Build it from parallel integer sequences (``needs[k]``, ``candidates[k]``, ``costs[k]`` is
+    the ``k``-th allowed pair), from per-need lists with :meth:`from_lists`, or from a dense
+    cost matrix, pruned as it is read, with :meth:`from_dense`. Numpy integer arrays are taken
+    as they are (vectorised checks); lists and tuples work without numpy.
+
+    The pairs are kept sorted by (need, candidate), so two problems with the same pairs in
+    another order are equal. Every vector is stored as immutable int64 bytes; the properties
+    give read-only :class:`memoryview` views (``numpy.asarray`` takes them without a copy).
+
+    Args:
+        headcounts: slots per need, each ≥ 1 (名额).
+        capacities: tasks per candidate, each ≥ 1.
+        needs: the need of each allowed pair, ``0 ≤ need < len(headcounts)``.
+        candidates: the candidate of each allowed pair, ``0 ≤ candidate < len(capacities)``.
+        costs: the cost of each allowed pair (any int64; lower is better).
+
+    Raises:
+        InvalidValue: a non-integer, a headcount or capacity below 1, an index out of range,
+            sequences of different lengths, or the same (need, candidate) pair twice.
+
+    Example:
+        >>> p = AssignmentProblem(headcounts=[1, 2], capacities=[1, 1],
+        ...                       needs=[1, 0, 1], candidates=[1, 0, 0], costs=[4, 2, 3])
+        >>> p, p.options(1)
+        (AssignmentProblem(needs=2, candidates=2, pairs=3, slots=3), [(0, 3), (1, 4)])
+        >>> AssignmentProblem(headcounts=[1], capacities=[1], needs=[0, 0],
+        ...                   candidates=[0, 0], costs=[1, 2])
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: candidates: (0, 0): 同一需求与候选只能给出一次 / each (need, candidate) pair may be given once
+    """
+
+    _headcounts: bytes = attrs.field(converter=_conv_headcounts, repr=False)
+    _capacities: bytes = attrs.field(converter=_conv_capacities, repr=False)
+    _needs: bytes = attrs.field(converter=_conv_needs, repr=False)
+    _candidates: bytes = attrs.field(converter=_conv_candidates, repr=False)
+    _costs: bytes = attrs.field(converter=_conv_costs, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        n_pairs = len(self._needs) // 8
+        if len(self._candidates) // 8 != n_pairs or len(self._costs) // 8 != n_pairs:
+            raise InvalidValue(
+                "candidates",
+                (n_pairs, len(self._candidates) // 8, len(self._costs) // 8),
+                "needs、candidates、costs 长度须相同 / needs, candidates and costs must have "
+                "the same length",
+            )
+        if _has_numpy() and n_pairs >= _NUMPY_MIN_PAIRS:
+            order = _check_numpy(self)
+        else:
+            order = _check_python(self)
+        if order is not None:  # canonical order: by need, then candidate
+            for name in ("_needs", "_candidates", "_costs"):
+                object.__setattr__(self, name, _permute(getattr(self, name), order))
+
+    def __repr__(self) -> str:
+        return (
+            f"AssignmentProblem(needs={self.n_needs}, candidates={self.n_candidates}, "
+            f"pairs={self.n_pairs}, slots={self.slots})"
+        )
+
+    # -- views --------------------------------------------------------------------------------
+
+    @property
+    def headcounts(self) -> memoryview:
+        """Slots per need (read-only int64 view)."""
+        return _view(self._headcounts)
+
+    @property
+    def capacities(self) -> memoryview:
+        """Tasks per candidate (read-only int64 view)."""
+        return _view(self._capacities)
+
+    @property
+    def needs(self) -> memoryview:
+        """The need of each allowed pair, sorted (read-only int64 view)."""
+        return _view(self._needs)
+
+    @property
+    def candidates(self) -> memoryview:
+        """The candidate of each allowed pair, sorted within each need (read-only view)."""
+        return _view(self._candidates)
+
+    @property
+    def costs(self) -> memoryview:
+        """The cost of each allowed pair (read-only int64 view)."""
+        return _view(self._costs)
+
+    @property
+    def n_needs(self) -> int:
+        """How many needs."""
+        return len(self._headcounts) // 8
+
+    @property
+    def n_candidates(self) -> int:
+        """How many candidates."""
+        return len(self._capacities) // 8
+
+    @property
+    def n_pairs(self) -> int:
+        """How many allowed pairs."""
+        return len(self._needs) // 8
+
+    @property
+    def slots(self) -> int:
+        """The total headcount ``H`` (also the pruning bound K)."""
+        return sum(self.headcounts.tolist())
+
+    def options(self, need: int) -> list[tuple[int, int]]:
+        """Need ``need``'s allowed ``(candidate, cost)`` pairs, by candidate."""
+        needs = self.needs
+        lo, hi = bisect.bisect_left(needs, need), bisect.bisect_right(needs, need)
+        return list(zip(self.candidates[lo:hi].tolist(), self.costs[lo:hi].tolist(), strict=True))
+
+    # -- named constructors ---------------------------------------------------------------------
+
+    @classmethod
+    def from_lists(
+        cls,
+        *,
+        headcounts: IntArrayLike,
+        capacities: IntArrayLike,
+        options: Iterable[Iterable[tuple[int, int]]],
+    ) -> AssignmentProblem:
+        """From per-need lists of ``(candidate, cost)``: ``options[i]`` are need ``i``'s pairs.
+
+        Example:
+            >>> AssignmentProblem.from_lists(headcounts=[1, 1], capacities=[2],
+            ...                              options=[[(0, 3)], []]).n_pairs
+            1
+        """
+        needs: list[int] = []
+        cands: list[int] = []
+        costs: list[int] = []
+        for i, row in enumerate(options):
+            for pair in row:
+                try:
+                    j, c = pair
+                except (TypeError, ValueError):
+                    raise InvalidValue(
+                        f"options[{i}]", pair, "每项须为 (候选, 成本) / each item is (candidate, cost)"
+                    ) from None
+                needs.append(i)
+                cands.append(j)
+                costs.append(c)
+        return cls(
+            headcounts=headcounts, capacities=capacities, needs=needs, candidates=cands, costs=costs
+        )
+
+    @classmethod
+    def from_dense(
+        cls,
+        *,
+        headcounts: IntArrayLike,
+        capacities: IntArrayLike,
+        costs: Sequence[Sequence[int]] | NDArray[Any] | Callable[[int, int], Any],
+        forbidden: int | None = None,
+        block_rows: int | None = None,
+    ) -> AssignmentProblem:
+        """From a dense cost matrix (row ``i`` = need ``i``), keeping only what can matter.
+
+        Each need keeps its ``min(allowed, H)`` cheapest candidates (ties by lower index), ``H``
+        the total headcount: by the pruning lemma (module docs) exact and greedy results are the
+        same as on the whole matrix. ``costs`` is a 2-D integer array or sequence of rows, or a
+        callable ``costs(start, stop)`` that returns the rows of needs ``start … stop−1``, so the
+        whole matrix never has to exist; it is read ``block_rows`` rows at a time (default:
+        about 8 million entries per block). Entries equal to ``forbidden`` are not allowed pairs.
+        With numpy installed the selection is vectorised (``numpy.partition`` per block);
+        without it, ``heapq.nsmallest`` per row.
+
+        Example:
+            >>> p = AssignmentProblem.from_dense(headcounts=[1, 1], capacities=[1, 1, 1],
+            ...                                  costs=[[5, 1, 9], [2, 8, -1]], forbidden=-1)
+            >>> p.options(0), p.options(1)
+            ([(0, 5), (1, 1)], [(0, 2), (1, 8)])
+        """
+        head = _conv_headcounts(headcounts)
+        cap = _conv_capacities(capacities)
+        n, m = len(head) // 8, len(cap) // 8
+        keep = sum(_view(head).tolist())
+        block = block_rows if block_rows is not None else max(1, (1 << 23) // max(m, 1))
+        if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+            raise InvalidValue("block_rows", block_rows, "须为正整数 / must be a positive integer")
+        if callable(costs):
+            fetch: Callable[[int, int], Any] = costs
+        else:
+            matrix = costs
+            if len(matrix) != n:
+                raise InvalidValue(
+                    "costs", len(matrix), f"须有 {n} 行 / must have {n} rows, one per need"
+                )
+            fetch = lambda a, b: matrix[a:b]  # noqa: E731
+        if _has_numpy():
+            needs, cands, vals = _dense_numpy(fetch, n, m, keep, forbidden, block)
+        else:
+            needs, cands, vals = _dense_python(fetch, n, m, keep, forbidden, block)
+        return cls(headcounts=head_view(head), capacities=head_view(cap), needs=needs,
+                   candidates=cands, costs=vals)  # fmt: skip
+
+
+def head_view(raw: bytes) -> memoryview:
+    """(internal) a bytes-backed int64 vector as an iterable the converters take back."""
+    return _view(raw)
+
+
+def _permute(raw: bytes, order: Sequence[int] | NDArray[Any]) -> bytes:
+    if isinstance(order, list):
+        v = _view(raw)
+        return array("q", [v[k] for k in order]).tobytes()
+    import numpy as np
+
+    return np.frombuffer(raw, dtype=np.int64)[order].tobytes()
+
+
+def _bad_index(field: str, k: int, v: int, bound: int, what: str) -> InvalidValue:
+    return InvalidValue(
+        f"{field}[{k}]", v, f"{what}编号须在 0 到 {bound - 1} 之间 / must be in 0 … {bound - 1}"
+    )
+
+
+def _check_python(p: AssignmentProblem) -> list[int] | None:
+    """Validate in pure Python; return the canonical order if the pairs are not in it yet."""
+    for field, vec, what in (
+        ("headcounts", p.headcounts, "名额至少为 1 / a need has at least one slot"),
+        ("capacities", p.capacities, "容量至少为 1 / a candidate takes at least one task"),
+    ):
+        for k, v in enumerate(vec):
+            if v < 1:
+                raise InvalidValue(f"{field}[{k}]", v, what)
+    n, m = p.n_needs, p.n_candidates
+    needs, cands = p.needs.tolist(), p.candidates.tolist()
+    for k, (i, j) in enumerate(zip(needs, cands, strict=True)):
+        if not 0 <= i < n:
+            raise _bad_index("needs", k, i, n, "需求")
+        if not 0 <= j < m:
+            raise _bad_index("candidates", k, j, m, "候选")
+    keys = [i * m + j for i, j in zip(needs, cands, strict=True)]
+    if all(a < b for a, b in zip(keys, keys[1:], strict=False)):
+        return None
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    for a, b in zip(order, order[1:], strict=False):
+        if keys[a] == keys[b]:
+            raise _duplicate(needs[a], cands[a])
+    return order
+
+
+def _duplicate(i: int, j: int) -> InvalidValue:
+    return InvalidValue(
+        "candidates",
+        (i, j),
+        "同一需求与候选只能给出一次 / each (need, candidate) pair may be given once",
+    )
+
+
+def _check_numpy(p: AssignmentProblem) -> NDArray[Any] | None:
+    """The same checks as :func:`_check_python`, vectorised; the same first error."""
+    import numpy as np
+
+    h, c, need, cand, _ = _arrays(p)
+    for field, vec, what in (
+        ("headcounts", h, "名额至少为 1 / a need has at least one slot"),
+        ("capacities", c, "容量至少为 1 / a candidate takes at least one task"),
+    ):
+        bad = np.flatnonzero(vec < 1)
+        if bad.size:
+            k = int(bad[0])
+            raise InvalidValue(f"{field}[{k}]", int(vec[k]), what)
+    n, m = len(h), len(c)
+    bad_need = (need < 0) | (need >= n)
+    bad_cand = (cand < 0) | (cand >= m)
+    bad = np.flatnonzero(bad_need | bad_cand)
+    if bad.size:
+        k = int(bad[0])
+        if bad_need[k]:
+            raise _bad_index("needs", k, int(need[k]), n, "需求")
+        raise _bad_index("candidates", k, int(cand[k]), m, "候选")
+    keys = need * m + cand  # < n·m ≤ 2⁶², no overflow for any realistic size
+    step = np.diff(keys)
+    if bool((step > 0).all()):
+        return None
+    order = np.argsort(keys, kind="stable")
+    dup = np.flatnonzero(np.diff(keys[order]) == 0)
+    if dup.size:
+        k = int(order[dup[0]])
+        raise _duplicate(int(need[k]), int(cand[k]))
+    return order
+
+
+def _arrays(p: AssignmentProblem) -> tuple[_I64, _I64, _I64, _I64, _I64]:
+    """Zero-copy read-only numpy views: headcounts, capacities, needs, candidates, costs."""
+    import numpy as np
+
+    return (
+        np.frombuffer(p._headcounts, dtype=np.int64),
+        np.frombuffer(p._capacities, dtype=np.int64),
+        np.frombuffer(p._needs, dtype=np.int64),
+        np.frombuffer(p._candidates, dtype=np.int64),
+        np.frombuffer(p._costs, dtype=np.int64),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Dense input, pruned block by block
+
+
+def _dense_numpy(
+    fetch: Callable[[int, int], Any], n: int, m: int, keep: int, forbidden: int | None, block: int
+) -> tuple[_I64, _I64, _I64]:
+    import numpy as np
+
+    out_i: list[NDArray[Any]] = []
+    out_j: list[NDArray[Any]] = []
+    out_c: list[NDArray[Any]] = []
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        rows = np.asarray(fetch(a, b))
+        if rows.shape != (b - a, m):
+            raise InvalidValue(
+                "costs", rows.shape, f"第 {a}–{b - 1} 行须为 {(b - a, m)} / rows {a}–{b - 1} "
+                f"must have shape {(b - a, m)}"
+            )  # fmt: skip
+        if rows.dtype.kind not in "iu":
+            raise InvalidValue("costs", str(rows.dtype), "需要整数 / must be an integer array")
+        if rows.dtype.kind == "u":
+            rows = rows.astype(np.int64)  # checked below as int64 values
+        r, c = _select_block(rows, keep, forbidden)
+        out_i.append(r + a)
+        out_j.append(c)
+        out_c.append(rows[r, c].astype(np.int64))
+    if not out_i:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return (
+        np.concatenate(out_i).astype(np.int64),
+        np.concatenate(out_j).astype(np.int64),
+        np.concatenate(out_c),
+    )
+
+
+def _select_block(rows: NDArray[Any], k: int, forbidden: int | None) -> tuple[_I64, _I64]:
+    """Each row's ``k`` smallest allowed entries, ties by lower column; row-major order."""
+    import numpy as np
+
+    r, m = rows.shape
+    allowed = None if forbidden is None else rows != forbidden
+    if k >= m or r == 0 or m == 0:
+        mask = np.ones(rows.shape, dtype=bool) if allowed is None else allowed
+        i, j = np.nonzero(mask)
+        return i.astype(np.int64), j.astype(np.int64)
+    if k == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    top = np.iinfo(rows.dtype).max
+    vals = rows if allowed is None else np.where(allowed, rows, top)
+    theta = np.partition(vals, k - 1, axis=1)[:, k - 1 : k]
+    le = vals <= theta
+    if allowed is not None:
+        le &= allowed
+    count = le.sum(axis=1)
+    ties = np.flatnonzero(count > k)  # equal entries at the threshold: lower columns win
+    if ties.size:
+        sub = vals[ties]
+        less = (sub < theta[ties]).sum(axis=1)
+        eq = le[ties] & (sub == theta[ties])
+        drop = eq & (np.cumsum(eq, axis=1) > (k - less)[:, None])
+        le[ties] &= ~drop
+    i, j = np.nonzero(le)
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+def _dense_python(
+    fetch: Callable[[int, int], Any], n: int, m: int, keep: int, forbidden: int | None, block: int
+) -> tuple[list[int], list[int], list[int]]:
+    needs: list[int] = []
+    cands: list[int] = []
+    costs: list[int] = []
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        rows = list(fetch(a, b))
+        if len(rows) != b - a:
+            raise InvalidValue("costs", len(rows), f"须有 {b - a} 行 / must give {b - a} rows")
+        for di, row in enumerate(rows):
+            vals = list(row)
+            if len(vals) != m:
+                raise InvalidValue(
+                    f"costs[{a + di}]", len(vals), f"须有 {m} 列 / must have {m} entries"
+                )
+            for j, v in enumerate(vals):
+                if isinstance(v, bool) or not isinstance(v, int):
+                    raise InvalidValue(f"costs[{a + di}][{j}]", v, "需要整数 / must be an integer")
+            best = heapq.nsmallest(
+                keep, ((v, j) for j, v in enumerate(vals) if forbidden is None or v != forbidden)
+            )
+            for v, j in sorted(best, key=lambda t: t[1]):
+                needs.append(a + di)
+                cands.append(j)
+                costs.append(v)
+    return needs, cands, costs
+
+
+# ---------------------------------------------------------------------------------------------
+# The result
+
+
+@attrs.frozen(kw_only=True)
+class AssignedPair:
+    """One chosen pair: the need, the candidate and the pair's cost."""
+
+    need: int
+    candidate: int
+    cost: int
+
+
+@attrs.frozen(kw_only=True)
+class Assignment:
+    """The chosen pairs and what they achieve (派单结果).
+
+    Attributes:
+        pairs: the chosen pairs, by need then candidate.
+        total_cost: the sum of their costs.
+        filled: how many slots are filled (= ``len(pairs)``).
+        slots: the total headcount.
+        unfilled: per need, how many of its slots stay empty.
+        method: ``"exact"`` or ``"greedy"``.
+        backend: ``"scipy"`` or ``"python"``: which solver ran.
+        note: why that backend ran, when it is not the first choice (else empty).
+        shortfalls: one finding per need with empty slots, saying why.
+    """
+
+    pairs: tuple[AssignedPair, ...]
+    total_cost: int
+    filled: int
+    slots: int
+    unfilled: tuple[int, ...]
+    method: Method
+    backend: Literal["scipy", "python"]
+    note: str = ""
+    shortfalls: tuple[Finding, ...] = ()
+
+    def candidates_for(self, need: int) -> tuple[int, ...]:
+        """The candidates assigned to ``need``."""
+        return tuple(p.candidate for p in self.pairs if p.need == need)
+
+    def needs_for(self, candidate: int) -> tuple[int, ...]:
+        """The needs ``candidate`` is assigned to."""
+        return tuple(p.need for p in self.pairs if p.candidate == candidate)
+
+    def __str__(self) -> str:
+        return (
+            f"已派 {self.filled:,}/{self.slots:,} 个名额，总成本 {self.total_cost:,} / "
+            f"filled {self.filled:,} of {self.slots:,} slots, total cost {self.total_cost:,} "
+            f"({self.method})"
+        )
+
+    def explain(self) -> str:
+        """The summary, the backend note if any, and one line per need with empty slots."""
+        lines = [str(self)]
+        if self.note:
+            lines.append(f"  {self.note}")
+        lines += [f"  {f}" for f in self.shortfalls]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Solving
+
+
+def solve(
+    problem: AssignmentProblem,
+    *,
+    method: Method = "exact",
+    backend: Backend = "auto",
+    fill: Fill = "max",
+) -> Assignment:
+    """Assign candidates to the needs' slots: most slots filled first, then least total cost.
+
+    Args:
+        problem: the needs, candidates and allowed pairs.
+        method: ``"exact"`` (optimal for the lexicographic objective) or ``"greedy"``.
+        backend: for ``"exact"``: ``"auto"`` (scipy if installed and the costs fit in exact
+            float64 arithmetic, else pure Python), ``"scipy"`` or ``"python"``. Greedy always
+            runs in Python.
+        fill: ``"max"`` returns the best assignment even if slots stay empty;
+            ``"all_or_error"`` raises unless every slot is filled.
+
+    Raises:
+        InvalidValue: an unknown option; ``backend="scipy"`` without scipy installed or with
+            costs too wide for it; with ``fill="all_or_error"``, not every slot can be filled
+            (the error's ``value`` is the best :class:`Assignment`).
+    """
+    if method not in ("exact", "greedy"):
+        raise InvalidValue("method", method, "须为 exact 或 greedy / must be exact or greedy")
+    if backend not in ("auto", "scipy", "python"):
+        raise InvalidValue("backend", backend, "须为 auto、scipy 或 python / unknown backend")
+    if fill not in ("max", "all_or_error"):
+        raise InvalidValue("fill", fill, "须为 max 或 all_or_error / must be max or all_or_error")
+    note = ""
+    ran: Literal["scipy", "python"] = "python"
+    if method == "greedy":
+        chosen = _greedy(problem)
+    elif backend == "python":
+        chosen = _exact_python(problem)
+    elif not scipy_available():
+        if backend == "scipy":
+            raise InvalidValue(
+                "backend",
+                backend,
+                "未安装 scipy / scipy is not installed: pip install 'zhiyuan[solver]'",
+            )
+        note = "未安装 scipy，用纯 Python 精确算法 / scipy not installed: exact pure-Python solver"
+        chosen = _exact_python(problem)
+    else:
+        try:
+            chosen = _exact_scipy(problem)
+            ran = "scipy"
+        except _TooWide as err:
+            if backend == "scipy":
+                raise InvalidValue(
+                    "costs",
+                    err.bound,
+                    "成本跨度太大，float64 无法精确求解 / costs too wide for exact float64 "
+                    "arithmetic; use backend='python'",
+                ) from None
+            note = (
+                "成本跨度超出 float64 精确范围，改用纯 Python 整数算法 / costs too wide for exact "
+                "float64 arithmetic: exact integer pure-Python solver"
+            )
+            chosen = _exact_python(problem)
+    result = _result(problem, chosen, method, ran, note)
+    if fill == "all_or_error" and result.filled < result.slots:
+        raise InvalidValue(
+            "fill",
+            result,
+            f"只能派满 {result.filled}/{result.slots} 个名额 / only {result.filled} of "
+            f"{result.slots} slots can be filled",
+            shown=f"{result.filled}/{result.slots}",
+        )
+    return result
+
+
+def _result(
+    p: AssignmentProblem,
+    chosen: Iterable[int],
+    method: Method,
+    backend: Literal["scipy", "python"],
+    note: str,
+) -> Assignment:
+    needs, cands, costs = p.needs, p.candidates, p.costs
+    idx = sorted(chosen)
+    pairs = tuple(AssignedPair(need=needs[k], candidate=cands[k], cost=costs[k]) for k in idx)
+    heads = p.headcounts.tolist()
+    unfilled = list(heads)
+    for x in pairs:
+        unfilled[x.need] -= 1
+    shortfalls: list[Finding] = []
+    for i, u in enumerate(unfilled):
+        if u:
+            allowed = bisect.bisect_right(needs, i) - bisect.bisect_left(needs, i)
+            variant = "few_allowed" if allowed < heads[i] else "taken"
+            values = (i, u, heads[i], allowed)
+            shortfalls.append(finding("assignment.unfilled", values, variant))
+    return Assignment(
+        pairs=pairs,
+        total_cost=sum(x.cost for x in pairs),
+        filled=len(pairs),
+        slots=sum(heads),
+        unfilled=tuple(unfilled),
+        method=method,
+        backend=backend,
+        note=note,
+        shortfalls=tuple(shortfalls),
+    )
+
+
+class _IntVec(Protocol):
+    def __getitem__(self, k: int, /) -> SupportsIndex: ...
+
+
+def _cost_order(p: AssignmentProblem) -> tuple[list[int], _IntVec]:
+    """Per-need offsets (n + 1) and the pair indices sorted by (need, cost, candidate)."""
+    n = p.n_needs
+    if _has_numpy() and p.n_pairs >= _NUMPY_MIN_PAIRS:
+        import numpy as np
+
+        _, _, need, cand, cost = _arrays(p)
+        order = _cost_order_numpy(need, cand, cost, p.n_candidates)
+        offsets = np.searchsorted(need, np.arange(n + 1)).tolist()
+        return offsets, order
+    needs, costs, cands = p.needs.tolist(), p.costs.tolist(), p.candidates.tolist()
+    offsets = [bisect.bisect_left(needs, i) for i in range(n + 1)]
+    order = sorted(range(len(needs)), key=lambda k: (needs[k], costs[k], cands[k]))
+    return offsets, order
+
+
+def _cost_order_numpy(need: _I64, cand: _I64, cost: _I64, m: int) -> NDArray[Any]:
+    """``argsort`` by (need, cost, candidate): one int64 key when it fits, else ``lexsort``."""
+    import numpy as np
+
+    if need.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    lo, hi = int(cost.min()), int(cost.max())
+    span = (hi - lo + 1) * m
+    if (int(need.max()) + 1) * span < 2**63:
+        key = need * span + (cost - lo) * m + cand
+        return np.argsort(key, kind="stable")
+    return np.lexsort((cand, cost, need))
+
+
+def _greedy(p: AssignmentProblem) -> list[int]:
+    """Cheapest pairs first, merged lazily from per-need sorted lists (same order as one sort
+    of all pairs by (cost, need, candidate), but only as far as the needs are open)."""
+    offsets, order = _cost_order(p)
+    heads, caps = p.headcounts.tolist(), p.capacities.tolist()
+    cands, costs = p.candidates, p.costs
+    load = [0] * len(caps)
+    taken = [0] * len(heads)
+    heap: list[tuple[int, int, int, int]] = []
+    for i in range(len(heads)):
+        if offsets[i] < offsets[i + 1]:
+            k = int(order[offsets[i]])
+            heap.append((costs[k], i, cands[k], offsets[i]))
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    while heap:
+        _, i, j, pos = heapq.heappop(heap)
+        if load[j] < caps[j]:
+            load[j] += 1
+            taken[i] += 1
+            chosen.append(int(order[pos]))
+        if taken[i] < heads[i] and pos + 1 < offsets[i + 1]:
+            k = int(order[pos + 1])
+            heapq.heappush(heap, (costs[k], i, cands[k], pos + 1))
+    return chosen
+
+
+def _exact_python(p: AssignmentProblem) -> list[int]:
+    """Min-cost max-flow by successive shortest paths (Dijkstra with potentials), in integers.
+
+    Graph: source → need ``i`` (capacity ``h_i``) → candidate ``j`` (capacity 1, cost ``w_ij``)
+    → sink (capacity ``c_j``), on the pruned lists, with ``w = cost − min cost ≥ 0`` (a
+    constant shift per filled slot, which changes no comparison between assignments that fill
+    the same number). Each augmentation adds one unit along a shortest path in reduced costs;
+    the flow after each step is a least-cost flow of its size, and the last one is maximal.
+    """
+    offsets, order = _cost_order(p)
+    heads, caps = p.headcounts.tolist(), p.capacities.tolist()
+    n, m = len(heads), len(caps)
+    cands, costs = p.candidates, p.costs
+    limit = sum(heads)
+    low = min(costs.tolist(), default=0)
+    # adjacency: need i -> [(candidate, shifted cost, pair index)], cheapest first, pruned to H
+    adj: list[list[tuple[int, int, int]]] = []
+    for i in range(n):
+        row = []
+        for pos in range(offsets[i], min(offsets[i + 1], offsets[i] + limit)):
+            k = int(order[pos])
+            row.append((cands[k], costs[k] - low, k))
+        adj.append(row)
+    pot_need = [0] * n
+    pot_cand = [0] * m
+    pot_src = pot_sink = 0
+    taken = [0] * n
+    load = [0] * m
+    users: list[dict[int, tuple[int, int]]] = [{} for _ in range(m)]  # j -> {i: (w, k)}
+    uses: list[set[int]] = [set() for _ in range(n)]  # candidates need i has
+    sink = -1
+    while True:
+        # Dijkstra from the source over reduced costs; kinds: 0 need, 1 candidate, 2 sink
+        dist_need: dict[int, int] = {}
+        dist_cand: dict[int, int] = {}
+        par_need: dict[int, int] = {}  # need <- candidate it was reached from (-1: source)
+        par_cand: dict[int, tuple[int, int]] = {}  # candidate <- (need, pair index)
+        par_sink = -1
+        heap: list[tuple[int, int, int]] = []
+        for i in range(n):
+            if taken[i] < heads[i] and adj[i]:
+                d = pot_src - pot_need[i]
+                dist_need[i] = d
+                par_need[i] = -1
+                heap.append((d, 0, i))
+        heapq.heapify(heap)
+        done_need: set[int] = set()
+        done_cand: set[int] = set()
+        reached = -1
+        while heap:
+            d, kind, v = heapq.heappop(heap)
+            if kind == 2:
+                reached = d
+                break
+            if kind == 0:
+                if v in done_need or d > dist_need[v]:
+                    continue
+                done_need.add(v)
+                base = d + pot_need[v]
+                for j, w, k in adj[v]:
+                    if j in uses[v]:
+                        continue
+                    nd = base + w - pot_cand[j]
+                    if nd < dist_cand.get(j, nd + 1):
+                        dist_cand[j] = nd
+                        par_cand[j] = (v, k)
+                        heapq.heappush(heap, (nd, 1, j))
+            else:
+                if v in done_cand or d > dist_cand[v]:
+                    continue
+                done_cand.add(v)
+                base = d + pot_cand[v]
+                if load[v] < caps[v]:
+                    nd = base - pot_sink
+                    if par_sink == -1 or nd < dist_sink:
+                        dist_sink, par_sink = nd, v
+                        heapq.heappush(heap, (nd, 2, sink))
+                for i, (w, _k) in users[v].items():
+                    nd = base - w - pot_need[i]
+                    if nd < dist_need.get(i, nd + 1):
+                        dist_need[i] = nd
+                        par_need[i] = v
+                        heapq.heappush(heap, (nd, 0, i))
+        if reached < 0 and par_sink == -1:
+            break
+        total = reached
+        # potentials: π(v) −= (D − d(v)) for nodes settled closer than the sink (the constant
+        # +D that all nodes would get cancels in every reduced cost and is left out)
+        for i in done_need:
+            pot_need[i] -= total - dist_need[i]
+        for j in done_cand:
+            pot_cand[j] -= total - dist_cand[j]
+        pot_src -= total
+        # augment one unit along the path, walking back from the sink
+        j = par_sink
+        load[j] += 1
+        while True:
+            i, k = par_cand[j]
+            users[j][i] = (costs[k] - low, k)
+            uses[i].add(j)
+            back = par_need[i]
+            if back == -1:
+                taken[i] += 1
+                break
+            del users[back][i]
+            uses[i].discard(back)
+            j = back
+    return [k for j in range(m) for (_w, k) in users[j].values()]
+
+
+class _TooWide(Exception):
+    def __init__(self, bound: int) -> None:
+        super().__init__(bound)
+        self.bound = bound
+
+
+def _prune_numpy(need: _I64, cand: _I64, cost: _I64, n: int, m: int, k: int) -> NDArray[Any]:
+    """Indices (ascending) of the pairs in each need's ``k`` cheapest (ties by candidate)."""
+    import numpy as np
+
+    over = np.bincount(need, minlength=n) > k
+    if not bool(over.any()):
+        return np.arange(need.size)
+    sel = np.flatnonzero(over[need])
+    order = _cost_order_numpy(need[sel], cand[sel], cost[sel], m)
+    sorted_need = need[sel][order]
+    rank = np.arange(sel.size) - np.searchsorted(sorted_need, sorted_need, side="left")
+    mask = ~over[need]
+    mask[sel[order[rank < k]]] = True
+    return np.flatnonzero(mask)
+
+
+def _ranges(starts: NDArray[Any], lengths: NDArray[Any]) -> NDArray[Any]:
+    """``concatenate([arange(s, s + l) for s, l in zip(starts, lengths)])``, vectorised."""
+    import numpy as np
+
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = np.cumsum(lengths) - lengths
+    return np.repeat(starts - first, lengths) + np.arange(total)
+
+
+def _exact_scipy(p: AssignmentProblem) -> list[int]:
+    """Exact solve by sparse assignment (LAPJVsp); see the module docs for the construction."""
+    import numpy as np
+    from scipy.sparse import csr_array  # type: ignore[import-untyped]
+    from scipy.sparse.csgraph import (  # type: ignore[import-untyped]
+        maximum_bipartite_matching,
+        min_weight_full_bipartite_matching,
+    )
+
+    h, c, need0, cand0, cost0 = _arrays(p)
+    n, m = len(h), len(c)
+    slots = int(h.sum())
+    kept = _prune_numpy(need0, cand0, cost0, n, m, slots)
+    if kept.size == 0 or slots == 0:
+        return []
+    pi, pj, pc = need0[kept], cand0[kept], cost0[kept]
+    npairs = kept.size
+    low, high = int(pc.min()), int(pc.max())
+    wmax = high - low + 1  # shifted weights w = cost − low + 1 ∈ [1, wmax] (LAPJVsp wants ≠ 0)
+    penalty = slots * wmax + 1  # one more filled slot outweighs any cost difference
+    if (2 * slots + npairs + 1) * penalty >= _FLOAT_SAFE:
+        raise _TooWide((2 * slots + npairs + 1) * penalty)
+    w = (pc - low + 1).astype(np.float64)
+    copies = np.minimum(c, np.bincount(pj, minlength=m))  # usable capacity units per candidate
+    colbase = np.cumsum(copies) - copies
+    ncols = int(copies.sum())
+    col_owner = np.repeat(np.arange(m), copies)
+    slot_need = np.repeat(np.arange(n), h)
+    pair_keys = pi * m + pj  # ascending: pairs stay in canonical (need, candidate) order
+    may_double = (h[pi] >= 2) & (copies[pj] >= 2)
+    gadget = np.zeros(npairs, dtype=bool)
+    while True:
+        gid = np.cumsum(gadget) - 1
+        ngad = int(gadget.sum())
+        # entries of one slot row of need i: all capacity units of its direct pairs' candidates,
+        # and the gadget column a_e of each of its gadget pairs
+        length = np.where(gadget, 1, copies[pj])
+        rep = np.repeat(np.arange(npairs), length)
+        within = np.arange(rep.size) - np.repeat(np.cumsum(length) - length, length)
+        e_col = np.where(gadget[rep], ncols + gid[rep], colbase[pj[rep]] + within)
+        e_w = w[rep]
+        need_len = np.bincount(pi, weights=length, minlength=n).astype(np.int64)
+        need_off = np.cumsum(need_len) - need_len
+        row_len = need_len[slot_need]
+        take = _ranges(need_off[slot_need], row_len)
+        slot_cols, slot_w = e_col[take], e_w[take]
+        # gadget rows b_e: [a_e] + the candidate's capacity units, weight 1 each
+        gp = np.flatnonzero(gadget)
+        b_len = 1 + copies[pj[gp]]
+        b_pos = _ranges(np.zeros(ngad, dtype=np.int64), b_len)
+        b_first = np.repeat(np.cumsum(b_len) - b_len, b_len)
+        b_owner = np.repeat(np.arange(ngad), b_len)
+        b_cols = np.where(
+            np.arange(b_pos.size) == b_first,
+            ncols + b_owner,
+            colbase[pj[gp]][b_owner] + b_pos - 1,
+        )
+        nrows = slots + ngad
+        lengths = np.concatenate([row_len, b_len])
+        indices = np.concatenate([slot_cols, b_cols])
+        data = np.concatenate([slot_w, np.ones(b_cols.size)])
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        graph = csr_array((data, indices, indptr), shape=(nrows, ncols + ngad))
+        matched = maximum_bipartite_matching(graph, perm_type="column")
+        if bool((matched < 0).any()):  # not every row can be matched: add "unfilled" columns
+            dummy_at = np.cumsum(row_len + 1) - 1  # last entry of each slot row
+            size = slot_cols.size + slots
+            real = np.ones(size, dtype=bool)
+            real[dummy_at] = False
+            cols = np.empty(size, dtype=np.int64)
+            wts = np.empty(size)
+            cols[real], wts[real] = slot_cols, slot_w
+            cols[dummy_at] = ncols + ngad + np.arange(slots)
+            wts[dummy_at] = float(penalty)
+            lengths = np.concatenate([row_len + 1, b_len])
+            indices = np.concatenate([cols, b_cols])
+            data = np.concatenate([wts, np.ones(b_cols.size)])
+            indptr = np.concatenate([[0], np.cumsum(lengths)])
+            graph = csr_array((data, indices, indptr), shape=(nrows, ncols + ngad + slots))
+        rows, cols_ = min_weight_full_bipartite_matching(graph)
+        slot_rows = rows < slots
+        r, col = rows[slot_rows], cols_[slot_rows]
+        direct = col < ncols
+        via_gadget = (col >= ncols) & (col < ncols + ngad)
+        keys = slot_need[r[direct]] * m + col_owner[col[direct]]
+        chosen = np.concatenate(
+            [np.searchsorted(pair_keys, keys), gp[col[via_gadget] - ncols]]
+        ).astype(np.int64)
+        twice = np.bincount(chosen, minlength=npairs) > 1
+        if not bool(twice.any()):
+            result: list[int] = kept[np.sort(chosen)].tolist()
+            return result
+        gadget |= twice & may_double
