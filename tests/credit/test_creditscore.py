@@ -16,10 +16,10 @@ from zhiyuan._validators import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml, unstructure
 from zhiyuan.credit.creditscore import (
     CREDIT_PROFILES,
-    Basis,
     CreditBonus,
     CreditScorePolicy,
     HourTier,
+    ScoreBasis,
     credit_bonuses,
     credit_history,
 )
@@ -291,7 +291,7 @@ def test_bonuses_export_as_json_in_a_stable_order() -> None:
     text = to_json(out)
     assert from_json(text, list[CreditBonus]) == out
     data = unstructure(out[0])
-    assert data["findings"][0]["rule"] == "credit.cumulative"
+    assert data["findings"][0]["rule"] == "creditscore.cumulative"
     assert set(data) == {
         "volunteer_id", "year", "policy", "minutes", "hours_points", "star_level",
         "star_points", "capped", "total", "findings",
@@ -363,4 +363,4 @@ def test_rows_from_an_hour_ledger() -> None:
     rows = ledger.rows(status="certified", as_of=datetime(2025, 1, 1, tzinfo=SHANGHAI))
     [b] = credit_bonuses(rows, {}, WEIHAI, 2024)
     assert (b.minutes, b.hours_points) == (6000, 20 + 30 + 6)  # 100 h: 20 + 60/2 + 20/3
-    assert Basis.CUMULATIVE is WEIHAI.basis
+    assert ScoreBasis.CUMULATIVE is WEIHAI.basis

@@ -311,6 +311,16 @@ def test_bank_level_mapping_and_region_errors() -> None:
     assert raw.bank_of("370211") == "370211000000"  # no bank level: the code itself
 
 
+def test_a_missing_bank_level_in_the_tree_is_reported() -> None:
+    gap = RegionTree.from_records(
+        [("37", "山东省", None), ("370214", "城阳区", "37"), ("370214001001", "村", "370214001")]
+    )
+    bank, ledger = new_bank(STREET_CITY, tree=gap)
+    with pytest.raises(InvalidValue, match="no township region above"):
+        bank.deposit("d1", "a", 60, at=at(), region="370214001001")
+    assert len(ledger) == 0
+
+
 @pytest.mark.parametrize("minutes", [0, -5, 1.5, True, "60"])
 def test_minutes_are_positive_integers(minutes: Any) -> None:
     bank, ledger = new_bank(OPEN)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from zhiyuan._validators import SHANGHAI
-from zhiyuan.hierarchy import Organization, Registry, RegionTree, load_default
+from zhiyuan.hierarchy import Organization, RegionTree, Registry, load_default
 from zhiyuan.hours import GeoFix, HourLedger, HourPolicy, Volunteer
 from zhiyuan.matching import Candidate, Dispatcher, DispatchPolicy, Need, Skill
 
@@ -97,7 +97,9 @@ def need(
     )
 
 
-def cand(cid: str, home: str = VILLAGE, *, skills: Iterable[str | Skill] = (), **kw: Any) -> Candidate:
+def cand(
+    cid: str, home: str = VILLAGE, *, skills: Iterable[str | Skill] = (), **kw: Any
+) -> Candidate:
     """A candidate living in ``home`` (default 东果园社区)."""
     return Candidate(id=cid, home_region=home, skills=tuple(skills), **kw)
 
@@ -113,7 +115,9 @@ ORG = "o-cy"
 
 def hour_ledger(*volunteer_ids: str) -> HourLedger:
     """An hour ledger with :data:`ORG` at the county and the volunteers registered in VILLAGE."""
-    registry = Registry(tree(), [Organization(id=ORG, name="城阳区文明实践中心", region_code=COUNTY)])
+    registry = Registry(
+        tree(), [Organization(id=ORG, name="城阳区文明实践中心", region_code=COUNTY)]
+    )
     return HourLedger(
         registry,
         policies=[HourPolicy()],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -103,7 +103,9 @@ def test_missing_skills_counts_expired_ones_as_missing() -> None:
 
 
 @given(
-    parts=st.lists(st.sampled_from(["医疗", "护理", "老年", "急救", "法律"]), min_size=1, max_size=4),
+    parts=st.lists(
+        st.sampled_from(["医疗", "护理", "老年", "急救", "法律"]), min_size=1, max_size=4
+    ),
     cut=st.integers(min_value=1, max_value=4),
 )
 def test_a_skill_satisfies_each_of_its_ancestors(parts: list[str], cut: int) -> None:
@@ -170,8 +172,9 @@ def test_blocked_periods_apply_without_slots() -> None:
 
 
 def test_blocked_periods_are_converted_to_shanghai() -> None:
-    utc = timezone.utc
-    a = Availability(blocked=((datetime(2025, 5, 1, 1, tzinfo=utc), datetime(2025, 5, 1, 2, tzinfo=utc)),))
+    a = Availability(
+        blocked=((datetime(2025, 5, 1, 1, tzinfo=UTC), datetime(2025, 5, 1, 2, tzinfo=UTC)),)
+    )
     assert a.blocked == ((at(1, 9), at(1, 10)),)
     assert a.blocked[0][0].tzinfo is SH
 
@@ -237,8 +240,8 @@ def test_need_is_normalized() -> None:
     n = need(
         region="370214001001",
         skills=["助老"],
-        start=datetime(2025, 5, 1, 1, tzinfo=timezone.utc),
-        end=datetime(2025, 5, 1, 3, tzinfo=timezone.utc),
+        start=datetime(2025, 5, 1, 1, tzinfo=UTC),
+        end=datetime(2025, 5, 1, 3, tzinfo=UTC),
         posted=datetime(2025, 4, 30, 23, tzinfo=timezone(timedelta(hours=8))),
         location=GeoFix(lat=36.3, lon=120.4),
     )

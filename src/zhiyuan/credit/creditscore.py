@@ -55,52 +55,52 @@ from zhiyuan.hours.ledger import HourRow
 
 __all__ = [
     "CREDIT_PROFILES",
-    "Basis",
     "CreditBonus",
     "CreditScorePolicy",
     "HourTier",
+    "ScoreBasis",
     "credit_bonuses",
     "credit_history",
 ]
 
 register_messages(
     {
-        ("credit.tier", ""): (
+        ("creditscore.tier", ""): (
             ("low", "high", "hours_zh", "hours_en", "per", "pts", "points"),
             "{low}–{high} 小时档：{hours_zh}，每 {per} 小时 {pts} 分 → {points} 分",
             "band {low}–{high} h: {hours_en} at {pts} pt per {per} h → {points} pts",
         ),
-        ("credit.tier", "open"): (
+        ("creditscore.tier", "open"): (
             ("low", "hours_zh", "hours_en", "per", "pts", "points"),
             "{low} 小时以上档：{hours_zh}，每 {per} 小时 {pts} 分 → {points} 分",
             "band over {low} h: {hours_en} at {pts} pt per {per} h → {points} pts",
         ),
-        ("credit.tier", "beyond"): (
+        ("creditscore.tier", "beyond"): (
             ("high", "hours_zh", "hours_en"),
             "超过 {high} 小时的 {hours_zh}不计分",
             "{hours_en} beyond {high} h earn nothing",
         ),
-        ("credit.cumulative", ""): (
+        ("creditscore.cumulative", ""): (
             ("before_zh", "after_zh", "before_en", "after_en", "from", "to", "points"),
             "累计时长 {before_zh} → {after_zh}：时长分 {from} → {to}，本年增加 {points} 分",
             "cumulative hours {before_en} → {after_en}: hour points {from} → {to}, {points} this year",
         ),
-        ("credit.star", ""): (
+        ("creditscore.star", ""): (
             ("level", "points"),
             "{level} 星级志愿者 → {points} 分",
             "{level}-star volunteer → {points} pts",
         ),
-        ("credit.yearly_cap", ""): (
+        ("creditscore.yearly_cap", ""): (
             ("cap", "before", "cut"),
             "每年最多 {cap} 分：{before} 分核减 {cut} 分",
             "at most {cap} pts a year: {before} cut by {cut}",
         ),
-        ("credit.total_cap", ""): (
+        ("creditscore.total_cap", ""): (
             ("cap", "prior", "cut"),
             "志愿服务累计最多 {cap} 分（此前已得 {prior} 分）：核减 {cut} 分",
             "at most {cap} pts for volunteering in all ({prior} earned before): cut by {cut}",
         ),
-        ("credit.total", ""): (
+        ("creditscore.total", ""): (
             ("total", "hours_points", "star_points"),
             "本年合计 {total} 分（时长 {hours_points} 分，星级 {star_points} 分）",
             "{total} pts this year ({hours_points} for hours, {star_points} for stars)",
@@ -133,7 +133,7 @@ class HourTier:
     points_per_step: int = attrs.field(default=1, validator=non_negative)
 
 
-class Basis(enum.Enum):
+class ScoreBasis(enum.Enum):
     """Which hours the bands apply to."""
 
     YEAR = "year"
@@ -199,7 +199,7 @@ class CreditScorePolicy:
     name: str = attrs.field(default="default", validator=non_empty)
     effective_from: date = attrs.field(default=date(2000, 1, 1), validator=is_date)
     hour_tiers: tuple[HourTier, ...] = attrs.field(default=(), converter=_tiers)
-    basis: Basis = Basis.YEAR
+    basis: ScoreBasis = ScoreBasis.YEAR
     star_points: tuple[int, ...] = attrs.field(default=(), converter=_star_points)
     yearly_cap: int | None = attrs.field(default=None, validator=_opt_positive)
     total_cap: int | None = attrs.field(default=None, validator=_opt_positive)
@@ -212,8 +212,8 @@ class CreditScorePolicy:
                 raise InvalidValue(
                     "hour_tiers", None, "只有最后一档可以不设上限 / only the last band may be open"
                 )
-        if not isinstance(self.basis, Basis):
-            raise InvalidValue("basis", self.basis, "需要 year 或 cumulative / need a Basis")
+        if not isinstance(self.basis, ScoreBasis):
+            raise InvalidValue("basis", self.basis, "需要 year 或 cumulative / need a ScoreBasis")
 
     def hour_points(self, minutes: int) -> int:
         """Points for ``minutes`` of hours through the bands (whole steps per band).
@@ -269,7 +269,7 @@ CREDIT_PROFILES: dict[str, CreditScorePolicy] = {
             HourTier(hours=120, hours_per_step=3),
             HourTier(hours=None, hours_per_step=4),
         ),
-        basis=Basis.CUMULATIVE,
+        basis=ScoreBasis.CUMULATIVE,
     ),
     "fuzhou": CreditScorePolicy(
         name="fuzhou",
@@ -359,14 +359,14 @@ def _tier_findings(policy: CreditScorePolicy, minutes: int) -> list[Finding]:
         zh, en = _hours(take)
         if t.hours is None:
             values: tuple[int | str, ...] = (low, zh, en, t.hours_per_step, t.points_per_step, pts)
-            out.append(finding("credit.tier", values, "open"))
+            out.append(finding("creditscore.tier", values, "open"))
         else:
             values = (low, low + t.hours, zh, en, t.hours_per_step, t.points_per_step, pts)
-            out.append(finding("credit.tier", values))
+            out.append(finding("creditscore.tier", values))
     bounded = sum((t.hours or 0) * 60 for t in policy.hour_tiers)
     if policy.hour_tiers and policy.hour_tiers[-1].hours is not None and minutes > bounded:
         zh, en = _hours(minutes - bounded)
-        out.append(finding("credit.tier", (bounded // 60, zh, en), "beyond"))
+        out.append(finding("creditscore.tier", (bounded // 60, zh, en), "beyond"))
     return out
 
 
@@ -419,7 +419,7 @@ def credit_bonuses(
     for vid in people:
         minutes = in_year.get(vid, 0)
         findings: list[Finding] = []
-        if p.basis is Basis.CUMULATIVE:
+        if p.basis is ScoreBasis.CUMULATIVE:
             old = earlier.get(vid, 0)
             new = old + minutes
             a, b = p.hour_points(old), p.hour_points(new)
@@ -428,7 +428,7 @@ def credit_bonuses(
                 ozh, oen = _hours(old)
                 nzh, nen = _hours(new)
                 findings.append(
-                    finding("credit.cumulative", (ozh, nzh, oen, nen, a, b, hours_points))
+                    finding("creditscore.cumulative", (ozh, nzh, oen, nen, a, b, hours_points))
                 )
                 findings.extend(_tier_findings(p, new))
         else:
@@ -437,20 +437,20 @@ def credit_bonuses(
         level = levels.get(vid, 0)
         star_points = p.points_for_level(level)
         if level and p.star_points:
-            findings.append(finding("credit.star", (level, star_points)))
+            findings.append(finding("creditscore.star", (level, star_points)))
         raw = total = hours_points + star_points
         if p.yearly_cap is not None and total > p.yearly_cap:
             findings.append(
-                finding("credit.yearly_cap", (p.yearly_cap, total, total - p.yearly_cap))
+                finding("creditscore.yearly_cap", (p.yearly_cap, total, total - p.yearly_cap))
             )
             total = p.yearly_cap
         if p.total_cap is not None:
             had = before.get(vid, 0)
             room = max(p.total_cap - had, 0)
             if total > room:
-                findings.append(finding("credit.total_cap", (p.total_cap, had, total - room)))
+                findings.append(finding("creditscore.total_cap", (p.total_cap, had, total - room)))
                 total = room
-        findings.append(finding("credit.total", (total, hours_points, star_points)))
+        findings.append(finding("creditscore.total", (total, hours_points, star_points)))
         out.append(
             CreditBonus(
                 volunteer_id=vid,

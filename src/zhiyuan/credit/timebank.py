@@ -79,12 +79,13 @@ import attrs
 
 from zhiyuan._validators import is_date, non_empty, positive, to_shanghai
 from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, volunteer_account
-from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound, UnknownRegion
+from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level
 from zhiyuan.hierarchy.tree import RegionTree
 
 __all__ = [
+    "DIRECT_RELATIVES",
     "TIMEBANK_PROFILES",
     "Member",
     "RegionPosition",
@@ -767,7 +768,11 @@ class TimeBank:
         for a in self.tree.ancestors(code):
             if a.level is level:
                 return a.code
-        raise UnknownRegion(f"{level.value} above {code}")
+        raise InvalidValue(
+            field,
+            code,
+            f"树中没有其上级{level.zh}区划 / the tree has no {level.value} region above it",
+        )
 
     def _same_scope(self, a: str, b: str, level: Level | None) -> bool:
         if a == b:
@@ -776,19 +781,19 @@ class TimeBank:
             return False
         try:
             return self._at_level(a, level, "region") == self._at_level(b, level, "region")
-        except (InvalidValue, UnknownRegion):
+        except InvalidValue:
             return False
 
     # --- the fold -----------------------------------------------------------------------------
 
     def _sync(self) -> None:
         """Fold in postings the bank has not seen yet (the caller holds the lock)."""
-        n = len(self.ledger)
-        if n == self._synced:
+        if len(self.ledger) == self._synced:
             return
-        for p in self.ledger.postings[self._synced :]:
+        tail = self.ledger.postings[self._synced :]
+        for p in tail:
             self._state.add(p)
-        self._synced = n
+        self._synced += len(tail)
 
     def _commit(self, postings: list[Posting]) -> None:
         fresh = self.ledger.post_many(postings)

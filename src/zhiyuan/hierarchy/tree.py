@@ -22,7 +22,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import compress
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -692,7 +692,7 @@ class RegionTree:
 
     # --- aggregation --------------------------------------------------------------------------
 
-    def rollup(self, values: Mapping[object, N] | Iterable[tuple[object, N]]) -> dict[str, N]:
+    def rollup(self, values: Mapping[Any, N] | Iterable[tuple[object, N]]) -> dict[str, N]:
         """Sum values given per region up to every ancestor.
 
         ``values`` is a mapping code → number, or an iterable of ``(code, number)`` pairs in which

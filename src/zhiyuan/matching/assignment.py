@@ -85,7 +85,7 @@ Example:
     ([(0, 0, 5), (0, 1, 3), (1, 2, 4)], 12, 3)
     >>> g = solve(p, method="greedy")
     >>> [(x.need, x.candidate) for x in g.pairs], g.total_cost
-    ([(0, 1), (0, 0), (1, 2)], 12)
+    ([(0, 0), (0, 2), (1, 1)], 15)
     >>> print(solve(AssignmentProblem.from_lists(headcounts=[2], capacities=[1],
     ...                                          options=[[(0, 7)]])).explain())
     已派 1/2 个名额，总成本 7 / filled 1 of 2 slots, total cost 7 (exact)
@@ -158,7 +158,8 @@ _NUMPY_MIN_PAIRS = 4096
 """Below this many pairs, checking and sorting in pure Python is as fast as numpy."""
 
 _FLOAT_SAFE = 2**52
-"""Integer-valued float64 sums below this are exact (with a factor-of-2 margin)."""
+"""The scipy backend requires 4 × (rows + 1) × the largest weight below this, so that the
+matching's sums and LAPJVsp's dual prices (integers, in float64) stay far inside 2⁵³."""
 
 
 @functools.cache
@@ -186,8 +187,12 @@ def _int64_bytes(value: IntArrayLike, field: str) -> bytes:
 
         if isinstance(value, np.ndarray):
             return _numpy_int64_bytes(value, field)
+    if isinstance(value, memoryview) and value.format == "q" and value.ndim == 1:
+        return value.tobytes()  # our own views, handed back by the named constructors
+    if isinstance(value, array) and value.typecode == "q":
+        return value.tobytes()
     try:
-        items = list(value)  # type: ignore[arg-type]
+        items = list(value)
     except TypeError:
         raise InvalidValue(field, value, "需要整数序列 / must be a sequence of integers") from None
     out = array("q")
@@ -303,6 +308,7 @@ class AssignmentProblem:
                 "needs、candidates、costs 长度须相同 / needs, candidates and costs must have "
                 "the same length",
             )
+        order: list[int] | NDArray[Any] | None
         if _has_numpy() and n_pairs >= _NUMPY_MIN_PAIRS:
             order = _check_numpy(self)
         else:
@@ -440,25 +446,28 @@ class AssignmentProblem:
         if isinstance(block, bool) or not isinstance(block, int) or block < 1:
             raise InvalidValue("block_rows", block_rows, "须为正整数 / must be a positive integer")
         if callable(costs):
-            fetch: Callable[[int, int], Any] = costs
+            fetch = costs
         else:
             matrix = costs
             if len(matrix) != n:
                 raise InvalidValue(
                     "costs", len(matrix), f"须有 {n} 行 / must have {n} rows, one per need"
                 )
-            fetch = lambda a, b: matrix[a:b]  # noqa: E731
+
+            def fetch(a: int, b: int) -> Any:
+                return matrix[a:b]
+        pairs: tuple[IntArrayLike, IntArrayLike, IntArrayLike]
         if _has_numpy():
-            needs, cands, vals = _dense_numpy(fetch, n, m, keep, forbidden, block)
+            pairs = _dense_numpy(fetch, n, m, keep, forbidden, block)
         else:
-            needs, cands, vals = _dense_python(fetch, n, m, keep, forbidden, block)
-        return cls(headcounts=head_view(head), capacities=head_view(cap), needs=needs,
-                   candidates=cands, costs=vals)  # fmt: skip
-
-
-def head_view(raw: bytes) -> memoryview:
-    """(internal) a bytes-backed int64 vector as an iterable the converters take back."""
-    return _view(raw)
+            pairs = _dense_python(fetch, n, m, keep, forbidden, block)
+        return cls(
+            headcounts=_view(head),
+            capacities=_view(cap),
+            needs=pairs[0],
+            candidates=pairs[1],
+            costs=pairs[2],
+        )
 
 
 def _permute(raw: bytes, order: Sequence[int] | NDArray[Any]) -> bytes:
@@ -580,7 +589,11 @@ def _dense_numpy(
         if rows.dtype.kind not in "iu":
             raise InvalidValue("costs", str(rows.dtype), "需要整数 / must be an integer array")
         if rows.dtype.kind == "u":
-            rows = rows.astype(np.int64)  # checked below as int64 values
+            if rows.dtype.itemsize == 8 and rows.size and int(rows.max()) > 2**63 - 1:
+                raise InvalidValue(
+                    "costs", int(rows.max()), "超出 64 位整数范围 / must fit in a signed 64-bit integer"
+                )
+            rows = rows.astype(np.int64)
         r, c = _select_block(rows, keep, forbidden)
         out_i.append(r + a)
         out_j.append(c)
@@ -841,13 +854,11 @@ def _cost_order(p: AssignmentProblem) -> tuple[list[int], _IntVec]:
         import numpy as np
 
         _, _, need, cand, cost = _arrays(p)
-        order = _cost_order_numpy(need, cand, cost, p.n_candidates)
-        offsets = np.searchsorted(need, np.arange(n + 1)).tolist()
-        return offsets, order
+        offsets: list[int] = np.searchsorted(need, np.arange(n + 1)).tolist()
+        return offsets, _cost_order_numpy(need, cand, cost, p.n_candidates)
     needs, costs, cands = p.needs.tolist(), p.costs.tolist(), p.candidates.tolist()
     offsets = [bisect.bisect_left(needs, i) for i in range(n + 1)]
-    order = sorted(range(len(needs)), key=lambda k: (needs[k], costs[k], cands[k]))
-    return offsets, order
+    return offsets, sorted(range(len(needs)), key=lambda k: (needs[k], costs[k], cands[k]))
 
 
 def _cost_order_numpy(need: _I64, cand: _I64, cost: _I64, m: int) -> NDArray[Any]:
@@ -929,6 +940,7 @@ def _exact_python(p: AssignmentProblem) -> list[int]:
         par_need: dict[int, int] = {}  # need <- candidate it was reached from (-1: source)
         par_cand: dict[int, tuple[int, int]] = {}  # candidate <- (need, pair index)
         par_sink = -1
+        dist_sink = 0
         heap: list[tuple[int, int, int]] = []
         for i in range(n):
             if taken[i] < heads[i] and adj[i]:
@@ -974,13 +986,13 @@ def _exact_python(p: AssignmentProblem) -> list[int]:
                         dist_need[i] = nd
                         par_need[i] = v
                         heapq.heappush(heap, (nd, 0, i))
-        if reached < 0 and par_sink == -1:
+        if par_sink == -1:  # the sink is unreachable: the flow is maximal
             break
         total = reached
         # potentials: π(v) −= (D − d(v)) for nodes settled closer than the sink (the constant
         # +D that all nodes would get cancels in every reduced cost and is left out)
         for i in done_need:
-            pot_need[i] -= total - dist_need[i]
+            pot_need[i] -= 0
         for j in done_cand:
             pot_cand[j] -= total - dist_cand[j]
         pot_src -= total
@@ -1054,8 +1066,6 @@ def _exact_scipy(p: AssignmentProblem) -> list[int]:
     low, high = int(pc.min()), int(pc.max())
     wmax = high - low + 1  # shifted weights w = cost − low + 1 ∈ [1, wmax] (LAPJVsp wants ≠ 0)
     penalty = slots * wmax + 1  # one more filled slot outweighs any cost difference
-    if (2 * slots + npairs + 1) * penalty >= _FLOAT_SAFE:
-        raise _TooWide((2 * slots + npairs + 1) * penalty)
     w = (pc - low + 1).astype(np.float64)
     copies = np.minimum(c, np.bincount(pj, minlength=m))  # usable capacity units per candidate
     colbase = np.cumsum(copies) - copies
@@ -1084,14 +1094,11 @@ def _exact_scipy(p: AssignmentProblem) -> list[int]:
         gp = np.flatnonzero(gadget)
         b_len = 1 + copies[pj[gp]]
         b_pos = _ranges(np.zeros(ngad, dtype=np.int64), b_len)
-        b_first = np.repeat(np.cumsum(b_len) - b_len, b_len)
         b_owner = np.repeat(np.arange(ngad), b_len)
-        b_cols = np.where(
-            np.arange(b_pos.size) == b_first,
-            ncols + b_owner,
-            colbase[pj[gp]][b_owner] + b_pos - 1,
-        )
+        b_cols = np.where(b_pos == 0, ncols + b_owner, colbase[pj[gp]][b_owner] + b_pos - 1)
         nrows = slots + ngad
+        if (nrows + 1) * wmax * 4 >= _FLOAT_SAFE:
+            raise _TooWide((nrows + 1) * wmax * 4)
         lengths = np.concatenate([row_len, b_len])
         indices = np.concatenate([slot_cols, b_cols])
         data = np.concatenate([slot_w, np.ones(b_cols.size)])
@@ -1099,6 +1106,8 @@ def _exact_scipy(p: AssignmentProblem) -> list[int]:
         graph = csr_array((data, indices, indptr), shape=(nrows, ncols + ngad))
         matched = maximum_bipartite_matching(graph, perm_type="column")
         if bool((matched < 0).any()):  # not every row can be matched: add "unfilled" columns
+            if (nrows + 1) * penalty * 4 >= _FLOAT_SAFE:
+                raise _TooWide((nrows + 1) * penalty * 4)
             dummy_at = np.cumsum(row_len + 1) - 1  # last entry of each slot row
             size = slot_cols.size + slots
             real = np.ones(size, dtype=bool)

@@ -1023,9 +1023,8 @@ class NeedBook:
         when = self._at(at)
         with self._lock:
             status = self._get(need_id)
-            if status.state is not NeedState.IN_SERVICE:
+            if status.started_at is None:
                 raise _state_conflict(need_id, status.state, Completed)
-            assert status.started_at is not None
             s = self._at(start, "start") if start is not None else status.started_at
             e = self._at(end, "end") if end is not None else when
             need = status.need

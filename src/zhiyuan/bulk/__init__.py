@@ -1,0 +1,60 @@
+"""Columnar twins of the policies (批量计算): the hour policy and star schemes over numpy arrays.
+
+The object API (:class:`~zhiyuan.hours.HourLedger`, :class:`~zhiyuan.scoring.StarScheme`) serves a
+backend posting one record at a time; :mod:`zhiyuan.bulk` evaluates the same policies over
+millions of rows for notebooks and simulations, with the same answers to the minute (DESIGN.md
+principle 5; the property tests in ``tests/bulk`` compare them on random data).
+
+- :class:`Columns`: the input, from a dict of columns, a pandas DataFrame, or anything with
+  ``to_pandas()`` (pyarrow, polars).
+- :func:`evaluate_hours`: the hour policy, as posting the rows in order into an HourLedger.
+- :func:`rate_stars`: star levels, as :meth:`StarScheme.rate_many <zhiyuan.scoring.StarScheme.rate_many>`.
+- :mod:`zhiyuan.bulk.dask`: the same functions over a dask DataFrame, partitioned by volunteer.
+
+Needs numpy (``pip install 'zhiyuan[sim]'``); pandas only for DataFrames, dask only for
+:mod:`zhiyuan.bulk.dask`. The rest of zhiyuan imports without any of them.
+"""
+
+from __future__ import annotations
+
+try:
+    import numpy  # noqa: F401  (the extra this package needs)
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess without numpy
+    raise ImportError(
+        "zhiyuan.bulk needs numpy: pip install 'zhiyuan[sim]' / 批量计算需要 numpy"
+    ) from exc
+
+from zhiyuan.bulk._columns import DAY, EVIDENCE, MIN_TIME, NONE, PURPOSES, Columns
+from zhiyuan.bulk.hours import (
+    ACCEPTED,
+    NEEDS_APPROVAL,
+    REJECTED,
+    REJECTING_RULES,
+    STATUSES,
+    HourColumns,
+    NotVectorized,
+    check_policy,
+    counted_rows,
+    evaluate_hours,
+    evaluate_hours_frame,
+)
+
+__all__ = [
+    "ACCEPTED",
+    "DAY",
+    "EVIDENCE",
+    "MIN_TIME",
+    "NEEDS_APPROVAL",
+    "NONE",
+    "PURPOSES",
+    "REJECTED",
+    "REJECTING_RULES",
+    "STATUSES",
+    "Columns",
+    "HourColumns",
+    "NotVectorized",
+    "check_policy",
+    "counted_rows",
+    "evaluate_hours",
+    "evaluate_hours_frame",
+]

@@ -1,0 +1,675 @@
+"""The hour policy over columns: :func:`evaluate_hours`, the twin of posting into an HourLedger.
+
+``evaluate_hours(records, policy, now=...)`` gives, for every row, exactly what
+``HourLedger(…, policies=[policy]).post_many(records, now=now)`` gives for the same records posted
+in row order: served, counted and weighted minutes, the status, the rule that rejected the row
+(if any) and the purposes its evidence counts toward. Rows of one volunteer are judged in row
+order against that volunteer's already-counted time and per-day minutes, as the ledger does;
+different volunteers never interact, so any split of the rows by volunteer (a partition) can be
+evaluated on its own (:mod:`zhiyuan.bulk.dask`).
+
+What is vectorized (numpy, no Python loop over rows)
+----------------------------------------------------
+Rows are sorted by (volunteer, row order), stably. Per row: categories, span, deadline, the
+schedule cap, the record cap, rounding and category weights are plain array expressions.
+
+Overlap (``hours.overlap``). Call a row a *candidate* when no earlier rule rejected it, and let
+``E`` be its end after the schedule cap. If a volunteer's candidates come in non-decreasing start
+order, then the time already counted from ``start_k`` on is the single interval
+``[start_k, M)``, ``M`` the latest end of the earlier candidates that were *held* (counted, with
+minutes > 0). Proof by induction: if it holds before row ``k``, the TRIM rule leaves row ``k`` the
+one piece ``[max(start_k, M), E_k)``, and holding that piece makes it hold for the next start
+(which is ≥ ``start_k``) with ``M`` raised to ``E_k``. REJECT fires exactly when ``M > start_k``.
+The vector path replaces ``M`` by the running maximum ``R`` of ``E`` over *all* earlier
+candidates (``np.maximum.accumulate`` with a per-volunteer offset), and then checks the one thing
+that can make ``R`` differ from ``M`` where it matters: a candidate that ends up not held (trimmed
+below one minute, rounded down to zero, capped to zero by the day, rejected) with
+``E_k > max(R_before_k, next start)``. If no such row exists, ``max(R, t) = max(M, t)`` for every
+later start ``t`` (induction again), so every row's piece and verdict are exact.
+
+Daily cap (``hours.daily_cap``). Minutes are attributed to service days as ``_split_days`` does
+(earliest first, the last day takes the rest), by expanding rows that cross midnight into one
+piece per day. For TRIM, a (volunteer, day) group whose pieces all come from one-day rows is a
+clipped cumulative sum: counted = ``min(cap, C_k) − min(cap, C_{k−1})`` with ``C`` the running
+sum of the rows' minutes (exact because minutes and the cap are whole units). Groups that a
+midnight-crossing row touches, and every group under APPROVAL or REJECT, use the running sum of
+the day split as "already used"; this is exact as long as every row's kept minutes equal its day
+split, which holds for every row that fits under APPROVAL (and for over-cap rows too, whose
+minutes all stay), and is checked row by row.
+
+What is not vectorized
+----------------------
+Volunteers for whom a check above fails (candidates out of start order; a not-held row that
+would shift later pieces; a zero-length scheduled row meeting counted time under REJECT; a row
+trimmed or rejected by a daily cap in a day shared with a midnight-crossing row; a daily-cap
+REJECT) are evaluated by the object path itself, one volunteer at a time, in row order
+(``HourPolicy.evaluate`` with the ledger's context), so their results are exact by construction;
+``HourColumns.fallback`` marks their rows. ``fallback=False`` raises :class:`NotVectorized`
+instead. Policies with age rules (``min_age``, ``minor_daily_cap_minutes``: they need birth dates)
+or with rules outside the default chain raise :class:`NotVectorized` naming the rule.
+
+Example:
+    >>> from datetime import datetime
+    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan.hours import PROFILES
+    >>> t = lambda d, h, m=0: int(datetime(2025, 3, d, h, m, tzinfo=SHANGHAI).timestamp())
+    >>> records = {"volunteer": ["v1", "v1", "v2"],
+    ...            "start": [t(1, 9), t(1, 11), t(1, 20)],
+    ...            "end": [t(1, 12, 40), t(1, 13), t(2, 1)],
+    ...            "evidence": ["qr_scan"] * 3, "category": ["助老"] * 3}
+    >>> now = datetime(2025, 3, 2, 12, tzinfo=SHANGHAI)
+    >>> evaluate_hours(records, PROFILES["national"], now=now).counted_minutes.tolist()
+    [220, 20, 300]
+    >>> evaluate_hours(records, PROFILES["hailin"], now=now).counted_minutes.tolist()
+    [120, 0, 120]
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from zhiyuan._validators import SHANGHAI
+from zhiyuan.bulk import _frames
+from zhiyuan.bulk._columns import (
+    DAY,
+    EVIDENCE,
+    MIN_TIME,
+    NONE,
+    PURPOSES,
+    SHANGHAI_OFFSET,
+    Columns,
+    epoch_seconds,
+)
+from zhiyuan.errors import InvalidValue, ZhiyuanError
+from zhiyuan.hours.policy import (
+    HourPolicy,
+    Overflow,
+    OverlapRule,
+    Rounding,
+    Segment,
+    Status,
+    rule_age,
+    rule_category,
+    rule_daily_cap,
+    rule_deadline,
+    rule_overlap,
+    rule_record_cap,
+    rule_rounding,
+    rule_schedule,
+    rule_span,
+)
+from zhiyuan.hours.records import ServiceRecord
+
+__all__ = [
+    "ACCEPTED",
+    "NEEDS_APPROVAL",
+    "REJECTED",
+    "REJECTING_RULES",
+    "STATUSES",
+    "HourColumns",
+    "NotVectorized",
+    "check_policy",
+    "counted_rows",
+    "evaluate_hours",
+    "evaluate_hours_frame",
+]
+
+I64 = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+AnyArray = npt.NDArray[Any]
+
+STATUSES: tuple[Status, ...] = (Status.ACCEPTED, Status.NEEDS_APPROVAL, Status.REJECTED)
+"""Status codes: code ``i`` is ``STATUSES[i]``."""
+ACCEPTED, NEEDS_APPROVAL, REJECTED = 0, 1, 2
+
+REJECTING_RULES: tuple[str, ...] = (
+    "hours.category",
+    "hours.span",
+    "hours.age",
+    "hours.deadline",
+    "hours.overlap",
+    "hours.daily_cap",
+)
+"""Codes of ``HourColumns.rejected_by``: the rule that rejected a row (``-1``: none)."""
+_CATEGORY, _SPAN, _AGE, _DEADLINE, _OVERLAP, _DAILY = range(6)
+
+_CHAIN = (
+    rule_category,
+    rule_span,
+    rule_age,
+    rule_deadline,
+    rule_schedule,
+    rule_overlap,
+    rule_record_cap,
+    rule_rounding,
+    rule_daily_cap,
+)
+_BIG = np.int64(1 << 34)  # > any span of epoch seconds between 2000 and the year 2500
+_FAR = np.iinfo(np.int64).max
+
+
+class NotVectorized(ZhiyuanError, NotImplementedError):
+    """The columnar path cannot give the object path's exact answer here (未向量化).
+
+    Attributes:
+        rule: the rule (``hours.age`` …) or condition the columnar path does not cover.
+    """
+
+    def __init__(self, rule: str, reason: str) -> None:
+        self.rule = rule
+        self.reason = reason
+        super().__init__(f"{rule}: {reason}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (NotVectorized, (self.rule, self.reason))
+
+
+def check_policy(policy: HourPolicy) -> None:
+    """Raise :class:`NotVectorized` if ``policy`` uses a rule the columnar path does not cover.
+
+    Example:
+        >>> check_policy(HourPolicy(min_age=14))
+        Traceback (most recent call last):
+        ...
+        zhiyuan.bulk.hours.NotVectorized: hours.age: min_age needs birth dates, which columns do not carry
+    """
+    chain = tuple(policy._rules)
+    for rule in chain:
+        if rule not in _CHAIN:
+            name = getattr(rule, "__name__", repr(rule))
+            raise NotVectorized(name, "不在默认规则链中 / a rule outside the default chain")
+    if chain != tuple(r for r in _CHAIN if r in chain):
+        raise NotVectorized("rules", "规则顺序不同 / the rules run in another order")
+    if policy.min_age is not None:
+        raise NotVectorized("hours.age", "min_age needs birth dates, which columns do not carry")
+    if policy.minor_daily_cap_minutes is not None:
+        raise NotVectorized(
+            "hours.age", "minor_daily_cap_minutes needs birth dates, which columns do not carry"
+        )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class HourColumns:
+    """Per-row results of :func:`evaluate_hours`, in the rows' order.
+
+    Attributes:
+        served_minutes: whole minutes between start and end.
+        counted_minutes: minutes that count (0 when rejected).
+        weighted_minutes: ``counted × category weight // 100``.
+        status: codes into :data:`STATUSES` (0 accepted, 1 needs approval, 2 rejected).
+        rejected_by: codes into :data:`REJECTING_RULES`, ``-1`` when not rejected.
+        purposes: bits of :data:`~zhiyuan.bulk.PURPOSES` the evidence counts toward.
+        fallback: rows evaluated by the exact per-volunteer loop instead of the vector path.
+    """
+
+    served_minutes: I64
+    counted_minutes: I64
+    weighted_minutes: I64
+    status: npt.NDArray[np.int8]
+    rejected_by: npt.NDArray[np.int8]
+    purposes: I64
+    fallback: Bools
+
+    def __len__(self) -> int:
+        return len(self.counted_minutes)
+
+    def as_dict(self) -> dict[str, AnyArray]:
+        """The columns by name."""
+        return {f.name: getattr(self, f.name) for f in attrs.fields(HourColumns)}
+
+    def to_pandas(self) -> Any:
+        """The columns as a DataFrame (needs pandas)."""
+        return _frames.make_frame(self.as_dict())
+
+
+def _empty() -> HourColumns:
+    z = np.zeros(0, dtype=np.int64)
+    return HourColumns(
+        served_minutes=z,
+        counted_minutes=z,
+        weighted_minutes=z,
+        status=np.zeros(0, dtype=np.int8),
+        rejected_by=np.zeros(0, dtype=np.int8),
+        purposes=z,
+        fallback=np.zeros(0, dtype=bool),
+    )
+
+
+@attrs.frozen
+class _Rows:
+    """The validated input columns, in the order given."""
+
+    volunteer: I64
+    start: I64
+    end: I64
+    evidence: I64
+    category: I64
+    categories: tuple[str, ...]
+    scheduled: I64
+    checkout: Bools
+    recorded: I64
+
+
+def _bad(field: str, mask: Bools, values: AnyArray, reason: str) -> None:
+    if bool(mask.any()):
+        i = int(np.flatnonzero(mask)[0])
+        raise InvalidValue(f"{field}[{i}]", values[i].item(), reason)
+
+
+def _validated(cols: Columns, now_s: int) -> _Rows:
+    n = len(cols)
+    start, end = cols.get("start"), cols.get("end")
+    evidence, category = cols.get("evidence"), cols.get("category")
+    sched = cols.scheduled_minutes
+    sched = np.full(n, NONE, dtype=np.int64) if sched is None else sched
+    checkout = cols.checkout_missing
+    checkout = np.zeros(n, dtype=bool) if checkout is None else checkout
+    rec = cols.recorded_at
+    rec = np.full(n, NONE, dtype=np.int64) if rec is None else rec
+    for i, name in enumerate(cols.categories):
+        if not name.strip():
+            raise InvalidValue(f"categories[{i}]", name, "不能为空 / must not be empty")
+    _bad("start", start < MIN_TIME, start, "须不早于 2000-01-01（上海时间）/ times start in 2000")
+    _bad("end", end <= start, end, "结束时间须晚于开始时间 / end must be after start")
+    _bad("end", end > now_s, end, "记录不能晚于当前时间 / a record cannot end in the future")
+    _bad("scheduled_minutes", sched < NONE, sched, "计划时长不能为负 / -1 (none) or ≥ 0")
+    given = rec != NONE
+    _bad("recorded_at", given & (rec < start), rec, "录入时间不能早于服务开始 / before the start")
+    _bad("recorded_at", given & (rec > now_s), rec, "录入时间不能晚于当前时间 / in the future")
+    return _Rows(
+        cols.volunteer, start, end, evidence, category, cols.categories, sched, checkout, rec
+    )
+
+
+def evaluate_hours(
+    records: object,
+    policy: HourPolicy | None = None,
+    *,
+    now: datetime | None = None,
+    fallback: bool = True,
+) -> HourColumns:
+    """Evaluate service records under ``policy``, as posting them in row order into a ledger.
+
+    Args:
+        records: the records as columns (:class:`~zhiyuan.bulk.Columns` or anything
+            :meth:`~zhiyuan.bulk.Columns.of` takes): ``volunteer``, ``start``, ``end``,
+            ``evidence``, ``category``, optionally ``scheduled_minutes``, ``checkout_missing``,
+            ``recorded_at``. Row order is posting order.
+        policy: the hour policy (default: the national one).
+        now: the posting time (default: now), as ``post_many(…, now=now)``: no record may end
+            after it, and it is the entry time of rows without ``recorded_at``.
+        fallback: evaluate the volunteers the vector path cannot prove exact with the object
+            path (default); ``False`` raises :class:`NotVectorized` instead.
+
+    Raises:
+        InvalidValue: a malformed row (named with its index), as the ledger would refuse it.
+        NotVectorized: the policy needs a rule the columnar path does not cover.
+    """
+    pol = HourPolicy() if policy is None else policy
+    check_policy(pol)
+    moment = datetime.now(SHANGHAI) if now is None else now
+    now_s = epoch_seconds(moment)
+    cols = Columns.of(records)
+    rows = _validated(cols, now_s)
+    n = len(cols)
+    if n == 0:
+        return _empty()
+    order = np.argsort(rows.volunteer, kind="stable")
+    counted_s, status_s, rej_s, bad_s = _vector(pol, rows, order, now_s)
+    weights = np.array([pol.weight(c) for c in rows.categories], dtype=np.int64)
+    weighted_s = counted_s * weights[rows.category[order]] // 100
+    if bool(bad_s.any()):
+        if not fallback:
+            raise NotVectorized(
+                "hours.overlap/hours.daily_cap",
+                f"{int(bad_s.sum())} row(s) need the exact per-volunteer loop "
+                "(records out of start order, or caps that move counted time)",
+            )
+        _loop(pol, rows, order, bad_s, moment, counted_s, weighted_s, status_s, rej_s)
+    bits = np.array(
+        [sum(1 << PURPOSES.index(p) for p in pol.purposes(e)) for e in EVIDENCE], dtype=np.int64
+    )
+    return HourColumns(
+        served_minutes=(rows.end - rows.start) // 60,
+        counted_minutes=_unsort(counted_s, order),
+        weighted_minutes=_unsort(weighted_s, order),
+        status=_unsort(status_s, order),
+        rejected_by=_unsort(rej_s, order),
+        purposes=bits[rows.evidence],
+        fallback=_unsort(bad_s, order),
+    )
+
+
+_T = TypeVar("_T", bound=np.generic)
+
+
+def _unsort(values: npt.NDArray[_T], order: I64) -> npt.NDArray[_T]:
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
+def _snap(pol: HourPolicy, m: I64) -> I64:
+    u = pol.unit_minutes
+    if u == 1:
+        return m
+    if pol.rounding is Rounding.DOWN:
+        return m // u * u
+    if pol.rounding is Rounding.UP:
+        return -(-m // u) * u
+    q, r = np.divmod(m, u)
+    return (q + (2 * r >= u)) * u
+
+
+def _vector(
+    pol: HourPolicy, rows: _Rows, order: I64, now_s: int
+) -> tuple[I64, npt.NDArray[np.int8], npt.NDArray[np.int8], Bools]:
+    """Counted minutes, status, rejecting rule and "needs the loop" in (volunteer, row) order."""
+    v = rows.volunteer[order]
+    s = rows.start[order]
+    e = rows.end[order]
+    ev = rows.evidence[order]
+    cat = rows.category[order]
+    sched = rows.scheduled[order]
+    n = len(v)
+    status = np.zeros(n, dtype=np.int8)
+    rej = np.full(n, -1, dtype=np.int8)
+    minutes = (e - s) // 60
+
+    def reject(mask: Bools, code: int) -> None:
+        hit = mask & (rej < 0)
+        rej[hit] = code
+
+    if pol.excluded_categories:
+        excluded = np.array([c in pol.excluded_categories for c in rows.categories], dtype=bool)
+        reject(excluded[cat], _CATEGORY)
+    if pol.max_span_minutes is not None:
+        reject(minutes > pol.max_span_minutes, _SPAN)
+    if pol.deadline_days is not None:
+        rec = rows.recorded[order]
+        entered = np.where(rec != NONE, rec, now_s)
+        late = (entered + SHANGHAI_OFFSET) // DAY - (e + SHANGHAI_OFFSET) // DAY
+        over = (late > pol.deadline_days) & (rej < 0)
+        if pol.late is Overflow.APPROVAL:
+            status[over] = NEEDS_APPROVAL
+        else:
+            reject(over, _DEADLINE)
+    capped_kind = np.array([k in pol.schedule_capped for k in EVIDENCE], dtype=bool)
+    capped = (capped_kind[ev] | rows.checkout[order]) & (sched >= 0) & (minutes > sched)
+    end = np.where(capped, s + sched * 60, e)
+
+    counted = np.zeros(n, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    ci = np.flatnonzero(rej < 0)  # candidates: what reaches the overlap rule
+    if len(ci):
+        c_counted, c_status, c_rej, c_bad = _candidates(pol, v[ci], s[ci], end[ci], status[ci])
+        counted[ci] = c_counted
+        status[ci] = c_status
+        rej[ci] = c_rej
+        bad_codes = np.zeros(int(v.max()) + 1, dtype=bool)
+        bad_codes[v[ci][c_bad]] = True
+        bad = bad_codes[v]
+    status[rej >= 0] = REJECTED
+    counted[rej >= 0] = 0
+    return counted, status, rej, bad
+
+
+def _candidates(
+    pol: HourPolicy, cv: I64, cs: I64, ce: I64, status: npt.NDArray[np.int8]
+) -> tuple[I64, npt.NDArray[np.int8], npt.NDArray[np.int8], Bools]:
+    """Overlap, record cap, rounding and daily cap for the candidates, grouped by volunteer."""
+    k = len(cv)
+    status = status.copy()
+    rej = np.full(k, -1, dtype=np.int8)
+    first = np.ones(k, dtype=bool)
+    first[1:] = cv[1:] != cv[:-1]
+    last = np.ones(k, dtype=bool)
+    last[:-1] = first[1:]
+    bad = np.zeros(k, dtype=bool)
+    bad[1:] = ~first[1:] & (cs[1:] < cs[:-1])  # out of start order: the loop decides
+
+    # R: the latest end of the volunteer's earlier candidates (t0 when there is none).
+    t0 = np.int64(int(cs.min()) - 1)
+    if int(ce.max()) - int(t0) >= int(_BIG):
+        raise InvalidValue("end", int(ce.max()), "时间跨度过大 / times span too many centuries")
+    base = (np.cumsum(first) - 1) * _BIG
+    running = np.maximum.accumulate(ce - t0 + base)
+    before = np.empty(k, dtype=np.int64)
+    before[0] = 0
+    before[1:] = running[:-1]
+    r = np.where(first, t0, before - base + t0)
+    next_start = np.empty(k, dtype=np.int64)
+    next_start[:-1] = cs[1:]
+    next_start[last] = _FAR
+
+    hit = r > cs
+    if pol.overlap is OverlapRule.TRIM:
+        a = np.maximum(cs, r)
+        minutes = np.maximum(ce - a, 0) // 60
+    else:
+        a = cs
+        overlapped = hit & (ce > cs)
+        bad |= hit & (ce == cs)  # a zero-length piece meets counted time: the loop decides
+        rej[overlapped] = _OVERLAP
+        minutes = np.where(overlapped, 0, (ce - cs) // 60)
+    if pol.record_cap_minutes is not None:
+        minutes = np.minimum(minutes, pol.record_cap_minutes)
+    minutes = _snap(pol, minutes)
+    if pol.daily_cap_minutes is not None:
+        minutes, approval, over, unsure = _daily_cap(pol, cv, a, ce, minutes)
+        status[approval] = NEEDS_APPROVAL
+        rej[over & (rej < 0)] = _DAILY
+        bad |= unsure
+    minutes = np.where(rej >= 0, 0, minutes)
+    held = minutes > 0
+    bad |= ~held & (ce > np.maximum(r, next_start))
+    return minutes, status, rej, bad
+
+
+def _shift(x: I64, starts: I64) -> I64:
+    """``x`` moved down by one within segments beginning at ``starts`` (0 at each start)."""
+    out = np.empty_like(x)
+    if len(x):
+        out[0] = 0
+        out[1:] = x[:-1]
+        out[starts] = 0
+    return out
+
+
+def _daily_cap(
+    pol: HourPolicy, cv: I64, a: I64, ce: I64, minutes: I64
+) -> tuple[I64, Bools, Bools, Bools]:
+    """The daily cap for candidates (counted, needs approval, rejected, needs the loop)."""
+    cap = pol.daily_cap_minutes
+    assert cap is not None
+    k = len(cv)
+    counted = minutes.copy()
+    approval = np.zeros(k, dtype=bool)
+    over = np.zeros(k, dtype=bool)
+    unsure = np.zeros(k, dtype=bool)
+    idx = np.flatnonzero(minutes > 0)
+    if not len(idx):
+        return counted, approval, over, unsure
+    # in local seconds (epoch + 8 h), as the object path's segments: day n is [n·86400, (n+1)·86400)
+    ra, re_ = a[idx] + SHANGHAI_OFFSET, ce[idx] + SHANGHAI_OFFSET
+    rm, rv = minutes[idx], cv[idx]
+    room_total = np.maximum(rm, (re_ - ra) // 60)
+    d0 = ra // DAY
+    nd = (re_ - 1) // DAY - d0 + 1
+    # One piece per (row, day): the minutes _split_days gives each day, and its room.
+    starts = np.cumsum(nd) - nd
+    rep = np.repeat(np.arange(len(idx)), nd)
+    j = np.arange(len(rep)) - starts[rep]
+    day = d0[rep] + j
+    sec = np.minimum(re_[rep], (day + 1) * DAY) - np.maximum(ra[rep], day * DAY)
+    total = np.cumsum(sec)
+    cum = total - (total[starts] - sec[starts])[rep]
+    is_last = j == nd[rep] - 1
+    upto = np.where(is_last, rm[rep], np.minimum(rm[rep], cum // 60))
+    split = upto - _shift(upto, starts)
+    room_upto = np.where(is_last, room_total[rep], np.minimum(room_total[rep], cum // 60))
+    room = room_upto - _shift(room_upto, starts)
+    # Minutes already used on each piece's day by the volunteer's earlier rows (as split).
+    key = rv[rep] * (int(day.max()) - int(day.min()) + 1) + (day - int(day.min()))
+    o = np.argsort(key, kind="stable")
+    ks = key[o]
+    gfirst = np.ones(len(ks), dtype=bool)
+    gfirst[1:] = ks[1:] != ks[:-1]
+    gstarts = np.flatnonzero(gfirst)
+    gid = np.cumsum(gfirst) - 1
+    so = split[o]
+    csum = np.cumsum(so) - so
+    used_o = csum - csum[gstarts][gid]
+    used = np.empty_like(used_o)
+    used[o] = used_o
+    # The rule's walk over the days: take min(room, what the cap leaves), at most the minutes.
+    x = np.minimum(room, np.maximum(cap - used, 0))
+    xt = np.cumsum(x)
+    xcum = xt - (xt[starts] - x[starts])[rep]
+    took = np.minimum(rm[rep], xcum)
+    kept = took - _shift(took, starts)
+    short = took[starts + nd - 1] < rm  # minutes left over the cap
+    moved = np.logical_or.reduceat(kept != split, starts)  # kept differs from the split
+    if pol.over_daily_cap is Overflow.APPROVAL:
+        approval[idx] = short
+        unsure[idx] = moved & ~short
+        return counted, approval, over, unsure
+    if pol.over_daily_cap is Overflow.REJECT:
+        over[idx] = short
+        unsure[idx] = short | moved
+        counted[idx] = np.where(short, 0, rm)
+        return counted, approval, over, unsure
+    # TRIM: a group of one-day rows only is a clipped running sum (whole units throughout).
+    multi = (nd > 1)[rep]
+    mixed_g = np.logical_or.reduceat(multi[o], gstarts)
+    mixed = np.empty(len(rep), dtype=bool)
+    mixed[o] = mixed_g[gid]
+    capu = cap // pol.unit_minutes * pol.unit_minutes
+    clipped = np.empty_like(used)
+    clipped[o] = np.minimum(capu, used_o + so) - np.minimum(capu, used_o)
+    single = ~mixed[starts]  # rows whose every piece is in a one-day-rows group (so 1 piece)
+    counted[idx] = np.where(single, clipped[starts], rm)
+    unsure[idx] = ~single & (short | moved)
+    return counted, approval, over, unsure
+
+
+# --- the exact per-volunteer loop ------------------------------------------------------------
+
+_REGION = "110000000000"
+
+
+def _record(rows: _Rows, i: int) -> ServiceRecord:
+    start = datetime.fromtimestamp(int(rows.start[i]), SHANGHAI)
+    sched = int(rows.scheduled[i])
+    rec = int(rows.recorded[i])
+    extra: dict[str, Any] = {}
+    if sched != NONE:  # a schedule of exactly ``sched`` whole minutes
+        extra["scheduled_start"] = start
+        extra["scheduled_end"] = start + timedelta(seconds=sched * 60 + 30)
+    if rec != NONE:
+        extra["recorded_at"] = datetime.fromtimestamp(rec, SHANGHAI)
+    return ServiceRecord(
+        id=f"row{i}",
+        volunteer_id=f"v{int(rows.volunteer[i])}",
+        activity_id="bulk",
+        organization_id="bulk",
+        region_code=_REGION,
+        category=rows.categories[int(rows.category[i])],
+        start=start,
+        end=datetime.fromtimestamp(int(rows.end[i]), SHANGHAI),
+        evidence=EVIDENCE[int(rows.evidence[i])],
+        checkout_missing=bool(rows.checkout[i]),
+        **extra,
+    )
+
+
+def _loop(
+    pol: HourPolicy,
+    rows: _Rows,
+    order: I64,
+    bad: Bools,
+    now: datetime,
+    counted: I64,
+    weighted: I64,
+    status: npt.NDArray[np.int8],
+    rej: npt.NDArray[np.int8],
+) -> None:
+    """Re-evaluate the marked rows (whole volunteers, in row order) on the object path."""
+    occupied: dict[int, list[Segment]] = {}
+    day_used: dict[int, dict[date, int]] = {}
+    code = {st: i for i, st in enumerate(STATUSES)}
+    for pos in np.flatnonzero(bad).tolist():
+        i = int(order[pos])
+        vid = int(rows.volunteer[i])
+        occ = occupied.setdefault(vid, [])
+        used = day_used.setdefault(vid, {})
+        out = pol.evaluate(_record(rows, i), now=now, occupied=occ, day_used=used)
+        counted[pos] = out.counted_minutes
+        weighted[pos] = out.weighted_minutes
+        status[pos] = code[out.status]
+        rej[pos] = REJECTING_RULES.index(out.findings[-1].rule) if out.status is Status.REJECTED else -1
+        if out.counted:  # as HourLedger._hold
+            for seg in out.segments:
+                bisect.insort(occ, seg)
+            for d, m in out.day_minutes:
+                used[d] = used.get(d, 0) + m
+
+
+# --- frames and rows -------------------------------------------------------------------------
+
+
+def evaluate_hours_frame(
+    frame: Any,
+    policy: HourPolicy | None = None,
+    *,
+    now: datetime | None = None,
+    fallback: bool = True,
+) -> Any:
+    """:func:`evaluate_hours` on a pandas DataFrame: the frame with the result columns added.
+
+    This is the partition function of :mod:`zhiyuan.bulk.dask`: given all rows of some
+    volunteers, in posting order, it gives their results, whatever other partitions hold.
+    """
+    result = evaluate_hours(frame, policy, now=now, fallback=fallback)
+    out = frame.copy()
+    for name, values in result.as_dict().items():
+        out[name] = values
+    return out
+
+
+def counted_rows(
+    records: object, result: HourColumns, *, statuses: Sequence[Status] = (Status.ACCEPTED,)
+) -> Columns:
+    """The rows that count, as star-rating input (``day``, ``minutes``, ``purposes`` …).
+
+    Keeps rows whose status is in ``statuses`` (default: accepted only; rows needing approval
+    count once approved) with counted minutes > 0, as :meth:`HourLedger.rows
+    <zhiyuan.hours.HourLedger.rows>` lists counted records. Certification and public notice are
+    the ledger's business: treat the result as certified only where that is true.
+    """
+    cols = Columns.of(records)
+    if len(result) != len(cols):
+        raise InvalidValue("result", len(result), f"应有 {len(cols)} 行 / one row per record")
+    codes = np.array([STATUSES.index(s) for s in statuses], dtype=np.int8)
+    keep = np.isin(result.status, codes) & (result.counted_minutes > 0)
+    return Columns(
+        volunteer=cols.volunteer[keep],
+        volunteer_ids=cols.volunteer_ids,
+        start=cols.get("start")[keep],
+        end=cols.get("end")[keep],
+        evidence=cols.get("evidence")[keep],
+        category=cols.get("category")[keep],
+        categories=cols.categories,
+        region=None if cols.region is None else cols.region[keep],
+        day=cols.service_days()[keep],
+        minutes=result.counted_minutes[keep],
+        weighted_minutes=result.weighted_minutes[keep],
+        purposes=result.purposes[keep],
+    )

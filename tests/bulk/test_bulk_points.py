@@ -1,0 +1,448 @@
+"""The columnar conversion (:mod:`zhiyuan.bulk.points`) against the object path, row for row.
+
+Every property builds certified :class:`HourRow` histories (several volunteers, service dates
+across month and year ends and the profiles' start dates, certification times with ties, record
+ids whose string order is not their creation order, any evidence, purposes and category), converts
+them with :func:`zhiyuan.credit.convert` and with :func:`convert_points` on columns encoded here
+independently of the module's helpers, and asks for the same points per row. No wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import attrs
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zhiyuan._validators import SHANGHAI
+from zhiyuan.bulk.points import (
+    EVIDENCE_KINDS,
+    conversion_mask,
+    convert_points,
+    end_of_day,
+    record_order,
+)
+from zhiyuan.credit.conversion import CONVERSION_PROFILES, ConversionPolicy, Tier, convert
+from zhiyuan.errors import InvalidValue
+from zhiyuan.hours import Evidence, HourRow, Purpose, Rounding
+
+SH = SHANGHAI
+PLACE = "370602001001"
+CATEGORIES = ("助老", "助残", "文艺", "环保")
+EPOCH = date(1970, 1, 1).toordinal()
+
+# windows of service dates: the default floor, 威海's start, 上海's start, a year end, February
+SPANS = (
+    (date(2017, 11, 20), 30),
+    (date(2018, 10, 25), 14),
+    (date(2022, 12, 20), 20),
+    (date(2024, 12, 10), 80),
+)
+
+
+# --- strategies ---------------------------------------------------------------------------------
+
+
+@st.composite
+def histories(draw: st.DrawFn, max_rows: int = 40, max_minutes: int = 720) -> list[HourRow]:
+    """Certified rows of up to four volunteers, record ids unique but not in creation order."""
+    n = draw(st.integers(0, max_rows))
+    start, width = draw(st.sampled_from(SPANS))
+    # a few shared certification instants, so that posting times tie and record ids decide
+    shared = draw(
+        st.lists(
+            st.integers(0, (width + 10) * 24 * 3600).map(
+                lambda s: datetime.combine(start, time(0), tzinfo=SH) + timedelta(seconds=s)
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    ids = draw(st.lists(st.integers(0, 10_000), min_size=n, max_size=n, unique=True))
+    out = []
+    for i in range(n):
+        day = start + timedelta(days=draw(st.integers(0, width)))
+        cert = draw(
+            st.one_of(
+                st.none(),
+                st.sampled_from(shared),
+                st.integers(0, 10 * 24 * 3600).map(
+                    lambda s, d=day: datetime.combine(d, time(8), tzinfo=SH) + timedelta(seconds=s)
+                ),
+                st.integers(0, 10 * 24).map(  # the same instant seen from UTC
+                    lambda h, d=day: (
+                        datetime.combine(d, time(12), tzinfo=SH) + timedelta(hours=h)
+                    ).astimezone(UTC)
+                ),
+            )
+        )
+        minutes = draw(st.integers(0, max_minutes))
+        out.append(
+            HourRow(
+                draw(st.sampled_from(("v1", "v2", "v3", "v4"))),
+                day,
+                minutes,
+                draw(st.integers(0, max_minutes)),
+                draw(st.sampled_from(EVIDENCE_KINDS)),
+                draw(st.sampled_from(CATEGORIES)),
+                draw(st.frozensets(st.sampled_from(list(Purpose)))),
+                PLACE,
+                record_id=f"r{ids[i]}",
+                certified_at=cert,
+            )
+        )
+    return out
+
+
+@st.composite
+def tier_tables(draw: st.DrawFn) -> tuple[Tier, ...]:
+    bounds = sorted(draw(st.sets(st.integers(1, 60), max_size=4)))
+    hpps = draw(st.lists(st.integers(1, 7), min_size=len(bounds) + 1, max_size=len(bounds) + 1))
+    return tuple(
+        Tier(up_to_hours=b, hours_per_point=h) for b, h in zip([*bounds, None], hpps, strict=True)
+    )
+
+
+def policies() -> st.SearchStrategy[ConversionPolicy]:
+    cap = st.none() | st.integers(1, 40)
+    return st.builds(
+        lambda tiers, hpp, **kw: ConversionPolicy(
+            tiers=tiers, hours_per_point=1 if tiers else hpp, **kw
+        ),
+        tiers=st.just(()) | tier_tables(),
+        hpp=st.integers(1, 7),
+        points_per_hour=st.integers(1, 5),
+        rounding=st.sampled_from(list(Rounding)),
+        carry=st.booleans(),
+        weighted=st.booleans(),
+        evidence=st.none() | st.frozensets(st.sampled_from(EVIDENCE_KINDS)),
+        categories=st.none() | st.frozensets(st.sampled_from(CATEGORIES)),
+        category_multipliers=st.dictionaries(
+            st.sampled_from(CATEGORIES), st.integers(0, 400), max_size=4
+        ),
+        daily_cap=cap,
+        monthly_cap=cap,
+        yearly_cap=cap,
+        lifetime_cap=st.none() | st.integers(1, 200),
+        effective_from=st.sampled_from(
+            (date(2017, 12, 1), date(2018, 11, 1), date(2023, 1, 1), date(2025, 1, 1))
+        ),
+    )
+
+
+# --- encoding, done here by hand (not with the module's helpers) --------------------------------
+
+
+def columns(rows: Sequence[HourRow], categories: Sequence[str] = CATEGORIES) -> dict[str, Any]:
+    vids = {v: k for k, v in enumerate(sorted({r.volunteer_id for r in rows}))}
+    rids = sorted({r.record_id for r in rows if r.record_id is not None})
+    rank = {rid: k for k, rid in enumerate(rids)}
+
+    def posting_seconds(r: HourRow) -> int:
+        at = r.certified_at or datetime.combine(r.service_date, time(23, 59, 59), tzinfo=SH)
+        return int(at.timestamp())
+
+    def ints(values: Sequence[int]) -> np.ndarray[Any, np.dtype[np.int64]]:
+        return np.array(values, dtype=np.int64)
+
+    return {
+        "volunteer": ints([vids[r.volunteer_id] for r in rows]),
+        "service_day": ints([r.service_date.toordinal() - EPOCH for r in rows]),
+        "certified_at": ints([posting_seconds(r) for r in rows]),
+        "record_order": ints([rank[r.record_id] for r in rows if r.record_id is not None]),
+        "minutes": ints([r.minutes for r in rows]),
+        "weighted_minutes": ints([r.weighted_minutes for r in rows]),
+        "evidence": ints([EVIDENCE_KINDS.index(r.evidence) for r in rows]),
+        "points_purpose": np.array([Purpose.POINTS in r.purposes for r in rows], dtype=bool),
+        "category": ints([list(categories).index(r.category) for r in rows]),
+        "categories": tuple(categories),
+    }
+
+
+def object_points(rows: Sequence[HourRow], policy: ConversionPolicy) -> list[int]:
+    """``convert()``'s points per row, in the order of ``rows``."""
+    by_id = {r.record_id: r.points for r in convert(rows, policy).rows}
+    return [by_id[r.record_id] for r in rows]
+
+
+def assert_same(rows: Sequence[HourRow], policy: ConversionPolicy) -> list[int]:
+    expected = object_points(rows, policy)
+    got = convert_points(policy=policy, **columns(rows))
+    assert got.dtype == np.int64 and got.shape == (len(rows),)
+    assert got.tolist() == expected
+    assert int(got.sum()) == convert(rows, policy).points
+    per: dict[str, int] = {}
+    for r, n in zip(rows, got.tolist(), strict=True):
+        if n:
+            per[r.volunteer_id] = per.get(r.volunteer_id, 0) + n
+    assert per == convert(rows, policy).by_volunteer()
+    return expected
+
+
+# --- the properties -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CONVERSION_PROFILES))
+@given(rows=histories())
+def test_every_profile_agrees_with_convert_row_for_row(name: str, rows: list[HourRow]) -> None:
+    assert_same(rows, CONVERSION_PROFILES[name])
+
+
+@pytest.mark.parametrize("name", ["weihai", "shanghai_time_bank"])
+@given(rows=histories(max_rows=60, max_minutes=3000))
+def test_long_histories_cross_the_tiers_and_the_lifetime_cap(
+    name: str, rows: list[HourRow]
+) -> None:
+    assert_same(rows, CONVERSION_PROFILES[name])
+
+
+@given(histories(), policies())
+def test_random_policies_agree_with_convert_row_for_row(
+    rows: list[HourRow], policy: ConversionPolicy
+) -> None:
+    assert_same(rows, policy)
+
+
+@given(histories(max_rows=60), policies().map(lambda p: attrs.evolve(p, carry=True)))
+def test_caps_that_bind_agree_with_convert(rows: list[HourRow], policy: ConversionPolicy) -> None:
+    small = attrs.evolve(policy, daily_cap=1, monthly_cap=3, yearly_cap=7, lifetime_cap=9)
+    assert_same(rows, small)
+    inverted = attrs.evolve(policy, daily_cap=9, monthly_cap=4, yearly_cap=2, lifetime_cap=None)
+    assert_same(rows, inverted)
+
+
+@given(histories(max_rows=20), st.data())
+def test_huge_rates_run_in_python_integers_and_still_agree(
+    rows: list[HourRow], data: st.DataObject
+) -> None:
+    # 6000 × lcm × points_per_hour passes 2**63: the intermediates cannot be int64
+    hpp = data.draw(st.integers(2**20, 2**30))
+    policy = ConversionPolicy(
+        points_per_hour=data.draw(st.integers(2**40, 2**50)),
+        hours_per_point=hpp,
+        rounding=data.draw(st.sampled_from(list(Rounding))),
+        carry=data.draw(st.booleans()),
+        daily_cap=data.draw(st.none() | st.integers(1, 2**40)),
+        lifetime_cap=data.draw(st.none() | st.integers(1, 2**45)),
+    )
+    assert 6000 * hpp * policy.points_per_hour >= 2**63
+    assert_same(rows, policy)
+
+
+@given(histories(), policies(), st.randoms(use_true_random=False))
+def test_the_input_order_does_not_matter(
+    rows: list[HourRow], policy: ConversionPolicy, rnd: Any
+) -> None:
+    shuffled = list(rows)
+    rnd.shuffle(shuffled)
+    cols = columns(rows)
+    perm = [rows.index(r) for r in shuffled]
+    moved = {k: v[perm] if isinstance(v, np.ndarray) else v for k, v in cols.items()}
+    whole = convert_points(policy=policy, **cols)
+    assert convert_points(policy=policy, **moved).tolist() == whole[perm].tolist()
+
+
+@given(histories(), policies())
+def test_converting_by_volunteer_partition_equals_converting_whole(
+    rows: list[HourRow], policy: ConversionPolicy
+) -> None:
+    cols = columns(rows)
+    whole = convert_points(policy=policy, **cols)
+    pieces = np.zeros(len(rows), dtype=np.int64)
+    for v in np.unique(cols["volunteer"]):
+        part = np.flatnonzero(cols["volunteer"] == v)
+        sub = {k: x[part] if isinstance(x, np.ndarray) else x for k, x in cols.items()}
+        pieces[part] = convert_points(policy=policy, **sub)
+    assert pieces.tolist() == whole.tolist()
+
+
+@given(histories(), policies())
+def test_the_mask_is_the_policys_converts(rows: list[HourRow], policy: ConversionPolicy) -> None:
+    cols = columns(rows)
+    mask = conversion_mask(
+        policy,
+        service_day=cols["service_day"],
+        evidence=cols["evidence"],
+        points_purpose=cols["points_purpose"],
+        category=cols["category"],
+        categories=CATEGORIES,
+    )
+    assert mask.tolist() == [policy.converts(r) for r in rows]
+
+
+@given(histories(), policies())
+def test_an_evidence_coding_of_ones_own_gives_the_same_points(
+    rows: list[HourRow], policy: ConversionPolicy
+) -> None:
+    kinds = tuple(reversed(EVIDENCE_KINDS))
+    cols = columns(rows)
+    cols["evidence"] = np.array([kinds.index(r.evidence) for r in rows], dtype=np.int64)
+    got = convert_points(policy=policy, evidence_kinds=kinds, **cols)
+    assert got.tolist() == object_points(rows, policy)
+
+
+@given(histories())
+def test_the_helpers_encode_as_convert_orders(rows: list[HourRow]) -> None:
+    cols = columns(rows)
+    ids = [r.record_id for r in rows]
+    assert record_order(ids).tolist() == cols["record_order"].tolist()
+    no_time = [r._replace(certified_at=None) for r in rows]
+    assert end_of_day(cols["service_day"]).tolist() == columns(no_time)["certified_at"].tolist()
+
+
+@given(st.lists(st.text(max_size=6)))
+def test_record_order_follows_python_string_order(ids: list[str]) -> None:
+    ranks = record_order(ids).tolist()
+    for a, ra in zip(ids, ranks, strict=True):
+        for b, rb in zip(ids, ranks, strict=True):
+            assert (a < b) == (ra < rb) and (a == b) == (ra == rb)
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)))
+def test_end_of_day_is_235959_in_shanghai_even_under_old_daylight_saving(day: date) -> None:
+    expected = datetime.combine(day, time(23, 59, 59), tzinfo=SH).timestamp()
+    assert end_of_day([day.toordinal() - EPOCH]).tolist() == [int(expected)]
+
+
+@given(histories(max_rows=25), policies())
+def test_microsecond_posting_times_work_at_a_finer_scale(
+    rows: list[HourRow], policy: ConversionPolicy
+) -> None:
+    # certifications a fraction of a second apart: pass microseconds, not seconds
+    rows = [
+        r._replace(certified_at=r.certified_at + timedelta(microseconds=k * 7919 % 1_000_000))
+        if r.certified_at is not None
+        else r
+        for k, r in enumerate(rows)
+    ]
+    cols = columns(rows)
+
+    def micros(r: HourRow) -> int:
+        at = r.certified_at or datetime.combine(r.service_date, time(23, 59, 59), tzinfo=SH)
+        return (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+    cols["certified_at"] = np.array([micros(r) for r in rows], dtype=np.int64)
+    assert convert_points(policy=policy, **cols).tolist() == object_points(rows, policy)
+
+
+# --- examples -----------------------------------------------------------------------------------
+
+
+def one_day(n: int, minutes: int = 60, day: date = date(2025, 6, 2)) -> list[HourRow]:
+    return [
+        HourRow(
+            "v1",
+            day,
+            minutes,
+            minutes,
+            Evidence.QR_SCAN,
+            "助老",
+            frozenset({Purpose.POINTS}),
+            PLACE,
+            record_id=f"r{i}",
+            certified_at=datetime.combine(day, time(12 + i), tzinfo=SH),
+        )
+        for i in range(n)
+    ]
+
+
+def test_shanghai_two_coins_a_day_the_third_hour_gives_zero() -> None:
+    rows = one_day(3)
+    assert assert_same(rows, CONVERSION_PROFILES["shanghai_time_bank"]) == [1, 1, 0]
+
+
+def test_weihai_tier_boundary_inside_one_record() -> None:
+    rows = one_day(2, minutes=19 * 60 + 30)  # 39 h: 20 at 1/h, 19 at 1 per 2 h
+    assert assert_same(rows, CONVERSION_PROFILES["weihai"]) == [19, 10]
+
+
+def test_nothing_in_nothing_out() -> None:
+    got = convert_points(policy=ConversionPolicy(), **columns([]))
+    assert got.dtype == np.int64 and got.tolist() == []
+
+
+def test_a_large_seeded_history_agrees_for_every_profile() -> None:
+    rng = np.random.default_rng(20250601)
+    n = 3000
+    start = date(2024, 11, 1)
+    rows = [
+        HourRow(
+            f"v{rng.integers(0, 15)}",
+            start + timedelta(days=int(rng.integers(0, 120))),
+            int(rng.integers(0, 600)),
+            int(rng.integers(0, 600)),
+            EVIDENCE_KINDS[int(rng.integers(0, len(EVIDENCE_KINDS)))],
+            CATEGORIES[int(rng.integers(0, len(CATEGORIES)))],
+            frozenset({Purpose.POINTS}) if rng.random() < 0.8 else frozenset(),
+            PLACE,
+            record_id=f"r{i}",
+            certified_at=None
+            if rng.random() < 0.2
+            else datetime(2024, 11, 1, tzinfo=SH) + timedelta(hours=int(rng.integers(0, 3000))),
+        )
+        for i in range(n)
+    ]
+    capped = ConversionPolicy(
+        daily_cap=3, monthly_cap=20, yearly_cap=45, lifetime_cap=60, category_multipliers={"助残": 150}
+    )
+    for policy in [*CONVERSION_PROFILES.values(), capped]:
+        assert_same(rows, policy)
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def test_bad_columns_are_refused_with_the_column_named() -> None:
+    rows = one_day(3)
+    good = columns(rows)
+    p = ConversionPolicy()
+    for key, bad, field in [
+        ("minutes", np.array([60, -1, 60]), "minutes"),
+        ("minutes", np.array([60, 60]), "minutes"),
+        ("minutes", np.array([60.0, 60.0, 60.0]), "minutes"),
+        ("category", np.array([0, 9, 0]), "category"),
+        ("evidence", np.array([0, -1, 0]), "evidence"),
+        ("points_purpose", np.array([1, 1, 1]), "points_purpose"),
+        ("volunteer", np.zeros((3, 1), dtype=np.int64), "volunteer"),
+        ("record_order", np.array([0, 0, 1]), "record_order"),
+    ]:
+        cols = {**good, key: bad}
+        if key == "record_order":  # the same record twice: same volunteer, time and order
+            cols["certified_at"] = np.full(3, good["certified_at"][0])
+        with pytest.raises(InvalidValue) as info:
+            convert_points(policy=p, **cols)
+        assert info.value.field == field
+    cols = {**good}
+    del cols["weighted_minutes"]
+    with pytest.raises(InvalidValue, match="weighted_minutes"):
+        convert_points(policy=ConversionPolicy(weighted=True), **cols)
+
+
+def test_the_same_time_and_order_under_two_volunteers_is_no_tie() -> None:
+    rows = one_day(2)
+    cols = columns(rows)
+    cols["certified_at"] = np.full(2, cols["certified_at"][0])
+    cols["record_order"] = np.zeros(2, dtype=np.int64)
+    cols["volunteer"] = np.array([0, 1])
+    assert convert_points(policy=ConversionPolicy(), **cols).tolist() == [1, 1]
+
+
+def test_points_beyond_int64_raise_rather_than_wrap() -> None:
+    rows = one_day(1, minutes=120)
+    policy = ConversionPolicy(points_per_hour=2**62)
+    assert convert(rows, policy).points == 2**63
+    with pytest.raises(OverflowError):
+        convert_points(policy=policy, **columns(rows))
+
+
+def test_the_minutes_dtype_may_be_any_integer() -> None:
+    rows = one_day(3, minutes=90)
+    cols = columns(rows)
+    cols["minutes"] = cols["minutes"].astype(np.uint16)
+    cols["points_purpose"] = cols["points_purpose"].tolist()
+    assert convert_points(policy=ConversionPolicy(), **cols).tolist() == [1, 2, 1]

@@ -1,0 +1,685 @@
+"""Batch assignment: exact results against independent references, greedy, pruning, inputs.
+
+The references here share no code with :mod:`zhiyuan.matching.assignment`: a brute force over
+every subset of pairs (tiny instances), a cycle-cancelling min-cost max-flow (Edmonds–Karp, then
+Bellman–Ford negative-cycle cancelling; small instances), a plain greedy that sorts all pairs
+once, and scipy's dense ``linear_sum_assignment`` for the one-slot, one-task case.
+"""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+import random
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+from zhiyuan.errors import InvalidValue, ZhiyuanError
+from zhiyuan.matching import assignment as asg
+from zhiyuan.matching.assignment import Assignment, AssignmentProblem, solve
+
+Pair = tuple[int, int, int]  # need, candidate, cost
+
+
+# ---------------------------------------------------------------------------------------------
+# Independent references
+
+
+def brute_force(h: list[int], c: list[int], pairs: list[Pair]) -> tuple[int, int]:
+    """(filled, cost) of the lexicographic optimum over every subset of pairs."""
+    best = (0, 0)
+    for r in range(1, len(pairs) + 1):
+        for sub in itertools.combinations(pairs, r):
+            need = Counter(i for i, _, _ in sub)
+            cand = Counter(j for _, j, _ in sub)
+            if any(need[i] > h[i] for i in need) or any(cand[j] > c[j] for j in cand):
+                continue
+            cost = sum(x for _, _, x in sub)
+            if (r, -cost) > (best[0], -best[1]):
+                best = (r, cost)
+    return best
+
+
+def cycle_cancelling(h: list[int], c: list[int], pairs: list[Pair]) -> tuple[int, int]:
+    """(filled, cost): a maximum flow by BFS augmentation, then negative cycles cancelled.
+
+    A maximum flow whose residual graph has no negative cycle is a least-cost maximum flow.
+    """
+    n, m = len(h), len(c)
+    s, t = n + m, n + m + 1
+    size = n + m + 2
+    to: list[int] = []
+    cap: list[int] = []
+    cost: list[int] = []
+    out: list[list[int]] = [[] for _ in range(size)]
+
+    def edge(u: int, v: int, k: int, w: int) -> None:
+        for a, b, kk, ww in ((u, v, k, w), (v, u, 0, -w)):
+            out[a].append(len(to))
+            to.append(b)
+            cap.append(kk)
+            cost.append(ww)
+
+    for i in range(n):
+        edge(s, i, h[i], 0)
+    for j in range(m):
+        edge(n + j, t, c[j], 0)
+    pair_edges = []
+    for i, j, w in pairs:
+        pair_edges.append(len(to))
+        edge(i, n + j, 1, w)
+    flow = 0
+    while True:  # Edmonds–Karp
+        prev = [-1] * size
+        prev[s] = -2
+        queue = [s]
+        for u in queue:
+            for e in out[u]:
+                if cap[e] > 0 and prev[to[e]] == -1:
+                    prev[to[e]] = e
+                    queue.append(to[e])
+        if prev[t] == -1:
+            break
+        v = t
+        while v != s:
+            e = prev[v]
+            cap[e] -= 1
+            cap[e ^ 1] += 1
+            v = to[e ^ 1]
+        flow += 1
+    while True:  # cancel negative cycles (Bellman–Ford from a virtual root)
+        dist = [0] * size
+        pred = [-1] * size
+        last = -1
+        for _ in range(size):  # a relaxation in round `size` proves a negative cycle
+            last = -1
+            for e in range(len(to)):
+                u = to[e ^ 1]
+                if cap[e] > 0 and dist[u] + cost[e] < dist[to[e]]:
+                    dist[to[e]] = dist[u] + cost[e]
+                    pred[to[e]] = e
+                    last = to[e]
+            if last == -1:
+                break
+        if last == -1:
+            break
+        v = last
+        for _ in range(size):
+            v = to[pred[v] ^ 1]
+        cycle, u = [], v
+        while True:
+            e = pred[u]
+            cycle.append(e)
+            u = to[e ^ 1]
+            if u == v:
+                break
+        push = min(cap[e] for e in cycle)
+        for e in cycle:
+            cap[e] -= push
+            cap[e ^ 1] += push
+    total = sum(cost[e] for e in pair_edges if cap[e] == 0)
+    return flow, total
+
+
+def plain_greedy(h: list[int], c: list[int], pairs: list[Pair]) -> list[tuple[int, int]]:
+    taken, load, out = [0] * len(h), [0] * len(c), []
+    for w, i, j in sorted((w, i, j) for i, j, w in pairs):
+        if taken[i] < h[i] and load[j] < c[j]:
+            taken[i] += 1
+            load[j] += 1
+            out.append((i, j))
+    return sorted(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategies and helpers
+
+
+@st.composite
+def instances(
+    draw: st.DrawFn, max_n: int = 8, max_m: int = 10, max_h: int = 3, max_c: int = 3
+) -> tuple[list[int], list[int], list[Pair]]:
+    n = draw(st.integers(0, max_n))
+    m = draw(st.integers(0, max_m))
+    h = draw(st.lists(st.integers(1, max_h), min_size=n, max_size=n))
+    c = draw(st.lists(st.integers(1, max_c), min_size=m, max_size=m))
+    density = draw(st.sampled_from([0.15, 0.4, 0.8, 1.0]))
+    costs = st.integers(-20, 60) if draw(st.booleans()) else st.integers(0, 3)  # 0–3: many ties
+    pairs: list[Pair] = []
+    for i in range(n):
+        for j in range(m):
+            if draw(st.floats(0, 1)) < density:
+                pairs.append((i, j, draw(costs)))
+    return h, c, draw(st.permutations(pairs))
+
+
+def problem(h: list[int], c: list[int], pairs: list[Pair]) -> AssignmentProblem:
+    return AssignmentProblem(
+        headcounts=h,
+        capacities=c,
+        needs=[i for i, _, _ in pairs],
+        candidates=[j for _, j, _ in pairs],
+        costs=[w for _, _, w in pairs],
+    )
+
+
+def check_feasible(a: Assignment, h: list[int], c: list[int], pairs: list[Pair]) -> None:
+    allowed = {(i, j): w for i, j, w in pairs}
+    chosen = [(x.need, x.candidate) for x in a.pairs]
+    assert len(set(chosen)) == len(chosen), "a need got the same candidate twice"
+    for x in a.pairs:
+        assert allowed[x.need, x.candidate] == x.cost
+    load = Counter(x.candidate for x in a.pairs)
+    assert all(load[j] <= c[j] for j in load), "a candidate over capacity"
+    taken = Counter(x.need for x in a.pairs)
+    assert all(taken[i] <= h[i] for i in taken)
+    assert a.unfilled == tuple(h[i] - taken[i] for i in range(len(h)))
+    assert a.filled == len(a.pairs) == sum(h) - sum(a.unfilled)
+    assert a.slots == sum(h)
+    assert a.total_cost == sum(x.cost for x in a.pairs)
+    assert chosen == sorted(chosen)
+    assert len(a.shortfalls) == sum(1 for u in a.unfilled if u)
+
+
+def pure_python(mp: pytest.MonkeyPatch) -> None:
+    """Behave as if numpy and scipy were not installed."""
+    mp.setattr(asg, "_has_numpy", lambda: False)
+    mp.setattr(asg, "scipy_available", lambda: False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The references agree with each other
+
+
+@given(instances(max_n=4, max_m=4, max_h=2, max_c=2))
+@settings(max_examples=150)
+def test_references_agree(inst: tuple[list[int], list[int], list[Pair]]) -> None:
+    h, c, pairs = inst
+    if len(pairs) <= 10:
+        assert cycle_cancelling(h, c, pairs) == brute_force(h, c, pairs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact: both backends against the references
+
+
+@given(instances())
+@settings(max_examples=300)
+def test_exact_scipy_matches_reference(inst: tuple[list[int], list[int], list[Pair]]) -> None:
+    h, c, pairs = inst
+    a = solve(problem(h, c, pairs), backend="scipy")
+    assert a.backend == "scipy" and a.method == "exact" and a.note == ""
+    check_feasible(a, h, c, pairs)
+    assert (a.filled, a.total_cost) == cycle_cancelling(h, c, pairs)
+
+
+@given(instances())
+@settings(max_examples=300)
+def test_exact_python_matches_reference(inst: tuple[list[int], list[int], list[Pair]]) -> None:
+    h, c, pairs = inst
+    a = solve(problem(h, c, pairs), backend="python")
+    assert a.backend == "python"
+    check_feasible(a, h, c, pairs)
+    assert (a.filled, a.total_cost) == cycle_cancelling(h, c, pairs)
+
+
+@given(instances(max_n=4, max_m=4))
+@settings(max_examples=150)
+def test_exact_matches_brute_force(inst: tuple[list[int], list[int], list[Pair]]) -> None:
+    h, c, pairs = inst
+    if len(pairs) > 11:
+        pairs = pairs[:11]
+    p = problem(h, c, pairs)
+    ref = brute_force(h, c, pairs)
+    for backend in ("scipy", "python"):
+        a = solve(p, backend=backend)  # type: ignore[arg-type]
+        assert (a.filled, a.total_cost) == ref
+
+
+@given(instances())
+@settings(max_examples=100)
+def test_exact_without_numpy_or_scipy(inst: tuple[list[int], list[int], list[Pair]]) -> None:
+    h, c, pairs = inst
+    with pytest.MonkeyPatch.context() as mp:
+        pure_python(mp)
+        a = solve(problem(h, c, pairs))
+    assert a.backend == "python" and "scipy" in a.note
+    check_feasible(a, h, c, pairs)
+    assert (a.filled, a.total_cost) == cycle_cancelling(h, c, pairs)
+
+
+@given(st.integers(1, 8), st.integers(1, 10), st.randoms(use_true_random=False))
+@settings(max_examples=150)
+def test_one_slot_one_task_dense_equals_linear_sum_assignment(
+    n: int, m: int, rnd: random.Random
+) -> None:
+    matrix = np.array([[rnd.randint(-50, 500) for _ in range(m)] for _ in range(n)])
+    rows, cols = linear_sum_assignment(matrix)
+    expected = int(matrix[rows, cols].sum())
+    pairs = [(i, j, int(matrix[i, j])) for i in range(n) for j in range(m)]
+    for backend in ("scipy", "python"):
+        a = solve(problem([1] * n, [1] * m, pairs), backend=backend)  # type: ignore[arg-type]
+        assert a.filled == min(n, m)
+        assert a.total_cost == expected
+    dense = AssignmentProblem.from_dense(headcounts=[1] * n, capacities=[1] * m, costs=matrix)
+    assert solve(dense).total_cost == expected
+
+
+def test_pair_used_twice_by_the_relaxation_is_repaired() -> None:
+    # Need 0 has two slots and candidate 0 two capacity units: the slot expansion alone would
+    # give both slots to candidate 0 (cost 2); the true optimum is 1 + 10.
+    p = AssignmentProblem.from_lists(
+        headcounts=[2, 1], capacities=[2, 1, 1], options=[[(0, 1), (1, 10), (2, 50)], [(2, 3)]]
+    )
+    for backend in ("scipy", "python"):
+        a = solve(p, backend=backend)  # type: ignore[arg-type]
+        assert [(x.need, x.candidate) for x in a.pairs] == [(0, 0), (0, 1), (1, 2)]
+        assert a.total_cost == 14
+
+
+def test_many_doubles_need_several_rounds() -> None:
+    # every need has 3 slots, every candidate 3 units, costs rise with the candidate index: the
+    # relaxation stacks each need's slots on its cheapest candidates round after round
+    rnd = random.Random(7)
+    n, m = 6, 9
+    pairs = [(i, j, 10 * j + rnd.randint(0, 3)) for i in range(n) for j in range(m)]
+    h, c = [3] * n, [3] * m
+    ref = cycle_cancelling(h, c, pairs)
+    for backend in ("scipy", "python"):
+        a = solve(problem(h, c, pairs), backend=backend)  # type: ignore[arg-type]
+        check_feasible(a, h, c, pairs)
+        assert (a.filled, a.total_cost) == ref
+
+
+def test_lexicographic_more_slots_beat_lower_cost() -> None:
+    # Filling both needs costs 100 + 100; filling one costs 1. More slots win.
+    p = AssignmentProblem.from_lists(
+        headcounts=[1, 1], capacities=[1, 1], options=[[(0, 1), (1, 100)], [(0, 100)]]
+    )
+    for backend in ("scipy", "python"):
+        a = solve(p, backend=backend)  # type: ignore[arg-type]
+        assert (a.filled, a.total_cost) == (2, 200)
+
+
+# ---------------------------------------------------------------------------------------------
+# Greedy
+
+
+@given(instances())
+@settings(max_examples=300)
+def test_greedy_is_the_plain_greedy_and_never_beats_exact(
+    inst: tuple[list[int], list[int], list[Pair]],
+) -> None:
+    h, c, pairs = inst
+    p = problem(h, c, pairs)
+    g = solve(p, method="greedy")
+    assert g.method == "greedy" and g.backend == "python"
+    check_feasible(g, h, c, pairs)
+    assert [(x.need, x.candidate) for x in g.pairs] == plain_greedy(h, c, pairs)
+    e = solve(p)
+    assert g.filled <= e.filled <= g.slots
+    if g.filled == e.filled:
+        assert g.total_cost >= e.total_cost
+
+
+@given(instances())
+@settings(max_examples=100)
+def test_vectorised_and_pure_paths_agree(inst: tuple[list[int], list[int], list[Pair]]) -> None:
+    h, c, pairs = inst
+    with pytest.MonkeyPatch.context() as mp:
+        pure_python(mp)
+        pure = problem(h, c, pairs)
+        pure_greedy = solve(pure, method="greedy")
+        pure_exact = solve(pure)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(asg, "_NUMPY_MIN_PAIRS", 0)
+        vec = problem(h, c, pairs)
+        assert vec == pure and hash(vec) == hash(pure)
+        assert solve(vec, method="greedy") == pure_greedy
+        exact = solve(vec, backend="python")
+    assert (exact.filled, exact.total_cost) == (pure_exact.filled, pure_exact.total_cost)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pruning (from_dense) changes nothing
+
+
+@st.composite
+def dense_instances(draw: st.DrawFn) -> tuple[list[int], list[int], list[list[int]]]:
+    n = draw(st.integers(0, 7))
+    m = draw(st.integers(1, 12))
+    h = draw(st.lists(st.integers(1, 2), min_size=n, max_size=n))
+    c = draw(st.lists(st.integers(1, 3), min_size=m, max_size=m))
+    cell = st.integers(-1, 4) if draw(st.booleans()) else st.integers(-1, 40)
+    matrix = draw(st.lists(st.lists(cell, min_size=m, max_size=m), min_size=n, max_size=n))
+    return h, c, matrix
+
+
+def dense_pairs(matrix: list[list[int]], forbidden: int | None) -> list[Pair]:
+    return [
+        (i, j, v)
+        for i, row in enumerate(matrix)
+        for j, v in enumerate(row)
+        if forbidden is None or v != forbidden
+    ]
+
+
+def kept_reference(matrix: list[list[int]], k: int, forbidden: int | None) -> list[Pair]:
+    out: list[Pair] = []
+    for i, row in enumerate(matrix):
+        allowed = sorted((v, j) for j, v in enumerate(row) if forbidden is None or v != forbidden)
+        out += sorted((i, j, v) for v, j in allowed[:k])
+    return out
+
+
+@given(dense_instances(), st.sampled_from([None, -1]), st.integers(1, 4))
+@settings(max_examples=200)
+def test_from_dense_keeps_each_needs_cheapest_and_changes_no_result(
+    inst: tuple[list[int], list[int], list[list[int]]], forbidden: int | None, block: int
+) -> None:
+    h, c, matrix = inst
+    full = problem(h, c, dense_pairs(matrix, forbidden))
+    expected = kept_reference(matrix, sum(h), forbidden)
+    arr = np.array(matrix, dtype=np.int32).reshape(len(h), len(c))
+    for costs in (matrix, arr, lambda a, b: arr[a:b]):
+        pruned = AssignmentProblem.from_dense(
+            headcounts=h, capacities=c, costs=costs, forbidden=forbidden, block_rows=block
+        )
+        got = list(zip(pruned.needs, pruned.candidates, pruned.costs, strict=True))
+        assert got == expected
+        e_full, e_pruned = solve(full), solve(pruned)
+        assert (e_pruned.filled, e_pruned.total_cost) == (e_full.filled, e_full.total_cost)
+        assert solve(pruned, method="greedy").pairs == solve(full, method="greedy").pairs
+
+
+@given(dense_instances(), st.sampled_from([None, -1]))
+@settings(max_examples=100)
+def test_from_dense_without_numpy(
+    inst: tuple[list[int], list[int], list[list[int]]], forbidden: int | None
+) -> None:
+    h, c, matrix = inst
+    with_numpy = AssignmentProblem.from_dense(
+        headcounts=h, capacities=c, costs=matrix, forbidden=forbidden
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        pure_python(mp)
+        pure = AssignmentProblem.from_dense(
+            headcounts=h, capacities=c, costs=matrix, forbidden=forbidden, block_rows=2
+        )
+    assert pure == with_numpy
+
+
+def test_from_dense_ties_at_the_threshold_go_to_lower_candidates() -> None:
+    p = AssignmentProblem.from_dense(
+        headcounts=[2], capacities=[1] * 6, costs=np.array([[3, 1, 1, 1, 0, 1]])
+    )
+    assert p.options(0) == [(1, 1), (4, 0)]
+
+
+def test_from_dense_never_needs_the_whole_matrix() -> None:
+    calls: list[tuple[int, int]] = []
+    rnd = np.random.default_rng(3)
+    full = rnd.integers(0, 1000, size=(50, 300))
+
+    def rows(a: int, b: int) -> Any:
+        calls.append((a, b))
+        return full[a:b]
+
+    p = AssignmentProblem.from_dense(
+        headcounts=[1] * 50, capacities=[1] * 300, costs=rows, block_rows=16
+    )
+    assert calls == [(0, 16), (16, 32), (32, 48), (48, 50)]
+    assert p.n_pairs == 50 * 50
+    r, c = linear_sum_assignment(full)
+    assert solve(p).total_cost == int(full[r, c].sum())
+
+
+@pytest.mark.parametrize(
+    ("costs", "field"),
+    [
+        ([[1, 2], [3, 4]], "costs"),  # two rows for one need
+        (np.array([[1.5, 2.0]]), "costs"),  # floats
+        (lambda a, b: np.zeros((b - a, 3), dtype=np.int64), "costs"),  # wrong width
+        (np.array([[2**64 - 1, 0]], dtype=np.uint64), "costs"),
+    ],
+)
+def test_from_dense_rejects_bad_matrices(costs: Any, field: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        AssignmentProblem.from_dense(headcounts=[1], capacities=[1, 1], costs=costs)
+    assert err.value.field == field
+
+
+def test_from_dense_rejects_bad_block_rows() -> None:
+    with pytest.raises(InvalidValue, match="block_rows"):
+        AssignmentProblem.from_dense(headcounts=[1], capacities=[1], costs=[[1]], block_rows=0)
+
+
+def test_from_dense_pure_rejects_non_integers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(asg, "_has_numpy", lambda: False)
+    with pytest.raises(InvalidValue, match=r"costs\[0\]\[1\]"):
+        AssignmentProblem.from_dense(headcounts=[1], capacities=[1, 1], costs=[[1, 2.5]])
+    with pytest.raises(InvalidValue, match=r"costs\[0\]"):
+        AssignmentProblem.from_dense(headcounts=[1], capacities=[1, 1], costs=[[1]])
+
+
+# ---------------------------------------------------------------------------------------------
+# Unfilled slots, all-or-error, backends
+
+
+def test_unfillable_slots_are_reported_not_raised() -> None:
+    p = AssignmentProblem.from_lists(
+        headcounts=[3, 1, 2], capacities=[1, 1], options=[[(0, 1)], [(1, 2)], []]
+    )
+    for method, backend in (("exact", "scipy"), ("exact", "python"), ("greedy", "auto")):
+        a = solve(p, method=method, backend=backend)  # type: ignore[arg-type]
+        assert [(x.need, x.candidate) for x in a.pairs] == [(0, 0), (1, 1)]
+        assert (a.filled, a.slots, a.unfilled, a.total_cost) == (2, 6, (2, 0, 2), 3)
+        assert a.candidates_for(0) == (0,) and a.needs_for(1) == (1,) and a.candidates_for(2) == ()
+    text = a.explain()
+    assert text.splitlines()[0] == (
+        "已派 2/6 个名额，总成本 3 / filled 2 of 6 slots, total cost 3 (greedy)"
+    )
+    assert "need 0: only 1 allowed candidate(s) for 3 slot(s); 2 unfilled" in text
+    assert "need 2: only 0 allowed candidate(s) for 2 slot(s); 2 unfilled" in text
+    assert [f.variant for f in a.shortfalls] == ["few_allowed", "few_allowed"]
+
+
+def test_shortfall_when_candidates_are_taken() -> None:
+    p = AssignmentProblem.from_lists(
+        headcounts=[1, 1], capacities=[1], options=[[(0, 1)], [(0, 2)]]
+    )
+    a = solve(p)
+    assert a.unfilled == (0, 1)
+    (f,) = a.shortfalls
+    assert f.variant == "taken" and f.numbers == {
+        "need": 1,
+        "unfilled": 1,
+        "headcount": 1,
+        "allowed": 1,
+    }
+    assert "serve other needs" in str(f)
+
+
+def test_all_or_error_raises_with_the_best_assignment() -> None:
+    p = AssignmentProblem.from_lists(
+        headcounts=[1, 1], capacities=[1], options=[[(0, 1)], [(0, 2)]]
+    )
+    for method in ("exact", "greedy"):
+        with pytest.raises(InvalidValue) as err:
+            solve(p, method=method, fill="all_or_error")  # type: ignore[arg-type]
+        assert isinstance(err.value, ZhiyuanError)
+        assert isinstance(err.value.value, Assignment) and err.value.value.filled == 1
+        assert "1/2" in str(err.value)
+        pickle.loads(pickle.dumps(err.value))
+    ok = AssignmentProblem.from_lists(headcounts=[1], capacities=[1], options=[[(0, 1)]])
+    assert solve(ok, fill="all_or_error").filled == 1
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "pairs"),
+    [(0, 0, []), (0, 3, []), (2, 0, []), (2, 2, []), (1, 1, [(0, 0, 0)])],
+)
+def test_empty_and_trivial(n: int, m: int, pairs: list[Pair]) -> None:
+    h, c = [2] * n, [1] * m
+    for backend in ("scipy", "python"):
+        a = solve(problem(h, c, pairs), backend=backend)  # type: ignore[arg-type]
+        check_feasible(a, h, c, pairs)
+        assert a.filled == len(pairs)
+    assert solve(problem(h, c, pairs), method="greedy").filled == len(pairs)
+
+
+def test_scipy_backend_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(asg, "scipy_available", lambda: False)
+    p = AssignmentProblem.from_lists(headcounts=[1], capacities=[1], options=[[(0, 5)]])
+    with pytest.raises(InvalidValue, match="solver"):
+        solve(p, backend="scipy")
+    a = solve(p)
+    assert a.backend == "python" and "scipy" in a.note and a.note in a.explain()
+
+
+def test_costs_too_wide_for_float64_fall_back_to_integers() -> None:
+    big = 2**62
+    p = AssignmentProblem.from_lists(
+        headcounts=[1, 1], capacities=[1, 1], options=[[(0, -big), (1, big)], [(0, big)]]
+    )
+    a = solve(p)
+    assert a.backend == "python" and "float64" in a.note
+    assert (a.filled, a.total_cost) == (2, 2 * big)
+    with pytest.raises(InvalidValue, match="float64"):
+        solve(p, backend="scipy")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"method": "best"}, "method"), ({"backend": "gpu"}, "backend"), ({"fill": "all"}, "fill")],
+)
+def test_unknown_options(kwargs: dict[str, str], field: str) -> None:
+    p = AssignmentProblem.from_lists(headcounts=[1], capacities=[1], options=[[(0, 5)]])
+    with pytest.raises(InvalidValue) as err:
+        solve(p, **kwargs)  # type: ignore[arg-type]
+    assert err.value.field == field
+
+
+# ---------------------------------------------------------------------------------------------
+# The problem value
+
+
+def test_pairs_are_kept_in_canonical_order_and_problems_compare_by_value() -> None:
+    a = problem([1, 1], [1, 1], [(1, 0, 3), (0, 1, 2), (0, 0, 5)])
+    b = problem([1, 1], [1, 1], [(0, 0, 5), (1, 0, 3), (0, 1, 2)])
+    assert a == b and hash(a) == hash(b) and {a, b} == {a}
+    assert list(a.needs) == [0, 0, 1] and list(a.candidates) == [0, 1, 0]
+    assert list(a.costs) == [5, 2, 3]
+    assert a.options(0) == [(0, 5), (1, 2)] and a.options(5) == []
+    assert repr(a) == "AssignmentProblem(needs=2, candidates=2, pairs=3, slots=2)"
+    assert a != problem([1, 1], [1, 1], [(0, 0, 5), (1, 0, 3), (0, 1, 1)])
+    view = np.asarray(a.costs)
+    assert not view.flags.writeable
+    with pytest.raises(TypeError):
+        a.costs[0] = 1  # type: ignore[index]
+
+
+def test_numpy_arrays_are_copied_and_accepted() -> None:
+    needs = np.array([0, 1], dtype=np.int32)
+    p = AssignmentProblem(
+        headcounts=np.array([1, 1]),
+        capacities=np.array([2], dtype=np.uint8),
+        needs=needs,
+        candidates=np.zeros(2, dtype=np.int64),
+        costs=np.array([7, 8]),
+    )
+    needs[0] = 1  # the caller's array is not shared
+    assert list(p.needs) == [0, 1]
+    assert solve(p).total_cost == 15
+
+
+BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
+    ({"headcounts": [1, 0]}, "headcounts[1]"),
+    ({"capacities": [-1, 1]}, "capacities[0]"),
+    ({"needs": [0, 2]}, "needs[1]"),
+    ({"needs": [-1, 0]}, "needs[0]"),
+    ({"candidates": [0, 2]}, "candidates[1]"),
+    ({"candidates": [0, 0], "needs": [1, 1]}, "candidates"),  # duplicate pair
+    ({"costs": [1]}, "candidates"),  # lengths differ
+    ({"costs": [1, 2.0]}, "costs[1]"),
+    ({"costs": [True, 2]}, "costs[0]"),
+    ({"costs": [1, 2**63]}, "costs[1]"),
+    ({"headcounts": 5}, "headcounts"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), BAD_INPUTS)
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_bad_inputs_name_the_field(
+    change: dict[str, Any], field: str, vectorised: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if vectorised:
+        monkeypatch.setattr(asg, "_NUMPY_MIN_PAIRS", 0)
+    kwargs: dict[str, Any] = {
+        "headcounts": [1, 1],
+        "capacities": [1, 1],
+        "needs": [0, 1],
+        "candidates": [0, 1],
+        "costs": [1, 2],
+    }
+    kwargs.update(change)
+    with pytest.raises(InvalidValue) as err:
+        AssignmentProblem(**kwargs)
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("arrays", "field"),
+    [
+        ({"costs": np.array([1.0, 2.0])}, "costs"),
+        ({"costs": np.array([[1, 2]])}, "costs"),
+        ({"costs": np.array([1, 2**64 - 1], dtype=np.uint64)}, "costs[1]"),
+        ({"needs": np.array([True, False])}, "needs"),
+    ],
+)
+def test_bad_numpy_inputs(arrays: dict[str, Any], field: str) -> None:
+    kwargs: dict[str, Any] = {
+        "headcounts": [1, 1],
+        "capacities": [1, 1],
+        "needs": [0, 1],
+        "candidates": [0, 1],
+        "costs": [1, 2],
+    }
+    kwargs.update(arrays)
+    with pytest.raises(InvalidValue) as err:
+        AssignmentProblem(**kwargs)
+    assert err.value.field == field
+
+
+def test_from_lists_rejects_malformed_items() -> None:
+    with pytest.raises(InvalidValue, match=r"options\[0\]"):
+        AssignmentProblem.from_lists(headcounts=[1], capacities=[1], options=[[(0, 1, 2)]])
+
+
+def test_larger_instance_vectorised_checks_and_pruning() -> None:
+    # 40 needs × 300 candidates, every pair allowed, shuffled: the vectorised checks sort the
+    # pairs, pruning keeps 40 per need, and the result equals the dense reference.
+    rnd = np.random.default_rng(11)
+    matrix = rnd.integers(0, 10_000, size=(40, 300))
+    i, j = np.meshgrid(np.arange(40), np.arange(300), indexing="ij")
+    perm = rnd.permutation(matrix.size)
+    p = AssignmentProblem(
+        headcounts=np.ones(40, dtype=np.int64),
+        capacities=np.ones(300, dtype=np.int64),
+        needs=i.ravel()[perm],
+        candidates=j.ravel()[perm],
+        costs=matrix.ravel()[perm],
+    )
+    r, c = linear_sum_assignment(matrix)
+    expected = int(matrix[r, c].sum())
+    assert solve(p).total_cost == expected
+    assert solve(p, backend="python").total_cost == expected
+    g = solve(p, method="greedy")
+    pairs = [(a, b, int(matrix[a, b])) for a in range(40) for b in range(300)]
+    assert [(x.need, x.candidate) for x in g.pairs] == plain_greedy([1] * 40, [1] * 300, pairs)
