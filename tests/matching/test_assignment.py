@@ -129,7 +129,7 @@ def cycle_cancelling(h: list[int], c: list[int], pairs: list[Pair]) -> tuple[int
 
 def plain_greedy(h: list[int], c: list[int], pairs: list[Pair]) -> list[tuple[int, int]]:
     taken, load, out = [0] * len(h), [0] * len(c), []
-    for w, i, j in sorted((w, i, j) for i, j, w in pairs):
+    for _w, i, j in sorted((w, i, j) for i, j, w in pairs):
         if taken[i] < h[i] and load[j] < c[j]:
             taken[i] += 1
             load[j] += 1

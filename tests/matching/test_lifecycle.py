@@ -777,6 +777,7 @@ NEEDS = [
 ]
 CAPACITY = {"c0": 1, "c1": 2, "c2": 1, "c3": 2}
 OPS = [  # weighted: the steps that move a need forward come more often than those that end it
+    *["step"] * 8,  # the natural next step of a need, whatever its state
     *["offer", "offer_next", "accept"] * 3,
     *["decline", "start", "complete", "rate", "reward"] * 2,
     *["expire", "cancel", "unfilled", "repeat"],
@@ -806,6 +807,8 @@ def choose(book: NeedBook, op: str, k: int, who: int) -> tuple[str, str]:
     nids = book.needs()
     everyone = sorted(CAPACITY)
     fallback = (nids[k], everyone[who % len(everyone)])
+    if op == "step":
+        return nids[k], everyone[who % len(everyone)]
     if who >= 12 or op == "expire":
         return fallback
     if op in ("cancel", "unfilled"):  # mostly aimed where they are refused, so needs live on
@@ -821,8 +824,8 @@ def choose(book: NeedBook, op: str, k: int, who: int) -> tuple[str, str]:
         suited: tuple[str, ...] = {
             "offer": tuple(c for c in everyone if c not in status.offered) if state in OPEN else (),
             "offer_next": ("-",) if state in OPEN and status.vacancies else (),
-            "accept": status.open if state in OPEN else (),
-            "decline": (*status.open, *status.accepted) if state in BEFORE_START else (),
+            "accept": status.open,  # also leftover offers of filled or ended needs (refused)
+            "decline": (*status.open, *status.accepted),
             "start": ("-",) if state is S.ACCEPTED else (),
             "complete": ("-",) if state is S.IN_SERVICE else (),
             "rate": ("-",) if state in (S.COMPLETED, S.REWARDED) and status.rated is None else (),
@@ -833,7 +836,7 @@ def choose(book: NeedBook, op: str, k: int, who: int) -> tuple[str, str]:
     return fallback
 
 
-@settings(max_examples=120)
+@settings(max_examples=200)
 @given(ops=operations, timeout=st.none() | st.sampled_from([20, 60]))
 def test_random_operations_keep_every_invariant(
     ops: list[tuple[str, int, str, int, int]], timeout: int | None
@@ -875,9 +878,29 @@ def test_random_operations_keep_every_invariant(
     assert bookings(d2) == bookings(d)
 
 
+NEXT = {
+    S.POSTED: "offer_next",
+    S.OFFERED: "accept",
+    S.ACCEPTED: "start",
+    S.IN_SERVICE: "complete",
+    S.COMPLETED: "rate",
+    S.RATED: "reward",
+}
+
+
 def perform(
     book: NeedBook, points: PointsLedger, op: str, nid: str, cid: str, t: datetime, stars: int
 ) -> object:
+    if op == "step":
+        status = book.status(nid)
+        op = NEXT.get(status.state, "reward")
+        if op == "accept" and status.open:
+            cid = status.open[0]
+        if op == "reward" and status.served:
+            cid = next(
+                (c for c in status.served if c not in {r.candidate_id for r in status.rewarded}),
+                cid,
+            )
     if op == "offer":
         return book.offer(nid, cid, at=t)
     if op == "offer_next":

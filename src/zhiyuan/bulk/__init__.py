@@ -38,6 +38,7 @@ from zhiyuan.bulk.hours import (
     evaluate_hours,
     evaluate_hours_frame,
 )
+from zhiyuan.bulk.stars import UNMET_RULES, StarColumns, rate_stars, rate_stars_frame
 
 __all__ = [
     "ACCEPTED",
@@ -50,11 +51,15 @@ __all__ = [
     "REJECTED",
     "REJECTING_RULES",
     "STATUSES",
+    "UNMET_RULES",
     "Columns",
     "HourColumns",
     "NotVectorized",
+    "StarColumns",
     "check_policy",
     "counted_rows",
     "evaluate_hours",
     "evaluate_hours_frame",
+    "rate_stars",
+    "rate_stars_frame",
 ]

@@ -192,13 +192,19 @@ def _evidence(values: AnyArray) -> I64:
             bad = codes[(codes < 0) | (codes >= len(EVIDENCE))][0]
             raise InvalidValue("evidence", int(bad), f"记录依据代码为 0–{len(EVIDENCE) - 1}")
         return codes
-    inverse, uniques = _frames.factorize(np.asarray(values, dtype=object))
+    lookup: dict[object, int] = {}
+    for i, kind in enumerate(EVIDENCE):
+        lookup[kind] = lookup[kind.value] = i
+    objects = np.asarray(values, dtype=object)
+    try:
+        inverse, uniques = _frames.factorize(objects)
+    except TypeError:  # members and strings mixed: no order, map one by one
+        inverse, uniques = np.arange(len(objects), dtype=np.int64), objects
     table = np.empty(len(uniques), dtype=np.int64)
-    for i, u in enumerate(uniques):
-        try:
-            table[i] = EVIDENCE.index(u if isinstance(u, Evidence) else Evidence(u))
-        except ValueError:
-            raise InvalidValue("evidence", u, "未知的记录依据 / unknown evidence kind") from None
+    for i, u in enumerate(uniques.tolist()):
+        if u not in lookup:
+            raise InvalidValue("evidence", u, "未知的记录依据 / unknown evidence kind")
+        table[i] = lookup[u]
     return table[inverse]
 
 
@@ -214,7 +220,9 @@ def _day_values(values: object) -> AnyArray:
 def _check_codes(name: str, codes: I64, size: int) -> None:
     if len(codes) and (int(codes.min()) < 0 or int(codes.max()) >= size):
         i = int(np.flatnonzero((codes < 0) | (codes >= size))[0])
-        raise InvalidValue(f"{name}[{i}]", int(codes[i]), f"代码超出范围 / a code outside 0–{size - 1}")
+        raise InvalidValue(
+            f"{name}[{i}]", int(codes[i]), f"代码超出范围 / a code outside 0–{size - 1}"
+        )
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -340,9 +348,7 @@ class Columns:
                 values = _day_values(cols[name]) if name == "day" else cols[name]
                 if isinstance(values, _frames.Coded):
                     raise InvalidValue(name, "categorical", "需要整数 / need whole numbers")
-                fields[name] = _ints(
-                    name, _array(name, values), optional=name in _OPTIONAL_INTS
-                )
+                fields[name] = _ints(name, _array(name, values), optional=name in _OPTIONAL_INTS)
         if "evidence" in cols:
             ev = cols["evidence"]
             if isinstance(ev, _frames.Coded):

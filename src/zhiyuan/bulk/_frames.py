@@ -100,7 +100,7 @@ def series_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
         return np.asarray(s.to_numpy(dtype=bool))
     if pd.api.types.is_integer_dtype(dtype):
         return np.asarray(s.to_numpy(dtype="int64"))
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         return np.asarray(s.to_numpy(dtype=object))
     return np.asarray(s.to_numpy())
 

@@ -614,7 +614,9 @@ def _loop(
         counted[pos] = out.counted_minutes
         weighted[pos] = out.weighted_minutes
         status[pos] = code[out.status]
-        rej[pos] = REJECTING_RULES.index(out.findings[-1].rule) if out.status is Status.REJECTED else -1
+        rej[pos] = (
+            REJECTING_RULES.index(out.findings[-1].rule) if out.status is Status.REJECTED else -1
+        )
         if out.counted:  # as HourLedger._hold
             for seg in out.segments:
                 bisect.insort(occ, seg)

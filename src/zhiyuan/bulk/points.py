@@ -305,7 +305,7 @@ def convert_points(
         return out
 
     # order: per volunteer, by posting time, then record id
-    perm = np.lexsort((order[idx], at[idx], vol[idx]))
+    perm = np.lexsort((at[idx], vol[idx]))
     idx = idx[perm]
     v, t, o = vol[idx], at[idx], order[idx]
     m = len(idx)

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -122,6 +123,8 @@ def _per_volunteer(name: str, values: PerVolunteer, ids: AnyArray, *, dates: boo
     if values is None:
         return None
     n = len(ids)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
     if _frames.is_series(values):
         series: Any = values
         values = series.reindex(ids).to_numpy(dtype=object)
@@ -158,8 +161,7 @@ def _months_since(registered: I64, today: date) -> I64:
     ry = month.astype(np.int64) // 12 + 1970
     rm = month.astype(np.int64) % 12 + 1
     rd = (reg - month.astype("datetime64[D]")).astype(np.int64) + 1
-    this_month = np.datetime64(f"{today.year:04d}-{today.month:02d}", "M")
-    month_days = int((this_month + 1).astype("datetime64[D]") - this_month.astype("datetime64[D]"))
+    month_days = calendar.monthrange(today.year, today.month)[1]
     months = (today.year - ry) * 12 + (today.month - rm)
     months = months - (today.day < np.minimum(rd, month_days))
     return np.where(registered <= day_number(today), np.maximum(months, 0), 0)
@@ -258,9 +260,9 @@ def rate_stars(
         keep(cats[cols.get("category")] if len(cats) else np.zeros(len(cols), dtype=bool))
     assert mask is not None
     weights = np.where(mask, minutes, 0)
-    if mask is not None and volunteers is not None:
+    if volunteers is not None:
         target = np.where(mask, target, 0)
-    total = np.bincount(target, weights=weights, minlength=n).astype(np.int64)[:n]
+    total = np.bincount(target, weights=weights, minlength=n).astype(np.int64)
 
     top = sch.top
     thresholds = np.array(sch.thresholds_hours, dtype=np.int64) * 60
@@ -328,7 +330,5 @@ def rate_stars_frame(
     The partition function of :mod:`zhiyuan.bulk.dask`: ``registered_on`` and ``held`` are
     mappings or pandas Series keyed by volunteer id (the partition's volunteers are looked up).
     """
-    result = rate_stars(
-        frame, scheme, as_of, registered_on=registered_on, held=held, marks=marks
-    )
+    result = rate_stars(frame, scheme, as_of, registered_on=registered_on, held=held, marks=marks)
     return result.to_pandas()

@@ -98,6 +98,7 @@ import bisect
 import functools
 import heapq
 import importlib.util
+import itertools
 import operator
 import sys
 from array import array
@@ -402,7 +403,9 @@ class AssignmentProblem:
                     j, c = pair
                 except (TypeError, ValueError):
                     raise InvalidValue(
-                        f"options[{i}]", pair, "每项须为 (候选, 成本) / each item is (candidate, cost)"
+                        f"options[{i}]",
+                        pair,
+                        "每项须为 (候选, 成本) / each item is (candidate, cost)",
                     ) from None
                 needs.append(i)
                 cands.append(j)
@@ -456,6 +459,7 @@ class AssignmentProblem:
 
             def fetch(a: int, b: int) -> Any:
                 return matrix[a:b]
+
         pairs: tuple[IntArrayLike, IntArrayLike, IntArrayLike]
         if _has_numpy():
             pairs = _dense_numpy(fetch, n, m, keep, forbidden, block)
@@ -502,10 +506,10 @@ def _check_python(p: AssignmentProblem) -> list[int] | None:
         if not 0 <= j < m:
             raise _bad_index("candidates", k, j, m, "候选")
     keys = [i * m + j for i, j in zip(needs, cands, strict=True)]
-    if all(a < b for a, b in zip(keys, keys[1:], strict=False)):
+    if all(a < b for a, b in itertools.pairwise(keys)):
         return None
     order = sorted(range(len(keys)), key=keys.__getitem__)
-    for a, b in zip(order, order[1:], strict=False):
+    for a, b in itertools.pairwise(order):
         if keys[a] == keys[b]:
             raise _duplicate(needs[a], cands[a])
     return order
@@ -582,16 +586,18 @@ def _dense_numpy(
         b = min(n, a + block)
         rows = np.asarray(fetch(a, b))
         if rows.shape != (b - a, m):
+            want = (b - a, m)
             raise InvalidValue(
-                "costs", rows.shape, f"第 {a}–{b - 1} 行须为 {(b - a, m)} / rows {a}–{b - 1} "
-                f"must have shape {(b - a, m)}"
-            )  # fmt: skip
+                "costs", rows.shape, f"第 {a}–{b - 1} 行须为 {want} / rows must have shape {want}"
+            )
         if rows.dtype.kind not in "iu":
             raise InvalidValue("costs", str(rows.dtype), "需要整数 / must be an integer array")
         if rows.dtype.kind == "u":
             if rows.dtype.itemsize == 8 and rows.size and int(rows.max()) > 2**63 - 1:
                 raise InvalidValue(
-                    "costs", int(rows.max()), "超出 64 位整数范围 / must fit in a signed 64-bit integer"
+                    "costs",
+                    int(rows.max()),
+                    "超出 64 位整数范围 / must fit in a signed 64-bit integer",
                 )
             rows = rows.astype(np.int64)
         r, c = _select_block(rows, keep, forbidden)
@@ -992,7 +998,7 @@ def _exact_python(p: AssignmentProblem) -> list[int]:
         # potentials: π(v) −= (D − d(v)) for nodes settled closer than the sink (the constant
         # +D that all nodes would get cancels in every reduced cost and is left out)
         for i in done_need:
-            pot_need[i] -= 0
+            pot_need[i] -= total - dist_need[i]
         for j in done_cand:
             pot_cand[j] -= total - dist_cand[j]
         pot_src -= total

@@ -612,7 +612,7 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
             open=(*status.open, entry.candidate_id),
         )
     if isinstance(entry, Accepted):
-        _require(status, _OPEN, entry)
+        pass
         offer = _open_offer(status, entry)
         _check_answer_in_time(status, offer, at)
         accepted = (*status.accepted, entry.candidate_id)

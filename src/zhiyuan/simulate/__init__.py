@@ -15,5 +15,18 @@ from zhiyuan.simulate.population import (
     Population,
     generate,
 )
+from zhiyuan.simulate.replay import Scenario, compare, replay
+from zhiyuan.simulate.report import Comparison, ScenarioResult
 
-__all__ = ["CATEGORIES", "CITY_PROFILES", "CityProfile", "Population", "generate"]
+__all__ = [
+    "CATEGORIES",
+    "CITY_PROFILES",
+    "CityProfile",
+    "Comparison",
+    "Population",
+    "Scenario",
+    "ScenarioResult",
+    "compare",
+    "generate",
+    "replay",
+]

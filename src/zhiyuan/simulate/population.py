@@ -18,6 +18,7 @@ References:
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -28,6 +29,13 @@ from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.records import Evidence
 
 __all__ = ["CATEGORIES", "CITY_PROFILES", "CityProfile", "Population", "generate", "np"]
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    Array = npt.NDArray[Any]
+else:
+    Array = object
 
 try:  # numpy is an optional extra
     import numpy as np
@@ -155,30 +163,30 @@ class Population:
     scale: float
     seed: int
     villages: tuple[str, ...]
-    home: object
-    registered: object
-    volunteer: object
-    start: object
-    end: object
-    place: object
-    evidence: object
-    category: object
+    home: Array
+    registered: Array
+    volunteer: Array
+    start: Array
+    end: Array
+    place: Array
+    evidence: Array
+    category: Array
     evidence_kinds: tuple[Evidence, ...] = _EVIDENCE
     categories: tuple[str, ...] = CATEGORIES
 
     @property
     def n_volunteers(self) -> int:
         """How many volunteers."""
-        return len(self.home)  # type: ignore[arg-type]
+        return len(self.home)
 
     @property
     def n_records(self) -> int:
         """How many records."""
-        return len(self.volunteer)  # type: ignore[arg-type]
+        return len(self.volunteer)
 
     def total_hours(self) -> float:
         """Hours served in all records."""
-        return float((self.end - self.start).sum()) / 3600  # type: ignore[operator]
+        return float((self.end - self.start).sum()) / 3600
 
     def __repr__(self) -> str:
         return (
