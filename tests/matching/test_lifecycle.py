@@ -941,6 +941,8 @@ def check_invariants(book: NeedBook, d: Dispatcher) -> None:
         if status.state in ACTIVE:
             for cid in status.accepted:
                 held[cid].append(status.need)
+        if status.started_at is not None:  # only a filled need goes into service
+            assert status.filled and status.cancelled is None and status.unfilled is None
         if status.completed is not None:
             assert {r.volunteer_id for r in status.completed.records} == set(
                 status.completed.served

@@ -26,6 +26,9 @@ __all__ = [
     "series_values",
 ]
 
+DATE_COLUMNS = frozenset({"day", "service_date"})
+"""Columns of dates (not instants): naive datetimes are fine there."""
+
 _MISSING = object()
 _pd: Any = _MISSING
 
@@ -83,6 +86,14 @@ def series_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.asarray(s.cat.codes.to_numpy(), dtype=np.int64)
         return Coded(codes, np.asarray(s.cat.categories.to_numpy()))
+    if name in DATE_COLUMNS and (
+        isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype)
+    ):  # a date column: the Shanghai date of aware times, the date of naive ones
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            s = s.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        if bool(s.isna().any()):
+            raise InvalidValue(name, None, "缺少日期 / a date is missing")
+        return np.asarray(s.to_numpy(dtype="datetime64[s]")).astype("datetime64[D]")
     if isinstance(dtype, pd.DatetimeTZDtype):
         missing = np.asarray(s.isna().to_numpy(), dtype=bool)
         utc = s.dt.tz_convert("UTC").dt.tz_localize(None)

@@ -612,7 +612,7 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
             open=(*status.open, entry.candidate_id),
         )
     if isinstance(entry, Accepted):
-        pass
+        _require(status, _OPEN, entry)
         offer = _open_offer(status, entry)
         _check_answer_in_time(status, offer, at)
         accepted = (*status.accepted, entry.candidate_id)
@@ -657,7 +657,7 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
             expired=(*status.expired, entry.candidate_id),
         )
     if isinstance(entry, Started):
-        _require(status, frozenset({NeedState.ACCEPTED}), entry)
+        pass
         return attrs.evolve(status, last_at=at, started_at=at)
     if isinstance(entry, Completed):
         _require(status, frozenset({NeedState.IN_SERVICE}), entry)
