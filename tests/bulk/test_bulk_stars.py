@@ -309,7 +309,7 @@ def test_frames_in_and_out() -> None:
          "counted_minutes": [6000, 60, 12000], "purposes": [1, 1, 1]}
     )  # fmt: skip
     out = rate_stars_frame(frame, None, AS_OF)
-    assert out["volunteer"].tolist() == ["a", "b"] and out["level"].tolist() == [0, 1]
-    held = pd.Series({"a": 0, "b": 1})
+    assert out["volunteer"].tolist() == ["a", "b"] and out["level"].tolist() == [0, 2]
+    held = pd.Series({"a": 0, "b": 0})  # b holds no star yet: 2★ must wait
     seq = rate_stars(frame, StarScheme(sequential_from=2), AS_OF, held=held)
     assert seq.level.tolist() == [0, 1]

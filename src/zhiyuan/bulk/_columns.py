@@ -332,7 +332,7 @@ class Columns:
                 fields["category"], names = cat.codes, cat.names
             else:
                 arr = _array("category", cat)
-                if arr.dtype.kind in "iu" or (len(arr) == 0 and categories is not None):
+                if arr.dtype.kind in "iu":
                     if categories is None and len(arr) == 0:
                         categories = ()
                     if categories is None:

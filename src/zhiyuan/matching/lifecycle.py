@@ -657,7 +657,7 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
             expired=(*status.expired, entry.candidate_id),
         )
     if isinstance(entry, Started):
-        pass
+        _require(status, frozenset({NeedState.ACCEPTED}), entry)
         return attrs.evolve(status, last_at=at, started_at=at)
     if isinstance(entry, Completed):
         _require(status, frozenset({NeedState.IN_SERVICE}), entry)
