@@ -58,12 +58,23 @@ intersphinx_mapping = (
         "python": ("https://docs.python.org/3", None),
         "attrs": ("https://www.attrs.org/en/stable/", None),
         "cattrs": ("https://catt.rs/en/stable/", None),
+        # the optional extras (zhiyuan.bulk, zhiyuan.simulate, the scipy solver)
+        "numpy": ("https://numpy.org/doc/stable/", None),
+        "scipy": ("https://docs.scipy.org/doc/scipy/", None),
+        "pandas": ("https://pandas.pydata.org/docs/", None),
     }
 )
 
 # Offline, nothing outside zhiyuan can resolve: ignore stdlib and third-party names only.
 # (``array`` is the bare ``array[int]`` annotation of RegionTree.__init__, kept as a string on
 # Python 3.11 where ``array.array`` is not subscriptable; ``N`` and ``T`` are TypeVars.)
+# In both modes: numpy's private typing classes (what ``numpy.typing.ArrayLike`` expands to) and
+# the bare ``NDArray`` of annotations imported only under TYPE_CHECKING (zhiyuan.matching.assignment)
+# are in no inventory.
+_ALWAYS_IGNORED = [
+    ("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N"),
+    ("py:class", r"numpy\._typing\..*|NDArray"),
+]
 nitpick_ignore_regex = (
     [
         (
@@ -71,18 +82,49 @@ nitpick_ignore_regex = (
             r"(datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing|os|html|str)\..*",
         ),
         ("py:.*", r"(attrs|attr|cattrs)(\..*)?"),
+        ("py:.*", r"(numpy|scipy|pandas|dask|matplotlib)(\..*)?"),
         ("py:class", r"array|datetime|date"),
-        ("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N"),
+        *_ALWAYS_IGNORED,
     ]
     if OFFLINE
-    else [("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N")]
+    else _ALWAYS_IGNORED
 )
 
-# ``Segment`` is a type alias (tuple[int, int]) that autodoc shows by name in signatures.
-nitpick_ignore: list[tuple[str, str]] = [("py:class", "Segment")]
+# Type aliases that autodoc shows by name in signatures, where a class reference cannot find
+# them: ``Segment`` (tuple[int, int]) and ``Rule`` (Callable[[Draft], None], documented as data
+# on the hours page) of zhiyuan.hours.policy; ``IntArrayLike`` of zhiyuan.matching.assignment.
+nitpick_ignore: list[tuple[str, str]] = [
+    ("py:class", "Segment"),
+    ("py:class", "Rule"),
+    ("py:class", "IntArrayLike"),
+]
 
 # Private base classes are not documented (``Masked``, the base of IdNumber and Phone).
 nitpick_ignore.append(("py:class", "zhiyuan._private.Masked"))
+
+# TEMPORARY: references in docstrings of modules still being written, to be fixed there. Each
+# entry names one exact target and the fix; delete it once the source is fixed.
+nitpick_ignore += [
+    # matching/lifecycle.py, NeedBook.reward: write :meth:`~zhiyuan.credit.PointsLedger.earn`.
+    ("py:meth", "zhiyuan.credit.ledger.PointsLedger.earn"),
+    # bulk/points.py, module doc (twice): write :func:`~zhiyuan.credit.convert`.
+    ("py:func", "convert"),
+    # bulk/points.py, conversion_mask: write
+    # :meth:`ConversionPolicy.converts <zhiyuan.credit.ConversionPolicy.converts>`.
+    ("py:meth", "ConversionPolicy.converts"),
+]
+
+# TEMPORARY: docstring text that reST misreads, patched before parsing; delete once fixed in the
+# source. matching/metrics.py, gini_thousandths: ``|xᵢ − xⱼ|`` is read as a substitution
+# reference (an error); put the formulas in double backquotes.
+_TEMPORARY_DOCSTRING_FIXES = {
+    "zhiyuan.matching.metrics.gini_thousandths": [("Σⱼ |xᵢ − xⱼ| /", "Σⱼ \\|xᵢ − xⱼ\\| /")],
+}
+
+
+def _fix_docstring(app, what, name, obj, options, lines):
+    for old, new in _TEMPORARY_DOCSTRING_FIXES.get(name, ()):
+        lines[:] = [line.replace(old, new) for line in lines]
 
 
 def _undo_inline_type(app, what, name, obj, options, lines):
@@ -111,3 +153,4 @@ def _undo_inline_type(app, what, name, obj, options, lines):
 def setup(app):
     # after napoleon (priority 500), which turns docstrings into reST
     app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)
+    app.connect("autodoc-process-docstring", _fix_docstring)

@@ -455,9 +455,13 @@ def test_from_dense_rejects_bad_matrices(costs: Any, field: str) -> None:
     assert err.value.field == field
 
 
-def test_from_dense_rejects_bad_block_rows() -> None:
+def test_from_dense_rejects_bad_block_rows_and_sizes() -> None:
     with pytest.raises(InvalidValue, match="block_rows"):
         AssignmentProblem.from_dense(headcounts=[1], capacities=[1], costs=[[1]], block_rows=0)
+    with pytest.raises(InvalidValue, match=r"headcounts\[0\]"):
+        AssignmentProblem.from_dense(headcounts=[-2], capacities=[1], costs=[[1]])
+    with pytest.raises(InvalidValue, match=r"capacities\[1\]"):
+        AssignmentProblem.from_dense(headcounts=[1], capacities=[1, 0], costs=[[1, 1]])
 
 
 def test_from_dense_pure_rejects_non_integers(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -579,6 +583,7 @@ def test_pairs_are_kept_in_canonical_order_and_problems_compare_by_value() -> No
     assert a.options(0) == [(0, 5), (1, 2)] and a.options(5) == []
     assert repr(a) == "AssignmentProblem(needs=2, candidates=2, pairs=3, slots=2)"
     assert a != problem([1, 1], [1, 1], [(0, 0, 5), (1, 0, 3), (0, 1, 1)])
+    assert pickle.loads(pickle.dumps(a)) == a
     view = np.asarray(a.costs)
     assert not view.flags.writeable
     with pytest.raises(TypeError):
@@ -683,3 +688,50 @@ def test_larger_instance_vectorised_checks_and_pruning() -> None:
     g = solve(p, method="greedy")
     pairs = [(a, b, int(matrix[a, b])) for a in range(40) for b in range(300)]
     assert [(x.need, x.candidate) for x in g.pairs] == plain_greedy([1] * 40, [1] * 300, pairs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bigger instances: the gadget search on the cheapest pairs, and both of its paths
+
+
+@pytest.mark.parametrize(("seed", "wide"), [(s, w) for s in range(3) for w in (False, True)])
+def test_gadget_search_on_cheap_pairs_changes_no_result(seed: int, wide: bool) -> None:
+    # enough slots that each need keeps more than 8·3 + 64 pairs, so the scipy backend first
+    # looks for gadgets on each need's cheapest pairs; the integer backend is the reference.
+    # `wide`: one need with many pairs among many narrow ones, too sparse for the padded table.
+    rnd = np.random.default_rng(seed)
+    n, m = (150, 400) if wide else (60, 400)
+    h = rnd.integers(1, 4, n)
+    c = rnd.integers(1, 4, m)
+    keep = rnd.random((n, m)) < (0.02 if wide else 0.9)
+    keep[0] = True
+    i, j = np.nonzero(keep)
+    cost = rnd.integers(0, 30, i.size)  # few distinct costs: ties everywhere
+    p = AssignmentProblem(headcounts=h, capacities=c, needs=i, candidates=j, costs=cost)
+    kept = np.minimum(np.bincount(i, minlength=n), int(h.sum()))
+    assert int(kept.max()) > 8 * 3 + 64
+    assert (n * int(kept.max()) > 2 * int(kept.sum()) + 4096) == wide
+    fast, ref = solve(p), solve(p, backend="python")
+    assert fast.backend == "scipy"
+    pairs = list(zip(i.tolist(), j.tolist(), cost.tolist(), strict=True))
+    check_feasible(fast, h.tolist(), c.tolist(), pairs)
+    assert (fast.filled, fast.total_cost) == (ref.filled, ref.total_cost)
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 9), max_size=30), min_size=1, max_size=6),
+    st.integers(1, 5),
+)
+def test_about_cheapest_keeps_at_least_each_needs_k_cheapest(rows: list[list[int]], k: int) -> None:
+    needs = np.array([i for i, r in enumerate(rows) for _ in r], dtype=np.int64)
+    cands = np.array([j for r in rows for j in range(len(r))], dtype=np.int64)
+    costs = np.array([v for r in rows for v in r], dtype=np.int64)
+    if needs.size == 0:
+        return
+    got = asg._about_cheapest(needs, cands, costs, len(rows), 30, k)
+    assert list(got) == sorted(set(got.tolist()))
+    for i, r in enumerate(rows):
+        mine = sorted(costs[got][needs[got] == i].tolist())
+        want = sorted(r)[:k]
+        assert mine[: len(want)] == want
+        assert all(v <= want[-1] for v in mine) if want else mine == []

@@ -129,10 +129,19 @@ def make_frame(columns: dict[str, npt.NDArray[Any]]) -> Any:
 def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
     """Codes and sorted unique values: ``uniques[codes] == values``.
 
-    pandas' hash-based factorize when pandas is installed, numpy's sort-based ``unique``
-    otherwise; both give the same sorted uniques and so the same codes. Missing values (``None``,
+    Integers in a range at most a few times the row count go through a lookup table (one pass);
+    other values through pandas' hash-based factorize when pandas is installed, numpy's
+    sort-based ``unique`` otherwise. All three give the same sorted uniques and so the same codes. Missing values (``None``,
     ``NaN``) are refused.
     """
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high < 1 << 63 and high - low < max(4 * len(values), 1 << 20):  # dense: a table
+            offset = values.astype(np.int64) - low
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[offset] = True
+            rank = np.cumsum(present, dtype=np.int64) - 1
+            return rank[offset], (np.flatnonzero(present) + low).astype(values.dtype)
     pd = pandas(required=False)
     if pd is not None:
         codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)

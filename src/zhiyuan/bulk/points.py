@@ -305,7 +305,7 @@ def convert_points(
         return out
 
     # order: per volunteer, by posting time, then record id
-    perm = np.lexsort((at[idx], vol[idx]))
+    perm = np.lexsort((order[idx], at[idx], vol[idx]))
     idx = idx[perm]
     v, t, o = vol[idx], at[idx], order[idx]
     m = len(idx)
@@ -417,7 +417,7 @@ def _round(policy: ConversionPolicy, num: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return num // den
     if policy.rounding is Rounding.UP:
         return -(-num // den)
-    return (2 * num + den) // (2 * den)
+    return (2 * num + den - 1) // (2 * den)
 
 
 def _window(days: IntArray, unit: str) -> IntArray:

@@ -34,9 +34,13 @@ Methods and backends
   pair it used twice, inserts an exact two-node gadget (slot rows → ``a`` ← ``b`` → the
   candidate's columns: ``b`` takes ``a`` when the pair is unused) and solves again. Each round is
   a relaxation of the true problem that is tighter than the last, so the first round whose answer
-  uses no pair twice is optimal; at most one round per pair is needed, and in practice two or
-  three. Weights travel as float64, exact for integers; costs so wide that the sums could leave
-  the 2⁵² range fall back to the integer backend (``backend="auto"``) with a note saying so.
+  uses no pair twice is optimal; at most one round per pair is needed. To keep the rounds on the
+  whole graph few (usually one), the gadgets are first looked for on each need's few cheapest
+  pairs, where rounds are cheap; any set of gadgets gives a valid relaxation, so this heuristic
+  changes only the speed. With one slot per need or one unit per candidate there is nothing to
+  repair and a single solve suffices. Weights travel as float64, exact for integers; costs so
+  wide that the sums could leave the 2⁵² range fall back to the integer backend
+  (``backend="auto"``) with a note saying so.
 * **python** backend (no dependencies, always available): min-cost flow by successive shortest
   paths, Dijkstra with node potentials (reduced costs stay non-negative; each search stops at the
   first free candidate and only touched nodes are updated). Exact in integers, but pure Python:
@@ -83,7 +87,7 @@ Example:
     >>> a = solve(p)
     >>> [(x.need, x.candidate, x.cost) for x in a.pairs], a.total_cost, a.filled
     ([(0, 0, 5), (0, 1, 3), (1, 2, 4)], 12, 3)
-    >>> g = solve(p, method="greedy")
+    >>> g = solve(p, method="greedy")  # takes (1, 1) at cost 1 first, then pays for it
     >>> [(x.need, x.candidate) for x in g.pairs], g.total_cost
     ([(0, 0), (0, 2), (1, 1)], 15)
     >>> print(solve(AssignmentProblem.from_lists(headcounts=[2], capacities=[1],
@@ -443,6 +447,8 @@ class AssignmentProblem:
         """
         head = _conv_headcounts(headcounts)
         cap = _conv_capacities(capacities)
+        _check_at_least_one("headcounts", _view(head))
+        _check_at_least_one("capacities", _view(cap))
         n, m = len(head) // 8, len(cap) // 8
         keep = sum(_view(head).tolist())
         block = block_rows if block_rows is not None else max(1, (1 << 23) // max(m, 1))
@@ -489,15 +495,22 @@ def _bad_index(field: str, k: int, v: int, bound: int, what: str) -> InvalidValu
     )
 
 
+_AT_LEAST_ONE = {
+    "headcounts": "名额至少为 1 / a need has at least one slot",
+    "capacities": "容量至少为 1 / a candidate takes at least one task",
+}
+
+
+def _check_at_least_one(field: str, vec: memoryview) -> None:
+    for k, v in enumerate(vec):
+        if v < 1:
+            raise InvalidValue(f"{field}[{k}]", v, _AT_LEAST_ONE[field])
+
+
 def _check_python(p: AssignmentProblem) -> list[int] | None:
     """Validate in pure Python; return the canonical order if the pairs are not in it yet."""
-    for field, vec, what in (
-        ("headcounts", p.headcounts, "名额至少为 1 / a need has at least one slot"),
-        ("capacities", p.capacities, "容量至少为 1 / a candidate takes at least one task"),
-    ):
-        for k, v in enumerate(vec):
-            if v < 1:
-                raise InvalidValue(f"{field}[{k}]", v, what)
+    _check_at_least_one("headcounts", p.headcounts)
+    _check_at_least_one("capacities", p.capacities)
     n, m = p.n_needs, p.n_candidates
     needs, cands = p.needs.tolist(), p.candidates.tolist()
     for k, (i, j) in enumerate(zip(needs, cands, strict=True)):
@@ -523,20 +536,19 @@ def _duplicate(i: int, j: int) -> InvalidValue:
     )
 
 
-def _check_numpy(p: AssignmentProblem) -> NDArray[Any] | None:
+def _check_numpy(p: AssignmentProblem) -> list[int] | NDArray[Any] | None:
     """The same checks as :func:`_check_python`, vectorised; the same first error."""
     import numpy as np
 
     h, c, need, cand, _ = _arrays(p)
-    for field, vec, what in (
-        ("headcounts", h, "名额至少为 1 / a need has at least one slot"),
-        ("capacities", c, "容量至少为 1 / a candidate takes at least one task"),
-    ):
+    for field, vec in (("headcounts", h), ("capacities", c)):
         bad = np.flatnonzero(vec < 1)
         if bad.size:
             k = int(bad[0])
-            raise InvalidValue(f"{field}[{k}]", int(vec[k]), what)
+            raise InvalidValue(f"{field}[{k}]", int(vec[k]), _AT_LEAST_ONE[field])
     n, m = len(h), len(c)
+    if n * m >= 2**62:  # the int64 keys below would overflow: check without them
+        return _check_python(p)
     bad_need = (need < 0) | (need >= n)
     bad_cand = (cand < 0) | (cand >= m)
     bad = np.flatnonzero(bad_need | bad_cand)
@@ -600,10 +612,10 @@ def _dense_numpy(
                     "超出 64 位整数范围 / must fit in a signed 64-bit integer",
                 )
             rows = rows.astype(np.int64)
-        r, c = _select_block(rows, keep, forbidden)
+        r, c, v = _select_block(rows, keep, forbidden)
         out_i.append(r + a)
         out_j.append(c)
-        out_c.append(rows[r, c].astype(np.int64))
+        out_c.append(v.astype(np.int64))
     if not out_i:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
@@ -614,35 +626,42 @@ def _dense_numpy(
     )
 
 
-def _select_block(rows: NDArray[Any], k: int, forbidden: int | None) -> tuple[_I64, _I64]:
-    """Each row's ``k`` smallest allowed entries, ties by lower column; row-major order."""
+def _select_block(
+    rows: NDArray[Any], k: int, forbidden: int | None
+) -> tuple[_I64, _I64, NDArray[Any]]:
+    """Each row's ``k`` smallest allowed entries, ties by lower column: rows, columns, values,
+    in row-major order. One ``partition`` and one comparison over the block; the rest of the
+    work is on the entries kept."""
     import numpy as np
 
     r, m = rows.shape
     allowed = None if forbidden is None else rows != forbidden
-    if k >= m or r == 0 or m == 0:
-        mask = np.ones(rows.shape, dtype=bool) if allowed is None else allowed
+    if k >= m or r == 0 or m == 0 or k == 0:
+        if k == 0:
+            mask = np.zeros(rows.shape, dtype=bool)
+        else:
+            mask = np.ones(rows.shape, dtype=bool) if allowed is None else allowed
         i, j = np.nonzero(mask)
-        return i.astype(np.int64), j.astype(np.int64)
-    if k == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
+        return i.astype(np.int64), j.astype(np.int64), rows[i, j]
     top = np.iinfo(rows.dtype).max
     vals = rows if allowed is None else np.where(allowed, rows, top)
-    theta = np.partition(vals, k - 1, axis=1)[:, k - 1 : k]
-    le = vals <= theta
+    theta = np.partition(vals, k - 1, axis=1)[:, k - 1]
+    le = vals <= theta[:, None]
     if allowed is not None:
         le &= allowed
-    count = le.sum(axis=1)
-    ties = np.flatnonzero(count > k)  # equal entries at the threshold: lower columns win
-    if ties.size:
-        sub = vals[ties]
-        less = (sub < theta[ties]).sum(axis=1)
-        eq = le[ties] & (sub == theta[ties])
-        drop = eq & (np.cumsum(eq, axis=1) > (k - less)[:, None])
-        le[ties] &= ~drop
     i, j = np.nonzero(le)
-    return i.astype(np.int64), j.astype(np.int64)
+    v = vals[i, j]
+    count = np.bincount(i, minlength=r)
+    if bool((count > k).any()):  # more entries equal the threshold than fit: lower columns win
+        at = v == theta[i]
+        below = np.bincount(i[~at], minlength=r)
+        eq = np.flatnonzero(at)
+        eq_row = i[eq]
+        rank = np.arange(eq.size) - np.searchsorted(eq_row, eq_row)
+        keep = np.ones(i.size, dtype=bool)
+        keep[eq[rank >= k - below[eq_row]]] = False
+        i, j, v = i[keep], j[keep], v[keep]
+    return i.astype(np.int64), j.astype(np.int64), v
 
 
 def _dense_python(
@@ -758,7 +777,8 @@ def solve(
             float64 arithmetic, else pure Python), ``"scipy"`` or ``"python"``. Greedy always
             runs in Python.
         fill: ``"max"`` returns the best assignment even if slots stay empty;
-            ``"all_or_error"`` raises unless every slot is filled.
+            ``"all_or_error"`` raises unless the method fills every slot (exact: unless every
+            slot *can* be filled).
 
     Raises:
         InvalidValue: an unknown option; ``backend="scipy"`` without scipy installed or with
@@ -1034,8 +1054,8 @@ def _prune_numpy(need: _I64, cand: _I64, cost: _I64, n: int, m: int, k: int) -> 
         return np.arange(need.size)
     sel = np.flatnonzero(over[need])
     order = _cost_order_numpy(need[sel], cand[sel], cost[sel], m)
-    sorted_need = need[sel][order]
-    rank = np.arange(sel.size) - np.searchsorted(sorted_need, sorted_need, side="left")
+    group = np.bincount(need[sel], minlength=n)[over]  # sizes of the sorted need groups
+    rank = np.arange(sel.size) - np.repeat(np.cumsum(group) - group, group)
     mask = ~over[need]
     mask[sel[order[rank < k]]] = True
     return np.flatnonzero(mask)
@@ -1053,13 +1073,15 @@ def _ranges(starts: NDArray[Any], lengths: NDArray[Any]) -> NDArray[Any]:
 
 
 def _exact_scipy(p: AssignmentProblem) -> list[int]:
-    """Exact solve by sparse assignment (LAPJVsp); see the module docs for the construction."""
+    """Exact solve by sparse assignment (LAPJVsp); see the module docs for the construction.
+
+    When some pair could be used twice by the relaxation (a need of several slots, a candidate
+    of several units), gadgets are first looked for on each need's few cheapest pairs, where
+    rounds are cheap: the pairs doubled there, and the pairs used there at all, start with a
+    gadget in the rounds on all pruned pairs. Any set of gadgets gives a valid relaxation, so
+    this changes only the speed (one round on the whole graph instead of three or four).
+    """
     import numpy as np
-    from scipy.sparse import csr_array  # type: ignore[import-untyped]
-    from scipy.sparse.csgraph import (  # type: ignore[import-untyped]
-        maximum_bipartite_matching,
-        min_weight_full_bipartite_matching,
-    )
 
     h, c, need0, cand0, cost0 = _arrays(p)
     n, m = len(h), len(c)
@@ -1067,78 +1089,149 @@ def _exact_scipy(p: AssignmentProblem) -> list[int]:
     kept = _prune_numpy(need0, cand0, cost0, n, m, slots)
     if kept.size == 0 or slots == 0:
         return []
-    pi, pj, pc = need0[kept], cand0[kept], cost0[kept]
-    npairs = kept.size
+    if kept.size == need0.size:  # nothing pruned: use the stored arrays as they are
+        pi, pj, pc = need0, cand0, cost0
+    else:
+        pi, pj, pc = need0[kept], cand0[kept], cost0[kept]
+    gadget = np.zeros(kept.size, dtype=bool)
+    may_double = (h[pi] >= 2) & (np.minimum(c, np.bincount(pj, minlength=m))[pj] >= 2)
+    few = 8 * int(h.max()) + 64
+    if bool(may_double.any()) and int(np.bincount(pi, minlength=n).max()) > few:
+        sub = _about_cheapest(pi, pj, pc, n, m, few)
+        used, found = _rounds(pi[sub], pj[sub], pc[sub], h, c, np.zeros(sub.size, dtype=bool))
+        gadget[sub[found]] = True
+        gadget[sub[used]] = True  # pairs used once there may be wanted twice with more choice
+    chosen, _ = _rounds(pi, pj, pc, h, c, gadget)
+    result: list[int] = (chosen if kept.size == need0.size else kept[chosen]).tolist()
+    return result
+
+
+def _about_cheapest(pi: _I64, pj: _I64, pc: _I64, n: int, m: int, k: int) -> NDArray[Any]:
+    """Indices (ascending) of each need's ``k`` cheapest pairs, plus any tied with the k-th:
+    one ``partition`` of the pairs laid out as a padded need × pair table when that table is
+    small, else the exact pruning. (Only a heuristic's input: ties need no order here.)"""
+    import numpy as np
+
+    deg = np.bincount(pi, minlength=n)
+    widest = int(deg.max())
+    if widest <= k:
+        return np.arange(pi.size)
+    if n * widest > 2 * pi.size + 4096:
+        return _prune_numpy(pi, pj, pc, n, m, k)
+    table = np.full((n, widest), np.iinfo(np.int64).max, dtype=np.int64)
+    table[pi, np.arange(pi.size) - np.repeat(np.cumsum(deg) - deg, deg)] = pc
+    theta = np.partition(table, k - 1, axis=1)[:, k - 1]
+    return np.flatnonzero(pc <= theta[pi])
+
+
+def _rounds(
+    pi: _I64, pj: _I64, pc: _I64, h: _I64, c: _I64, gadget: NDArray[np.bool_]
+) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Solve relaxations until one uses no pair twice: (chosen pair indices, gadget mask).
+
+    Rows: slot rows level by level — the first slot of every need, then the second slot of
+    every need with two or more, … — then one row ``b_e`` per gadget pair. Needs are ranked by
+    headcount (largest first), so each level's rows are a prefix of the first level's and
+    their entries a prefix of one array: building a round is a few copies.
+    """
+    import numpy as np
+    from scipy.sparse import csr_array  # type: ignore[import-untyped]
+    from scipy.sparse.csgraph import (  # type: ignore[import-untyped]
+        maximum_bipartite_matching,
+        min_weight_full_bipartite_matching,
+    )
+
+    n, m = len(h), len(c)
+    slots = int(h.sum())
     low, high = int(pc.min()), int(pc.max())
     wmax = high - low + 1  # shifted weights w = cost − low + 1 ∈ [1, wmax] (LAPJVsp wants ≠ 0)
     penalty = slots * wmax + 1  # one more filled slot outweighs any cost difference
-    w = (pc - low + 1).astype(np.float64)
     copies = np.minimum(c, np.bincount(pj, minlength=m))  # usable capacity units per candidate
-    colbase = np.cumsum(copies) - copies
     ncols = int(copies.sum())
+    most = int((h[pi] * copies[pj]).sum()) + 3 * pi.size + 2 * slots + ncols  # entries, columns
+    idx_t: type[np.signedinteger[Any]] = np.int32 if most < 2**31 - 1 else np.int64
+    # needs ranked by headcount, largest first; pairs in (rank, candidate) order
+    perm: NDArray[Any] | None = None
+    if bool((np.diff(h) <= 0).all()):
+        by_rank = np.arange(n)
+        ri = pi.astype(idx_t)
+    else:
+        by_rank = np.argsort(-h, kind="stable")
+        rank_of = np.empty(n, dtype=idx_t)
+        rank_of[by_rank] = np.arange(n)
+        perm = np.argsort(rank_of[pi], kind="stable")
+        ri, pj, pc, gadget = rank_of[pi][perm], pj[perm], pc[perm], gadget[perm]
+    hr = h[by_rank]
+    w = (pc - low + 1).astype(np.float64)
+    colbase = (np.cumsum(copies) - copies).astype(idx_t)
     col_owner = np.repeat(np.arange(m), copies)
-    slot_need = np.repeat(np.arange(n), h)
-    pair_keys = pi * m + pj  # ascending: pairs stay in canonical (need, candidate) order
-    may_double = (h[pi] >= 2) & (copies[pj] >= 2)
-    gadget = np.zeros(npairs, dtype=bool)
+    pair_keys = ri.astype(np.int64) * m + pj  # ascending
+    gadget = gadget & (hr[ri] >= 2) & (copies[pj] >= 2)  # only such pairs can be doubled
+    live = [int((hr > k).sum()) for k in range(int(hr.max()))]  # rows per level
+    # every pair's entries in a slot row of its need: one per capacity unit of its candidate
+    ell = copies[pj]
+    all_col, all_w, all_need = colbase[pj], w, ri
+    all_pair: NDArray[Any] | None = None
+    if not bool((ell == 1).all()):
+        all_pair = np.repeat(np.arange(pi.size, dtype=idx_t), ell)
+        all_col = np.repeat(colbase[pj] - (np.cumsum(ell) - ell).astype(idx_t), ell)
+        all_col += np.arange(all_col.size, dtype=idx_t)
+        all_w, all_need = w[all_pair], ri[all_pair]
     while True:
-        gid = np.cumsum(gadget) - 1
-        ngad = int(gadget.sum())
-        # entries of one slot row of need i: all capacity units of its direct pairs' candidates,
-        # and the gadget column a_e of each of its gadget pairs
-        length = np.where(gadget, 1, copies[pj])
-        rep = np.repeat(np.arange(npairs), length)
-        within = np.arange(rep.size) - np.repeat(np.cumsum(length) - length, length)
-        e_col = np.where(gadget[rep], ncols + gid[rep], colbase[pj[rep]] + within)
-        e_w = w[rep]
-        need_len = np.bincount(pi, weights=length, minlength=n).astype(np.int64)
-        need_off = np.cumsum(need_len) - need_len
-        row_len = need_len[slot_need]
-        take = _ranges(need_off[slot_need], row_len)
-        slot_cols, slot_w = e_col[take], e_w[take]
-        # gadget rows b_e: [a_e] + the candidate's capacity units, weight 1 each
+        # one slot row's entries for each need: those of its direct pairs, plus the column
+        # a_e of each of its gadget pairs
         gp = np.flatnonzero(gadget)
-        b_len = 1 + copies[pj[gp]]
+        ngad = gp.size
+        e_col, e_w, e_need = all_col, all_w, all_need
+        if ngad:
+            direct = ~(gadget if all_pair is None else gadget[all_pair])
+            e_col, e_w, e_need = e_col[direct], e_w[direct], e_need[direct]
+            at = np.searchsorted(e_need, ri[gp], side="right")
+            e_col = np.insert(e_col, at, (ncols + np.arange(ngad)).astype(idx_t))
+            e_w = np.insert(e_w, at, w[gp])
+            e_need = np.insert(e_need, at, ri[gp])
+            del direct
+        need_len = np.bincount(e_need, minlength=n)
+        ends = np.cumsum(need_len)
+        b_len = 1 + copies[pj[gp]]  # rows b_e: [a_e] + the candidate's units, weight 1 each
         b_pos = _ranges(np.zeros(ngad, dtype=np.int64), b_len)
         b_owner = np.repeat(np.arange(ngad), b_len)
         b_cols = np.where(b_pos == 0, ncols + b_owner, colbase[pj[gp]][b_owner] + b_pos - 1)
+        cuts = [int(ends[k - 1]) if k else 0 for k in live]
+        indices = np.concatenate([e_col[:cut] for cut in cuts] + [b_cols.astype(idx_t)])
+        data = np.concatenate([e_w[:cut] for cut in cuts] + [np.ones(b_cols.size)])
+        lengths = np.concatenate([need_len[:k] for k in live] + [b_len])
+        row_rank = np.concatenate([np.arange(k) for k in live])
+        del e_col, e_w, e_need, b_pos, b_owner, b_cols
         nrows = slots + ngad
         if (nrows + 1) * wmax * 4 >= _FLOAT_SAFE:
             raise _TooWide((nrows + 1) * wmax * 4)
-        lengths = np.concatenate([row_len, b_len])
-        indices = np.concatenate([slot_cols, b_cols])
-        data = np.concatenate([slot_w, np.ones(b_cols.size)])
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(idx_t)
         graph = csr_array((data, indices, indptr), shape=(nrows, ncols + ngad))
-        matched = maximum_bipartite_matching(graph, perm_type="column")
-        if bool((matched < 0).any()):  # not every row can be matched: add "unfilled" columns
+        if bool((maximum_bipartite_matching(graph, perm_type="column") < 0).any()):
+            # not every row can be matched: give each slot row a private "unfilled" column
             if (nrows + 1) * penalty * 4 >= _FLOAT_SAFE:
                 raise _TooWide((nrows + 1) * penalty * 4)
-            dummy_at = np.cumsum(row_len + 1) - 1  # last entry of each slot row
-            size = slot_cols.size + slots
-            real = np.ones(size, dtype=bool)
-            real[dummy_at] = False
-            cols = np.empty(size, dtype=np.int64)
-            wts = np.empty(size)
-            cols[real], wts[real] = slot_cols, slot_w
-            cols[dummy_at] = ncols + ngad + np.arange(slots)
-            wts[dummy_at] = float(penalty)
-            lengths = np.concatenate([row_len + 1, b_len])
-            indices = np.concatenate([cols, b_cols])
-            data = np.concatenate([wts, np.ones(b_cols.size)])
-            indptr = np.concatenate([[0], np.cumsum(lengths)])
+            row_ends = indptr[1 : slots + 1]
+            indices = np.insert(indices, row_ends, (ncols + ngad + np.arange(slots)).astype(idx_t))
+            data = np.insert(data, row_ends, float(penalty))
+            indptr = indptr.copy()
+            indptr[1:] += np.minimum(np.arange(1, nrows + 1), slots).astype(idx_t)
             graph = csr_array((data, indices, indptr), shape=(nrows, ncols + ngad + slots))
-        rows, cols_ = min_weight_full_bipartite_matching(graph)
+        rows, cols = min_weight_full_bipartite_matching(graph)
+        del graph, indices, data
         slot_rows = rows < slots
-        r, col = rows[slot_rows], cols_[slot_rows]
-        direct = col < ncols
+        r, col = rows[slot_rows], cols[slot_rows]
+        is_direct = col < ncols
         via_gadget = (col >= ncols) & (col < ncols + ngad)
-        keys = slot_need[r[direct]] * m + col_owner[col[direct]]
-        chosen = np.concatenate(
-            [np.searchsorted(pair_keys, keys), gp[col[via_gadget] - ncols]]
-        ).astype(np.int64)
-        twice = np.bincount(chosen, minlength=npairs) > 1
+        keys = row_rank[r[is_direct]] * m + col_owner[col[is_direct]]
+        chosen = np.concatenate([np.searchsorted(pair_keys, keys), gp[col[via_gadget] - ncols]])
+        twice = np.bincount(chosen, minlength=pi.size) > 1
         if not bool(twice.any()):
-            result: list[int] = kept[np.sort(chosen)].tolist()
-            return result
-        gadget |= twice & may_double
+            break
+        gadget = gadget | twice
+    if perm is None:
+        return np.sort(chosen), gadget
+    back = np.empty(pi.size, dtype=bool)
+    back[perm] = gadget
+    return np.sort(perm[chosen]), back

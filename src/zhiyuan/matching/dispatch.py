@@ -372,7 +372,7 @@ class Dispatcher:
                 if anc is None:
                     continue
                 for cid in self._by_region.get(anc, ()):
-                    if cid in seen or cid.endswith('3'):
+                    if cid in seen:
                         continue
                     seen.add(cid)
                     cand = self._candidates[cid]
