@@ -415,6 +415,50 @@ def test_from_dense_without_numpy(
     assert pure == with_numpy
 
 
+def _patterns(m: int, rnd: np.random.Generator) -> dict[str, np.ndarray]:
+    j = np.arange(m)
+    return {
+        "random": rnd.integers(0, 10_000, m),
+        "few values": rnd.integers(0, 3, m),
+        "ascending": j.copy(),
+        "descending": m - j,
+        "all equal": np.full(m, 7),
+        "sample sees the cheap ones": np.where(j % 16 == 0, 1, 50),  # estimate far too low
+        "sample sees the dear ones": np.where(j % 16 == 0, 50, 1),
+        "cheap at the end": np.where(j > m - 40, 0, 100 + j % 5),
+    }
+
+
+@pytest.mark.parametrize("forbidden", [None, -1])
+@pytest.mark.parametrize("heads", [[1], [2, 1], [3, 3, 2], [700]])
+def test_from_dense_wide_rows_are_exact_for_any_shape(
+    heads: list[int], forbidden: int | None
+) -> None:
+    # m ≥ 4·H and m ≥ 1,024: the threshold is estimated from every 16th column first
+    rnd = np.random.default_rng(len(heads) * 100 + heads[0])
+    kinds = 8
+    m = 4 * kinds * sum(heads) + 1500
+    rows = []
+    for name, row in _patterns(m, rnd).items():
+        row = row.copy()
+        if forbidden is not None and name != "all equal":
+            row[rnd.random(m) < 0.3] = forbidden
+        rows.append(row)
+    assert len(rows) == kinds
+    matrix = np.array([rows[i % kinds] for i in range(kinds * len(heads))])
+    h = [heads[i % len(heads)] for i in range(matrix.shape[0])]
+    for dtype in (np.int32, np.int64):
+        p = AssignmentProblem.from_dense(
+            headcounts=h,
+            capacities=[1] * m,
+            costs=matrix.astype(dtype),
+            forbidden=forbidden,
+            block_rows=3,
+        )
+        got = list(zip(p.needs, p.candidates, p.costs, strict=True))
+        assert got == kept_reference(matrix.tolist(), sum(h), forbidden)
+
+
 def test_from_dense_ties_at_the_threshold_go_to_lower_candidates() -> None:
     p = AssignmentProblem.from_dense(
         headcounts=[2], capacities=[1] * 6, costs=np.array([[3, 1, 1, 1, 0, 1]])

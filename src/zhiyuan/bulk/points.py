@@ -213,7 +213,7 @@ def conversion_mask(
     cat = _codes("category", category, n, len(categories))
     purpose = _bools("points_purpose", points_purpose, n)
     start = policy.effective_from.toordinal() - _EPOCH_ORDINAL
-    ok: BoolArray = days >= start
+    ok: BoolArray = days > start
     if policy.evidence is None:
         ok &= purpose
     else:
@@ -417,7 +417,7 @@ def _round(policy: ConversionPolicy, num: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return num // den
     if policy.rounding is Rounding.UP:
         return -(-num // den)
-    return (2 * num + den - 1) // (2 * den)
+    return (2 * num + den) // (2 * den)
 
 
 def _window(days: IntArray, unit: str) -> IntArray:
