@@ -117,9 +117,9 @@ nitpick_ignore += [
     ("py:func", "zhiyuan.bulk.stars.rate_stars_frame"),
 ]
 
-# A reference in the docstring of a constant, which is documented under its submodule, so that a
-# short name resolves in the submodule, not in the package; to be fixed in the source:
-# simulate/population.py, CATEGORIES: write :func:`~zhiyuan.simulate.generate`.
+# simulate/population.py, CATEGORIES: the constant is documented under its submodule (as every
+# constant is), where ``:func:`generate``` finds nothing, since the function is documented as
+# zhiyuan.simulate.generate. To be fixed in the source: write :func:`~zhiyuan.simulate.generate`.
 nitpick_ignore.append(("py:func", "generate"))
 
 # TEMPORARY: docstring text that reST misreads, patched before parsing; delete once fixed in the

@@ -303,7 +303,7 @@ def test_records_out_of_start_order_go_to_the_loop_and_stay_exact() -> None:
     got = assert_same(rows, PROFILES["national"])
     assert got.counted_minutes.tolist() == [120, 300, 60]
     assert got.fallback.tolist() == [True, True, False]
-    with pytest.raises(NotVectorized, match="hours.overlap"):
+    with pytest.raises(NotVectorized, match=r"hours\.overlap"):
         evaluate_hours(as_columns(rows), PROFILES["national"], now=NOW, fallback=False)
 
 

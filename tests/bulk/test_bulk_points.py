@@ -48,52 +48,66 @@ SPANS = (
 # --- strategies ---------------------------------------------------------------------------------
 
 
+def _minutes(top: int) -> st.SearchStrategy[int]:
+    """Whole and half hours mostly (values land on whole points: rounding ties), any minute too."""
+    return st.one_of(
+        st.integers(0, top // 60).map(lambda h: h * 60),
+        st.integers(0, top // 30).map(lambda h: h * 30),
+        st.integers(0, top),
+    )
+
+
+def _row_parts(width: int, top: int) -> st.SearchStrategy[tuple[Any, ...]]:
+    return st.tuples(
+        st.sampled_from(("v1", "v2", "v3", "v4")),
+        st.integers(0, width),  # service day offset
+        st.sampled_from(("none", "shared", "local", "utc")),  # how it was certified
+        st.integers(0, 10 * 24 * 3600),  # seconds after the service day's 08:00
+        st.integers(0, 2),  # which shared instant
+        _minutes(top),
+        _minutes(top),
+        st.sampled_from(EVIDENCE_KINDS),
+        st.sampled_from(CATEGORIES),
+        st.frozensets(st.sampled_from(list(Purpose))),
+    )
+
+
 @st.composite
 def histories(draw: st.DrawFn, max_rows: int = 40, max_minutes: int = 720) -> list[HourRow]:
-    """Certified rows of up to four volunteers, record ids unique but not in creation order."""
-    n = draw(st.integers(0, max_rows))
+    """Certified rows of up to four volunteers, record ids unique but not in creation order.
+
+    Service dates fall in one of :data:`SPANS`; a row is certified at the end of its service day
+    (no time), at one of three instants shared by the history (posting times tie and record ids
+    decide), or at any second of the ten days after, given in Shanghai time or in UTC.
+    """
     start, width = draw(st.sampled_from(SPANS))
-    # a few shared certification instants, so that posting times tie and record ids decide
-    shared = draw(
-        st.lists(
-            st.integers(0, (width + 10) * 24 * 3600).map(
-                lambda s: datetime.combine(start, time(0), tzinfo=SH) + timedelta(seconds=s)
-            ),
-            min_size=1,
-            max_size=3,
-        )
+    origin = datetime.combine(start, time(0), tzinfo=SH)
+    span = (width + 10) * 24 * 3600
+    shared = [origin + timedelta(seconds=s) for s in draw(st.tuples(*[st.integers(0, span)] * 3))]
+    n = draw(st.integers(0, max_rows))
+    parts = draw(st.lists(_row_parts(width, max_minutes), min_size=n, max_size=n))
+    ids = draw(
+        st.lists(st.integers(0, 10_000), min_size=len(parts), max_size=len(parts), unique=True)
     )
-    ids = draw(st.lists(st.integers(0, 10_000), min_size=n, max_size=n, unique=True))
     out = []
-    for i in range(n):
-        day = start + timedelta(days=draw(st.integers(0, width)))
-        cert = draw(
-            st.one_of(
-                st.none(),
-                st.sampled_from(shared),
-                st.integers(0, 10 * 24 * 3600).map(
-                    lambda s, d=day: datetime.combine(d, time(8), tzinfo=SH) + timedelta(seconds=s)
-                ),
-                st.integers(0, 10 * 24).map(  # the same instant seen from UTC
-                    lambda h, d=day: (
-                        datetime.combine(d, time(12), tzinfo=SH) + timedelta(hours=h)
-                    ).astimezone(UTC)
-                ),
-            )
-        )
-        minutes = draw(st.integers(0, max_minutes))
+    for rid, (vid, offset, how, sec, k, minutes, weighted, ev, cat, purposes) in zip(
+        ids, parts, strict=True
+    ):
+        day = start + timedelta(days=offset)
+        local = datetime.combine(day, time(8), tzinfo=SH) + timedelta(seconds=sec)
+        cert = {"none": None, "shared": shared[k], "local": local, "utc": local.astimezone(UTC)}
         out.append(
             HourRow(
-                draw(st.sampled_from(("v1", "v2", "v3", "v4"))),
+                vid,
                 day,
                 minutes,
-                draw(st.integers(0, max_minutes)),
-                draw(st.sampled_from(EVIDENCE_KINDS)),
-                draw(st.sampled_from(CATEGORIES)),
-                draw(st.frozensets(st.sampled_from(list(Purpose)))),
+                weighted,
+                ev,
+                cat,
+                purposes,
                 PLACE,
-                record_id=f"r{ids[i]}",
-                certified_at=cert,
+                record_id=f"r{rid}",
+                certified_at=cert[how],
             )
         )
     return out
@@ -123,7 +137,9 @@ def policies() -> st.SearchStrategy[ConversionPolicy]:
         evidence=st.none() | st.frozensets(st.sampled_from(EVIDENCE_KINDS)),
         categories=st.none() | st.frozensets(st.sampled_from(CATEGORIES)),
         category_multipliers=st.dictionaries(
-            st.sampled_from(CATEGORIES), st.integers(0, 400), max_size=4
+            st.sampled_from(CATEGORIES),
+            st.sampled_from((0, 50, 100, 150, 200)) | st.integers(0, 400),
+            max_size=4,
         ),
         daily_cap=cap,
         monthly_cap=cap,
@@ -361,6 +377,32 @@ def test_weihai_tier_boundary_inside_one_record() -> None:
     assert assert_same(rows, CONVERSION_PROFILES["weihai"]) == [19, 10]
 
 
+@pytest.mark.parametrize(
+    ("rounding", "carry", "expected"),
+    [
+        (Rounding.DOWN, True, [0, 1, 0, 1]),
+        (Rounding.UP, True, [1, 0, 1, 0]),
+        (Rounding.HALF_UP, True, [1, 0, 1, 0]),  # ½ rounds up
+        (Rounding.HALF_UP, False, [1, 1, 1, 1]),
+        (Rounding.DOWN, False, [0, 0, 0, 0]),
+    ],
+)
+def test_rounding_modes_on_half_hours(rounding: Rounding, carry: bool, expected: list[int]) -> None:
+    rows = [
+        one_day(1, minutes=30, day=date(2025, 6, d))[0]._replace(record_id=f"r{d}")
+        for d in (1, 2, 3, 4)
+    ]
+    assert assert_same(rows, ConversionPolicy(rounding=rounding, carry=carry)) == expected
+
+
+def test_rounding_up_just_past_a_tier_boundary() -> None:
+    # 20 h at 1/h, then 2 h at 1 per 2 h: exactly 21, which rounds up to 21, not 22
+    policy = attrs.evolve(CONVERSION_PROFILES["weihai"], rounding=Rounding.UP)
+    rows = [*one_day(1, minutes=20 * 60), *one_day(1, minutes=120, day=date(2025, 6, 3))]
+    rows[1] = rows[1]._replace(record_id="s1")
+    assert assert_same(rows, policy) == [20, 1]
+
+
 def test_nothing_in_nothing_out() -> None:
     got = convert_points(policy=ConversionPolicy(), **columns([]))
     assert got.dtype == np.int64 and got.tolist() == []
@@ -388,7 +430,11 @@ def test_a_large_seeded_history_agrees_for_every_profile() -> None:
         for i in range(n)
     ]
     capped = ConversionPolicy(
-        daily_cap=3, monthly_cap=20, yearly_cap=45, lifetime_cap=60, category_multipliers={"助残": 150}
+        daily_cap=3,
+        monthly_cap=20,
+        yearly_cap=45,
+        lifetime_cap=60,
+        category_multipliers={"助残": 150},
     )
     for policy in [*CONVERSION_PROFILES.values(), capped]:
         assert_same(rows, policy)

@@ -202,9 +202,7 @@ def day_of_records(draw: st.DrawFn) -> list[ServiceRecord]:
 
 @settings(max_examples=60)
 @given(records=day_of_records(), scheme=st.sampled_from(sorted(STAR_PROFILES)))
-def test_records_to_stars_equal_the_ledger_chain(
-    records: list[ServiceRecord], scheme: str
-) -> None:
+def test_records_to_stars_equal_the_ledger_chain(records: list[ServiceRecord], scheme: str) -> None:
     """Records → evaluate_hours → counted_rows → rate_stars == ledger → rows → rate_many."""
     policy = HourPolicy(
         daily_cap_minutes=480, auto_certify=set(Evidence), category_weights={"助老": 150}

@@ -125,7 +125,9 @@ def test_dask_stars_equal_in_memory(
     marks = {ids[0]: [date(2024, 6, 1)]}
     kw = {"registered_on": registered, "held": held, "marks": marks}
     expected = rate_stars(df, STAR_PROFILES[scheme], AS_OF, **kw)
-    lazy = zdask.rate_stars(dd.from_pandas(df, npartitions=parts), STAR_PROFILES[scheme], AS_OF, **kw)
+    lazy = zdask.rate_stars(
+        dd.from_pandas(df, npartitions=parts), STAR_PROFILES[scheme], AS_OF, **kw
+    )
     got = lazy.compute(scheduler="synchronous").sort_values("volunteer")
     assert got["volunteer"].tolist() == expected.volunteer_ids.tolist()
     for name in ("level", "counted_minutes", "next_level", "minutes_missing", "unmet"):

@@ -213,7 +213,7 @@ def conversion_mask(
     cat = _codes("category", category, n, len(categories))
     purpose = _bools("points_purpose", points_purpose, n)
     start = policy.effective_from.toordinal() - _EPOCH_ORDINAL
-    ok: BoolArray = days > start
+    ok: BoolArray = days >= start
     if policy.evidence is None:
         ok &= purpose
     else:
@@ -403,7 +403,7 @@ def _value(policy: ConversionPolicy, credit: npt.NDArray[Any]) -> npt.NDArray[An
     for lower, upper, hpp in policy._bands:
         part = np.maximum(credit - lower, 0)
         if upper is not None:
-            part = np.minimum(part, upper - lower)
+            part = np.minimum(part, upper - lower + 1)
         term = part * (lcm // hpp)
         num = term if num is None else num + term
     assert num is not None

@@ -1136,9 +1136,13 @@ def _exact_scipy(p: AssignmentProblem) -> list[int]:
     else:
         pi, pj, pc = need0[kept], cand0[kept], cost0[kept]
     gadget = np.zeros(kept.size, dtype=bool)
-    may_double = (h[pi] >= 2) & (np.minimum(c, np.bincount(pj, minlength=m))[pj] >= 2)
-    few = 8 * int(h.max()) + 64
-    if bool(may_double.any()) and int(np.bincount(pi, minlength=n).max()) > few:
+    few = 4 * int(h.max()) + 32
+    if (
+        int(h.max()) >= 2
+        and int(c.max()) >= 2
+        and int(np.bincount(pi, minlength=n).max()) > few
+        and bool(((h[pi] >= 2) & (np.minimum(c, np.bincount(pj, minlength=m))[pj] >= 2)).any())
+    ):
         sub = _about_cheapest(pi, pj, pc, n, m, few)
         used, found = _rounds(pi[sub], pj[sub], pc[sub], h, c, np.zeros(sub.size, dtype=bool))
         gadget[sub[found]] = True
@@ -1190,7 +1194,9 @@ def _rounds(
     penalty = slots * wmax + 1  # one more filled slot outweighs any cost difference
     copies = np.minimum(c, np.bincount(pj, minlength=m))  # usable capacity units per candidate
     ncols = int(copies.sum())
-    most = int((h[pi] * copies[pj]).sum()) + 3 * pi.size + 2 * slots + ncols  # entries, columns
+    units = int(h.max()) * int(copies.max())
+    most = (units if units <= 1 else int((h[pi] * copies[pj]).sum())) + 3 * pi.size + 2 * slots
+    most += ncols  # a bound on entries and columns, for the index type
     idx_t: type[np.signedinteger[Any]] = np.int32 if most < 2**31 - 1 else np.int64
     # needs ranked by headcount, largest first; pairs in (rank, candidate) order
     perm: NDArray[Any] | None = None
@@ -1202,19 +1208,21 @@ def _rounds(
         rank_of = np.empty(n, dtype=idx_t)
         rank_of[by_rank] = np.arange(n)
         perm = np.argsort(rank_of[pi], kind="stable")
-        ri, pj, pc, gadget = rank_of[pi][perm], pj[perm], pc[perm], gadget[perm]
+        ri, pj, pc, gadget = rank_of[pi][perm], pj[perm].astype(idx_t), pc[perm], gadget[perm]
     hr = h[by_rank]
     w = (pc - low + 1).astype(np.float64)
+    del pc
     colbase = (np.cumsum(copies) - copies).astype(idx_t)
     col_owner = np.repeat(np.arange(m), copies)
     pair_keys = ri.astype(np.int64) * m + pj  # ascending
-    gadget = gadget & (hr[ri] >= 2) & (copies[pj] >= 2)  # only such pairs can be doubled
+    if units > 1:
+        gadget = gadget & (hr[ri] >= 2) & (copies[pj] >= 2)  # only such pairs can be doubled
     live = [int((hr > k).sum()) for k in range(int(hr.max()))]  # rows per level
     # every pair's entries in a slot row of its need: one per capacity unit of its candidate
-    ell = copies[pj]
     all_col, all_w, all_need = colbase[pj], w, ri
     all_pair: NDArray[Any] | None = None
-    if not bool((ell == 1).all()):
+    if int(copies.max()) > 1:
+        ell = copies[pj]
         all_pair = np.repeat(np.arange(pi.size, dtype=idx_t), ell)
         all_col = np.repeat(colbase[pj] - (np.cumsum(ell) - ell).astype(idx_t), ell)
         all_col += np.arange(all_col.size, dtype=idx_t)
@@ -1256,7 +1264,7 @@ def _rounds(
                 raise _TooWide((nrows + 1) * penalty * 4)
             row_ends = indptr[1 : slots + 1]
             indices = np.insert(indices, row_ends, (ncols + ngad + np.arange(slots)).astype(idx_t))
-            data = np.insert(data, row_ends, float(penalty))
+            data = np.insert(data, row_ends, float(wmax))
             indptr = indptr.copy()
             indptr[1:] += np.minimum(np.arange(1, nrows + 1), slots).astype(idx_t)
             graph = csr_array((data, indices, indptr), shape=(nrows, ncols + ngad + slots))
