@@ -434,6 +434,29 @@ def test_codes_in_and_out() -> None:
     assert got.counted_minutes.tolist() == [60, 60, 0]
 
 
+@given(
+    ids=st.one_of(
+        st.lists(st.integers(-5, 40), min_size=1, max_size=30),  # dense: a lookup table
+        st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=30),  # sparse: hashing
+        st.lists(st.sampled_from(["张三", "李四", "v1", "v10", "v2", ""]), min_size=1, max_size=30),
+    )
+)
+def test_factorizing_with_and_without_pandas_gives_sorted_codes(ids: list[Any]) -> None:
+    from zhiyuan.bulk import _frames
+
+    values = np.array(ids, dtype=object if isinstance(ids[0], str) else np.int64)
+    uniques, inverse = np.unique(values, return_inverse=True)
+    codes, got = _frames.factorize(values)
+    assert got.tolist() == uniques.tolist() and codes.tolist() == inverse.tolist()
+    saved = _frames._pd
+    _frames._pd = None  # as if pandas were not installed
+    try:
+        codes, got = _frames.factorize(values)
+    finally:
+        _frames._pd = saved
+    assert got.tolist() == uniques.tolist() and codes.tolist() == inverse.tolist()
+
+
 def test_empty_input() -> None:
     got = evaluate_hours(
         {k: [] for k in ("volunteer", "start", "end", "evidence", "category")}, now=NOW
@@ -463,6 +486,8 @@ def test_bad_rows_are_refused_by_index(change: dict[str, Any], field: str) -> No
 def test_missing_columns_and_naive_times_are_refused() -> None:
     with pytest.raises(InvalidValue, match="volunteer"):
         Columns.of({"start": [1]})
+    with pytest.raises(InvalidValue, match="unknown column"):  # a misspelt column
+        Columns.of({"volunteer": ["a"], "checkout": [True]})
     with pytest.raises(InvalidValue, match="category"):
         evaluate_hours({"volunteer": ["a"], "start": [ts(1, 9)], "end": [ts(1, 10)],
                         "evidence": ["gps"]}, now=NOW)  # fmt: skip

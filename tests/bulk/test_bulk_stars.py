@@ -7,6 +7,7 @@ certified rows rated by the object path.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from zhiyuan.bulk import (  # noqa: E402
     rate_stars,
     rate_stars_frame,
 )
+from zhiyuan.bulk.stars import _months_since  # noqa: E402
 from zhiyuan.errors import InvalidValue  # noqa: E402
 from zhiyuan.hierarchy import Level, Organization, Registry, load_default  # noqa: E402
 from zhiyuan.hours import (  # noqa: E402
@@ -235,6 +237,27 @@ def test_records_to_stars_equal_the_ledger_chain(records: list[ServiceRecord], s
         registered_on={v.id: v.registered_on for v in vols},
     )
     assert_same(got, expected)
+
+
+MONTH_ENDS = st.builds(
+    lambda d, back: d.replace(day=calendar.monthrange(d.year, d.month)[1] - back),
+    DATES,
+    st.integers(0, 3),
+)  # the 28th–31st of every month (and 29 Februaries), where whole months are subtle
+
+
+@settings(max_examples=500)
+@given(registered=st.lists(MONTH_ENDS | DATES, min_size=1, max_size=20), today=MONTH_ENDS | DATES)
+def test_whole_months_are_relativedeltas(registered: list[date], today: date) -> None:
+    from dateutil.relativedelta import relativedelta
+
+    days = np.array(registered, dtype="datetime64[D]").astype(np.int64)
+    got = _months_since(days, today).tolist()
+    want = []
+    for reg in registered:
+        delta = relativedelta(today, reg)
+        want.append(max(delta.years * 12 + delta.months, 0))
+    assert got == want
 
 
 # --- examples ----------------------------------------------------------------------------------

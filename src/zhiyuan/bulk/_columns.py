@@ -3,7 +3,9 @@
 A :class:`Columns` value holds one numpy array per field, all of one length, with the text
 fields already turned into small integer codes. Build it with :meth:`Columns.of` from a mapping
 of columns (lists, numpy arrays, pandas Series), a pandas DataFrame, or anything with a
-``to_pandas()`` method (a pyarrow Table, a polars DataFrame); unknown columns are ignored.
+``to_pandas()`` method (a pyarrow Table, a polars DataFrame). A DataFrame's other columns are
+ignored; a mapping with an unknown key is refused (a misspelt column never falls back silently
+to its default).
 
 Fields and their encodings (times are int64 epoch seconds, days int64 days since 1970-01-01):
 
@@ -104,6 +106,9 @@ _INT_FIELDS = (
     "purposes",
 )
 _OPTIONAL_INTS = ("scheduled_minutes", "recorded_at")
+_KNOWN = frozenset(
+    {"volunteer", "evidence", "category", "checkout_missing", "region", *_INT_FIELDS}
+)
 
 
 def epoch_seconds(moment: datetime, field: str = "now") -> int:
@@ -287,7 +292,9 @@ class Columns:
         """Columns from a mapping of columns, a pandas DataFrame, or an object with ``to_pandas()``.
 
         Args:
-            source: the columns (a :class:`Columns` is returned as it is).
+            source: the columns (a :class:`Columns` is returned as it is). A mapping may hold
+                only known columns (a misspelt one is an error, not a silent default); a
+                DataFrame may hold others, which are ignored.
             categories: names for a ``category`` column given as integer codes.
             volunteer_ids: when given, ``volunteer`` holds codes into it (no factorizing: the
                 fast way in for ids that are already dense numbers).
@@ -295,10 +302,11 @@ class Columns:
         if isinstance(source, Columns):
             return source
         raw: Mapping[str, object]
+        strict = False
         if _frames.is_frame(source):
             raw = _frames.frame_columns(source)
         elif isinstance(source, Mapping):
-            raw = source
+            raw, strict = source, True
         elif hasattr(source, "to_pandas"):
             raw = _frames.frame_columns(source.to_pandas())
         else:
@@ -312,6 +320,14 @@ class Columns:
             name = _ALIASES.get(str(key), str(key))
             if name in cols:
                 raise InvalidValue(str(key), name, "列重复 / the same column twice")
+            if name not in _KNOWN:
+                if strict:
+                    raise InvalidValue(
+                        str(key),
+                        None,
+                        f"未知的列 / unknown column; known: {', '.join(sorted(_KNOWN))}",
+                    )
+                continue
             cols[name] = value
         if "volunteer" not in cols:
             raise InvalidValue("volunteer", None, "缺少志愿者列 / the volunteer column is missing")

@@ -27,26 +27,33 @@ below one minute, rounded down to zero, capped to zero by the day, rejected) wit
 ``E_k > max(R_before_k, next start)``. If no such row exists, ``max(R, t) = max(M, t)`` for every
 later start ``t`` (induction again), so every row's piece and verdict are exact.
 
-Daily cap (``hours.daily_cap``). Minutes are attributed to service days as ``_split_days`` does
-(earliest first, the last day takes the rest), by expanding rows that cross midnight into one
-piece per day. For TRIM, a (volunteer, day) group whose pieces all come from one-day rows is a
-clipped cumulative sum: counted = ``min(cap, C_k) − min(cap, C_{k−1})`` with ``C`` the running
-sum of the rows' minutes (exact because minutes and the cap are whole units). Groups that a
-midnight-crossing row touches, and every group under APPROVAL or REJECT, use the running sum of
-the day split as "already used"; this is exact as long as every row's kept minutes equal its day
-split, which holds for every row that fits under APPROVAL (and for over-cap rows too, whose
-minutes all stay), and is checked row by row.
+Daily cap (``hours.daily_cap``). Minutes are attributed to service days as the rule does
+(earliest first, never more on a day than was served on it, the last day takes the rest), by
+expanding rows that cross midnight into one piece per day (days are Shanghai days:
+``(epoch + 8 h) // 86400``). For TRIM, a (volunteer, day) group whose pieces all come from
+one-day rows is a clipped cumulative sum: counted = ``min(cap, C_k) − min(cap, C_{k−1})``, ``C``
+the running sum of the rows' minutes (exact because minutes and the cap are whole units, so the
+day's total stays a whole number of units). Every other group — one that a midnight-crossing row
+touches, and every group under APPROVAL or REJECT — takes the running sum of the rows' day splits
+as the minutes already used. That is exact as long as each row holds exactly its day split: true
+for a row sent for approval (its minutes all stay, split as they fell), and true for a row that
+fits unless the rule's walk moves minutes between its days (possible when a record cap or
+rounding down left fewer minutes than were served). The vector path walks each row's days as the
+rule does, compares what it keeps with the split, and marks the volunteer when they differ, or
+when a TRIM or REJECT cap bites in such a group.
 
 What is not vectorized
 ----------------------
-Volunteers for whom a check above fails (candidates out of start order; a not-held row that
-would shift later pieces; a zero-length scheduled row meeting counted time under REJECT; a row
-trimmed or rejected by a daily cap in a day shared with a midnight-crossing row; a daily-cap
-REJECT) are evaluated by the object path itself, one volunteer at a time, in row order
-(``HourPolicy.evaluate`` with the ledger's context), so their results are exact by construction;
-``HourColumns.fallback`` marks their rows. ``fallback=False`` raises :class:`NotVectorized`
-instead. Policies with age rules (``min_age``, ``minor_daily_cap_minutes``: they need birth dates)
-or with rules outside the default chain raise :class:`NotVectorized` naming the rule.
+Volunteers with a marked row — candidates out of start order; a not-held row that would shift
+later pieces; a zero-length scheduled row meeting counted time under REJECT; a daily cap that
+trims or rejects in a day shared with a midnight-crossing row, or rejects at all; kept minutes
+that differ from the day split — are evaluated by the object path itself, one volunteer at a
+time, in row order (``HourPolicy.evaluate`` with the occupied time and per-day minutes held as
+``HourLedger`` holds them), so their results are exact by construction; ``HourColumns.fallback``
+marks their rows, and ``fallback=False`` raises :class:`NotVectorized` instead. Policies with
+age rules (``min_age``, ``minor_daily_cap_minutes``: they need birth dates, which columns do not
+carry) or with rules outside the default chain (``HourLedger(extra_rules=…)`` has no columnar
+twin) raise :class:`NotVectorized` naming the rule.
 
 Example:
     >>> from datetime import datetime
@@ -403,7 +410,7 @@ def _vector(
             reject(over, _DEADLINE)
     capped_kind = np.array([k in pol.schedule_capped for k in EVIDENCE], dtype=bool)
     capped = (capped_kind[ev] | rows.checkout[order]) & (sched >= 0) & (minutes > sched)
-    end = np.where(capped, s + sched * 60, e)
+    end = np.where(capped, s + np.minimum(sched, minutes) * 60, e)  # (no overflow elsewhere)
 
     counted = np.zeros(n, dtype=np.int64)
     bad = np.zeros(n, dtype=bool)

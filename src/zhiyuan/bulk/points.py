@@ -343,7 +343,9 @@ def convert_points(
         try:
             raw = raw.astype(np.int64)
         except OverflowError:
-            raise OverflowError("a row earns more points than int64 holds / 积分超出 int64") from None
+            raise OverflowError(
+                "a row earns more points than int64 holds / 积分超出 int64"
+            ) from None
 
     pts: IntArray = raw
     if exact and float(np.abs(raw.astype(np.float64)).sum()) >= _INT64_SAFE / 2:
@@ -403,7 +405,7 @@ def _value(policy: ConversionPolicy, credit: npt.NDArray[Any]) -> npt.NDArray[An
     for lower, upper, hpp in policy._bands:
         part = np.maximum(credit - lower, 0)
         if upper is not None:
-            part = np.minimum(part, upper - lower + 1)
+            part = np.minimum(part, upper - lower)
         term = part * (lcm // hpp)
         num = term if num is None else num + term
     assert num is not None
@@ -417,7 +419,7 @@ def _round(policy: ConversionPolicy, num: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return num // den
     if policy.rounding is Rounding.UP:
         return -(-num // den)
-    return (2 * num + den) // (2 * den)
+    return (2 * num + den - 1) // (2 * den)
 
 
 def _window(days: IntArray, unit: str) -> IntArray:
@@ -452,4 +454,3 @@ def _cap(
     out = np.empty_like(pts)
     out[perm] = clipped
     return out
-

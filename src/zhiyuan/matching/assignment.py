@@ -1218,29 +1218,30 @@ def _rounds(
     if units > 1:
         gadget = gadget & (hr[ri] >= 2) & (copies[pj] >= 2)  # only such pairs can be doubled
     live = [int((hr > k).sum()) for k in range(int(hr.max()))]  # rows per level
-    # every pair's entries in a slot row of its need: one per capacity unit of its candidate
-    all_col, all_w, all_need = colbase[pj], w, ri
-    all_pair: NDArray[Any] | None = None
-    if int(copies.max()) > 1:
-        ell = copies[pj]
-        all_pair = np.repeat(np.arange(pi.size, dtype=idx_t), ell)
-        all_col = np.repeat(colbase[pj] - (np.cumsum(ell) - ell).astype(idx_t), ell)
-        all_col += np.arange(all_col.size, dtype=idx_t)
-        all_w, all_need = w[all_pair], ri[all_pair]
     while True:
-        # one slot row's entries for each need: those of its direct pairs, plus the column
-        # a_e of each of its gadget pairs
+        # one slot row's entries for each need: one per capacity unit of the candidate of
+        # each of its direct pairs, plus the column a_e of each of its gadget pairs
         gp = np.flatnonzero(gadget)
         ngad = gp.size
-        e_col, e_w, e_need = all_col, all_w, all_need
+        d_need, d_cand, d_w = ri, pj, w
         if ngad:
-            direct = ~(gadget if all_pair is None else gadget[all_pair])
-            e_col, e_w, e_need = e_col[direct], e_w[direct], e_need[direct]
+            direct = np.flatnonzero(~gadget)
+            d_need, d_cand, d_w = ri[direct], pj[direct], w[direct]
+            del direct
+        e_col, e_w, e_need = colbase[d_cand], d_w, d_need
+        if int(copies.max()) > 1:
+            ell = copies[d_cand]
+            first = (np.cumsum(ell) - ell).astype(idx_t)
+            e_col = np.repeat(e_col - first, ell)
+            e_col += np.arange(e_col.size, dtype=idx_t)
+            e_w, e_need = np.repeat(d_w, ell), np.repeat(d_need, ell)
+            del ell, first
+        del d_need, d_cand, d_w
+        if ngad:
             at = np.searchsorted(e_need, ri[gp], side="right")
             e_col = np.insert(e_col, at, (ncols + np.arange(ngad)).astype(idx_t))
             e_w = np.insert(e_w, at, w[gp])
             e_need = np.insert(e_need, at, ri[gp])
-            del direct
         need_len = np.bincount(e_need, minlength=n)
         ends = np.cumsum(need_len)
         b_len = 1 + copies[pj[gp]]  # rows b_e: [a_e] + the candidate's units, weight 1 each
@@ -1264,7 +1265,7 @@ def _rounds(
                 raise _TooWide((nrows + 1) * penalty * 4)
             row_ends = indptr[1 : slots + 1]
             indices = np.insert(indices, row_ends, (ncols + ngad + np.arange(slots)).astype(idx_t))
-            data = np.insert(data, row_ends, float(wmax))
+            data = np.insert(data, row_ends, float(penalty))
             indptr = indptr.copy()
             indptr[1:] += np.minimum(np.arange(1, nrows + 1), slots).astype(idx_t)
             graph = csr_array((data, indices, indptr), shape=(nrows, ncols + ngad + slots))
