@@ -57,15 +57,16 @@ def _minutes(top: int) -> st.SearchStrategy[int]:
     )
 
 
-def _row_parts(width: int, top: int) -> st.SearchStrategy[tuple[Any, ...]]:
+def _row_parts(width: int, top: int, *, whole: bool) -> st.SearchStrategy[tuple[Any, ...]]:
+    minutes = st.integers(0, top // 60).map(lambda h: h * 60) if whole else _minutes(top)
     return st.tuples(
         st.sampled_from(("v1", "v2", "v3", "v4")),
         st.integers(0, width),  # service day offset
         st.sampled_from(("none", "shared", "local", "utc")),  # how it was certified
         st.integers(0, 10 * 24 * 3600),  # seconds after the service day's 08:00
         st.integers(0, 2),  # which shared instant
-        _minutes(top),
-        _minutes(top),
+        minutes,
+        minutes,
         st.sampled_from(EVIDENCE_KINDS),
         st.sampled_from(CATEGORIES),
         st.frozensets(st.sampled_from(list(Purpose))),
@@ -73,7 +74,9 @@ def _row_parts(width: int, top: int) -> st.SearchStrategy[tuple[Any, ...]]:
 
 
 @st.composite
-def histories(draw: st.DrawFn, max_rows: int = 40, max_minutes: int = 720) -> list[HourRow]:
+def histories(
+    draw: st.DrawFn, max_rows: int = 40, max_minutes: int = 720, *, whole_hours: bool = False
+) -> list[HourRow]:
     """Certified rows of up to four volunteers, record ids unique but not in creation order.
 
     Service dates fall in one of :data:`SPANS`; a row is certified at the end of its service day
@@ -85,7 +88,9 @@ def histories(draw: st.DrawFn, max_rows: int = 40, max_minutes: int = 720) -> li
     span = (width + 10) * 24 * 3600
     shared = [origin + timedelta(seconds=s) for s in draw(st.tuples(*[st.integers(0, span)] * 3))]
     n = draw(st.integers(0, max_rows))
-    parts = draw(st.lists(_row_parts(width, max_minutes), min_size=n, max_size=n))
+    parts = draw(
+        st.lists(_row_parts(width, max_minutes, whole=whole_hours), min_size=n, max_size=n)
+    )
     ids = draw(
         st.lists(st.integers(0, 10_000), min_size=len(parts), max_size=len(parts), unique=True)
     )
@@ -230,6 +235,23 @@ def test_caps_that_bind_agree_with_convert(rows: list[HourRow], policy: Conversi
     assert_same(rows, small)
     inverted = attrs.evolve(policy, daily_cap=9, monthly_cap=4, yearly_cap=2, lifetime_cap=None)
     assert_same(rows, inverted)
+
+
+@given(
+    histories(max_minutes=900, whole_hours=True),
+    st.builds(
+        lambda tiers, rounding, pct: ConversionPolicy(
+            tiers=tiers, rounding=rounding, category_multipliers={"助残": pct}
+        ),
+        tier_tables(),
+        st.sampled_from((Rounding.UP, Rounding.HALF_UP)),
+        st.sampled_from((50, 100, 200)),
+    ),
+)
+def test_whole_hours_land_exactly_on_tier_bounds_and_points(
+    rows: list[HourRow], policy: ConversionPolicy
+) -> None:
+    assert_same(rows, policy)
 
 
 @given(histories(max_rows=20), st.data())

@@ -405,7 +405,7 @@ def _value(policy: ConversionPolicy, credit: npt.NDArray[Any]) -> npt.NDArray[An
     for lower, upper, hpp in policy._bands:
         part = np.maximum(credit - lower, 0)
         if upper is not None:
-            part = np.minimum(part, upper - lower)
+            part = np.minimum(part, upper - lower + 1)
         term = part * (lcm // hpp)
         num = term if num is None else num + term
     assert num is not None
@@ -419,7 +419,7 @@ def _round(policy: ConversionPolicy, num: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return num // den
     if policy.rounding is Rounding.UP:
         return -(-num // den)
-    return (2 * num + den - 1) // (2 * den)
+    return (2 * num + den) // (2 * den)
 
 
 def _window(days: IntArray, unit: str) -> IntArray:

@@ -9,6 +9,14 @@ Example:
 
 from __future__ import annotations
 
+from zhiyuan.matching.assignment import (
+    AssignedPair,
+    Assignment,
+    AssignmentProblem,
+    scipy_available,
+)
+from zhiyuan.matching.assignment import solve as solve_assignment
+from zhiyuan.matching.batch import BatchPair, BatchResult, dispatch_batch
 from zhiyuan.matching.dispatch import (
     Booking,
     Dispatcher,
@@ -68,7 +76,12 @@ __all__ = [
     "SEVEN_HELPS",
     "AcceptanceTimes",
     "Accepted",
+    "AssignedPair",
+    "Assignment",
+    "AssignmentProblem",
     "Availability",
+    "BatchPair",
+    "BatchResult",
     "Booking",
     "Cancelled",
     "Candidate",
@@ -101,12 +114,15 @@ __all__ = [
     "Workload",
     "acceptance_times",
     "advance",
+    "dispatch_batch",
     "distance_m",
     "fill_rate",
     "fold_needs",
     "gini_thousandths",
     "matching_metrics",
     "nearest_rank",
+    "scipy_available",
+    "solve_assignment",
     "travel",
     "workload",
 ]

@@ -10,7 +10,7 @@ Three layers:
    (metres, when both have a GPS point), rating, reliability and load, weighted by a
    :class:`DispatchPolicy` (policy data, JSON/TOML). :class:`ScoreParts` keeps every part.
 3. **Assignment**: online, :meth:`Dispatcher.rank` ranks the candidates for one need, to be
-   offered in order; batch assignment of many needs at once is in :mod:`zhiyuan.matching.batch`.
+   offered in order; batch assignment of many needs at once is :func:`~zhiyuan.matching.dispatch_batch`.
 
 就近派单: candidates are looked for in the need's village first, then its township, county and
 city, as the policy's ``escalation`` names; the search stops at the first level that yields
@@ -355,8 +355,15 @@ class Dispatcher:
             load=p.load_weight * max(candidate.load, len(self._bookings.get(candidate.id, ()))),
         )
 
-    def rank(self, need: Need, *, limit: int | None = None) -> DispatchResult:
-        """Eligible candidates for one need, cheapest first (ties by id), with 就近 escalation."""
+    def rank(
+        self, need: Need, *, limit: int | None = None, min_candidates: int | None = None
+    ) -> DispatchResult:
+        """Eligible candidates for one need, cheapest first (ties by id), with 就近 escalation.
+
+        The search stops at the first level of the policy's ladder with at least
+        ``min_candidates`` eligible candidates (default: the policy's own number).
+        """
+        enough = self.policy.min_candidates if min_candidates is None else max(min_candidates, 1)
         if need.region_code not in self.tree:
             raise NotFound("region", need.region_code)
         code = RegionCode(need.region_code)
@@ -385,7 +392,7 @@ class Dispatcher:
                 trail.append(
                     finding("dispatch.level", (level.zh, anc[: level.digits], len(ranked)))
                 )
-                if len(ranked) >= self.policy.min_candidates:
+                if len(ranked) >= enough:
                     ranked.sort(key=lambda r: (r.cost, r.candidate_id))
                     return DispatchResult(
                         need_id=need.id,
@@ -406,9 +413,14 @@ class Dispatcher:
             trail=tuple(trail),
         )
 
-    def candidates_for(self, need: Need) -> list[tuple[Candidate, ScoreParts]]:
-        """Every eligible candidate within the level where :meth:`rank` stops (for batches)."""
-        result = self.rank(need)
+    def candidates_for(
+        self, need: Need, *, at_least: int | None = None
+    ) -> list[tuple[Candidate, ScoreParts]]:
+        """Every eligible candidate within the level where the search stops (for batches).
+
+        ``at_least`` asks the search to go up the ladder until that many are eligible.
+        """
+        result = self.rank(need, min_candidates=at_least)
         return [(self._candidates[r.candidate_id], r.parts) for r in result.ranked]
 
 
