@@ -103,14 +103,9 @@ nitpick_ignore: list[tuple[str, str]] = [
 # Private base classes are not documented (``Masked``, the base of IdNumber and Phone).
 nitpick_ignore.append(("py:class", "zhiyuan._private.Masked"))
 
-# TEMPORARY: references in docstrings of modules still being written, to be fixed there. Each
-# entry names one exact target and the fix; delete it once the source is fixed.
+# TEMPORARY: references in docstrings of the bulk modules, to be fixed there. Each entry names
+# one exact target and the fix; delete it once the source is fixed.
 nitpick_ignore += [
-    # matching/lifecycle.py, NeedBook.reward: write :meth:`~zhiyuan.credit.PointsLedger.earn`.
-    ("py:meth", "zhiyuan.credit.ledger.PointsLedger.earn"),
-    # matching/lifecycle.py, Posted (documented under its own name, as zhiyuan.matching exports it
-    # as NeedPosted): write :meth:`NeedBook.post <zhiyuan.matching.NeedBook.post>`.
-    ("py:meth", "NeedBook.post"),
     # bulk/points.py, module doc (twice): write :func:`~zhiyuan.credit.convert`.
     ("py:func", "convert"),
     # bulk/points.py, conversion_mask: write
@@ -120,19 +115,7 @@ nitpick_ignore += [
     ("py:func", "zhiyuan.bulk.stars.rate_stars_frame"),
 ]
 
-# simulate/population.py, CATEGORIES: the constant is documented under its submodule (as every
-# constant is), where ``:func:`generate``` finds nothing, since the function is documented as
-# zhiyuan.simulate.generate. To be fixed in the source: write :func:`~zhiyuan.simulate.generate`.
-nitpick_ignore.append(("py:func", "generate"))
-
-# TEMPORARY: docstring text that reST misreads, patched before parsing; delete once fixed in the
-# source. matching/metrics.py, gini_thousandths: ``|xᵢ − xⱼ|`` is read as a substitution
-# reference (an error); put the formulas in double backquotes.
-_GINI_FIX = [("Σⱼ |xᵢ − xⱼ| /", "Σⱼ \\|xᵢ − xⱼ\\| /")]
-_TEMPORARY_DOCSTRING_FIXES = {
-    "zhiyuan.matching.gini_thousandths": _GINI_FIX,
-    "zhiyuan.matching.metrics.gini_thousandths": _GINI_FIX,
-}
+_TEMPORARY_DOCSTRING_FIXES: dict[str, list[tuple[str, str]]] = {}
 
 
 def _fix_docstring(app, what, name, obj, options, lines):

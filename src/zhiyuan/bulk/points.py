@@ -405,7 +405,7 @@ def _value(policy: ConversionPolicy, credit: npt.NDArray[Any]) -> npt.NDArray[An
     for lower, upper, hpp in policy._bands:
         part = np.maximum(credit - lower, 0)
         if upper is not None:
-            part = np.minimum(part, upper - lower + 1)
+            part = np.minimum(part, upper - lower)
         term = part * (lcm // hpp)
         num = term if num is None else num + term
     assert num is not None

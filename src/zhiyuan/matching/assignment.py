@@ -50,7 +50,7 @@ Methods and backends
 index) while the need has a slot and the candidate capacity left: deterministic, fast, never
 better than exact (it may fill fewer slots, or the same at a higher cost).
 
-:attr:`Assignment.backend` says which backend ran and :attr:`Assignment.note` why.
+:attr:`~zhiyuan.matching.Assignment.backend` says which backend ran and :attr:`~zhiyuan.matching.Assignment.note` why.
 
 Pruning (why K = total headcount is exact)
 ------------------------------------------
@@ -75,7 +75,7 @@ Greedy is unchanged by the same pruning: when it reaches ``(i, j)`` with ``j ∉
 ``(i, j')`` with ``j' ∈ T_i`` came earlier (cheaper, or as cheap with a lower index) and was
 accepted by ``i`` or met ``j'`` full; if ``i`` still had a slot, the same charging would find
 ``H`` distinct accepted pairs among at most ``H − 1`` — so ``i`` is full and ``(i, j)`` is
-rejected anyway. :meth:`AssignmentProblem.from_dense` keeps only these lists, so a dense cost
+rejected anyway. :meth:`AssignmentProblem.from_dense <zhiyuan.matching.AssignmentProblem.from_dense>` keeps only these lists, so a dense cost
 matrix (every pair allowed) is never held whole.
 
 Example:

@@ -1,6 +1,6 @@
 """Batch dispatch (批量派单): many needs to many candidates at once, optimal or greedy.
 
-:func:`dispatch_batch` gates and scores every need's candidates with a
+:func:`~zhiyuan.matching.dispatch_batch` gates and scores every need's candidates with a
 :class:`~zhiyuan.matching.Dispatcher` (the same three layers and 就近 escalation as one need at a
 time, but going up the ladder until each need has twice as many eligible candidates as slots,
 since the needs of a batch compete for the nearest ones), then assigns them all together with :func:`~zhiyuan.matching.solve_assignment`: the

@@ -91,9 +91,9 @@ register_messages(
             "already booked for an overlapping window ({other})",
         ),
         ("dispatch.level", ""): (
-            ("level", "code", "found"),
+            ("level", "code", "found", "level_en"),
             "在{level}（{code}）找到 {found} 名合格候选",
-            "{found} eligible candidate(s) at the {level} level ({code})",
+            "{found} eligible candidate(s) at the {level_en} level ({code})",
         ),
         ("dispatch.none", ""): (
             (),
@@ -390,7 +390,9 @@ class Dispatcher:
                     parts = self.score(need, cand)
                     ranked.append(Ranked(candidate_id=cid, cost=parts.total, parts=parts))
                 trail.append(
-                    finding("dispatch.level", (level.zh, anc[: level.digits], len(ranked)))
+                    finding(
+                        "dispatch.level", (level.zh, anc[: level.digits], len(ranked), level.value)
+                    )
                 )
                 if len(ranked) >= enough:
                     ranked.sort(key=lambda r: (r.cost, r.candidate_id))

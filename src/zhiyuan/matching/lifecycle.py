@@ -258,7 +258,7 @@ def _records(value: Iterable[ServiceRecord]) -> tuple[ServiceRecord, ...]:
 
 @attrs.frozen(kw_only=True)
 class Posted:
-    """点单: a need is posted (``at`` defaults to the need's ``posted_at`` in :meth:`NeedBook.post`)."""
+    """点单: a need is posted (``at`` defaults to the need's ``posted_at`` in :meth:`NeedBook.post <zhiyuan.matching.NeedBook.post>`)."""
 
     id: str = attrs.field(validator=non_empty)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
@@ -1110,7 +1110,7 @@ class NeedBook:
         id: str | None = None,
     ) -> Rewarded:
         """奖单: earn ``points`` for a candidate who served, in ``ledger`` (via
-        :meth:`PointsLedger.earn <zhiyuan.credit.ledger.PointsLedger.earn>`, ``ref`` = the need),
+        :meth:`PointsLedger.earn <zhiyuan.credit.PointsLedger.earn>`, ``ref`` = the need),
         then record the posting id. Nothing is posted if the entry is not allowed."""
         when = self._at(at)
         entry = Rewarded(

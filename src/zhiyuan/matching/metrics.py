@@ -127,8 +127,8 @@ def nearest_rank(values: Iterable[int], percent: int) -> int | None:
 def gini_thousandths(values: Iterable[int]) -> int:
     """The Gini coefficient of non-negative integers, in thousandths (rounded half up).
 
-    Computed exactly: G = Σᵢ (2i − n − 1)·xᵢ / (n·Σx) over the values sorted ascending
-    (i from 1), which equals Σᵢ Σⱼ |xᵢ − xⱼ| / (2n·Σx). No values, or all zero: 0.
+    Computed exactly: ``G = Σᵢ (2i − n − 1)·xᵢ / (n·Σx)`` over the values sorted ascending
+    (i from 1), which equals ``Σᵢ Σⱼ |xᵢ − xⱼ| / (2n·Σx)``. No values, or all zero: 0.
     """
     xs = sorted(values)
     n = len(xs)

@@ -52,7 +52,7 @@ CATEGORIES: tuple[str, ...] = (
     "医疗卫生",
     "应急救援",
 )
-"""The service categories a generated record draws from (weights in :func:`generate`)."""
+"""The service categories a generated record draws from (weights in :func:`~zhiyuan.simulate.generate`)."""
 
 _CATEGORY_WEIGHTS = (30, 20, 15, 12, 8, 7, 5, 3)
 _EVIDENCE = tuple(Evidence)
