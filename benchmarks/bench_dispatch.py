@@ -23,7 +23,17 @@ from zhiyuan.matching import Candidate, Dispatcher, Need, Skill
 
 CANDIDATES = int(sys.argv[1]) if len(sys.argv) > 1 else 170_000
 NEEDS = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000
-SKILLS = ["助老", "助老/陪护", "医疗/护理", "医疗/急救", "法律", "心理", "家电维修", "教育/辅导", "环保"]
+SKILLS = [
+    "助老",
+    "助老/陪护",
+    "医疗/护理",
+    "医疗/急救",
+    "法律",
+    "心理",
+    "家电维修",
+    "教育/辅导",
+    "环保",
+]
 
 
 def main() -> None:
@@ -75,8 +85,10 @@ def main() -> None:
     times.sort()
     median = statistics.median(times)
     p99 = times[int(len(times) * 0.99) - 1]
-    print(f"{NEEDS:,} needs: median {median:.2f} ms (target ≤ 5: {verdict(median, 5)}), "
-          f"p99 {p99:.2f} ms, max {times[-1]:.2f} ms")
+    print(
+        f"{NEEDS:,} needs: median {median:.2f} ms (target ≤ 5: {verdict(median, 5)}), "
+        f"p99 {p99:.2f} ms, max {times[-1]:.2f} ms"
+    )
     print("search stopped at:", levels)
     print(f"peak RSS {peak_rss_mb():,.0f} MB")
 

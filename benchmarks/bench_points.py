@@ -38,8 +38,16 @@ def build() -> list[Posting]:
             acct = accts[k % ACCOUNTS]
             amount = rng.randint(1, 8)
             pid = f"e{k}"
-            out.append(Posting(id=pid, at=at, kind=PostingKind.EARN, source="issuer:烟台",
-                               target=acct, amount=amount))
+            out.append(
+                Posting(
+                    id=pid,
+                    at=at,
+                    kind=PostingKind.EARN,
+                    source="issuer:烟台",
+                    target=acct,
+                    amount=amount,
+                )
+            )
             lots.append([pid, acct, amount])
             continue
         i = rng.randrange(len(lots))
@@ -47,14 +55,32 @@ def build() -> list[Posting]:
         remaining = int(str(lot[2]))
         take = rng.randint(1, remaining)
         if r < 0.9:
-            out.append(Posting(id=f"s{k}", at=at, kind=PostingKind.SPEND, source=str(lot[1]),
-                               target="redemption", amount=take, lot=str(lot[0])))
+            out.append(
+                Posting(
+                    id=f"s{k}",
+                    at=at,
+                    kind=PostingKind.SPEND,
+                    source=str(lot[1]),
+                    target="redemption",
+                    amount=take,
+                    lot=str(lot[0]),
+                )
+            )
         else:
             to = accts[rng.randrange(ACCOUNTS)]
             if to == lot[1]:
                 to = accts[(accts.index(to) + 1) % ACCOUNTS] if ACCOUNTS < 1000 else accts[0]
-            out.append(Posting(id=f"t{k}", at=at, kind=PostingKind.TRANSFER, source=str(lot[1]),
-                               target=to, amount=take, lot=str(lot[0])))
+            out.append(
+                Posting(
+                    id=f"t{k}",
+                    at=at,
+                    kind=PostingKind.TRANSFER,
+                    source=str(lot[1]),
+                    target=to,
+                    amount=take,
+                    lot=str(lot[0]),
+                )
+            )
             lots.append([f"t{k}", to, take])
         lot[2] = remaining - take
         if lot[2] == 0:
@@ -74,8 +100,10 @@ def main() -> None:
 
     _, secs = timed(post_all)
     rate = len(postings) / secs
-    print(f"posted {len(postings):,} in {secs:.1f} s = {rate:,.0f} postings/s "
-          f"(target ≥ 200,000: {verdict(rate, 200_000, lower_is_better=False)})")
+    print(
+        f"posted {len(postings):,} in {secs:.1f} s = {rate:,.0f} postings/s "
+        f"(target ≥ 200,000: {verdict(rate, 200_000, lower_is_better=False)})"
+    )
     accounts = ledger.accounts()
     print(f"accounts: {len(accounts):,}; sum over all accounts: {sum(accounts.values())}")
     probe = [volunteer_account(f"v{i}") for i in range(0, ACCOUNTS, max(ACCOUNTS // 100_000, 1))]
@@ -87,7 +115,7 @@ def main() -> None:
     t0 = time.perf_counter()
     now = datetime(2026, 1, 1, tzinfo=SHANGHAI)
     for a in probe[:10_000]:
-        ledger.available(a[len("volunteer:"):], now)
+        ledger.available(a[len("volunteer:") :], now)
     per_av = (time.perf_counter() - t0) / min(len(probe), 10_000) * 1e6
     print(f"lot-aware available(): {per_av:,.1f} µs each (O(open lots of the volunteer))")
     print(f"peak RSS {peak_rss_mb():,.0f} MB")

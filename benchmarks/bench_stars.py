@@ -26,7 +26,9 @@ RECORDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000_000
 
 def volunteers() -> list[Volunteer]:
     return [
-        Volunteer(id=f"v{i}", name="志愿者", home_region="370602001001", registered_on=date(2015, 1, 1))
+        Volunteer(
+            id=f"v{i}", name="志愿者", home_region="370602001001", registered_on=date(2015, 1, 1)
+        )
         for i in range(VOLUNTEERS)
     ]
 
@@ -54,8 +56,10 @@ def main() -> None:
     ratings, secs = timed(lambda: scheme.rate_many(vols, rows(), as_of))
     peak = peak_rss_mb()
     levels = Counter(r.level for r in ratings.values())
-    print(f"rated {len(ratings):,} volunteers from {RECORDS:,} records in {secs:.1f} s "
-          f"(target ≤ 60 s: {verdict(secs, 60)}), rows generated inside the timing")
+    print(
+        f"rated {len(ratings):,} volunteers from {RECORDS:,} records in {secs:.1f} s "
+        f"(target ≤ 60 s: {verdict(secs, 60)}), rows generated inside the timing"
+    )
     print(f"peak RSS {peak:,.0f} MB (target ≤ 4,096: {verdict(peak, 4096)})")
     print("volunteers per level:", dict(sorted(levels.items())))
 

@@ -17,8 +17,10 @@ def main() -> None:
     peak = peak_rss_mb()
     print(f"regions loaded:        {len(tree):,} ({tree.report.counts()})")
     print(f"load seconds:          {seconds:.2f}  (target ≤ 5 s: {verdict(seconds, 5)})")
-    print(f"peak RSS MB:           {peak:.0f}  (interpreter alone {base:.0f}; target ≤ 600: "
-          f"{verdict(peak, 600)})")
+    print(
+        f"peak RSS MB:           {peak:.0f}  (interpreter alone {base:.0f}; target ≤ 600: "
+        f"{verdict(peak, 600)})"
+    )
     _, s2019 = timed(lambda: RegionTree.from_nbs_structure(NBS / "structure_2019.csv.gz"))
     print(f"2019 structure load s: {s2019:.2f}")
 

@@ -31,8 +31,10 @@ def main() -> None:
         return sum(1 for a, b in pairs if within(a, b))
 
     hits, s_within = timed(run_checks)
-    print(f"is_within x{N:,}:      {s_within:.2f} s ({hits:,} true; target ≤ 1 s: "
-          f"{verdict(s_within, 1)})")
+    print(
+        f"is_within x{N:,}:      {s_within:.2f} s ({hits:,} true; target ≤ 1 s: "
+        f"{verdict(s_within, 1)})"
+    )
 
     county = pairs[1][1]
     same = [a for a, _ in pairs]
@@ -47,8 +49,10 @@ def main() -> None:
     rows = [(rng.choice(villages), rng.randint(1, 600)) for _ in range(N)]
     totals, s_roll = timed(lambda: tree.rollup(rows))
     assert sum(v for _, v in rows) == sum(totals[r.code] for r in tree.roots() if r.code in totals)
-    print(f"rollup of {N:,} rows:  {s_roll:.2f} ({len(totals):,} totals; target ≤ 1 s: "
-          f"{verdict(s_roll, 1)})")
+    print(
+        f"rollup of {N:,} rows:  {s_roll:.2f} ({len(totals):,} totals; target ≤ 1 s: "
+        f"{verdict(s_roll, 1)})"
+    )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,9 @@ def main() -> None:
 
     # Jurisdiction follows the subtree.
     j = Jurisdiction(tree, [Grant(principal="street-admin", region_code="370214001")])
-    print("may certify in own community:", j.can_act("street-admin", Action.CERTIFY, "370214001001"))
+    print(
+        "may certify in own community:", j.can_act("street-admin", Action.CERTIFY, "370214001001")
+    )
     print("may certify next door:", j.can_act("street-admin", Action.CERTIFY, "370214002001"))
 
     # An administrative change re-keys history.
@@ -51,7 +53,9 @@ def main() -> None:
     )
     old = "370214010001"
     print(f"{old} is now {result.mapping.one(old)}:", result.tree.path(result.mapping.one(old)))
-    print("2019 → 2023 in 城阳区:", load_default(2019).subtree("370214").diff(tree.subtree("370214")))
+    print(
+        "2019 → 2023 in 城阳区:", load_default(2019).subtree("370214").diff(tree.subtree("370214"))
+    )
     print("villages in the tree:", tree.counts().get(Level.VILLAGE, 0))
 
 
