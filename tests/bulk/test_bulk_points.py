@@ -299,6 +299,26 @@ def test_converting_by_volunteer_partition_equals_converting_whole(
     assert pieces.tolist() == whole.tolist()
 
 
+@given(
+    histories(),
+    policies(),
+    st.sampled_from((1, 2**40, 2**60)),
+    st.sampled_from((1, 2**20, 2**40)),
+    st.integers(-(2**40), 2**40),
+)
+def test_codes_may_be_spread_over_the_whole_int64_range(
+    rows: list[HourRow], policy: ConversionPolicy, v_spread: int, o_spread: int, shift: int
+) -> None:
+    # order-preserving recodings: when the combined sort key no longer fits int64 the sort
+    # falls back to (volunteer, time) with record order in the runs, ranking times and then
+    # volunteers first when even that key does not fit
+    cols = columns(rows)
+    cols["record_order"] = cols["record_order"] * o_spread + shift
+    cols["certified_at"] = cols["certified_at"] * 1_000_000
+    cols["volunteer"] = cols["volunteer"] * v_spread - shift
+    assert convert_points(policy=policy, **cols).tolist() == object_points(rows, policy)
+
+
 @given(histories(), policies())
 def test_the_mask_is_the_policys_converts(rows: list[HourRow], policy: ConversionPolicy) -> None:
     cols = columns(rows)
@@ -333,7 +353,7 @@ def test_the_helpers_encode_as_convert_orders(rows: list[HourRow]) -> None:
     assert end_of_day(cols["service_day"]).tolist() == columns(no_time)["certified_at"].tolist()
 
 
-@given(st.lists(st.text(max_size=6)))
+@given(st.lists(st.text(max_size=6) | st.text(max_size=3).map(lambda t: t + "\x00")))
 def test_record_order_follows_python_string_order(ids: list[str]) -> None:
     ranks = record_order(ids).tolist()
     for a, ra in zip(ids, ranks, strict=True):
@@ -347,11 +367,11 @@ def test_end_of_day_is_235959_in_shanghai_even_under_old_daylight_saving(day: da
     assert end_of_day([day.toordinal() - EPOCH]).tolist() == [int(expected)]
 
 
-@given(histories(max_rows=25), policies())
-def test_microsecond_posting_times_work_at_a_finer_scale(
-    rows: list[HourRow], policy: ConversionPolicy
+@given(histories(max_rows=25), policies(), st.sampled_from(("us", "ns")))
+def test_fractions_of_a_second_count_given_as_datetime64(
+    rows: list[HourRow], policy: ConversionPolicy, unit: str
 ) -> None:
-    # certifications a fraction of a second apart: pass microseconds, not seconds
+    # certifications a fraction of a second apart: convert() orders by them, and so must we
     rows = [
         r._replace(certified_at=r.certified_at + timedelta(microseconds=k * 7919 % 1_000_000))
         if r.certified_at is not None
@@ -364,8 +384,78 @@ def test_microsecond_posting_times_work_at_a_finer_scale(
         at = r.certified_at or datetime.combine(r.service_date, time(23, 59, 59), tzinfo=SH)
         return (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
-    cols["certified_at"] = np.array([micros(r) for r in rows], dtype=np.int64)
+    stamps = np.array([micros(r) for r in rows], dtype="datetime64[us]").astype(
+        f"datetime64[{unit}]"
+    )
+    cols["certified_at"] = stamps
     assert convert_points(policy=policy, **cols).tolist() == object_points(rows, policy)
+    cols["certified_at"] = stamps.astype("datetime64[s]")  # whole seconds, as integers
+    whole = columns(
+        [
+            r._replace(certified_at=r.certified_at and r.certified_at.replace(microsecond=0))
+            for r in rows
+        ]
+    )
+    assert (
+        convert_points(policy=policy, **cols).tolist()
+        == convert_points(policy=policy, **whole).tolist()
+    )
+
+
+# the clock went back from 02:00 to 01:00 on 1990-09-16 (daylight saving, 1986–1991)
+SET_BACK = datetime(1990, 9, 15, 17, tzinfo=UTC)
+
+
+def test_convert_orders_the_repeated_hour_by_wall_clock_so_it_is_refused() -> None:
+    policy = ConversionPolicy(effective_from=date(1986, 1, 1), hours_per_point=2)
+    day = date(1990, 9, 15)
+    first = one_day(1, day=day)[0]._replace(
+        record_id="a", certified_at=SET_BACK - timedelta(minutes=30)
+    )
+    later = first._replace(record_id="b", certified_at=SET_BACK + timedelta(minutes=10))
+    assert first.certified_at is not None and later.certified_at is not None
+    assert first.certified_at < later.certified_at  # as instants
+    # … but convert() sees 01:30 (summer time) after 01:10 (standard time)
+    assert object_points([first, later], policy) == [1, 0]
+    with pytest.raises(NotImplementedError, match="repeats"):
+        convert_points(policy=policy, **columns([first, later]))
+    # an hour either side, the clocks agree and so do the two paths
+    early = first._replace(certified_at=SET_BACK - timedelta(hours=1, seconds=1))
+    late = later._replace(certified_at=SET_BACK + timedelta(hours=1))
+    assert assert_same([early, late], policy) == [0, 1]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("v1", "v2")),
+            st.integers(-3 * 3600, 3 * 3600),
+            st.sampled_from((30, 60, 90)),
+        ),
+        max_size=12,
+    ),
+    policies(),
+)
+def test_around_a_set_back_clock_the_paths_agree_or_the_columns_refuse(
+    parts: list[tuple[str, int, int]], policy: ConversionPolicy
+) -> None:
+    policy = attrs.evolve(policy, effective_from=date(1986, 1, 1))
+    rows = [
+        one_day(1, minutes, day=date(1990, 9, 15))[0]._replace(
+            volunteer_id=vid, record_id=f"r{k}", certified_at=SET_BACK + timedelta(seconds=sec)
+        )
+        for k, (vid, sec, minutes) in enumerate(parts)
+    ]
+    try:
+        got = convert_points(policy=policy, **columns(rows))
+    except NotImplementedError:
+        hour = timedelta(hours=1)
+        assert any(
+            policy.converts(r) and -hour <= (r.certified_at or SET_BACK) - SET_BACK < hour
+            for r in rows
+        )
+    else:
+        assert got.tolist() == object_points(rows, policy)
 
 
 # --- examples -----------------------------------------------------------------------------------
@@ -428,6 +518,8 @@ def test_rounding_up_just_past_a_tier_boundary() -> None:
 def test_nothing_in_nothing_out() -> None:
     got = convert_points(policy=ConversionPolicy(), **columns([]))
     assert got.dtype == np.int64 and got.tolist() == []
+    bare = {k: [] for k in columns([])} | {"categories": ()}  # plain empty lists are float arrays
+    assert convert_points(policy=ConversionPolicy(), **bare).tolist() == []
 
 
 def test_a_large_seeded_history_agrees_for_every_profile() -> None:
@@ -476,6 +568,7 @@ def test_bad_columns_are_refused_with_the_column_named() -> None:
         ("category", np.array([0, 9, 0]), "category"),
         ("evidence", np.array([0, -1, 0]), "evidence"),
         ("points_purpose", np.array([1, 1, 1]), "points_purpose"),
+        ("points_purpose", np.array([True, True]), "points_purpose"),
         ("volunteer", np.zeros((3, 1), dtype=np.int64), "volunteer"),
         ("record_order", np.array([0, 0, 1]), "record_order"),
     ]:
@@ -485,6 +578,25 @@ def test_bad_columns_are_refused_with_the_column_named() -> None:
         with pytest.raises(InvalidValue) as info:
             convert_points(policy=p, **cols)
         assert info.value.field == field
+    with pytest.raises(InvalidValue, match="9223372036854775808"):
+        convert_points(policy=p, **{**good, "certified_at": np.array([2**63] * 3, dtype=np.uint64)})
+    with pytest.raises(InvalidValue):
+        record_order(["r1", 2])
+    stamps = good["certified_at"].astype("datetime64[s]")
+    for bad in (
+        stamps[:2],
+        np.array([stamps[0], "NaT", stamps[2]]),
+        stamps.astype("datetime64[ps]"),
+    ):
+        with pytest.raises(InvalidValue) as info:
+            convert_points(policy=p, **{**good, "certified_at": bad})
+        assert info.value.field == "certified_at"
+    minutes_ = stamps.astype("datetime64[m]")  # coarser units are taken as seconds
+    as_ints = {**good, "certified_at": minutes_.astype(np.int64) * 60}
+    assert (
+        convert_points(policy=p, **{**good, "certified_at": minutes_}).tolist()
+        == convert_points(policy=p, **as_ints).tolist()
+    )
     cols = {**good}
     del cols["weighted_minutes"]
     with pytest.raises(InvalidValue, match="weighted_minutes"):
@@ -504,6 +616,12 @@ def test_points_beyond_int64_raise_rather_than_wrap() -> None:
     rows = one_day(1, minutes=120)
     policy = ConversionPolicy(points_per_hour=2**62)
     assert convert(rows, policy).points == 2**63
+    with pytest.raises(OverflowError):
+        convert_points(policy=policy, **columns(rows))
+    # each row fits, but their sums (the caps' running totals) might not
+    rows = one_day(2, minutes=60)
+    policy = ConversionPolicy(points_per_hour=2**61, daily_cap=2**62)
+    assert convert(rows, policy).points == 2**62
     with pytest.raises(OverflowError):
         convert_points(policy=policy, **columns(rows))
 

@@ -38,6 +38,7 @@ from zhiyuan.bulk.hours import (
     evaluate_hours,
     evaluate_hours_frame,
 )
+from zhiyuan.bulk.points import conversion_mask, convert_points, end_of_day, record_order
 from zhiyuan.bulk.stars import UNMET_RULES, StarColumns, rate_stars, rate_stars_frame
 
 __all__ = [
@@ -57,9 +58,13 @@ __all__ = [
     "NotVectorized",
     "StarColumns",
     "check_policy",
+    "conversion_mask",
+    "convert_points",
     "counted_rows",
+    "end_of_day",
     "evaluate_hours",
     "evaluate_hours_frame",
     "rate_stars",
     "rate_stars_frame",
+    "record_order",
 ]

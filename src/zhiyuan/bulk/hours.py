@@ -96,21 +96,13 @@ from zhiyuan.bulk._columns import (
 )
 from zhiyuan.errors import InvalidValue, ZhiyuanError
 from zhiyuan.hours.policy import (
+    RULES,
     HourPolicy,
     Overflow,
     OverlapRule,
     Rounding,
     Segment,
     Status,
-    rule_age,
-    rule_category,
-    rule_daily_cap,
-    rule_deadline,
-    rule_overlap,
-    rule_record_cap,
-    rule_rounding,
-    rule_schedule,
-    rule_span,
 )
 from zhiyuan.hours.records import ServiceRecord
 
@@ -147,17 +139,7 @@ REJECTING_RULES: tuple[str, ...] = (
 """Codes of ``HourColumns.rejected_by``: the rule that rejected a row (``-1``: none)."""
 _CATEGORY, _SPAN, _AGE, _DEADLINE, _OVERLAP, _DAILY = range(6)
 
-_CHAIN = (
-    rule_category,
-    rule_span,
-    rule_age,
-    rule_deadline,
-    rule_schedule,
-    rule_overlap,
-    rule_record_cap,
-    rule_rounding,
-    rule_daily_cap,
-)
+_CHAIN = RULES  # the vector path knows exactly the default chain
 _BIG = np.int64(1 << 34)  # > any span of epoch seconds between 2000 and the year 2500
 _FAR = np.iinfo(np.int64).max
 

@@ -1,11 +1,12 @@
-"""Columnar conversion of certified hours into points (工时折算积分, 列式): the twin of :func:`convert`.
+"""Columnar conversion of certified hours into points (工时折算积分, 列式).
 
-:func:`convert_points` evaluates a :class:`~zhiyuan.credit.ConversionPolicy` over plain numpy
-arrays, one element per certified row, and returns the points each row earns, in the input
-order, equal row for row to ``[r.points for r in convert(rows, policy).rows]`` (reordered to the
-input). It is the whole-history form of :func:`~zhiyuan.credit.convert` (no ``already``): every
-row of a volunteer must be in the call, and the result depends on nothing else, so a history
-partitioned by volunteer (Dask, Spark) converts partition by partition.
+:func:`convert_points`, the twin of :func:`~zhiyuan.credit.convert`, evaluates a
+:class:`~zhiyuan.credit.ConversionPolicy` over plain numpy arrays, one element per certified row,
+and returns the points each row earns, in the input order, equal row for row to
+``[r.points for r in convert(rows, policy).rows]`` (reordered to the input). It is the
+whole-history form of :func:`~zhiyuan.credit.convert` (no ``already``): every row of a volunteer
+must be in the call, and the result depends on nothing else, so a history partitioned by
+volunteer (Dask, Spark) converts partition by partition.
 
 The arithmetic is the object path's, vectorized, in integers only:
 
@@ -31,14 +32,14 @@ Intermediates are int64 when a bound on the largest one fits, Python integers (o
 otherwise, so no policy is ever approximated.
 
 Encoding the columns:
-    - ``volunteer``: integer codes, one per volunteer (e.g. ``np.unique(ids, return_inverse=True)``).
+    - ``volunteer``: integer codes, one per volunteer (``np.unique(ids, return_inverse=True)``).
     - ``service_day``: the service date in days since 1970-01-01 (``date.toordinal() - 719163``,
       or ``datetime64[D]`` as integers).
-    - ``certified_at``: the posting time as integer seconds since the epoch (the row's
-      ``certified_at``; for a row without one, :func:`end_of_day` of its service day, as
-      :func:`convert` posts it at 23:59:59 of the service date). Any finer integer scale works
-      as long as all rows use it (microseconds, when certifications carry fractions of a
-      second).
+    - ``certified_at``: the posting time as integer seconds since the epoch, or as
+      ``datetime64`` (``datetime64[us]`` when certifications carry fractions of a second: the
+      object path orders by them). It is the row's ``certified_at``; for a row without one,
+      :func:`end_of_day` of its service day, as :func:`~zhiyuan.credit.convert` posts it at
+      23:59:59 of the service date.
     - ``record_order``: integers ordered as the record ids are (:func:`record_order`).
     - ``minutes``, ``weighted_minutes``: whole minutes ≥ 0.
     - ``evidence``: codes into ``evidence_kinds`` (default :data:`EVIDENCE_KINDS`, the
@@ -67,8 +68,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -145,6 +147,73 @@ def _non_negative(name: str, a: IntArray) -> None:
         raise InvalidValue(name, int(a.min()), "需要非负整数 / need a whole number ≥ 0")
 
 
+_SUBSECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+def _instants(name: str, value: npt.ArrayLike, n: int) -> tuple[IntArray, int]:
+    """Posting times as integers, and how many of them make a second.
+
+    Integers are epoch seconds; ``datetime64`` values keep their unit from seconds down to
+    nanoseconds (coarser units become seconds).
+    """
+    a = np.asarray(value)
+    if a.dtype.kind != "M":
+        return _ints(name, a, n), 1
+    if a.ndim != 1 or len(a) != n:
+        raise InvalidValue(name, a.shape, f"需要长度 {n} 的一维数组 / need a 1-D array of {n}")
+    if np.isnat(a).any():
+        raise InvalidValue(name, "NaT", "缺认证时间：用 end_of_day / no time: use end_of_day")
+    unit = np.datetime_data(a.dtype)[0]
+    if unit not in _SUBSECOND:
+        if unit in ("ps", "fs", "as"):
+            raise InvalidValue(name, str(a.dtype), "最细到纳秒 / nanoseconds at the finest")
+        a, unit = a.astype("datetime64[s]"), "s"
+    return a.view(np.int64), _SUBSECOND[unit]
+
+
+@functools.cache
+def _repeated_hours() -> tuple[tuple[int, int], ...]:
+    """Epoch-second spans whose Asia/Shanghai wall clock repeats (a clock set back), before 1992.
+
+    Within such a span the wall clock does not order as the instants do.
+    """
+
+    def offset(ts: int) -> timedelta:
+        off = datetime.fromtimestamp(ts, SHANGHAI).utcoffset()
+        assert off is not None
+        return off
+
+    out: list[tuple[int, int]] = []
+    day = 86400
+    ts = int(datetime(1899, 1, 1, tzinfo=UTC).timestamp())
+    end = _FIXED_FROM * day
+    while ts < end:
+        o1, o2 = offset(ts), offset(ts + day)
+        if o2 < o1:
+            lo, hi = ts, ts + day  # offset(lo) == o1, offset(hi) == o2: find the switch
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if offset(mid) == o1 else (lo, mid)
+            back = int((o1 - o2).total_seconds())
+            out.append((hi - back, hi + back))
+        ts += day
+    return tuple(out)
+
+
+def _refuse_repeated_hours(at: IntArray, per_second: int) -> None:
+    early = at[at < _FIXED_FROM * 86400 * per_second]
+    if not len(early):
+        return
+    for lo, hi in _repeated_hours():
+        hit = early[(early >= lo * per_second) & (early < hi * per_second)]
+        if len(hit):
+            raise NotImplementedError(
+                "posting times in an hour the Asia/Shanghai clock repeats (daylight saving, last "
+                f"in 1991; epoch {int(hit[0]) // per_second} s): convert() orders these by wall "
+                "clock, not by instant / 夏令时回拨的重复时段"
+            )
+
+
 # --- helpers for encoding -----------------------------------------------------------------------
 
 
@@ -197,7 +266,9 @@ def conversion_mask(
     categories: Sequence[str],
     evidence_kinds: Sequence[Evidence] = EVIDENCE_KINDS,
 ) -> BoolArray:
-    """Which rows convert under ``policy`` (:meth:`ConversionPolicy.converts`, columnar).
+    """Which rows convert under ``policy``, columnar.
+
+    Row for row :meth:`ConversionPolicy.converts <zhiyuan.credit.ConversionPolicy.converts>`.
 
     Example:
         >>> from zhiyuan.credit import CONVERSION_PROFILES
@@ -249,7 +320,8 @@ def convert_points(
     Args:
         volunteer: volunteer codes.
         service_day: service dates, days since 1970-01-01.
-        certified_at: posting times, integer epoch seconds (or any finer integer scale).
+        certified_at: posting times, integer epoch seconds or ``datetime64`` (any unit from
+            days down to nanoseconds).
         record_order: integers in record-id order (:func:`record_order`), one record per row.
         minutes: counted minutes.
         evidence: evidence codes into ``evidence_kinds``.
@@ -267,12 +339,15 @@ def convert_points(
         InvalidValue: a column of the wrong length or kind, a code out of range, negative
             minutes, ``weighted_minutes`` missing under a weighted policy, or two converting rows
             of one volunteer with the same posting time and record order (one record twice).
-        OverflowError: a row earns more points than int64 holds.
+        OverflowError: the points, or their running sums per volunteer, pass int64 (over 2**61).
+        NotImplementedError: a converting row posted in an hour the Asia/Shanghai clock repeats
+            (the ends of daylight saving, last in 1991): :func:`~zhiyuan.credit.convert` orders
+            datetimes in one zone by wall clock, so there its order is not the instants'.
     """
     vol = _ints("volunteer", volunteer)
     n = len(vol)
     days = _ints("service_day", service_day, n)
-    at = _ints("certified_at", certified_at, n)
+    at, per_second = _instants("certified_at", certified_at, n)
     order = _ints("record_order", record_order, n)
     if policy.weighted:
         if weighted_minutes is None:
@@ -305,8 +380,8 @@ def convert_points(
         return out
 
     # order: per volunteer, by posting time, then record id
-    perm = np.lexsort((order[idx], at[idx], vol[idx]))
-    idx = idx[perm]
+    _refuse_repeated_hours(at[idx], per_second)
+    idx = idx[_processing_order(vol[idx], at[idx], order[idx])]
     v, t, o = vol[idx], at[idx], order[idx]
     m = len(idx)
     first = np.empty(m, dtype=np.bool_)
@@ -332,7 +407,7 @@ def convert_points(
     else:
         units = mins * np.array(percents, dtype=np.int64)[pct_of]
 
-    after = _group_cumsum(units, first, starts)
+    after = _group_cumsum(units, starts)
     before = after - units
     v_after, v_before = _value(policy, after), _value(policy, before)
     if policy.carry:
@@ -365,6 +440,47 @@ def convert_points(
     return out
 
 
+def _span(a: IntArray) -> tuple[int, int]:
+    lo = int(a.min())
+    return lo, int(a.max()) - lo + 1
+
+
+def _dense(a: IntArray) -> IntArray:
+    """Ranks 0, 1, … in the order of ``a`` (equal values, equal ranks)."""
+    inverse = np.unique(a, return_inverse=True)[1]
+    return inverse.astype(np.int64, copy=False).reshape(-1)
+
+
+def _processing_order(v: IntArray, t: IntArray, o: IntArray) -> IntArray:
+    """The permutation sorting rows by (volunteer, posting time, record order).
+
+    One argsort of a combined int64 key when the three ranges fit in it; else of (volunteer,
+    time), with the runs of equal (volunteer, time) put in record order afterwards. Times (then
+    volunteers) spread too widely for that key (microseconds, hashed codes) are ranked first.
+    The order of rows equal in all three keys is left open.
+    """
+    (v0, rv), (t0, rt), (o0, ro) = _span(v), _span(t), _span(o)
+    if rv * rt >= 2**63:
+        t = _dense(t)
+        t0, rt = _span(t)
+    if rv * rt >= 2**63:
+        v = _dense(v)
+        v0, rv = _span(v)
+    if rv * rt * ro < 2**63:
+        return np.argsort(((v - v0) * rt + (t - t0)) * ro + (o - o0))
+    key = (v - v0) * rt + (t - t0)
+    perm = np.argsort(key)
+    ks = key[perm]
+    same = ks[1:] == ks[:-1]
+    if same.any():
+        in_run = np.zeros(len(ks), dtype=np.bool_)
+        in_run[1:] |= same
+        in_run[:-1] |= same
+        pos = np.flatnonzero(in_run)  # runs are contiguous: sorting them by (key, order) in place
+        perm[pos] = perm[pos][np.lexsort((o[perm[pos]], ks[pos]))]
+    return perm
+
+
 def _needs_python_ints(
     policy: ConversionPolicy,
     mins: IntArray,
@@ -383,19 +499,18 @@ def _needs_python_ints(
     top = max(percents, default=0)
     if 2 * int(mins.max()) * top * len(mins) * per_unit + den < _INT64_SAFE:
         return False
-    if top >= _INT64_SAFE:
-        return True
     units = mins.astype(np.float64) * np.array(percents, dtype=np.float64)[pct_of]
     most = float(np.add.reduceat(units, starts).max()) * 1.001 + 1.0
     return 2.0 * most * per_unit + den >= _INT64_SAFE / 2
 
 
-def _group_cumsum(x: npt.NDArray[Any], first: BoolArray, starts: IntArray) -> npt.NDArray[Any]:
-    """Running sums of ``x`` restarting where ``first`` is true (``starts`` = its positions)."""
-    total = np.cumsum(x)
+def _group_cumsum(x: npt.NDArray[Any], starts: IntArray) -> npt.NDArray[Any]:
+    """Running sums of ``x`` restarting at each of the positions ``starts`` (the first is 0)."""
+    total: npt.NDArray[Any] = np.cumsum(x)
     base = (total - x)[starts]
     counts = np.diff(np.append(starts, len(x)))
-    return total - np.repeat(base, counts)
+    out: npt.NDArray[Any] = total - np.repeat(base, counts)
+    return out
 
 
 def _value(policy: ConversionPolicy, credit: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -438,7 +553,7 @@ def _cap(
     row gets ``min(points, max(cap − issued before it, 0))``.
     """
     if key is None:
-        issued_before = _group_cumsum(pts, first, starts) - pts
+        issued_before = _group_cumsum(pts, starts) - pts
         return np.minimum(pts, np.maximum(cap - issued_before, 0))
     group = np.cumsum(first) - 1
     span = int(key.max()) - int(key.min()) + 1
@@ -449,7 +564,7 @@ def _cap(
     new = np.empty(len(p), dtype=np.bool_)
     new[0] = True
     np.not_equal(comp[1:], comp[:-1], out=new[1:])
-    issued_before = _group_cumsum(p, new, np.flatnonzero(new)) - p
+    issued_before = _group_cumsum(p, np.flatnonzero(new)) - p
     clipped = np.minimum(p, np.maximum(cap - issued_before, 0))
     out = np.empty_like(pts)
     out[perm] = clipped

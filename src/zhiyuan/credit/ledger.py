@@ -31,15 +31,14 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import gc
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import attrs
 
+from zhiyuan._gc import paused_gc
 from zhiyuan._validators import SHANGHAI, aware, non_empty, to_shanghai
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
@@ -250,17 +249,6 @@ class _LotState:
         )
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _when(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(SHANGHAI)
@@ -302,7 +290,7 @@ class PointsLedger:
         Returns how many were new. For a large batch the cyclic garbage collector is paused.
         """
         batch = list(postings)
-        with self._lock, _no_gc():
+        with self._lock, paused_gc():
             seen: dict[str, Posting] = {}
             use: dict[str, int] = {}
             opened: dict[str, tuple[str, int]] = {}  # lots opened earlier in this batch

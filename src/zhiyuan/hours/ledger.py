@@ -44,8 +44,6 @@ Example:
 from __future__ import annotations
 
 import bisect
-import contextlib
-import gc
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
@@ -53,6 +51,7 @@ from typing import Literal, NamedTuple
 
 import attrs
 
+from zhiyuan._gc import paused_gc
 from zhiyuan._validators import SHANGHAI, aware, non_empty, to_shanghai
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
 from zhiyuan.hierarchy.jurisdiction import Action, Jurisdiction
@@ -188,23 +187,6 @@ class _Row:
         return self.rejected is None and self.reversed is None and self.outcome.counted
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector during a bulk post.
-
-    A ledger allocates a few small objects per record and frees none, so the collector's passes
-    over a growing heap find nothing and cost about a third of the time; reference counting
-    still frees everything as usual. The collector's previous state is restored.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _now(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(SHANGHAI)
@@ -315,7 +297,7 @@ class HourLedger:
         :func:`~zhiyuan.hours.import_jsonl` for a report of every row instead).
         """
         at = _now(now)
-        with self._lock, _no_gc():
+        with self._lock, paused_gc():
             post = self._post
             return [post(r, at) for r in records]
 
