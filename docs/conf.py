@@ -103,25 +103,6 @@ nitpick_ignore: list[tuple[str, str]] = [
 # Private base classes are not documented (``Masked``, the base of IdNumber and Phone).
 nitpick_ignore.append(("py:class", "zhiyuan._private.Masked"))
 
-# TEMPORARY: references in docstrings of the bulk modules, to be fixed there. Each entry names
-# one exact target and the fix; delete it once the source is fixed.
-nitpick_ignore += [
-    # bulk/points.py, module doc (twice): write :func:`~zhiyuan.credit.convert`.
-    ("py:func", "convert"),
-    # bulk/points.py, conversion_mask: write
-    # :meth:`ConversionPolicy.converts <zhiyuan.credit.ConversionPolicy.converts>`.
-    ("py:meth", "ConversionPolicy.converts"),
-    # bulk/dask.py, module doc: write :func:`~zhiyuan.bulk.rate_stars_frame`.
-    ("py:func", "zhiyuan.bulk.stars.rate_stars_frame"),
-]
-
-_TEMPORARY_DOCSTRING_FIXES: dict[str, list[tuple[str, str]]] = {}
-
-
-def _fix_docstring(app, what, name, obj, options, lines):
-    for old, new in _TEMPORARY_DOCSTRING_FIXES.get(name, ()):
-        lines[:] = [line.replace(old, new) for line in lines]
-
 
 def _undo_inline_type(app, what, name, obj, options, lines):
     """Put back the text napoleon takes for a type in attribute, data and property docstrings.
@@ -149,4 +130,3 @@ def _undo_inline_type(app, what, name, obj, options, lines):
 def setup(app):
     # after napoleon (priority 500), which turns docstrings into reST
     app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)
-    app.connect("autodoc-process-docstring", _fix_docstring)

@@ -2,7 +2,7 @@
 
 The hour policy and star schemes only ever relate rows of the same volunteer, so a partition
 holding *all* rows of some volunteers can be evaluated on its own, by the same functions as in
-memory (:func:`~zhiyuan.bulk.evaluate_hours_frame`, :func:`~zhiyuan.bulk.stars.rate_stars_frame`).
+memory (:func:`~zhiyuan.bulk.evaluate_hours_frame`, :func:`~zhiyuan.bulk.rate_stars_frame`).
 This module arranges that:
 
 1. each row gets its global posting position in a ``row`` column (unless an ``order`` column is

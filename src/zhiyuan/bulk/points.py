@@ -15,7 +15,9 @@ The arithmetic is the object path's, vectorized, in integers only:
    :attr:`Purpose.POINTS <zhiyuan.hours.Purpose.POINTS>`; the category among
    ``policy.categories`` when set. The other rows earn 0 and move nothing.
 2. The converting rows are ordered per volunteer by posting time (``certified_at``), then record
-   id (``record_order``).
+   id (``record_order``). (Posting times in an hour the Asia/Shanghai clock repeated, at the end
+   of daylight saving before 1992, raise :class:`NotImplementedError`: the object path orders
+   those by wall clock.)
 3. Credit in minute-percents (minutes × category percent, the weighted minutes when
    ``policy.weighted``) is summed per volunteer; its exact value ``V(C)`` is piecewise linear in
    the tier bands, an integer over the policy's common denominator (``6000 × lcm`` of the bands'
@@ -42,7 +44,7 @@ Encoding the columns:
       23:59:59 of the service date.
     - ``record_order``: integers ordered as the record ids are (:func:`record_order`).
     - ``minutes``, ``weighted_minutes``: whole minutes ≥ 0.
-    - ``evidence``: codes into ``evidence_kinds`` (default :data:`EVIDENCE_KINDS`, the
+    - ``evidence``: codes into ``evidence_kinds`` (default :data:`~zhiyuan.bulk.EVIDENCE`, the
       declaration order of :class:`~zhiyuan.hours.Evidence`).
     - ``points_purpose``: booleans, the row counts toward ``Purpose.POINTS`` (its ``purposes``).
     - ``category``: codes into ``categories``, a tuple of category names.
@@ -77,6 +79,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zhiyuan._validators import SHANGHAI
+from zhiyuan.bulk._columns import EVIDENCE
 from zhiyuan.credit.conversion import ConversionPolicy
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours.policy import Rounding
@@ -90,8 +93,8 @@ __all__ = [
     "record_order",
 ]
 
-EVIDENCE_KINDS: tuple[Evidence, ...] = tuple(Evidence)
-"""The default evidence coding: code ``i`` is ``EVIDENCE_KINDS[i]`` (declaration order)."""
+EVIDENCE_KINDS: tuple[Evidence, ...] = EVIDENCE
+"""The default evidence coding (the one of :data:`zhiyuan.bulk.EVIDENCE`)."""
 
 _CENTI = 100
 _HOUR = 60 * _CENTI
@@ -330,7 +333,7 @@ def convert_points(
         categories: the category names.
         policy: the conversion policy.
         weighted_minutes: the hour policy's weighted minutes; needed when ``policy.weighted``.
-        evidence_kinds: the evidence coding (default :data:`EVIDENCE_KINDS`).
+        evidence_kinds: the evidence coding (default :data:`~zhiyuan.bulk.EVIDENCE`).
 
     Returns:
         An int64 array of points, one per row.
