@@ -85,3 +85,26 @@ def to_enum(field: str, kind: type[E], value: object) -> E:
     except ValueError:
         names = ", ".join(str(k.value) for k in kind)
         raise InvalidValue(field, value, f"应为 / one of {names}") from None
+
+
+def moment(at: object, field: str = "at") -> datetime:
+    """An aware moment in Asia/Shanghai: ``None`` is now; a naive or non-datetime value is an
+    :class:`InvalidValue` naming ``field``.
+
+    Example:
+        >>> moment(datetime(2025, 1, 1, 12, tzinfo=SHANGHAI)).isoformat()
+        '2025-01-01T12:00:00+08:00'
+        >>> moment(datetime(2025, 1, 1, 12))
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: at: '2025-01-01T12:00:00': 缺少时区 / naive datetime: an offset or zone is required
+    """
+    if at is None:
+        return datetime.now(SHANGHAI)
+    if not isinstance(at, datetime):
+        raise InvalidValue(field, str(at), "需要带时区的时间 / need a timezone-aware datetime")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidValue(
+            field, at.isoformat(), "缺少时区 / naive datetime: an offset or zone is required"
+        )
+    return to_shanghai(at)

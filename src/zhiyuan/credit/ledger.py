@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from zhiyuan._gc import paused_gc
-from zhiyuan._validators import SHANGHAI, aware, non_empty, to_shanghai
+from zhiyuan._validators import aware, moment, non_empty, to_shanghai
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 
@@ -249,14 +249,6 @@ class _LotState:
         )
 
 
-def _when(at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(SHANGHAI)
-    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidValue("at", str(at), "需要带时区的时间 / need an aware datetime")
-    return to_shanghai(at)
-
-
 class PointsLedger:
     """A double-entry ledger of one instrument (points, time credits …), with lots.
 
@@ -424,7 +416,7 @@ class PointsLedger:
         postings up to that moment (what :func:`fold_balances` computes).
         """
         if as_of is None:
-            when = _when(None)
+            when = moment(None)
             with self._lock:
                 lots = [
                     (lot.remaining, lot.available_from, lot.expires_at)
@@ -432,14 +424,14 @@ class PointsLedger:
                 ]
                 owed = self._balance.get(owed_account(volunteer_id), 0)
             return _classify(lots, owed, when, within_days)
-        when = _when(as_of)
+        when = moment(as_of)
         with self._lock:
             postings = list(self._postings)
         return fold_balances(postings, volunteer_id, as_of=when, within_days=within_days)
 
     def available(self, volunteer_id: str, at: datetime) -> int:
         """Points spendable at ``at`` from the open lots, less what is owed."""
-        at = _when(at)
+        at = moment(at)
         with self._lock:
             lots = self._open.get(volunteer_account(volunteer_id), {}).values()
             free = sum(
@@ -465,7 +457,7 @@ class PointsLedger:
         kind: PostingKind = PostingKind.EARN,
     ) -> list[Posting]:
         """Credit points to a volunteer as a new lot; what is owed is paid from it first."""
-        when = _when(at)
+        when = moment(at)
         p = Posting(
             id=id,
             at=when,
@@ -546,7 +538,7 @@ class PointsLedger:
         Raises :class:`~zhiyuan.errors.InsufficientBalance` and posts nothing when short.
         Spending with the same id again returns the earlier postings.
         """
-        when = _when(at)
+        when = moment(at)
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
             raise InvalidValue("amount", amount, "金额须为正整数 / an amount is a whole number > 0")
         with self._lock:
@@ -578,7 +570,7 @@ class PointsLedger:
         self, spend_postings: Sequence[Posting], *, at: datetime, id_prefix: str = "refund"
     ) -> list[Posting]:
         """Return spent points: each becomes a lot again with the original lot's dates."""
-        when = _when(at)
+        when = moment(at)
         out = []
         with self._lock:
             for sp in spend_postings:
@@ -621,7 +613,7 @@ class PointsLedger:
         ref: str | None = None,
     ) -> list[Posting]:
         """Give points to another volunteer (转赠): oldest lots first, each keeping its expiry."""
-        when = _when(at)
+        when = moment(at)
         if from_volunteer == to_volunteer:
             raise InvalidValue(
                 "to_volunteer", to_volunteer, "不能转给自己 / cannot give to oneself"
@@ -660,7 +652,7 @@ class PointsLedger:
 
     def expire(self, as_of: datetime) -> list[Posting]:
         """Post what is left of every lot expired by ``as_of`` to ``expiry`` (idempotent)."""
-        when = _when(as_of)
+        when = moment(as_of)
         out = []
         with self._lock:
             for lots in self._open.values():
@@ -690,7 +682,7 @@ class PointsLedger:
         other available lots and the rest recorded as owed (``DEBT``), or recorded as owed
         whole (``NEGATIVE``). Reversing twice is a no-op (returns the same postings).
         """
-        when = _when(at)
+        when = moment(at)
         with self._lock:
             earn = self._by_id.get(earn_id)
             if earn is None:

@@ -52,7 +52,7 @@ from typing import Literal, NamedTuple
 import attrs
 
 from zhiyuan._gc import paused_gc
-from zhiyuan._validators import SHANGHAI, aware, non_empty, to_shanghai
+from zhiyuan._validators import aware, moment, non_empty
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
 from zhiyuan.hierarchy.jurisdiction import Action, Jurisdiction
 from zhiyuan.hierarchy.units import Registry
@@ -187,14 +187,6 @@ class _Row:
         return self.rejected is None and self.reversed is None and self.outcome.counted
 
 
-def _now(at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(SHANGHAI)
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidValue("at", at.isoformat(), "缺少时区 / naive datetime")
-    return to_shanghai(at)
-
-
 class HourLedger:
     """Service records and their certification, for the organizations of one :class:`~zhiyuan.hierarchy.Registry`.
 
@@ -283,7 +275,7 @@ class HourLedger:
         organization or the region is unknown, the record ends after ``now``, or another record
         already uses the id (:class:`~zhiyuan.errors.Conflict`).
         """
-        at = _now(now)
+        at = moment(now)
         with self._lock:
             return self._post(record, at)
 
@@ -296,7 +288,7 @@ class HourLedger:
         record raises, and the records before it stay posted (use
         :func:`~zhiyuan.hours.import_jsonl` for a report of every row instead).
         """
-        at = _now(now)
+        at = moment(now)
         with self._lock, paused_gc():
             post = self._post
             return [post(r, at) for r in records]
@@ -410,7 +402,7 @@ class HourLedger:
         Certifying twice is a no-op. A rejected, reversed or policy-rejected record cannot be
         certified (:class:`~zhiyuan.errors.Conflict`).
         """
-        when = _now(at)
+        when = moment(at)
         with self._lock:
             row = self._row_for_action(record_id, by, Action.CERTIFY, when)
             if row.rejected is not None or row.reversed is not None:
@@ -430,7 +422,7 @@ class HourLedger:
 
     def reject(self, record_id: str, *, by: str, reason: str, at: datetime | None = None) -> None:
         """Reject a record under review or public notice (not one already certified)."""
-        when = _now(at)
+        when = moment(at)
         with self._lock:
             row = self._row_for_action(record_id, by, Action.CERTIFY, when)
             if row.rejected is not None:
@@ -446,7 +438,7 @@ class HourLedger:
 
     def reverse(self, record_id: str, *, by: str, reason: str, at: datetime | None = None) -> None:
         """Reverse a record (冲销): from ``at`` on it counts nowhere. Reversing twice is a no-op."""
-        when = _now(at)
+        when = moment(at)
         with self._lock:
             row = self._row_for_action(record_id, by, Action.REVERSE, when)
             if row.reversed is not None:
@@ -487,7 +479,7 @@ class HourLedger:
         row = self._rows.get(record_id)
         if row is None:
             raise NotFound("record", record_id)
-        return row.status(_now(as_of))
+        return row.status(moment(as_of))
 
     def records_of(self, volunteer_id: str) -> list[ServiceRecord]:
         """A volunteer's posted records, in posting order."""
@@ -540,7 +532,7 @@ class HourLedger:
         evidence counts toward stars, points or reports; ``weighted`` applies category weights.
         Rejected and reversed records contribute the minutes they would have counted.
         """
-        when = _now(as_of)
+        when = moment(as_of)
         with self._lock:
             rows = [self._rows[r] for r in self._by_volunteer.get(volunteer_id, ())]
         sel = self._select(rows, status, when, period, category, evidence, purpose)
@@ -566,7 +558,7 @@ class HourLedger:
             >>> HourLedger(Registry(load_default())).rows()
             []
         """
-        when = _now(as_of)
+        when = moment(as_of)
         with self._lock:
             if volunteer_id is None:
                 rows = list(self._rows.values())
@@ -585,7 +577,7 @@ class HourLedger:
         weighted: bool = False,
     ) -> dict[str, int]:
         """Minutes per volunteer in one state, for every volunteer with any (bulk form)."""
-        when = _now(as_of)
+        when = moment(as_of)
         with self._lock:
             rows = list(self._rows.values())
         out: dict[str, int] = {}
@@ -604,7 +596,7 @@ class HourLedger:
         purpose: Purpose | None = None,
     ) -> dict[str, int]:
         """Minutes by the region where the service took place, rolled up the tree."""
-        when = _now(as_of)
+        when = moment(as_of)
         with self._lock:
             rows = list(self._rows.values())
         pairs = [

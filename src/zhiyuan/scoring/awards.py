@@ -47,7 +47,7 @@ from typing import Literal
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from zhiyuan._validators import SHANGHAI, aware, non_empty, to_shanghai
+from zhiyuan._validators import aware, moment, non_empty, to_shanghai
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import Level, RegionCode
 from zhiyuan.hierarchy.jurisdiction import Action, Jurisdiction
@@ -98,12 +98,6 @@ class Revocation:
 AwardEntry = Application | Decision | Revocation
 
 
-def _when(at: datetime) -> datetime:
-    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidValue("at", str(at), "需要带时区的时间 / need an aware datetime")
-    return at.astimezone(SHANGHAI)
-
-
 class StarBook:
     """The star awards of one scheme, checked against the ledger's hours and the tree.
 
@@ -137,7 +131,7 @@ class StarBook:
 
     def status(self, application_id: str, *, as_of: datetime) -> ApplicationStatus | None:
         """An application's state at a moment (``None`` before it was made)."""
-        when = _when(as_of)
+        when = moment(as_of)
         with self._lock:
             app = self._apps.get(application_id)
             if app is None:
@@ -168,7 +162,7 @@ class StarBook:
 
     def level(self, volunteer_id: str, *, as_of: datetime) -> int:
         """The star level a volunteer holds at a moment, after the scheme's downgrade rule."""
-        when = _when(as_of)
+        when = moment(as_of)
         with self._lock:
             grants = list(self._granted(volunteer_id, when))
         if not grants:
@@ -193,7 +187,7 @@ class StarBook:
 
     def banned_until(self, volunteer_id: str, *, as_of: datetime) -> date | None:
         """The date until which the volunteer may not apply (``None``: free to apply)."""
-        when = _when(as_of)
+        when = moment(as_of)
         day = when.date()
         with self._lock:
             bans = [
@@ -214,7 +208,7 @@ class StarBook:
     ) -> dict[str, dict[int, int]]:
         """How many volunteers hold each level, by home region, rolled up the tree."""
         tree = self.ledger.tree
-        when = _when(as_of)
+        when = moment(as_of)
         with self._lock:
             vids = list(self._by_volunteer)
         per_level: dict[int, list[tuple[str, int]]] = {}
@@ -256,7 +250,7 @@ class StarBook:
         one; hours or conditions not met, with the rating's explanation), or
         :class:`~zhiyuan.errors.Conflict` (an open application, a ban, a used id).
         """
-        when = _when(at)
+        when = moment(at)
         app = Application(id=id, volunteer_id=volunteer_id, level=level, at=when)
         with self._lock:
             old = self._apps.get(id)
@@ -303,7 +297,7 @@ class StarBook:
         home region at the scheme's approving level for the star. Deciding the same way twice
         is a no-op; deciding otherwise is a :class:`~zhiyuan.errors.Conflict`.
         """
-        when = _when(at)
+        when = moment(at)
         dec = Decision(
             application_id=application_id, by=by, approve=approve, reason=reason, at=when
         )
@@ -340,7 +334,7 @@ class StarBook:
 
         The revoker needs authority as for the highest star held. Idempotent by id.
         """
-        when = _when(at)
+        when = moment(at)
         ban = when.date() + relativedelta(years=self.scheme.ban_years) if falsified else None
         rev = Revocation(
             id=id,
