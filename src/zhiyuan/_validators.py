@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -13,6 +14,18 @@ from zhiyuan.errors import InvalidValue
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 """The default time zone of the library (China has observed no daylight saving since 1991)."""
+
+Clock: TypeAlias = Callable[[], datetime]
+"""A source of the current moment: a function of no arguments returning an aware datetime."""
+
+
+def system_clock() -> datetime:
+    """The wall clock in Asia/Shanghai: the one place the library reads it.
+
+    Every book, journal and report takes a ``clock`` (default: this function), so tests and
+    replays can fix "now".
+    """
+    return datetime.now(SHANGHAI)
 
 
 def aware(_: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
@@ -87,9 +100,9 @@ def to_enum(field: str, kind: type[E], value: object) -> E:
         raise InvalidValue(field, value, f"应为 / one of {names}") from None
 
 
-def moment(at: object, field: str = "at") -> datetime:
-    """An aware moment in Asia/Shanghai: ``None`` is now; a naive or non-datetime value is an
-    :class:`InvalidValue` naming ``field``.
+def moment(at: object, field: str = "at", clock: Clock = system_clock) -> datetime:
+    """An aware moment in Asia/Shanghai: ``None`` is ``clock()``; a naive or non-datetime value is
+    an :class:`InvalidValue` naming ``field``.
 
     Example:
         >>> moment(datetime(2025, 1, 1, 12, tzinfo=SHANGHAI)).isoformat()
@@ -100,7 +113,7 @@ def moment(at: object, field: str = "at") -> datetime:
         zhiyuan.errors.InvalidValue: at: '2025-01-01T12:00:00': 缺少时区 / naive datetime: an offset or zone is required
     """
     if at is None:
-        return datetime.now(SHANGHAI)
+        return to_shanghai(clock())
     if not isinstance(at, datetime):
         raise InvalidValue(field, str(at), "需要带时区的时间 / need a timezone-aware datetime")
     if at.tzinfo is None or at.utcoffset() is None:

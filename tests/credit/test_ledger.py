@@ -84,7 +84,7 @@ def test_spend_takes_the_oldest_lots_first_one_posting_per_lot() -> None:
     book.earn("e3", "v1", 10, at=t(3, 10), issuer="issuer:莱西")
 
     out = book.spend("o1", "v1", 40, at=t(4, 1), ref="order-1")
-    assert [(p.id, p.lot, p.amount) for p in out] == [("o1:1", "e1", 30), ("o1:2", "e2", 10)]
+    assert [(p.id, p.lot, p.amount) for p in out] == [("o1#1", "e1", 30), ("o1#2", "e2", 10)]
     assert {(p.kind, p.source, p.target, p.ref, p.at) for p in out} == {
         (PostingKind.SPEND, V1, "redemption", "order-1", t(4, 1))
     }
@@ -93,8 +93,8 @@ def test_spend_takes_the_oldest_lots_first_one_posting_per_lot() -> None:
 
     out = book.spend("o2", "v1", 15, at=t(4, 2), to="shop:超市")
     assert [(p.id, p.lot, p.amount, p.ref) for p in out] == [
-        ("o2:1", "e2", 10, "o2"),
-        ("o2:2", "e3", 5, "o2"),
+        ("o2#1", "e2", 10, "o2"),
+        ("o2#2", "e3", 5, "o2"),
     ]
     assert book.balance(V1) == 5
     assert book.balance("redemption") == 40
@@ -114,8 +114,8 @@ def test_pending_lots_are_not_spendable_until_available_from() -> None:
 
     err = refused(book, InsufficientBalance, lambda: book.spend("o1", "v1", 25, at=t(1, 7, 23)))
     assert (err.account, err.needed, err.available) == (V1, 25, 10)
-    assert book.available("v1", t(1, 7, 23)) == 10
-    assert book.available("v1", t(1, 8)) == 30  # available from that moment on
+    assert book.available("v1", as_of=t(1, 7, 23)) == 10
+    assert book.available("v1", as_of=t(1, 8)) == 30  # available from that moment on
     assert book.balances("v1", as_of=t(1, 7)) == Balances(
         available=10, pending=20, expiring_soon=0, expired_unswept=0, owed=0
     )
@@ -136,8 +136,8 @@ def test_expired_lots_are_not_spendable_and_expire_sweeps_them_once() -> None:
     book.earn("e3", "v1", 5, at=t(1, 3), issuer=ISSUER)
     book.spend("o1", "v1", 3, at=t(1, 20))  # from e1: 7 left in it
 
-    assert book.available("v1", t(1, 31, 23)) == 20
-    assert book.available("v1", t(2, 1)) == 13  # expires_at is the first moment it is gone
+    assert book.available("v1", as_of=t(1, 31, 23)) == 20
+    assert book.available("v1", as_of=t(2, 1)) == 13  # expires_at is the first moment it is gone
     err = refused(book, InsufficientBalance, lambda: book.spend("o2", "v1", 14, at=t(2, 1)))
     assert (err.needed, err.available) == (14, 13)
     assert book.balances("v1", as_of=t(2, 2)) == Balances(
@@ -148,7 +148,7 @@ def test_expired_lots_are_not_spendable_and_expire_sweeps_them_once() -> None:
     swept = book.expire(t(2, 15))
     assert swept == [
         Posting(
-            id="expire:e1",
+            id="e1#expire",
             at=t(2, 1),
             kind=PostingKind.EXPIRE,
             source=V1,
@@ -168,7 +168,7 @@ def test_expired_lots_are_not_spendable_and_expire_sweeps_them_once() -> None:
     # the history before the sweep is unchanged
     assert book.balances("v1", as_of=t(1, 31)).available == 20
 
-    assert [p.id for p in book.expire(t(3, 1))] == ["expire:e2"]
+    assert [p.id for p in book.expire(t(3, 1))] == ["e2#expire"]
     assert remaining(book, "v1") == {"e3": 5}
     assert book.balance("expiry") == 15
     assert book.total() == 0
@@ -197,28 +197,28 @@ def test_transfer_keeps_each_lots_expiry_and_opens_new_lots_for_the_recipient() 
 
     out = book.transfer("t1", "v1", "v2", 35, at=t(3, 1), ref="gift")
     assert [(p.id, p.lot, p.amount, p.expires_at) for p in out] == [
-        ("t1:1", "e1", 30, t(6, 30)),
-        ("t1:2", "e2", 5, t(12, 31)),
+        ("t1#1", "e1", 30, t(6, 30)),
+        ("t1#2", "e2", 5, t(12, 31)),
     ]
     assert {(p.kind, p.source, p.target, p.ref) for p in out} == {
         (PostingKind.TRANSFER, V1, V2, "gift")
     }
     assert remaining(book, "v1") == {"e2": 5}
     got = {lot.id: lot for lot in book.lots("v2")}
-    assert list(got) == ["x", "t1:1", "t1:2"]
-    assert (got["t1:1"].amount, got["t1:1"].remaining) == (30, 30)
-    assert (got["t1:1"].opened_at, got["t1:1"].available_from) == (t(3, 1), t(3, 1))
-    assert got["t1:1"].expires_at == t(6, 30)
-    assert got["t1:2"].expires_at == t(12, 31)
+    assert list(got) == ["x", "t1#1", "t1#2"]
+    assert (got["t1#1"].amount, got["t1#1"].remaining) == (30, 30)
+    assert (got["t1#1"].opened_at, got["t1#1"].available_from) == (t(3, 1), t(3, 1))
+    assert got["t1#1"].expires_at == t(6, 30)
+    assert got["t1#2"].expires_at == t(12, 31)
     assert book.balance(ISSUER) == -44  # a gift creates no points
     assert book.balance(V1) + book.balance(V2) == 44
 
     # the gift expires for the recipient when it would have expired for the giver
-    assert [(p.source, p.lot, p.amount) for p in book.expire(t(7, 1))] == [(V2, "t1:1", 30)]
+    assert [(p.source, p.lot, p.amount) for p in book.expire(t(7, 1))] == [(V2, "t1#1", 30)]
     # the recipient spends the gift like any lot
     assert [(p.lot, p.amount) for p in book.spend("o1", "v2", 6, at=t(7, 2))] == [
         ("x", 4),
-        ("t1:2", 2),
+        ("t1#2", 2),
     ]
 
 
@@ -265,8 +265,8 @@ def test_refund_restores_the_original_lots_dates() -> None:
 
     out = book.refund(spent, at=t(3, 1))
     assert [(p.id, p.amount, p.reverses, p.available_from, p.expires_at) for p in out] == [
-        ("refund:o1:1", 20, "o1:1", t(1, 3), t(6, 30)),
-        ("refund:o1:2", 10, "o1:2", t(1, 2), t(12, 31)),
+        ("o1#1#refund", 20, "o1#1", t(1, 3), t(6, 30)),
+        ("o1#2#refund", 10, "o1#2", t(1, 2), t(12, 31)),
     ]
     assert {(p.kind, p.source, p.target, p.at, p.ref) for p in out} == {
         (PostingKind.REFUND, "redemption", V1, t(3, 1), "o1")
@@ -274,11 +274,11 @@ def test_refund_restores_the_original_lots_dates() -> None:
     assert book.balance("redemption") == 0
     assert book.balance(V1) == 40
     lots = {lot.id: lot for lot in book.lots("v1")}
-    assert (lots["refund:o1:1"].available_from, lots["refund:o1:1"].expires_at) == (
+    assert (lots["o1#1#refund"].available_from, lots["o1#1#refund"].expires_at) == (
         t(1, 3),
         t(6, 30),
     )
-    assert lots["refund:o1:1"].opened_at == t(3, 1)
+    assert lots["o1#1#refund"].opened_at == t(3, 1)
 
     before = state(book)
     assert book.refund(spent, at=t(3, 1)) == out  # the same refund again is a no-op
@@ -286,7 +286,7 @@ def test_refund_restores_the_original_lots_dates() -> None:
 
     # refunded points expire when the original lot would have
     assert [(p.lot, p.amount, p.at) for p in book.expire(t(7, 1))] == [
-        ("refund:o1:1", 20, t(6, 30))
+        ("o1#1#refund", 20, t(6, 30))
     ]
 
 
@@ -295,20 +295,22 @@ def test_refund_refusals() -> None:
     book.earn("e1", "v1", 30, at=t(1, 1), issuer=ISSUER, expires_at=t(3, 1))
     book.earn("e2", "v1", 30, at=t(1, 2), issuer=ISSUER)
     spent = book.spend("o1", "v1", 10, at=t(1, 3))
-    book.refund(spent, at=t(1, 4))
-    # a second refund of the same spending under another prefix would return the points twice
-    refused(book, Conflict, lambda: book.refund(spent, at=t(1, 5), id_prefix="again"))
+    first = book.refund(spent, at=t(1, 4))
+    # refunding again returns what was recorded, at its own moment, and records nothing more
+    before = state(book)
+    assert book.refund(spent, at=t(1, 5)) == first
+    assert state(book) == before
     spent2 = book.spend("o2", "v1", 10, at=t(1, 5))
     # the caller's copy must be the recorded posting: the amount comes from the ledger
     refused(book, Conflict, lambda: book.refund([attrs.evolve(spent2[0], amount=25)], at=t(1, 6)))
-    ghost = attrs.evolve(spent2[0], id="o9:1")
+    ghost = attrs.evolve(spent2[0], id="o9#1")
     refused(book, NotFound, lambda: book.refund([ghost], at=t(1, 6)))
     # a refund of several postings is all or nothing
     refused(book, NotFound, lambda: book.refund([spent2[0], ghost], at=t(1, 6)))
-    refused(book, NotFound, lambda: book.refund([book.posting("e1")], at=t(1, 6)))
+    refused(book, InvalidValue, lambda: book.refund([book.posting("e1")], at=t(1, 6)))
     # the ledger's own corrections are not sales
     swept = book.expire(t(3, 1))
-    assert [(p.lot, p.amount) for p in swept] == [("e1", 10), ("refund:o1:1", 10)]
+    assert [(p.lot, p.amount) for p in swept] == [("e1", 10), ("o1#1#refund", 10)]
     refused(book, InvalidValue, lambda: book.refund(swept[:1], at=t(3, 2)))
     rev = book.reverse_earning("e2", at=t(3, 3), reason="时长撤销")
     for p in rev.postings:
@@ -326,7 +328,7 @@ def test_reverse_an_unspent_earning_returns_the_lot() -> None:
     r = book.reverse_earning("e1", at=t(2, 1), reason="时长撤销", rule=ClawbackRule.DEBT)
     assert r.postings == (
         Posting(
-            id="reverse:e1",
+            id="e1#reverse",
             at=t(2, 1),
             kind=PostingKind.REVERSE,
             source=V1,
@@ -367,9 +369,9 @@ def test_reverse_partly_spent_with_debt_claws_back_from_other_lots_then_records_
     book = _partly_spent()
     r = book.reverse_earning("e1", at=t(2, 1), reason="时长撤销", rule=ClawbackRule.DEBT)
     assert [(p.id, p.kind, p.source, p.target, p.amount, p.lot) for p in r.postings] == [
-        ("reverse:e1", PostingKind.REVERSE, V1, ISSUER, 10, "e1"),
-        ("clawback:e1:1", PostingKind.CLAWBACK, V1, ISSUER, 15, "e2"),
-        ("owed:e1", PostingKind.CLAWBACK, owed_account("v1"), ISSUER, 5, None),
+        ("e1#reverse", PostingKind.REVERSE, V1, ISSUER, 10, "e1"),
+        ("e1#clawback#1", PostingKind.CLAWBACK, V1, ISSUER, 15, "e2"),
+        ("e1#owed", PostingKind.CLAWBACK, owed_account("v1"), ISSUER, 5, None),
     ]
     assert {(p.reverses, p.note, p.at) for p in r.postings} == {("e1", "时长撤销", t(2, 1))}
     assert [f.numbers for f in r.findings] == [
@@ -385,7 +387,7 @@ def test_reverse_partly_spent_with_debt_claws_back_from_other_lots_then_records_
     assert book.balance(owed_account("v1")) == -5
     assert book.balance(ISSUER) == -15  # only the 20 really redeemed stay issued, less 5 owed
     assert book.balances("v1", as_of=t(2, 1)).owed == -5
-    assert book.available("v1", t(2, 1)) == -5
+    assert book.available("v1", as_of=t(2, 1)) == -5
 
 
 def test_reverse_partly_spent_with_debt_and_enough_other_points_owes_nothing() -> None:
@@ -393,9 +395,9 @@ def test_reverse_partly_spent_with_debt_and_enough_other_points_owes_nothing() -
     book.earn("e3", "v1", 50, at=t(1, 4), issuer=ISSUER)
     r = book.reverse_earning("e1", at=t(2, 1), reason="r")
     assert [(p.id, p.lot, p.amount) for p in r.postings] == [
-        ("reverse:e1", "e1", 10),
-        ("clawback:e1:1", "e2", 15),
-        ("clawback:e1:2", "e3", 5),
+        ("e1#reverse", "e1", 10),
+        ("e1#clawback#1", "e2", 15),
+        ("e1#clawback#2", "e3", 5),
     ]
     assert r.findings[1].numbers == {"spent": 20, "taken": 20, "debt": 0}
     assert book.balance(owed_account("v1")) == 0
@@ -414,8 +416,8 @@ def test_reverse_partly_spent_with_negative_records_all_of_it_as_owed() -> None:
     book = _partly_spent()
     r = book.reverse_earning("e1", at=t(2, 1), reason="时长撤销", rule=ClawbackRule.NEGATIVE)
     assert [(p.id, p.source, p.amount, p.lot) for p in r.postings] == [
-        ("reverse:e1", V1, 10, "e1"),
-        ("owed:e1", owed_account("v1"), 20, None),
+        ("e1#reverse", V1, 10, "e1"),
+        ("e1#owed", owed_account("v1"), 20, None),
     ]
     assert r.findings[1].variant == "negative"
     assert r.findings[1].numbers == {"spent": 20}
@@ -425,7 +427,7 @@ def test_reverse_partly_spent_with_negative_records_all_of_it_as_owed() -> None:
     assert "clawed back" not in text
     assert remaining(book, "v1") == {"e2": 15}  # the other lot is untouched ...
     assert book.balance(owed_account("v1")) == -20  # ... and the balance is negative
-    assert book.available("v1", t(2, 1)) == -5
+    assert book.available("v1", as_of=t(2, 1)) == -5
     assert book.balances("v1", as_of=t(2, 1)).net == -5
     err = refused(book, InsufficientBalance, lambda: book.spend("o2", "v1", 1, at=t(2, 2)))
     assert (err.needed, err.available) == (1, 0)
@@ -437,13 +439,13 @@ def test_later_earnings_settle_what_is_owed_first() -> None:
     out = book.earn("e3", "v1", 12, at=t(2, 2), issuer="issuer:莱西")
     assert [(p.id, p.kind, p.source, p.target, p.amount, p.lot) for p in out] == [
         ("e3", PostingKind.EARN, "issuer:莱西", V1, 12, None),
-        ("e3:settle", PostingKind.SETTLE, V1, owed_account("v1"), 12, "e3"),
+        ("e3#settle", PostingKind.SETTLE, V1, owed_account("v1"), 12, "e3"),
     ]
     assert book.balance(owed_account("v1")) == -8
     assert remaining(book, "v1") == {"e2": 15}
 
     out = book.earn("e4", "v1", 30, at=t(2, 3), issuer=ISSUER)
-    assert [(p.id, p.amount) for p in out] == [("e4", 30), ("e4:settle", 8)]
+    assert [(p.id, p.amount) for p in out] == [("e4", 30), ("e4#settle", 8)]
     assert book.balance(owed_account("v1")) == 0
     assert remaining(book, "v1") == {"e2": 15, "e4": 22}
     before = state(book)
@@ -451,7 +453,7 @@ def test_later_earnings_settle_what_is_owed_first() -> None:
     assert state(book) == before
 
     assert [p.id for p in book.earn("e5", "v1", 3, at=t(2, 4), issuer=ISSUER)] == ["e5"]
-    assert book.available("v1", t(2, 4)) == 40
+    assert book.available("v1", as_of=t(2, 4)) == 40
 
 
 def test_reverse_an_expired_earning_does_not_charge_the_volunteer() -> None:
@@ -462,7 +464,7 @@ def test_reverse_an_expired_earning_does_not_charge_the_volunteer() -> None:
     book.expire(t(2, 1))
     r = book.reverse_earning("e1", at=t(3, 1), reason="r", rule=ClawbackRule.DEBT)
     # only the 10 spent are taken back: the 20 that expired were never used
-    assert [(p.id, p.lot, p.amount) for p in r.postings] == [("clawback:e1:1", "e2", 10)]
+    assert [(p.id, p.lot, p.amount) for p in r.postings] == [("e1#clawback#1", "e2", 10)]
     assert r.findings[1].numbers == {"spent": 10, "taken": 10, "debt": 0}
     assert remaining(book, "v1") == {"e2": 30}
 
@@ -478,7 +480,7 @@ def test_reverse_an_expired_but_unswept_lot_returns_what_is_left() -> None:
     book = PointsLedger()
     book.earn("e1", "v1", 30, at=t(1, 1), issuer=ISSUER, expires_at=t(2, 1))
     r = book.reverse_earning("e1", at=t(3, 1), reason="r")
-    assert [(p.id, p.amount) for p in r.postings] == [("reverse:e1", 30)]
+    assert [(p.id, p.amount) for p in r.postings] == [("e1#reverse", 30)]
     assert book.expire(t(3, 1)) == []
     assert book.balance(ISSUER) == 0
 
@@ -486,7 +488,7 @@ def test_reverse_an_expired_but_unswept_lot_returns_what_is_left() -> None:
 def test_reverse_refusals() -> None:
     book = _partly_spent()
     refused(book, NotFound, lambda: book.reverse_earning("nope", at=t(2, 1), reason="r"))
-    refused(book, InvalidValue, lambda: book.reverse_earning("o1:1", at=t(2, 1), reason="r"))
+    refused(book, InvalidValue, lambda: book.reverse_earning("o1#1", at=t(2, 1), reason="r"))
     refused(
         book,
         InvalidValue,
@@ -512,19 +514,19 @@ def test_insufficient_balance_names_the_numbers_and_posts_nothing() -> None:
     assert [p.amount for p in book.spend("o1", "v1", 17, at=t(2, 1))] == [10, 7]
 
 
-def test_a_positive_owed_account_does_not_make_spending_come_up_short() -> None:
-    # owed:<id> is documented as never positive; a manual posting can still make it so
+def test_an_owed_account_never_goes_above_zero() -> None:
+    # owed:<id> is what a volunteer owes (zero or less): a posting that would make it positive
+    # is refused, and spending is judged on the lots alone
     book = PointsLedger()
-    book.post(
-        Posting(
-            id="adj",
-            at=t(1, 1),
-            kind=PostingKind.ADJUST,
-            source=ISSUER,
-            target=owed_account("v1"),
-            amount=10,
-        )
+    adjust = Posting(
+        id="adj",
+        at=t(1, 1),
+        kind=PostingKind.ADJUST,
+        source=ISSUER,
+        target=owed_account("v1"),
+        amount=10,
     )
+    refused(book, Conflict, lambda: book.post(adjust))
     book.earn("e1", "v1", 30, at=t(1, 1), issuer=ISSUER)
     err = refused(book, InsufficientBalance, lambda: book.spend("o1", "v1", 40, at=t(1, 2)))
     assert (err.needed, err.available) == (40, 30)
@@ -702,8 +704,8 @@ def test_operations_refuse_naive_datetimes() -> None:
     refused(book, InvalidValue, lambda: book.expire(naive))
     refused(book, InvalidValue, lambda: book.refund([], at=naive))
     refused(book, InvalidValue, lambda: book.balances("v1", as_of=naive))
-    refused(book, InvalidValue, lambda: book.available("v1", naive))
-    refused(book, InvalidValue, lambda: book.available("nobody", naive))
+    refused(book, InvalidValue, lambda: book.available("v1", as_of=naive))
+    refused(book, InvalidValue, lambda: book.available("nobody", as_of=naive))
 
 
 def test_earn_refuses_a_volunteer_account_as_issuer() -> None:

@@ -13,8 +13,14 @@ names the lot it comes from. Spending takes the oldest available lots first; :me
 posts what is left of expired lots to ``expiry``; no lot is ever spent twice or below zero.
 Corrections are new postings (``reverses`` links the original), never edits.
 
-Posting validates first and changes nothing on error; the same posting id twice is a no-op,
-another posting under a used id is a :class:`~zhiyuan.errors.Conflict`. Thread-safe.
+The ledger is a book on a :class:`~zhiyuan.journal.Journal` (its name is the instrument): every
+operation records all of its postings or none, before it returns, and returns exactly what was
+recorded. Operation ids are the caller's (any text without ``#``); the postings an operation
+makes are named from it (``o1#1``, ``o1#2`` for the legs of spend ``o1``; ``e1#settle``,
+``e1#reverse``, ``e1#clawback#1``, ``e1#owed``, ``<lot>#expire``, ``<leg>#refund``), so they
+can never take an id a caller uses. Validation comes first and changes nothing on error; the
+same operation again returns what it recorded the first time; another operation under a used id
+is a :class:`~zhiyuan.errors.Conflict`. Thread-safe.
 
 Example:
     >>> from datetime import datetime
@@ -23,8 +29,8 @@ Example:
     >>> book = PointsLedger()
     >>> _ = book.earn("e1", "v1", 30, at=t(1, 5), issuer="issuer:烟台", expires_at=t(12, 31))
     >>> _ = book.earn("e2", "v1", 20, at=t(3, 1), issuer="issuer:烟台")
-    >>> [p.amount for p in book.spend("o1", "v1", 40, at=t(4, 1))]   # oldest lot first
-    [30, 10]
+    >>> [(p.id, p.amount) for p in book.spend("o1", "v1", 40, at=t(4, 1))]   # oldest lot first
+    [('o1#1', 30), ('o1#2', 10)]
     >>> book.balances("v1", as_of=t(4, 2)).available, book.total()
     (10, 0)
 """
@@ -32,16 +38,17 @@ Example:
 from __future__ import annotations
 
 import enum
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 import attrs
 
-from zhiyuan._gc import paused_gc
-from zhiyuan._validators import aware, moment, non_empty, to_shanghai
+from zhiyuan._validators import Clock, aware, non_empty, to_enum, to_shanghai
+from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
+from zhiyuan.journal import Book, Journal, Transaction
+from zhiyuan.journal._ids import derive, own_id
 
 __all__ = [
     "Balances",
@@ -217,7 +224,12 @@ class Reversal:
         return "\n".join(f"{f.zh} / {f.en}" for f in self.findings)
 
 
+register_tagged_union(Posting, {Posting: "points.posting"})
+
+
 class _LotState:
+    """An open lot: what is left of one amount that entered a volunteer's account."""
+
     __slots__ = (
         "account",
         "amount",
@@ -237,209 +249,326 @@ class _LotState:
         self.available_from = p.available_from or p.at
         self.expires_at = p.expires_at
 
-    def frozen(self) -> Lot:
+    def usable(self, at: datetime) -> bool:
+        return self.available_from <= at and (self.expires_at is None or at < self.expires_at)
+
+    def frozen(self, remaining: int | None = None) -> Lot:
         return Lot(
             id=self.id,
             account=self.account,
             amount=self.amount,
-            remaining=self.remaining,
+            remaining=self.remaining if remaining is None else remaining,
             opened_at=self.opened_at,
             available_from=self.available_from,
             expires_at=self.expires_at,
         )
 
 
-class PointsLedger:
-    """A double-entry ledger of one instrument (points, time credits …), with lots.
+class _PointsState:
+    """The folded ledger: every balance, the open lots (oldest first per account), reversals."""
 
-    Args:
-        instrument: what the amounts are (``points``, ``time_credits`` …), for reports.
-    """
+    __slots__ = ("balance", "count", "lots", "open", "reversed_by")
 
-    def __init__(self, instrument: str = "points") -> None:
-        self.instrument = instrument
-        self._lock = threading.RLock()
-        self._postings: list[Posting] = []
-        self._by_id: dict[str, Posting] = {}
-        self._balance: dict[str, int] = {}
-        self._lots: dict[str, _LotState] = {}
-        # account → its lots with points left, oldest first (dicts keep insertion order)
-        self._open: dict[str, dict[str, _LotState]] = {}
-        self._reversed_by: dict[str, list[Posting]] = {}  # posting id → postings reversing it
+    def __init__(self) -> None:
+        self.balance: dict[str, int] = {}
+        self.lots: dict[str, _LotState] = {}  # open lots by id
+        # account → its open lots, oldest first (dicts keep insertion order)
+        self.open: dict[str, dict[str, _LotState]] = {}
+        self.reversed_by: dict[str, list[Posting]] = {}  # posting id → postings reversing it
+        self.count = 0
 
-    # --- the one way in -----------------------------------------------------------------------
-
-    def post(self, posting: Posting) -> Posting:
-        """Apply one posting after checking it (see the module doc); returns it."""
-        with self._lock:
-            self._check(posting)
-            self._apply(posting)
-        return posting
-
-    def post_many(self, postings: Iterable[Posting]) -> int:
-        """Post many postings in order, all or nothing: every one is checked before any applies.
-
-        Returns how many were new. For a large batch the cyclic garbage collector is paused.
-        """
-        batch = list(postings)
-        with self._lock, paused_gc():
-            seen: dict[str, Posting] = {}
-            use: dict[str, int] = {}
-            opened: dict[str, tuple[str, int]] = {}  # lots opened earlier in this batch
-            fresh: list[Posting] = []
-            for p in batch:
-                old = self._by_id.get(p.id) or seen.get(p.id)
-                if old is not None:
-                    if old != p:
-                        raise Conflict(f"posting id {p.id!r} is already used / 记账编号已被占用")
-                    continue
-                self._check_lot(p, use, opened)
-                if p.target.startswith(_LOT_PREFIX):
-                    opened[p.id] = (p.target, p.amount)
-                seen[p.id] = p
-                fresh.append(p)
-            for p in fresh:
-                self._apply(p)
-            return len(fresh)
-
-    def _check(self, p: Posting) -> None:
-        old = self._by_id.get(p.id)
-        if old is not None and old != p:
-            raise Conflict(f"posting id {p.id!r} is already used / 记账编号已被占用")
-        if old is None:
-            self._check_lot(p, {}, {})
-
-    def _check_lot(
-        self, p: Posting, use: dict[str, int], opened: dict[str, tuple[str, int]]
-    ) -> None:
-        """A consumed lot must exist, belong to the source, and hold enough (no lot below zero)."""
-        if p.lot is None:
-            return
-        lot = self._lots.get(p.lot)
-        if lot is not None:
-            account, remaining = lot.account, lot.remaining
-        elif p.lot in opened:
-            account, remaining = opened[p.lot]
-        else:
-            raise NotFound("lot", p.lot)
-        if account != p.source:
-            raise InvalidValue("lot", p.lot, f"批次不属于 {p.source} / the lot is not {p.source}'s")
-        used = use.get(p.lot, 0) + p.amount
-        if used > remaining:
-            raise InsufficientBalance(f"lot {p.lot}", used, remaining)
-        use[p.lot] = used
-
-    def _apply(self, p: Posting) -> None:
-        """Apply a checked posting (the caller holds the lock)."""
-        pid = p.id
-        by_id = self._by_id
-        if pid in by_id:
-            return
+    def apply(self, p: Posting) -> None:
         amount = p.amount
-        bal = self._balance
+        bal = self.balance
         source, target = p.source, p.target
         bal[source] = bal.get(source, 0) - amount
         bal[target] = bal.get(target, 0) + amount
         lot_id = p.lot
         if lot_id is not None:
-            lot = self._lots[lot_id]
-            lot.remaining -= amount
-            if not lot.remaining:
-                del self._open[lot.account][lot_id]
+            lot = self.lots.get(lot_id)
+            if lot is not None:
+                lot.remaining -= amount
+                if lot.remaining <= 0:
+                    del self.lots[lot_id]
+                    held = self.open[lot.account]
+                    del held[lot_id]
+                    if not held:
+                        del self.open[lot.account]
         if target.startswith(_LOT_PREFIX):
             new = _LotState(p)
-            self._lots[pid] = new
-            opened = self._open.get(target)
-            if opened is None:
-                opened = self._open[target] = {}
-            opened[pid] = new
-        self._postings.append(p)
-        by_id[pid] = p
+            self.lots[p.id] = new
+            held = self.open.get(target)
+            if held is None:
+                held = self.open[target] = {}
+            held[p.id] = new
         if p.reverses is not None:
-            self._reversed_by.setdefault(p.reverses, []).append(p)
+            self.reversed_by.setdefault(p.reverses, []).append(p)
+        self.count += 1
 
-    def _repeat(self, id: str) -> list[Posting]:
-        """The postings ``<id>:1``, ``<id>:2`` … of an earlier spend or transfer under ``id``."""
+
+class _View:
+    """The ledger as it stands with the postings staged earlier in the open transaction on top,
+    so that later operations of one transaction plan on what earlier ones did."""
+
+    __slots__ = ("delta", "new", "state", "used")
+
+    def __init__(self, state: _PointsState, staged: Sequence[Posting]) -> None:
+        self.state = state
+        self.delta: dict[str, int] = {}
+        self.used: dict[str, int] = {}
+        self.new: dict[str, list[_LotState]] = {}
+        for p in staged:
+            self.delta[p.source] = self.delta.get(p.source, 0) - p.amount
+            self.delta[p.target] = self.delta.get(p.target, 0) + p.amount
+            if p.lot is not None:
+                self.used[p.lot] = self.used.get(p.lot, 0) + p.amount
+            if p.target.startswith(_LOT_PREFIX):
+                self.new.setdefault(p.target, []).append(_LotState(p))
+
+    def balance(self, account: str) -> int:
+        return self.state.balance.get(account, 0) + self.delta.get(account, 0)
+
+    def lots(self, account: str) -> Iterator[tuple[_LotState, int]]:
+        """Open lots of ``account`` with what is left of each, oldest first."""
+        used = self.used
+        for lot in (*self.state.open.get(account, {}).values(), *self.new.get(account, ())):
+            left = lot.remaining - used.get(lot.id, 0)
+            if left > 0:
+                yield lot, left
+
+    def left(self, lot_id: str) -> int:
+        lot = self.state.lots.get(lot_id)
+        n = 0 if lot is None else lot.remaining
+        for lots in self.new.values():
+            for x in lots:
+                if x.id == lot_id:
+                    n = x.remaining
+        return max(n - self.used.get(lot_id, 0), 0)
+
+
+def _amount(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidValue("amount", value, "金额须为正整数 / an amount is a whole number > 0")
+    return value
+
+
+def _text(field: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(field, value, "不能为空 / must be non-empty text")
+    return value
+
+
+class PointsLedger(Book[Posting, _PointsState]):
+    """A double-entry ledger of one instrument (points, time credits …), with lots.
+
+    Args:
+        instrument: what the amounts are (``points``, ``time_credits`` …), for reports; also the
+            ledger's default name in its journal.
+        journal: the journal to record in (default: a new in-memory one); see
+            :mod:`zhiyuan.store` to keep it across restarts.
+        name: the ledger's name in the journal (default: ``instrument``).
+        clock: the clock of the new journal made when ``journal`` is not given.
+    """
+
+    kind = "points"
+    entry_type = Posting
+
+    def __init__(
+        self,
+        instrument: str = "points",
+        *,
+        journal: Journal | None = None,
+        name: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.instrument = _text("instrument", instrument)
+        super().__init__(journal=journal, name=instrument if name is None else name, clock=clock)
+
+    def _new_state(self) -> _PointsState:
+        return _PointsState()
+
+    # --- checks -------------------------------------------------------------------------------
+
+    def _check(self, entry: Posting) -> None:
+        if not isinstance(entry, Posting):
+            raise InvalidValue("posting", type(entry).__name__, "需要 Posting / need a Posting")
+        own_id(entry.id, "id")
+
+    def _check_staged(self, entries: list[Posting]) -> None:
+        """A consumed lot must be open, belong to the source and hold enough; an owed account
+        never goes above zero."""
+        state = self._state
+        use: dict[str, int] = {}
+        opened: dict[str, tuple[str, int]] = {}
+        owed: dict[str, int] = {}
+        later = {p.id for p in entries}  # a lot staged after the posting that spends it
+        for p in entries:
+            later.discard(p.id)
+            if p.lot is not None:
+                lot = state.lots.get(p.lot)
+                if lot is not None:
+                    account, remaining = lot.account, lot.remaining
+                elif p.lot in opened:
+                    account, remaining = opened[p.lot]
+                elif p.lot in later or self.journal.find(self.name, p.lot) is None:
+                    raise NotFound("lot", p.lot)
+                else:
+                    account, remaining = p.source, 0  # a closed lot: nothing left in it
+                if account != p.source:
+                    raise InvalidValue(
+                        "lot", p.lot, f"批次不属于 {p.source} / the lot is not {p.source}'s"
+                    )
+                used = use.get(p.lot, 0) + p.amount
+                if used > remaining:
+                    raise InsufficientBalance(f"lot {p.lot}", used, remaining)
+                use[p.lot] = used
+            if p.target.startswith(_LOT_PREFIX):
+                opened[p.id] = (p.target, p.amount)
+            if p.target.startswith(_OWED_PREFIX):
+                now = owed.get(p.target, state.balance.get(p.target, 0)) + p.amount
+                if now > 0:
+                    raise Conflict(
+                        f"{p.target} 不能为正 / what is owed cannot go above zero ({now})"
+                    )
+                owed[p.target] = now
+
+    def _view(self, tx: Transaction) -> _View:
+        return _View(self._state, tx.staged(self))
+
+    def _legs(self, id: str) -> list[Posting]:
+        """The postings ``<id>#1``, ``<id>#2`` … of an operation already recorded under ``id``."""
         done = []
         k = 1
-        while (p := self._by_id.get(f"{id}:{k}")) is not None:
+        while (p := self.journal.find(self.name, derive(id, k))) is not None:
             done.append(p)
             k += 1
         return done
+
+    def _unused(self, id: str) -> None:
+        """Conflict if ``id`` names a recorded posting or the legs of an operation."""
+        if (
+            self.journal.find(self.name, id) is not None
+            or self.journal.find(self.name, derive(id, 1)) is not None
+        ):
+            raise Conflict(f"id {id!r} is already used / 编号已被占用")
+
+    # --- the raw way in -----------------------------------------------------------------------
+
+    def post(self, posting: Posting) -> Posting:
+        """Record one posting built by the caller after checking it; returns the recorded one.
+
+        Its id is the caller's (no ``#``). The same posting again is a no-op; another posting
+        under its id is a :class:`~zhiyuan.errors.Conflict`; a lot it consumes must exist, be
+        the source's and hold enough.
+        """
+        out: Posting = self.add(posting)
+        return out
+
+    def post_many(self, postings: Iterable[Posting]) -> int:
+        """Post many postings in order, all or nothing: every one is checked before any is
+        recorded (a lot may be opened and spent within the batch). Postings already recorded
+        are skipped. Returns how many were new."""
+        batch = list(postings)
+        for p in batch:
+            if not isinstance(p, Posting):
+                raise InvalidValue("posting", type(p).__name__, "需要 Posting / need a Posting")
+        return self._post_many(batch, caller=True)
+
+    def _post_many(self, batch: Sequence[Posting], *, caller: bool = False) -> int:
+        """Record postings, skipping those recorded; new ones of a ``caller`` take no derived
+        ids (the library's own postings do)."""
+        with self.journal.transaction() as tx:
+            recorded = self.journal.find_many(self.name, [p.id for p in batch])
+            seen: dict[str, Posting] = {}
+            fresh: list[Posting] = []
+            for p in batch:
+                old = seen.get(p.id) or recorded.get(p.id)
+                if old is not None:
+                    if old != p:
+                        raise Conflict(f"posting id {p.id!r} is already used / 记账编号已被占用")
+                    continue
+                if caller:
+                    own_id(p.id, "id")
+                seen[p.id] = p
+                fresh.append(p)
+            tx.add(self, fresh)
+        return len(fresh)
 
     # --- reading ------------------------------------------------------------------------------
 
     @property
     def postings(self) -> tuple[Posting, ...]:
-        """Every posting, in the order applied."""
-        with self._lock:
-            return tuple(self._postings)
+        """Every posting, in the order recorded."""
+        return self.entries
 
     def __len__(self) -> int:
-        return len(self._postings)
+        return self._state.count
 
     def posting(self, posting_id: str) -> Posting:
-        """A posting by id."""
-        p = self._by_id.get(posting_id)
+        """A posting by id (:class:`~zhiyuan.errors.NotFound` if none)."""
+        p: Posting | None = self.journal.find(self.name, posting_id)
         if p is None:
             raise NotFound("posting", posting_id)
         return p
 
     def balance(self, account: str) -> int:
         """An account's balance now. O(1)."""
-        return self._balance.get(account, 0)
+        return self._state.balance.get(account, 0)
 
     def accounts(self) -> dict[str, int]:
         """Every account's balance now."""
         with self._lock:
-            return dict(self._balance)
+            return dict(self._state.balance)
 
     def total(self) -> int:
         """The sum over all accounts: always zero."""
         with self._lock:
-            return sum(self._balance.values())
+            return sum(self._state.balance.values())
 
     def lots(self, volunteer_id: str, *, open_only: bool = True) -> list[Lot]:
         """A volunteer's lots, oldest first (with ``open_only``, those with points left)."""
         acct = volunteer_account(volunteer_id)
         with self._lock:
             if open_only:
-                return [lot.frozen() for lot in self._open.get(acct, {}).values()]
-            return [lot.frozen() for lot in self._lots.values() if lot.account == acct]
+                return [lot.frozen() for lot in self._state.open.get(acct, {}).values()]
+        every: dict[str, _LotState] = {}
+        for p in self.postings:
+            if p.target == acct:
+                every[p.id] = _LotState(p)
+            if p.source == acct and p.lot in every:
+                every[p.lot].remaining -= p.amount
+        return [lot.frozen() for lot in every.values()]
 
     def balances(
         self, volunteer_id: str, *, as_of: datetime | None = None, within_days: int = 30
     ) -> Balances:
         """Available, pending, expiring within ``within_days``, expired-unswept and owed points.
 
-        Without ``as_of``: now, from the open lots (fast). With ``as_of``: a fold of the
-        postings up to that moment (what :func:`fold_balances` computes).
+        Without ``as_of``: every posting recorded, lots judged at the clock's now (fast, from the
+        open lots). With ``as_of``: a fold of the postings made by then (:func:`fold_balances`).
         """
+        days = _within(within_days)
         if as_of is None:
-            when = moment(None)
+            when = self.journal.now()
             with self._lock:
                 lots = [
                     (lot.remaining, lot.available_from, lot.expires_at)
-                    for lot in self._open.get(volunteer_account(volunteer_id), {}).values()
+                    for lot in self._state.open.get(volunteer_account(volunteer_id), {}).values()
                 ]
-                owed = self._balance.get(owed_account(volunteer_id), 0)
-            return _classify(lots, owed, when, within_days)
-        when = moment(as_of)
-        with self._lock:
-            postings = list(self._postings)
-        return fold_balances(postings, volunteer_id, as_of=when, within_days=within_days)
+                owed = self._state.balance.get(owed_account(volunteer_id), 0)
+            return _classify(lots, owed, when, days)
+        return fold_balances(
+            self.postings, volunteer_id, as_of=self._when(as_of, "as_of"), within_days=days
+        )
 
-    def available(self, volunteer_id: str, at: datetime) -> int:
-        """Points spendable at ``at`` from the open lots, less what is owed."""
-        at = moment(at)
+    def available(self, volunteer_id: str, *, as_of: datetime | None = None) -> int:
+        """Points spendable at ``as_of`` (default: the clock's now) from the open lots, less what
+        is owed."""
+        at = self._when(as_of, "as_of")
         with self._lock:
-            lots = self._open.get(volunteer_account(volunteer_id), {}).values()
-            free = sum(
-                lot.remaining
-                for lot in lots
-                if lot.available_from <= at and (lot.expires_at is None or at < lot.expires_at)
-            )
-            return free + self._balance.get(owed_account(volunteer_id), 0)
+            lots = self._state.open.get(volunteer_account(volunteer_id), {}).values()
+            free = sum(lot.remaining for lot in lots if lot.usable(at))
+            return free + self._state.balance.get(owed_account(volunteer_id), 0)
 
     # --- operations ---------------------------------------------------------------------------
 
@@ -449,75 +578,74 @@ class PointsLedger:
         volunteer_id: str,
         amount: int,
         *,
-        at: datetime,
+        at: datetime | None = None,
         issuer: str,
         available_from: datetime | None = None,
         expires_at: datetime | None = None,
         ref: str | None = None,
         kind: PostingKind = PostingKind.EARN,
     ) -> list[Posting]:
-        """Credit points to a volunteer as a new lot; what is owed is paid from it first."""
-        when = moment(at)
-        p = Posting(
-            id=id,
-            at=when,
-            kind=kind,
-            source=issuer,
-            target=volunteer_account(volunteer_id),
-            amount=amount,
-            ref=ref,
-            available_from=available_from,
-            expires_at=expires_at,
-        )
-        with self._lock:
-            if self._by_id.get(id) == p:
-                s = self._by_id.get(f"{id}:settle")
-                return [p] if s is None or s.lot != id else [p, s]
-            self._check(p)
-            self._apply(p)
+        """Credit points to a volunteer as a new lot (id ``id``); what is owed is paid from it
+        first (``<id>#settle``). Returns the postings recorded.
+
+        The same call again returns what it recorded (without ``at``, the first moment stands).
+        """
+        own_id(id, "id")
+        vid = _text("volunteer_id", volunteer_id)
+        _amount(amount)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            p = Posting(
+                id=id,
+                at=when,
+                kind=to_enum("kind", PostingKind, kind),
+                source=_text("issuer", issuer),
+                target=volunteer_account(vid),
+                amount=amount,
+                ref=ref,
+                available_from=available_from,
+                expires_at=expires_at,
+            )
+            old: Posting | None = self.journal.find(self.name, id)
+            if old is not None:
+                if old == p or (at is None and old == attrs.evolve(p, at=old.at)):
+                    settle = self.journal.find(self.name, derive(id, "settle"))
+                    return [old] if settle is None else [old, settle]
+                raise Conflict(f"posting id {id!r} is already used / 记账编号已被占用")
+            self._unused(id)
             out = [p]
-            owed = -self._balance.get(owed_account(volunteer_id), 0)
+            owed = -self._view(tx).balance(owed_account(vid))
             if owed > 0:
-                pay = min(owed, amount)
-                s = Posting(
-                    id=f"{id}:settle",
-                    at=when,
-                    kind=PostingKind.SETTLE,
-                    source=p.target,
-                    target=owed_account(volunteer_id),
-                    amount=pay,
-                    lot=id,
-                    ref=id,
+                out.append(
+                    Posting(
+                        id=derive(id, "settle"),
+                        at=when,
+                        kind=PostingKind.SETTLE,
+                        source=p.target,
+                        target=owed_account(vid),
+                        amount=min(owed, amount),
+                        lot=id,
+                        ref=id,
+                    )
                 )
-                self._apply(s)
-                out.append(s)
-            return out
+            tx.add(self, out)
+        return out
 
     def _take(
-        self, volunteer_id: str, amount: int, at: datetime, *, exclude: str | None = None
+        self, view: _View, volunteer_id: str, amount: int, at: datetime, *, exclude: str = ""
     ) -> list[tuple[_LotState, int]]:
         """Plan to take ``amount`` from the oldest available lots (raises if short)."""
-        lots = self._open.get(volunteer_account(volunteer_id), {}).values()
+        acct = volunteer_account(volunteer_id)
+        usable = [(lot, left) for lot, left in view.lots(acct) if lot.id != exclude and lot.usable(at)]
+        free = sum(left for _, left in usable) + min(view.balance(owed_account(volunteer_id)), 0)
+        if free < amount:
+            raise InsufficientBalance(acct, amount, max(free, 0))
         plan: list[tuple[_LotState, int]] = []
         left = amount
-        owed = min(self._balance.get(owed_account(volunteer_id), 0), 0)
-        free = owed  # what is owed is not spendable
-        for lot in lots:
-            if lot.id == exclude or not (
-                lot.available_from <= at and (lot.expires_at is None or at < lot.expires_at)
-            ):
-                continue
-            free += lot.remaining
-        if free < amount:
-            raise InsufficientBalance(volunteer_account(volunteer_id), amount, max(free, 0))
-        for lot in lots:
+        for lot, n in usable:
             if left == 0:
                 break
-            if lot.id == exclude or not (
-                lot.available_from <= at and (lot.expires_at is None or at < lot.expires_at)
-            ):
-                continue
-            take = min(lot.remaining, left)
+            take = min(n, left)
             plan.append((lot, take))
             left -= take
         return plan
@@ -528,79 +656,102 @@ class PointsLedger:
         volunteer_id: str,
         amount: int,
         *,
-        at: datetime,
+        at: datetime | None = None,
         to: str = "redemption",
         ref: str | None = None,
         kind: PostingKind = PostingKind.SPEND,
     ) -> list[Posting]:
-        """Spend from the oldest available lots (one posting per lot, ids ``<id>:1``, ``<id>:2`` …).
+        """Spend from the oldest available lots: one posting per lot, ids ``<id>#1``, ``<id>#2`` ….
 
-        Raises :class:`~zhiyuan.errors.InsufficientBalance` and posts nothing when short.
-        Spending with the same id again returns the earlier postings.
+        Raises :class:`~zhiyuan.errors.InsufficientBalance` and records nothing when short. The
+        same spend again returns the recorded postings; another operation under ``id`` (another
+        amount, volunteer or target) is a :class:`~zhiyuan.errors.Conflict`.
         """
-        when = moment(at)
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise InvalidValue("amount", amount, "金额须为正整数 / an amount is a whole number > 0")
-        with self._lock:
-            done = self._repeat(id)
+        own_id(id, "id")
+        vid = _text("volunteer_id", volunteer_id)
+        _amount(amount)
+        target = _text("to", to)
+        kind = to_enum("kind", PostingKind, kind)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            done = self._legs(id)
             if done:
-                if sum(p.amount for p in done) != amount or done[0].source != volunteer_account(
-                    volunteer_id
+                if (
+                    sum(p.amount for p in done) != amount
+                    or any(p.source != volunteer_account(vid) for p in done)
+                    or any(p.target != target or p.kind is not kind for p in done)
+                    or (at is not None and done[0].at != when)
                 ):
                     raise Conflict(f"spend id {id!r} is already used / 编号已被占用")
                 return done
-            out = []
-            for k, (lot, take) in enumerate(self._take(volunteer_id, amount, when), start=1):
-                p = Posting(
-                    id=f"{id}:{k}",
+            self._unused(id)
+            out = [
+                Posting(
+                    id=derive(id, k),
                     at=when,
                     kind=kind,
                     source=lot.account,
-                    target=to,
+                    target=target,
                     amount=take,
                     lot=lot.id,
                     ref=ref or id,
                 )
-                out.append(p)
-            for p in out:
-                self._apply(p)
-            return out
+                for k, (lot, take) in enumerate(
+                    self._take(self._view(tx), vid, amount, when), start=1
+                )
+            ]
+            tx.add(self, out)
+        return out
 
     def refund(
-        self, spend_postings: Sequence[Posting], *, at: datetime, id_prefix: str = "refund"
+        self, spend_postings: Sequence[Posting], *, at: datetime | None = None
     ) -> list[Posting]:
-        """Return spent points: each becomes a lot again with the original lot's dates."""
-        when = moment(at)
-        out = []
-        with self._lock:
-            for sp in spend_postings:
-                orig = self._lots.get(sp.lot or "")
-                if orig is None or sp.id not in self._by_id:
-                    raise NotFound("posting", sp.id)
-                if self._by_id[sp.id] != sp:
-                    raise Conflict(f"posting {sp.id!r} is not the one recorded / 与账本记录不符")
-                if sp.kind in _NOT_REFUNDABLE:
-                    raise InvalidValue("spend_postings", sp.id, "不是兑换 / not a spending")
-                if any(r.id != f"{id_prefix}:{sp.id}" for r in self._reversed_by.get(sp.id, ())):
-                    raise Conflict(f"posting {sp.id!r} is already refunded / 已退还")
-                out.append(
-                    Posting(
-                        id=f"{id_prefix}:{sp.id}",
-                        at=when,
-                        kind=PostingKind.REFUND,
-                        source=sp.target,
-                        target=sp.source,
-                        amount=sp.amount,
-                        ref=sp.ref,
-                        reverses=sp.id,
-                        available_from=orig.available_from,
-                        expires_at=orig.expires_at,
+        """Return spent points: each spend posting ``p`` is reversed by ``<p.id>#refund``, which
+        opens a lot again with the original lot's dates. Returns the refund postings, those
+        recorded before included (refunding again changes nothing)."""
+        postings = list(spend_postings)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            out: list[Posting] = []
+            fresh: list[Posting] = []
+            for sp in postings:
+                if not isinstance(sp, Posting):
+                    raise InvalidValue(
+                        "spend_postings", type(sp).__name__, "需要 Posting / need Postings"
                     )
+                recorded = self.journal.find(self.name, sp.id)
+                if recorded is None:
+                    raise NotFound("posting", sp.id)
+                if recorded != sp:
+                    raise Conflict(f"posting {sp.id!r} is not the one recorded / 与账本记录不符")
+                if sp.kind in _NOT_REFUNDABLE or sp.lot is None:
+                    raise InvalidValue("spend_postings", sp.id, "不是兑换 / not a spending")
+                rid = derive(sp.id, "refund")
+                prior: Posting | None = self.journal.find(self.name, rid)
+                if prior is not None:
+                    out.append(prior)
+                    continue
+                if self._state.reversed_by.get(sp.id):
+                    raise Conflict(f"posting {sp.id!r} is already reversed / 已冲销")
+                lot: Posting | None = self.journal.find(self.name, sp.lot)
+                if lot is None:  # pragma: no cover - a recorded spend names a recorded lot
+                    raise NotFound("lot", sp.lot)
+                p = Posting(
+                    id=rid,
+                    at=when,
+                    kind=PostingKind.REFUND,
+                    source=sp.target,
+                    target=sp.source,
+                    amount=sp.amount,
+                    ref=sp.ref,
+                    reverses=sp.id,
+                    available_from=lot.available_from or lot.at,
+                    expires_at=lot.expires_at,
                 )
-            for p in out:
-                if self._by_id.get(p.id) is None:
-                    self._apply(p)
-            return out
+                out.append(p)
+                fresh.append(p)
+            tx.add(self, fresh)
+        return out
 
     def transfer(
         self,
@@ -609,101 +760,110 @@ class PointsLedger:
         to_volunteer: str,
         amount: int,
         *,
-        at: datetime,
+        at: datetime | None = None,
         ref: str | None = None,
     ) -> list[Posting]:
-        """Give points to another volunteer (转赠): oldest lots first, each keeping its expiry."""
-        when = moment(at)
-        if from_volunteer == to_volunteer:
-            raise InvalidValue(
-                "to_volunteer", to_volunteer, "不能转给自己 / cannot give to oneself"
-            )
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise InvalidValue("amount", amount, "金额须为正整数 / an amount is a whole number > 0")
-        with self._lock:
-            done = self._repeat(id)
+        """Give points to another volunteer (转赠): oldest lots first, each keeping its expiry
+        (legs ``<id>#1``, ``<id>#2`` …)."""
+        own_id(id, "id")
+        src = _text("from_volunteer", from_volunteer)
+        dst = _text("to_volunteer", to_volunteer)
+        if src == dst:
+            raise InvalidValue("to_volunteer", dst, "不能转给自己 / cannot give to oneself")
+        _amount(amount)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            done = self._legs(id)
             if done:
                 if (
                     sum(p.amount for p in done) != amount
-                    or done[0].source != volunteer_account(from_volunteer)
-                    or done[0].target != volunteer_account(to_volunteer)
+                    or any(p.source != volunteer_account(src) for p in done)
+                    or any(p.target != volunteer_account(dst) for p in done)
+                    or (at is not None and done[0].at != when)
                 ):
                     raise Conflict(f"transfer id {id!r} is already used / 编号已被占用")
                 return done
-            out = []
-            for k, (lot, take) in enumerate(self._take(from_volunteer, amount, when), start=1):
-                out.append(
-                    Posting(
-                        id=f"{id}:{k}",
-                        at=when,
-                        kind=PostingKind.TRANSFER,
-                        source=lot.account,
-                        target=volunteer_account(to_volunteer),
-                        amount=take,
-                        lot=lot.id,
-                        ref=ref or id,
-                        available_from=when,
-                        expires_at=lot.expires_at,
-                    )
+            self._unused(id)
+            out = [
+                Posting(
+                    id=derive(id, k),
+                    at=when,
+                    kind=PostingKind.TRANSFER,
+                    source=lot.account,
+                    target=volunteer_account(dst),
+                    amount=take,
+                    lot=lot.id,
+                    ref=ref or id,
+                    available_from=when,
+                    expires_at=lot.expires_at,
                 )
-            for p in out:
-                self._apply(p)
-            return out
+                for k, (lot, take) in enumerate(self._take(self._view(tx), src, amount, when), 1)
+            ]
+            tx.add(self, out)
+        return out
 
-    def expire(self, as_of: datetime) -> list[Posting]:
-        """Post what is left of every lot expired by ``as_of`` to ``expiry`` (idempotent)."""
-        when = moment(as_of)
-        out = []
-        with self._lock:
-            for lots in self._open.values():
-                for lot in list(lots.values()):
-                    if lot.expires_at is not None and lot.expires_at <= when and lot.remaining > 0:
-                        out.append(
-                            Posting(
-                                id=f"expire:{lot.id}",
-                                at=lot.expires_at,
-                                kind=PostingKind.EXPIRE,
-                                source=lot.account,
-                                target="expiry",
-                                amount=lot.remaining,
-                                lot=lot.id,
-                            )
-                        )
-            for p in out:
-                self._apply(p)
+    def expire(self, at: datetime | None = None) -> list[Posting]:
+        """Post what is left of every lot expired by ``at`` (default: the clock's now) to
+        ``expiry`` (``<lot>#expire``, dated when the lot expired). Idempotent."""
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            view = self._view(tx)
+            out = [
+                Posting(
+                    id=derive(lot.id, "expire"),
+                    at=lot.expires_at,
+                    kind=PostingKind.EXPIRE,
+                    source=lot.account,
+                    target="expiry",
+                    amount=left,
+                    lot=lot.id,
+                )
+                for account in [*self._state.open, *view.new]
+                for lot, left in view.lots(account)
+                if lot.expires_at is not None and lot.expires_at <= when
+            ]
+            tx.add(self, out)
         return out
 
     def reverse_earning(
-        self, earn_id: str, *, at: datetime, reason: str, rule: ClawbackRule = ClawbackRule.DEBT
+        self,
+        earn_id: str,
+        *,
+        at: datetime | None = None,
+        reason: str,
+        rule: ClawbackRule | str = ClawbackRule.DEBT,
     ) -> Reversal:
         """Take back an earning (its hours were revoked); already-spent points per ``rule``.
 
-        What is left in the lot goes back to the issuer; the spent part is clawed back from
-        other available lots and the rest recorded as owed (``DEBT``), or recorded as owed
-        whole (``NEGATIVE``). Reversing twice is a no-op (returns the same postings).
+        What is left in the lot goes back to the issuer (``<earn>#reverse``); the spent part is
+        clawed back from other available lots (``<earn>#clawback#1`` …) and the rest recorded as
+        owed (``<earn>#owed``) under ``DEBT``, or recorded as owed whole under ``NEGATIVE``.
+        Reversing twice is a no-op (returns the recorded postings).
         """
-        when = moment(at)
-        with self._lock:
-            earn = self._by_id.get(earn_id)
+        rule = to_enum("rule", ClawbackRule, rule)
+        note = _text("reason", reason)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            earn: Posting | None = self.journal.find(self.name, earn_id)
             if earn is None:
                 raise NotFound("posting", earn_id)
             if not earn.target.startswith(_LOT_PREFIX):
                 raise InvalidValue("earn_id", earn_id, "不是积分发放 / not an earning")
-            prior = self._reversed_by.get(earn_id)
+            prior = self._state.reversed_by.get(earn_id)
             if prior:
                 return Reversal(postings=tuple(prior), findings=())
             vid = earn.target[len(_LOT_PREFIX) :]
-            lot = self._lots[earn_id]
-            left = lot.remaining
-            swept = self._by_id.get(f"expire:{earn_id}")  # what expired was not spent
+            view = self._view(tx)
+            left = view.left(earn_id)
+            swept = self.journal.find(self.name, derive(earn_id, "expire"))
             expired = swept.amount if swept is not None and swept.lot == earn_id else 0
-            spent = lot.amount - left - expired
+            spent = earn.amount - left - expired
             out: list[Posting] = []
-            findings = [finding("points.reverse", (lot.amount, left))]
+            findings = [finding("points.reverse", (earn.amount, left))]
             if left:
                 out.append(
                     Posting(
-                        id=f"reverse:{earn_id}",
+                        id=derive(earn_id, "reverse"),
                         at=when,
                         kind=PostingKind.REVERSE,
                         source=earn.target,
@@ -711,59 +871,62 @@ class PointsLedger:
                         amount=left,
                         lot=earn_id,
                         reverses=earn_id,
-                        note=reason,
+                        note=note,
                     )
                 )
             if spent:
                 taken = 0
                 if rule is ClawbackRule.DEBT:
-                    lots = self._open.get(earn.target, {}).values()
                     free = sum(
-                        x.remaining
-                        for x in lots
-                        if x.id != earn_id
-                        and x.available_from <= when
-                        and (x.expires_at is None or when < x.expires_at)
+                        n
+                        for lot, n in view.lots(earn.target)
+                        if lot.id != earn_id and lot.usable(when)
                     )
-                    owed = min(self._balance.get(owed_account(vid), 0), 0)
+                    owed = min(view.balance(owed_account(vid)), 0)
                     taken = min(spent, max(free + owed, 0))
                     if taken:
-                        for k, (x, take) in enumerate(
-                            self._take(vid, taken, when, exclude=earn_id), start=1
-                        ):
-                            out.append(
-                                Posting(
-                                    id=f"clawback:{earn_id}:{k}",
-                                    at=when,
-                                    kind=PostingKind.CLAWBACK,
-                                    source=earn.target,
-                                    target=earn.source,
-                                    amount=take,
-                                    lot=x.id,
-                                    reverses=earn_id,
-                                    note=reason,
-                                )
+                        plan = self._take(view, vid, taken, when, exclude=earn_id)
+                        out.extend(
+                            Posting(
+                                id=derive(earn_id, "clawback", k),
+                                at=when,
+                                kind=PostingKind.CLAWBACK,
+                                source=earn.target,
+                                target=earn.source,
+                                amount=take,
+                                lot=x.id,
+                                reverses=earn_id,
+                                note=note,
                             )
+                            for k, (x, take) in enumerate(plan, start=1)
+                        )
                 debt = spent - taken
                 if debt:
                     out.append(
                         Posting(
-                            id=f"owed:{earn_id}",
+                            id=derive(earn_id, "owed"),
                             at=when,
                             kind=PostingKind.CLAWBACK,
                             source=owed_account(vid),
                             target=earn.source,
                             amount=debt,
                             reverses=earn_id,
-                            note=reason,
+                            note=note,
                         )
                     )
                 variant = "debt" if rule is ClawbackRule.DEBT else "negative"
                 values = (spent, taken, debt) if rule is ClawbackRule.DEBT else (spent,)
                 findings.append(finding("points.clawback", values, variant))
-            for p in out:
-                self._apply(p)
-            return Reversal(postings=tuple(out), findings=tuple(findings))
+            tx.add(self, out)
+        return Reversal(postings=tuple(out), findings=tuple(findings))
+
+
+def _within(days: object) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 36_500:
+        raise InvalidValue(
+            "within_days", days, "应为 0 到 36500 的整数 / a whole number of days, 0 to 36500"
+        )
+    return days
 
 
 def _classify(
@@ -792,7 +955,10 @@ def _classify(
 def fold_balances(
     postings: Iterable[Posting], volunteer_id: str, *, as_of: datetime, within_days: int = 30
 ) -> Balances:
-    """A volunteer's :class:`Balances` at ``as_of``, folded from the postings alone.
+    """A volunteer's :class:`Balances` at ``as_of``, folded from the postings made by then.
+
+    The fold is the ledger's own (the postings applied one by one), so it always agrees with
+    :meth:`PointsLedger.balances`.
 
     Example:
         >>> from datetime import datetime
@@ -800,21 +966,14 @@ def fold_balances(
         >>> fold_balances([], "v1", as_of=datetime(2025, 1, 1, tzinfo=SHANGHAI)).net
         0
     """
-    acct, owed_acct = volunteer_account(volunteer_id), owed_account(volunteer_id)
-    left: dict[str, int] = {}
-    dates: dict[str, tuple[datetime, datetime | None]] = {}
-    owed = 0
+    state = _PointsState()
     for p in postings:
-        if p.at > as_of:
-            continue
-        if p.target == acct:
-            left[p.id] = p.amount
-            dates[p.id] = (p.available_from or p.at, p.expires_at)
-        if p.source == acct and p.lot in left:
-            left[p.lot] -= p.amount
-        if p.target == owed_acct:
-            owed += p.amount
-        if p.source == owed_acct:
-            owed -= p.amount
-    rows = [(n, *dates[lot_id]) for lot_id, n in left.items()]
-    return _classify(rows, owed, as_of, within_days)
+        if p.at <= as_of:
+            state.apply(p)
+    acct = volunteer_account(volunteer_id)
+    lots = [
+        (lot.remaining, lot.available_from, lot.expires_at)
+        for lot in state.open.get(acct, {}).values()
+    ]
+    owed = state.balance.get(owed_account(volunteer_id), 0)
+    return _classify(lots, owed, as_of, _within(within_days))

@@ -25,11 +25,11 @@ from __future__ import annotations
 import enum
 import threading
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, is_date, non_empty
+from zhiyuan._validators import Clock, is_date, non_empty, system_clock, to_shanghai
 from zhiyuan.errors import InvalidValue, PermissionDenied
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
@@ -55,10 +55,6 @@ class Action(enum.StrEnum):
     """Dispatch needs to volunteers (派单)."""
     ADJUST_POINTS = "adjust_points"
     """Adjust points or credit (积分调整)."""
-
-
-def _today() -> date:
-    return datetime.now(SHANGHAI).date()
 
 
 def _code(value: object) -> str:
@@ -118,14 +114,25 @@ class Jurisdiction:
     """The grants over one tree, and the checks that follow the subtree (管辖关系).
 
     Grants at unknown codes are refused when added. Thread-safe for adding and checking.
+
+    Args:
+        tree: the region tree.
+        grants: grants to add at once.
+        clock: what "today" is when a check names no date (default: the wall clock).
     """
 
-    def __init__(self, tree: RegionTree, grants: Iterable[Grant] = ()) -> None:
+    def __init__(
+        self, tree: RegionTree, grants: Iterable[Grant] = (), *, clock: Clock = system_clock
+    ) -> None:
         self.tree = tree
+        self.clock = clock
         self._by_principal: dict[str, list[Grant]] = {}
         self._lock = threading.Lock()
         for g in grants:
             self.add(g)
+
+    def _today(self) -> date:
+        return to_shanghai(self.clock()).date()
 
     def add(self, grant: Grant) -> None:
         """Add a grant (the same grant twice is kept once)."""
@@ -157,7 +164,7 @@ class Jurisdiction:
         An unknown or malformed ``code`` raises, whether or not the principal holds grants.
         """
         c = self.tree[code].code
-        day = _today() if on is None else on
+        day = self._today() if on is None else on
         for g in self.grants(principal):
             if g.permits(action) and g.in_force(day) and self.tree.is_within(c, g.region_code):
                 return g
@@ -184,7 +191,7 @@ class Jurisdiction:
             {
                 g.region_code
                 for g in self.grants(principal)
-                if g.permits(action) and g.in_force(_today() if on is None else on)
+                if g.permits(action) and g.in_force(self._today() if on is None else on)
             }
         )
         top: list[str] = []
