@@ -106,7 +106,7 @@ def test_default_policy() -> None:
     assert (p.points_per_hour, p.hours_per_point, p.tiers) == (1, 1, ())
     assert p.rounding is Rounding.DOWN and p.carry and p.expiry is Expiry.NONE
     assert p.evidence is None and p.categories is None
-    assert p.posting_id("r9") == "points:r9"
+    assert p.posting_id("r9") == "r9#convert"
 
 
 def test_profiles_say_what_their_sources_say() -> None:
@@ -248,7 +248,7 @@ def test_rongcheng_four_one_hour_records_make_exactly_one_point() -> None:
     assert [f.values[4] for f in carries] == ["1/4", "1/2", "3/4", "0"]  # carried on
     assert "结转 1/4 分至下一条" in carries[0].zh
     (p,) = conv.postings
-    assert (p.id, p.amount, p.ref, p.kind) == ("points:v1-r0003", 1, "v1-r0003", PostingKind.EARN)
+    assert (p.id, p.amount, p.ref, p.kind) == ("v1-r0003#convert", 1, "v1-r0003", PostingKind.EARN)
     assert (p.source, p.target) == ("issuer:rongcheng", "volunteer:v1")
 
 
@@ -425,7 +425,7 @@ def test_shanghai_two_coins_a_day_third_hour_gives_zero() -> None:
     assert third.status is ConversionStatus.ZERO and third.raw_points == 1
     (cap,) = [f for f in third.findings if f.rule == "conversion.cap"]
     assert (cap.variant, cap.numbers) == ("day", {"cap": 2, "used": 2, "before": 1, "after": 0})
-    assert all(p.id.startswith("time_credits:") for p in conv.postings)
+    assert all(p.id.endswith("#convert") for p in conv.postings)
 
 
 def test_a_long_day_is_cut_to_the_daily_cap() -> None:
@@ -615,15 +615,15 @@ def test_post_conversion_refuses_another_instrument_and_is_all_or_nothing() -> N
     with pytest.raises(InvalidValue, match="instrument"):
         post_conversion(PointsLedger(), conv)
     book = PointsLedger("time_credits")
-    clash = Posting(
-        id=conv.postings[1].id,
-        at=at(2025, 1, 1),
-        kind=PostingKind.EARN,
-        source="issuer:other",
-        target="volunteer:v9",
-        amount=1,
+    clash = conv.postings[1]
+    # a caller cannot take the library's ids ...
+    with pytest.raises(InvalidValue, match="#"):
+        book.post(attrs.evolve(clash, target="volunteer:v9"))
+    # ... so a clash can only be another conversion of the same record id
+    other = convert(
+        [hourly(2)[1]._replace(volunteer_id="v9")], CONVERSION_PROFILES["shanghai_time_bank"]
     )
-    book.post(clash)
+    assert post_conversion(book, other) == 1
     with pytest.raises(Conflict):
         post_conversion(book, conv)
     assert len(book) == 1 and book.total() == 0
@@ -636,7 +636,7 @@ def test_a_reversed_earning_frees_its_share_of_the_caps() -> None:
     post_conversion(book, convert(rows, p))
     assert book.balance("volunteer:v1") == 3
     book.reverse_earning(
-        "points:v1-r0000", at=at(2025, 4, 1), reason="冲销", rule=ClawbackRule.DEBT
+        "v1-r0000#convert", at=at(2025, 4, 1), reason="冲销", rule=ClawbackRule.DEBT
     )
     later = convert(rows[1:], p, already=book)  # r0000 was reversed: its row is gone
     assert [r.record_id for r in later.rows if r.posting] == ["v1-r0003"]
@@ -646,7 +646,7 @@ def test_a_reversed_earning_frees_its_share_of_the_caps() -> None:
 
 def test_a_foreign_posting_under_a_row_id_conflicts() -> None:
     foreign = Posting(
-        id="points:a",
+        id="a#convert",
         at=at(2025, 1, 1),
         kind=PostingKind.ADJUST,
         source="x",
@@ -994,7 +994,7 @@ def test_points_issued_never_exceed_the_caps(rows: list[HourRow], p: ConversionP
         assert (r.posting is not None) == (r.status is ConversionStatus.CONVERTED)
         if r.posting is not None:
             assert r.posting.amount == r.points and r.posting.ref == r.record_id
-            assert r.posting.id == f"{p.instrument}:{r.record_id}"
+            assert r.posting.id == f"{r.record_id}#convert"
 
 
 @given(hour_rows(), policies(), st.data())

@@ -17,7 +17,14 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from zhiyuan._validators import SHANGHAI
-from zhiyuan.credit import ClawbackRule, PointsLedger, Posting, fold_balances, owed_account
+from zhiyuan.credit import (
+    ClawbackRule,
+    Lot,
+    PointsLedger,
+    Posting,
+    fold_balances,
+    owed_account,
+)
 from zhiyuan.credit.reports import ExpiringPoints, expiring_soon, points_liability_by_region
 from zhiyuan.errors import InvalidValue, NotFound, UnknownRegion, ZhiyuanError
 from zhiyuan.hierarchy import load_default
@@ -202,7 +209,7 @@ def build(ops: list[tuple[Any, ...]]) -> tuple[PointsLedger, datetime]:
             elif kind == "transfer":
                 book.transfer(f"t{k}", op[1], op[2], op[3], at=clock)
             elif kind == "refund" and spends:
-                book.refund(spends[op[1] % len(spends)], at=clock, id_prefix=f"rf{k}")
+                book.refund(spends[op[1] % len(spends)], at=clock)
             elif kind == "reverse" and earns:
                 book.reverse_earning(earns[op[1] % len(earns)], at=clock, reason="x", rule=op[2])
             elif kind == "expire":
@@ -214,19 +221,51 @@ def build(ops: list[tuple[Any, ...]]) -> tuple[PointsLedger, datetime]:
     return book, clock
 
 
-def replay(book: PointsLedger, as_of: datetime) -> PointsLedger:
-    """A fresh ledger holding the postings up to ``as_of`` (its own incremental state).
+class Then:
+    """The ledger at ``as_of``, brute force: lots and balances summed from the postings alone."""
 
-    A posting that consumes a lot opened after ``as_of`` is left out: ``PointsLedger.expire``
-    dates its posting at the lot's expiry, which precedes the lot itself when an expired lot
-    was refunded (the refund reopens it with its old dates).
-    """
-    opened = {p.id: p.at for p in book.postings}
-    fresh = PointsLedger()
-    fresh.post_many(
-        p for p in book.postings if p.at <= as_of and (p.lot is None or opened[p.lot] <= as_of)
-    )
-    return fresh
+    def __init__(self, book: PointsLedger, as_of: datetime) -> None:
+        # A posting that consumes a lot opened after ``as_of`` is left out: ``expire`` dates its
+        # posting at the lot's expiry, which precedes the lot itself when an expired lot was
+        # refunded (the refund reopens it with its old dates).
+        opened = {p.id: p.at for p in book.postings}
+        kept = [
+            p
+            for p in book.postings
+            if p.at <= as_of and (p.lot is None or opened[p.lot] <= as_of)
+        ]
+        self.balances: dict[str, int] = {}
+        self.left: dict[str, dict[str, tuple[int, Posting]]] = {}
+        for p in kept:
+            self.balances[p.source] = self.balances.get(p.source, 0) - p.amount
+            self.balances[p.target] = self.balances.get(p.target, 0) + p.amount
+            if p.lot is not None:
+                n, lot = self.left[p.source][p.lot]
+                self.left[p.source][p.lot] = (n - p.amount, lot)
+            if p.target.startswith("volunteer:"):
+                self.left.setdefault(p.target, {})[p.id] = (p.amount, p)
+
+    def balance(self, account: str) -> int:
+        return self.balances.get(account, 0)
+
+    def lots(self, v: str) -> list[Lot]:
+        return [
+            Lot(
+                id=lot.id,
+                account=lot.target,
+                amount=lot.amount,
+                remaining=n,
+                opened_at=lot.at,
+                available_from=lot.available_from or lot.at,
+                expires_at=lot.expires_at,
+            )
+            for n, lot in self.left.get(f"volunteer:{v}", {}).values()
+            if n > 0
+        ]
+
+
+def replay(book: PointsLedger, as_of: datetime) -> Then:
+    return Then(book, as_of)
 
 
 def brute_net(book: PointsLedger, v: str, as_of: datetime, include_expired: bool) -> int:

@@ -228,7 +228,7 @@ def test_withdraw_uses_the_serving_banks_credits_first_then_clears() -> None:
     clears = [p for p in r.postings if p.kind is PostingKind.CLEAR]
     assert [(p.lot, p.amount) for p in spends] == [("d2", 50), ("d1", 30)]
     assert [(p.source, p.target, p.amount, p.id) for p in clears] == [
-        (clearing_account("370214001000"), clearing_account("370211001000"), 30, "w1:2:clear")
+        (clearing_account("370214001000"), clearing_account("370211001000"), 30, "w1#2#clear")
     ]
     assert {p.target for p in spends} == {served_account("370211001000")}
     assert r.minutes == 80
@@ -560,7 +560,7 @@ def test_nanjing_group_time_is_donated() -> None:
         bank.deposit("g1", "v", 120, at=at(), region="320106001", group="team-1")
     assert len(ledger) == 0
     r = bank.deposit("g1", "v", 120, at=at(), region="320106001", group="team-1", donate_to="elder")
-    assert [p.id for p in r.postings] == ["g1", "g1:donate"]
+    assert [p.id for p in r.postings] == ["g1", "g1#donate"]
     assert r.postings[0].ref == "team-1"
     assert "group time may only be donated" in r.explain()
     assert bank.balance("v") == 0 and bank.balance("elder") == 120
@@ -602,11 +602,11 @@ def test_liability_as_of_is_a_fold_of_the_postings_then() -> None:
     bank.deposit("d1", "a", 100, at=at(0), region=CY1)
     bank.deposit("d2", "b", 50, at=at(1), region=HD1)
     bank.withdraw("w1", "a", 70, at=at(2), region=HD1)
-    assert bank.outstanding(at(0)) == {"370214001000": 100}
-    assert bank.outstanding(at(1)) == {"370211001000": 50, "370214001000": 100}
-    assert bank.outstanding(at(2)) == bank.outstanding() == {"370211001000": 50, "370214001000": 30}
-    assert bank.liability(at(0))["370200000000"] == 100
-    assert bank.positions(at(5)) == bank.positions() == fold_positions(ledger.postings)
+    assert bank.outstanding(as_of=at(0)) == {"370214001000": 100}
+    assert bank.outstanding(as_of=at(1)) == {"370211001000": 50, "370214001000": 100}
+    assert bank.outstanding(as_of=at(2)) == bank.outstanding() == {"370211001000": 50, "370214001000": 30}
+    assert bank.liability(as_of=at(0))["370200000000"] == 100
+    assert bank.positions(as_of=at(5)) == bank.positions() == fold_positions(ledger.postings)
     assert fold_positions(ledger.postings, as_of=at(1))["370211001000"].served == 0
 
 
@@ -823,7 +823,7 @@ def test_random_sequences_keep_every_invariant(case: int, steps: list[tuple[Any,
                     lot[2] -= p.amount
                     assert lot[2] >= 0
                     model.redeemed[lot[1]] = model.redeemed.get(lot[1], 0) + p.amount
-                    cleared = [c for c in r.postings if c.id == f"{p.id}:clear"]
+                    cleared = [c for c in r.postings if c.id == f"{p.id}#clear"]
                     assert len(cleared) == (lot[1] != server)
                     for c in cleared:
                         assert (c.source, c.target, c.amount) == (

@@ -52,7 +52,7 @@ Example (青岛西海岸: 44 points buy 2 umbrellas):
     >>> order = book.reserve("o1", "v1", "umbrella", 2, at=t(3, 1))
     >>> order.points, order.state.value, book.stock_left("umbrella")
     (44, 'reserved', 8)
-    >>> ledger.available("v1", t(3, 2))
+    >>> ledger.available("v1", as_of=t(3, 2))
     6
     >>> book.reserve("o2", "v1", "umbrella", 1, at=t(3, 31))
     Traceback (most recent call last):
@@ -60,7 +60,7 @@ Example (青岛西海岸: 44 points buy 2 umbrellas):
     zhiyuan.errors.Conflict: v1 × umbrella: [redeem.limit] 每人每季度限兑 2 件：该季度已兑 2 件，本次 1 件 / at most 2 per person per quarter: 2 already that quarter, 1 more asked
     >>> book.cancel("o1", at=t(3, 2), reason="不要了").state.value
     'cancelled'
-    >>> ledger.available("v1", t(3, 3)), book.stock_left("umbrella"), ledger.total()
+    >>> ledger.available("v1", as_of=t(3, 3)), book.stock_left("umbrella"), ledger.total()
     (50, 10, 0)
 """
 
@@ -75,8 +75,8 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from zhiyuan._validators import SHANGHAI, aware, non_empty, non_negative, positive, to_shanghai
-from zhiyuan.convert import from_json, from_toml, to_json, to_toml
-from zhiyuan.credit.ledger import PointsLedger, Posting
+from zhiyuan.convert import from_json, from_toml, register_tagged_union, to_json, to_toml
+from zhiyuan.credit.ledger import PointsLedger
 from zhiyuan.errors import (
     Conflict,
     InsufficientBalance,
@@ -89,6 +89,8 @@ from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import RegionCode, normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.volunteers import Volunteer
+from zhiyuan.journal import Book, Journal
+from zhiyuan.journal._ids import derive, own_id
 
 __all__ = [
     "Cancelled",
@@ -398,6 +400,11 @@ class Reserved:
         """``quantity × unit_price``."""
         return self.quantity * self.unit_price
 
+    @property
+    def id(self) -> str:
+        """The order id."""
+        return self.order_id
+
 
 @attrs.frozen(kw_only=True)
 class Fulfilled:
@@ -405,6 +412,11 @@ class Fulfilled:
 
     order_id: str = attrs.field(validator=non_empty)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+
+    @property
+    def id(self) -> str:
+        """``<order id>#fulfill``."""
+        return derive(self.order_id, "fulfill")
 
 
 @attrs.frozen(kw_only=True)
@@ -416,9 +428,19 @@ class Cancelled:
     reason: str = attrs.field(validator=non_empty)
     postings: tuple[str, ...] = attrs.field(default=(), validator=_names)
 
+    @property
+    def id(self) -> str:
+        """``<order id>#cancel``."""
+        return derive(self.order_id, "cancel")
+
 
 OrderEntry = Reserved | Fulfilled | Cancelled
 """One fact of the order book."""
+
+register_tagged_union(
+    OrderEntry,
+    {Reserved: "orders.reserved", Fulfilled: "orders.fulfilled", Cancelled: "orders.cancelled"},
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -511,11 +533,33 @@ def fold_orders(
         (<OrderState.RESERVED: 'reserved'>, <OrderState.FULFILLED: 'fulfilled'>)
     """
     when = None if as_of is None else _aware("as_of", as_of)
-    orders: dict[str, Order] = {}
+    state = _OrdersState()
     for entry in entries:
         if when is None or entry.at <= when:
-            _step(orders, entry)
-    return orders
+            state.apply(entry)
+    return state.orders
+
+
+class _OrdersState:
+    """The folded order book: orders by id, each volunteer's orders, units held per item."""
+
+    __slots__ = ("by_volunteer", "held", "orders", "reserved")
+
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+        self.reserved: dict[str, Reserved] = {}
+        self.by_volunteer: dict[str, list[str]] = {}
+        self.held: dict[str, int] = {}  # item id → units held by active orders
+
+    def apply(self, entry: OrderEntry) -> None:
+        _step(self.orders, entry)
+        if isinstance(entry, Reserved):
+            self.reserved[entry.order_id] = entry
+            self.by_volunteer.setdefault(entry.volunteer_id, []).append(entry.order_id)
+            self.held[entry.item_id] = self.held.get(entry.item_id, 0) + entry.quantity
+        elif isinstance(entry, Cancelled):
+            res = self.reserved[entry.order_id]
+            self.held[res.item_id] -= res.quantity
 
 
 @attrs.frozen(kw_only=True)
@@ -555,8 +599,11 @@ def _text(name: str, value: object) -> str:
 _STOCK_PREFIX = "stock:"
 
 
-class Redemptions:
+class Redemptions(Book[OrderEntry, _OrdersState]):
     """The order book of one catalog over one points ledger (兑换订单).
+
+    The book and its ledger share one journal: an order and the points it spends (or refunds)
+    are recorded in one transaction, all or nothing.
 
     Args:
         ledger: where points are spent and refunded.
@@ -573,7 +620,11 @@ class Redemptions:
             (海林: ``limit=1, period="quarter"``); given together or not at all.
         period: see ``limit``.
         account: where spent points go.
+        name: the book's name in the journal (default ``orders``).
     """
+
+    kind = "orders"
+    entry_type = OrderEntry
 
     def __init__(
         self,
@@ -586,6 +637,7 @@ class Redemptions:
         limit: int | None = None,
         period: Period | str | None = None,
         account: str = "redemption",
+        name: str | None = None,
     ) -> None:
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
@@ -596,6 +648,8 @@ class Redemptions:
             raise InvalidValue(
                 "period", period, "限额与周期须同时给出 / limit and period go together"
             )
+        if not isinstance(ledger, PointsLedger):
+            raise InvalidValue("ledger", ledger, "需要 PointsLedger / need a PointsLedger")
         self.limit = limit
         self.ledger = ledger
         self.catalog = catalog
@@ -603,12 +657,10 @@ class Redemptions:
         self.account = _text("account", account)
         self._volunteers = volunteers
         self._level_of = level_of
-        self._lock = threading.RLock()
-        self._entries: list[OrderEntry] = []
-        self._orders: dict[str, Order] = {}
-        self._reserved: dict[str, Reserved] = {}
-        self._by_volunteer: dict[str, list[str]] = {}
-        self._held: dict[str, int] = {}  # item id → units held by active orders
+        super().__init__(journal=ledger.journal, name=name)
+
+    def _new_state(self) -> _OrdersState:
+        return _OrdersState()
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -637,18 +689,12 @@ class Redemptions:
 
     # --- reading ------------------------------------------------------------------------------
 
-    @property
-    def entries(self) -> tuple[OrderEntry, ...]:
-        """Every entry, in the order recorded."""
-        with self._lock:
-            return tuple(self._entries)
-
     def order(self, order_id: str, *, as_of: datetime | None = None) -> Order:
         """An order as it stands now, or at ``as_of`` (:class:`~zhiyuan.errors.NotFound` if it
         did not exist then)."""
         if as_of is None:
             with self._lock:
-                found = self._orders.get(order_id)
+                found = self._state.orders.get(order_id)
         else:
             found = fold_orders(self.entries, as_of=as_of).get(order_id)
         if found is None:
@@ -661,7 +707,7 @@ class Redemptions:
         """Every order (of one volunteer, if given), now or at ``as_of``, in the order placed."""
         if as_of is None:
             with self._lock:
-                found = list(self._orders.values())
+                found = list(self._state.orders.values())
         else:
             found = list(fold_orders(self.entries, as_of=as_of).values())
         return [o for o in found if volunteer_id is None or o.volunteer_id == volunteer_id]
@@ -672,12 +718,12 @@ class Redemptions:
         if item.stock is None:
             return None
         with self._lock:
-            return item.stock - self._held.get(item_id, 0)
+            return item.stock - self._state.held.get(item_id, 0)
 
     def held(self, item_id: str) -> int:
         """Units of the item held by active (reserved or fulfilled) orders."""
         with self._lock:
-            return self._held.get(item_id, 0)
+            return self._state.held.get(item_id, 0)
 
     # --- checking -----------------------------------------------------------------------------
 
@@ -685,8 +731,8 @@ class Redemptions:
         """Units of ``item_id`` (or orders of any item, when ``None``) in the period of ``at``."""
         key = period.key(at)
         used = 0
-        for oid in self._by_volunteer.get(volunteer_id, ()):
-            o = self._orders[oid]
+        for oid in self._state.by_volunteer.get(volunteer_id, ()):
+            o = self._state.orders[oid]
             if not o.active or period.key(o.reserved_at) != key:
                 continue
             if item_id is None:
@@ -723,12 +769,12 @@ class Redemptions:
                 limits.append(finding("redeem.orders", (self.limit, used), self.period.value))
         stock = None
         if item.stock is not None:
-            left = item.stock - self._held.get(item.id, 0)
+            left = item.stock - self._state.held.get(item.id, 0)
             if left < quantity:
                 stock = finding("redeem.stock", (left, quantity))
         short = None
         if points:
-            have = self.ledger.available(vid, at)
+            have = self.ledger.available(vid, as_of=at)
             if have < item.price * quantity:
                 short = finding("redeem.points", (max(have, 0), item.price * quantity))
         return eligibility, limits, stock, short
@@ -767,30 +813,36 @@ class Redemptions:
     # --- acting -------------------------------------------------------------------------------
 
     def reserve(
-        self, order_id: str, volunteer_id: str, item_id: str, quantity: int = 1, *, at: datetime
+        self,
+        order_id: str,
+        volunteer_id: str,
+        item_id: str,
+        quantity: int = 1,
+        *,
+        at: datetime | None = None,
     ) -> Order:
         """Place an order: check (see the module doc), spend the points, hold the stock.
 
-        The same call again returns the order as it stands; another order under a used id
-        (here or among the ledger's postings) is a :class:`~zhiyuan.errors.Conflict`.
+        The order and its spend postings (``<order id>#1`` … in the ledger) are recorded
+        together. The same call again returns the order as it stands; another order under a
+        used id (here or among the ledger's operations) is a :class:`~zhiyuan.errors.Conflict`.
         """
-        _text("order_id", order_id)
+        own_id(order_id, "order_id")
         _text("volunteer_id", volunteer_id)
         _text("item_id", item_id)
         quantity = _quantity(quantity)
-        when = _aware("at", at)
-        with self._lock:
-            old = self._reserved.get(order_id)
+        when = self._when(at)
+        with self.journal.transaction() as tx:
+            old = self._state.reserved.get(order_id)
             if old is not None:
-                if (old.volunteer_id, old.item_id, old.quantity, old.at) == (
+                if (old.volunteer_id, old.item_id, old.quantity) == (
                     volunteer_id,
                     item_id,
                     quantity,
-                    when,
-                ):
-                    return self._orders[order_id]
+                ) and (at is None or old.at == when):
+                    return self._state.orders[order_id]
                 raise Conflict(f"order id {order_id!r} is already used / 订单编号已被占用")
-            if _posted(self.ledger, f"{order_id}:1"):
+            if self.journal.find(self.ledger.name, derive(order_id, 1)) is not None:
                 raise Conflict(
                     f"order id {order_id!r} is already used in the ledger / 账本中编号已被占用"
                 )
@@ -825,30 +877,26 @@ class Redemptions:
                 at=when,
                 postings=tuple(p.id for p in spent),
             )
-            self._record(entry)
-            self._reserved[order_id] = entry
-            self._by_volunteer.setdefault(volunteer_id, []).append(order_id)
-            self._held[item_id] = self._held.get(item_id, 0) + quantity
-            return self._orders[order_id]
+            tx.add(self, [entry])
+        return self._state.orders[order_id]
 
-    def _record(self, entry: OrderEntry) -> None:
-        _step(self._orders, entry)
-        self._entries.append(entry)
-
-    def _open(self, order_id: str, when: datetime, entry: OrderEntry) -> Order | None:
+    def _open(
+        self, order_id: str, when: datetime, entry: OrderEntry, given: bool
+    ) -> Order | None:
         """The reserved order to act on, or the order if ``entry`` is already recorded."""
-        order = self._orders.get(order_id)
+        order = self._state.orders.get(order_id)
         if order is None:
             raise NotFound("order", order_id)
         if order.state is not OrderState.RESERVED:
             done = (
                 order.state is OrderState.FULFILLED
                 and isinstance(entry, Fulfilled)
-                and entry.at == order.fulfilled_at
+                and (not given or entry.at == order.fulfilled_at)
             ) or (
                 order.state is OrderState.CANCELLED
                 and isinstance(entry, Cancelled)
-                and (entry.at, entry.reason) == (order.cancelled_at, order.reason)
+                and entry.reason == order.reason
+                and (not given or entry.at == order.cancelled_at)
             )
             if done:
                 return order
@@ -861,42 +909,40 @@ class Redemptions:
             )
         return None
 
-    def fulfill(self, order_id: str, *, at: datetime) -> Order:
+    def fulfill(self, order_id: str, *, at: datetime | None = None) -> Order:
         """Hand the goods over (兑付); final. The same call again returns the order."""
-        when = _aware("at", at)
+        when = self._when(at)
         entry = Fulfilled(order_id=_text("order_id", order_id), at=when)
-        with self._lock:
-            done = self._open(order_id, when, entry)
+        with self.journal.transaction() as tx:
+            done = self._open(order_id, when, entry, at is not None)
             if done is not None:
                 return done
-            self._record(entry)
-            return self._orders[order_id]
+            tx.add(self, [entry])
+        return self._state.orders[order_id]
 
-    def cancel(self, order_id: str, *, at: datetime, reason: str) -> Order:
-        """Cancel a reserved order: refund the points (reversal postings) and return the stock.
+    def cancel(self, order_id: str, *, at: datetime | None = None, reason: str) -> Order:
+        """Cancel a reserved order: refund the points (reversal postings, recorded with the
+        cancellation) and return the stock.
 
         A fulfilled order cannot be cancelled (:class:`~zhiyuan.errors.Conflict`). The same call
         again returns the order.
         """
-        when = _aware("at", at)
+        when = self._when(at)
         probe = Cancelled(order_id=_text("order_id", order_id), at=when, reason=reason)
-        with self._lock:
-            done = self._open(order_id, when, probe)
+        with self.journal.transaction() as tx:
+            done = self._open(order_id, when, probe, at is not None)
             if done is not None:
                 return done
-            res = self._reserved[order_id]
+            res = self._state.reserved[order_id]
             spends = [self.ledger.posting(pid) for pid in res.postings]
-            prefix = "refund"
             for p in spends:
-                if _posted(self.ledger, f"{prefix}:{p.id}"):
+                if self.journal.find(self.ledger.name, derive(p.id, "refund")) is not None:
                     raise Conflict(
                         f"refund of {p.id!r} is already in the ledger / 账本中已有该退还记录"
                     )
-            refunds: list[Posting] = self.ledger.refund(spends, at=when, id_prefix=prefix)
-            entry = attrs.evolve(probe, postings=tuple(p.id for p in refunds))
-            self._record(entry)
-            self._held[res.item_id] -= res.quantity
-            return self._orders[order_id]
+            refunds = self.ledger.refund(spends, at=when)
+            tx.add(self, [attrs.evolve(probe, postings=tuple(p.id for p in refunds))])
+        return self._state.orders[order_id]
 
     # --- reports ------------------------------------------------------------------------------
 
@@ -937,11 +983,3 @@ def _quantity(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidValue("quantity", value, "数量须为正整数 / a quantity is a whole number > 0")
     return value
-
-
-def _posted(ledger: PointsLedger, posting_id: str) -> bool:
-    try:
-        ledger.posting(posting_id)
-    except NotFound:
-        return False
-    return True

@@ -33,7 +33,8 @@ Caps
     first, net of reversals found among them.
 
 Idempotence
-    A row's posting id is ``f"{instrument}:{record_id}"``. A row whose posting is among
+    A row's posting id is ``<record id>#convert`` (the record id escaped, see
+    :mod:`zhiyuan.journal`): the library's own, never a caller's. A row whose posting is among
     ``already`` (postings already made, or a ledger) is not issued again, but its credit still
     advances the volunteer's carry and tier position, so that converting a history in pieces
     gives the same postings as converting it whole. Pass the volunteer's whole certified history
@@ -54,7 +55,7 @@ Example:
     ...         for d in (1, 2, 3, 4)]
     >>> conv = convert(rows, rongcheng)
     >>> [r.points for r in conv.rows], [p.id for p in conv.postings]
-    ([0, 0, 0, 1], ['points:r4'])
+    ([0, 0, 0, 1], ['r4#convert'])
     >>> print(conv.rows[3].explain())
     r4 (v1, 2025-03-04): 1 pt, converted
       [conversion.rate] 60 分钟按每 4 小时 1 分折合 1/4 分 / 60 min at 1 pt per 4 h is worth 1/4 pt
@@ -91,6 +92,7 @@ from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourRow
 from zhiyuan.hours.policy import Purpose, Rounding
 from zhiyuan.hours.records import Evidence
+from zhiyuan.journal._ids import derive, foreign
 
 __all__ = [
     "CONVERSION_PROFILES",
@@ -452,13 +454,13 @@ class ConversionPolicy:
     # --- arithmetic ---------------------------------------------------------------------------
 
     def posting_id(self, record_id: str) -> str:
-        """The id of the posting that converts a record: ``<instrument>:<record id>``.
+        """The id of the posting that converts a record: ``<record id>#convert``.
 
         Example:
             >>> CONVERSION_PROFILES["shanghai_time_bank"].posting_id("r1")
-            'time_credits:r1'
+            'r1#convert'
         """
-        return f"{self.instrument}:{record_id}"
+        return derive(foreign(record_id), "convert")
 
     def _value(self, credit: int) -> int:
         """The exact value of ``credit`` cumulative minute-percents, over :meth:`_denominator`."""
@@ -707,12 +709,10 @@ def _prior(
     postings: Sequence[Posting], policy: ConversionPolicy, dates: Mapping[str, date]
 ) -> tuple[dict[str, Posting], dict[str, _Usage]]:
     """Earlier conversion postings by id, and what they issued per volunteer (net of reversals)."""
-    prefix = f"{policy.instrument}:"
     mine: dict[str, Posting] = {}
     for p in postings:
         if (
-            p.id.startswith(prefix)
-            and p.kind is PostingKind.EARN
+            p.kind is PostingKind.EARN
             and p.ref is not None
             and p.id == policy.posting_id(p.ref)
             and p.target.startswith("volunteer:")
@@ -1010,6 +1010,7 @@ def post_conversion(ledger: PointsLedger, conversion: Conversion) -> int:
     """Post a conversion's postings to ``ledger``, all or nothing; returns how many were new.
 
     Postings already in the ledger are skipped (posting the same conversion twice adds nothing).
+    The postings are recorded in one journal transaction.
 
     Raises:
         InvalidValue: the ledger keeps another instrument.
@@ -1021,7 +1022,7 @@ def post_conversion(ledger: PointsLedger, conversion: Conversion) -> int:
             conversion.instrument,
             f"账本记的是 {ledger.instrument} / the ledger keeps {ledger.instrument}",
         )
-    return ledger.post_many(conversion.postings)
+    return ledger._post_many(conversion.postings)
 
 
 CONVERSION_PROFILES: dict[str, ConversionPolicy] = {

@@ -34,9 +34,12 @@ banks), a village code belongs to the bank of its street; without it, the code i
 Credits can be redeemed at their issuing bank, and, where ``exchange_level`` is set (通存通兑), at
 any bank within the same region of that level.
 
-Every operation validates everything first and posts nothing on error; the same operation id
-again returns the earlier postings; another operation under a used id is a
-:class:`~zhiyuan.errors.Conflict`. Thread-safe.
+The bank folds its ledger's postings as they are recorded (a listener on the ledger's book), and
+each operation records its postings in one journal transaction: all or none, before it returns.
+Operation ids are the caller's (no ``#``); the postings are named from them (``d1``, ``d1#donate``,
+``w1#1``, ``w1#1#clear``, ``g1#1``). Every operation validates everything first and records
+nothing on error; the same operation id again returns the recorded postings; another operation
+under a used id is a :class:`~zhiyuan.errors.Conflict`. Thread-safe.
 
 References:
     POLICIES.md §3.1: 《南京市养老服务时间银行实施方案(试行)》 (2019) and the 鼓楼 branch rules (2018);
@@ -70,16 +73,16 @@ from __future__ import annotations
 
 import bisect
 import enum
-import threading
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 
 import attrs
 
-from zhiyuan._validators import is_date, non_empty, positive, to_shanghai
+from zhiyuan._validators import is_date, moment, non_empty, positive
 from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, volunteer_account
-from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
+from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue
+from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level
 from zhiyuan.hierarchy.tree import RegionTree
@@ -483,23 +486,10 @@ def _id_of(member: MemberRef, field: str) -> str:
     return mid
 
 
-def _when(at: object) -> datetime:
-    if not isinstance(at, datetime):
-        raise InvalidValue("at", at, "需要带时区的时间 / need an aware datetime")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidValue("at", at.isoformat(), "缺少时区 / naive datetime")
-    return to_shanghai(at)
-
-
 def _minutes(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidValue("minutes", value, "分钟数须为正整数 / minutes are a whole number > 0")
     return value
-
-
-def _check_id(id: object) -> None:
-    if not isinstance(id, str) or not id.strip():
-        raise InvalidValue("id", id, "编号不能为空 / an id must not be empty")
 
 
 def _reason(f: Finding) -> str:
@@ -525,7 +515,7 @@ class TimeBankReceipt:
         return sum(
             p.amount
             for p in self.postings
-            if p.kind is not PostingKind.CLEAR and not p.id.endswith(":donate")
+            if p.kind is not PostingKind.CLEAR and not p.id.endswith("#donate")
         )
 
     def explain(self) -> str:
@@ -681,7 +671,7 @@ def fold_positions(
         >>> fold_positions([])
         {}
     """
-    return _fold(postings, None if as_of is None else _when(as_of)).positions()
+    return _fold(postings, None if as_of is None else moment(as_of, "as_of")).positions()
 
 
 class TimeBank:
@@ -712,15 +702,17 @@ class TimeBank:
             policies = (policies,)
         ordered = sorted(policies or (TimeBankPolicy(),), key=lambda p: p.effective_from)
         self.ledger = ledger
+        self.journal = ledger.journal
         self.tree = tree
         self.policies: tuple[TimeBankPolicy, ...] = tuple(ordered)
         self._starts = [p.effective_from for p in ordered]
-        self._lock = threading.RLock()
+        self._lock = ledger._lock
         self._state = _Fold()
-        self._synced = 0
         self._bank_of: dict[tuple[str, Level | None], str] = {}
-        with self._lock:
-            self._sync()
+        with self._lock:  # fold what is recorded, then every posting as it is recorded
+            for p in ledger.postings:
+                self._state.add(p)
+            ledger._listeners.append(self._state.add)
 
     # --- policy and regions -------------------------------------------------------------------
 
@@ -784,31 +776,15 @@ class TimeBank:
         except InvalidValue:
             return False
 
-    # --- the fold -----------------------------------------------------------------------------
-
-    def _sync(self) -> None:
-        """Fold in postings the bank has not seen yet (the caller holds the lock)."""
-        if len(self.ledger) == self._synced:
-            return
-        tail = self.ledger.postings[self._synced :]
-        for p in tail:
-            self._state.add(p)
-        self._synced += len(tail)
-
-    def _commit(self, postings: list[Posting]) -> None:
-        fresh = self.ledger.post_many(postings)
-        if fresh == len(postings) and len(self.ledger) == self._synced + fresh:
-            for p in postings:
-                self._state.add(p)
-            self._synced += fresh
-        else:  # someone else posted meanwhile: fold in the tail
-            self._sync()
+    # --- the ledger ---------------------------------------------------------------------------
 
     def _existing(self, posting_id: str) -> Posting | None:
-        try:
-            return self.ledger.posting(posting_id)
-        except NotFound:
-            return None
+        found: Posting | None = self.journal.find(self.ledger.name, posting_id)
+        return found
+
+    def _record(self, postings: Sequence[Posting]) -> None:
+        with self.journal.transaction() as tx:
+            tx.add(self.ledger, postings)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -826,7 +802,6 @@ class TimeBank:
             {}
         """
         with self._lock:
-            self._sync()
             out: dict[str, int] = {}
             for lot in self.ledger.lots(member_id):
                 o = self._state.origin.get(lot.id)
@@ -834,30 +809,28 @@ class TimeBank:
                     _inc(out, o, lot.remaining)
             return dict(sorted(out.items()))
 
-    def positions(self, as_of: datetime | None = None) -> dict[str, RegionPosition]:
+    def positions(self, *, as_of: datetime | None = None) -> dict[str, RegionPosition]:
         """Every bank's :class:`RegionPosition` (at ``as_of``: a fold of the postings up to it)."""
         if as_of is None:
             with self._lock:
-                self._sync()
                 return self._state.positions()
         return fold_positions(self.ledger.postings, as_of=as_of)
 
-    def outstanding(self, as_of: datetime | None = None) -> dict[str, int]:
+    def outstanding(self, *, as_of: datetime | None = None) -> dict[str, int]:
         """Outstanding credits (minutes) by issuing bank, not rolled up."""
-        return {r: p.outstanding for r, p in self.positions(as_of).items() if p.issued}
+        return {r: p.outstanding for r, p in self.positions(as_of=as_of).items() if p.issued}
 
-    def liability(self, as_of: datetime | None = None) -> dict[str, int]:
+    def liability(self, *, as_of: datetime | None = None) -> dict[str, int]:
         """Outstanding credits (minutes) by issuing bank, rolled up the tree (every ancestor)."""
-        return self.tree.rollup(list(self.outstanding(as_of).items()))
+        return self.tree.rollup(list(self.outstanding(as_of=as_of).items()))
 
-    def settlement(self, as_of: datetime | None = None) -> list[Settlement]:
+    def settlement(self, *, as_of: datetime | None = None) -> list[Settlement]:
         """Who owes whom, net, for credits redeemed across regions (sorted by debtor, creditor)."""
         if as_of is None:
             with self._lock:
-                self._sync()
                 gross = dict(self._state.settle)
         else:
-            gross = _fold(self.ledger.postings, _when(as_of)).settle
+            gross = _fold(self.ledger.postings, moment(as_of, "as_of")).settle
         out = []
         for a, b in sorted({tuple(sorted(k)) for k in gross}):
             net = gross.get((a, b), 0) - gross.get((b, a), 0)
@@ -875,7 +848,7 @@ class TimeBank:
         volunteer: MemberRef,
         minutes: int,
         *,
-        at: datetime,
+        at: datetime | None = None,
         region: object,
         group: str | None = None,
         donate_to: MemberRef | None = None,
@@ -888,11 +861,11 @@ class TimeBank:
         the time if the policy allows donations. Raises, posting nothing, when a daily, lifetime
         or storage cap would be exceeded.
         """
-        when = _when(at)
+        when = self.ledger._when(at)
         m = _minutes(minutes)
         vid = _id_of(volunteer, "volunteer")
         to = None if donate_to is None else _id_of(donate_to, "donate_to")
-        _check_id(id)
+        own_id(id, "id")
         policy = self.policy_for(when.date())
         bank = self._bank(region, policy.issuing_level)
         if to == vid:
@@ -919,7 +892,7 @@ class TimeBank:
         if to is not None:
             postings.append(
                 Posting(
-                    id=f"{id}:donate",
+                    id=derive(id, "donate"),
                     at=when,
                     kind=PostingKind.TRANSFER,
                     source=volunteer_account(vid),
@@ -931,15 +904,19 @@ class TimeBank:
                 )
             )
             findings.append(finding("timebank.donate", (m, to), "" if forced else "chosen"))
-        with self._lock:
-            self._sync()
+        with self.journal.transaction() as tx:
             done = [self._existing(p.id) for p in postings]
             if any(d is not None for d in done):
+                if at is None:  # a repeat without a moment: the recorded moment stands
+                    postings = [
+                        p if d is None else attrs.evolve(p, at=d.at)
+                        for p, d in zip(postings, done, strict=True)
+                    ]
                 if done != postings:
                     raise Conflict(f"deposit id {id!r} is already used / 编号已被占用")
                 return self._repeat(id, "deposit", postings)
             self._check_deposit(policy, vid, to or vid, m, when)
-            self._commit(postings)
+            tx.add(self.ledger, postings)
         return TimeBankReceipt(
             id=id, operation="deposit", postings=tuple(postings), findings=tuple(findings)
         )
@@ -980,12 +957,12 @@ class TimeBank:
         )
 
     def _prior(self, id: str, *, clear: bool) -> list[Posting]:
-        """The postings ``<id>:1``, ``<id>:2`` … (and their ``:clear`` postings) already made."""
+        """The postings ``<id>#1``, ``<id>#2`` … (and their ``#clear`` postings) already made."""
         out: list[Posting] = []
         k = 1
-        while (p := self._existing(f"{id}:{k}")) is not None:
+        while (p := self._existing(derive(id, k))) is not None:
             out.append(p)
-            if clear and (c := self._existing(f"{id}:{k}:clear")) is not None:
+            if clear and (c := self._existing(derive(id, k, "clear"))) is not None:
                 out.append(c)
             k += 1
         return out
@@ -996,7 +973,7 @@ class TimeBank:
         volunteer: MemberRef,
         minutes: int,
         *,
-        at: datetime,
+        at: datetime | None = None,
         region: object,
         recipient: MemberRef | None = None,
         relation: Relation | str | None = None,
@@ -1010,8 +987,8 @@ class TimeBank:
         other banks in scope, each cleared (``clear`` postings ``<id>:<k>:clear``). Raises
         :class:`~zhiyuan.errors.InsufficientBalance` when the credits redeemable here are short.
         """
-        when = _when(at)
-        _check_id(id)
+        when = self.ledger._when(at)
+        own_id(id, "id")
         m = _minutes(minutes)
         vid = _id_of(volunteer, "volunteer")
         who: MemberRef = volunteer if recipient is None else recipient
@@ -1042,15 +1019,14 @@ class TimeBank:
                     "recipient", rid, _reason(finding("timebank.age", (rid, age, need)))
                 )
         acct = volunteer_account(vid)
-        with self._lock:
-            self._sync()
+        with self.journal.transaction() as tx:
             done = self._prior(id, clear=True)
             if done:
                 spent = [p for p in done if p.kind is not PostingKind.CLEAR]
                 if (
                     sum(p.amount for p in spent) != m
                     or any(p.source != acct or p.target != served_account(server) for p in spent)
-                    or spent[0].at != when
+                    or (at is not None and spent[0].at != when)
                 ):
                     raise Conflict(f"withdrawal id {id!r} is already used / 编号已被占用")
                 return self._repeat(id, "withdraw", done)
@@ -1065,7 +1041,7 @@ class TimeBank:
             for k, (lot, origin, take) in enumerate(plan, start=1):
                 postings.append(
                     Posting(
-                        id=f"{id}:{k}",
+                        id=derive(id, k),
                         at=when,
                         kind=PostingKind.SPEND,
                         source=acct,
@@ -1079,7 +1055,7 @@ class TimeBank:
                 if origin != server:
                     postings.append(
                         Posting(
-                            id=f"{id}:{k}:clear",
+                            id=derive(id, k, "clear"),
                             at=when,
                             kind=PostingKind.CLEAR,
                             source=clearing_account(origin),
@@ -1092,7 +1068,7 @@ class TimeBank:
             findings.extend(
                 finding("timebank.clear", (n, origin, server)) for origin, n in cleared.items()
             )
-            self._commit(postings)
+            tx.add(self.ledger, postings)
         return TimeBankReceipt(
             id=id, operation="withdraw", postings=tuple(postings), findings=tuple(findings)
         )
@@ -1132,7 +1108,7 @@ class TimeBank:
         minutes: int,
         *,
         relation: Relation | str,
-        at: datetime,
+        at: datetime | None = None,
     ) -> TimeBankReceipt:
         """Give credits to another member (转赠), if the policy allows gifts to ``relation``.
 
@@ -1140,8 +1116,8 @@ class TimeBank:
         ``donation``: a needy elder or the platform). The oldest credits go first and keep their
         issuing bank. The receiver's storage cap applies.
         """
-        when = _when(at)
-        _check_id(id)
+        when = self.ledger._when(at)
+        own_id(id, "id")
         m = _minutes(minutes)
         src = _id_of(from_member, "from_member")
         dst = _id_of(to_member, "to_member")
@@ -1154,14 +1130,13 @@ class TimeBank:
                 "relation", rel.value, _reason(finding("timebank.relation", (rel.zh,), "transfer"))
             )
         acct = volunteer_account(src)
-        with self._lock:
-            self._sync()
+        with self.journal.transaction() as tx:
             done = self._prior(id, clear=False)
             if done:
                 if (
                     sum(p.amount for p in done) != m
                     or any(p.source != acct or p.target != volunteer_account(dst) for p in done)
-                    or done[0].at != when
+                    or (at is not None and done[0].at != when)
                 ):
                     raise Conflict(f"transfer id {id!r} is already used / 编号已被占用")
                 return self._repeat(id, "transfer", done)
@@ -1183,7 +1158,7 @@ class TimeBank:
                 left -= take
                 postings.append(
                     Posting(
-                        id=f"{id}:{len(postings) + 1}",
+                        id=derive(id, len(postings) + 1),
                         at=when,
                         kind=PostingKind.TRANSFER,
                         source=acct,
@@ -1196,6 +1171,6 @@ class TimeBank:
                         expires_at=lot.expires_at,
                     )
                 )
-            self._commit(postings)
+            tx.add(self.ledger, postings)
         f = finding("timebank.transfer", (m, dst, rel.zh))
         return TimeBankReceipt(id=id, operation="transfer", postings=tuple(postings), findings=(f,))
