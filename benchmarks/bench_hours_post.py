@@ -81,7 +81,7 @@ def run(
     gc.collect()
     before = rss_mb()
     ledger = HourLedger(reg, policies=[policy], volunteers=vols)
-    outs, secs = timed(lambda: ledger.post_many(recs, now=now))
+    outs, secs = timed(lambda: ledger.post_many(recs, at=now))
     gc.collect()
     mem = (rss_mb() - before) * 1e6
     counted = sum(1 for o in outs if o.counted)
@@ -98,7 +98,7 @@ def run(
     )
     one = HourLedger(reg, policies=[policy], volunteers=vols)
     sample = recs[: min(len(recs), 200_000)]
-    _, s1 = timed(lambda: [one.post(r, now=now) for r in sample])
+    _, s1 = timed(lambda: [one.post(r, at=now) for r in sample])
     print(f"[{policy.name}] one at a time with post(): {len(sample) / s1:,.0f} records/s")
 
 

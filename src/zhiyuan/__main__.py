@@ -298,7 +298,7 @@ def cmd_stars(args: argparse.Namespace) -> int:
             Volunteer(id=vid, name=vid, home_region=code, registered_on=date(2000, 1, 1))
         )
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        report = import_csv(ledger, fh, now=as_of)
+        report = import_csv(ledger, fh, at=as_of)
     if report.invalid:
         print(report, file=sys.stderr)
     ratings = scheme.rate_many(

@@ -117,7 +117,7 @@ def post_all(rows: list[dict[str, Any]], policy: HourPolicy) -> list[Outcome]:
             for v in vids
         ],
     )
-    return ledger.post_many(service_records(rows), now=NOW)
+    return ledger.post_many(service_records(rows), at=NOW)
 
 
 def as_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:

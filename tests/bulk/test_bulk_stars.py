@@ -216,7 +216,7 @@ def test_records_to_stars_equal_the_ledger_chain(records: list[ServiceRecord], s
         volunteers=vols,
     )
     now = datetime(2025, 6, 1, tzinfo=SH)
-    ledger.post_many(records, now=now)
+    ledger.post_many(records, at=now)
     as_of = datetime(2025, 6, 2, tzinfo=SH)
     expected = STAR_PROFILES[scheme].rate_many(vols, ledger.rows(as_of=as_of), as_of)
     cols = {

@@ -396,7 +396,7 @@ def test_a_star_book_can_be_passed_directly_and_hours_are_untouched() -> None:
                 region_code=YOUYI, category="助老", evidence=Evidence.QR_SCAN,
                 start=start, end=start + timedelta(hours=8),
             ),
-            now=start + timedelta(hours=9),
+            at=start + timedelta(hours=9),
         )  # fmt: skip
     stars = StarBook(
         StarScheme(notice_days=7),

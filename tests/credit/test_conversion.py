@@ -741,7 +741,7 @@ def test_rows_from_an_hour_ledger_convert_once_certified() -> None:
             scheduled_start=at(2025, 3, day, 9),
             scheduled_end=at(2025, 3, day, 11),
         )
-        hours.post(rec, now=at(2025, 3, day, 12))
+        hours.post(rec, at=at(2025, 3, day, 12))
         hours.certify(rec.id, by="admin", at=at(2025, 3, day, 13))
     rows = hours.rows(as_of=at(2025, 3, 10))
     conv = convert(rows, CONVERSION_PROFILES["huangshi"])

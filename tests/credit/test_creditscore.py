@@ -358,7 +358,7 @@ def test_rows_from_an_hour_ledger() -> None:
                 start=t,
                 end=t + timedelta(hours=4),
             ),
-            now=t + timedelta(hours=5),
+            at=t + timedelta(hours=5),
         )
     rows = ledger.rows(status="certified", as_of=datetime(2025, 1, 1, tzinfo=SHANGHAI))
     [b] = credit_bonuses(rows, {}, WEIHAI, 2024)

@@ -24,11 +24,13 @@ from hypothesis import strategies as st
 from zhiyuan._validators import SHANGHAI
 from zhiyuan.hierarchy import Grant, Jurisdiction, Organization, Registry, load_default
 from zhiyuan.hours import (
+    Entry,
     Evidence,
     Finding,
     HourLedger,
     HourPolicy,
     Outcome,
+    Registered,
     ServiceRecord,
     Volunteer,
 )
@@ -89,6 +91,11 @@ def ledger(
         jurisdiction=None if grants is None else jurisdiction(grants),
         volunteers=vs,
     )
+
+
+def facts(lg: HourLedger) -> tuple[Entry, ...]:
+    """The ledger's entries about records (registrations left out)."""
+    return tuple(e for e in lg.entries if not isinstance(e, Registered))
 
 
 # --- time --------------------------------------------------------------------------------------

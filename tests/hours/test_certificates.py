@@ -104,7 +104,7 @@ def new_ledger(policy: HourPolicy | None = None) -> HourLedger:
 
 
 def _post(ledger: HourLedger, r: ServiceRecord, now: datetime | None = None) -> None:
-    ledger.post(r, now=now or r.end + timedelta(hours=1))
+    ledger.post(r, at=now or r.end + timedelta(hours=1))
 
 
 @functools.cache

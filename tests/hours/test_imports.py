@@ -60,7 +60,7 @@ def make_ledger() -> HourLedger:
         Volunteer(id=v, name="志愿者", home_region=VILLAGE, registered_on=date(2024, 1, 1))
         for v in ("v1", "v2")
     ]
-    return HourLedger(reg, policies=[POLICY], volunteers=vols)
+    return HourLedger(reg, policies=[POLICY], volunteers=vols, clock=lambda: NOW)
 
 
 def t(d: int, h: int, mi: int = 0, *, month: int = 3) -> datetime:
@@ -329,7 +329,7 @@ def test_random_mix_every_row_accounted_for_and_ledger_holds_exactly_the_posted(
     write, load = WRITERS[fmt]
     text, lines = write(items)
     ledger = make_ledger()
-    report = load(ledger, text, now=NOW)
+    report = load(ledger, text, at=NOW)
 
     want, posted = expected_results(items)
     assert [r.result for r in report.results] == want
@@ -359,7 +359,7 @@ def test_bad_rows_leave_an_existing_ledger_unchanged(fmt: str, data: st.DataObje
     ledger = make_ledger()
     base = [rec("r0"), rec("r1", start=t(2, 9), end=t(2, 10)), rec("r2", volunteer_id="v2")]
     for r in base:
-        ledger.post(r, now=NOW)
+        ledger.post(r, at=NOW)
     before = ledger.entries
     items = data.draw(specs(fmt))
     # keep only rows that cannot post: malformed, under a used id, or refused by the ledger
@@ -369,7 +369,7 @@ def test_bad_rows_leave_an_existing_ledger_unchanged(fmt: str, data: st.DataObje
     assert "posted" not in want
     write, load = WRITERS[fmt]
     text, _ = write(bad)
-    report = load(ledger, text, now=NOW)
+    report = load(ledger, text, at=NOW)
     assert [r.result for r in report.results] == want
     assert ledger.entries == before
     for r in base:
@@ -383,8 +383,8 @@ def test_csv_and_jsonl_agree(items: list[ServiceRecord]) -> None:
     text_csv, _ = write_csv(specs_)
     text_jsonl, _ = write_jsonl(specs_)
     a, b = make_ledger(), make_ledger()
-    ra = import_csv(a, text_csv, now=NOW)
-    rb = import_jsonl(b, text_jsonl, now=NOW)
+    ra = import_csv(a, text_csv, at=NOW)
+    rb = import_jsonl(b, text_jsonl, at=NOW)
     assert [(r.result, r.record_id, r.status, r.counted_minutes) for r in ra.results] == [
         (r.result, r.record_id, r.status, r.counted_minutes) for r in rb.results
     ]
@@ -414,15 +414,15 @@ def test_header_problems_raise_before_anything_is_posted(header: str, needle: st
     ledger = make_ledger()
     text = f"{header}\n{ROW1}\n"
     with pytest.raises(InvalidInput) as err:
-        import_csv(ledger, text, now=NOW)
+        import_csv(ledger, text, at=NOW)
     assert needle in str(err.value)
     assert all(m.endswith("@ line 1 (header / 表头)") for m in err.value.messages)
-    assert len(ledger) == 0 and ledger.entries == ()
+    assert len(ledger) == 0 and not [e for e in ledger.entries if isinstance(e, Posted)]
 
 
 def test_every_header_problem_is_reported_at_once() -> None:
     with pytest.raises(InvalidInput) as err:
-        import_csv(make_ledger(), "id,id,bogus\n", now=NOW)
+        import_csv(make_ledger(), "id,id,bogus\n", at=NOW)
     text = str(err.value)
     assert "appears twice" in text and "'bogus'" in text and "missing required" in text
     assert len(err.value.messages) == 3
@@ -430,8 +430,8 @@ def test_every_header_problem_is_reported_at_once() -> None:
 
 def test_header_line_number_counts_leading_blank_lines() -> None:
     with pytest.raises(InvalidInput, match="@ line 3 "):
-        import_csv(make_ledger(), "\n  \nid,bogus\n", now=NOW)
-    report = import_csv(make_ledger(), f"\n\n{HEADER}\n\n{ROW1}\n", now=NOW)
+        import_csv(make_ledger(), "\n  \nid,bogus\n", at=NOW)
+    report = import_csv(make_ledger(), f"\n\n{HEADER}\n\n{ROW1}\n", at=NOW)
     assert [(r.line, r.result) for r in report.results] == [(5, "posted")]
 
 
@@ -441,14 +441,14 @@ def test_header_names_may_be_padded_and_in_any_order() -> None:
     order = list(reversed(range(len(cols))))
     text = ", ".join(cols[i] for i in order) + "\n" + ",".join(cells[i] for i in order) + "\n"
     ledger = make_ledger()
-    report = import_csv(ledger, text, now=NOW)
+    report = import_csv(ledger, text, at=NOW)
     assert report.posted == 1
     assert ledger.record("r1") == rec("r1")
 
 
 @pytest.mark.parametrize("text", ["", "\n\n  \n", HEADER + "\n", HEADER + "\n\n\n"])
 def test_no_data_rows_gives_an_empty_report(text: str) -> None:
-    report = import_csv(make_ledger(), text, now=NOW)
+    report = import_csv(make_ledger(), text, at=NOW)
     assert report.rows == 0 and report.results == ()
     assert report.ok
 
@@ -468,7 +468,7 @@ def test_csv_round_trip_with_every_column() -> None:
         evidence=Evidence.SUPERVISOR,
     )
     ledger = make_ledger()
-    report = import_csv(ledger, csv_text([csv_cells(r)]), now=NOW)
+    report = import_csv(ledger, csv_text([csv_cells(r)]), at=NOW)
     assert report.posted == 1
     assert ledger.record("r1") == r
 
@@ -476,7 +476,7 @@ def test_csv_round_trip_with_every_column() -> None:
 def test_geo_accuracy_is_optional_and_defaults_to_zero() -> None:
     text = HEADER + ",geo_lat,geo_lon\n" + ROW1 + ",37.5,121\n"
     ledger = make_ledger()
-    import_csv(ledger, text, now=NOW)
+    import_csv(ledger, text, at=NOW)
     assert ledger.record("r1").geo == GeoFix(lat=37.5, lon=121.0, accuracy_m=0)
 
 
@@ -495,7 +495,7 @@ def test_geo_accuracy_is_optional_and_defaults_to_zero() -> None:
 def test_bad_geo_cells_make_the_row_invalid(lat: str, lon: str, acc: str, needle: str) -> None:
     text = HEADER + ",geo_lat,geo_lon,geo_accuracy_m\n" + ROW1 + f",{lat},{lon},{acc}\n"
     ledger = make_ledger()
-    report = import_csv(ledger, text, now=NOW)
+    report = import_csv(ledger, text, at=NOW)
     (row,) = report.results
     assert row.result == "invalid"
     assert row.record_id == "r1"
@@ -514,13 +514,13 @@ def test_checkout_missing_flags(cell: str, value: bool) -> None:
         + f",2025-03-01T09:00:00+08:00,2025-03-01T11:00:00+08:00,{cell}\n"
     )
     ledger = make_ledger()
-    import_csv(ledger, text, now=NOW)
+    import_csv(ledger, text, at=NOW)
     assert ledger.record("r1").checkout_missing is value
 
 
 def test_bad_flag_is_named() -> None:
     text = HEADER + ",checkout_missing\n" + ROW1 + ",yes\n"
-    (row,) = import_csv(make_ledger(), text, now=NOW).results
+    (row,) = import_csv(make_ledger(), text, at=NOW).results
     assert row.result == "invalid"
     assert "checkout_missing: 'yes'" in row.reason and row.reason.endswith("@ $.checkout_missing")
 
@@ -531,10 +531,10 @@ def test_typed_cells_may_be_padded_text_cells_are_verbatim() -> None:
         "2025-03-01T12:00:00+08:00 , qr_scan "
     )
     ledger = make_ledger()
-    report = import_csv(ledger, f"{HEADER},note\n{row},  两个空格\n", now=NOW)
+    report = import_csv(ledger, f"{HEADER},note\n{row},  两个空格\n", at=NOW)
     assert report.posted == 1
     assert ledger.record("r1") == rec("r1", note="  两个空格")
-    spaced = import_csv(make_ledger(), f"{HEADER}\n   ,{ROW1[3:]}\n", now=NOW)
+    spaced = import_csv(make_ledger(), f"{HEADER}\n   ,{ROW1[3:]}\n", at=NOW)
     assert spaced.results[0].result == "invalid"
     assert "id: '   ': 不能为空" in spaced.results[0].reason
 
@@ -542,7 +542,7 @@ def test_typed_cells_may_be_padded_text_cells_are_verbatim() -> None:
 def test_empty_optional_cells_take_defaults() -> None:
     text = HEADER + ",note,recorded_at,checkout_missing,geo_lat,geo_lon\n" + ROW1 + ",,,,,\n"
     ledger = make_ledger()
-    assert import_csv(ledger, text, now=NOW).posted == 1
+    assert import_csv(ledger, text, at=NOW).posted == 1
     assert ledger.record("r1") == rec("r1")
 
 
@@ -551,7 +551,7 @@ def test_wrong_cell_count_is_a_row_error(extra: str, count: int) -> None:
     row = ROW1 + extra if extra else ROW1.rsplit(",", 1)[0]
     text = f"{HEADER}\n{row}\n{ROW1.replace('r1', 'r2', 1)}\n"
     ledger = make_ledger()
-    report = import_csv(ledger, text, now=NOW)
+    report = import_csv(ledger, text, at=NOW)
     assert [r.result for r in report.results] == ["invalid", "posted"]
     assert f"the row has {count} cells, the header 9" in report.results[0].reason
     assert report.results[0].record_id == "r1"
@@ -560,7 +560,7 @@ def test_wrong_cell_count_is_a_row_error(extra: str, count: int) -> None:
 
 def test_unbalanced_quote_is_one_invalid_row_with_its_span() -> None:
     text = f'{HEADER}\n{ROW1.replace("r1", "r0", 1)}\n"r1,v1\nr2,v2\n'
-    report = import_csv(make_ledger(), text, now=NOW)
+    report = import_csv(make_ledger(), text, at=NOW)
     assert [(r.line, r.result) for r in report.results] == [(2, "posted"), (3, "invalid")]
     assert "(lines 3–4 / 第 3–4 行)" in report.results[1].reason
 
@@ -569,7 +569,7 @@ def test_a_csv_reader_error_does_not_stop_the_import() -> None:
     huge = "x" * 200_000  # over the csv module's field size limit
     text = f"{HEADER}\n{ROW1.replace('助老', huge)}\n{ROW1.replace('r1', 'r2', 1)}\n"
     ledger = make_ledger()
-    report = import_csv(ledger, text, now=NOW)
+    report = import_csv(ledger, text, at=NOW)
     assert [(r.line, r.result) for r in report.results] == [(2, "invalid"), (3, "posted")]
     assert "malformed CSV" in report.results[0].reason
     assert len(ledger) == 1
@@ -578,7 +578,7 @@ def test_a_csv_reader_error_does_not_stop_the_import() -> None:
 def test_quoted_cells_spanning_lines_keep_line_numbers_right() -> None:
     r1 = rec("r1", note="第一行\n第二行\r\n第三行")
     r2 = rec("r2", start=t(2, 9), end=t(2, 10), volunteer_id="v9")
-    report = import_csv(make_ledger(), csv_text([csv_cells(r1), csv_cells(r2)]), now=NOW)
+    report = import_csv(make_ledger(), csv_text([csv_cells(r1), csv_cells(r2)]), at=NOW)
     assert [(r.line, r.result) for r in report.results] == [(2, "posted"), (5, "invalid")]
 
 
@@ -595,7 +595,7 @@ def test_ledger_errors_become_reasons() -> None:
         rec("r5", start=NOW - timedelta(hours=1), end=NOW + timedelta(minutes=1)),
     ]
     ledger = make_ledger()
-    report = import_jsonl(ledger, "\n".join(to_json(r) for r in rows), now=NOW)
+    report = import_jsonl(ledger, "\n".join(to_json(r) for r in rows), at=NOW)
     results = report.results
     assert [r.result for r in results] == ["posted"] + ["invalid"] * 5
     assert "already used by another record" in results[1].reason
@@ -614,7 +614,7 @@ def test_policy_statuses_and_findings_are_reported() -> None:
         rec("r3", start=t(2, 9), end=t(2, 10), category="会议"),  # excluded
     ]
     ledger = make_ledger()
-    report = import_jsonl(ledger, "\n".join(to_json(r) for r in rows), now=NOW)
+    report = import_jsonl(ledger, "\n".join(to_json(r) for r in rows), at=NOW)
     assert [r.status for r in report.results] == [
         Status.ACCEPTED,
         Status.NEEDS_APPROVAL,
@@ -631,9 +631,9 @@ def test_policy_statuses_and_findings_are_reported() -> None:
 def test_duplicates_are_no_ops_and_name_the_earlier_status() -> None:
     ledger = make_ledger()
     r = rec("r1", category="会议")
-    ledger.post(r, now=NOW)
+    ledger.post(r, at=NOW)
     before = ledger.entries
-    report = import_jsonl(ledger, to_json(r) + "\n" + to_json(r) + "\n", now=NOW)
+    report = import_jsonl(ledger, to_json(r) + "\n" + to_json(r) + "\n", at=NOW)
     assert [x.result for x in report.results] == ["duplicate", "duplicate"]
     assert "already in the ledger (rejected)" in report.results[0].reason
     assert ledger.entries == before
@@ -642,26 +642,26 @@ def test_duplicates_are_no_ops_and_name_the_earlier_status() -> None:
 def test_every_row_is_judged_against_the_same_moment() -> None:
     ledger = make_ledger()
     r = rec("r1", start=NOW - timedelta(hours=2), end=NOW)
-    report = import_jsonl(ledger, to_json(r), now=NOW)
+    report = import_jsonl(ledger, to_json(r), at=NOW)
     assert report.at == NOW
     assert report.results[0].result == "posted"
-    later = import_jsonl(make_ledger(), to_json(r), now=NOW - timedelta(seconds=1))
+    later = import_jsonl(make_ledger(), to_json(r), at=NOW - timedelta(seconds=1))
     assert later.results[0].result == "invalid"
 
 
-def test_default_now_is_the_current_time() -> None:
-    soon = datetime.now(SHANGHAI) + timedelta(days=1)
+def test_the_default_moment_is_the_ledger_clocks_now() -> None:
+    soon = NOW + timedelta(minutes=1)
     rows = [rec("r1"), rec("r2", start=soon, end=soon + timedelta(hours=1))]
     report = import_jsonl(make_ledger(), "\n".join(to_json(r) for r in rows))
     assert [r.result for r in report.results] == ["posted", "invalid"]
-    assert abs(report.at - datetime.now(SHANGHAI)) < timedelta(minutes=5)
+    assert report.at == NOW  # the ledger's clock
 
 
 def test_naive_now_is_refused_before_anything_is_read() -> None:
     ledger = make_ledger()
     with pytest.raises(InvalidValue) as err:
-        import_csv(ledger, f"{HEADER}\n{ROW1}\n", now=datetime(2025, 6, 1))
-    assert err.value.field == "now"
+        import_csv(ledger, f"{HEADER}\n{ROW1}\n", at=datetime(2025, 6, 1))
+    assert err.value.field == "at"
     assert len(ledger) == 0
 
 
@@ -670,7 +670,7 @@ def test_naive_now_is_refused_before_anything_is_read() -> None:
 
 def test_jsonl_blank_lines_are_skipped_not_counted_but_keep_line_numbers() -> None:
     lines = ["", to_json(rec("r1")), "  ", "\t", to_json(rec("r2", start=t(2, 9), end=t(2, 10)))]
-    report = import_jsonl(make_ledger(), "\r\n".join(lines) + "\r\n\r\n", now=NOW)
+    report = import_jsonl(make_ledger(), "\r\n".join(lines) + "\r\n\r\n", at=NOW)
     assert report.rows == 2
     assert [(r.line, r.result) for r in report.results] == [(2, "posted"), (5, "posted")]
 
@@ -687,7 +687,7 @@ def test_jsonl_blank_lines_are_skipped_not_counted_but_keep_line_numbers() -> No
 def test_jsonl_bad_lines_are_invalid_rows(line: str, needle: str) -> None:
     good = to_json(rec("r2"))
     ledger = make_ledger()
-    report = import_jsonl(ledger, f"{line}\n{good}\n", now=NOW)
+    report = import_jsonl(ledger, f"{line}\n{good}\n", at=NOW)
     assert [r.result for r in report.results] == ["invalid", "posted"]
     assert needle in report.results[0].reason
     assert len(ledger) == 1
@@ -697,7 +697,7 @@ def test_jsonl_unknown_key_and_naive_time_are_refused_with_paths() -> None:
     data = unstructure(rec("r1"))
     data["minutes"] = 180
     data["start"] = "2025-03-01T09:00:00"
-    (row,) = import_jsonl(make_ledger(), json.dumps(data), now=NOW).results
+    (row,) = import_jsonl(make_ledger(), json.dumps(data), at=NOW).results
     assert row.result == "invalid" and row.record_id == "r1"
     assert "extra fields found (minutes) @ $" in row.reason
     assert "naive datetime" in row.reason and "@ $.start" in row.reason
@@ -706,7 +706,7 @@ def test_jsonl_unknown_key_and_naive_time_are_refused_with_paths() -> None:
 def test_jsonl_keeps_line_separator_characters_inside_strings() -> None:
     r = rec("r1", note="a\u2028b\u0085c")
     ledger = make_ledger()
-    report = import_jsonl(ledger, to_json(r) + "\n", now=NOW)
+    report = import_jsonl(ledger, to_json(r) + "\n", at=NOW)
     assert report.rows == 1 and report.posted == 1
     assert ledger.record("r1") == r
 
@@ -719,13 +719,13 @@ def test_path_file_object_and_text_give_the_same_report(tmp_path: Path) -> None:
     path = tmp_path / "hours.csv"
     path.write_text("\ufeff" + text, encoding="utf-8")  # Excel writes a byte-order mark
     reports = [
-        import_csv(make_ledger(), text, now=NOW),
-        import_csv(make_ledger(), "\ufeff" + text, now=NOW),
-        import_csv(make_ledger(), path, now=NOW),
-        import_csv(make_ledger(), io.StringIO(text, newline=""), now=NOW),
+        import_csv(make_ledger(), text, at=NOW),
+        import_csv(make_ledger(), "\ufeff" + text, at=NOW),
+        import_csv(make_ledger(), path, at=NOW),
+        import_csv(make_ledger(), io.StringIO(text, newline=""), at=NOW),
     ]
     with path.open(encoding="utf-8-sig", newline="") as f:
-        reports.append(import_csv(make_ledger(), f, now=NOW))
+        reports.append(import_csv(make_ledger(), f, at=NOW))
     assert all(r.results == reports[0].results for r in reports)
     assert [r.result for r in reports[0].results] == ["posted", "invalid"]
 
@@ -734,20 +734,20 @@ def test_jsonl_from_a_path(tmp_path: Path) -> None:
     path = tmp_path / "hours.jsonl"
     path.write_text(to_json(rec("r1")) + "\n", encoding="utf-8")
     ledger = make_ledger()
-    assert import_jsonl(ledger, path, now=NOW).posted == 1
+    assert import_jsonl(ledger, path, at=NOW).posted == 1
     assert ledger.record("r1") == rec("r1")
 
 
 def test_a_binary_file_is_refused_before_anything_is_posted() -> None:
     ledger = make_ledger()
     with pytest.raises(InvalidValue, match="text mode"):
-        import_jsonl(ledger, io.BytesIO(to_json(rec("r1")).encode()), now=NOW)  # type: ignore[arg-type]
+        import_jsonl(ledger, io.BytesIO(to_json(rec("r1")).encode()), at=NOW)  # type: ignore[arg-type]
     assert len(ledger) == 0
 
 
 def test_a_non_source_is_refused() -> None:
     with pytest.raises(InvalidValue, match="source"):
-        import_csv(make_ledger(), 42, now=NOW)  # type: ignore[arg-type]
+        import_csv(make_ledger(), 42, at=NOW)  # type: ignore[arg-type]
 
 
 # --- the report values ---------------------------------------------------------------------------
@@ -760,7 +760,7 @@ def test_report_str_is_bilingual_and_lists_the_rows_to_look_at() -> None:
         rec("r3", volunteer_id="v9"),
         rec("r1", start=t(1, 8), end=t(1, 14)),
     ]
-    report = import_jsonl(make_ledger(), "\n".join(to_json(r) for r in rows), now=NOW)
+    report = import_jsonl(make_ledger(), "\n".join(to_json(r) for r in rows), at=NOW)
     text = str(report)
     head_zh, head_en, *notes = text.splitlines()
     assert head_zh == "批量导入 4 行：录入 2（通过 1，需审批 1，未通过 0），重复 1，无效 1"
@@ -809,8 +809,8 @@ def test_report_needs_an_aware_moment_and_counts_by_kind() -> None:
 
 def test_report_is_a_value() -> None:
     text = f"{HEADER}\n{ROW1}\n"
-    a = import_csv(make_ledger(), text, now=NOW)
-    b = import_csv(make_ledger(), text, now=NOW)
+    a = import_csv(make_ledger(), text, at=NOW)
+    b = import_csv(make_ledger(), text, at=NOW)
     assert a == b and hash(a) == hash(b)
     with pytest.raises(AttributeError):
         a.at = NOW  # type: ignore[misc]

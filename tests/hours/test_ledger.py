@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from h_support import (
+    facts,
     CHENGYANG_VILLAGE,
     CITY,
     COUNTY,
@@ -60,7 +61,7 @@ POSTED_AT = at(2025, 3, 3, 12)  # the default record is 2025-03-03 09:00–10:00
 def snapshot(lg: HourLedger) -> tuple[Any, ...]:
     """Everything observable that a failed call must leave as it was."""
     return (
-        lg.entries,
+        facts(lg),
         len(lg),
         {s: lg.minutes_by_volunteer(status=s) for s in ("submitted", "pending", "certified")},
         lg.summary("v1"),
@@ -74,7 +75,7 @@ def snapshot(lg: HourLedger) -> tuple[Any, ...]:
 
 def test_lifecycle_with_a_public_notice() -> None:
     lg = ledger(policies=[PROFILES["jindu"]])  # 3-day 公示
-    out = lg.post(record(minutes=180), now=POSTED_AT)
+    out = lg.post(record(minutes=180), at=POSTED_AT)
     assert out.counted_minutes == 180
     assert lg.status("r1") == "submitted"
     assert lg.minutes("v1", status="submitted") == 180
@@ -87,7 +88,7 @@ def test_lifecycle_with_a_public_notice() -> None:
     assert lg.minutes("v1", as_of=at(2025, 3, 5)) == 0
     assert lg.minutes("v1", status="pending", as_of=at(2025, 3, 5)) == 180
     assert lg.minutes("v1", as_of=at(2025, 3, 8)) == 180
-    (cert,) = [e for e in lg.entries if isinstance(e, Certified)]
+    (cert,) = [e for e in facts(lg) if isinstance(e, Certified)]
     assert cert.by == "admin" and cert.notice_until == at(2025, 3, 7, 9)
 
     lg.reverse("r1", by="admin", reason="重复记录 / duplicate", at=at(2025, 3, 10))
@@ -97,13 +98,13 @@ def test_lifecycle_with_a_public_notice() -> None:
     assert lg.minutes("v1", as_of=at(2025, 3, 11)) == 0
     assert lg.minutes("v1", as_of=at(2025, 3, 9)) == 180  # history is kept
     assert lg.minutes("v1", status="reversed") == 180
-    assert [type(e) for e in lg.entries] == [Posted, Certified, Reversed]
+    assert [type(e) for e in facts(lg)] == [Posted, Certified, Reversed]
 
 
 def test_reject_during_the_notice_but_not_after() -> None:
     lg = ledger(policies=[PROFILES["jindu"]])
-    lg.post(record("r1"), now=POSTED_AT)
-    lg.post(record("r2", start=at(2025, 3, 3, 10)), now=POSTED_AT)
+    lg.post(record("r1"), at=POSTED_AT)
+    lg.post(record("r2", start=at(2025, 3, 3, 10)), at=POSTED_AT)
     for rid in ("r1", "r2"):
         lg.certify(rid, by="admin", at=at(2025, 3, 4))
     lg.reject("r1", by="admin", reason="照片造假 / staged photo", at=at(2025, 3, 5))
@@ -114,16 +115,16 @@ def test_reject_during_the_notice_but_not_after() -> None:
         lg.reject("r2", by="admin", reason="too late", at=at(2025, 3, 8))
     with pytest.raises(Conflict):
         lg.certify("r1", by="admin", at=at(2025, 3, 6))
-    before = lg.entries
+    before = facts(lg)
     lg.reject("r1", by="admin", reason="again", at=at(2025, 3, 6))  # twice: a no-op
-    assert lg.entries == before
-    (rej,) = [e for e in lg.entries if isinstance(e, Rejected)]
+    assert facts(lg) == before
+    (rej,) = [e for e in facts(lg) if isinstance(e, Rejected)]
     assert rej.reason == "照片造假 / staged photo" and rej.by == "admin"
 
 
 def test_reject_while_submitted() -> None:
     lg = ledger()
-    lg.post(record(), now=POSTED_AT)
+    lg.post(record(), at=POSTED_AT)
     lg.reject("r1", by="admin", reason="不是本组织活动", at=at(2025, 3, 4))
     assert lg.status("r1") == "rejected"
     assert lg.minutes("v1", status="rejected") == 60
@@ -138,20 +139,20 @@ def test_reject_while_submitted() -> None:
 
 def test_repeated_review_actions_are_no_ops() -> None:
     lg = ledger()
-    lg.post(record(), now=POSTED_AT)
+    lg.post(record(), at=POSTED_AT)
     lg.certify("r1", by="admin", at=at(2025, 3, 4))
-    entries = lg.entries
+    entries = facts(lg)
     lg.certify("r1", by="admin", at=at(2025, 3, 5))
-    assert lg.entries == entries
+    assert facts(lg) == entries
     lg.reverse("r1", by="admin", reason="x", at=at(2025, 3, 6))
-    entries = lg.entries
+    entries = facts(lg)
     lg.reverse("r1", by="admin", reason="y", at=at(2025, 3, 7))
-    assert lg.entries == entries
+    assert facts(lg) == entries
 
 
 def test_review_actions_check_their_times_and_ids() -> None:
     lg = ledger()
-    lg.post(record(), now=POSTED_AT)
+    lg.post(record(), at=POSTED_AT)
     before = snapshot(lg)
     with pytest.raises(InvalidValue, match="before posting"):
         lg.certify("r1", by="admin", at=at(2025, 3, 3, 11))
@@ -180,7 +181,7 @@ def test_review_actions_check_their_times_and_ids() -> None:
 
 def test_a_record_the_policy_rejected_cannot_be_certified() -> None:
     lg = ledger(policies=[HourPolicy(excluded_categories={"会议"})])
-    out = lg.post(record(category="会议"), now=POSTED_AT)
+    out = lg.post(record(category="会议"), at=POSTED_AT)
     assert out.status is Status.REJECTED and out.counted_minutes == 0
     with pytest.raises(Conflict, match="rejected by the policy"):
         lg.certify("r1", by="admin", at=at(2025, 3, 4))
@@ -192,17 +193,17 @@ def test_a_record_the_policy_rejected_cannot_be_certified() -> None:
 
 def test_reposting_the_same_record_is_a_no_op() -> None:
     lg = ledger()
-    first = lg.post(record(minutes=90), now=POSTED_AT)
+    first = lg.post(record(minutes=90), at=POSTED_AT)
     before = snapshot(lg)
-    again = lg.post(record(minutes=90), now=at(2025, 3, 20))  # equal record, later clock
+    again = lg.post(record(minutes=90), at=at(2025, 3, 20))  # equal record, later clock
     assert again == first
     assert snapshot(lg) == before
-    assert len(lg) == 1 and len(lg.entries) == 1
+    assert len(lg) == 1 and len(facts(lg)) == 1
 
 
 def test_a_different_record_under_a_used_id_conflicts_and_changes_nothing() -> None:
     lg = ledger()
-    lg.post(record(minutes=90), now=POSTED_AT)
+    lg.post(record(minutes=90), at=POSTED_AT)
     lg.certify("r1", by="admin", at=at(2025, 3, 4))
     before = snapshot(lg)
     for other in (
@@ -212,7 +213,7 @@ def test_a_different_record_under_a_used_id_conflicts_and_changes_nothing() -> N
         record(minutes=90, evidence=Evidence.GPS),
     ):
         with pytest.raises(Conflict, match="already used") as info:
-            lg.post(other, now=at(2025, 3, 5))
+            lg.post(other, at=at(2025, 3, 5))
         assert isinstance(info.value, ZhiyuanError) and isinstance(info.value, ValueError)
         assert snapshot(lg) == before
     assert lg.record("r1") == record(minutes=90)
@@ -232,22 +233,22 @@ def test_bad_posts_raise_and_change_nothing(
     bad: Callable[[], ServiceRecord], error: type[Exception]
 ) -> None:
     lg = ledger()
-    lg.post(record("r0", start=at(2025, 3, 2, 9)), now=POSTED_AT)
+    lg.post(record("r0", start=at(2025, 3, 2, 9)), at=POSTED_AT)
     before = snapshot(lg)
     rec = bad()
     with pytest.raises(error):
-        lg.post(rec, now=POSTED_AT)
+        lg.post(rec, at=POSTED_AT)
     assert snapshot(lg) == before
     with pytest.raises(NotFound):
         lg.status(rec.id)  # nothing reserved under the id
     # the same id is free for a good record
-    assert lg.post(record(rec.id), now=POSTED_AT).counted_minutes == 60
+    assert lg.post(record(rec.id), at=POSTED_AT).counted_minutes == 60
 
 
 def test_unknown_volunteer_is_a_key_error() -> None:
     lg = ledger()
     with pytest.raises(KeyError):
-        lg.post(record(vid="ghost"), now=POSTED_AT)
+        lg.post(record(vid="ghost"), at=POSTED_AT)
     with pytest.raises(NotFound):
         lg.volunteer("ghost")
 
@@ -265,31 +266,31 @@ def test_volunteers_register_idempotently() -> None:
 def test_organizations_registered_after_the_ledger_are_found(h_registry: Registry) -> None:
     lg = HourLedger(h_registry, volunteers=[volunteer("v1")])
     with pytest.raises(NotFound):
-        lg.post(record(org="o-new", region=HAIAN), now=POSTED_AT)
+        lg.post(record(org="o-new", region=HAIAN), at=POSTED_AT)
     h_registry.add(Organization(id="o-new", name="新组织", region_code=HAIAN))
-    assert lg.post(record(org="o-new", region=HAIAN), now=POSTED_AT).counted_minutes == 60
+    assert lg.post(record(org="o-new", region=HAIAN), at=POSTED_AT).counted_minutes == 60
 
 
 def test_overlapping_records_of_one_volunteer_are_trimmed_in_posting_order() -> None:
     lg = ledger()
-    lg.post(record("a", start=at(2025, 3, 3, 9), end=at(2025, 3, 3, 11)), now=POSTED_AT)
-    out = lg.post(record("b", start=at(2025, 3, 3, 10), end=at(2025, 3, 3, 12)), now=POSTED_AT)
+    lg.post(record("a", start=at(2025, 3, 3, 9), end=at(2025, 3, 3, 11)), at=POSTED_AT)
+    out = lg.post(record("b", start=at(2025, 3, 3, 10), end=at(2025, 3, 3, 12)), at=POSTED_AT)
     assert out.counted_minutes == 60
     # another volunteer's time is theirs
-    assert lg.post(record("c", vid="v2", minutes=120), now=POSTED_AT).counted_minutes == 120
+    assert lg.post(record("c", vid="v2", minutes=120), at=POSTED_AT).counted_minutes == 120
     # rejecting "a" frees its time for records posted later
     lg.reject("a", by="admin", reason="x", at=at(2025, 3, 3, 13))
-    late = lg.post(record("d", start=at(2025, 3, 3, 9), end=at(2025, 3, 3, 10)), now=POSTED_AT)
+    late = lg.post(record("d", start=at(2025, 3, 3, 9), end=at(2025, 3, 3, 10)), at=POSTED_AT)
     assert late.counted_minutes == 60
 
 
 def test_daily_use_is_released_by_reversal() -> None:
     lg = ledger(policies=[HourPolicy(daily_cap_minutes=480)])
-    lg.post(record("a", start=at(2025, 3, 3, 8), minutes=480), now=at(2025, 3, 3, 20))
-    full = lg.post(record("b", start=at(2025, 3, 3, 17), minutes=60), now=at(2025, 3, 3, 20))
+    lg.post(record("a", start=at(2025, 3, 3, 8), minutes=480), at=at(2025, 3, 3, 20))
+    full = lg.post(record("b", start=at(2025, 3, 3, 17), minutes=60), at=at(2025, 3, 3, 20))
     assert full.counted_minutes == 0
     lg.reverse("a", by="admin", reason="x", at=at(2025, 3, 3, 21))
-    room = lg.post(record("c", start=at(2025, 3, 3, 18), minutes=60), now=at(2025, 3, 3, 21))
+    room = lg.post(record("c", start=at(2025, 3, 3, 18), minutes=60), at=at(2025, 3, 3, 21))
     assert room.counted_minutes == 60
 
 
@@ -297,12 +298,12 @@ def test_a_record_in_the_future_is_refused() -> None:
     lg = ledger()
     rec = record()
     with pytest.raises(InvalidValue, match="future") as info:
-        lg.post(rec, now=rec.end - timedelta(seconds=1))
+        lg.post(rec, at=rec.end - timedelta(seconds=1))
     assert info.value.field == "end"
-    assert lg.entries == ()
-    assert lg.post(rec, now=rec.end).counted_minutes == 60
+    assert facts(lg) == ()
+    assert lg.post(rec, at=rec.end).counted_minutes == 60
     with pytest.raises(InvalidValue, match="naive"):
-        lg.post(record("r2"), now=datetime(2025, 6, 1))
+        lg.post(record("r2"), at=datetime(2025, 6, 1))
 
 
 # --- automatic certification and policies over time -------------------------------------------
@@ -313,20 +314,20 @@ def test_auto_certify() -> None:
         auto_certify={Evidence.QR_SCAN}, daily_cap_minutes=480, over_daily_cap=Overflow.APPROVAL
     )
     lg = ledger(policies=[policy])
-    lg.post(record("scan"), now=POSTED_AT)
-    lg.post(record("self", start=at(2025, 3, 2, 9), evidence=Evidence.SELF_REPORT), now=POSTED_AT)
+    lg.post(record("scan"), at=POSTED_AT)
+    lg.post(record("self", start=at(2025, 3, 2, 9), evidence=Evidence.SELF_REPORT), at=POSTED_AT)
     long = record("long", start=at(2025, 3, 1, 8), minutes=540)  # needs approval
-    assert lg.post(long, now=POSTED_AT).status is Status.NEEDS_APPROVAL
+    assert lg.post(long, at=POSTED_AT).status is Status.NEEDS_APPROVAL
     assert lg.status("scan", as_of=POSTED_AT) == "certified"
     assert lg.status("self") == "submitted"
     assert lg.status("long") == "submitted"
-    (cert,) = [e for e in lg.entries if isinstance(e, Certified)]
+    (cert,) = [e for e in facts(lg) if isinstance(e, Certified)]
     assert cert.record_id == "scan" and cert.by == AUTO and cert.at == POSTED_AT
 
 
 def test_auto_certify_still_waits_for_the_notice() -> None:
     lg = ledger(policies=[HourPolicy(auto_certify={Evidence.QR_SCAN}, notice_days=3)])
-    lg.post(record(), now=POSTED_AT)
+    lg.post(record(), at=POSTED_AT)
     assert lg.status("r1", as_of=POSTED_AT) == "pending"
     assert lg.status("r1", as_of=POSTED_AT + timedelta(days=3)) == "certified"
 
@@ -339,14 +340,14 @@ def test_the_policy_in_force_on_the_service_date_applies() -> None:
     assert lg.policy_for(date(2025, 3, 1)) is new
     assert lg.policy_for(date(2019, 1, 1)) is old  # before every policy: the earliest
     now = at(2025, 3, 5)
-    before = lg.post(record("feb", start=at(2025, 2, 28, 9), minutes=220), now=now)
-    after = lg.post(record("mar", start=at(2025, 3, 1, 9), minutes=220), now=now)
-    early = lg.post(record("2019", start=at(2019, 6, 1, 9), minutes=220), now=now)
+    before = lg.post(record("feb", start=at(2025, 2, 28, 9), minutes=220), at=now)
+    after = lg.post(record("mar", start=at(2025, 3, 1, 9), minutes=220), at=now)
+    early = lg.post(record("2019", start=at(2019, 6, 1, 9), minutes=220), at=now)
     assert (before.counted_minutes, after.counted_minutes, early.counted_minutes) == (220, 120, 220)
     # midnight on the switch day: a record from 23:00 on the 28th is judged by the old policy
-    eve = lg.post(record("eve", start=at(2025, 2, 28, 23), minutes=220), now=now)
+    eve = lg.post(record("eve", start=at(2025, 2, 28, 23), minutes=220), at=now)
     assert eve.counted_minutes == 220
-    policies = {e.record.id: e.policy for e in lg.entries if isinstance(e, Posted)}
+    policies = {e.record.id: e.policy for e in facts(lg) if isinstance(e, Posted)}
     assert policies == {"feb": "old", "mar": "new", "2019": "old", "eve": "old"}
 
 
@@ -354,8 +355,8 @@ def test_notice_days_come_from_the_policy_of_the_service_date() -> None:
     old = HourPolicy(name="old", effective_from=date(2021, 2, 1))
     new = HourPolicy(name="new", effective_from=date(2025, 3, 1), notice_days=3)
     lg = ledger(policies=[old, new])
-    lg.post(record("feb", start=at(2025, 2, 28, 9)), now=POSTED_AT)
-    lg.post(record("mar", start=at(2025, 3, 3, 9)), now=POSTED_AT)
+    lg.post(record("feb", start=at(2025, 2, 28, 9)), at=POSTED_AT)
+    lg.post(record("mar", start=at(2025, 3, 3, 9)), at=POSTED_AT)
     for rid in ("feb", "mar"):
         lg.certify(rid, by="admin", at=at(2025, 3, 4))
     assert lg.status("feb", as_of=at(2025, 3, 4)) == "certified"
@@ -376,7 +377,7 @@ ADMINS = {
 @pytest.mark.parametrize("who", ["xy-admin", "county-admin", "city-admin"])
 def test_admins_of_the_node_or_an_ancestor_may_certify(who: str) -> None:
     lg = ledger(grants=ADMINS)
-    lg.post(record(), now=POSTED_AT)
+    lg.post(record(), at=POSTED_AT)
     lg.certify("r1", by=who, at=at(2025, 3, 4))
     assert lg.status("r1") == "certified"
 
@@ -384,7 +385,7 @@ def test_admins_of_the_node_or_an_ancestor_may_certify(who: str) -> None:
 @pytest.mark.parametrize("who", ["ds-admin", "yy-admin", "nobody", AUTO])
 def test_others_may_not_certify_reject_or_reverse(who: str) -> None:
     lg = ledger(grants=ADMINS)
-    lg.post(record(), now=POSTED_AT)
+    lg.post(record(), at=POSTED_AT)
     before = snapshot(lg)
     with pytest.raises(PermissionDenied) as info:
         lg.certify("r1", by=who, at=at(2025, 3, 4))
@@ -398,7 +399,7 @@ def test_others_may_not_certify_reject_or_reverse(who: str) -> None:
 
 def test_records_that_need_approval_need_authority_over_the_parent_node() -> None:
     lg = ledger(policies=[PROFILES["guangdong"]], grants=ADMINS)
-    out = lg.post(record(minutes=540), now=at(2025, 3, 3, 20))
+    out = lg.post(record(minutes=540), at=at(2025, 3, 3, 20))
     assert out.status is Status.NEEDS_APPROVAL
     before = snapshot(lg)
     with pytest.raises(PermissionDenied, match="芝罘区"):
@@ -408,12 +409,12 @@ def test_records_that_need_approval_need_authority_over_the_parent_node() -> Non
     assert lg.minutes("v1") == 540
     # an organizer at the county needs the city
     lg2 = ledger(policies=[PROFILES["guangdong"]], grants=ADMINS)
-    lg2.post(record(org="o-zf", minutes=540), now=at(2025, 3, 3, 20))
+    lg2.post(record(org="o-zf", minutes=540), at=at(2025, 3, 3, 20))
     with pytest.raises(PermissionDenied):
         lg2.certify("r1", by="county-admin", at=at(2025, 3, 4))
     lg2.certify("r1", by="city-admin", at=at(2025, 3, 4))
     # an ordinary record of the county organizer needs only the county
-    lg2.post(record("r2", org="o-zf", start=at(2025, 3, 5, 9)), now=at(2025, 3, 6))
+    lg2.post(record("r2", org="o-zf", start=at(2025, 3, 5, 9)), at=at(2025, 3, 6))
     lg2.certify("r2", by="county-admin", at=at(2025, 3, 6))
 
 
@@ -428,8 +429,8 @@ def test_grants_are_judged_on_the_action_date_and_per_action() -> None:
             valid_until=date(2025, 3, 31),
         )
     )
-    lg.post(record("r1"), now=POSTED_AT)
-    lg.post(record("r2", start=at(2025, 3, 3, 10)), now=POSTED_AT)
+    lg.post(record("r1"), at=POSTED_AT)
+    lg.post(record("r2", start=at(2025, 3, 3, 10)), at=POSTED_AT)
     lg.certify("r1", by="temp", at=at(2025, 3, 31, 23, 59))
     with pytest.raises(PermissionDenied):
         lg.certify("r2", by="temp", at=at(2025, 4, 1))
@@ -464,7 +465,7 @@ def busy_ledger() -> HourLedger:
                 evidence=evidence,
                 org="o-cy" if region == CHENGYANG_VILLAGE else "o-xy",
             ),
-            now=now,
+            at=now,
         )
         lg.certify(rid, by="admin", at=now)
     return lg
@@ -523,20 +524,20 @@ def test_totals_by_region_roll_up_the_tree() -> None:
 
 def test_fold_agrees_with_the_queries_at_every_moment() -> None:
     lg = ledger(policies=[PROFILES["jindu"]])
-    lg.post(record("a", minutes=60), now=POSTED_AT)
-    lg.post(record("b", start=at(2025, 3, 3, 10), minutes=30), now=POSTED_AT)
-    lg.post(record("c", vid="v2", minutes=45), now=POSTED_AT)
+    lg.post(record("a", minutes=60), at=POSTED_AT)
+    lg.post(record("b", start=at(2025, 3, 3, 10), minutes=30), at=POSTED_AT)
+    lg.post(record("c", vid="v2", minutes=45), at=POSTED_AT)
     lg.certify("a", by="admin", at=at(2025, 3, 4))
     lg.certify("c", by="admin", at=at(2025, 3, 5))
     lg.reject("b", by="admin", reason="x", at=at(2025, 3, 6))
     lg.reverse("a", by="admin", reason="x", at=at(2025, 3, 9))
     moments = [None, *(at(2025, 3, d, h) for d in range(3, 11) for h in (0, 12))]
     for moment in moments:
-        folded = fold(lg.entries, as_of=moment)
+        folded = fold(lg.entries, as_of=moment)  # registrations fold to nothing
         for vid in ("v1", "v2"):
             for state, minutes in lg.summary(vid, as_of=moment).items():
                 assert folded.get((vid, state), 0) == minutes, (moment, vid, state)
-    assert fold(lg.entries, as_of=at(2025, 3, 8)) == {
+    assert fold(facts(lg), as_of=at(2025, 3, 8)) == {
         ("v1", "certified"): 60,
         ("v1", "rejected"): 30,
         ("v2", "certified"): 45,
@@ -546,13 +547,13 @@ def test_fold_agrees_with_the_queries_at_every_moment() -> None:
 def test_post_many_is_post_in_order() -> None:
     recs = [record(f"r{i}", start=at(2025, 3, 3, 8) + timedelta(minutes=40 * i)) for i in range(5)]
     one, many = ledger(), ledger()
-    singles = [one.post(r, now=POSTED_AT) for r in recs]
-    assert many.post_many(recs, now=POSTED_AT) == singles
-    assert [type(e) for e in many.entries] == [type(e) for e in one.entries]
+    singles = [one.post(r, at=POSTED_AT) for r in recs]
+    assert many.post_many(recs, at=POSTED_AT) == singles
+    assert [type(e) for e in facts(many)] == [type(e) for e in facts(one)]
     bad = ledger()
     with pytest.raises(NotFound):
-        bad.post_many([recs[0], record("x", vid="ghost"), recs[1]], now=POSTED_AT)
-    assert len(bad) == 1  # the record before the bad one stays posted
+        bad.post_many([recs[0], record("x", vid="ghost"), recs[1]], at=POSTED_AT)
+    assert len(bad) == 0 and facts(bad) == ()  # one operation: all or nothing
 
 
 # --- threads -----------------------------------------------------------------------------------
@@ -589,10 +590,10 @@ def test_threads_posting_overlapping_batches() -> None:
         barrier.wait()
         try:
             for rec in batch:
-                lg.post(rec, now=at(2025, 3, 10))
+                lg.post(rec, at=at(2025, 3, 10))
             try:  # every thread claims one id with its own record: one wins
                 lg.post(
-                    record("dup", vid="v0", start=at(2025, 3, 9), note=f"t{t}"), now=at(2025, 3, 10)
+                    record("dup", vid="v0", start=at(2025, 3, 9), note=f"t{t}"), at=at(2025, 3, 10)
                 )
             except Conflict:
                 conflicts.append(t)
@@ -607,7 +608,7 @@ def test_threads_posting_overlapping_batches() -> None:
     assert errors == []
     assert len(conflicts) == 7
     distinct = {r.id for r in shared} | {r.id for rs in own.values() for r in rs} | {"dup"}
-    posted = [e.record.id for e in lg.entries if isinstance(e, Posted)]
+    posted = [e.record.id for e in facts(lg) if isinstance(e, Posted)]
     assert sorted(posted) == sorted(distinct)  # each distinct record posted exactly once
     assert len(lg) == len(distinct)
     # Overlaps are trimmed in whatever order the threads won, but a volunteer's counted minutes
@@ -636,5 +637,5 @@ def test_threads_posting_overlapping_batches() -> None:
         )
         assert all(not overlaps(a, b) for a, b in itertools.pairwise(segs))
     assert sum(totals.values()) == sum(o for o in (lg.outcome(r).counted_minutes for r in distinct))
-    folded = fold(lg.entries)
+    folded = fold(facts(lg))
     assert {v: folded.get((v, "submitted"), 0) for v in vids} == {v: totals.get(v, 0) for v in vids}

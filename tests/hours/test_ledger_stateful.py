@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 import attrs
 import pytest
-from h_support import PROVINCE, at, ledger, overlaps, record, volunteer
+from h_support import PROVINCE, at, facts, ledger, overlaps, record, volunteer
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -106,10 +106,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def snapshot(self) -> tuple[object, ...]:
         lg = self.lg
         return (
-            lg.entries,
+            facts(lg),
             len(lg),
             {v: lg.summary(v) for v in VOLUNTEERS},
-            {k: list(v) for k, v in lg._occupied.items()},
+            {v: lg.occupied(v) for v in VOLUNTEERS},
         )
 
     def expected_minutes(self, t: datetime | None) -> dict[tuple[str, str], int]:
@@ -137,7 +137,7 @@ class LedgerMachine(RuleBasedStateMachine):
         rid = f"r{next(self.counter)}"
         start = at(2025, 3, day) + timedelta(minutes=minute)
         rec = record(rid, vid=vid, start=start, minutes=minutes, evidence=evidence)
-        out = self.lg.post(rec, now=self.now)
+        out = self.lg.post(rec, at=self.now)
         assert out.record_id == rid and out.served_minutes == minutes
         m = Model(record=rec, outcome=out, posted=self.now)
         policy = self.lg.policy_for(rec.service_date)
@@ -151,7 +151,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def repost_same(self, data: st.DataObject, later: int) -> None:
         m = self.pick(data)
         before = self.snapshot()
-        again = self.lg.post(m.record, now=self.now + timedelta(minutes=later))
+        again = self.lg.post(m.record, at=self.now + timedelta(minutes=later))
         assert again == m.outcome
         assert self.snapshot() == before
 
@@ -169,7 +169,7 @@ class LedgerMachine(RuleBasedStateMachine):
             other = attrs.evolve(rec, volunteer_id=vid)
         before = self.snapshot()
         with pytest.raises(Conflict):
-            self.lg.post(other, now=self.now)
+            self.lg.post(other, at=self.now)
         assert self.snapshot() == before
 
     @precondition(lambda self: self.models)
@@ -238,7 +238,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def queries_agree_with_the_model_and_the_fold(self) -> None:
         for t in self.check_moments():
             expected = self.expected_minutes(t)
-            folded = fold(self.lg.entries, as_of=t)
+            folded = fold(facts(self.lg), as_of=t)
             assert folded == expected, t
             for v in VOLUNTEERS:
                 summary = self.lg.summary(v, as_of=t)
@@ -269,21 +269,21 @@ class LedgerMachine(RuleBasedStateMachine):
             for a, b in itertools.pairwise(segs):
                 assert not overlaps(a, b), (v, a, b)
             # the ledger holds exactly the live records' time and daily minutes
-            assert list(self.lg._occupied.get(v, [])) == segs
+            assert self.lg.occupied(v) == segs
             days: dict[date, int] = {}
             for m in self.models.values():
                 if m.live and m.record.volunteer_id == v:
                     for d, n in m.outcome.day_minutes:
                         days[d] = days.get(d, 0) + n
-            held = {d: n for d, n in self.lg._day_used.get(v, {}).items() if n}
+            held = self.lg.day_minutes(v)
             assert held == days
 
     @invariant()
     def entries_are_one_post_per_record(self) -> None:
-        posted = [e.record.id for e in self.lg.entries if isinstance(e, Posted)]
+        posted = [e.record.id for e in facts(self.lg) if isinstance(e, Posted)]
         assert sorted(posted) == sorted(self.models)
         assert len(self.lg) == len(self.models)
-        for e in self.lg.entries:
+        for e in facts(self.lg):
             assert e.at <= self.now
 
     def teardown(self) -> None:
@@ -296,11 +296,11 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert self.lg.minutes(v, status="certified", as_of=t) == 0
                 assert self.lg.minutes(v, status="pending", as_of=t) == 0
                 assert self.lg.minutes(v, status="submitted", as_of=t) == 0
-        assert self.lg._occupied == {} or all(not s for s in self.lg._occupied.values())
+        assert all(not self.lg.occupied(v) and not self.lg.day_minutes(v) for v in VOLUNTEERS)
         before = self.now - timedelta(microseconds=1)
-        assert fold(self.lg.entries, as_of=before) == self.expected_minutes(before)
+        assert fold(facts(self.lg), as_of=before) == self.expected_minutes(before)
         total = sum(m.outcome.counted_minutes for m in self.models.values())
-        now_states = fold(self.lg.entries, as_of=self.now)
+        now_states = fold(facts(self.lg), as_of=self.now)
         assert sum(n for (_, s), n in now_states.items() if s == "reversed") == total
 
 

@@ -580,8 +580,8 @@ def test_attendance_from_a_ledger() -> None:
         for v in ("v1", "v2")
     ]
     ledger = HourLedger(reg, volunteers=vols)
-    ledger.post(record("r1", "v1", sh(2026, 1, 3, 8, 3), sh(2026, 1, 3, 10)), now=sh(2026, 2, 1))
-    ledger.post(record("r2", "v2", sh(2026, 1, 10, 7, 50), sh(2026, 1, 10, 9)), now=sh(2026, 2, 1))
+    ledger.post(record("r1", "v1", sh(2026, 1, 3, 8, 3), sh(2026, 1, 3, 10)), at=sh(2026, 2, 1))
+    ledger.post(record("r2", "v2", sh(2026, 1, 10, 7, 50), sh(2026, 1, 10, 9)), at=sh(2026, 2, 1))
     d = duty()
     recs = [r for v in sorted(d.volunteer_ids) for r in ledger.records_of(v)]
     report = attendance(d, recs, sh(2026, 1, 1), sh(2026, 1, 11))

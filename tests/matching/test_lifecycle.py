@@ -109,8 +109,8 @@ def test_full_loop_posts_hours_rating_and_points() -> None:
     assert (record.scheduled_start, record.scheduled_end) == (n.start, n.end)
 
     hours = hour_ledger("v1")
-    assert hours.post(record, now=at(1, 12)).counted_minutes == 120
-    assert hours.post(record, now=at(1, 12)).counted_minutes == 120  # posting again is a no-op
+    assert hours.post(record, at=at(1, 12)).counted_minutes == 120
+    assert hours.post(record, at=at(1, 12)).counted_minutes == 120  # posting again is a no-op
 
     feedback = FeedbackBook()
     rated = book.rate("n1", 5, at=at(1, 18), comment="很耐心", feedback=feedback)
@@ -505,7 +505,7 @@ def test_headcount_two() -> None:
     done = book.complete("n1", at=at(1, 11), evidence=Evidence.QR_SCAN, organization_id=ORG)
     assert [r.volunteer_id for r in done.records] == ["a", "c"] and done.served == ("a", "c")
     hours = hour_ledger("a", "c")
-    assert [hours.post(r, now=at(1, 12)).counted_minutes for r in done.records] == [120, 120]
+    assert [hours.post(r, at=at(1, 12)).counted_minutes for r in done.records] == [120, 120]
 
     points = PointsLedger()
     book.reward("n1", "a", 10, at=at(1, 12), ledger=points, issuer=ISSUER)

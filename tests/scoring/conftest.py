@@ -158,7 +158,7 @@ def serve(
     """Post one record of ``minutes`` starting at ``hour`` on ``day`` (posted when it ends,
     unless ``now`` is given) and return it. Long records simply run over several days."""
     rec = record(rid, vid, at(day.year, day.month, day.day, hour), minutes, **kw)
-    ledger.post_many([rec], now=rec.end if now is None else now)
+    ledger.post_many([rec], at=rec.end if now is None else now)
     return rec
 
 

@@ -102,7 +102,7 @@ def make_ledger(jurisdiction: Jurisdiction | None = None) -> HourLedger:
             start=at(3, day, 9),
             end=at(3, day, 12),
         )
-        ledger.post(rec, now=at(3, day, 13))
+        ledger.post(rec, at=at(3, day, 13))
         ledger.certify(rid, by="admin", at=at(3, day, 14))
     return ledger
 

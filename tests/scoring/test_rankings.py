@@ -141,7 +141,7 @@ def _post(
             end=start.replace(hour=8 + hours),
             team_id=team,
         ),
-        now=datetime(2025, 12, 31, tzinfo=SHANGHAI),
+        at=datetime(2025, 12, 31, tzinfo=SHANGHAI),
     )
 
 

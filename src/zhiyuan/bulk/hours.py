@@ -1,7 +1,7 @@
 """The hour policy over columns: :func:`evaluate_hours`, the twin of posting into an HourLedger.
 
 ``evaluate_hours(records, policy, now=...)`` gives, for every row, exactly what
-``HourLedger(…, policies=[policy]).post_many(records, now=now)`` gives for the same records posted
+``HourLedger(…, policies=[policy]).post_many(records, at=now)`` gives for the same records posted
 in row order: served, counted and weighted minutes, the status, the rule that rejected the row
 (if any) and the purposes its evidence counts toward. Rows of one volunteer are judged in row
 order against that volunteer's already-counted time and per-day minutes, as the ledger does;
@@ -292,7 +292,7 @@ def evaluate_hours(
             ``evidence``, ``category``, optionally ``scheduled_minutes``, ``checkout_missing``,
             ``recorded_at``. Row order is posting order.
         policy: the hour policy (default: the national one).
-        now: the posting time (default: now), as ``post_many(…, now=now)``: no record may end
+        now: the posting time (default: now), as ``post_many(…, at=now)``: no record may end
             after it, and it is the entry time of rows without ``recorded_at``.
         fallback: evaluate the volunteers the vector path cannot prove exact with the object
             path (default); ``False`` raises :class:`NotVectorized` instead.

@@ -318,12 +318,15 @@ class _View:
         self.used: dict[str, int] = {}
         self.new: dict[str, list[_LotState]] = {}
         for p in staged:
-            self.delta[p.source] = self.delta.get(p.source, 0) - p.amount
-            self.delta[p.target] = self.delta.get(p.target, 0) + p.amount
-            if p.lot is not None:
-                self.used[p.lot] = self.used.get(p.lot, 0) + p.amount
-            if p.target.startswith(_LOT_PREFIX):
-                self.new.setdefault(p.target, []).append(_LotState(p))
+            self.apply(p)
+
+    def apply(self, p: Posting) -> None:
+        self.delta[p.source] = self.delta.get(p.source, 0) - p.amount
+        self.delta[p.target] = self.delta.get(p.target, 0) + p.amount
+        if p.lot is not None:
+            self.used[p.lot] = self.used.get(p.lot, 0) + p.amount
+        if p.target.startswith(_LOT_PREFIX):
+            self.new.setdefault(p.target, []).append(_LotState(p))
 
     def balance(self, account: str) -> int:
         return self.state.balance.get(account, 0) + self.delta.get(account, 0)
@@ -433,7 +436,8 @@ class PointsLedger(Book[Posting, _PointsState]):
                 owed[p.target] = now
 
     def _view(self, tx: Transaction) -> _View:
-        return _View(self._state, tx.staged(self))
+        state = self._state
+        return tx.view(self, lambda staged: _View(state, staged))
 
     def _legs(self, id: str) -> list[Posting]:
         """The postings ``<id>#1``, ``<id>#2`` … of an operation already recorded under ``id``."""

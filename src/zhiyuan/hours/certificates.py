@@ -38,7 +38,7 @@ Example:
     >>> for rid, day, (h0, m0), (h1, m1) in [("r1", 1, (9, 0), (12, 0)), ("r2", 8, (14, 0), (16, 30))]:
     ...     _ = ledger.post(ServiceRecord(id=rid, volunteer_id="v1", activity_id=f"a-{rid}",
     ...         organization_id="o1", region_code="370602001001", category="助老",
-    ...         evidence=Evidence.QR_SCAN, start=t(day, h0, m0), end=t(day, h1, m1)), now=t(9, 8))
+    ...         evidence=Evidence.QR_SCAN, start=t(day, h0, m0), end=t(day, h1, m1)), at=t(9, 8))
     ...     ledger.certify(rid, by="admin", at=t(9, 9))
     >>> issuer = Issuer.from_organization(org, legal_representative="李明", handler="张华",
     ...                                   contact="0535-6612345")

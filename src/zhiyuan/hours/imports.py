@@ -26,7 +26,7 @@ or fail every row), a duplicate or unnamed column, a missing required column, an
 without ``geo_lon`` (or ``geo_accuracy_m`` without both). Problems with a row make that row
 ``invalid``: a row with more or fewer cells than the header, a value the converter refuses, and
 everything :meth:`HourLedger.post` refuses (an unknown volunteer, organization or region, a
-record ending after ``now``, another record under a used id). A CSV row is one CSV record, so a
+record ending after ``at``, another record under a used id). A CSV row is one CSV record, so a
 quoted cell may span lines; its :attr:`RowResult.line` is the line it starts on. An unbalanced
 quote swallows the lines up to the next quote into one row, which is then reported invalid with
 the lines it spans.
@@ -36,12 +36,11 @@ dumps a :class:`~zhiyuan.hours.ServiceRecord`; unknown keys are refused.
 
 In both formats, lines that are empty or hold only spaces are skipped and get no
 :class:`RowResult`; line numbers still count them, so they match the file. Every row is judged
-against the same moment ``now`` (default: the time the import starts).
+against the same moment ``at`` (default: the ledger clock's now when the import starts).
 
-``duplicate`` is decided by looking the id up just before posting (:meth:`HourLedger.post`
-returns the same outcome for a new record and for a repeat). If another thread posts the same
-record in between, the row reads ``posted`` although the ledger treated it as a no-op; the ledger
-itself is right either way.
+An import is one journal transaction: the rows reported ``posted`` are recorded together, before
+the function returns (a failure reading the source records none of them). ``duplicate`` means
+the same record is already in the ledger, or came earlier in the same source.
 
 Example:
     >>> from datetime import date, datetime
@@ -58,7 +57,7 @@ Example:
     ... r2,v9,a1,o1,370602001001,助老,2025-03-02T09:00+08:00,2025-03-02T12:00+08:00,qr_scan
     ... r3,v1,a1,o1,370602001001,助老,2025-03-03T09:00,2025-03-03T12:00+08:00,qr_scan
     ... '''
-    >>> report = import_csv(ledger, text, now=datetime(2025, 3, 10, tzinfo=SHANGHAI))
+    >>> report = import_csv(ledger, text, at=datetime(2025, 3, 10, tzinfo=SHANGHAI))
     >>> report.posted, report.duplicates, report.invalid, len(ledger)
     (1, 1, 2, 1)
     >>> print(report)
@@ -307,16 +306,6 @@ def _blank(line: str) -> bool:
     return not line.strip()
 
 
-def _moment(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(SHANGHAI)
-    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
-        raise InvalidValue(
-            "now", now, "需要带时区的时间 / need a timezone-aware datetime", shown=repr(str(now))
-        )
-    return now.astimezone(SHANGHAI)
-
-
 # --- posting -------------------------------------------------------------------------------------
 
 
@@ -330,7 +319,9 @@ class _Row:
     reason: str = ""
 
 
-def _post(ledger: HourLedger, row: _Row, at: datetime) -> RowResult:
+def _post(
+    ledger: HourLedger, row: _Row, at: datetime, seen: dict[str, Outcome]
+) -> RowResult:
     rec = row.record
     if rec is None:
         return RowResult(
@@ -340,8 +331,11 @@ def _post(ledger: HourLedger, row: _Row, at: datetime) -> RowResult:
         existing: ServiceRecord | None = ledger.record(rec.id)
     except NotFound:
         existing = None
-    if existing is not None and existing == rec:
-        prior = ledger.outcome(rec.id).status
+    earlier = seen.get(rec.id)
+    if (existing is not None and existing == rec) or (
+        earlier is not None and ledger._view_record(rec.id) == rec
+    ):
+        prior = (earlier or ledger.outcome(rec.id)).status
         return RowResult(
             line=row.line,
             result="duplicate",
@@ -349,9 +343,10 @@ def _post(ledger: HourLedger, row: _Row, at: datetime) -> RowResult:
             reason=f"已在台账中 / already in the ledger ({prior.value})",
         )
     try:
-        outcome: Outcome = ledger.post(rec, now=at)
+        outcome: Outcome = ledger.post(rec, at=at)
     except ZhiyuanError as exc:
         return RowResult(line=row.line, result="invalid", record_id=rec.id, reason=str(exc))
+    seen[rec.id] = outcome
     return RowResult(
         line=row.line,
         result="posted",
@@ -362,8 +357,12 @@ def _post(ledger: HourLedger, row: _Row, at: datetime) -> RowResult:
     )
 
 
-def _run(ledger: HourLedger, rows: Iterable[_Row], at: datetime) -> ImportReport:
-    return ImportReport(results=[_post(ledger, row, at) for row in rows], at=at)
+def _run(ledger: HourLedger, rows: Iterable[_Row], at: datetime | None) -> ImportReport:
+    with ledger.journal.transaction():
+        when = ledger._when(at)
+        seen: dict[str, Outcome] = {}
+        results = [_post(ledger, row, when, seen) for row in rows]
+    return ImportReport(results=results, at=when)
 
 
 def _make(line: int, data: object, rewrite: dict[str, str] | None = None) -> _Row:
@@ -410,20 +409,21 @@ def _jsonl_rows(lines: Iterable[str]) -> Iterator[_Row]:
 
 
 def import_jsonl(
-    ledger: HourLedger, source: Source, *, now: datetime | None = None
+    ledger: HourLedger, source: Source, *, at: datetime | None = None
 ) -> ImportReport:
     """Post every record of a JSON-lines source (one record per line, as the converter dumps it).
 
     Args:
         ledger: the ledger to post into.
         source: the text, a path, or a text file object.
-        now: the moment every record is judged against (aware; default: now).
+        at: the moment every record is posted and judged against (aware; default: the
+            ledger clock's now).
 
     Returns:
         One :class:`RowResult` per non-blank line.
 
     Raises:
-        InvalidValue: ``now`` is naive, or the source is not text.
+        InvalidValue: ``at`` is naive, or the source is not text.
 
     Example:
         >>> from datetime import date, datetime
@@ -440,13 +440,12 @@ def import_jsonl(
         ...     evidence=Evidence.QR_SCAN, start=datetime(2025, 3, 1, 9, tzinfo=SHANGHAI),
         ...     end=datetime(2025, 3, 1, 11, tzinfo=SHANGHAI))
         >>> text = to_json(rec) + "\\n\\n" + '{"id": "r2"' + "\\n"
-        >>> report = import_jsonl(ledger, text, now=datetime(2025, 3, 2, tzinfo=SHANGHAI))
+        >>> report = import_jsonl(ledger, text, at=datetime(2025, 3, 2, tzinfo=SHANGHAI))
         >>> [(r.line, r.result, r.counted_minutes) for r in report.results]
         [(1, 'posted', 120), (3, 'invalid', None)]
         >>> report.results[1].reason
         "JSON 格式错误 / malformed JSON: Expecting ',' delimiter at column 12 @ $"
     """
-    at = _moment(now)
     with _open(source) as lines:
         return _run(ledger, _jsonl_rows(lines), at)
 
@@ -580,7 +579,7 @@ def _csv_rows(lines: Iterable[str]) -> Iterator[_Row]:
         yield row
 
 
-def import_csv(ledger: HourLedger, source: Source, *, now: datetime | None = None) -> ImportReport:
+def import_csv(ledger: HourLedger, source: Source, *, at: datetime | None = None) -> ImportReport:
     """Post every row of a CSV source whose header names :class:`ServiceRecord` fields.
 
     See the module documentation for the columns and cell formats.
@@ -589,7 +588,8 @@ def import_csv(ledger: HourLedger, source: Source, *, now: datetime | None = Non
         ledger: the ledger to post into.
         source: the text, a path, or a text file object (open it with ``newline=""`` so that
             line ends inside quoted cells survive).
-        now: the moment every record is judged against (aware; default: now).
+        at: the moment every record is posted and judged against (aware; default: the
+            ledger clock's now).
 
     Returns:
         One :class:`RowResult` per data row (blank lines and the header have none; an empty
@@ -598,7 +598,7 @@ def import_csv(ledger: HourLedger, source: Source, *, now: datetime | None = Non
     Raises:
         InvalidInput: the header is wrong (unknown, duplicate, unnamed or missing columns);
             nothing was posted.
-        InvalidValue: ``now`` is naive, or the source is not text.
+        InvalidValue: ``at`` is naive, or the source is not text.
 
     Example:
         >>> from datetime import date, datetime
@@ -613,6 +613,5 @@ def import_csv(ledger: HourLedger, source: Source, *, now: datetime | None = Non
         >>> len(ledger)
         0
     """
-    at = _moment(now)
     with _open(source) as lines:
         return _run(ledger, _csv_rows(lines), at)

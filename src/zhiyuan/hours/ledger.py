@@ -1,9 +1,11 @@
 """The hour ledger (工时台账): records posted, certified after public notice, rejected or reversed.
 
-Everything that happens is an immutable entry (:class:`Posted`, :class:`Certified`,
-:class:`Rejected`, :class:`Reversed`) appended to :attr:`HourLedger.entries`; every total is a fold
-of those entries, which :func:`fold` computes from scratch for checking. A correction is a new
-:class:`Reversed` entry, never an edit or a delete.
+Everything that happens is an immutable entry (:class:`Registered`, :class:`Posted`,
+:class:`Certified`, :class:`Rejected`, :class:`Reversed`) recorded in the ledger's
+:class:`~zhiyuan.journal.Journal`; every total is a fold of those entries, which :func:`fold`
+computes from scratch for checking. A correction is a new :class:`Reversed` entry, never an edit
+or a delete. A :class:`Posted` entry carries the policy's outcome: reopening the ledger folds the
+recorded outcomes and runs no policy again.
 
 A record's life: posted → ``submitted`` → certified by someone with authority over the organizing
 organization's node (or automatically, for the evidence kinds the policy names) → ``pending``
@@ -11,9 +13,13 @@ during the public notice (公示) → ``certified`` when the notice ends; or ``r
 review or notice); a counted record can later be ``reversed``. A record the policy sent for
 approval (daily cap, late entry) needs authority one level above the organizer.
 
-Posting validates everything before it changes anything: unknown volunteers, organizations or
+Posting validates everything before it records anything: unknown volunteers, organizations or
 region codes, records in the future, and a different record under a used id raise, and leave the
 ledger exactly as it was. Posting the same record again is a no-op. All methods are thread-safe.
+
+Time: ``at`` is the moment of a write (default: the journal clock's now); ``as_of`` is a read
+cut-off, and without it every recorded entry counts, with public notices judged at the clock's
+now (hours still in 公示 are ``pending``).
 
 Example:
     >>> from datetime import date, datetime
@@ -29,7 +35,7 @@ Example:
     >>> rec = ServiceRecord(id="r1", volunteer_id="v1", activity_id="a1", organization_id="o1",
     ...     region_code="370602001001", category="助老", evidence=Evidence.QR_SCAN,
     ...     start=t(1, 9), end=t(1, 12))
-    >>> ledger.post(rec, now=t(1, 13)).counted_minutes
+    >>> ledger.post(rec, at=t(1, 13)).counted_minutes
     180
     >>> ledger.certify("r1", by="admin", at=t(2, 9))
     >>> ledger.minutes("v1", as_of=t(3, 9)), ledger.minutes("v1", status="pending", as_of=t(3, 9))
@@ -44,7 +50,6 @@ Example:
 from __future__ import annotations
 
 import bisect
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple
@@ -52,13 +57,15 @@ from typing import Literal, NamedTuple
 import attrs
 
 from zhiyuan._gc import paused_gc
-from zhiyuan._validators import aware, moment, non_empty
+from zhiyuan._validators import Clock, aware, moment, non_empty, system_clock, to_shanghai
+from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
 from zhiyuan.hierarchy.jurisdiction import Action, Jurisdiction
 from zhiyuan.hierarchy.units import Registry
 from zhiyuan.hours.policy import HourPolicy, Outcome, Purpose, Rule, Segment, Status
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import Volunteer
+from zhiyuan.journal import Book, Journal, Transaction
 
 __all__ = [
     "AUTO",
@@ -68,6 +75,7 @@ __all__ = [
     "HourRow",
     "Posted",
     "RecordStatus",
+    "Registered",
     "Rejected",
     "Reversed",
     "fold",
@@ -83,6 +91,19 @@ RecordStatus = Literal["submitted", "pending", "certified", "rejected", "reverse
 _EMPTY: dict[date, int] = {}
 
 _STATUSES = ("submitted", "pending", "certified", "rejected", "reversed")
+
+
+@attrs.frozen(kw_only=True)
+class Registered:
+    """A volunteer registered with the ledger (志愿者注册)."""
+
+    volunteer: Volunteer
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+
+    @property
+    def id(self) -> str:
+        """``register:<volunteer id>``: a volunteer is registered once."""
+        return f"register:{self.volunteer.id}"
 
 
 @attrs.frozen(kw_only=True)
@@ -145,7 +166,19 @@ class Reversed:
         return f"reverse:{self.record_id}"
 
 
-Entry = Posted | Certified | Rejected | Reversed
+Entry = Registered | Posted | Certified | Rejected | Reversed
+"""Any entry of the hour ledger."""
+
+register_tagged_union(
+    Entry,
+    {
+        Registered: "hours.registered",
+        Posted: "hours.posted",
+        Certified: "hours.certified",
+        Rejected: "hours.rejected",
+        Reversed: "hours.reversed",
+    },
+)
 
 
 class _Row:
@@ -162,14 +195,23 @@ class _Row:
         self.rejected: datetime | None = None
         self.reversed: datetime | None = None
 
-    def status(self, as_of: datetime | None) -> RecordStatus | None:
+    def copy(self) -> _Row:
+        out = _Row(self.record, self.outcome, self.posted)
+        out.certified, out.notice_until = self.certified, self.notice_until
+        out.rejected, out.reversed = self.rejected, self.reversed
+        return out
+
+    def status(self, as_of: datetime | None, now: datetime) -> RecordStatus | None:
+        """The state as of ``as_of``; without it, every entry counts and the public notice is
+        judged at ``now``."""
         if as_of is None:
             if self.reversed is not None:
                 return "reversed"
             if self.rejected is not None:
                 return "rejected"
             if self.certified is not None:
-                return "certified"
+                assert self.notice_until is not None
+                return "certified" if self.notice_until <= now else "pending"
             return "submitted"
         if self.posted > as_of:
             return None
@@ -187,7 +229,129 @@ class _Row:
         return self.rejected is None and self.reversed is None and self.outcome.counted
 
 
-class HourLedger:
+class _HoursState:
+    """The folded ledger: volunteers, every record's row, and each volunteer's time held."""
+
+    __slots__ = ("by_volunteer", "day_used", "occupied", "rows", "volunteers")
+
+    def __init__(self) -> None:
+        self.volunteers: dict[str, Volunteer] = {}
+        self.rows: dict[str, _Row] = {}
+        self.by_volunteer: dict[str, list[str]] = {}
+        self.occupied: dict[str, list[Segment]] = {}
+        self.day_used: dict[str, dict[date, int]] = {}
+
+    def apply(self, entry: Entry) -> None:
+        if type(entry) is Posted:
+            rec, out = entry.record, entry.outcome
+            self.rows[rec.id] = _Row(rec, out, entry.at)
+            self.by_volunteer.setdefault(rec.volunteer_id, []).append(rec.id)
+            if out.counted:
+                _hold(self.occupied, self.day_used, rec.volunteer_id, out, +1)
+        elif isinstance(entry, Registered):
+            self.volunteers[entry.volunteer.id] = entry.volunteer
+        elif isinstance(entry, Certified):
+            row = self.rows[entry.record_id]
+            row.certified, row.notice_until = entry.at, entry.notice_until
+        else:
+            row = self.rows[entry.record_id]
+            was_live = row.live()
+            if isinstance(entry, Rejected):
+                row.rejected = entry.at
+            else:
+                row.reversed = entry.at
+            if was_live:
+                _hold(self.occupied, self.day_used, row.record.volunteer_id, row.outcome, -1)
+
+
+def _hold(
+    occupied: dict[str, list[Segment]],
+    day_used: dict[str, dict[date, int]],
+    vid: str,
+    out: Outcome,
+    sign: int,
+) -> None:
+    occ = occupied.get(vid)
+    if occ is None:
+        occ = occupied[vid] = []
+    days = day_used.get(vid)
+    if days is None:
+        days = day_used[vid] = {}
+    for seg in out.segments:
+        if sign > 0:
+            bisect.insort(occ, seg)
+        else:
+            occ.remove(seg)
+    for day, m in out.day_minutes:
+        days[day] = days.get(day, 0) + sign * m
+
+
+class _Overlay:
+    """The ledger as an operation sees it: the recorded state with the entries staged earlier in
+    the same transaction on top (copied on first touch, so the state itself is never changed
+    before the write)."""
+
+    __slots__ = ("day_used", "occupied", "rows", "state", "volunteers")
+
+    def __init__(self, state: _HoursState, staged: Iterable[Entry] = ()) -> None:
+        self.state = state
+        self.rows: dict[str, _Row] = {}
+        self.volunteers: dict[str, Volunteer] = {}
+        self.occupied: dict[str, list[Segment]] = {}
+        self.day_used: dict[str, dict[date, int]] = {}
+        for e in staged:
+            self.apply(e)
+
+    def row(self, record_id: str) -> _Row | None:
+        row = self.rows.get(record_id)
+        return self.state.rows.get(record_id) if row is None else row
+
+    def volunteer(self, volunteer_id: str) -> Volunteer | None:
+        v = self.volunteers.get(volunteer_id)
+        return self.state.volunteers.get(volunteer_id) if v is None else v
+
+    def occupied_of(self, vid: str) -> Sequence[Segment]:
+        occ = self.occupied.get(vid)
+        return self.state.occupied.get(vid, ()) if occ is None else occ
+
+    def day_used_of(self, vid: str) -> dict[date, int]:
+        days = self.day_used.get(vid)
+        return self.state.day_used.get(vid, _EMPTY) if days is None else days
+
+    def _touch(self, vid: str) -> None:
+        if vid not in self.occupied:
+            self.occupied[vid] = list(self.state.occupied.get(vid, ()))
+            self.day_used[vid] = dict(self.state.day_used.get(vid, _EMPTY))
+
+    def apply(self, entry: Entry) -> None:
+        if type(entry) is Posted:
+            rec, out = entry.record, entry.outcome
+            self.rows[rec.id] = _Row(rec, out, entry.at)
+            if out.counted:
+                self._touch(rec.volunteer_id)
+                _hold(self.occupied, self.day_used, rec.volunteer_id, out, +1)
+        elif isinstance(entry, Registered):
+            self.volunteers[entry.volunteer.id] = entry.volunteer
+        else:
+            found = self.row(entry.record_id)
+            assert found is not None
+            row = self.rows[entry.record_id] = (
+                found if entry.record_id in self.rows else found.copy()
+            )
+            if isinstance(entry, Certified):
+                row.certified, row.notice_until = entry.at, entry.notice_until
+                return
+            was_live = row.live()
+            if isinstance(entry, Rejected):
+                row.rejected = entry.at
+            else:
+                row.reversed = entry.at
+            if was_live:
+                self._touch(row.record.volunteer_id)
+                _hold(self.occupied, self.day_used, row.record.volunteer_id, row.outcome, -1)
+
+
+class HourLedger(Book[Entry, _HoursState]):
     """Service records and their certification, for the organizations of one :class:`~zhiyuan.hierarchy.Registry`.
 
     Args:
@@ -198,7 +362,14 @@ class HourLedger:
         volunteers: volunteers to register at once (more with :meth:`add_volunteer`).
         extra_rules: local rules run after each policy's own chain (see
             :class:`~zhiyuan.hours.Draft`); a district's extra rule is one more step.
+        journal: the journal to record in (default: a new in-memory one); see
+            :mod:`zhiyuan.store` to keep the ledger across restarts.
+        name: the ledger's name in the journal (default ``hours``).
+        clock: the clock of the new journal made when ``journal`` is not given.
     """
+
+    kind = "hours"
+    entry_type = Entry
 
     def __init__(
         self,
@@ -208,6 +379,9 @@ class HourLedger:
         jurisdiction: Jurisdiction | None = None,
         volunteers: Iterable[Volunteer] = (),
         extra_rules: Sequence[Rule] = (),
+        journal: Journal | None = None,
+        name: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.registry = registry
         self.tree = registry.tree
@@ -215,41 +389,59 @@ class HourLedger:
         self.policies: tuple[HourPolicy, ...] = tuple(ordered)
         self._starts = [p.effective_from for p in ordered]
         self._single = len(ordered) == 1
-        self._region_index = self.tree._index  # 12-digit codes (records hold only those)
         self.jurisdiction = jurisdiction
         # each policy's own chain, then the local rules (a district's rule is one more step)
         self._chains = {id(p): (*p._rules, *extra_rules) for p in ordered}
-        self._lock = threading.RLock()
-        self._volunteers: dict[str, Volunteer] = {}
-        self._entries: list[Entry] = []
-        self._rows: dict[str, _Row] = {}
-        self._by_volunteer: dict[str, list[str]] = {}
-        self._occupied: dict[str, list[Segment]] = {}
-        self._day_used: dict[str, dict[date, int]] = {}
         self._org_node: dict[str, str] = {o.id: o.region_code for o in registry.organizations()}
-        for v in volunteers:
-            self.add_volunteer(v)
+        super().__init__(journal=journal, name=name, clock=clock)
+        self.add_volunteers(volunteers)
+
+    def _new_state(self) -> _HoursState:
+        return _HoursState()
 
     # --- registration -------------------------------------------------------------------------
 
-    def add_volunteer(self, volunteer: Volunteer) -> None:
+    def add_volunteer(self, volunteer: Volunteer, *, at: datetime | None = None) -> None:
         """Register a volunteer (the same one again is a no-op; another under its id conflicts)."""
-        if volunteer.home_region not in self.tree:
-            raise UnknownRegion(volunteer.home_region)
-        with self._lock:
-            old = self._volunteers.get(volunteer.id)
-            if old is not None and old != volunteer:
-                raise Conflict(
-                    f"volunteer id {volunteer.id!r} is already used / 志愿者编号已被占用"
-                )
-            self._volunteers[volunteer.id] = volunteer
+        self.add_volunteers([volunteer], at=at)
+
+    def add_volunteers(self, volunteers: Iterable[Volunteer], *, at: datetime | None = None) -> int:
+        """Register many volunteers in one operation (all or none); returns how many were new."""
+        batch = list(volunteers)
+        for v in batch:
+            if not isinstance(v, Volunteer):
+                raise InvalidValue("volunteer", type(v).__name__, "需要 Volunteer / need a Volunteer")
+            if v.home_region not in self.tree:
+                raise UnknownRegion(v.home_region)
+        if not batch:
+            return 0
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            view = self._view(tx)
+            fresh: dict[str, Volunteer] = {}
+            for v in batch:
+                old = fresh.get(v.id) or view.volunteer(v.id)
+                if old is not None:
+                    if old != v:
+                        raise Conflict(
+                            f"volunteer id {v.id!r} is already used / 志愿者编号已被占用"
+                        )
+                    continue
+                fresh[v.id] = v
+            tx.add(self, [Registered(volunteer=v, at=when) for v in fresh.values()])
+        return len(fresh)
 
     def volunteer(self, volunteer_id: str) -> Volunteer:
         """A registered volunteer, or :class:`~zhiyuan.errors.NotFound`."""
         try:
-            return self._volunteers[volunteer_id]
+            return self._state.volunteers[volunteer_id]
         except KeyError:
             raise NotFound("volunteer", volunteer_id) from None
+
+    def volunteers(self) -> list[Volunteer]:
+        """Every registered volunteer, in the order registered."""
+        with self._lock:
+            return list(self._state.volunteers.values())
 
     def policy_for(self, day: date) -> HourPolicy:
         """The policy in force on ``day``."""
@@ -268,33 +460,43 @@ class HourLedger:
 
     # --- posting ------------------------------------------------------------------------------
 
-    def post(self, record: ServiceRecord, *, now: datetime | None = None) -> Outcome:
-        """Evaluate a record under the policy in force and enter it; returns the outcome.
+    def post(self, record: ServiceRecord, *, at: datetime | None = None) -> Outcome:
+        """Evaluate a record under the policy in force and record it; returns the outcome.
 
-        Idempotent by record id. Raises before changing anything when the volunteer, the
-        organization or the region is unknown, the record ends after ``now``, or another record
-        already uses the id (:class:`~zhiyuan.errors.Conflict`).
+        ``at`` is the moment of posting (default: the clock's now). Idempotent by record id.
+        Raises before recording anything when the volunteer, the organization or the region is
+        unknown, the record ends after ``at``, or another record already uses the id
+        (:class:`~zhiyuan.errors.Conflict`).
         """
-        at = moment(now)
-        with self._lock:
-            return self._post(record, at)
+        return self.post_many([record], at=at)[0]
 
     def post_many(
-        self, records: Iterable[ServiceRecord], *, now: datetime | None = None
+        self, records: Iterable[ServiceRecord], *, at: datetime | None = None
     ) -> list[Outcome]:
-        """:meth:`post` for many records in order (one lock, one clock): the city-scale path.
+        """:meth:`post` for many records in order, as one operation: all are recorded, or none.
 
-        Each record is validated and committed on its own, as by :meth:`post`: the first bad
-        record raises, and the records before it stay posted (use
-        :func:`~zhiyuan.hours.import_jsonl` for a report of every row instead).
+        Each record is judged with the ones before it in place (overlaps, daily caps). The first
+        bad record raises and nothing is recorded (use :func:`~zhiyuan.hours.import_jsonl` for a
+        report of every row instead).
         """
-        at = moment(now)
-        with self._lock, paused_gc():
-            post = self._post
-            return [post(r, at) for r in records]
+        with self.journal.transaction() as tx, paused_gc():
+            when = self._when(at)
+            view = self._view(tx)
+            post = self._stage_post
+            return [post(tx, r, when, view) for r in records]
 
-    def _post(self, record: ServiceRecord, at: datetime) -> Outcome:
-        row = self._rows.get(record.id)
+    def _view(self, tx: Transaction) -> _Overlay:
+        state = self._state
+        return tx.view(self, lambda staged: _Overlay(state, staged))
+
+    def _stage_post(
+        self, tx: Transaction, record: ServiceRecord, at: datetime, view: _Overlay
+    ) -> Outcome:
+        if not isinstance(record, ServiceRecord):
+            raise InvalidValue(
+                "record", type(record).__name__, "需要 ServiceRecord / need a ServiceRecord"
+            )
+        row = view.row(record.id)
         if row is not None:
             if row.record == record:
                 return row.outcome
@@ -302,12 +504,12 @@ class HourLedger:
                 f"record id {record.id!r} is already used by another record / 记录编号已被占用"
             )
         vid = record.volunteer_id
-        volunteer = self._volunteers.get(vid)
+        volunteer = view.volunteer(vid)
         if volunteer is None:
             raise NotFound("volunteer", vid)
         if record.organization_id not in self._org_node:
             self._org(record.organization_id)
-        if record.region_code not in self._region_index:
+        if record.region_code not in self.tree:
             raise UnknownRegion(record.region_code)
         if record.recorded_at is not None and record.recorded_at > at:
             raise InvalidValue(
@@ -326,13 +528,15 @@ class HourLedger:
             record,
             at,
             volunteer,
-            self._occupied.get(vid, ()),
-            self._day_used.get(vid, _EMPTY),
+            view.occupied_of(vid),
+            view.day_used_of(vid),
             self._chains[id(policy)],
         )
-        self._commit(Posted(record=record, outcome=outcome, policy=policy.name, at=at))
+        posted = Posted(record=record, outcome=outcome, policy=policy.name, at=at)
         if outcome.status is Status.ACCEPTED and record.evidence in policy.auto_certify:
-            self._commit(self._certification(record.id, AUTO, at, policy))
+            tx.add(self, (posted, self._certification(record.id, AUTO, at, policy)))
+        else:
+            tx.add(self, (posted,))
         return outcome
 
     def _certification(
@@ -345,44 +549,12 @@ class HourLedger:
             notice_until=at + timedelta(days=policy.notice_days),
         )
 
-    def _commit(self, entry: Entry) -> None:
-        """Apply an entry to the folded state (the caller holds the lock and has validated it)."""
-        if isinstance(entry, Posted):
-            rec, out = entry.record, entry.outcome
-            row = _Row(rec, out, entry.at)
-            self._rows[rec.id] = row
-            self._by_volunteer.setdefault(rec.volunteer_id, []).append(rec.id)
-            if out.counted:
-                self._hold(rec.volunteer_id, out, +1)
-        else:
-            row = self._rows[entry.record_id]
-            if isinstance(entry, Certified):
-                row.certified, row.notice_until = entry.at, entry.notice_until
-            else:
-                was_live = row.live()
-                if isinstance(entry, Rejected):
-                    row.rejected = entry.at
-                else:
-                    row.reversed = entry.at
-                if was_live:
-                    self._hold(row.record.volunteer_id, row.outcome, -1)
-        self._entries.append(entry)
-
-    def _hold(self, vid: str, out: Outcome, sign: int) -> None:
-        occ = self._occupied.setdefault(vid, [])
-        days = self._day_used.setdefault(vid, {})
-        for seg in out.segments:
-            if sign > 0:
-                bisect.insort(occ, seg)
-            else:
-                occ.remove(seg)
-        for day, m in out.day_minutes:
-            days[day] = days.get(day, 0) + sign * m
-
     # --- review -------------------------------------------------------------------------------
 
-    def _row_for_action(self, record_id: str, by: str, action: str, when: datetime) -> _Row:
-        row = self._rows.get(record_id)
+    def _row_for_action(
+        self, tx: Transaction, record_id: str, by: str, action: str, when: datetime
+    ) -> _Row:
+        row = self._view(tx).row(record_id)
         if row is None:
             raise NotFound("record", record_id)
         # No exemption for AUTO: automatic certification happens inside post(); a caller who
@@ -402,9 +574,9 @@ class HourLedger:
         Certifying twice is a no-op. A rejected, reversed or policy-rejected record cannot be
         certified (:class:`~zhiyuan.errors.Conflict`).
         """
-        when = moment(at)
-        with self._lock:
-            row = self._row_for_action(record_id, by, Action.CERTIFY, when)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            row = self._row_for_action(tx, record_id, by, Action.CERTIFY, when)
             if row.rejected is not None or row.reversed is not None:
                 raise Conflict(f"record {record_id!r} was rejected or reversed / 记录已驳回或冲销")
             if row.certified is not None:
@@ -418,73 +590,84 @@ class HourLedger:
                     "at", when.isoformat(), "认证不能早于录入 / cannot certify before posting"
                 )
             policy = self.policy_for(row.record.service_date)
-            self._commit(self._certification(record_id, by, when, policy))
+            tx.add(self, [self._certification(record_id, by, when, policy)])
 
     def reject(self, record_id: str, *, by: str, reason: str, at: datetime | None = None) -> None:
         """Reject a record under review or public notice (not one already certified)."""
-        when = moment(at)
-        with self._lock:
-            row = self._row_for_action(record_id, by, Action.CERTIFY, when)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            row = self._row_for_action(tx, record_id, by, Action.CERTIFY, when)
             if row.rejected is not None:
                 return
             if when < row.posted:
                 raise InvalidValue(
                     "at", when.isoformat(), "驳回不能早于录入 / cannot reject before posting"
                 )
-            state = row.status(when)
+            state = row.status(when, when)
             if state not in ("submitted", "pending"):
                 raise Conflict(f"record {record_id!r} is {state}; reverse it instead / 请改用冲销")
-            self._commit(Rejected(record_id=record_id, by=by, at=when, reason=reason))
+            tx.add(self, [Rejected(record_id=record_id, by=by, at=when, reason=reason)])
 
     def reverse(self, record_id: str, *, by: str, reason: str, at: datetime | None = None) -> None:
         """Reverse a record (冲销): from ``at`` on it counts nowhere. Reversing twice is a no-op."""
-        when = moment(at)
-        with self._lock:
-            row = self._row_for_action(record_id, by, Action.REVERSE, when)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            row = self._row_for_action(tx, record_id, by, Action.REVERSE, when)
             if row.reversed is not None:
                 return
             if when < row.posted:
                 raise InvalidValue(
                     "at", when.isoformat(), "冲销不能早于录入 / cannot reverse before posting"
                 )
-            self._commit(Reversed(record_id=record_id, by=by, at=when, reason=reason))
+            tx.add(self, [Reversed(record_id=record_id, by=by, at=when, reason=reason)])
 
     # --- reading ------------------------------------------------------------------------------
 
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        """Every entry, in the order applied."""
-        with self._lock:
-            return tuple(self._entries)
-
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._state.rows)
+
+    def _get(self, record_id: str) -> _Row:
+        row = self._state.rows.get(record_id)
+        if row is None:
+            raise NotFound("record", record_id)
+        return row
 
     def record(self, record_id: str) -> ServiceRecord:
         """A posted record."""
-        row = self._rows.get(record_id)
-        if row is None:
-            raise NotFound("record", record_id)
-        return row.record
+        return self._get(record_id).record
+
+    def _view_record(self, record_id: str) -> ServiceRecord | None:
+        """The record under ``record_id`` as the open transaction sees it (staged ones too)."""
+        tx = self.journal._tx
+        row = self._state.rows.get(record_id) if tx is None else self._view(tx).row(record_id)
+        return None if row is None else row.record
 
     def outcome(self, record_id: str) -> Outcome:
         """The policy's outcome for a posted record."""
-        row = self._rows.get(record_id)
-        if row is None:
-            raise NotFound("record", record_id)
-        return row.outcome
+        return self._get(record_id).outcome
 
     def status(self, record_id: str, *, as_of: datetime | None = None) -> RecordStatus | None:
-        """A record's state as of a moment (default: now); ``None`` if not yet posted then."""
-        row = self._rows.get(record_id)
-        if row is None:
-            raise NotFound("record", record_id)
-        return row.status(moment(as_of))
+        """A record's state (as of a moment; ``None`` if not yet posted then)."""
+        row = self._get(record_id)
+        return row.status(self._as_of(as_of), self.journal.now())
+
+    def occupied(self, volunteer_id: str) -> list[Segment]:
+        """The time a volunteer's live records hold (epoch-second segments, sorted): what the
+        overlap rule checks a new record against."""
+        with self._lock:
+            return list(self._state.occupied.get(volunteer_id, ()))
+
+    def day_minutes(self, volunteer_id: str) -> dict[date, int]:
+        """Counted minutes per service day of a volunteer's live records: what a daily cap
+        checks (days with none left out)."""
+        with self._lock:
+            return {d: n for d, n in self._state.day_used.get(volunteer_id, {}).items() if n}
 
     def records_of(self, volunteer_id: str) -> list[ServiceRecord]:
         """A volunteer's posted records, in posting order."""
         with self._lock:
-            return [self._rows[r].record for r in self._by_volunteer.get(volunteer_id, ())]
+            rows = self._state.rows
+            return [rows[r].record for r in self._state.by_volunteer.get(volunteer_id, ())]
 
     def _select(
         self,
@@ -498,8 +681,9 @@ class HourLedger:
     ) -> Iterator[_Row]:
         if status not in _STATUSES:
             raise InvalidValue("status", status, f"应为 / one of {', '.join(_STATUSES)}")
+        now = self.journal.now()
         for row in rows:
-            if row.status(as_of) != status:
+            if row.status(as_of, now) != status:
                 continue
             rec = row.record
             if period is not None and not period[0] <= rec.service_date < period[1]:
@@ -511,6 +695,13 @@ class HourLedger:
             if purpose is not None and purpose not in row.outcome.counts_toward:
                 continue
             yield row
+
+    def _rows_of(self, volunteer_id: str | None) -> list[_Row]:
+        with self._lock:
+            rows = self._state.rows
+            if volunteer_id is None:
+                return list(rows.values())
+            return [rows[r] for r in self._state.by_volunteer.get(volunteer_id, ())]
 
     def minutes(
         self,
@@ -526,15 +717,15 @@ class HourLedger:
     ) -> int:
         """A volunteer's counted minutes in one state (default: certified), filtered.
 
-        ``as_of`` judges states at that moment (default: now, so hours still in 公示 are
-        ``pending``, not ``certified``); ``period`` is
-        ``(first day, day after the last)`` by service date; ``purpose`` keeps records whose
-        evidence counts toward stars, points or reports; ``weighted`` applies category weights.
-        Rejected and reversed records contribute the minutes they would have counted.
+        ``as_of`` judges states at that moment (default: every recorded entry, with public
+        notices judged at the clock's now, so hours still in 公示 are ``pending``, not
+        ``certified``); ``period`` is ``(first day, day after the last)`` by service date;
+        ``purpose`` keeps records whose evidence counts toward stars, points or reports;
+        ``weighted`` applies category weights. Rejected and reversed records contribute the
+        minutes they would have counted.
         """
-        when = moment(as_of)
-        with self._lock:
-            rows = [self._rows[r] for r in self._by_volunteer.get(volunteer_id, ())]
+        when = self._as_of(as_of)
+        rows = self._rows_of(volunteer_id)
         sel = self._select(rows, status, when, period, category, evidence, purpose)
         if weighted:
             return sum(r.outcome.weighted_minutes for r in sel)
@@ -558,13 +749,8 @@ class HourLedger:
             >>> HourLedger(Registry(load_default())).rows()
             []
         """
-        when = moment(as_of)
-        with self._lock:
-            if volunteer_id is None:
-                rows = list(self._rows.values())
-            else:
-                rows = [self._rows[r] for r in self._by_volunteer.get(volunteer_id, ())]
-        sel = self._select(rows, status, when, None, None, None, None)
+        when = self._as_of(as_of)
+        sel = self._select(self._rows_of(volunteer_id), status, when, None, None, None, None)
         return [_hour_row(r) for r in sel if r.outcome.counted_minutes]
 
     def minutes_by_volunteer(
@@ -577,11 +763,9 @@ class HourLedger:
         weighted: bool = False,
     ) -> dict[str, int]:
         """Minutes per volunteer in one state, for every volunteer with any (bulk form)."""
-        when = moment(as_of)
-        with self._lock:
-            rows = list(self._rows.values())
+        when = self._as_of(as_of)
         out: dict[str, int] = {}
-        for row in self._select(rows, status, when, period, None, None, purpose):
+        for row in self._select(self._rows_of(None), status, when, period, None, None, purpose):
             m = row.outcome.weighted_minutes if weighted else row.outcome.counted_minutes
             vid = row.record.volunteer_id
             out[vid] = out.get(vid, 0) + m
@@ -596,12 +780,10 @@ class HourLedger:
         purpose: Purpose | None = None,
     ) -> dict[str, int]:
         """Minutes by the region where the service took place, rolled up the tree."""
-        when = moment(as_of)
-        with self._lock:
-            rows = list(self._rows.values())
+        when = self._as_of(as_of)
         pairs = [
             (r.record.region_code, r.outcome.counted_minutes)
-            for r in self._select(rows, status, when, period, None, None, purpose)
+            for r in self._select(self._rows_of(None), status, when, period, None, None, purpose)
         ]
         return self.tree.rollup(pairs)
 
@@ -640,33 +822,30 @@ def _hour_row(row: _Row) -> HourRow:
     )
 
 
-def fold(entries: Iterable[Entry], *, as_of: datetime | None = None) -> dict[tuple[str, str], int]:
+def fold(
+    entries: Iterable[Entry], *, as_of: datetime | None = None, clock: Clock = system_clock
+) -> dict[tuple[str, str], int]:
     """Minutes per ``(volunteer id, state)`` computed from the entries alone, from scratch.
 
-    The ledger's queries must always agree with this; it exists to check them (and to rebuild
-    totals from an exported entry log).
+    The entries are folded exactly as the ledger folds them; states are judged as
+    :meth:`HourLedger.minutes` judges them (without ``as_of``: every entry, public notices at
+    ``clock()``). The ledger's queries must always agree with this; it exists to check them
+    (and to total an exported entry log).
 
     Example:
         >>> fold([])
         {}
     """
-    rows: dict[str, _Row] = {}
+    state = _HoursState()
     for e in entries:
-        if isinstance(e, Posted):
-            rows.setdefault(e.record.id, _Row(e.record, e.outcome, e.at))
-            continue
-        row = rows[e.record_id]
-        if isinstance(e, Certified):
-            row.certified, row.notice_until = e.at, e.notice_until
-        elif isinstance(e, Rejected):
-            row.rejected = e.at
-        else:
-            row.reversed = e.at
+        state.apply(e)
+    when = None if as_of is None else moment(as_of, "as_of")
+    now = to_shanghai(clock())
     out: dict[tuple[str, str], int] = {}
-    for row in rows.values():
-        state = row.status(as_of)
-        if state is None or not row.outcome.counted_minutes:
+    for row in state.rows.values():
+        status = row.status(when, now)
+        if status is None or not row.outcome.counted_minutes:
             continue
-        key = (row.record.volunteer_id, state)
+        key = (row.record.volunteer_id, status)
         out[key] = out.get(key, 0) + row.outcome.counted_minutes
     return out

@@ -8,9 +8,9 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import attrs
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from zhiyuan.journal._book import Book
 
 __all__ = ["Head", "Journal", "Record", "Transaction", "Verification"]
+
+V = TypeVar("V")
 
 _FORMAT = "zhiyuan-journal"
 _FORMAT_VERSION = 1
@@ -83,6 +85,7 @@ class Transaction:
         self.journal = journal
         self._staged: list[tuple[Book[Any, Any], Any, str]] = []
         self._ids: dict[tuple[str, str], Any] = {}
+        self._views: dict[str, Any] = {}
 
     def add(self, book: Book[Any, Any], entries: Iterable[Any]) -> None:
         """Stage entries of ``book`` (attached to this journal), in order.
@@ -105,6 +108,31 @@ class Transaction:
                 raise Conflict(f"entry id {eid!r} is already used in book {name!r} / 条目编号已被占用")
             self._ids[key] = entry
             self._staged.append((book, entry, eid))
+            view = self._views.get(name)
+            if view is not None:
+                view.apply(entry)
+
+    def view(self, book: Book[Any, Any], make: Callable[[list[Any]], V]) -> V:
+        """The book's working view for this transaction: made once by ``make`` from the entries
+        staged so far, then kept up to date as more are staged (``view.apply(entry)``). Books
+        plan on it so that later operations of one transaction see what earlier ones did."""
+        view = self._views.get(book.name)
+        if view is None:
+            view = self._views[book.name] = make(self.staged(book))
+        out: V = view
+        return out
+
+    def _mark(self) -> int:
+        return len(self._staged)
+
+    def _rollback_to(self, mark: int) -> None:
+        """Drop what was staged after ``mark`` (a failed operation inside a larger one)."""
+        if mark == len(self._staged):
+            return
+        for book, _, eid in self._staged[mark:]:
+            del self._ids[(book.name, eid)]
+        del self._staged[mark:]
+        self._views.clear()
 
     def staged(self, book: Book[Any, Any]) -> list[Any]:
         """The entries of ``book`` staged so far, in order."""
@@ -216,11 +244,18 @@ class Journal:
         other processes recorded meanwhile, so that checks run on the latest state. On leaving
         the block the entries are written (durably, for a persistent store), then folded into
         their books. An exception inside the block, or a failed write, records nothing.
-        A transaction opened inside another one on the same thread joins it.
+        A transaction opened inside another one on the same thread joins it as a savepoint: if
+        the inner block fails, what it staged is dropped and the outer one goes on.
         """
         with self._lock:
-            if self._tx is not None:
-                yield self._tx
+            if self._tx is not None:  # a savepoint: a failure drops only what it staged
+                outer = self._tx
+                mark = outer._mark()
+                try:
+                    yield outer
+                except BaseException:
+                    outer._rollback_to(mark)
+                    raise
                 return
             self._check_open()
             self.store.begin()

@@ -24,7 +24,7 @@ Example:
     ...     _ = ledger.post(ServiceRecord(id=f"r{d}", volunteer_id="v1", activity_id="a",
     ...         organization_id="o1", region_code="370602001001", category="助老",
     ...         evidence=Evidence.QR_SCAN, start=t(d).replace(hour=8), end=t(d).replace(hour=16)),
-    ...         now=t(d).replace(hour=17))
+    ...         at=t(d).replace(hour=17))
     >>> j = Jurisdiction(tree, [Grant(principal="zhifu", region_code="370602")])
     >>> book = StarBook(StarScheme(notice_days=7), ledger, jurisdiction=j)
     >>> book.apply("app1", "v1", 1, at=datetime(2024, 2, 1, tzinfo=SHANGHAI))

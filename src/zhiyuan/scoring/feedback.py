@@ -525,7 +525,7 @@ class FeedbackBook:
             >>> rec = ServiceRecord(id="r1", volunteer_id="v1", activity_id="a1",
             ...     organization_id="o1", region_code="370602001001", category="助老",
             ...     evidence=Evidence.QR_SCAN, start=t(1, 9), end=t(1, 12))
-            >>> ledger.post(rec, now=t(1, 13)).counted_minutes
+            >>> ledger.post(rec, at=t(1, 13)).counted_minutes
             180
             >>> ledger.certify("r1", by="admin", at=t(1, 14))
             >>> book = FeedbackBook()
