@@ -161,8 +161,8 @@ def test_every_whole_star_is_accepted(stars: int) -> None:
 
 
 def test_resolution_ids() -> None:
-    assert Upheld(complaint_id="c1", by="a", at=at(3, 6)).id == "uphold:c1"
-    assert Dismissed(complaint_id="c1", by="a", at=at(3, 6)).id == "dismiss:c1"
+    assert Upheld(complaint_id="c1", by="a", at=at(3, 6)).id == "c1#uphold"
+    assert Dismissed(complaint_id="c1", by="a", at=at(3, 6)).id == "c1#dismiss"
     with pytest.raises(InvalidValue) as err:
         Upheld(complaint_id="c1", by="", at=at(3, 6))
     assert err.value.field == "by"
@@ -451,7 +451,7 @@ def test_upheld_date_is_the_shanghai_day() -> None:
 
 def test_upholding_with_a_ledger_reverses_the_hours() -> None:
     ledger = make_ledger()
-    book = FeedbackBook()
+    book = FeedbackBook(journal=ledger.journal)
     book.file_complaint(complaint("c1", record_id="r1", at=at(3, 6)))
     assert ledger.minutes("v1", as_of=at(3, 9)) == 360
     book.uphold("c1", by="admin", at=at(3, 10), reason="未按约定到场", ledger=ledger)
@@ -469,7 +469,7 @@ def test_upholding_with_a_ledger_reverses_the_hours() -> None:
 
 def test_dismissing_or_upholding_without_a_ledger_leaves_hours_alone() -> None:
     ledger = make_ledger()
-    book = FeedbackBook()
+    book = FeedbackBook(journal=ledger.journal)
     book.file_complaint(complaint("c1", record_id="r1"))
     book.file_complaint(complaint("c2", record_id="r2"))
     book.uphold("c1", by="admin", at=at(3, 10))
@@ -491,7 +491,7 @@ def test_dismissing_or_upholding_without_a_ledger_leaves_hours_alone() -> None:
 )
 def test_a_bad_ledger_target_changes_neither(record_id: str, vid: str, error: type) -> None:
     ledger = make_ledger()
-    book = FeedbackBook()
+    book = FeedbackBook(journal=ledger.journal)
     book.file_complaint(complaint("c1", record_id=record_id, vid=vid))
     before_book, before_ledger = book.entries, ledger.entries
     with pytest.raises(error):
@@ -502,12 +502,21 @@ def test_a_bad_ledger_target_changes_neither(record_id: str, vid: str, error: ty
 
 def test_uphold_before_the_record_was_posted_changes_neither() -> None:
     ledger = make_ledger()
-    book = FeedbackBook()
+    book = FeedbackBook(journal=ledger.journal)
     book.file_complaint(complaint("c1", record_id="r2", at=at(3, 1)))  # r2 posted 3-02 13:00
     before = ledger.entries
     with pytest.raises(InvalidValue):
         book.uphold("c1", by="admin", at=at(3, 2, 10), ledger=ledger)
     assert ledger.entries == before and book.complaint_status("c1") == "open"
+
+
+def test_uphold_with_a_ledger_on_another_journal_is_refused() -> None:
+    ledger = make_ledger()
+    book = FeedbackBook()
+    book.file_complaint(complaint("c1", record_id="r1", at=at(3, 6)))
+    with pytest.raises(InvalidValue, match="journal"):
+        book.uphold("c1", by="admin", at=at(3, 10), ledger=ledger)
+    assert book.complaint_status("c1") == "open" and ledger.status("r1") == "certified"
 
 
 def test_uphold_needs_authority_in_the_ledger() -> None:
@@ -520,7 +529,7 @@ def test_uphold_needs_authority_in_the_ledger() -> None:
         ],
     )
     ledger = make_ledger(j)
-    book = FeedbackBook()
+    book = FeedbackBook(journal=ledger.journal)
     book.file_complaint(complaint("c1", record_id="r1"))
     with pytest.raises(PermissionDenied):
         book.uphold("c1", by="ds-admin", at=at(3, 10), ledger=ledger)

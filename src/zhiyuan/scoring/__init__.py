@@ -11,6 +11,7 @@ from __future__ import annotations
 from zhiyuan.scoring.awards import (
     Application,
     ApplicationStatus,
+    AwardEntry,
     Decision,
     Revocation,
     StarBook,
@@ -66,6 +67,7 @@ __all__ = [
     "ActivityRule",
     "Application",
     "ApplicationStatus",
+    "AwardEntry",
     "Band",
     "BayesianPrior",
     "Complaint",

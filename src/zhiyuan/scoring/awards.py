@@ -1,9 +1,9 @@
 """Star awards (星级认定): applied → reviewed → public notice → granted | rejected, and revoked.
 
 Stars are applied for, not automatic. A :class:`StarBook` keeps the award entries of one
-:class:`~zhiyuan.scoring.StarScheme`: :class:`Application`, :class:`Decision` and
-:class:`Revocation`. A volunteer's held level on any date is a fold of them (and of the scheme's
-downgrade rule). An application must be backed by a rating at least as high; who may decide
+:class:`~zhiyuan.scoring.StarScheme` in its hour ledger's journal: :class:`Application`,
+:class:`Decision` and :class:`Revocation`. A volunteer's held level on any date is a fold of them
+(and of the scheme's downgrade rule). An application must be backed by a rating at least as high; who may decide
 follows the tree: the authority over the volunteer's home region at the scheme's approving level
 for that star (national: county for 1–2★, city for 3–4★, province for 5★). Revoking for
 falsified hours bars new applications for the scheme's ``ban_years``.
@@ -39,7 +39,6 @@ Example:
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -47,14 +46,17 @@ from typing import Literal
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from zhiyuan._validators import aware, moment, non_empty, to_shanghai
+from zhiyuan._validators import aware, non_empty, to_shanghai
+from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import Level, RegionCode
 from zhiyuan.hierarchy.jurisdiction import Action, Jurisdiction
 from zhiyuan.hours.ledger import HourLedger
+from zhiyuan.journal import Book
+from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.scoring.stars import Downgrade, StarScheme, star_name
 
-__all__ = ["Application", "ApplicationStatus", "Decision", "Revocation", "StarBook"]
+__all__ = ["Application", "ApplicationStatus", "AwardEntry", "Decision", "Revocation", "StarBook"]
 
 ApplicationStatus = Literal["applied", "notice", "granted", "rejected", "revoked"]
 """An application's state: ``applied`` (awaiting decision), ``notice`` (approved, 公示 running),
@@ -81,6 +83,11 @@ class Decision:
     reason: str = attrs.field(validator=non_empty)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
 
+    @property
+    def id(self) -> str:
+        """``<application id>#decide``: an application is decided once."""
+        return derive(self.application_id, "decide")
+
 
 @attrs.frozen(kw_only=True)
 class Revocation:
@@ -96,75 +103,120 @@ class Revocation:
 
 
 AwardEntry = Application | Decision | Revocation
+"""Any entry of a :class:`StarBook`."""
+
+register_tagged_union(
+    AwardEntry,
+    {Application: "stars.application", Decision: "stars.decision", Revocation: "stars.revocation"},
+)
 
 
-class StarBook:
+class _StarsState:
+    """The folded awards: applications, decisions, revocations, per volunteer."""
+
+    __slots__ = ("apps", "by_volunteer", "decisions", "marks", "revocations")
+
+    def __init__(self) -> None:
+        self.apps: dict[str, Application] = {}
+        self.decisions: dict[str, Decision] = {}
+        self.revocations: dict[str, Revocation] = {}
+        self.by_volunteer: dict[str, list[str]] = {}
+        self.marks: dict[str, list[date]] = {}
+
+    def apply(self, entry: AwardEntry) -> None:
+        if isinstance(entry, Application):
+            self.apps[entry.id] = entry
+            self.by_volunteer.setdefault(entry.volunteer_id, []).append(entry.id)
+        elif isinstance(entry, Decision):
+            self.decisions[entry.application_id] = entry
+        else:
+            self.revocations[entry.id] = entry
+            self.by_volunteer.setdefault(entry.volunteer_id, [])
+            if entry.falsified:
+                self.marks.setdefault(entry.volunteer_id, []).append(entry.at.date())
+
+
+class StarBook(Book[AwardEntry, _StarsState]):
     """The star awards of one scheme, checked against the ledger's hours and the tree.
 
     Args:
         scheme: the star scheme.
-        ledger: the hour ledger (volunteers, certified hours, the tree).
+        ledger: the hour ledger (volunteers, certified hours, the tree); the book records in
+            its journal.
         jurisdiction: who may decide and revoke; ``None`` trusts every caller.
+        name: the book's name in the journal (default ``stars``; give another for a second
+            scheme on the same ledger).
     """
 
+    kind = "stars"
+    entry_type = AwardEntry
+
     def __init__(
-        self, scheme: StarScheme, ledger: HourLedger, *, jurisdiction: Jurisdiction | None = None
+        self,
+        scheme: StarScheme,
+        ledger: HourLedger,
+        *,
+        jurisdiction: Jurisdiction | None = None,
+        name: str | None = None,
     ) -> None:
         self.scheme = scheme
         self.ledger = ledger
         self.jurisdiction = jurisdiction
-        self._lock = threading.RLock()
-        self._entries: list[AwardEntry] = []
-        self._apps: dict[str, Application] = {}
-        self._decisions: dict[str, Decision] = {}
-        self._revocations: dict[str, Revocation] = {}
-        self._by_volunteer: dict[str, list[str]] = {}
-        self._marks: dict[str, list[date]] = {}
+        super().__init__(journal=ledger.journal, name=name)
+
+    def _new_state(self) -> _StarsState:
+        return _StarsState()
 
     # --- reading ------------------------------------------------------------------------------
 
-    @property
-    def entries(self) -> tuple[AwardEntry, ...]:
-        """Every entry, in order."""
+    def status(
+        self, application_id: str, *, as_of: datetime | None = None
+    ) -> ApplicationStatus | None:
+        """An application's state (as of a moment: ``None`` before it was made)."""
+        cut = self._as_of(as_of)
         with self._lock:
-            return tuple(self._entries)
-
-    def status(self, application_id: str, *, as_of: datetime) -> ApplicationStatus | None:
-        """An application's state at a moment (``None`` before it was made)."""
-        when = moment(as_of)
-        with self._lock:
-            app = self._apps.get(application_id)
+            app = self._state.apps.get(application_id)
             if app is None:
                 raise NotFound("application", application_id)
-            return self._status(app, when)
+            return self._status(app, cut, cut or self.journal.now())
 
-    def _status(self, app: Application, when: datetime) -> ApplicationStatus | None:
-        if app.at > when:
+    def _status(
+        self, app: Application, cut: datetime | None, now: datetime
+    ) -> ApplicationStatus | None:
+        if cut is not None and app.at > cut:
             return None
-        dec = self._decisions.get(app.id)
-        if dec is None or dec.at > when:
+        dec = self._state.decisions.get(app.id)
+        if dec is None or (cut is not None and dec.at > cut):
             return "applied"
         if not dec.approve:
             return "rejected"
-        for rev in self._revocations.values():  # approved, then revoked (in notice or granted)
-            if rev.volunteer_id == app.volunteer_id and dec.at <= rev.at <= when:
+        for rev in self._state.revocations.values():  # approved, then revoked
+            if (
+                rev.volunteer_id == app.volunteer_id
+                and dec.at <= rev.at
+                and (cut is None or rev.at <= cut)
+            ):
                 return "revoked"
-        if dec.at + timedelta(days=self.scheme.notice_days) > when:
+        if dec.at + timedelta(days=self.scheme.notice_days) > now:
             return "notice"
         return "granted"
 
-    def _granted(self, volunteer_id: str, when: datetime) -> Iterator[tuple[int, datetime]]:
-        for app_id in self._by_volunteer.get(volunteer_id, ()):
-            app = self._apps[app_id]
-            if self._status(app, when) == "granted":
-                dec = self._decisions[app_id]
+    def _granted(
+        self, volunteer_id: str, cut: datetime | None, now: datetime
+    ) -> Iterator[tuple[int, datetime]]:
+        st = self._state
+        for app_id in st.by_volunteer.get(volunteer_id, ()):
+            app = st.apps[app_id]
+            if self._status(app, cut, now) == "granted":
+                dec = st.decisions[app_id]
                 yield app.level, dec.at + timedelta(days=self.scheme.notice_days)
 
-    def level(self, volunteer_id: str, *, as_of: datetime) -> int:
-        """The star level a volunteer holds at a moment, after the scheme's downgrade rule."""
-        when = moment(as_of)
+    def level(self, volunteer_id: str, *, as_of: datetime | None = None) -> int:
+        """The star level a volunteer holds (as of a moment), after the scheme's downgrade rule."""
+        cut = self._as_of(as_of)
+        when = cut or self.journal.now()
         with self._lock:
-            grants = list(self._granted(volunteer_id, when))
+            grants = list(self._granted(volunteer_id, cut, when))
         if not grants:
             return 0
         rule = self.scheme.downgrade
@@ -178,22 +230,24 @@ class StarBook:
             # idle year stays lost (later service does not restore it; a new grant does).
             since = max(t for _, t in grants).date()
             today = when.date()
-            rows = self.ledger.rows(as_of=when, volunteer_id=volunteer_id)
+            rows = self.ledger.rows(as_of=cut, volunteer_id=volunteer_id)
             days = sorted({r.service_date for r in rows if since < r.service_date <= today})
             marks = [since, *days, today]
             idle = sum(relativedelta(b, a).years for a, b in itertools.pairwise(marks))
             held = max(held - idle, 0)
         return held
 
-    def banned_until(self, volunteer_id: str, *, as_of: datetime) -> date | None:
+    def banned_until(self, volunteer_id: str, *, as_of: datetime | None = None) -> date | None:
         """The date until which the volunteer may not apply (``None``: free to apply)."""
-        when = moment(as_of)
-        day = when.date()
+        cut = self._as_of(as_of)
+        day = (cut or self.journal.now()).date()
         with self._lock:
             bans = [
                 r.banned_until
-                for r in self._revocations.values()
-                if r.volunteer_id == volunteer_id and r.banned_until is not None and r.at <= when
+                for r in self._state.revocations.values()
+                if r.volunteer_id == volunteer_id
+                and r.banned_until is not None
+                and (cut is None or r.at <= cut)
             ]
         latest = max(bans, default=None)
         return latest if latest is not None and latest >= day else None
@@ -201,19 +255,18 @@ class StarBook:
     def marks(self, volunteer_id: str) -> list[date]:
         """Dates of falsification findings (for the scheme's ``clean_years`` condition)."""
         with self._lock:
-            return list(self._marks.get(volunteer_id, ()))
+            return list(self._state.marks.get(volunteer_id, ()))
 
     def counts_by_region(
-        self, *, as_of: datetime, within: object | None = None
+        self, *, as_of: datetime | None = None, within: object | None = None
     ) -> dict[str, dict[int, int]]:
         """How many volunteers hold each level, by home region, rolled up the tree."""
         tree = self.ledger.tree
-        when = moment(as_of)
         with self._lock:
-            vids = list(self._by_volunteer)
+            vids = list(self._state.by_volunteer)
         per_level: dict[int, list[tuple[str, int]]] = {}
         for vid in vids:
-            lv = self.level(vid, as_of=when)
+            lv = self.level(vid, as_of=as_of)
             if lv:
                 home = self.ledger.volunteer(vid).home_region
                 if within is None or tree.is_within(home, within):
@@ -243,21 +296,26 @@ class StarBook:
             target = parent.value
         return target
 
-    def apply(self, id: str, volunteer_id: str, level: int, *, at: datetime) -> None:
+    def apply(
+        self, id: str, volunteer_id: str, level: int, *, at: datetime | None = None
+    ) -> None:
         """Apply for ``level`` stars; the same application again is a no-op.
 
         Raises :class:`~zhiyuan.errors.InvalidValue` (level out of range or not above the held
         one; hours or conditions not met, with the rating's explanation), or
         :class:`~zhiyuan.errors.Conflict` (an open application, a ban, a used id).
         """
-        when = moment(at)
-        app = Application(id=id, volunteer_id=volunteer_id, level=level, at=when)
-        with self._lock:
-            old = self._apps.get(id)
+        own_id(id, "id")
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            app = Application(id=id, volunteer_id=volunteer_id, level=level, at=when)
+            old = self._state.apps.get(id)
             if old is not None:
-                if old == app:
+                if old == app or (at is None and old == attrs.evolve(app, at=old.at)):
                     return
                 raise Conflict(f"application id {id!r} is already used / 申请编号已被占用")
+            if self.journal.find(self.name, id) is not None:
+                raise Conflict(f"id {id!r} is already used / 编号已被占用")
             volunteer = self.ledger.volunteer(volunteer_id)
             if not 1 <= level <= self.scheme.top:
                 raise InvalidValue(
@@ -271,25 +329,30 @@ class StarBook:
                 raise Conflict(
                     f"{volunteer_id} 禁止申请至 {ban.isoformat()} / barred until {ban.isoformat()}"
                 )
-            for other in self._by_volunteer.get(volunteer_id, ()):
-                if self._status(self._apps[other], when) in ("applied", "notice"):
+            st = self._state
+            for other in st.by_volunteer.get(volunteer_id, ()):
+                if self._status(st.apps[other], when, when) in ("applied", "notice"):
                     raise Conflict(
                         f"{volunteer_id} 已有待办申请 {other} / has an open application {other}"
                     )
             rating = self.scheme.rate(
-                volunteer, self.ledger, when, held=held, marks=self._marks.get(volunteer_id, ())
+                volunteer, self.ledger, when, held=held, marks=st.marks.get(volunteer_id, ())
             )
             if rating.level < level:
                 zh, en = star_name(level)
                 raise InvalidValue(
                     "level", level, f"未达{zh}条件 / not eligible for {en}: {rating}"
                 )
-            self._entries.append(app)
-            self._apps[id] = app
-            self._by_volunteer.setdefault(volunteer_id, []).append(id)
+            tx.add(self, [app])
 
     def decide(
-        self, application_id: str, *, by: str, approve: bool, reason: str, at: datetime
+        self,
+        application_id: str,
+        *,
+        by: str,
+        approve: bool,
+        reason: str,
+        at: datetime | None = None,
     ) -> None:
         """Approve (public notice follows, then the grant) or reject an application.
 
@@ -297,15 +360,15 @@ class StarBook:
         home region at the scheme's approving level for the star. Deciding the same way twice
         is a no-op; deciding otherwise is a :class:`~zhiyuan.errors.Conflict`.
         """
-        when = moment(at)
-        dec = Decision(
-            application_id=application_id, by=by, approve=approve, reason=reason, at=when
-        )
-        with self._lock:
-            app = self._apps.get(application_id)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            dec = Decision(
+                application_id=application_id, by=by, approve=approve, reason=reason, at=when
+            )
+            app = self._state.apps.get(application_id)
             if app is None:
                 raise NotFound("application", application_id)
-            old = self._decisions.get(application_id)
+            old = self._state.decisions.get(application_id)
             if old is not None:
                 if old.approve == approve:
                     return
@@ -317,8 +380,7 @@ class StarBook:
             if self.jurisdiction is not None:
                 node = self._approver_node(app.volunteer_id, app.level)
                 self.jurisdiction.check(by, Action.APPROVE_STAR, node, on=when.date())
-            self._entries.append(dec)
-            self._decisions[application_id] = dec
+            tx.add(self, [dec])
 
     def revoke(
         self,
@@ -327,37 +389,36 @@ class StarBook:
         *,
         by: str,
         reason: str,
-        at: datetime,
+        at: datetime | None = None,
         falsified: bool = False,
     ) -> None:
         """Revoke every star the volunteer holds; with ``falsified``, bar new applications.
 
         The revoker needs authority as for the highest star held. Idempotent by id.
         """
-        when = moment(at)
-        ban = when.date() + relativedelta(years=self.scheme.ban_years) if falsified else None
-        rev = Revocation(
-            id=id,
-            volunteer_id=volunteer_id,
-            by=by,
-            reason=reason,
-            falsified=falsified,
-            at=when,
-            banned_until=ban,
-        )
-        with self._lock:
-            old = self._revocations.get(id)
+        own_id(id, "id")
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            ban = when.date() + relativedelta(years=self.scheme.ban_years) if falsified else None
+            rev = Revocation(
+                id=id,
+                volunteer_id=volunteer_id,
+                by=by,
+                reason=reason,
+                falsified=falsified,
+                at=when,
+                banned_until=ban,
+            )
+            old = self._state.revocations.get(id)
             if old is not None:
-                if old == rev:
+                if old == rev or (at is None and old.volunteer_id == volunteer_id):
                     return
                 raise Conflict(f"revocation id {id!r} is already used / 编号已被占用")
+            if self.journal.find(self.name, id) is not None:
+                raise Conflict(f"id {id!r} is already used / 编号已被占用")
             self.ledger.volunteer(volunteer_id)
             held = self.level(volunteer_id, as_of=when)
             if self.jurisdiction is not None:
                 node = self._approver_node(volunteer_id, max(held, 1))
                 self.jurisdiction.check(by, Action.APPROVE_STAR, node, on=when.date())
-            self._entries.append(rev)
-            self._revocations[id] = rev
-            self._by_volunteer.setdefault(volunteer_id, [])
-            if falsified:
-                self._marks.setdefault(volunteer_id, []).append(when.date())
+            tx.add(self, [rev])

@@ -17,8 +17,8 @@ prior a single 5-star rating scores 4.17, never 5.00.
 
 An upheld complaint can take the service's hours away (海林: 0 h for a service that drew an upheld
 complaint; POLICIES.md "Hours: what local practice adds"): :meth:`FeedbackBook.uphold` given an
-:class:`~zhiyuan.hours.ledger.HourLedger` reverses the record there (冲销), so the hours no longer
-count from the moment of the decision.
+:class:`~zhiyuan.hours.ledger.HourLedger` on the same journal reverses the record there (冲销) in
+the same transaction, so the hours no longer count from the moment of the decision.
 
 The national texts define no rating scale and no consequence of a bad review (POLICIES.md §7,
 item 7): the scale (1–5 stars) follows the platforms, and the prior is a parameter.
@@ -41,7 +41,7 @@ Example:
     >>> book.file_complaint(Complaint(id="c1", record_id="r3", volunteer_id="v1", at=t(20),
     ...                               text="迟到一小时 / an hour late"))
     >>> book.uphold("c1", by="admin", at=t(22)).id
-    'uphold:c1'
+    'c1#uphold'
     >>> book.upheld_complaints("v1")
     [datetime.date(2025, 3, 22)]
 """
@@ -50,17 +50,28 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import threading
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, aware, is_date, non_empty, non_negative, to_shanghai
+from zhiyuan._validators import (
+    SHANGHAI,
+    Clock,
+    aware,
+    is_date,
+    moment,
+    non_empty,
+    non_negative,
+    to_shanghai,
+)
+from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourLedger
+from zhiyuan.journal import Book, Journal, Transaction
+from zhiyuan.journal._ids import derive, own_id
 
 __all__ = [
     "MAX_STARS",
@@ -217,8 +228,8 @@ class Upheld:
 
     @property
     def id(self) -> str:
-        """``uphold:<complaint id>``: a complaint is decided once."""
-        return f"uphold:{self.complaint_id}"
+        """``<complaint id>#uphold``: a complaint is decided once."""
+        return derive(self.complaint_id, "uphold")
 
 
 @attrs.frozen(kw_only=True)
@@ -232,12 +243,22 @@ class Dismissed:
 
     @property
     def id(self) -> str:
-        """``dismiss:<complaint id>``: a complaint is decided once."""
-        return f"dismiss:{self.complaint_id}"
+        """``<complaint id>#dismiss``: a complaint is decided once."""
+        return derive(self.complaint_id, "dismiss")
 
 
 FeedbackEntry = Rating | Complaint | Upheld | Dismissed
 """Any entry of a :class:`FeedbackBook`."""
+
+register_tagged_union(
+    FeedbackEntry,
+    {
+        Rating: "feedback.rating",
+        Complaint: "feedback.complaint",
+        Upheld: "feedback.upheld",
+        Dismissed: "feedback.dismissed",
+    },
+)
 
 Resolution = Upheld | Dismissed
 
@@ -415,38 +436,66 @@ def _check_priors(priors: Sequence[BayesianPrior]) -> tuple[BayesianPrior, ...]:
     return tuple(out)
 
 
-class FeedbackBook:
+class _FeedbackState:
+    """The folded feedback: ratings in order, complaints and their resolutions by complaint id."""
+
+    __slots__ = ("complaints", "ratings", "resolutions")
+
+    def __init__(self) -> None:
+        self.ratings: list[Rating] = []
+        self.complaints: dict[str, Complaint] = {}
+        self.resolutions: dict[str, Resolution] = {}
+
+    def apply(self, entry: FeedbackEntry) -> None:
+        if isinstance(entry, Rating):
+            self.ratings.append(entry)
+        elif isinstance(entry, Complaint):
+            self.complaints[entry.id] = entry
+        else:
+            self.resolutions[entry.complaint_id] = entry
+
+
+class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
     """Ratings, complaints and resolutions, and the scores folded from them (评单台账).
 
     Adding is idempotent by id: the same entry again is a no-op; another entry under a used id
-    raises :class:`~zhiyuan.errors.Conflict`. Ratings and complaints share one id space;
-    resolutions have the ids ``uphold:<complaint>`` and ``dismiss:<complaint>``. Every check runs
-    before anything changes, so a refused entry leaves the book exactly as it was. All methods are
-    thread-safe.
+    raises :class:`~zhiyuan.errors.Conflict`. Ratings and complaints share one id space (the
+    caller's: no ``#``); resolutions have the ids ``<complaint>#uphold`` and
+    ``<complaint>#dismiss``. Every check runs before anything is recorded, so a refused entry
+    leaves the book exactly as it was. All methods are thread-safe.
 
     Args:
         priors: Bayesian priors; a score as of a moment uses the one in force on that day (the
             latest ``effective_from`` on or before it; the earliest before that). Default: one
             :class:`BayesianPrior`.
-        entries: entries to replay at once, in order (as by :meth:`add`).
+        entries: entries to add at once, in order (as by :meth:`add`, in one transaction).
+        journal: the journal to record in (default: a new in-memory one); an hour ledger whose
+            records an upheld complaint reverses must be on the same journal.
+        name: the book's name in the journal (default ``feedback``).
+        clock: the clock of the new journal made when ``journal`` is not given.
     """
+
+    kind = "feedback"
+    entry_type = FeedbackEntry
 
     def __init__(
         self,
         *,
         priors: Sequence[BayesianPrior] = (),
         entries: Iterable[FeedbackEntry] = (),
+        journal: Journal | None = None,
+        name: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.priors: tuple[BayesianPrior, ...] = _check_priors(priors)
         self._starts = [p.effective_from for p in self.priors]
-        self._lock = threading.RLock()
-        self._entries: list[FeedbackEntry] = []
-        self._by_id: dict[str, FeedbackEntry] = {}
-        self._ratings: list[Rating] = []
-        self._complaints: dict[str, Complaint] = {}
-        self._resolutions: dict[str, Resolution] = {}
-        for e in entries:
-            self.add(e)
+        super().__init__(journal=journal, name=name, clock=clock)
+        with self.journal.transaction():
+            for e in entries:
+                self.add(e)
+
+    def _new_state(self) -> _FeedbackState:
+        return _FeedbackState()
 
     def prior_for(self, day: date) -> BayesianPrior:
         """The prior in force on ``day``."""
@@ -455,7 +504,22 @@ class FeedbackBook:
 
     # --- adding -------------------------------------------------------------------------------
 
-    def add(self, entry: FeedbackEntry) -> None:
+    def _check(self, entry: FeedbackEntry) -> None:
+        """A resolution must name a filed complaint (:class:`~zhiyuan.errors.NotFound`), must not
+        come before it (:class:`~zhiyuan.errors.InvalidValue`), and a complaint is decided once
+        (:class:`~zhiyuan.errors.Conflict`). Ratings and complaints carry the caller's ids."""
+        if not isinstance(entry, (Rating, Complaint, Upheld, Dismissed)):
+            raise InvalidValue(
+                "entry",
+                type(entry).__name__,
+                "不是评单条目 / not a Rating, Complaint, Upheld or Dismissed",
+            )
+        if isinstance(entry, (Upheld, Dismissed)):
+            self._check_resolution(entry)
+        else:
+            own_id(entry.id, "id")
+
+    def add(self, entry: FeedbackEntry) -> FeedbackEntry:
         """Add any entry (the replay path: resolutions here touch no hour ledger).
 
         A resolution must name a filed complaint (:class:`~zhiyuan.errors.NotFound`), must not
@@ -468,12 +532,20 @@ class FeedbackBook:
                 type(entry).__name__,
                 "不是评单条目 / not a Rating, Complaint, Upheld or Dismissed",
             )
-        with self._lock:
-            if self._known(entry):
-                return
-            if isinstance(entry, (Upheld, Dismissed)):
-                self._check_resolution(entry)
-            self._commit(entry)
+        return super().add(entry)
+
+    def _stage_ratings(self, tx: Transaction, ratings: Sequence[Rating]) -> None:
+        """Stage ratings the library made (their ids are derived), skipping recorded ones."""
+        recorded = self.journal.find_many(self.name, [r.id for r in ratings])
+        fresh = []
+        for r in ratings:
+            old = recorded.get(r.id)
+            if old is not None:
+                if old != r:
+                    raise Conflict(f"entry id {r.id!r} is already used / 条目编号已被占用")
+                continue
+            fresh.append(r)
+        tx.add(self, fresh)
 
     def add_rating(self, rating: Rating) -> None:
         """Add a rating (评价)."""
@@ -494,7 +566,7 @@ class FeedbackBook:
         complaint_id: str,
         *,
         by: str,
-        at: datetime,
+        at: datetime | None = None,
         reason: str = "",
         ledger: HourLedger | None = None,
     ) -> Upheld:
@@ -502,10 +574,10 @@ class FeedbackBook:
 
         The reversal is :meth:`HourLedger.reverse(record_id, by=by, reason=…, at=at)
         <zhiyuan.hours.HourLedger.reverse>`: from ``at`` on the record counts nowhere. The
-        ledger acts first and the book records the decision only if it succeeded, so an unknown
-        record (:class:`~zhiyuan.errors.NotFound`), a record of another volunteer
-        (:class:`~zhiyuan.errors.InvalidValue`) or a ``by`` without authority there
-        (:class:`~zhiyuan.errors.PermissionDenied`) leaves both unchanged.
+        ledger must be on the book's journal: the decision and the reversal are recorded in one
+        transaction, so an unknown record (:class:`~zhiyuan.errors.NotFound`), a record of
+        another volunteer (:class:`~zhiyuan.errors.InvalidValue`) or a ``by`` without authority
+        there (:class:`~zhiyuan.errors.PermissionDenied`) leaves both unchanged.
 
         Upholding again is a no-op that returns the first decision (and, given a ledger, makes
         sure the reversal is there: reversing is a no-op in the ledger too). A dismissed
@@ -528,7 +600,7 @@ class FeedbackBook:
             >>> ledger.post(rec, at=t(1, 13)).counted_minutes
             180
             >>> ledger.certify("r1", by="admin", at=t(1, 14))
-            >>> book = FeedbackBook()
+            >>> book = FeedbackBook(journal=ledger.journal)
             >>> book.file_complaint(Complaint(id="c1", record_id="r1", volunteer_id="v1",
             ...                               at=t(2, 9), text="未到场 / did not turn up"))
             >>> book.uphold("c1", by="admin", at=t(3, 9), ledger=ledger).at.day
@@ -536,9 +608,15 @@ class FeedbackBook:
             >>> ledger.status("r1"), ledger.minutes("v1", as_of=t(2, 9)), ledger.minutes("v1")
             ('reversed', 180, 0)
         """
-        entry = Upheld(complaint_id=complaint_id, by=by, at=at, reason=reason)
-        with self._lock:
-            old = self._resolutions.get(complaint_id)
+        if ledger is not None and ledger.journal is not self.journal:
+            raise InvalidValue(
+                "ledger",
+                ledger.name,
+                "台账须与评单在同一日志上 / the ledger must be on the feedback book's journal",
+            )
+        with self.journal.transaction() as tx:
+            entry = Upheld(complaint_id=complaint_id, by=by, at=self._when(at), reason=reason)
+            old = self._resolution(complaint_id)
             if isinstance(old, Upheld):
                 entry = old
             else:
@@ -546,35 +624,45 @@ class FeedbackBook:
             if ledger is not None:
                 self._reverse_in(ledger, entry)
             if old is None:
-                self._commit(entry)
-            return entry
+                tx.add(self, [entry])
+        return entry
 
-    def dismiss(self, complaint_id: str, *, by: str, at: datetime, reason: str = "") -> Dismissed:
+    def dismiss(
+        self, complaint_id: str, *, by: str, at: datetime | None = None, reason: str = ""
+    ) -> Dismissed:
         """Dismiss a complaint (投诉不成立). Dismissing again is a no-op returning the first
         decision; an upheld complaint cannot be dismissed (:class:`~zhiyuan.errors.Conflict`)."""
-        entry = Dismissed(complaint_id=complaint_id, by=by, at=at, reason=reason)
-        with self._lock:
-            old = self._resolutions.get(complaint_id)
+        with self.journal.transaction() as tx:
+            entry = Dismissed(complaint_id=complaint_id, by=by, at=self._when(at), reason=reason)
+            old = self._resolution(complaint_id)
             if isinstance(old, Dismissed):
                 return old
             self._check_resolution(entry)
-            self._commit(entry)
-            return entry
+            tx.add(self, [entry])
+        return entry
 
-    def _known(self, entry: FeedbackEntry) -> bool:
-        """True if this very entry is in the book; Conflict if another one holds its id."""
-        old = self._by_id.get(entry.id)
+    def _complaint(self, complaint_id: str) -> Complaint:
+        """A filed complaint, staged in the open transaction or recorded."""
+        c = self._state.complaints.get(complaint_id)
+        if c is None:
+            found = self.journal.find(self.name, complaint_id)
+            c = found if isinstance(found, Complaint) else None
+        if c is None:
+            raise NotFound("complaint", complaint_id)
+        return c
+
+    def _resolution(self, complaint_id: str) -> Resolution | None:
+        old = self._state.resolutions.get(complaint_id)
         if old is None:
-            return False
-        if old == entry:
-            return True
-        raise Conflict(f"entry id {entry.id!r} is already used by another entry / 条目编号已被占用")
+            for kind in ("uphold", "dismiss"):
+                found = self.journal.find(self.name, derive(complaint_id, kind))
+                if found is not None:
+                    old = found
+        return old
 
     def _check_resolution(self, entry: Resolution) -> None:
-        complaint = self._complaints.get(entry.complaint_id)
-        if complaint is None:
-            raise NotFound("complaint", entry.complaint_id)
-        old = self._resolutions.get(entry.complaint_id)
+        complaint = self._complaint(entry.complaint_id)
+        old = self._resolution(entry.complaint_id)
         if old is not None and old != entry:
             state = "upheld" if isinstance(old, Upheld) else "dismissed"
             raise Conflict(
@@ -590,7 +678,7 @@ class FeedbackBook:
             )
 
     def _reverse_in(self, ledger: HourLedger, entry: Upheld) -> None:
-        complaint = self._complaints[entry.complaint_id]
+        complaint = self._complaint(entry.complaint_id)
         record = ledger.record(complaint.record_id)  # NotFound for an unknown record
         if record.volunteer_id != complaint.volunteer_id:
             raise InvalidValue(
@@ -605,33 +693,17 @@ class FeedbackBook:
             reason += f": {entry.reason}"
         ledger.reverse(record.id, by=entry.by, reason=reason, at=entry.at)
 
-    def _commit(self, entry: FeedbackEntry) -> None:
-        """Apply a validated entry (the caller holds the lock)."""
-        if isinstance(entry, Rating):
-            self._ratings.append(entry)
-        elif isinstance(entry, Complaint):
-            self._complaints[entry.id] = entry
-        else:
-            self._resolutions[entry.complaint_id] = entry
-        self._by_id[entry.id] = entry
-        self._entries.append(entry)
-
     # --- reading ------------------------------------------------------------------------------
-
-    @property
-    def entries(self) -> tuple[FeedbackEntry, ...]:
-        """Every entry, in the order added."""
-        with self._lock:
-            return tuple(self._entries)
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._entries)
+            st = self._state
+            return len(st.ratings) + len(st.complaints) + len(st.resolutions)
 
     def complaint(self, complaint_id: str) -> Complaint:
         """A filed complaint, or :class:`~zhiyuan.errors.NotFound`."""
         with self._lock:
-            c = self._complaints.get(complaint_id)
+            c = self._state.complaints.get(complaint_id)
         if c is None:
             raise NotFound("complaint", complaint_id)
         return c
@@ -647,7 +719,7 @@ class FeedbackBook:
         added."""
         when = _moment(as_of)
         with self._lock:
-            rows = list(self._ratings)
+            rows = list(self._state.ratings)
         return [
             r
             for r in rows
@@ -690,8 +762,8 @@ class FeedbackBook:
         """A complaint's state (latest, or as of a moment; ``None`` if not yet filed then)."""
         when = _moment(as_of)
         with self._lock:
-            c = self._complaints.get(complaint_id)
-            res = self._resolutions.get(complaint_id)
+            c = self._state.complaints.get(complaint_id)
+            res = self._state.resolutions.get(complaint_id)
         if c is None:
             raise NotFound("complaint", complaint_id)
         return self._status(c, res, when)
@@ -718,7 +790,7 @@ class FeedbackBook:
             raise InvalidValue("status", status, "应为 / one of open, upheld, dismissed")
         when = _moment(as_of)
         with self._lock:
-            pairs = [(c, self._resolutions.get(c.id)) for c in self._complaints.values()]
+            pairs = [(c, self._state.resolutions.get(c.id)) for c in self._state.complaints.values()]
         out = []
         for c, res in pairs:
             if volunteer_id is not None and c.volunteer_id != volunteer_id:
@@ -746,7 +818,7 @@ class FeedbackBook:
             raise InvalidValue("since", since, "需要日期 / need a date (not a datetime)")
         when = _moment(as_of)
         with self._lock:
-            pairs = [(c, self._resolutions.get(c.id)) for c in self._complaints.values()]
+            pairs = [(c, self._state.resolutions.get(c.id)) for c in self._state.complaints.values()]
         days = []
         for c, res in pairs:
             if c.volunteer_id != volunteer_id or not isinstance(res, Upheld):
