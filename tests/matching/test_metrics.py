@@ -138,11 +138,11 @@ def test_fill_rate_counts_needs_that_reached_their_headcount() -> None:
     book.offer("withdrawn", "a", at=at(1, 7))
     book.accept("withdrawn", "a", at=at(1, 7, 10))
     book.decline("withdrawn", "a", at=at(1, 8))
-    rate = fill_rate(book.entries())
+    rate = fill_rate(book.entries)
     assert (rate.filled, rate.posted, rate.percent) == (3, 6, 50)
     assert str(rate) == "接单率 50%（6 单中 3 单满员） / fill rate 50% (3 of 6 needs filled)"
-    assert fill_rate(book.entries(), as_of=at(1, 7, 5)).filled == 0  # nobody had accepted yet
-    assert fill_rate(book.entries(), as_of=at(1, 7, 15)).filled == 1  # "withdrawn", for a while
+    assert fill_rate(book.entries, as_of=at(1, 7, 5)).filled == 0  # nobody had accepted yet
+    assert fill_rate(book.entries, as_of=at(1, 7, 15)).filled == 1  # "withdrawn", for a while
     assert fill_rate([]) == FillRate(filled=0, posted=0, percent=0)
     assert "no needs" in str(fill_rate([]))
 
@@ -157,7 +157,7 @@ def test_time_to_acceptance() -> None:
     for i, minutes in enumerate([5, 10, 15, 20, 30, 45, 60, 90, 120, 240]):
         scenario(book, f"n{i}", accept=1, minutes=minutes)
     scenario(book, "waiting")
-    times = acceptance_times(book.entries())
+    times = acceptance_times(book.entries)
     assert (times.count, times.median_minutes, times.p90_minutes) == (10, 30, 120)
     assert times.minutes == (5, 10, 15, 20, 30, 45, 60, 90, 120, 240)
     assert "中位数 30 分钟" in str(times) and "median 30 min" in str(times)
@@ -172,7 +172,7 @@ def test_time_to_acceptance_uses_the_first_acceptance() -> None:
     book.offer("n1", "b", at=at(1, 7))
     book.accept("n1", "a", at=at(1, 7, 12))
     book.accept("n1", "b", at=at(1, 8, 40))
-    assert acceptance_times(book.entries()).minutes == (12,)
+    assert acceptance_times(book.entries).minutes == (12,)
 
 
 def test_distance_travelled() -> None:
@@ -185,12 +185,12 @@ def test_distance_travelled() -> None:
     scenario(book, "n4", accept=1, location=HOME, cancel=True)  # cancelled: nobody travels
     scenario(book, "n5", headcount=2, accept=1, location=HOME)  # not filled yet
     d_near, d_far = distance_m(HOME, near), distance_m(HOME, far)
-    t = travel(book.entries(), candidates)
+    t = travel(book.entries, candidates)
     assert t == Travel(count=3, total_m=d_near + 2 * d_far, median_m=d_far, unknown=2)
     assert f"{d_near + 2 * d_far} 米" in str(t)
-    assert travel(book.entries(), {c.id: c for c in candidates}) == t
-    assert travel(book.entries(), []) == Travel(count=0, total_m=0, median_m=None, unknown=5)
-    assert "no distances known (5 without GPS)" in str(travel(book.entries(), []))
+    assert travel(book.entries, {c.id: c for c in candidates}) == t
+    assert travel(book.entries, []) == Travel(count=0, total_m=0, median_m=None, unknown=5)
+    assert "no distances known (5 without GPS)" in str(travel(book.entries, []))
 
 
 def test_workload_spread() -> None:
@@ -199,10 +199,10 @@ def test_workload_spread() -> None:
         scenario(book, f"a{i}", accept=1, complete=True, who=("a",))
     scenario(book, "ab", headcount=2, accept=2, complete=True, who=("a", "b"))
     scenario(book, "c-not-done", accept=1, who=("c",))
-    w = workload(book.entries())
+    w = workload(book.entries)
     assert w.by_candidate == {"a": 4, "b": 1} and w.total == 5
     assert w.gini_thousandths == gini_by_pairs([4, 1]) == 300
-    with_pool = workload(book.entries(), pool=["a", "b", "c", "d"])
+    with_pool = workload(book.entries, pool=["a", "b", "c", "d"])
     assert with_pool.by_candidate == {"a": 4, "b": 1, "c": 0, "d": 0}
     assert with_pool.gini_thousandths == gini_by_pairs([4, 1, 0, 0])
     assert str(w) == (
@@ -214,12 +214,12 @@ def test_all_metrics_together() -> None:
     book = NeedBook()
     scenario(book, "n1", accept=1, complete=True, location=HOME)
     scenario(book, "n2")
-    m = matching_metrics(book.entries(), [cand("a", location=HOME)], pool=["a", "b"])
+    m = matching_metrics(book.entries, [cand("a", location=HOME)], pool=["a", "b"])
     assert m.fill.percent == 50 and m.acceptance.median_minutes == 30
     assert m.travel.total_m == 0 and m.workload.gini_thousandths == 500
     lines = str(m).splitlines()
     assert len(lines) == 4 and all(" / " in line for line in lines)
-    assert matching_metrics(book) == matching_metrics(book.entries())  # a book is its entries
+    assert matching_metrics(book) == matching_metrics(book.entries)  # a book is its entries
 
 
 @settings(max_examples=100)
@@ -251,7 +251,7 @@ def test_metrics_stay_in_range(plans: list[tuple[int, int, int, bool, bool]]) ->
             cancel=cancelled and not (served and full),
         )
         filled += full
-    statuses = fold(book.entries())
+    statuses = fold(book.entries)
     rate = fill_rate(statuses)
     assert 0 <= rate.percent <= 100 and rate.filled == filled and rate.posted == len(plans)
     assert (rate.percent == 100) == (filled == len(plans) > 0)

@@ -595,6 +595,32 @@ class PointsLedger(Book[Posting, _PointsState]):
         The same call again returns what it recorded (without ``at``, the first moment stands).
         """
         own_id(id, "id")
+        return self._earn(
+            id,
+            volunteer_id,
+            amount,
+            at=at,
+            issuer=issuer,
+            available_from=available_from,
+            expires_at=expires_at,
+            ref=ref,
+            kind=kind,
+        )
+
+    def _earn(
+        self,
+        id: str,
+        volunteer_id: str,
+        amount: int,
+        *,
+        at: datetime | None = None,
+        issuer: str,
+        available_from: datetime | None = None,
+        expires_at: datetime | None = None,
+        ref: str | None = None,
+        kind: PostingKind = PostingKind.EARN,
+    ) -> list[Posting]:
+        """:meth:`earn` under an id the library made (a reward, a conversion)."""
         vid = _text("volunteer_id", volunteer_id)
         _amount(amount)
         with self.journal.transaction() as tx:

@@ -70,18 +70,20 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import attrs
 
-from zhiyuan._validators import aware, non_empty, positive, to_shanghai
+from zhiyuan._validators import Clock, aware, non_empty, positive, to_shanghai
+from zhiyuan.convert import register_tagged_union
 from zhiyuan.credit.ledger import PointsLedger
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
 from zhiyuan.explain import finding, register_messages
 from zhiyuan.hours.records import Evidence, ServiceRecord
+from zhiyuan.journal import Book, Journal, Transaction
+from zhiyuan.journal._ids import derive, foreign, own_id
 from zhiyuan.matching.dispatch import Booking, Dispatcher, DispatchPolicy, DispatchResult
 from zhiyuan.matching.needs import CandidateKind, Need
 from zhiyuan.scoring.feedback import MAX_STARS, MIN_STARS, FeedbackBook, Rating
@@ -447,6 +449,23 @@ _ENTRY_TYPES = (
     Unfilled,
 )
 
+register_tagged_union(
+    NeedEntry,
+    {
+        Posted: "needs.posted",
+        Offered: "needs.offered",
+        Accepted: "needs.accepted",
+        Declined: "needs.declined",
+        Expired: "needs.expired",
+        Started: "needs.started",
+        Completed: "needs.completed",
+        Rated: "needs.rated",
+        Rewarded: "needs.rewarded",
+        Cancelled: "needs.cancelled",
+        Unfilled: "needs.unfilled",
+    },
+)
+
 # --- the fold ----------------------------------------------------------------------------------
 
 
@@ -713,16 +732,61 @@ def fold(entries: Iterable[NeedEntry], *, as_of: datetime | None = None) -> dict
 # --- the book ----------------------------------------------------------------------------------
 
 
-class NeedBook:
+class _NeedsState:
+    """The folded need book: every need's status, and its entries in order."""
+
+    __slots__ = ("by_need", "status")
+
+    def __init__(self) -> None:
+        self.status: dict[str, NeedStatus] = {}
+        self.by_need: dict[str, list[NeedEntry]] = {}
+
+    def apply(self, entry: NeedEntry) -> None:
+        nid = entry.need_id
+        self.status[nid] = advance(self.status.get(nid), entry)
+        self.by_need.setdefault(nid, []).append(entry)
+
+
+class _NeedsView:
+    """The statuses as an operation sees them: recorded, with the staged entries on top."""
+
+    __slots__ = ("state", "status")
+
+    def __init__(self, state: _NeedsState, staged: Iterable[NeedEntry]) -> None:
+        self.state = state
+        self.status: dict[str, NeedStatus] = {}
+        for e in staged:
+            self.apply(e)
+
+    def get(self, need_id: str) -> NeedStatus | None:
+        found = self.status.get(need_id)
+        return self.state.status.get(need_id) if found is None else found
+
+    def apply(self, entry: NeedEntry) -> None:
+        self.status[entry.need_id] = advance(self.get(entry.need_id), entry)
+
+    def needs(self) -> list[NeedStatus]:
+        return [self.get(nid) or s for nid, s in {**self.state.status, **self.status}.items()]
+
+
+class NeedBook(Book[NeedEntry, _NeedsState]):
     """The entries of many needs, their states, and the dispatcher's bookings kept in step.
 
     Args:
-        entries: entries to replay (checked as if added one by one).
+        entries: entries to add at once (checked as if added one by one, in one transaction).
         dispatcher: optional; offers and acceptances must then pass its gates, and accepted
-            candidates are booked there (released on decline, completion, cancellation, unfilled).
+            candidates are booked there (released on decline, completion, cancellation,
+            unfilled). Its bookings are rebuilt from the book when it is reopened.
         policy: the policy whose ``offer_timeout_minutes`` sets offer deadlines (default: the
             dispatcher's policy, else :class:`~zhiyuan.matching.DispatchPolicy`'s defaults).
+        journal: the journal to record in (default: a new in-memory one); a points ledger that
+            rewards and a feedback book that takes ratings must be on the same journal.
+        name: the book's name in the journal (default ``needs``).
+        clock: the clock of the new journal made when ``journal`` is not given.
     """
+
+    kind = "needs"
+    entry_type = NeedEntry
 
     def __init__(
         self,
@@ -730,16 +794,36 @@ class NeedBook:
         *,
         dispatcher: Dispatcher | None = None,
         policy: DispatchPolicy | None = None,
+        journal: Journal | None = None,
+        name: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.policy = policy or (dispatcher.policy if dispatcher is not None else DispatchPolicy())
-        self._lock = threading.RLock()
-        self._entries: list[NeedEntry] = []
-        self._by_id: dict[str, NeedEntry] = {}
-        self._by_need: dict[str, list[NeedEntry]] = {}
-        self._status: dict[str, NeedStatus] = {}
-        for e in entries:
-            self.add(e)
+        super().__init__(journal=journal, name=name, clock=clock)
+        self._listeners.append(self._sync_dispatcher)
+        with self.journal.transaction():
+            for e in entries:
+                self.add(e)
+
+    def _new_state(self) -> _NeedsState:
+        return _NeedsState()
+
+    def _restored(self) -> None:
+        """Book the dispatcher with every candidate holding a place in an open need."""
+        d = self.dispatcher
+        if d is None:
+            return
+        for status in self._state.status.values():
+            if status.completed or status.cancelled or status.unfilled:
+                continue
+            need = status.need
+            for cid in status.accepted:
+                d.book(Booking(candidate_id=cid, need_id=need.id, start=need.start, end=need.end))
+
+    def _view(self, tx: Transaction) -> _NeedsView:
+        state = self._state
+        return tx.view(self, lambda staged: _NeedsView(state, staged))
 
     # --- the one way in -----------------------------------------------------------------------
 
@@ -751,18 +835,22 @@ class NeedBook:
         """
         if not isinstance(entry, _ENTRY_TYPES):
             raise InvalidValue("entry", type(entry).__name__, "不是需求条目 / not a need entry")
-        with self._lock, self._dispatcher_lock():
-            old = self._by_id.get(entry.id)
+        with self.journal.transaction() as tx, self._dispatcher_lock():
+            old = self.journal.find(self.name, entry.id)
             if old is not None and old == entry:
-                return old
-            before = self._status.get(entry.need_id)
-            after = self._check_new(entry)
-            self._entries.append(entry)
-            self._by_id[entry.id] = entry
-            self._by_need.setdefault(entry.need_id, []).append(entry)
-            self._status[entry.need_id] = after
-            self._sync_dispatcher(entry, before)
-            return entry
+                return old  # type: ignore[no-any-return]
+            # the state's objection first (it names the state), then a used id, then the gates
+            after = advance(self._view(tx).get(entry.need_id), entry)
+            if old is not None:
+                raise Conflict(
+                    f"entry id {entry.id!r} is already used by another entry / 条目编号已被占用"
+                )
+            self._check_dispatcher(entry, after)
+            tx.add(self, [entry])
+        return entry
+
+    def _entry_id(self, entry: NeedEntry) -> str:
+        return entry.id
 
     def _dispatcher_lock(self) -> contextlib.AbstractContextManager[Any]:
         d = self.dispatcher
@@ -787,11 +875,13 @@ class NeedBook:
             if failed is not None:
                 raise Conflict(_text("need.gate", (after.need_id, cand.id, failed.zh, failed.en)))
 
-    def _sync_dispatcher(self, entry: NeedEntry, before: NeedStatus | None) -> None:
+    def _sync_dispatcher(self, entry: NeedEntry) -> None:
+        """Keep the dispatcher's bookings in step with a recorded entry."""
         d = self.dispatcher
-        if d is None or before is None:
+        if d is None:
             return
-        need = before.need
+        status = self._state.status[entry.need_id]
+        need = status.need
         if isinstance(entry, Accepted):
             d.book(
                 Booking(
@@ -804,8 +894,14 @@ class NeedBook:
         elif isinstance(entry, Declined):
             d.release(entry.candidate_id, need.id)
         elif isinstance(entry, (Completed, Cancelled, Unfilled)):
-            for cid in before.accepted:
+            for cid in status.accepted:
                 d.release(cid, need.id)
+
+    def _default_id(self, need_id: str, step: str, *rest: str) -> str:
+        return derive(foreign(need_id), step, *rest)
+
+    def _own(self, id: str | None, need_id: str, step: str, *rest: str) -> str:
+        return self._default_id(need_id, step, *rest) if id is None else own_id(id, "id")
 
     # --- the steps ----------------------------------------------------------------------------
 
@@ -813,7 +909,11 @@ class NeedBook:
         """点单: post a need (``at`` defaults to ``need.posted_at``)."""
         if not isinstance(need, Need):
             raise InvalidValue("need", type(need).__name__, "需要 Need / need a Need")
-        entry = Posted(id=id or f"post:{need.id}", at=at or need.posted_at, need=need)
+        entry = Posted(
+            id=self._own(id, need.id, "post"),
+            at=need.posted_at if at is None else at,
+            need=need,
+        )
         return self._add(entry)
 
     def offer(
@@ -821,7 +921,7 @@ class NeedBook:
         need_id: str,
         candidate_id: str,
         *,
-        at: datetime,
+        at: datetime | None = None,
         kind: CandidateKind | None = None,
         id: str | None = None,
     ) -> Offered:
@@ -829,13 +929,13 @@ class NeedBook:
 
         ``kind`` defaults to the dispatcher's record of the candidate, else a volunteer.
         """
-        when = self._at(at)
+        when = self._when(at)
         if kind is None and self.dispatcher is not None:
             with contextlib.suppress(NotFound):  # an unknown candidate is refused by add()
                 kind = self.dispatcher.candidate(candidate_id).kind
         timeout = self.policy.offer_timeout_minutes
         entry = Offered(
-            id=id or f"offer:{need_id}:{candidate_id}",
+            id=self._own(id, need_id, "offer", candidate_id),
             at=when,
             need_id=need_id,
             candidate_id=candidate_id,
@@ -845,7 +945,10 @@ class NeedBook:
         return self._add(entry)
 
     def offer_next(
-        self, need_id: str, dispatch_result: DispatchResult | None, at: datetime
+        self,
+        need_id: str,
+        dispatch_result: DispatchResult | None = None,
+        at: datetime | None = None,
     ) -> Offered | None:
         """Offer the need to the best-ranked candidate not offered it yet; ``None`` if none is left.
 
@@ -855,9 +958,11 @@ class NeedBook:
         :class:`~zhiyuan.errors.Conflict` if the state allows no offer or every place is already
         accepted or has an open offer.
         """
-        when = self._at(at)
-        with self._lock, self._dispatcher_lock():
-            status = self._get(need_id)
+        with self.journal.transaction() as tx, self._dispatcher_lock():
+            when = self._when(at)
+            status = self._view(tx).get(need_id)
+            if status is None:
+                raise NotFound("need", need_id)
             state = status.state
             if state not in _OPEN:
                 raise _state_conflict(need_id, state, Offered)
@@ -899,12 +1004,17 @@ class NeedBook:
         return result
 
     def accept(
-        self, need_id: str, candidate_id: str, *, at: datetime, id: str | None = None
+        self,
+        need_id: str,
+        candidate_id: str,
+        *,
+        at: datetime | None = None,
+        id: str | None = None,
     ) -> Accepted:
         """接单: the candidate accepts its open offer (before the deadline)."""
         entry = Accepted(
-            id=id or f"accept:{need_id}:{candidate_id}",
-            at=self._at(at),
+            id=self._own(id, need_id, "accept", candidate_id),
+            at=self._when(at),
             need_id=need_id,
             candidate_id=candidate_id,
         )
@@ -915,14 +1025,14 @@ class NeedBook:
         need_id: str,
         candidate_id: str,
         *,
-        at: datetime,
+        at: datetime | None = None,
         reason: str = "",
         id: str | None = None,
     ) -> Declined:
         """拒单: decline an open offer, or withdraw an acceptance before the service starts."""
         entry = Declined(
-            id=id or f"decline:{need_id}:{candidate_id}",
-            at=self._at(at),
+            id=self._own(id, need_id, "decline", candidate_id),
+            at=self._when(at),
             need_id=need_id,
             candidate_id=candidate_id,
             reason=reason,
@@ -931,24 +1041,25 @@ class NeedBook:
 
     def expire_offers(
         self,
-        as_of: datetime,
+        as_of: datetime | None = None,
         results: Mapping[str, DispatchResult] | None = None,
         *,
         mark_unfilled: bool = False,
     ) -> list[NeedEntry]:
-        """Record every offer past its deadline as :class:`Expired` (dated ``as_of``), then offer
-        each such need to its next candidates, from ``results`` (by need id) or, failing that,
-        the book's dispatcher. With ``mark_unfilled``, a need left with no open offer, unfilled
-        places and nobody to offer is marked :class:`Unfilled`.
+        """Record every offer past its deadline as :class:`Expired` (dated ``as_of``, default:
+        the clock's now), then offer each such need to its next candidates, from ``results`` (by
+        need id) or, failing that, the book's dispatcher. With ``mark_unfilled``, a need left
+        with no open offer, unfilled places and nobody to offer is marked :class:`Unfilled`.
 
-        Returns the new entries. Raises before changing anything if ``as_of`` is before the last
-        entry of a need with a lapsed offer.
+        Returns the new entries, recorded in one transaction. Raises before recording anything
+        if ``as_of`` is before the last entry of a need with a lapsed offer.
         """
-        when = self._at(as_of)
         out: list[NeedEntry] = []
-        with self._lock, self._dispatcher_lock():
+        with self.journal.transaction() as tx, self._dispatcher_lock():
+            when = self._when(as_of, "as_of")
+            view = self._view(tx)
             lapsed: list[tuple[NeedStatus, list[Offered]]] = []
-            for status in self._status.values():
+            for status in view.needs():
                 if status.state not in _BEFORE_START:
                     continue
                 due = [
@@ -975,7 +1086,7 @@ class NeedBook:
                     out.append(
                         self._add(
                             Expired(
-                                id=f"expire:{nid}:{o.candidate_id}",
+                                id=self._default_id(nid, "expire", o.candidate_id),
                                 at=when,
                                 need_id=nid,
                                 candidate_id=o.candidate_id,
@@ -986,7 +1097,8 @@ class NeedBook:
                 if result is None and self.dispatcher is None:
                     continue
                 while True:
-                    now = self._status[nid]
+                    now = self._view(tx).get(nid)
+                    assert now is not None
                     if now.state not in _OPEN or now.vacancies == 0:
                         break
                     nxt = self.offer_next(nid, result, when)
@@ -997,15 +1109,17 @@ class NeedBook:
                     out.append(nxt)
         return out
 
-    def start(self, need_id: str, *, at: datetime, id: str | None = None) -> Started:
+    def start(self, need_id: str, *, at: datetime | None = None, id: str | None = None) -> Started:
         """服务开始: the filled need goes into service."""
-        return self._add(Started(id=id or f"start:{need_id}", at=self._at(at), need_id=need_id))
+        return self._add(
+            Started(id=self._own(id, need_id, "start"), at=self._when(at), need_id=need_id)
+        )
 
     def complete(
         self,
         need_id: str,
         *,
-        at: datetime,
+        at: datetime | None = None,
         evidence: Evidence,
         organization_id: str,
         start: datetime | None = None,
@@ -1020,13 +1134,15 @@ class NeedBook:
         need's region and category, its window as the schedule, ``organization_id`` as the
         organizer, ``evidence`` as given (e.g. ``SUPERVISOR`` or ``QR_SCAN``), recorded at ``at``.
         """
-        when = self._at(at)
-        with self._lock:
-            status = self._get(need_id)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            status = self._view(tx).get(need_id)
+            if status is None:
+                raise NotFound("need", need_id)
             if status.started_at is None:
                 raise _state_conflict(need_id, status.state, Completed)
-            s = self._at(start, "start") if start is not None else status.started_at
-            e = self._at(end, "end") if end is not None else when
+            s = self._when(start, "start") if start is not None else status.started_at
+            e = self._when(end, "end") if end is not None else when
             need = status.need
             kinds = {o.candidate_id: o.kind for o in status.offers}
             records = tuple(
@@ -1048,7 +1164,7 @@ class NeedBook:
                 if kinds.get(cid) is CandidateKind.VOLUNTEER
             )
             entry = Completed(
-                id=id or f"complete:{need_id}",
+                id=self._own(id, need_id, "complete"),
                 at=when,
                 need_id=need_id,
                 served=status.accepted,
@@ -1060,12 +1176,20 @@ class NeedBook:
             )
             return self._add(entry)
 
+    def _same_journal(self, field: str, book: Book[Any, Any]) -> None:
+        if book.journal is not self.journal:
+            raise InvalidValue(
+                field,
+                book.name,
+                "须与需求台账在同一日志上 / must be on the need book's journal",
+            )
+
     def rate(
         self,
         need_id: str,
         stars: int,
         *,
-        at: datetime,
+        at: datetime | None = None,
         by: str | None = None,
         comment: str = "",
         feedback: FeedbackBook | None = None,
@@ -1073,28 +1197,32 @@ class NeedBook:
     ) -> Rated:
         """评单: rate the completed service, 1–5 stars (``by`` defaults to the requester).
 
-        With ``feedback``, one :class:`~zhiyuan.scoring.Rating` per service record is added there
-        (see :meth:`ratings`) before the entry is recorded; adding them again is a no-op.
+        With ``feedback`` (on the same journal), one :class:`~zhiyuan.scoring.Rating` per
+        service record is recorded there (see :meth:`ratings`) in the same transaction; adding
+        them again is a no-op.
         """
-        when = self._at(at)
-        with self._lock:
-            status = self._get(need_id)
+        if feedback is not None:
+            self._same_journal("feedback", feedback)
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            status = self._view(tx).get(need_id)
+            if status is None:
+                raise NotFound("need", need_id)
             entry = Rated(
-                id=id or f"rate:{need_id}",
+                id=self._own(id, need_id, "rate"),
                 at=when,
                 need_id=need_id,
                 stars=stars,
                 by=by or status.need.requester,
                 comment=comment,
             )
-            if self._by_id.get(entry.id) == entry:
+            if self.journal.find(self.name, entry.id) == entry:
                 return entry
-            self._check_new(entry)
+            added = self._add(entry)
             if feedback is not None:
                 assert status.completed is not None
-                for r in _ratings(status.completed, entry):
-                    feedback.add_rating(r)
-            return self._add(entry)
+                feedback._stage_ratings(tx, _ratings(status.completed, entry))
+            return added
 
     def reward(
         self,
@@ -1102,31 +1230,36 @@ class NeedBook:
         candidate_id: str,
         points: int,
         *,
-        at: datetime,
+        at: datetime | None = None,
         ledger: PointsLedger,
         issuer: str,
         posting_id: str | None = None,
         expires_at: datetime | None = None,
         id: str | None = None,
     ) -> Rewarded:
-        """奖单: earn ``points`` for a candidate who served, in ``ledger`` (via
-        :meth:`PointsLedger.earn <zhiyuan.credit.PointsLedger.earn>`, ``ref`` = the need),
-        then record the posting id. Nothing is posted if the entry is not allowed."""
-        when = self._at(at)
-        entry = Rewarded(
-            id=id or f"reward:{need_id}:{candidate_id}",
-            at=when,
-            need_id=need_id,
-            candidate_id=candidate_id,
-            points=points,
-            posting_id=posting_id or f"reward:{need_id}:{candidate_id}",
-            issuer=issuer,
-        )
-        with self._lock:
-            if self._by_id.get(entry.id) == entry:
+        """奖单: earn ``points`` for a candidate who served, in ``ledger`` (on the same journal;
+        via :meth:`PointsLedger.earn <zhiyuan.credit.PointsLedger.earn>`, ``ref`` = the need),
+        recorded with the :class:`Rewarded` entry in one transaction."""
+        self._same_journal("ledger", ledger)
+        with self.journal.transaction():
+            when = self._when(at)
+            entry = Rewarded(
+                id=self._own(id, need_id, "reward", candidate_id),
+                at=when,
+                need_id=need_id,
+                candidate_id=candidate_id,
+                points=points,
+                posting_id=(
+                    self._default_id(need_id, "reward", candidate_id)
+                    if posting_id is None
+                    else own_id(posting_id, "posting_id")
+                ),
+                issuer=issuer,
+            )
+            if self.journal.find(self.name, entry.id) == entry:
                 return entry
-            self._check_new(entry)
-            ledger.earn(
+            added = self._add(entry)
+            ledger._earn(
                 entry.posting_id,
                 candidate_id,
                 points,
@@ -1135,75 +1268,68 @@ class NeedBook:
                 expires_at=expires_at,
                 ref=need_id,
             )
-            return self._add(entry)
+            return added
 
     def cancel(
-        self, need_id: str, *, at: datetime, by: str, reason: str = "", id: str | None = None
+        self,
+        need_id: str,
+        *,
+        at: datetime | None = None,
+        by: str,
+        reason: str = "",
+        id: str | None = None,
     ) -> Cancelled:
         """取消: withdraw the need before the service starts (bookings are released)."""
         entry = Cancelled(
-            id=id or f"cancel:{need_id}", at=self._at(at), need_id=need_id, by=by, reason=reason
+            id=self._own(id, need_id, "cancel"),
+            at=self._when(at),
+            need_id=need_id,
+            by=by,
+            reason=reason,
         )
         return self._add(entry)
 
     def mark_unfilled(
-        self, need_id: str, *, at: datetime, reason: str = "", id: str | None = None
+        self, need_id: str, *, at: datetime | None = None, reason: str = "", id: str | None = None
     ) -> Unfilled:
         """无人接单: nobody is left to offer the need to (partial acceptances are released)."""
         entry = Unfilled(
-            id=id or f"unfilled:{need_id}", at=self._at(at), need_id=need_id, reason=reason
+            id=self._own(id, need_id, "unfilled"),
+            at=self._when(at),
+            need_id=need_id,
+            reason=reason,
         )
         return self._add(entry)
 
     def _add(self, entry: _E) -> _E:
         return cast(_E, self.add(cast(NeedEntry, entry)))
 
-    def _check_new(self, entry: NeedEntry) -> NeedStatus:
-        """The need's status after ``entry``, or raise: the state's objection first (it names the
-        state), then a used id, then the dispatcher's gates."""
-        after = advance(self._status.get(entry.need_id), entry)
-        old = self._by_id.get(entry.id)
-        if old is not None and old != entry:
-            raise Conflict(
-                f"entry id {entry.id!r} is already used by another entry / 条目编号已被占用"
-            )
-        self._check_dispatcher(entry, after)
-        return after
-
-    @staticmethod
-    def _at(value: datetime | None, field: str = "at") -> datetime:
-        when = _aware(value, field)
-        if when is None:
-            raise InvalidValue(field, None, "需要带时区的时间 / need a timezone-aware datetime")
-        return when
-
     def _get(self, need_id: str) -> NeedStatus:
-        status = self._status.get(need_id)
+        status = self._state.status.get(need_id)
         if status is None:
             raise NotFound("need", need_id)
         return status
 
     # --- reading ------------------------------------------------------------------------------
 
-    def entries(self, need_id: str | None = None) -> tuple[NeedEntry, ...]:
-        """Every entry in the order recorded, or one need's."""
+    def entries_of(self, need_id: str) -> tuple[NeedEntry, ...]:
+        """One need's entries, in the order recorded."""
         with self._lock:
-            if need_id is None:
-                return tuple(self._entries)
-            return tuple(self._by_need.get(need_id, ()))
+            return tuple(self._state.by_need.get(need_id, ()))
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            return sum(len(v) for v in self._state.by_need.values())
 
     def __iter__(self) -> Iterator[NeedEntry]:
-        return iter(self.entries())
+        return iter(self.entries)
 
     def needs(self) -> tuple[str, ...]:
         """The ids of every posted need, in the order posted."""
         with self._lock:
-            return tuple(self._status)
+            return tuple(self._state.status)
 
-    def status(self, need_id: str, as_of: datetime | None = None) -> NeedStatus:
+    def status(self, need_id: str, *, as_of: datetime | None = None) -> NeedStatus:
         """A need's status now, or folded from its entries up to ``as_of``.
 
         Raises :class:`~zhiyuan.errors.NotFound` for a need not posted (by ``as_of``).
@@ -1211,17 +1337,18 @@ class NeedBook:
         if as_of is None:
             with self._lock:
                 return self._get(need_id)
-        folded = fold(self.entries(need_id), as_of=as_of)
+        folded = fold(self.entries_of(need_id), as_of=as_of)
         if need_id not in folded:
             raise NotFound("need", need_id)
         return folded[need_id]
 
-    def state(self, need_id: str, as_of: datetime | None = None) -> NeedState:
+    def state(self, need_id: str, *, as_of: datetime | None = None) -> NeedState:
         """A need's :class:`NeedState` now, or as of a moment (a fold of its entries)."""
-        return self.status(need_id, as_of).state
+        return self.status(need_id, as_of=as_of).state
 
     def ratings(self, need_id: str) -> tuple[Rating, ...]:
-        """The feedback ratings of a rated need: one per service record (id ``<rated id>:<volunteer>``)."""
+        """The feedback ratings of a rated need: one per service record (id
+        ``<rated id>#<volunteer>``)."""
         status = self.status(need_id)
         if status.completed is None or status.rated is None:
             return ()
@@ -1231,7 +1358,7 @@ class NeedBook:
 def _ratings(completed: Completed, rated: Rated) -> tuple[Rating, ...]:
     return tuple(
         Rating(
-            id=f"{rated.id}:{r.volunteer_id}",
+            id=derive(rated.id, r.volunteer_id),
             record_id=r.id,
             volunteer_id=r.volunteer_id,
             stars=rated.stars,
