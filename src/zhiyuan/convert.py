@@ -273,7 +273,7 @@ def register_tagged_union(union: Any, tags: Mapping[type, str]) -> None:
 
 
 def _tagged_unstructurer(conv: cattrs.Converter, cls: type, tag: str) -> Callable[[Any], Any]:
-    base = cattrs.gen.make_dict_unstructure_fn(cls, conv)
+    base: Callable[[Any], dict[str, Any]] = cattrs.gen.make_dict_unstructure_fn(cls, conv)
 
     def unstructure_tagged(value: Any) -> dict[str, Any]:
         return {TAG: tag, **base(value)}
@@ -282,7 +282,9 @@ def _tagged_unstructurer(conv: cattrs.Converter, cls: type, tag: str) -> Callabl
 
 
 def _tagged_structurer(conv: cattrs.Converter, cls: type, tag: str) -> Callable[[Any, Any], Any]:
-    base = cattrs.gen.make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True)
+    base: Callable[[Any, Any], Any] = cattrs.gen.make_dict_structure_fn(
+        cls, conv, _cattrs_forbid_extra_keys=True
+    )
 
     def structure_tagged_member(value: Any, _: Any) -> Any:
         if isinstance(value, Mapping) and TAG in value:

@@ -230,9 +230,7 @@ class Then:
         # refunded (the refund reopens it with its old dates).
         opened = {p.id: p.at for p in book.postings}
         kept = [
-            p
-            for p in book.postings
-            if p.at <= as_of and (p.lot is None or opened[p.lot] <= as_of)
+            p for p in book.postings if p.at <= as_of and (p.lot is None or opened[p.lot] <= as_of)
         ]
         self.balances: dict[str, int] = {}
         self.left: dict[str, dict[str, tuple[int, Posting]]] = {}

@@ -604,7 +604,11 @@ def test_liability_as_of_is_a_fold_of_the_postings_then() -> None:
     bank.withdraw("w1", "a", 70, at=at(2), region=HD1)
     assert bank.outstanding(as_of=at(0)) == {"370214001000": 100}
     assert bank.outstanding(as_of=at(1)) == {"370211001000": 50, "370214001000": 100}
-    assert bank.outstanding(as_of=at(2)) == bank.outstanding() == {"370211001000": 50, "370214001000": 30}
+    assert (
+        bank.outstanding(as_of=at(2))
+        == bank.outstanding()
+        == {"370211001000": 50, "370214001000": 30}
+    )
     assert bank.liability(as_of=at(0))["370200000000"] == 100
     assert bank.positions(as_of=at(5)) == bank.positions() == fold_positions(ledger.postings)
     assert fold_positions(ledger.postings, as_of=at(1))["370211001000"].served == 0

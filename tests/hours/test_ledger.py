@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from h_support import (
-    facts,
     CHENGYANG_VILLAGE,
     CITY,
     COUNTY,
@@ -23,6 +22,7 @@ from h_support import (
     XIANGYANG,
     YOUYI,
     at,
+    facts,
     ledger,
     overlaps,
     record,

@@ -89,7 +89,7 @@ from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import RegionCode, normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.volunteers import Volunteer
-from zhiyuan.journal import Book, Journal
+from zhiyuan.journal import Book
 from zhiyuan.journal._ids import derive, own_id
 
 __all__ = [
@@ -880,9 +880,7 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
             tx.add(self, [entry])
         return self._state.orders[order_id]
 
-    def _open(
-        self, order_id: str, when: datetime, entry: OrderEntry, given: bool
-    ) -> Order | None:
+    def _open(self, order_id: str, when: datetime, entry: OrderEntry, given: bool) -> Order | None:
         """The reserved order to act on, or the order if ``entry`` is already recorded."""
         order = self._state.orders.get(order_id)
         if order is None:

@@ -297,10 +297,10 @@ class _PointsState:
         if target.startswith(_LOT_PREFIX):
             new = _LotState(p)
             self.lots[p.id] = new
-            held = self.open.get(target)
-            if held is None:
-                held = self.open[target] = {}
-            held[p.id] = new
+            opened = self.open.get(target)
+            if opened is None:
+                opened = self.open[target] = {}
+            opened[p.id] = new
         if p.reverses is not None:
             self.reversed_by.setdefault(p.reverses, []).append(p)
         self.count += 1
@@ -666,7 +666,9 @@ class PointsLedger(Book[Posting, _PointsState]):
     ) -> list[tuple[_LotState, int]]:
         """Plan to take ``amount`` from the oldest available lots (raises if short)."""
         acct = volunteer_account(volunteer_id)
-        usable = [(lot, left) for lot, left in view.lots(acct) if lot.id != exclude and lot.usable(at)]
+        usable = [
+            (lot, left) for lot, left in view.lots(acct) if lot.id != exclude and lot.usable(at)
+        ]
         free = sum(left for _, left in usable) + min(view.balance(owed_account(volunteer_id)), 0)
         if free < amount:
             raise InsufficientBalance(acct, amount, max(free, 0))

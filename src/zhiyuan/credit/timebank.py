@@ -82,10 +82,10 @@ import attrs
 from zhiyuan._validators import is_date, moment, non_empty, positive
 from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, volunteer_account
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue
-from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level
 from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.journal._ids import derive, own_id
 
 __all__ = [
     "DIRECT_RELATIVES",

@@ -81,7 +81,7 @@ from typing import IO, Any, Literal
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, aware, to_shanghai
+from zhiyuan._validators import aware, to_shanghai
 from zhiyuan.convert import structure
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hours.ledger import HourLedger
@@ -319,9 +319,7 @@ class _Row:
     reason: str = ""
 
 
-def _post(
-    ledger: HourLedger, row: _Row, at: datetime, seen: dict[str, Outcome]
-) -> RowResult:
+def _post(ledger: HourLedger, row: _Row, at: datetime, seen: dict[str, Outcome]) -> RowResult:
     rec = row.record
     if rec is None:
         return RowResult(
@@ -408,9 +406,7 @@ def _jsonl_rows(lines: Iterable[str]) -> Iterator[_Row]:
         yield _make(n, data)
 
 
-def import_jsonl(
-    ledger: HourLedger, source: Source, *, at: datetime | None = None
-) -> ImportReport:
+def import_jsonl(ledger: HourLedger, source: Source, *, at: datetime | None = None) -> ImportReport:
     """Post every record of a JSON-lines source (one record per line, as the converter dumps it).
 
     Args:

@@ -242,7 +242,7 @@ class _HoursState:
         self.day_used: dict[str, dict[date, int]] = {}
 
     def apply(self, entry: Entry) -> None:
-        if type(entry) is Posted:
+        if isinstance(entry, Posted):
             rec, out = entry.record, entry.outcome
             self.rows[rec.id] = _Row(rec, out, entry.at)
             self.by_volunteer.setdefault(rec.volunteer_id, []).append(rec.id)
@@ -324,7 +324,7 @@ class _Overlay:
             self.day_used[vid] = dict(self.state.day_used.get(vid, _EMPTY))
 
     def apply(self, entry: Entry) -> None:
-        if type(entry) is Posted:
+        if isinstance(entry, Posted):
             rec, out = entry.record, entry.outcome
             self.rows[rec.id] = _Row(rec, out, entry.at)
             if out.counted:
@@ -410,7 +410,9 @@ class HourLedger(Book[Entry, _HoursState]):
         batch = list(volunteers)
         for v in batch:
             if not isinstance(v, Volunteer):
-                raise InvalidValue("volunteer", type(v).__name__, "需要 Volunteer / need a Volunteer")
+                raise InvalidValue(
+                    "volunteer", type(v).__name__, "需要 Volunteer / need a Volunteer"
+                )
             if v.home_region not in self.tree:
                 raise UnknownRegion(v.home_region)
         if not batch:

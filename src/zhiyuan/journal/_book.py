@@ -75,7 +75,9 @@ class Book(Generic[E, S]):
             raise InvalidValue("journal", journal, "需要 Journal / need a Journal")
         elif clock is not None:
             raise InvalidValue(
-                "clock", clock, "已给日志时请把时钟交给日志 / with a journal, the clock is the journal's"
+                "clock",
+                clock,
+                "已给日志时请把时钟交给日志 / with a journal, the clock is the journal's",
             )
         name = self.kind if name is None else name
         if not isinstance(name, str) or not name.strip():

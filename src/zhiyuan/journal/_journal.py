@@ -68,7 +68,9 @@ class Verification:
 
     def __str__(self) -> str:
         if self.ok:
-            return f"链完整：已核对 {self.checked} 条 / chain intact: {self.checked} records checked"
+            return (
+                f"链完整：已核对 {self.checked} 条 / chain intact: {self.checked} records checked"
+            )
         return (
             f"第 {self.first_bad} 条记录有误 / record {self.first_bad} is bad: {self.reason} "
             f"({self.checked} checked before it)"
@@ -105,7 +107,9 @@ class Transaction:
             if old is not None:
                 if old == entry:
                     continue
-                raise Conflict(f"entry id {eid!r} is already used in book {name!r} / 条目编号已被占用")
+                raise Conflict(
+                    f"entry id {eid!r} is already used in book {name!r} / 条目编号已被占用"
+                )
             self._ids[key] = entry
             self._staged.append((book, entry, eid))
             view = self._views.get(name)
@@ -623,7 +627,9 @@ class Journal:
             except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 raise InvalidInput([f"行格式错误 / malformed record: {exc} {where}"]) from exc
             if seq != len(rows) + 1:
-                raise InvalidInput([f"序号应为 {len(rows) + 1} / expected seq {len(rows) + 1} {where}"])
+                raise InvalidInput(
+                    [f"序号应为 {len(rows) + 1} / expected seq {len(rows) + 1} {where}"]
+                )
             payload = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
             row = Row(seq, book, eid, recorded, payload)
             row.digest = digest(prev, row)

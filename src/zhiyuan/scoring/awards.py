@@ -296,9 +296,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
             target = parent.value
         return target
 
-    def apply(
-        self, id: str, volunteer_id: str, level: int, *, at: datetime | None = None
-    ) -> None:
+    def apply(self, id: str, volunteer_id: str, level: int, *, at: datetime | None = None) -> None:
         """Apply for ``level`` stars; the same application again is a no-op.
 
         Raises :class:`~zhiyuan.errors.InvalidValue` (level out of range or not above the held

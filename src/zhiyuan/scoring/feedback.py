@@ -61,7 +61,6 @@ from zhiyuan._validators import (
     Clock,
     aware,
     is_date,
-    moment,
     non_empty,
     non_negative,
     to_shanghai,
@@ -790,7 +789,9 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
             raise InvalidValue("status", status, "应为 / one of open, upheld, dismissed")
         when = _moment(as_of)
         with self._lock:
-            pairs = [(c, self._state.resolutions.get(c.id)) for c in self._state.complaints.values()]
+            pairs = [
+                (c, self._state.resolutions.get(c.id)) for c in self._state.complaints.values()
+            ]
         out = []
         for c, res in pairs:
             if volunteer_id is not None and c.volunteer_id != volunteer_id:
@@ -818,7 +819,9 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
             raise InvalidValue("since", since, "需要日期 / need a date (not a datetime)")
         when = _moment(as_of)
         with self._lock:
-            pairs = [(c, self._state.resolutions.get(c.id)) for c in self._state.complaints.values()]
+            pairs = [
+                (c, self._state.resolutions.get(c.id)) for c in self._state.complaints.values()
+            ]
         days = []
         for c, res in pairs:
             if c.volunteer_id != volunteer_id or not isinstance(res, Upheld):

@@ -54,7 +54,9 @@ class PostgresStore(Store):
         try:
             self._conn = psycopg.connect(conninfo, autocommit=True)
         except psycopg.Error as exc:
-            raise InvalidValue("url", _redact(conninfo), f"无法连接 / cannot connect: {exc}") from exc
+            raise InvalidValue(
+                "url", _redact(conninfo), f"无法连接 / cannot connect: {exc}"
+            ) from exc
         info = self._conn.info
         self.url = f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}"
         self.begin()
@@ -95,9 +97,10 @@ class PostgresStore(Store):
 
     def append(self, rows: Sequence[Row]) -> None:
         try:
-            with self._conn.cursor() as cur, cur.copy(
-                f"COPY {self._journal} ({_COLUMNS}) FROM STDIN"
-            ) as copy:
+            with (
+                self._conn.cursor() as cur,
+                cur.copy(f"COPY {self._journal} ({_COLUMNS}) FROM STDIN") as copy,
+            ):
                 for r in rows:
                     copy.write_row((r.seq, r.book, r.id, r.recorded, r.payload, r.digest))
         except self._errors.UniqueViolation as exc:

@@ -64,7 +64,9 @@ class SQLiteStore(Store):
                 self._conn.execute(statement)
             self.commit()
         except sqlite3.DatabaseError as exc:
-            raise InvalidValue("path", self.path, f"无法打开 SQLite 日志 / cannot open: {exc}") from exc
+            raise InvalidValue(
+                "path", self.path, f"无法打开 SQLite 日志 / cannot open: {exc}"
+            ) from exc
 
     def begin(self) -> None:
         try:
