@@ -23,8 +23,9 @@ TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
 NBS_DIR = REPO_ROOT / "data" / "nbs"
 
-if str(TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(TESTS_DIR))
+for _path in (TESTS_DIR, REPO_ROOT / "tools"):  # shared test helpers; tools/pgcluster.py
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 # No wall-clock limits in tests: hypothesis' per-example deadline is switched off. "ci" runs more
 # examples; choose it with HYPOTHESIS_PROFILE=ci.

@@ -587,6 +587,9 @@ class _Fold:
         self.deposited: dict[str, int] = {}  # member → minutes banked from own service
         self.daily: dict[tuple[str, date], int] = {}
 
+    def apply(self, p: Posting) -> None:
+        self.add(p)
+
     def add(self, p: Posting) -> None:
         self.by_id[p.id] = p
         lot_origin = None
@@ -709,10 +712,13 @@ class TimeBank:
         self._lock = ledger._lock
         self._state = _Fold()
         self._bank_of: dict[tuple[str, Level | None], str] = {}
-        with self._lock:  # fold what is recorded, then every posting as it is recorded
-            for p in ledger.postings:
-                self._state.add(p)
-            ledger._listeners.append(self._state.add)
+        self.name = f"{ledger.name}/timebank"
+        # fold what is recorded (after a checkpoint, if one was saved), then every posting as
+        # it is recorded
+        self.journal._attach_view(self, ledger)
+
+    def _state_key(self) -> str:
+        return f"{__name__}.TimeBank:{__name__}._Fold:1"
 
     # --- policy and regions -------------------------------------------------------------------
 

@@ -189,6 +189,7 @@ class Journal:
         self.checkpoint_every = checkpoint_every
         self._lock = threading.RLock()
         self._books: dict[str, Book[Any, Any]] = {}
+        self._views: dict[str, Any] = {}
         self._tx: Transaction | None = None
         self._seq, last = self.store.last()
         self._digest: bytes = GENESIS if last is None else last
@@ -221,7 +222,7 @@ class Journal:
         """Attach a book and fold its recorded entries into it (checkpoint, then the tail)."""
         with self._lock:
             self._check_open()
-            if book.name in self._books:
+            if book.name in self._books or book.name in self._views:
                 raise Conflict(
                     f"a book named {book.name!r} is already attached to this journal / "
                     "同名账本已在本日志上"
@@ -237,6 +238,29 @@ class Journal:
                 entry = row.entry if row.entry is not None else book._decode(row.payload or "")
                 fold(entry)
             self._books[book.name] = book
+
+    def _attach_view(self, view: Any, book: Book[Any, Any]) -> None:
+        """Attach a view: a state folded from another book's entries (say, the time bank's
+        positions over its ledger), checkpointed with the books. ``view`` has ``name``,
+        ``_state`` (with ``apply``) and ``_state_key()``; it is folded from the checkpoint and
+        the book's records after it, then follows the book's entries as they are recorded."""
+        with self._lock:
+            self._check_open()
+            if book.journal is not self or self._books.get(book.name) is not book:
+                raise InvalidValue("book", book.name, "账本不在本日志上 / not on this journal")
+            if view.name in self._books or view.name in self._views:
+                raise Conflict(f"{view.name!r} is already attached / 已在本日志上")
+            start = 0
+            if self.store.persistent:
+                cp = self.store.load_checkpoint(view.name)
+                if cp is not None and cp.key == view._state_key() and cp.seq <= self._seq:
+                    view._state = _pickle.loads(cp.data)
+                    start = cp.seq
+            for row in self.store.scan(after=start, upto=self._seq, book=book.name):
+                entry = row.entry if row.entry is not None else book._decode(row.payload or "")
+                view._state.apply(entry)
+            self._views[view.name] = view
+            book._listeners.append(lambda entry: view._state.apply(entry))
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -355,9 +379,9 @@ class Journal:
         with self.transaction():
             seq = self._seq
             if self.store.persistent:
-                for book in self._books.values():
-                    cp = Checkpoint(seq, book._state_key(), _pickle.dumps(book._state))
-                    self.store.save_checkpoint(book.name, cp)
+                for part in (*self._books.values(), *self._views.values()):
+                    cp = Checkpoint(seq, part._state_key(), _pickle.dumps(part._state))
+                    self.store.save_checkpoint(part.name, cp)
             self._last_checkpoint = seq
         return seq
 

@@ -8,9 +8,11 @@ standard value types.
 
 from __future__ import annotations
 
+import enum
 import io
 import pickle
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from zhiyuan.errors import InvalidInput
 
@@ -28,15 +30,38 @@ _ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
+def _refused(what: str) -> InvalidInput:
+    return InvalidInput([f"检查点含不允许的类型 / a checkpoint names a forbidden type: {what} @ $"])
+
+
+def _enum_member(cls: object, name: object) -> object:
+    """What ``getattr`` may do in a checkpoint: name a member of one of the library's enums, or
+    fetch the constructor zoneinfo pickles its zones with."""
+    if cls is ZoneInfo and name == "_unpickle":
+        return ZoneInfo._unpickle  # type: ignore[attr-defined]
+    if (
+        isinstance(cls, type)
+        and issubclass(cls, enum.Enum)
+        and cls.__module__.startswith("zhiyuan.")
+        and isinstance(name, str)
+        and name in cls.__members__
+    ):
+        return cls[name]
+    raise _refused(f"getattr({cls!r}, {name!r})")
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if (module == "zhiyuan" or module.startswith("zhiyuan.")) and not name.startswith("__"):
-            return super().find_class(module, name)
+        if module == "builtins" and name == "getattr":  # how enum members pickle
+            return _enum_member
+        if module == "zhiyuan" or module.startswith("zhiyuan."):
+            found = super().find_class(module, name)
+            if isinstance(found, type) and not name.startswith("__"):  # classes, not functions
+                return found
+            raise _refused(f"{module}.{name}")
         if name in _ALLOWED.get(module, ()):
             return super().find_class(module, name)
-        raise InvalidInput(
-            [f"检查点含不允许的类型 / a checkpoint names a forbidden type: {module}.{name} @ $"]
-        )
+        raise _refused(f"{module}.{name}")
 
 
 def dumps(state: object) -> bytes:
