@@ -50,7 +50,9 @@ def t(day: int, hour: int = 8) -> datetime:
 
 
 def volunteer(vid: str) -> Volunteer:
-    return Volunteer(id=vid, name=f"志愿者{vid}", home_region=VILLAGE, registered_on=date(2024, 1, 1))
+    return Volunteer(
+        id=vid, name=f"志愿者{vid}", home_region=VILLAGE, registered_on=date(2024, 1, 1)
+    )
 
 
 def record(rid: str, vid: str, day: int, hours: int = 8) -> ServiceRecord:

@@ -214,7 +214,7 @@ def test_includes_exactly_the_issuers_certified_records_in_the_period() -> None:
 
 
 def test_lines_carry_the_records_content() -> None:
-    line = march().lines[0]
+    line = attrs.evolve(march().lines[0], seq=None, entry_digest=None)
     assert line == CertificateLine(
         record_id="r1",
         service_date=date(2025, 3, 1),
@@ -509,7 +509,12 @@ def test_golden_serial_and_digest() -> None:
     # Issued certificates must stay checkable: a change here breaks every number already given out.
     cert = march()
     assert cert.serial == GOLDEN_SERIAL
-    assert cert.digest == GOLDEN_DIGEST
+    # a certificate issued before lines named their journal position still has its digest
+    lines = tuple(attrs.evolve(x, seq=None, entry_digest=None) for x in cert.lines)
+    legacy = attrs.evolve(cert, lines=lines)
+    assert compute_digest(legacy) == GOLDEN_DIGEST
+    assert verify(attrs.evolve(legacy, digest=GOLDEN_DIGEST))
+    assert cert.digest != GOLDEN_DIGEST  # the journal positions are sealed in too
 
 
 GOLDEN_SERIAL = "370602001-20250410-DB5EB4013395"
@@ -900,3 +905,91 @@ def test_certificate_agrees_with_the_ledger(
         assert cert.total_minutes == ledger.minutes("v1", as_of=when, period=MARCH)
     keys = [(line.service_date, line.record_id) for line in cert.lines]
     assert keys == sorted(keys)
+
+
+# --- against the journal -----------------------------------------------------------------------
+
+
+def test_a_certificate_names_where_each_record_sits_in_the_journal() -> None:
+    from zhiyuan.hours import check_against
+
+    ledger, issuer = _journal_world()
+    cert = build_certificate(
+        ledger,
+        "v1",
+        period=(date(2025, 3, 1), date(2025, 4, 1)),
+        issuer=issuer,
+        issued_on=date(2025, 4, 1),
+    )
+    assert cert.lines and all(line.seq and line.entry_digest for line in cert.lines)
+    for line in cert.lines:
+        rec = ledger.journal.record("hours", f"post:{line.record_id}")
+        assert (rec.seq, rec.digest) == (line.seq, line.entry_digest)
+    assert check_against(cert, ledger) == []
+    # a forger who edits a line and recomputes the digest passes verify() but not the store
+    forged = attrs.evolve(
+        cert, lines=(attrs.evolve(cert.lines[0], minutes=999),), total_minutes=999
+    )
+    forged = attrs.evolve(
+        forged,
+        serial=make_serial(
+            volunteer_id=forged.volunteer_id,
+            period=(forged.period_start, forged.period_end),
+            issuer=forged.issuer,
+            issued_on=forged.issued_on,
+            as_of=forged.as_of,
+        ),
+    )
+    forged = attrs.evolve(forged, digest=compute_digest(forged))
+    assert verify(forged)
+    assert any("minutes" in p for p in check_against(forged, ledger))
+    moved = attrs.evolve(cert.lines[0], seq=cert.lines[0].seq + 1)  # type: ignore[operator]
+    assert any(
+        "digest" in p
+        for p in check_against(attrs.evolve(cert, lines=(moved, *cert.lines[1:])), ledger)
+    )
+
+
+def test_a_certificate_reversed_since_is_no_longer_the_journals() -> None:
+    from zhiyuan.hours import check_against
+
+    ledger, issuer = _journal_world()
+    cert = build_certificate(
+        ledger,
+        "v1",
+        period=(date(2025, 3, 1), date(2025, 4, 1)),
+        issuer=issuer,
+        issued_on=date(2025, 4, 1),
+    )
+    rid = cert.lines[0].record_id
+    ledger.reverse(rid, by="admin", reason="x", at=datetime(2025, 3, 20, tzinfo=SHANGHAI))
+    assert any(rid in p and "certified" in p for p in check_against(cert, ledger))
+
+
+def _journal_world() -> tuple[HourLedger, Issuer]:
+    org = Organization(id="o1", name="向阳街道志愿者协会", region_code="370602001")
+    ledger = HourLedger(Registry(load_default(), [org]))
+    ledger.add_volunteer(
+        Volunteer(id="v1", name="王芳", home_region="370602001001", registered_on=date(2024, 1, 1))
+    )
+    for d in (1, 2, 3):
+        rid = f"r{d}"
+        ledger.post(
+            ServiceRecord(
+                id=rid,
+                volunteer_id="v1",
+                activity_id="a",
+                organization_id="o1",
+                region_code="370602001001",
+                category="助老",
+                evidence=Evidence.QR_SCAN,
+                start=datetime(2025, 3, d, 9, tzinfo=SHANGHAI),
+                end=datetime(2025, 3, d, 11, tzinfo=SHANGHAI),
+            ),
+            at=datetime(2025, 3, d, 12, tzinfo=SHANGHAI),
+        )
+        ledger.certify(rid, by="admin", at=datetime(2025, 3, d, 13, tzinfo=SHANGHAI))
+    issuer = Issuer.from_organization(
+        org, legal_representative="李明", handler="张华", contact="0535-6612345"
+    )
+    return ledger, issuer

@@ -11,12 +11,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-BATCH = 50  # the batch size of writer.py's "hours" mode
-
 from zhiyuan.credit import PointsLedger
 from zhiyuan.hierarchy import Organization, Registry, load_default
 from zhiyuan.hours import HourLedger
 from zhiyuan.store import open_journal
+
+BATCH = 50  # the batch size of writer.py's "hours" mode
 
 WRITER = Path(__file__).with_name("writer.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -72,7 +72,9 @@ def test_a_killed_batch_of_hours_is_all_there_or_not_at_all(store_url: str) -> N
     acked = kill_after(proc, 5)
     journal = open_journal(store_url)
     assert journal.verify().ok
-    registry = Registry(load_default(), [Organization(id="o1", name="协会", region_code="370602001")])
+    registry = Registry(
+        load_default(), [Organization(id="o1", name="协会", region_code="370602001")]
+    )
     ledger = HourLedger(registry, journal=journal)
     assert len(ledger) % BATCH == 0
     assert len(ledger) >= acked * BATCH

@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from books import REGISTRY, VOLUNTEERS, fixed_clock, record, t, volunteer
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -23,6 +22,7 @@ from hypothesis.stateful import (
 )
 from pgcluster import Cluster
 
+from books import REGISTRY, VOLUNTEERS, fixed_clock, record, t, volunteer
 from zhiyuan.credit import PointsLedger
 from zhiyuan.errors import ZhiyuanError
 from zhiyuan.hours import HourLedger, HourPolicy
@@ -66,7 +66,9 @@ class StoreMachine(RuleBasedStateMachine):
         self.memory = Side(Journal(clock=fixed_clock))
         self.stored = Side(open_journal(self.url, clock=fixed_clock))
         self.n = 0
-        both = self.both(lambda s: s.hours.add_volunteers([volunteer(v) for v in VOLUNTEERS], at=t(1)))
+        both = self.both(
+            lambda s: s.hours.add_volunteers([volunteer(v) for v in VOLUNTEERS], at=t(1))
+        )
         assert both[0] == "ok"
 
     def teardown(self) -> None:
@@ -85,8 +87,12 @@ class StoreMachine(RuleBasedStateMachine):
 
     # --- points --------------------------------------------------------------------------------
 
-    @rule(v=st.sampled_from(VOLUNTEERS), n=st.integers(1, 20), day=st.integers(1, 30),
-          expires=st.none() | st.integers(1, 40))
+    @rule(
+        v=st.sampled_from(VOLUNTEERS),
+        n=st.integers(1, 20),
+        day=st.integers(1, 30),
+        expires=st.none() | st.integers(1, 40),
+    )
     def earn(self, v: str, n: int, day: int, expires: int | None) -> None:
         eid = self.fresh("e")
         exp = None if expires is None else t(day) + timedelta(days=expires)

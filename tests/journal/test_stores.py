@@ -9,8 +9,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from books import CLOCK, _steps, fixed_clock, open_books, script, snapshot, t
 
+from books import CLOCK, _steps, fixed_clock, open_books, script, snapshot, t
 from zhiyuan.credit import PointsLedger
 from zhiyuan.errors import Conflict, InvalidValue
 from zhiyuan.journal import Head, Journal, MemoryStore, Row

@@ -8,7 +8,10 @@ legal representative, the person handling it, contact; (4) the certificate numbe
 organization that organized the activities (谁组织谁记录，谁记录谁证明): :func:`build_certificate`
 takes only the issuer's own records unless told otherwise.
 
-The number and the digest let a third party check a certificate. The **serial** is derived from the
+The number and the digest let a third party check a certificate against itself; the journal
+position and digest of every line (:attr:`CertificateLine.seq`,
+:attr:`CertificateLine.entry_digest`) let the issuer check it against the store
+(:func:`check_against`), where a recomputed digest does not help a forger. The **serial** is derived from the
 request, not drawn from a counter, so the same request always gives the same number
 (:func:`make_serial` documents the scheme). The **digest** is the SHA-256 of the certificate's
 canonical JSON — every field but ``digest``, through :func:`zhiyuan.convert.unstructure`, dumped
@@ -115,6 +118,7 @@ __all__ = [
     "Issuer",
     "audit",
     "build_certificate",
+    "check_against",
     "compute_digest",
     "format_minutes",
     "make_serial",
@@ -193,7 +197,13 @@ class Issuer:
 
 @attrs.frozen(kw_only=True)
 class CertificateLine:
-    """One certified service record on a certificate: when, what, who organized it, minutes counted."""
+    """One certified service record on a certificate: when, what, who organized it, minutes counted.
+
+    ``seq`` and ``entry_digest`` are where the record's :class:`~zhiyuan.hours.Posted` entry
+    sits in the ledger's journal and its chained digest: :func:`check_against` finds the entry
+    there and checks that it is the one certified (``None`` on certificates made before the
+    journal).
+    """
 
     record_id: str = attrs.field(validator=non_empty)
     service_date: date = attrs.field(validator=is_date)
@@ -202,6 +212,8 @@ class CertificateLine:
     organization_name: str = attrs.field(validator=non_empty)
     category: str = attrs.field(validator=non_empty)
     minutes: int = attrs.field(validator=non_negative)
+    seq: int | None = None
+    entry_digest: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -299,11 +311,17 @@ def make_serial(
 def compute_digest(certificate: Certificate) -> str:
     """SHA-256 hex over the canonical JSON of every field but ``digest``.
 
-    Canonical JSON: :func:`zhiyuan.convert.unstructure`, the ``digest`` key removed, then
-    ``json.dumps(…, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` encoded as UTF-8.
+    Canonical JSON: :func:`zhiyuan.convert.unstructure`, the ``digest`` key removed (and a
+    line's ``seq`` and ``entry_digest`` when they are ``None``, so certificates issued before
+    lines carried them still verify), then ``json.dumps(…, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))`` encoded as UTF-8.
     """
     data = unstructure(certificate)
     del data["digest"]
+    for line in data["lines"]:  # lines without a journal position hash as they always did
+        for key in ("seq", "entry_digest"):
+            if line.get(key) is None:
+                line.pop(key, None)
     return hashlib.sha256(_canonical(data)).hexdigest()
 
 
@@ -341,6 +359,48 @@ def audit(certificate: Certificate) -> list[str]:
         out.append("证明编号与内容不符 / the serial does not match the certificate")
     if not hmac.compare_digest(c.digest.encode("utf-8"), compute_digest(c).encode("utf-8")):
         out.append("校验值不符，证明内容已被改动 / digest mismatch: the certificate was altered")
+    return out
+
+
+def _posted_id(record_id: str) -> str:
+    return f"post:{record_id}"
+
+
+def check_against(certificate: Certificate, ledger: HourLedger) -> list[str]:
+    """What the ledger's journal says against a certificate, one bilingual message per problem
+    (empty: the certificate is the journal's).
+
+    Beyond :func:`audit` (the certificate against itself), every line must name a record whose
+    :class:`~zhiyuan.hours.Posted` entry sits at the line's ``seq`` with the line's
+    ``entry_digest`` (so a chain rewritten after issue is found, even where its digests were
+    recomputed), counts the line's minutes, and was certified as of the certificate's
+    ``as_of``. The journal's own chain is checked too (:meth:`Journal.verify
+    <zhiyuan.journal.Journal.verify>`).
+    """
+    out = audit(certificate)
+    check = ledger.journal.verify()
+    if not check.ok:
+        out.append(f"台账日志有误 / the journal is bad: {check}")
+    for line in certificate.lines:
+        rid = line.record_id
+        if line.seq is None or line.entry_digest is None:
+            out.append(f"{rid}: 证明未载日志位置 / the line names no journal position")
+            continue
+        try:
+            where = ledger.journal.record(ledger.name, _posted_id(rid))
+        except NotFound:
+            out.append(f"{rid}: 日志中没有该记录 / the record is not in the journal")
+            continue
+        if (where.seq, where.digest) != (line.seq, line.entry_digest):
+            out.append(
+                f"{rid}: 日志位置或摘要不符 / the record sits at {where.seq} with another digest "
+                f"than the certificate's {line.seq}"
+            )
+            continue
+        if ledger.outcome(rid).counted_minutes != line.minutes:
+            out.append(f"{rid}: 时长不符 / the minutes differ from the record's")
+        if ledger.status(rid, as_of=certificate.as_of) != "certified":
+            out.append(f"{rid}: 截至出具时未认证 / not certified as of the certificate")
     return out
 
 
@@ -471,6 +531,7 @@ def build_certificate(
         org = orgs.get(rec.organization_id)
         if org is None:  # the ledger checked it on posting; the registry never forgets
             raise NotFound("organization", rec.organization_id)
+        where = ledger.journal.record(ledger.name, _posted_id(rec.id))
         lines.append(
             CertificateLine(
                 record_id=rec.id,
@@ -480,6 +541,8 @@ def build_certificate(
                 organization_name=org.name,
                 category=rec.category,
                 minutes=outcome.counted_minutes,
+                seq=where.seq,
+                entry_digest=where.digest,
             )
         )
     lines.sort(key=lambda line: (line.service_date, line.record_id))
