@@ -103,6 +103,15 @@ nitpick_ignore: list[tuple[str, str]] = [
 # Private base classes are not documented (``Masked``, the base of IdNumber and Phone).
 nitpick_ignore.append(("py:class", "zhiyuan._private.Masked"))
 
+# The folded states of the books (``_HoursState``, ``_PointsState``, ``_OrdersState`` …) are
+# private by design: they appear only as the second type argument of a book's base class,
+# ``Book[Entry, _HoursState]``, and are documented nowhere.
+nitpick_ignore_regex.append(("py:class", r"zhiyuan\.[a-z_.]+\._[A-Z][A-Za-z]*State"))
+
+# ``Clock`` is a type alias (Callable[[], datetime]) that autodoc shows by name; it is documented
+# once, as data on the top-level page (docs/reference/zhiyuan.md), under ``zhiyuan.Clock``.
+autodoc_type_aliases = {"Clock": "zhiyuan.Clock"}
+
 
 def _undo_inline_type(app, what, name, obj, options, lines):
     """Put back the text napoleon takes for a type in attribute, data and property docstrings.
@@ -127,6 +136,46 @@ def _undo_inline_type(app, what, name, obj, options, lines):
             return
 
 
+def _public_name(target):
+    """The documented public name of ``zhiyuan.pkg._private_module.Name``, or ``None``.
+
+    Autodoc names a class by its ``__module__``, so a class defined in a private submodule and
+    re-exported by its package (``zhiyuan.journal._book.Book`` as ``zhiyuan.journal.Book``,
+    ``zhiyuan.journal._journal.Journal`` as ``zhiyuan.journal.Journal``) is referenced by a name
+    that is documented nowhere. The public name is the target without its private module parts,
+    provided that name is the same object.
+    """
+    import importlib
+
+    parts = target.split(".")
+    if parts[0] != "zhiyuan" or not any(p.startswith("_") for p in parts[1:-1]):
+        return None
+    public = [p for p in parts[:-1] if not p.startswith("_")]
+    try:
+        private = importlib.import_module(".".join(parts[:-1]))
+        package = importlib.import_module(".".join(public))
+    except ImportError:
+        return None
+    obj = getattr(private, parts[-1], None)
+    if obj is None or getattr(package, parts[-1], None) is not obj:
+        return None
+    return ".".join([*public, parts[-1]])
+
+
+def _resolve_private_module(app, env, node, contnode):
+    """Resolve a reference to a private module's class by its public name (see _public_name)."""
+    if node.get("refdomain") != "py":
+        return None
+    public = _public_name(node.get("reftarget", ""))
+    if public is None:
+        return None
+    domain = env.get_domain("py")
+    return domain.resolve_xref(
+        env, node.get("refdoc", ""), app.builder, node["reftype"], public, node, contnode
+    )
+
+
 def setup(app):
     # after napoleon (priority 500), which turns docstrings into reST
     app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)
+    app.connect("missing-reference", _resolve_private_module)

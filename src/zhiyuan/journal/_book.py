@@ -112,6 +112,12 @@ class Book(Generic[E, S]):
         """Raise if the entries staged for this book in one transaction do not hold together on
         the current state (say, two spends from one lot). Runs just before they are written."""
 
+    def _adopt(self, view: object, entries: list[E]) -> bool:
+        """Take the transaction's working view (see :meth:`Transaction.view`) as the new state
+        once ``entries`` are written, instead of applying them one by one; return ``False`` to
+        have them applied. Adopting must give exactly the state applying would."""
+        return False
+
     def _entry_id(self, entry: E) -> str:
         """An entry's id in the book (unique within the book)."""
         eid = getattr(entry, "id", None)

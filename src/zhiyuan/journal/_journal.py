@@ -100,19 +100,20 @@ class Transaction:
                 "book", book.name, "账本不在本日志上 / the book is not attached to this journal"
             )
         name = book.name
+        ids, staged, entry_id = self._ids, self._staged, book._entry_id
+        view = self._views.get(name)
         for entry in entries:
-            eid = book._entry_id(entry)
+            eid = entry_id(entry)
             key = (name, eid)
-            old = self._ids.get(key)
+            old = ids.get(key)
             if old is not None:
                 if old == entry:
                     continue
                 raise Conflict(
                     f"entry id {eid!r} is already used in book {name!r} / 条目编号已被占用"
                 )
-            self._ids[key] = entry
-            self._staged.append((book, entry, eid))
-            view = self._views.get(name)
+            ids[key] = entry
+            staged.append((book, entry, eid))
             if view is not None:
                 view.apply(entry)
 
@@ -298,7 +299,7 @@ class Journal:
                 self.store.rollback()
                 raise
             self._tx = None
-            self._fold(rows)
+            self._fold(rows, tx._views)
             if (
                 self.checkpoint_every is not None
                 and self.store.persistent
@@ -334,11 +335,27 @@ class Journal:
             self._digest = prev
         return rows
 
-    def _fold(self, rows: Sequence[Row]) -> None:
-        books = self._books
+    def _fold(self, rows: Sequence[Row], views: dict[str, Any]) -> None:
+        """Fold written rows into their books, book by book (their states are independent). A
+        book whose working view of the transaction already holds the new state may adopt it
+        instead of applying every entry again."""
+        by_book: dict[str, list[Any]] = {}
+        for row in rows:
+            entries = by_book.get(row.book)
+            if entries is None:
+                entries = by_book[row.book] = []
+            entries.append(row.entry)
         try:
-            for row in rows:
-                books[row.book]._fold(row.entry)
+            for name, entries in by_book.items():
+                book = self._books[name]
+                view = views.get(name)
+                if view is not None and book._adopt(view, entries):
+                    for listen in book._listeners:
+                        for entry in entries:
+                            listen(entry)
+                else:
+                    for entry in entries:
+                        book._fold(entry)
         except Exception as exc:  # a bug: the write is durable but the state is not whole
             self._broken = f"{type(exc).__name__}: {exc}"
             raise

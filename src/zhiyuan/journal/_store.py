@@ -142,20 +142,20 @@ class MemoryStore(Store):
         self._pending = []
 
     def append(self, rows: Sequence[Row]) -> None:
-        fresh: dict[tuple[str, str], Row] = {}
+        # the journal never stages one id twice in a transaction; check against what is stored
+        indexes = self._index
         for row in rows:
-            key = (row.book, row.id)
-            if key in fresh or row.id in self._index.get(row.book, {}):
+            index = indexes.get(row.book)
+            if index is not None and row.id in index:
                 raise Conflict(
                     f"entry id {row.id!r} is already used in book {row.book!r} / 条目编号已被占用"
                 )
-            fresh[key] = row
         for row in rows:
-            self.rows.append(row)
-            index = self._index.get(row.book)
+            index = indexes.get(row.book)
             if index is None:
-                index = self._index[row.book] = {}
+                index = indexes[row.book] = {}
             index[row.id] = row
+        self.rows.extend(rows)
         self._pending.extend(rows)
 
     def last(self) -> tuple[int, bytes | None]:
