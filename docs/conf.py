@@ -71,16 +71,20 @@ intersphinx_mapping = (
 # Python 3.11 where ``array.array`` is not subscriptable; ``N`` and ``T`` are TypeVars.)
 # In both modes: numpy's private typing classes (what ``numpy.typing.ArrayLike`` expands to) and
 # the bare ``NDArray`` of annotations imported only under TYPE_CHECKING (zhiyuan.matching.assignment)
-# are in no inventory.
+# are in no inventory; nor are the TypeVars of the journal: ``E``, ``E_contra`` and ``S`` of
+# ``Book[E, S]`` and ``Fold[E_contra]`` (also as ``Generic[E, S]`` and ``Protocol[E_contra]`` in
+# their bases, hence py:obj), and the bare ``V`` of ``Transaction.view``.
 _ALWAYS_IGNORED = [
     ("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N"),
     ("py:class", r"numpy\._typing\..*|NDArray"),
+    ("py:(class|obj)", r"zhiyuan\.journal\._book\.(E|E_contra|S)"),
+    ("py:class", r"V"),
 ]
 nitpick_ignore_regex = (
     [
         (
             "py:.*",
-            r"(datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing|os|html|str)\..*",
+            r"(abc|datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing|os|html|str)\..*",
         ),
         ("py:.*", r"(attrs|attr|cattrs)(\..*)?"),
         ("py:.*", r"(dateutil|numpy|scipy|pandas|dask|matplotlib)(\..*)?"),

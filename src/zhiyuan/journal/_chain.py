@@ -10,9 +10,8 @@ digest and therefore every digest after it.
 from __future__ import annotations
 
 import hashlib
-import json
 
-from zhiyuan.convert import unstructure
+from zhiyuan.convert import compact_json
 from zhiyuan.journal._store import Row
 
 __all__ = ["GENESIS", "digest", "encode"]
@@ -23,8 +22,8 @@ GENESIS = bytes(32)
 
 def encode(entry: object) -> str:
     """An entry as compact JSON text with its type tag, personal data kept (the store is the
-    system of record, not an export)."""
-    return json.dumps(unstructure(entry, reveal=True), ensure_ascii=False, separators=(",", ":"))
+    system of record, not an export) and fields at their defaults left out."""
+    return compact_json(entry)
 
 
 def digest(prev: bytes, row: Row) -> bytes:
