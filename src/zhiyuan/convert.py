@@ -364,7 +364,7 @@ def compact_json(value: object) -> str:
     Example:
         >>> from zhiyuan.hierarchy import Region, Level
         >>> compact_json(Region(code="370602000000", name="芝罘区", level=Level.COUNTY))
-        '{"code":"370602000000","name":"芝罘区","level":"county"}'
+        '{"code":"370602000000","level":"county","name":"芝罘区"}'
     """
     return _COMPACT_JSON.encode(_compact.unstructure(value))
 
