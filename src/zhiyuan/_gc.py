@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
 
 __all__ = ["paused_gc"]
+
+_lock = threading.Lock()
+_holders = 0
+_was_enabled = False
 
 
 @contextlib.contextmanager
@@ -15,12 +20,20 @@ def paused_gc() -> Iterator[None]:
 
     A ledger allocates a few small objects per entry and frees none, so the collector's passes
     over a growing heap find nothing and cost about a third of the time; reference counting
-    still frees everything as usual.
+    still frees everything as usual. Pauses nest and may overlap across threads: the collector
+    is switched off by the first holder and restored, as it was before, by the last one to
+    leave, so a library call never leaves the host process without its collector.
     """
-    was = gc.isenabled()
-    gc.disable()
+    global _holders, _was_enabled
+    with _lock:
+        if _holders == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _holders += 1
     try:
         yield
     finally:
-        if was:
-            gc.enable()
+        with _lock:
+            _holders -= 1
+            if _holders == 0 and _was_enabled:
+                gc.enable()

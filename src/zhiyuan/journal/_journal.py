@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import attrs
 
+from zhiyuan._gc import paused_gc
 from zhiyuan._validators import SHANGHAI, Clock, system_clock, to_shanghai
 from zhiyuan.convert import structure_tagged
 from zhiyuan.errors import Conflict, InvalidInput, InvalidValue, NotFound, ZhiyuanError
@@ -293,13 +294,15 @@ class Journal:
             try:
                 self._catch_up()
                 yield tx
-                rows = self._write(tx)
+                with paused_gc():  # encoding allocates many short-lived objects, frees all
+                    rows = self._write(tx)
             except BaseException:
                 self._tx = None
                 self.store.rollback()
                 raise
             self._tx = None
-            self._fold(rows, tx._views)
+            with paused_gc():
+                self._fold(rows, tx._views)
             if (
                 self.checkpoint_every is not None
                 and self.store.persistent
