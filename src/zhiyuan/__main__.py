@@ -270,14 +270,14 @@ def cmd_stars(args: argparse.Namespace) -> int:
     from datetime import date, datetime, time
     from pathlib import Path
 
-    from zhiyuan._validators import SHANGHAI
+    from zhiyuan._validators import SHANGHAI, system_clock
     from zhiyuan.hierarchy import Organization
     from zhiyuan.hours import Evidence, HourLedger, HourPolicy, Volunteer, import_csv
     from zhiyuan.scoring import STAR_PROFILES, StarScheme, format_duration, star_name
 
     tree = _load(args.data)
     scheme = _load_policy(args.scheme, StarScheme, STAR_PROFILES, STAR_PROFILES["national"])
-    as_of_day = date.fromisoformat(args.as_of) if args.as_of else datetime.now(SHANGHAI).date()
+    as_of_day = date.fromisoformat(args.as_of) if args.as_of else system_clock().date()
     as_of = datetime.combine(as_of_day, time(23, 59, 59), tzinfo=SHANGHAI)
     path = Path(args.records)
     with path.open(encoding="utf-8-sig", newline="") as fh:

@@ -20,7 +20,7 @@ frame, so every partition judges deadlines and future records by the same clock.
 Example:
     >>> import pandas as pd, dask.dataframe as dd
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan._validators import SHANGHAI, system_clock
     >>> t = lambda h: int(datetime(2025, 3, 1, h, tzinfo=SHANGHAI).timestamp())
     >>> df = pd.DataFrame({"volunteer": ["a", "b", "a", "b"], "start": [t(9), t(9), t(10), t(8)],
     ...                    "end": [t(11), t(10), t(12), t(9)], "evidence": ["qr_scan"] * 4,
@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan._validators import system_clock
 from zhiyuan.bulk.hours import evaluate_hours_frame
 from zhiyuan.bulk.stars import PerVolunteer, rate_stars_frame
 from zhiyuan.errors import InvalidValue
@@ -143,7 +143,7 @@ def evaluate_hours(
         The records with the result columns added, partitioned by volunteer, each partition
         sorted by the order column (sort by it to get the input order back).
     """
-    moment = datetime.now(SHANGHAI) if now is None else now
+    moment = system_clock() if now is None else now
     ready, key = _prepare(frame, order, partitioned)
     meta = _hours_partition(ready._meta, key, policy, moment, fallback)
     return ready.map_partitions(_hours_partition, key, policy, moment, fallback, meta=meta)

@@ -57,7 +57,7 @@ twin) raise :class:`NotVectorized` naming the rule.
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan._validators import SHANGHAI, system_clock
     >>> from zhiyuan.hours import PROFILES
     >>> t = lambda d, h, m=0: int(datetime(2025, 3, d, h, m, tzinfo=SHANGHAI).timestamp())
     >>> records = {"volunteer": ["v1", "v1", "v2"],
@@ -82,7 +82,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan._validators import SHANGHAI, system_clock
 from zhiyuan.bulk import _frames
 from zhiyuan.bulk._columns import (
     DAY,
@@ -303,7 +303,7 @@ def evaluate_hours(
     """
     pol = HourPolicy() if policy is None else policy
     check_policy(pol)
-    moment = datetime.now(SHANGHAI) if now is None else now
+    moment = system_clock() if now is None else now
     now_s = epoch_seconds(moment)
     cols = Columns.of(records)
     rows = _validated(cols, now_s)

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from zhiyuan._validators import SHANGHAI, to_shanghai
+from zhiyuan._validators import to_shanghai
 from zhiyuan.credit.ledger import PointsLedger, Posting
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy.tree import RegionTree
@@ -52,9 +52,9 @@ class ExpiringPoints(NamedTuple):
     earliest_expiry: datetime
 
 
-def _when(at: object) -> datetime:
+def _when(at: object, ledger: PointsLedger) -> datetime:
     if at is None:
-        return datetime.now(SHANGHAI)
+        return ledger.journal.now()
     if not isinstance(at, datetime):
         raise InvalidValue("as_of", at, "需要带时区的时间 / need an aware datetime")
     if at.tzinfo is None or at.utcoffset() is None:
@@ -103,14 +103,14 @@ def points_liability_by_region(
     """Outstanding points by the volunteers' home regions, rolled up the tree.
 
     A volunteer's outstanding points are their lots' remaining points (available and pending)
-    less what they owe, at ``as_of`` (default: now). Lots expired by then are left out, swept or
+    less what they owe, at ``as_of`` (default: the ledger clock's now). Lots expired by then are left out, swept or
     not, unless ``include_expired``. Volunteers with nothing outstanding are left out; the rest
     must have a home region in ``home_of`` (any accepted code form), else
     :class:`~zhiyuan.errors.NotFound`; an unknown code is an
     :class:`~zhiyuan.errors.UnknownRegion`. Returns 12-digit code → total of its subtree, in
     preorder (:meth:`~zhiyuan.hierarchy.RegionTree.rollup`).
     """
-    when = _when(as_of)
+    when = _when(as_of, ledger)
     lots, owed = _fold(ledger.postings, when)
     net: dict[str, int] = dict(owed)
     for lot in lots.values():
@@ -147,7 +147,7 @@ def expiring_soon(
         raise InvalidValue(
             "within_days", within_days, "天数须为非负整数 / days are a whole number ≥ 0"
         )
-    when = _when(as_of)
+    when = _when(as_of, ledger)
     soon = when + timedelta(days=within_days)
     wanted = None if volunteer_ids is None else set(volunteer_ids)
     lots, _ = _fold(ledger.postings, when)
