@@ -18,7 +18,6 @@ Every side is timed warm, best of 3, on input built before the clock.
 from __future__ import annotations
 
 import gc
-import random
 import shutil
 import sqlite3
 import statistics
@@ -26,10 +25,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import bench_hours_post
 from _util import ROOT, peak_rss_mb
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -39,7 +39,7 @@ from pgcluster import running_cluster
 from zhiyuan import SHANGHAI
 from zhiyuan.credit import PointsLedger
 from zhiyuan.hierarchy import Level, Organization, Registry, load_default
-from zhiyuan.hours import Evidence, HourLedger, ServiceRecord, Volunteer
+from zhiyuan.hours import HourLedger, ServiceRecord, Volunteer
 from zhiyuan.journal import Journal
 from zhiyuan.store import PostgresStore, SQLiteStore
 
@@ -54,38 +54,12 @@ SCHEMA = """CREATE TABLE journal (seq INTEGER PRIMARY KEY, book TEXT NOT NULL, i
 
 
 def make_input() -> tuple[Registry, list[Volunteer], list[ServiceRecord]]:
+    """The records of ``bench_hours_post`` (the same seed): N records, N/10 volunteers."""
     tree = load_default()
     villages = [r.code for r in tree if r.level is Level.VILLAGE and r.code.startswith("3706")]
     registry = Registry(tree, [Organization(id="o1", name="协会", region_code="370602")])
-    rng = random.Random(11)
-    vols = [
-        Volunteer(
-            id=f"v{i}",
-            name=f"志愿者{i}",
-            home_region=villages[i % len(villages)],
-            registered_on=date(2020, 1, 1),
-        )
-        for i in range(VOLUNTEERS)
-    ]
-    base = datetime(2025, 1, 1, tzinfo=SHANGHAI)
-    kinds = list(Evidence)
-    recs = []
-    for k in range(N):
-        v = k % VOLUNTEERS
-        start = base + timedelta(days=rng.randrange(365), minutes=rng.randrange(6 * 60, 20 * 60))
-        recs.append(
-            ServiceRecord(
-                id=f"r{k}",
-                volunteer_id=f"v{v}",
-                activity_id=f"a{k % 5000}",
-                organization_id="o1",
-                region_code=villages[v % len(villages)],
-                category="社区服务",
-                evidence=kinds[k % len(kinds)],
-                start=start,
-                end=start + timedelta(minutes=rng.choice((30, 60, 90, 120, 180, 240))),
-            )
-        )
+    bench_hours_post.N, bench_hours_post.VOLUNTEERS = N, VOLUNTEERS
+    vols, recs = bench_hours_post.make_records(villages)
     return registry, vols, recs
 
 

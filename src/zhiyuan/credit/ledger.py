@@ -40,6 +40,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -601,10 +602,10 @@ class PointsLedger(Book[Posting, _PointsState]):
             amount,
             at=at,
             issuer=issuer,
+            kind=kind,
             available_from=available_from,
             expires_at=expires_at,
             ref=ref,
-            kind=kind,
         )
 
     def _earn(
@@ -613,12 +614,10 @@ class PointsLedger(Book[Posting, _PointsState]):
         volunteer_id: str,
         amount: int,
         *,
-        at: datetime | None = None,
+        at: datetime | None,
         issuer: str,
-        available_from: datetime | None = None,
-        expires_at: datetime | None = None,
-        ref: str | None = None,
         kind: PostingKind = PostingKind.EARN,
+        **dates_and_ref: Any,
     ) -> list[Posting]:
         """:meth:`earn` under an id the library made (a reward, a conversion)."""
         vid = _text("volunteer_id", volunteer_id)
@@ -632,9 +631,7 @@ class PointsLedger(Book[Posting, _PointsState]):
                 source=_text("issuer", issuer),
                 target=volunteer_account(vid),
                 amount=amount,
-                ref=ref,
-                available_from=available_from,
-                expires_at=expires_at,
+                **dates_and_ref,
             )
             old: Posting | None = self.journal.find(self.name, id)
             if old is not None:

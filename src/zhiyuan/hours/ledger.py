@@ -228,6 +228,18 @@ class _Row:
         """Counted now or on its way to being counted (holds its time slot)."""
         return self.rejected is None and self.reversed is None and self.outcome.counted
 
+    def mark(self, entry: Certified | Rejected | Reversed) -> bool:
+        """Fold a review entry in; ``True`` if the record stopped holding its time slot."""
+        if isinstance(entry, Certified):
+            self.certified, self.notice_until = entry.at, entry.notice_until
+            return False
+        was_live = self.live()
+        if isinstance(entry, Rejected):
+            self.rejected = entry.at
+        else:
+            self.reversed = entry.at
+        return was_live
+
 
 class _HoursState:
     """The folded ledger: volunteers, every record's row, and each volunteer's time held."""
@@ -250,17 +262,9 @@ class _HoursState:
                 _hold(self.occupied, self.day_used, rec.volunteer_id, out, +1)
         elif isinstance(entry, Registered):
             self.volunteers[entry.volunteer.id] = entry.volunteer
-        elif isinstance(entry, Certified):
-            row = self.rows[entry.record_id]
-            row.certified, row.notice_until = entry.at, entry.notice_until
         else:
             row = self.rows[entry.record_id]
-            was_live = row.live()
-            if isinstance(entry, Rejected):
-                row.rejected = entry.at
-            else:
-                row.reversed = entry.at
-            if was_live:
+            if row.mark(entry):
                 _hold(self.occupied, self.day_used, row.record.volunteer_id, row.outcome, -1)
 
 
@@ -338,15 +342,7 @@ class _Overlay:
             row = self.rows[entry.record_id] = (
                 found if entry.record_id in self.rows else found.copy()
             )
-            if isinstance(entry, Certified):
-                row.certified, row.notice_until = entry.at, entry.notice_until
-                return
-            was_live = row.live()
-            if isinstance(entry, Rejected):
-                row.rejected = entry.at
-            else:
-                row.reversed = entry.at
-            if was_live:
+            if row.mark(entry):
                 self._touch(row.record.volunteer_id)
                 _hold(self.occupied, self.day_used, row.record.volunteer_id, row.outcome, -1)
 

@@ -471,14 +471,17 @@ class Journal:
             end = self._seq if upto is None else min(upto, self._seq)
             rows = list(self.store.scan(after=after, upto=end, book=book))
         for row in rows:
-            yield Record(
-                seq=row.seq,
-                book=row.book,
-                id=row.id,
-                recorded_at=datetime.fromisoformat(row.recorded),
-                entry=self._entry(row),
-                digest=(row.digest or GENESIS).hex(),
-            )
+            yield self._record(row)
+
+    def _record(self, row: Row) -> Record:
+        return Record(
+            seq=row.seq,
+            book=row.book,
+            id=row.id,
+            recorded_at=datetime.fromisoformat(row.recorded),
+            entry=self._entry(row),
+            digest=(row.digest or GENESIS).hex(),
+        )
 
     def entries(self, book: str) -> list[Any]:
         """The entries of one book, in the order recorded."""
@@ -521,14 +524,7 @@ class Journal:
             row = self.store.lookup(book, (entry_id,)).get(entry_id)
         if row is None:
             raise NotFound("entry", f"{book}/{entry_id}")
-        return Record(
-            seq=row.seq,
-            book=row.book,
-            id=row.id,
-            recorded_at=datetime.fromisoformat(row.recorded),
-            entry=self._entry(row),
-            digest=(row.digest or GENESIS).hex(),
-        )
+        return self._record(row)
 
     # --- tamper evidence ----------------------------------------------------------------------
 
