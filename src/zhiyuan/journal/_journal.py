@@ -229,17 +229,21 @@ class Journal:
                     f"a book named {book.name!r} is already attached to this journal / "
                     "同名账本已在本日志上"
                 )
-            start = 0
-            if self.store.persistent:
-                cp = self.store.load_checkpoint(book.name)
-                if cp is not None and cp.key == book._state_key() and cp.seq <= self._seq:
-                    book._state = _pickle.loads(cp.data)
-                    start = cp.seq
-            fold = book._state.apply
-            for row in self.store.scan(after=start, upto=self._seq, book=book.name):
-                entry = row.entry if row.entry is not None else book._decode(row.payload or "")
-                fold(entry)
+            self._rebuild(book, book)
             self._books[book.name] = book
+
+    def _rebuild(self, part: Any, book: Book[Any, Any]) -> None:
+        """Fold ``book``'s records into ``part`` (a book or a view over it): from its latest
+        checkpoint when that is of the same state layout, then the records after it."""
+        start = 0
+        if self.store.persistent:
+            cp = self.store.load_checkpoint(part.name)
+            if cp is not None and cp.key == part._state_key() and cp.seq <= self._seq:
+                part._state = _pickle.loads(cp.data)
+                start = cp.seq
+        fold = part._state.apply
+        for row in self.store.scan(after=start, upto=self._seq, book=book.name):
+            fold(row.entry if row.entry is not None else book._decode(row.payload or ""))
 
     def _attach_view(self, view: Any, book: Book[Any, Any]) -> None:
         """Attach a view: a state folded from another book's entries (say, the time bank's
@@ -252,15 +256,7 @@ class Journal:
                 raise InvalidValue("book", book.name, "账本不在本日志上 / not on this journal")
             if view.name in self._books or view.name in self._views:
                 raise Conflict(f"{view.name!r} is already attached / 已在本日志上")
-            start = 0
-            if self.store.persistent:
-                cp = self.store.load_checkpoint(view.name)
-                if cp is not None and cp.key == view._state_key() and cp.seq <= self._seq:
-                    view._state = _pickle.loads(cp.data)
-                    start = cp.seq
-            for row in self.store.scan(after=start, upto=self._seq, book=book.name):
-                entry = row.entry if row.entry is not None else book._decode(row.payload or "")
-                view._state.apply(entry)
+            self._rebuild(view, book)
             self._views[view.name] = view
             book._listeners.append(lambda entry: view._state.apply(entry))
 
