@@ -44,12 +44,13 @@ from typing import Any
 
 import attrs
 
+from zhiyuan._gc import paused_gc
 from zhiyuan._validators import Clock, aware, non_empty, to_enum, to_shanghai
 from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.journal import Book, Journal, Transaction
-from zhiyuan.journal._ids import derive, own_id
+from zhiyuan.journal._ids import SEP, derive, own_id
 
 __all__ = [
     "Balances",
@@ -391,6 +392,9 @@ class PointsLedger(Book[Posting, _PointsState]):
     def _new_state(self) -> _PointsState:
         return _PointsState()
 
+    def _entry_id(self, entry: Posting) -> str:
+        return entry.id  # validated non-empty by Posting itself
+
     # --- checks -------------------------------------------------------------------------------
 
     def _check(self, entry: Posting) -> None:
@@ -482,22 +486,21 @@ class PointsLedger(Book[Posting, _PointsState]):
     def _post_many(self, batch: Sequence[Posting], *, caller: bool = False) -> int:
         """Record postings, skipping those recorded; new ones of a ``caller`` take no derived
         ids (the library's own postings do)."""
-        with self.journal.transaction() as tx:
+        with paused_gc(), self.journal.transaction() as tx:
+            before = len(tx)
             recorded = self.journal.find_many(self.name, [p.id for p in batch])
-            seen: dict[str, Posting] = {}
             fresh: list[Posting] = []
             for p in batch:
-                old = seen.get(p.id) or recorded.get(p.id)
+                old = recorded.get(p.id)
                 if old is not None:
                     if old != p:
                         raise Conflict(f"posting id {p.id!r} is already used / 记账编号已被占用")
                     continue
-                if caller:
-                    own_id(p.id, "id")
-                seen[p.id] = p
+                if caller and SEP in p.id:
+                    own_id(p.id, "id")  # raises, naming the id
                 fresh.append(p)
-            tx.add(self, fresh)
-        return len(fresh)
+            tx.add(self, fresh)  # the same posting twice in the batch is kept once
+            return len(tx) - before
 
     # --- reading ------------------------------------------------------------------------------
 

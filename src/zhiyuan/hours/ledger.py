@@ -395,6 +395,9 @@ class HourLedger(Book[Entry, _HoursState]):
     def _new_state(self) -> _HoursState:
         return _HoursState()
 
+    def _entry_id(self, entry: Entry) -> str:
+        return entry.id  # every entry type names its id
+
     # --- registration -------------------------------------------------------------------------
 
     def add_volunteer(self, volunteer: Volunteer, *, at: datetime | None = None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -87,8 +87,9 @@ class Transaction:
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self._staged: list[tuple[Book[Any, Any], Any, str]] = []
-        self._ids: dict[tuple[str, str], Any] = {}
+        self._ids: dict[str, dict[str, Any]] = {}  # book name → entry id → entry
         self._views: dict[str, Any] = {}
+        self._by_book: dict[str, tuple[Book[Any, Any], list[Any]]] = {}
 
     def add(self, book: Book[Any, Any], entries: Iterable[Any]) -> None:
         """Stage entries of ``book`` (attached to this journal), in order.
@@ -101,20 +102,27 @@ class Transaction:
                 "book", book.name, "账本不在本日志上 / the book is not attached to this journal"
             )
         name = book.name
-        ids, staged, entry_id = self._ids, self._staged, book._entry_id
+        staged, entry_id = self._staged, book._entry_id
+        ids = self._ids.get(name)
+        if ids is None:
+            ids = self._ids[name] = {}
         view = self._views.get(name)
+        mine = self._by_book.get(name)
+        if mine is None:
+            mine = self._by_book[name] = (book, [])
+        own = mine[1]
         for entry in entries:
             eid = entry_id(entry)
-            key = (name, eid)
-            old = ids.get(key)
+            old = ids.get(eid)
             if old is not None:
                 if old == entry:
                     continue
                 raise Conflict(
                     f"entry id {eid!r} is already used in book {name!r} / 条目编号已被占用"
                 )
-            ids[key] = entry
+            ids[eid] = entry
             staged.append((book, entry, eid))
+            own.append(entry)
             if view is not None:
                 view.apply(entry)
 
@@ -136,17 +144,21 @@ class Transaction:
         if mark == len(self._staged):
             return
         for book, _, eid in self._staged[mark:]:
-            del self._ids[(book.name, eid)]
+            del self._ids[book.name][eid]
         del self._staged[mark:]
         self._views.clear()
+        self._by_book.clear()
+        for book, entry, _ in self._staged:
+            self._by_book.setdefault(book.name, (book, []))[1].append(entry)
 
     def staged(self, book: Book[Any, Any]) -> list[Any]:
         """The entries of ``book`` staged so far, in order."""
-        return [e for b, e, _ in self._staged if b is book]
+        mine = self._by_book.get(book.name)
+        return [] if mine is None else list(mine[1])
 
     def find(self, book: Book[Any, Any], entry_id: str) -> Any:
         """The entry staged under ``entry_id`` in ``book``, or ``None``."""
-        return self._ids.get((book.name, entry_id))
+        return self._ids.get(book.name, {}).get(entry_id)
 
     def __len__(self) -> int:
         return len(self._staged)
@@ -291,14 +303,14 @@ class Journal:
                 self._catch_up()
                 yield tx
                 with paused_gc():  # encoding allocates many short-lived objects, frees all
-                    rows = self._write(tx)
+                    self._write(tx)
             except BaseException:
                 self._tx = None
                 self.store.rollback()
                 raise
             self._tx = None
             with paused_gc():
-                self._fold(rows, tx._views)
+                self._fold(tx)
             if (
                 self.checkpoint_every is not None
                 and self.store.persistent
@@ -306,15 +318,13 @@ class Journal:
             ):
                 self.checkpoint()
 
-    def _write(self, tx: Transaction) -> list[Row]:
+    def _write(self, tx: Transaction) -> None:
         if not tx._staged:
             self.store.commit()
-            return []
-        staged: dict[str, tuple[Book[Any, Any], list[Any]]] = {}
-        for book, entry, _ in tx._staged:
-            staged.setdefault(book.name, (book, []))[1].append(entry)
-        for book, entries in staged.values():
-            book._check_staged(entries)
+            return
+        for book, entries in tx._by_book.values():
+            if entries:
+                book._check_staged(entries)
         recorded = self.now().isoformat()
         seq = self._seq
         prev = self._digest
@@ -332,29 +342,28 @@ class Journal:
         self._seq = seq
         if persistent:
             self._digest = prev
-        return rows
 
-    def _fold(self, rows: Sequence[Row], views: dict[str, Any]) -> None:
-        """Fold written rows into their books, book by book (their states are independent). A
-        book whose working view of the transaction already holds the new state may adopt it
-        instead of applying every entry again."""
-        by_book: dict[str, list[Any]] = {}
-        for row in rows:
-            entries = by_book.get(row.book)
-            if entries is None:
-                entries = by_book[row.book] = []
-            entries.append(row.entry)
+    def _fold(self, tx: Transaction) -> None:
+        """Fold a written transaction into its books, book by book (their states are
+        independent). A book whose working view of the transaction already holds the new state
+        may adopt it instead of applying every entry again."""
+        views = tx._views
         try:
-            for name, entries in by_book.items():
-                book = self._books[name]
+            for name, (book, entries) in tx._by_book.items():
+                if not entries:
+                    continue
                 view = views.get(name)
                 if view is not None and book._adopt(view, entries):
                     for listen in book._listeners:
                         for entry in entries:
                             listen(entry)
-                else:
+                elif book._listeners:
                     for entry in entries:
                         book._fold(entry)
+                else:
+                    apply = book._state.apply
+                    for entry in entries:
+                        apply(entry)
         except Exception as exc:  # a bug: the write is durable but the state is not whole
             self._broken = f"{type(exc).__name__}: {exc}"
             raise
@@ -491,7 +500,7 @@ class Journal:
         with self._lock:
             tx = self._tx
             if tx is not None:
-                staged = tx._ids.get((book, entry_id))
+                staged = tx._ids.get(book, {}).get(entry_id)
                 if staged is not None:
                     return staged
             row = self.store.lookup(book, (entry_id,)).get(entry_id)
@@ -503,9 +512,10 @@ class Journal:
         out: dict[str, Any] = {}
         with self._lock:
             tx = self._tx
-            if tx is not None:
+            mine = None if tx is None else tx._ids.get(book)
+            if mine:
                 for i in ids:
-                    staged = tx._ids.get((book, i))
+                    staged = mine.get(i)
                     if staged is not None:
                         out[i] = staged
             rows = self.store.lookup(book, [i for i in ids if i not in out])
