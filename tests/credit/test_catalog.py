@@ -687,7 +687,7 @@ def test_cancel_restores_balances_exactly(
     try:
         book.reserve("o1", "v1", "x", quantity, at=reserved)
     except InsufficientBalance as exc:
-        assert exc.available == ledger.available("v1", as_of=reserved) < price * quantity
+        assert exc.available == ledger.spendable("v1", at=reserved) < price * quantity
         assert ledger.postings == postings
         return
     book.cancel("o1", at=cancelled, reason="x")

@@ -895,3 +895,13 @@ def test_concurrent_earning_under_distinct_ids_loses_nothing(attempt: int) -> No
         lots = book.lots(f"v{i}")
         assert sum(lot.remaining for lot in lots) == book.balance(volunteer_account(f"v{i}"))
     assert book.total() == 0
+
+
+def test_available_as_of_leaves_out_later_postings_and_spendable_plans_now() -> None:
+    book = PointsLedger()
+    book.earn("e1", "v1", 10, at=t(1, 1), issuer=ISSUER)
+    book.spend("s1", "v1", 5, at=t(1, 3))
+    assert book.available("v1", as_of=t(1, 2)) == 10  # the spend came later
+    assert book.balances("v1", as_of=t(1, 2)).available == 10
+    assert book.spendable("v1", at=t(1, 2)) == 5  # what a spend then could take from today's lots
+    assert book.available("v1") == book.spendable("v1") == 5

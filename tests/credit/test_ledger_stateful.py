@@ -229,7 +229,7 @@ class PointsLedgerMachine(RuleBasedStateMachine):
 
     def amount(self, data: st.DataObject, vid: str) -> int:
         """Mostly what the volunteer can afford, sometimes a little more."""
-        free = max(self.book.available(vid, as_of=self.clock), 0)
+        free = max(self.book.spendable(vid, at=self.clock), 0)
         return data.draw(st.integers(min_value=1, max_value=free + 5), label="amount")
 
     @rule(vid=volunteers, data=st.data(), h=hours)
@@ -244,7 +244,7 @@ class PointsLedgerMachine(RuleBasedStateMachine):
             with pytest.raises(InsufficientBalance) as info:
                 self.book.spend(sid, vid, amount, at=at)
             assert self.state() == before
-            free = self.book.available(vid, as_of=at)
+            free = self.book.spendable(vid, at=at)
             assert (info.value.needed, info.value.available) == (amount, max(free, 0))
             assert free < amount
             return

@@ -403,3 +403,48 @@ def test_a_prefix_of_the_history_rebuilds_to_the_same_books(upto: int) -> None:
     script(b, upto=upto)
     again = open_books(Journal(b.journal.store, clock=fixed_clock))
     assert snapshot(again) == snapshot(b)
+
+
+# --- checkpoints never build what they should not -----------------------------------------------
+
+
+class _Crafted:
+    """Pickles as a call: what a crafted checkpoint would try."""
+
+    def __init__(self, call: Any, *args: Any) -> None:
+        self.call, self.args = call, args
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.call, self.args)
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        lambda tmp: _Crafted(
+            __import__("zhiyuan.store", fromlist=["SQLiteStore"]).SQLiteStore, str(tmp / "evil.db")
+        ),
+        lambda tmp: _Crafted(
+            __import__("zhiyuan.store", fromlist=["open_journal"]).open_journal, str(tmp / "x.db")
+        ),
+        lambda tmp: _Crafted(
+            getattr, __import__("zhiyuan.journal", fromlist=["Journal"]).Journal, "close"
+        ),
+        lambda tmp: _Crafted(__import__("os").system, "true"),
+    ],
+)
+def test_a_crafted_checkpoint_builds_nothing_outside_the_states(
+    crafted: Any, tmp_path: Any
+) -> None:
+    import pickle
+
+    from zhiyuan.journal import _pickle
+
+    data = pickle.dumps(crafted(tmp_path))
+    with pytest.raises(InvalidInput, match="forbidden"):
+        _pickle.loads(data)
+    assert not (tmp_path / "evil.db").exists() and not (tmp_path / "x.db").exists()
+    # what the books save loads back
+    b = full_run()
+    for book in b.journal.books.values():
+        assert _pickle.loads(_pickle.dumps(book._state)).__class__ is type(book._state)

@@ -229,3 +229,13 @@ def test_postgres_journals_with_other_prefixes_share_a_database(pg_url: str) -> 
         PostgresStore(pg_url, prefix="Bad-Name")
     a.close()
     b.close()
+
+
+def test_a_postgres_key_value_string_is_not_taken_for_a_file(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative SQLite path would land here
+    with pytest.raises(InvalidValue, match="PostgresStore") as err:
+        open_store("host=db dbname=city password=secret")
+    assert "secret" not in str(err.value)
+    assert not any(tmp_path.iterdir())

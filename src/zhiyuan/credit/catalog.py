@@ -91,6 +91,7 @@ from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.volunteers import Volunteer
 from zhiyuan.journal import Book
 from zhiyuan.journal._ids import derive, own_id
+from zhiyuan.journal._pickle import register_state_type
 
 __all__ = [
     "Cancelled",
@@ -599,6 +600,9 @@ def _text(name: str, value: object) -> str:
 _STOCK_PREFIX = "stock:"
 
 
+register_state_type(_OrdersState)
+
+
 class Redemptions(Book[OrderEntry, _OrdersState]):
     """The order book of one catalog over one points ledger (兑换订单).
 
@@ -774,7 +778,7 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
                 stock = finding("redeem.stock", (left, quantity))
         short = None
         if points:
-            have = self.ledger.available(vid, as_of=at)
+            have = self.ledger.spendable(vid, at=at)
             if have < item.price * quantity:
                 short = finding("redeem.points", (max(have, 0), item.price * quantity))
         return eligibility, limits, stock, short

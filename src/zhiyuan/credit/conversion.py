@@ -351,8 +351,8 @@ class ConversionPolicy:
         effective_from: rows served before this date do not convert under this policy (default:
             2017-12-01, when 《志愿服务条例》 came into force; no national text sets a
             conversion, so this is a floor, not a claim about any scheme).
-        instrument: what is issued (``points``, ``time_credits``, ``credit_score`` …); posting
-            ids are ``<instrument>:<record id>``.
+        instrument: what is issued (``points``, ``time_credits``, ``credit_score`` …), the
+            instrument of the ledger it is posted to; posting ids are ``<record id>#convert``.
         issuer: the account points come from (default ``issuer:<name>``).
         evidence: the evidence kinds that convert; ``None`` (default) converts the rows whose
             ``purposes`` include :attr:`Purpose.POINTS <zhiyuan.hours.Purpose.POINTS>` (the hour

@@ -51,6 +51,7 @@ from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._ids import SEP, derive, own_id
+from zhiyuan.journal._pickle import register_state_type
 
 __all__ = [
     "Balances",
@@ -306,6 +307,9 @@ class _PointsState:
         if p.reverses is not None:
             self.reversed_by.setdefault(p.reverses, []).append(p)
         self.count += 1
+
+
+register_state_type(_LotState, _PointsState)
 
 
 class _View:
@@ -570,12 +574,21 @@ class PointsLedger(Book[Posting, _PointsState]):
         )
 
     def available(self, volunteer_id: str, *, as_of: datetime | None = None) -> int:
-        """Points spendable at ``as_of`` (default: the clock's now) from the open lots, less what
-        is owed."""
-        at = self._when(as_of, "as_of")
+        """Points a volunteer could spend, less what is owed: without ``as_of``, from every
+        recorded posting at the clock's now; with it, from the postings made by then (what
+        :meth:`balances` says: ``available + owed``)."""
+        if as_of is None:
+            return self.spendable(volunteer_id)
+        b = self.balances(volunteer_id, as_of=as_of)
+        return b.available + b.owed
+
+    def spendable(self, volunteer_id: str, *, at: datetime | None = None) -> int:
+        """What a spend at ``at`` (default: the clock's now) could take: the lots open now that
+        are usable at ``at``, less what is owed. This is what :meth:`spend` plans on."""
+        when = self._when(at)
         with self._lock:
             lots = self._state.open.get(volunteer_account(volunteer_id), {}).values()
-            free = sum(lot.remaining for lot in lots if lot.usable(at))
+            free = sum(lot.remaining for lot in lots if lot.usable(when))
             return free + self._state.balance.get(owed_account(volunteer_id), 0)
 
     # --- operations ---------------------------------------------------------------------------

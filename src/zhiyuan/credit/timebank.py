@@ -86,6 +86,7 @@ from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.journal._ids import derive, own_id
+from zhiyuan.journal._pickle import register_state_type
 
 __all__ = [
     "DIRECT_RELATIVES",
@@ -648,6 +649,9 @@ class _Fold:
             )
             for r in regions
         }
+
+
+register_state_type(_Fold)
 
 
 K = TypeVar("K")

@@ -66,6 +66,7 @@ from zhiyuan.hours.policy import HourPolicy, Outcome, Purpose, Rule, Segment, St
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import Volunteer
 from zhiyuan.journal import Book, Journal, Transaction
+from zhiyuan.journal._pickle import register_state_type
 
 __all__ = [
     "AUTO",
@@ -345,6 +346,9 @@ class _Overlay:
             if row.mark(entry):
                 self._touch(row.record.volunteer_id)
                 _hold(self.occupied, self.day_used, row.record.volunteer_id, row.outcome, -1)
+
+
+register_state_type(_Row, _HoursState)
 
 
 class HourLedger(Book[Entry, _HoursState]):

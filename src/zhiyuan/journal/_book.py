@@ -46,7 +46,16 @@ S = TypeVar("S", bound=Fold[Any])
 
 
 class Book(Generic[E, S]):
-    """Base of every book: see the module documentation.
+    """Base of every book: what every ledger shares, over one :class:`Journal`.
+
+    A book supplies only its own rules: a state (``_new_state``, an object with ``apply(entry)``
+    that folds one recorded entry and never fails), ``_check`` for an entry offered from outside
+    (:meth:`add`), optionally ``_check_staged`` for the entries of one transaction taken
+    together, and its operations, which validate, build their entries and stage them in a
+    transaction (``with self.journal.transaction() as tx: tx.add(self, entries)``). Everything
+    else lives here once: the id index (the journal's), idempotency, the lock (the journal's),
+    the clock, rebuilding from the recorded entries (after a checkpoint) when the book is
+    attached, and the time convention (``at`` for writes, ``as_of`` for reads).
 
     Args:
         journal: the journal to record in; default a new in-memory one (with ``clock``).

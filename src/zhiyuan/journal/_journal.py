@@ -483,7 +483,7 @@ class Journal:
             seq=row.seq,
             book=row.book,
             id=row.id,
-            recorded_at=datetime.fromisoformat(row.recorded),
+            recorded_at=datetime.fromisoformat(row.recorded).astimezone(SHANGHAI),
             entry=self._entry(row),
             digest=(row.digest or GENESIS).hex(),
         )

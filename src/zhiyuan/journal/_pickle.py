@@ -1,9 +1,11 @@
 """Checkpoint states as pickles, loaded by an unpickler that builds only known, inert types.
 
 A checkpoint is derived data (it can always be rebuilt from the records), so speed matters more
-than a portable format; but a store can be copied around, so loading it must never run code: the
-unpickler below refuses every global outside the library's own modules and a short list of
-standard value types.
+than a portable format; but a store can be copied around, so loading one must never run code or
+reach outside: the unpickler builds only the library's value types (attrs classes, which unpickle
+without running their ``__init__``), the members of its enums, the state types the books
+register with :func:`register_state_type`, and a short list of standard value types. Any other
+name is refused, so a crafted checkpoint cannot, say, open a store or a file.
 """
 
 from __future__ import annotations
@@ -14,9 +16,19 @@ import pickle
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
+
 from zhiyuan.errors import InvalidInput
 
-__all__ = ["dumps", "loads"]
+__all__ = ["dumps", "loads", "register_state_type"]
+
+_STATE_TYPES: set[type] = set()
+
+
+def register_state_type(*classes: type) -> None:
+    """Allow ``classes`` (a book's state and the plain holders inside it) in checkpoints."""
+    _STATE_TYPES.update(classes)
+
 
 _ALLOWED: dict[str, frozenset[str]] = {
     "builtins": frozenset(
@@ -56,7 +68,9 @@ class _Unpickler(pickle.Unpickler):
             return _enum_member
         if module == "zhiyuan" or module.startswith("zhiyuan."):
             found = super().find_class(module, name)
-            if isinstance(found, type) and not name.startswith("__"):  # classes, not functions
+            if isinstance(found, type) and (
+                found in _STATE_TYPES or attrs.has(found) or issubclass(found, enum.Enum)
+            ):
                 return found
             raise _refused(f"{module}.{name}")
         if name in _ALLOWED.get(module, ()):

@@ -84,6 +84,7 @@ from zhiyuan.explain import finding, register_messages
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._ids import derive, foreign, own_id
+from zhiyuan.journal._pickle import register_state_type
 from zhiyuan.matching.dispatch import Booking, Dispatcher, DispatchPolicy, DispatchResult
 from zhiyuan.matching.needs import CandidateKind, Need
 from zhiyuan.scoring.feedback import MAX_STARS, MIN_STARS, FeedbackBook, Rating
@@ -745,6 +746,9 @@ class _NeedsState:
         nid = entry.need_id
         self.status[nid] = advance(self.status.get(nid), entry)
         self.by_need.setdefault(nid, []).append(entry)
+
+
+register_state_type(_NeedsState)
 
 
 class _NeedsView:

@@ -54,6 +54,7 @@ from zhiyuan.hierarchy.jurisdiction import Action, Jurisdiction
 from zhiyuan.hours.ledger import HourLedger
 from zhiyuan.journal import Book
 from zhiyuan.journal._ids import derive, own_id
+from zhiyuan.journal._pickle import register_state_type
 from zhiyuan.scoring.stars import Downgrade, StarScheme, star_name
 
 __all__ = ["Application", "ApplicationStatus", "AwardEntry", "Decision", "Revocation", "StarBook"]
@@ -134,6 +135,9 @@ class _StarsState:
             self.by_volunteer.setdefault(entry.volunteer_id, [])
             if entry.falsified:
                 self.marks.setdefault(entry.volunteer_id, []).append(entry.at.date())
+
+
+register_state_type(_StarsState)
 
 
 class StarBook(Book[AwardEntry, _StarsState]):

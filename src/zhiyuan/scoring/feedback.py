@@ -71,6 +71,7 @@ from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourLedger
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._ids import derive, own_id
+from zhiyuan.journal._pickle import register_state_type
 
 __all__ = [
     "MAX_STARS",
@@ -452,6 +453,9 @@ class _FeedbackState:
             self.complaints[entry.id] = entry
         else:
             self.resolutions[entry.complaint_id] = entry
+
+
+register_state_type(_FeedbackState)
 
 
 class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):

@@ -68,6 +68,13 @@ def open_store(url: str | os.PathLike[str], **options: Any) -> Store:
             url,
             "应为 sqlite:///、postgresql:// 或 memory: / expected sqlite:///…, postgresql://… or memory:",
         )
+    if "=" in url and " " in url.strip():
+        raise InvalidValue(
+            "url",
+            url.split("password", 1)[0],
+            "像是 PostgreSQL 连接串：请用 postgresql:// 地址或 PostgresStore / looks like a "
+            "PostgreSQL key=value string: give a postgresql:// URL or use PostgresStore",
+        )
     return SQLiteStore(url, **options)
 
 
