@@ -81,11 +81,16 @@ def test_a_killed_batch_of_hours_is_all_there_or_not_at_all(store_url: str) -> N
     journal.close()
 
 
+def finish(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
+    """Wait for every process (closing its pipes), then return code, stdout, stderr of each."""
+    done = [p.communicate(timeout=300) for p in procs]
+    return [(p.returncode, out, err) for p, (out, err) in zip(procs, done, strict=True)]
+
+
 def test_two_writers_at_once_give_the_union(store_url: str) -> None:
     procs = [start(store_url, "points", prefix, 60) for prefix in ("a", "b")]
-    for proc in procs:
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    for code, out, err in finish(procs):
+        assert code == 0, err
         assert out.count("ack ") == 60
     journal = open_journal(store_url)
     check = journal.verify()
@@ -100,9 +105,8 @@ def test_two_writers_at_once_give_the_union(store_url: str) -> None:
 
 def test_two_writers_of_the_same_operations_record_each_once(store_url: str) -> None:
     procs = [start(store_url, "points", "same", 40) for _ in range(2)]
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    for code, _, err in finish(procs):
+        assert code == 0, err
     journal = open_journal(store_url)
     assert journal.verify().ok and len(journal) == 40 * 4
     book = PointsLedger(journal=journal)

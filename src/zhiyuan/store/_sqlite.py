@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 
 from zhiyuan.errors import Conflict, InvalidValue
@@ -57,7 +58,7 @@ class SQLiteStore(Store):
             self._conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._wal(timeout)
             self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self.begin()
             for statement in _SCHEMA:
@@ -67,6 +68,24 @@ class SQLiteStore(Store):
             raise InvalidValue(
                 "path", self.path, f"无法打开 SQLite 日志 / cannot open: {exc}"
             ) from exc
+
+    def _wal(self, timeout: float) -> None:
+        """Switch the file to WAL mode (it stays so). Two processes creating one file at once
+        can find it locked while the other switches: wait for it, as for a write."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+                continue
+            if str(mode).lower() == "wal":
+                return
+            if time.monotonic() > deadline:  # pragma: no cover - a file that refuses WAL
+                raise sqlite3.OperationalError(f"journal_mode stays {mode}")
+            time.sleep(0.01)
 
     def begin(self) -> None:
         try:
