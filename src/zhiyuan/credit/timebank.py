@@ -792,10 +792,6 @@ class TimeBank:
         found: Posting | None = self.journal.find(self.ledger.name, posting_id)
         return found
 
-    def _record(self, postings: Sequence[Posting]) -> None:
-        with self.journal.transaction() as tx:
-            tx.add(self.ledger, postings)
-
     # --- reading ------------------------------------------------------------------------------
 
     def balance(self, member_id: str) -> int:

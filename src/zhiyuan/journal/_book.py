@@ -20,7 +20,7 @@ clock's now).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -158,11 +158,6 @@ class Book(Generic[E, S]):
         for listen in self._listeners:
             listen(entry)
 
-    def _record(self, entries: Sequence[E]) -> None:
-        """Record entries as one operation (all or none); inside an open transaction, stage them."""
-        with self.journal.transaction() as tx:
-            tx.add(self, entries)
-
     def _when(self, at: object, field: str = "at") -> datetime:
         """A write moment: ``at``, or the clock's now."""
         return moment(at, field, self.journal.clock)
@@ -196,10 +191,3 @@ class Book(Generic[E, S]):
     def entries(self) -> tuple[E, ...]:
         """Every entry of the book, in the order recorded."""
         return tuple(self.journal.entries(self.name))
-
-    def _refold(self, entries: Iterable[E]) -> S:
-        """A fresh state folded from ``entries`` (for reads as of a past moment)."""
-        state = self._new_state()
-        for e in entries:
-            state.apply(e)
-        return state

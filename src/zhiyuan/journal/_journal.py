@@ -156,10 +156,6 @@ class Transaction:
         mine = self._by_book.get(book.name)
         return [] if mine is None else list(mine[1])
 
-    def find(self, book: Book[Any, Any], entry_id: str) -> Any:
-        """The entry staged under ``entry_id`` in ``book``, or ``None``."""
-        return self._ids.get(book.name, {}).get(entry_id)
-
     def __len__(self) -> int:
         return len(self._staged)
 
