@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import threading
-from collections.abc import Iterator
 
 __all__ = ["paused_gc"]
 
@@ -14,8 +12,7 @@ _holders = 0
 _was_enabled = False
 
 
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
+class paused_gc:  # lower case: used as a function, ``with paused_gc():``
     """Pause the cyclic garbage collector for a bulk append, restoring its previous state.
 
     A ledger allocates a few small objects per entry and frees none, so the collector's passes
@@ -24,15 +21,19 @@ def paused_gc() -> Iterator[None]:
     is switched off by the first holder and restored, as it was before, by the last one to
     leave, so a library call never leaves the host process without its collector.
     """
-    global _holders, _was_enabled
-    with _lock:
-        if _holders == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _holders += 1
-    try:
-        yield
-    finally:
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _holders, _was_enabled
+        with _lock:
+            if _holders == 0:
+                _was_enabled = gc.isenabled()
+                gc.disable()
+            _holders += 1
+
+    def __exit__(self, *_: object) -> None:
+        global _holders
         with _lock:
             _holders -= 1
             if _holders == 0 and _was_enabled:

@@ -348,6 +348,28 @@ class _Overlay:
                 _hold(self.occupied, self.day_used, row.record.volunteer_id, row.outcome, -1)
 
 
+class _Reader:
+    """The recorded state read as an :class:`_Overlay` is read, for an operation alone in its
+    transaction (nothing staged to lay over it, so nothing to copy)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: _HoursState) -> None:
+        self.state = state
+
+    def row(self, record_id: str) -> _Row | None:
+        return self.state.rows.get(record_id)
+
+    def volunteer(self, volunteer_id: str) -> Volunteer | None:
+        return self.state.volunteers.get(volunteer_id)
+
+    def occupied_of(self, vid: str) -> Sequence[Segment]:
+        return self.state.occupied.get(vid, ())
+
+    def day_used_of(self, vid: str) -> dict[date, int]:
+        return self.state.day_used.get(vid, _EMPTY)
+
+
 register_state_type(_Row, _HoursState)
 
 
@@ -473,7 +495,11 @@ class HourLedger(Book[Entry, _HoursState]):
         unknown, the record ends after ``at``, or another record already uses the id
         (:class:`~zhiyuan.errors.Conflict`).
         """
-        return self.post_many([record], at=at)[0]
+        with self.journal.transaction() as tx:
+            # alone in its transaction, a record is judged on the recorded state itself
+            alone = self.name not in tx._views and not tx._by_book.get(self.name, (None, []))[1]
+            view = _Reader(self._state) if alone else self._view(tx)
+            return self._stage_post(tx, record, self._when(at), view)
 
     def post_many(
         self, records: Iterable[ServiceRecord], *, at: datetime | None = None
@@ -515,7 +541,7 @@ class HourLedger(Book[Entry, _HoursState]):
         return True
 
     def _stage_post(
-        self, tx: Transaction, record: ServiceRecord, at: datetime, view: _Overlay
+        self, tx: Transaction, record: ServiceRecord, at: datetime, view: _Overlay | _Reader
     ) -> Outcome:
         if not isinstance(record, ServiceRecord):
             raise InvalidValue(

@@ -5,7 +5,6 @@ See :mod:`zhiyuan.journal` for the overview.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -270,49 +269,52 @@ class Journal:
 
     # --- writing ------------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self) -> _Writing:
         """One atomic write: entries staged inside are recorded all together or not at all.
 
-        Holds the journal's lock (and the store's write lock) throughout; first folds in what
-        other processes recorded meanwhile, so that checks run on the latest state. On leaving
-        the block the entries are written (durably, for a persistent store), then folded into
-        their books. An exception inside the block, or a failed write, records nothing.
-        A transaction opened inside another one on the same thread joins it as a savepoint: if
-        the inner block fails, what it staged is dropped and the outer one goes on.
+        Use it as ``with journal.transaction() as tx:``. It holds the journal's lock (and the
+        store's write lock) throughout; first folds in what other processes recorded meanwhile,
+        so that checks run on the latest state. On leaving the block the entries are written
+        (durably, for a persistent store), then folded into their books. An exception inside
+        the block, or a failed write, records nothing. A transaction opened inside another one
+        on the same thread joins it as a savepoint: if the inner block fails, what it staged is
+        dropped and the outer one goes on.
         """
-        with self._lock:
-            if self._tx is not None:  # a savepoint: a failure drops only what it staged
-                outer = self._tx
-                mark = outer._mark()
-                try:
-                    yield outer
-                except BaseException:
-                    outer._rollback_to(mark)
-                    raise
-                return
-            self._check_open()
-            self.store.begin()
-            tx = Transaction(self)
-            self._tx = tx
+        return _Writing(self)
+
+    def _begin(self) -> Transaction:
+        self._check_open()
+        self.store.begin()
+        tx = Transaction(self)
+        self._tx = tx
+        try:
+            self._catch_up()
+        except BaseException:
+            self._tx = None
+            self.store.rollback()
+            raise
+        return tx
+
+    def _end(self, tx: Transaction, failed: bool) -> None:
+        if failed:
+            self._tx = None
+            self.store.rollback()
+            return
+        with paused_gc():  # encoding allocates many short-lived objects, and frees them all
             try:
-                self._catch_up()
-                yield tx
-                with paused_gc():  # encoding allocates many short-lived objects, frees all
-                    self._write(tx)
+                self._write(tx)
             except BaseException:
                 self._tx = None
                 self.store.rollback()
                 raise
             self._tx = None
-            with paused_gc():
-                self._fold(tx)
-            if (
-                self.checkpoint_every is not None
-                and self.store.persistent
-                and self._seq - self._last_checkpoint >= self.checkpoint_every
-            ):
-                self.checkpoint()
+            self._fold(tx)
+        if (
+            self.checkpoint_every is not None
+            and self.store.persistent
+            and self._seq - self._last_checkpoint >= self.checkpoint_every
+        ):
+            self.checkpoint()
 
     def _write(self, tx: Transaction) -> None:
         if not tx._staged:
@@ -699,3 +701,38 @@ class Journal:
             self._digest = prev
             self._sealed = len(rows)
         return head
+
+
+class _Writing:
+    """The context manager :meth:`Journal.transaction` returns (a class, not a generator: an
+    operation on one record opens one, so it must cost little)."""
+
+    __slots__ = ("journal", "mark", "outer", "tx")
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def __enter__(self) -> Transaction:
+        j = self.journal
+        j._lock.acquire()
+        try:
+            outer = j._tx
+            if outer is not None:  # a savepoint: a failure drops only what it staged
+                self.outer, self.mark, self.tx = True, outer._mark(), outer
+                return outer
+            self.outer, self.tx = False, j._begin()
+            return self.tx
+        except BaseException:
+            j._lock.release()
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        j = self.journal
+        try:
+            if self.outer:
+                if kind is not None:
+                    self.tx._rollback_to(self.mark)
+            else:
+                j._end(self.tx, failed=kind is not None)
+        finally:
+            j._lock.release()
