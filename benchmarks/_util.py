@@ -15,7 +15,19 @@ NBS = ROOT / "data" / "nbs"
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    """Peak resident memory of this process so far, in MB.
+
+    Read from ``VmHWM`` in ``/proc/self/status``, which starts afresh when a program starts:
+    ``getrusage``'s ``ru_maxrss`` survives ``exec``, so a child process would report its parent's
+    peak. Where ``/proc`` is missing, ``ru_maxrss`` it is (Linux reports KiB).
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
