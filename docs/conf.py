@@ -84,7 +84,7 @@ nitpick_ignore_regex = (
     [
         (
             "py:.*",
-            r"(abc|datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing|os|html|str)\..*",
+            r"(abc|contextlib|datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing|os|html|str)\..*",
         ),
         ("py:.*", r"(attrs|attr|cattrs)(\..*)?"),
         ("py:.*", r"(dateutil|numpy|scipy|pandas|dask|matplotlib)(\..*)?"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -269,7 +270,7 @@ class Journal:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def transaction(self) -> _Writing:
+    def transaction(self) -> AbstractContextManager[Transaction]:
         """One atomic write: entries staged inside are recorded all together or not at all.
 
         Use it as ``with journal.transaction() as tx:``. It holds the journal's lock (and the
