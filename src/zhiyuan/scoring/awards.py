@@ -413,7 +413,10 @@ class StarBook(Book[AwardEntry, _StarsState]):
             )
             old = self._state.revocations.get(id)
             if old is not None:
-                if old == rev or (at is None and old.volunteer_id == volunteer_id):
+                if old == rev or (
+                    at is None
+                    and old == attrs.evolve(rev, at=old.at, banned_until=old.banned_until)
+                ):
                     return
                 raise Conflict(f"revocation id {id!r} is already used / 编号已被占用")
             if self.journal.find(self.name, id) is not None:
