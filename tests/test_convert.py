@@ -334,10 +334,14 @@ def test_str_field_refuses_non_strings(bad: object) -> None:
 def test_unknown_enum_value_rejected_with_path() -> None:
     with pytest.raises(InvalidInput) as exc:
         structure({"code": "370000000000", "level": "nation"}, Region)
-    assert messages(exc) == ["invalid value for type, expected Level @ $.level"]
+    assert messages(exc) == [
+        "Level: 'nation': 应为 / one of province, city, county, township, village @ $.level"
+    ]
     with pytest.raises(InvalidInput) as exc:
         structure("Village", Level)
-    assert messages(exc) == ["invalid value for type, expected Level @ $"]
+    assert messages(exc) == [
+        "Level: 'Village': 应为 / one of province, city, county, township, village @ $"
+    ]
 
 
 # --- unknown and missing keys, wrong shapes --------------------------------------------------
@@ -481,7 +485,9 @@ def test_collection_elements_are_checked_with_their_index() -> None:
 def test_dict_values_checked_with_their_key_in_the_path() -> None:
     with pytest.raises(InvalidInput) as exc:
         structure({"level": "city", "by_name": {"烟台": "nope"}}, Levels)
-    assert messages(exc) == ["invalid value for type, expected Level @ $.by_name['烟台']"]
+    assert messages(exc) == [
+        "Level: 'nope': 应为 / one of province, city, county, township, village @ $.by_name['烟台']"
+    ]
 
 
 # --- malformed text --------------------------------------------------------------------------

@@ -28,11 +28,31 @@ def system_clock() -> datetime:
     return datetime.now(SHANGHAI)
 
 
+MIN_YEAR = 1900
+"""The first year a moment or a date may fall in (born, served, recorded)."""
+MAX_YEAR = 2199
+"""The last year a moment or a date may fall in: far enough for any deadline or expiry, near
+enough that adding a policy's longest period never overflows."""
+
+
+def in_years(field: str, value: date) -> None:
+    """Refuse a date or moment outside :data:`MIN_YEAR` – :data:`MAX_YEAR`."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise InvalidValue(
+            field,
+            value.isoformat(),
+            f"年份须在 {MIN_YEAR}–{MAX_YEAR} 之间 / the year must be {MIN_YEAR} to {MAX_YEAR}",
+        )
+
+
 def aware(_: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
-    """Reject naive datetimes (``None`` passes, for optional fields)."""
+    """Reject naive datetimes and years outside :data:`MIN_YEAR`–:data:`MAX_YEAR` (``None``
+    passes, for optional fields)."""
     if value is None:
         return
     if type(value) is datetime and value.tzinfo is SHANGHAI:  # the common case, already normal
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            in_years(attribute.name, value)
         return
     if not isinstance(value, datetime):
         raise InvalidValue(
@@ -44,15 +64,20 @@ def aware(_: object, attribute: attrs.Attribute[Any], value: datetime | None) ->
             value.isoformat(),
             "缺少时区 / naive datetime: an offset or zone is required",
         )
+    in_years(attribute.name, value)
 
 
 def to_shanghai(value: datetime) -> datetime:
-    """Convert an aware datetime to Asia/Shanghai; naive values pass through for ``aware`` to reject."""
+    """Convert an aware datetime to Asia/Shanghai; naive values (and moments at the very ends of
+    the calendar, which cannot be converted) pass through for ``aware`` to reject."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         if value.tzinfo is SHANGHAI:
             return value
         if value.utcoffset() is not None:
-            return value.astimezone(SHANGHAI)
+            try:
+                return value.astimezone(SHANGHAI)
+            except OverflowError:
+                return value
     return value
 
 
@@ -78,11 +103,13 @@ def non_empty(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
 
 
 def is_date(_: object, attribute: attrs.Attribute[Any], value: date | None) -> None:
-    """Require a ``date`` that is not a ``datetime`` (``None`` passes)."""
+    """Require a ``date`` that is not a ``datetime``, in :data:`MIN_YEAR`–:data:`MAX_YEAR`
+    (``None`` passes)."""
     if value is None:
         return
     if isinstance(value, datetime) or not isinstance(value, date):
         raise InvalidValue(attribute.name, value, "需要日期 / need a date (not a datetime)")
+    in_years(attribute.name, value)
 
 
 E = TypeVar("E", bound=enum.Enum)
@@ -120,4 +147,46 @@ def moment(at: object, field: str = "at", clock: Clock = system_clock) -> dateti
         raise InvalidValue(
             field, at.isoformat(), "缺少时区 / naive datetime: an offset or zone is required"
         )
+    in_years(field, at)
     return to_shanghai(at)
+
+
+def bounded(low: int, high: int, what: str) -> Callable[[object, attrs.Attribute[Any], Any], None]:
+    """A validator: an ``int`` (not a bool) from ``low`` to ``high``, ``None`` passing (for
+    optional fields). Every day, year, month, minute and count field of a policy is bounded, so
+    that no later computation can overflow (a date ``+ timedelta(days=…)``, a product of caps).
+
+    Example:
+        >>> import attrs
+        >>> @attrs.frozen
+        ... class P:
+        ...     notice_days: int = attrs.field(validator=bounded(0, DAYS, "days"))
+        >>> P(3_000_000)
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: notice_days: 3000000: 应为 0 到 36500 的整数（days） / a whole number of days, 0 to 36500
+    """
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidValue(
+                attribute.name,
+                value,
+                f"应为 {low} 到 {high} 的整数（{what}） / a whole number of {what}, {low} to {high}",
+            )
+
+    return check
+
+
+DAYS = 36_500
+"""The most days any policy period may have (a century)."""
+YEARS = 100
+"""The most years any policy period may have."""
+MONTHS = 1_200
+"""The most months any policy period may have."""
+MINUTES = 525_600
+"""The most minutes any duration or cap may have (a year)."""
+COUNT = 1_000_000_000
+"""The largest count, cap, weight or amount of points a policy may name."""

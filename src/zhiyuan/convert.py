@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import collections.abc as cabc
+import enum
 import json
 import math
 import re
@@ -38,7 +39,7 @@ from cattrs.cols import list_structure_factory
 from cattrs.preconf.json import make_converter as _make_json_converter
 
 from zhiyuan._private import is_masked_type
-from zhiyuan._validators import SHANGHAI
+from zhiyuan._validators import SHANGHAI, in_years
 from zhiyuan.errors import InvalidInput, InvalidValue, ZhiyuanError
 
 __all__ = [
@@ -78,6 +79,7 @@ def _structure_datetime(value: object, _: type) -> datetime:
             "缺少时区 / naive datetime: an offset is required",
             shown=repr(str(value)),
         )
+    in_years("datetime", dt)
     return dt.astimezone(SHANGHAI)
 
 
@@ -85,12 +87,16 @@ def _structure_date(value: object, _: type) -> date:
     if isinstance(value, datetime):
         raise InvalidValue("date", value, "需要日期而非时间 / need a date, not a datetime")
     if isinstance(value, date):
+        in_years("date", value)
         return value
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            in_years("date", day)
+            return day
     raise InvalidValue("date", value, "不是 ISO 8601 日期 / not an ISO 8601 date (YYYY-MM-DD)")
 
 
@@ -132,8 +138,28 @@ def _format_exception(exc: BaseException, type_: type | None) -> str:
     return cattrs.v.format_exception(exc, type_)
 
 
+def _is_enum(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, enum.Enum)
+
+
+def _structure_enum(value: object, kind: type[enum.Enum]) -> enum.Enum:
+    """A member by its value; anything else names the allowed values."""
+    if isinstance(value, (dict, list)) or (isinstance(value, bool) and not _bool_values(kind)):
+        value = repr(value)
+    try:
+        return kind(value)
+    except (ValueError, TypeError):
+        allowed = ", ".join(str(k.value) for k in kind)
+        raise InvalidValue(kind.__name__, value, f"应为 / one of {allowed}") from None
+
+
+def _bool_values(kind: type[enum.Enum]) -> bool:
+    return any(isinstance(k.value, bool) for k in kind)
+
+
 def _make() -> cattrs.Converter:
     c = _make_json_converter(forbid_extra_keys=True)
+    c.register_structure_hook_func(_is_enum, _structure_enum)
     c.register_structure_hook(datetime, _structure_datetime)
     c.register_unstructure_hook(datetime, lambda d: d.isoformat())
     c.register_structure_hook(date, _structure_date)
@@ -433,6 +459,8 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
         raise InvalidInput(
             [f"malformed JSON / JSON 格式错误: not valid UTF-8 ({exc.reason}) @ $"]
         ) from exc
+    except ValueError as exc:  # an integer of more digits than Python reads
+        raise InvalidInput([f"JSON 数值过大 / a number in the JSON is too large: {exc} @ $"]) from exc
     return structure(data, cls)
 
 
@@ -444,10 +472,16 @@ def from_toml(text: str, cls: type[T]) -> T:
         >>> from_toml('code = "370602000000"\\nname = "芝罘区"\\nlevel = "county"', Region).name
         '芝罘区'
     """
+    if not isinstance(text, str):
+        raise InvalidInput([f"TOML 须为文本 / TOML must be text, not {type(text).__name__} @ $"])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput([f"malformed TOML / TOML 格式错误: {exc} @ $"]) from exc
+    except RecursionError as exc:
+        raise InvalidInput(["TOML 嵌套过深 / TOML nested too deeply @ $"]) from exc
+    except ValueError as exc:  # an integer of more digits than Python reads
+        raise InvalidInput([f"TOML 数值过大 / a number in the TOML is too large: {exc} @ $"]) from exc
     return structure(_from_toml_native(data), cls)
 
 
