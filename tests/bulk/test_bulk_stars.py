@@ -154,7 +154,7 @@ def test_rate_stars_equals_rate_many(
     vids, rows = data
     # Registration around month ends and leap days, where whole months are subtle.
     registered = {v: extra.draw(st.dates(date(1999, 1, 1), date(2036, 1, 1))) for v in vids}
-    held = {v: extra.draw(st.integers(0, 8)) for v in vids}
+    held = {v: extra.draw(st.integers(0, scheme.top)) for v in vids}
     marks = {v: extra.draw(st.lists(DATES, max_size=3)) for v in vids}
     as_of = datetime(today.year, today.month, today.day, 23, 30, tzinfo=SH)
     vols = [volunteer(v, registered[v]) for v in vids]
@@ -321,6 +321,9 @@ def test_required_inputs_are_named() -> None:
         rate_stars(cols, None, AS_OF, volunteers=["a", "a"])
     with pytest.raises(InvalidValue, match="held"):
         rate_stars(cols, StarScheme(sequential_from=2), AS_OF, held={"b": 1})
+    for bad in (9, -1):  # a level the scheme does not have, as the object path refuses
+        with pytest.raises(InvalidValue, match="held"):
+            rate_stars(cols, None, AS_OF, held={"a": bad, "b": 0})
 
 
 def test_frames_in_and_out() -> None:

@@ -468,8 +468,10 @@ def test_longgang_higher_stars_need_a_year() -> None:
     assert r.level == 2
     assert [f.numbers for f in r.unmet] == [{"level": 3, "need": 12, "have": 11}]
     assert longgang.rate_rows("v1", rows, at(2025, 1, 15), volunteer=v).level == 3
-    # The months are judged on the volunteer: without one, rate_rows cannot check them.
-    assert longgang.rate_rows("v1", rows, at(2024, 12, 31)).level == 3
+    # The months are judged on the volunteer: without one, rate_rows refuses (as the columnar
+    # twin does) rather than skip the condition.
+    with pytest.raises(InvalidValue, match="volunteer"):
+        longgang.rate_rows("v1", rows, at(2024, 12, 31))
 
 
 def test_longgang_months_and_missing_hours_are_both_explained() -> None:
@@ -484,7 +486,8 @@ def test_longgang_months_and_missing_hours_are_both_explained() -> None:
 
 def test_longgang_is_a_four_star_scheme() -> None:
     longgang = STAR_PROFILES["longgang"]
-    r = longgang.rate_rows("v1", [row("v1", date(2020, 1, 1), hours(5000))], AS_OF)
+    v = volunteer("v1", registered_on=date(2019, 1, 1))
+    r = longgang.rate_rows("v1", [row("v1", date(2020, 1, 1), hours(5000))], AS_OF, volunteer=v)
     assert (longgang.top, r.level, r.next_level) == (4, 4, None)
     assert [longgang.approver_level(n) for n in (1, 2, 3, 4)] == [
         Level.TOWNSHIP,
@@ -492,6 +495,15 @@ def test_longgang_is_a_four_star_scheme() -> None:
         Level.TOWNSHIP,
         Level.COUNTY,
     ]
+
+
+@pytest.mark.parametrize(
+    ("held", "marks"), [("4", ()), (9, ()), (-1, ()), (True, ()), (0, "2024-01-01"), (0, [1])]
+)
+def test_a_held_level_or_marks_of_the_wrong_kind_are_refused(held: Any, marks: Any) -> None:
+    rows = [row("v1", date(2024, 1, 1), hours(100))]
+    with pytest.raises(InvalidValue, match="held|marks"):
+        NATIONAL.rate_rows("v1", rows, AS_OF, held=held, marks=marks)
 
 
 def test_sichuan_five_stars_need_four_held_first() -> None:
@@ -698,6 +710,7 @@ def test_rate_many_equals_rate_for_each_volunteer(
 ) -> None:
     as_of = datetime(day.year, day.month, day.day, 18, tzinfo=SHANGHAI)
     vs = [volunteer(vid, registered_on=registered) for vid in VIDS[:3]]  # v4 is never asked
+    held = {vid: min(h, scheme.top) for vid, h in held.items()}  # a level the scheme has
     many = scheme.rate_many(vs, rows, as_of, held=held, marks=marks)
     assert list(many) == [v.id for v in vs]
     for v in vs:
@@ -725,7 +738,7 @@ def test_more_hours_never_lower_the_level(
     lo, hi = sorted((a, b))
     marks = [] if mark is None else [mark]
     v = volunteer("v1", registered_on=date(2024, 6, 1))
-    kw: dict[str, Any] = {"held": held, "marks": marks, "volunteer": v}
+    kw: dict[str, Any] = {"held": min(held, scheme.top), "marks": marks, "volunteer": v}
     scheme = attrs.evolve(scheme, evidence=None, categories=None, window=Window.CUMULATIVE)
     r_lo, r_hi = rating_for(scheme, lo, **kw), rating_for(scheme, hi, **kw)
     assert r_lo.counted_minutes == lo and r_hi.counted_minutes == hi

@@ -285,6 +285,11 @@ def rate_stars(
                 blocked_from = np.where(have < need[lv], lv, blocked_from)
     held_arr = _per_volunteer("held", held, ids, dates=False)
     holds = np.zeros(n, dtype=np.int64) if held_arr is None else held_arr
+    if len(holds) and (holds.min() < 0 or holds.max() > top):
+        bad = int(holds[(holds < 0) | (holds > top)][0])
+        raise InvalidValue(
+            "held", bad, f"已持星级应为 0 到 {top} 的整数 / a level held, 0 to {top}"
+        )
     if sch.sequential_from is not None:
         blocked_from = np.minimum(blocked_from, np.maximum(sch.sequential_from, holds + 2))
     unclean = np.zeros(n, dtype=bool)

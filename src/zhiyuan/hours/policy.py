@@ -45,7 +45,15 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive, to_enum
+from zhiyuan._validators import (
+    DAYS,
+    MINUTES,
+    SHANGHAI,
+    bounded,
+    is_date,
+    non_empty,
+    to_enum,
+)
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import MESSAGES, Finding, finding, register_messages
 from zhiyuan.hours.records import Evidence, ServiceRecord
@@ -271,9 +279,11 @@ def _purposes(value: Mapping[Any, Any]) -> dict[Purpose, frozenset[Evidence]]:
 def _weights(value: Mapping[Any, Any]) -> dict[str, int]:
     out = {}
     for k, v in value.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 100_000:
             raise InvalidValue(
-                f"category_weights.{k}", v, "权重为非负整数百分比 / a weight is a whole percent ≥ 0"
+                f"category_weights.{k}",
+                v,
+                "权重为 0 到 100000 的整数百分比 / a weight is a whole percent, 0 to 100000",
             )
         out[str(k)] = v
     return out
@@ -327,26 +337,32 @@ class HourPolicy:
 
     name: str = attrs.field(default="national", validator=non_empty)
     effective_from: date = attrs.field(default=date(2021, 2, 1), validator=is_date)
-    unit_minutes: int = attrs.field(default=1, validator=positive)
+    unit_minutes: int = attrs.field(default=1, validator=bounded(1, 1440, "minutes"))
     rounding: Rounding = attrs.field(default=Rounding.DOWN, converter=_rounding)
-    record_cap_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
+    record_cap_minutes: int | None = attrs.field(
+        default=None, validator=bounded(1, MINUTES, "minutes")
+    )
     schedule_capped: frozenset[Evidence] = attrs.field(
         default=frozenset({Evidence.ADMIN_TOPUP, Evidence.SELF_REPORT}), converter=_kinds
     )
-    daily_cap_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
+    daily_cap_minutes: int | None = attrs.field(default=None, validator=bounded(1, 1440, "minutes"))
     over_daily_cap: Overflow = attrs.field(default=Overflow.TRIM, converter=_overflow)
-    minor_daily_cap_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
-    min_age: int | None = attrs.field(default=None, validator=_opt(non_negative))
+    minor_daily_cap_minutes: int | None = attrs.field(
+        default=None, validator=bounded(1, 1440, "minutes")
+    )
+    min_age: int | None = attrs.field(default=None, validator=bounded(0, 150, "years"))
     overlap: OverlapRule = attrs.field(default=OverlapRule.TRIM, converter=_overlap)
-    deadline_days: int | None = attrs.field(default=None, validator=_opt(non_negative))
+    deadline_days: int | None = attrs.field(default=None, validator=bounded(0, DAYS, "days"))
     late: Overflow = attrs.field(default=Overflow.REJECT, converter=_overflow)
-    max_span_minutes: int | None = attrs.field(default=None, validator=_opt(positive))
+    max_span_minutes: int | None = attrs.field(
+        default=None, validator=bounded(1, MINUTES, "minutes")
+    )
     excluded_categories: frozenset[str] = attrs.field(factory=frozenset, converter=_strs)
     category_weights: dict[str, int] = attrs.field(factory=dict, converter=_weights)
     counts_toward: dict[Purpose, frozenset[Evidence]] = attrs.field(
         factory=_default_counts, converter=_purposes
     )
-    notice_days: int = attrs.field(default=0, validator=non_negative)
+    notice_days: int = attrs.field(default=0, validator=bounded(0, DAYS, "days"))
     auto_certify: frozenset[Evidence] = attrs.field(factory=frozenset, converter=_kinds)
 
     _purpose_of: dict[Evidence, frozenset[Purpose]] = attrs.field(init=False, eq=False, repr=False)

@@ -39,7 +39,18 @@ from typing import Any
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive, to_enum
+from zhiyuan._validators import (
+    COUNT,
+    DAYS,
+    MONTHS,
+    SHANGHAI,
+    YEARS,
+    bounded,
+    is_date,
+    non_empty,
+    non_negative,
+    to_enum,
+)
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level
@@ -146,29 +157,39 @@ class Downgrade(enum.Enum):
 _NATIONAL_APPROVERS = (Level.COUNTY, Level.COUNTY, Level.CITY, Level.CITY, Level.PROVINCE)
 
 
-def _ints(field: str, value: Iterable[Any]) -> tuple[int, ...]:
+def _ints(field: str, value: Iterable[Any], high: int) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
+        raise InvalidValue(field, value, "需要整数列表 / need a list of whole numbers")
     out = tuple(value)
     for v in out:
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise InvalidValue(field, out, "需要非负整数 / need whole numbers ≥ 0")
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= high:
+            raise InvalidValue(
+                field, out, f"需要 0 到 {high} 的整数 / need whole numbers, 0 to {high}"
+            )
     return out
 
 
 def _thresholds(value: Iterable[Any]) -> tuple[int, ...]:
-    return _ints("thresholds_hours", value)
+    return _ints("thresholds_hours", value, COUNT)
 
 
 def _months(value: Iterable[Any]) -> tuple[int, ...]:
-    return _ints("min_months", value)
+    return _ints("min_months", value, MONTHS)
 
 
 def _levels(value: Iterable[Any]) -> tuple[Level, ...]:
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
+        raise InvalidValue("approving", value, "需要层级列表 / need a list of levels")
     return tuple(to_enum("approving", Level, v) for v in value)
 
 
 def _opt_kinds(value: Any) -> frozenset[Evidence] | None:
     if value is None:
         return None
+    if isinstance(value, (str, Evidence)):
+        value = (value,)
+    if isinstance(value, (bytes, dict)) or not isinstance(value, Iterable):
+        raise InvalidValue("evidence", value, "需要记录依据列表 / need a list of evidence kinds")
     return frozenset(to_enum("evidence", Evidence, v) for v in value)
 
 
@@ -188,7 +209,16 @@ def _opt_non_negative(_: object, attribute: attrs.Attribute[Any], value: int | N
 def _opt_strs(value: Any) -> frozenset[str] | None:
     if value is None:
         return None
-    return frozenset((value,) if isinstance(value, str) else (str(v) for v in value))
+    if isinstance(value, str):
+        return frozenset((value,))
+    if isinstance(value, (bytes, dict)) or not isinstance(value, Iterable):
+        raise InvalidValue("categories", value, "需要类别列表 / need a list of categories")
+    out = frozenset(value)
+    if any(not isinstance(v, str) or not v.strip() for v in out):
+        raise InvalidValue(
+            "categories", sorted(map(repr, out)), "类别须为非空文本 / categories are text"
+        )
+    return out
 
 
 @attrs.frozen(kw_only=True)
@@ -220,16 +250,16 @@ class StarScheme:
         default=(100, 300, 600, 1000, 1500), converter=_thresholds
     )
     window: Window = attrs.field(default=Window.CUMULATIVE, converter=_window)
-    window_years: int = attrs.field(default=1, validator=positive)
+    window_years: int = attrs.field(default=1, validator=bounded(1, YEARS, "years"))
     evidence: frozenset[Evidence] | None = attrs.field(default=None, converter=_opt_kinds)
     categories: frozenset[str] | None = attrs.field(default=None, converter=_opt_strs)
     weighted: bool = False
     min_months: tuple[int, ...] = attrs.field(default=(), converter=_months)
-    sequential_from: int | None = attrs.field(default=None, validator=_opt_non_negative)
-    clean_years: int | None = attrs.field(default=None, validator=_opt_non_negative)
-    ban_years: int = attrs.field(default=1, validator=non_negative)
+    sequential_from: int | None = attrs.field(default=None, validator=bounded(0, 100, "stars"))
+    clean_years: int | None = attrs.field(default=None, validator=bounded(0, YEARS, "years"))
+    ban_years: int = attrs.field(default=1, validator=bounded(0, YEARS, "years"))
     approving: tuple[Level, ...] = attrs.field(default=_NATIONAL_APPROVERS, converter=_levels)
-    notice_days: int = attrs.field(default=0, validator=non_negative)
+    notice_days: int = attrs.field(default=0, validator=bounded(0, DAYS, "days"))
     downgrade: Downgrade = attrs.field(default=Downgrade.NONE, converter=_downgrade)
 
     def __attrs_post_init__(self) -> None:
@@ -336,6 +366,13 @@ class StarScheme:
     ) -> StarRating:
         """:meth:`rate` from certified rows (:meth:`~zhiyuan.hours.HourLedger.rows`) instead of a ledger."""
         day = _day(as_of)
+        if volunteer is None and any(self.min_months):
+            raise InvalidValue(
+                "volunteer",
+                None,
+                "本办法按注册月数评定，须给出志愿者 / this scheme counts months since registration: "
+                "pass the volunteer",
+            )
         minutes = self.counted_minutes(rows, day).get(volunteer_id, 0)
         return self._rate(volunteer_id, minutes, day, volunteer, held, marks)
 
@@ -390,6 +427,14 @@ class StarScheme:
         held: int,
         marks: Sequence[date],
     ) -> StarRating:
+        if isinstance(held, bool) or not isinstance(held, int) or not 0 <= held <= self.top:
+            raise InvalidValue(
+                "held", held, f"已持星级应为 0 到 {self.top} 的整数 / a level held, 0 to {self.top}"
+            )
+        if isinstance(marks, (str, bytes)) or any(
+            isinstance(m, datetime) or not isinstance(m, date) for m in marks
+        ):
+            raise InvalidValue("marks", marks, "需要日期列表 / need a list of dates")
         level = 0
         blocked: tuple[Finding, ...] = ()
         for lv in range(1, self.top + 1):
