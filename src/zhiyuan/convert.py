@@ -460,7 +460,9 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
             [f"malformed JSON / JSON 格式错误: not valid UTF-8 ({exc.reason}) @ $"]
         ) from exc
     except ValueError as exc:  # an integer of more digits than Python reads
-        raise InvalidInput([f"JSON 数值过大 / a number in the JSON is too large: {exc} @ $"]) from exc
+        raise InvalidInput(
+            [f"JSON 数值过大 / a number in the JSON is too large: {exc} @ $"]
+        ) from exc
     return structure(data, cls)
 
 
@@ -481,7 +483,9 @@ def from_toml(text: str, cls: type[T]) -> T:
     except RecursionError as exc:
         raise InvalidInput(["TOML 嵌套过深 / TOML nested too deeply @ $"]) from exc
     except ValueError as exc:  # an integer of more digits than Python reads
-        raise InvalidInput([f"TOML 数值过大 / a number in the TOML is too large: {exc} @ $"]) from exc
+        raise InvalidInput(
+            [f"TOML 数值过大 / a number in the TOML is too large: {exc} @ $"]
+        ) from exc
     return structure(_from_toml_native(data), cls)
 
 

@@ -502,7 +502,7 @@ def test_longgang_is_a_four_star_scheme() -> None:
 )
 def test_a_held_level_or_marks_of_the_wrong_kind_are_refused(held: Any, marks: Any) -> None:
     rows = [row("v1", date(2024, 1, 1), hours(100))]
-    with pytest.raises(InvalidValue, match="held|marks"):
+    with pytest.raises(InvalidValue, match=r"held|marks"):
         NATIONAL.rate_rows("v1", rows, AS_OF, held=held, marks=marks)
 
 

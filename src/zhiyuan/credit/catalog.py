@@ -74,7 +74,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, aware, non_empty, non_negative, positive, to_shanghai
+from zhiyuan._validators import COUNT, SHANGHAI, aware, bounded, non_empty, positive, to_shanghai
 from zhiyuan.convert import from_json, from_toml, register_tagged_union, to_json, to_toml
 from zhiyuan.credit.ledger import PointsLedger
 from zhiyuan.errors import (
@@ -215,16 +215,6 @@ def _optional_code(value: Any) -> str | None:
     return None if value is None else normalize_code(value, field="within")
 
 
-def _optional(
-    check: Callable[[object, attrs.Attribute[Any], int], None],
-) -> Callable[[object, attrs.Attribute[Any], int | None], None]:
-    def run(inst: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
-        if value is not None:
-            check(inst, attribute, value)
-
-    return run
-
-
 @attrs.frozen(kw_only=True)
 class Item:
     """An item of a redemption catalog (积分超市商品), as data.
@@ -258,11 +248,11 @@ class Item:
 
     id: str = attrs.field(validator=non_empty)
     name: str = attrs.field(validator=non_empty)
-    price: int = attrs.field(validator=positive)
-    stock: int | None = attrs.field(default=None, validator=_optional(non_negative))
-    min_star_level: int = attrs.field(default=0, validator=non_negative)
+    price: int = attrs.field(validator=bounded(1, COUNT, "points"))
+    stock: int | None = attrs.field(default=None, validator=bounded(0, COUNT, "units"))
+    min_star_level: int = attrs.field(default=0, validator=bounded(0, 100, "stars"))
     within: str | None = attrs.field(default=None, converter=_optional_code)
-    limit: int | None = attrs.field(default=None, validator=_optional(positive))
+    limit: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "units"))
     period: Period | None = attrs.field(default=None, converter=_period)
 
     def __attrs_post_init__(self) -> None:

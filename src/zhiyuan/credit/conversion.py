@@ -78,11 +78,14 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from zhiyuan._validators import (
+    COUNT,
+    DAYS,
+    MONTHS,
     SHANGHAI,
+    YEARS,
+    bounded,
     is_date,
     non_empty,
-    non_negative,
-    positive,
     to_enum,
     to_shanghai,
 )
@@ -255,10 +258,6 @@ class ConversionStatus(enum.Enum):
     """Converted before (its posting is among ``already``); not issued again."""
 
 
-def _opt(validator: Any) -> Any:
-    return attrs.validators.optional(validator)
-
-
 @attrs.frozen(kw_only=True)
 class Tier:
     """A band of cumulative converted hours and its rate (增量递减).
@@ -269,8 +268,8 @@ class Tier:
         hours_per_point: hours per ``points_per_hour`` points in this band.
     """
 
-    up_to_hours: int | None = attrs.field(default=None, validator=_opt(positive))
-    hours_per_point: int = attrs.field(default=1, validator=positive)
+    up_to_hours: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "hours"))
+    hours_per_point: int = attrs.field(default=1, validator=bounded(1, 10_000, "hours"))
 
 
 def _tiers(value: Iterable[Any]) -> tuple[Tier, ...]:
@@ -387,21 +386,21 @@ class ConversionPolicy:
     evidence: frozenset[Evidence] | None = attrs.field(default=None, converter=_kinds)
     categories: frozenset[str] | None = attrs.field(default=None, converter=_strs)
     weighted: bool = False
-    points_per_hour: int = attrs.field(default=1, validator=positive)
-    hours_per_point: int = attrs.field(default=1, validator=positive)
+    points_per_hour: int = attrs.field(default=1, validator=bounded(1, 10_000, "points"))
+    hours_per_point: int = attrs.field(default=1, validator=bounded(1, 10_000, "hours"))
     tiers: tuple[Tier, ...] = attrs.field(default=(), converter=_tiers)
     rounding: Rounding = attrs.field(default=Rounding.DOWN, converter=_rounding)
     carry: bool = True
     category_multipliers: dict[str, int] = attrs.field(factory=dict, converter=_percents)
-    daily_cap: int | None = attrs.field(default=None, validator=_opt(positive))
-    monthly_cap: int | None = attrs.field(default=None, validator=_opt(positive))
-    yearly_cap: int | None = attrs.field(default=None, validator=_opt(positive))
-    lifetime_cap: int | None = attrs.field(default=None, validator=_opt(positive))
-    pending_days: int = attrs.field(default=0, validator=non_negative)
+    daily_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
+    monthly_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
+    yearly_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
+    lifetime_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
+    pending_days: int = attrs.field(default=0, validator=bounded(0, DAYS, "days"))
     expiry: Expiry = attrs.field(default=Expiry.NONE, converter=_expiry)
-    expiry_years: int = attrs.field(default=0, validator=non_negative)
-    expiry_months: int = attrs.field(default=0, validator=non_negative)
-    expiry_days: int = attrs.field(default=0, validator=non_negative)
+    expiry_years: int = attrs.field(default=0, validator=bounded(0, YEARS, "years"))
+    expiry_months: int = attrs.field(default=0, validator=bounded(0, MONTHS, "months"))
+    expiry_days: int = attrs.field(default=0, validator=bounded(0, DAYS, "days"))
 
     _bands: tuple[tuple[int, int | None, int], ...] = attrs.field(init=False, eq=False, repr=False)
     _lcm: int = attrs.field(init=False, eq=False, repr=False)

@@ -48,7 +48,12 @@ from datetime import date
 
 import attrs
 
-from zhiyuan._validators import is_date, non_empty, non_negative, positive
+from zhiyuan._validators import (
+    COUNT,
+    bounded,
+    is_date,
+    non_empty,
+)
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourRow
@@ -116,11 +121,6 @@ def _hours(minutes: int) -> tuple[str, str]:
     return f"{h:,} 小时 {m} 分", f"{h:,} h {m} min"
 
 
-def _opt_positive(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-    if value is not None:
-        positive(_, attribute, value)
-
-
 @attrs.frozen(kw_only=True)
 class HourTier:
     """One band of hours and its rate: ``points_per_step`` for every ``hours_per_step`` hours.
@@ -128,9 +128,9 @@ class HourTier:
     ``hours`` is the width of the band (``None``: unbounded, the last band only).
     """
 
-    hours: int | None = attrs.field(default=None, validator=_opt_positive)
-    hours_per_step: int = attrs.field(default=1, validator=positive)
-    points_per_step: int = attrs.field(default=1, validator=non_negative)
+    hours: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "hours"))
+    hours_per_step: int = attrs.field(default=1, validator=bounded(1, COUNT, "hours"))
+    points_per_step: int = attrs.field(default=1, validator=bounded(0, COUNT, "points"))
 
 
 class ScoreBasis(enum.Enum):
@@ -201,9 +201,9 @@ class CreditScorePolicy:
     hour_tiers: tuple[HourTier, ...] = attrs.field(default=(), converter=_tiers)
     basis: ScoreBasis = ScoreBasis.YEAR
     star_points: tuple[int, ...] = attrs.field(default=(), converter=_star_points)
-    yearly_cap: int | None = attrs.field(default=None, validator=_opt_positive)
-    total_cap: int | None = attrs.field(default=None, validator=_opt_positive)
-    scale: int | None = attrs.field(default=None, validator=_opt_positive)
+    yearly_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
+    total_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
+    scale: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
     collection_month: int | None = attrs.field(default=None, validator=_opt_month)
 
     def __attrs_post_init__(self) -> None:

@@ -79,7 +79,7 @@ from typing import Protocol, TypeVar
 
 import attrs
 
-from zhiyuan._validators import is_date, moment, non_empty, positive
+from zhiyuan._validators import COUNT, bounded, is_date, moment, non_empty
 from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, volunteer_account
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
@@ -274,11 +274,6 @@ def _relations(value: object) -> frozenset[Relation]:
     return frozenset(_relation(v, "relations") for v in value)
 
 
-def _opt_positive(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-    if value is not None:
-        positive(_, attribute, value)
-
-
 def _opt_age(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
     if value is None:
         return
@@ -314,10 +309,12 @@ class TimeBankPolicy:
 
     name: str = attrs.field(default="default", validator=non_empty)
     effective_from: date = attrs.field(default=date(2000, 1, 1), validator=is_date)
-    minutes_per_credit: int = attrs.field(default=60, validator=positive)
-    daily_deposit_cap: int | None = attrs.field(default=None, validator=_opt_positive)
-    storage_cap: int | None = attrs.field(default=None, validator=_opt_positive)
-    lifetime_cap: int | None = attrs.field(default=None, validator=_opt_positive)
+    minutes_per_credit: int = attrs.field(default=60, validator=bounded(1, 1440, "minutes"))
+    daily_deposit_cap: int | None = attrs.field(
+        default=None, validator=bounded(1, COUNT, "credits")
+    )
+    storage_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "credits"))
+    lifetime_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "credits"))
     min_withdrawal_age: int | None = attrs.field(default=None, validator=_opt_age)
     transfer_relations: frozenset[Relation] = attrs.field(
         default=frozenset({Relation.SPOUSE, *DIRECT_RELATIVES}), converter=_relations

@@ -57,9 +57,11 @@ from typing import Any, Literal
 import attrs
 
 from zhiyuan._validators import (
+    COUNT,
     SHANGHAI,
     Clock,
     aware,
+    bounded,
     is_date,
     non_empty,
     non_negative,
@@ -288,7 +290,7 @@ class BayesianPrior:
     """
 
     mean_hundredths: int = attrs.field(default=400, validator=_prior_mean)
-    weight: int = attrs.field(default=5, validator=non_negative)
+    weight: int = attrs.field(default=5, validator=bounded(0, COUNT, "ratings"))
     effective_from: date = attrs.field(default=date(2021, 2, 1), validator=is_date)
 
     def apply(self, *, star_sum: int, count: int) -> int:

@@ -50,7 +50,13 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import is_date, non_empty, non_negative, positive
+from zhiyuan._validators import (
+    COUNT,
+    bounded,
+    is_date,
+    non_empty,
+    non_negative,
+)
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.scoring.feedback import FeedbackScore
@@ -157,8 +163,8 @@ class Indicator:
     id: str = attrs.field(validator=non_empty)
     name: str = attrs.field(validator=non_empty)
     name_en: str = attrs.field(validator=non_empty)
-    weight: int = attrs.field(validator=positive)
-    target: int = attrs.field(validator=non_negative)
+    weight: int = attrs.field(validator=bounded(1, COUNT, "points"))
+    target: int = attrs.field(validator=bounded(0, COUNT, "units"))
     higher_is_better: bool = attrs.field(default=True, validator=_bool)
     unit: str = attrs.field(default="", validator=_text)
     decimals: int = attrs.field(default=0, validator=_decimals)
@@ -189,7 +195,7 @@ class Indicator:
 class Band:
     """A grade (等级): a total of at least ``min_points`` earns ``label`` (五星, AAAAA …)."""
 
-    min_points: int = attrs.field(validator=non_negative)
+    min_points: int = attrs.field(validator=bounded(0, COUNT, "points"))
     label: str = attrs.field(validator=non_empty)
     label_en: str = attrs.field(default="", validator=_text)
 
