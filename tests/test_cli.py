@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import gzip
 import re
 import subprocess
 import sys
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from zhiyuan import __version__
-from zhiyuan.__main__ import main, synthetic_registry
+from zhiyuan.__main__ import build_parser, main, synthetic_registry
 from zhiyuan.hierarchy import Level, TeamStandard, load_default
 
 
@@ -160,6 +162,10 @@ def test_usage_errors_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
+    _, err = capsys.readouterr()
+    assert err.splitlines() == [
+        "error / 错误: the following arguments are required: command (用法 / usage: zhiyuan --help)"
+    ]
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0
@@ -361,3 +367,239 @@ def test_demo_and_simulate_compare_two_scenarios(
     assert "<table>" in out_html.read_text(encoding="utf-8")
     code, _, err = run(["simulate", "--region", "1101"], capsys)
     assert code == 2 and "city profile" in err
+
+
+# --- bad input and a bad environment: one error line, never a traceback ---------------------------
+
+_GZ = gzip.compress("code,name\n37,山东省\n".encode())
+_COMMANDS = ["demo", "simulate", "tree", "find", "stars", "report"]
+
+
+@pytest.fixture
+def bad_inputs(tmp_path: Path) -> Path:
+    """Files and NBS directories that cannot be read, next to a good records.csv."""
+    (tmp_path / "records.csv").write_text(STARS_CSV, encoding="utf-8")
+    (tmp_path / "gbk.csv").write_bytes(STARS_CSV.encode("gbk"))  # 助老 in GBK, not UTF-8
+    (tmp_path / "gbk.toml").write_bytes('name = "助老"\n'.encode("gbk"))
+    (tmp_path / "bad.toml").write_text("name = \n", encoding="utf-8")
+    long_row = "r1," + "x" * 131_073 + "\n"
+    (tmp_path / "long.csv").write_text(STARS_CSV.splitlines()[0] + "\n" + long_row, "utf-8")
+    dirs = {
+        "gbk": ("provinces.csv", "code,name\n37,山东省\n".encode("gbk")),
+        "plain": ("provinces.csv.gz", b"code,name\n37,x\n"),  # named .gz, not gzipped
+        "cut": ("provinces.csv.gz", _GZ[:20]),  # truncated: EOFError
+        "damaged": ("provinces.csv.gz", _GZ[:10] + b"\xff" * 30),  # zlib.error
+        "crc": ("provinces.csv.gz", _GZ[:-8] + b"\0\0\0\0" + _GZ[-4:]),  # BadGzipFile, CRC
+        "long": ("provinces.csv", ("code,name\n37," + "x" * 131_073 + "\n").encode()),
+    }
+    for name, (file, blob) in dirs.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / file).write_bytes(blob)
+    return tmp_path
+
+
+def _argv(argv: list[str], tmp: Path) -> list[str]:
+    return [a.replace("{tmp}", str(tmp)) for a in argv]
+
+
+def _ids(value: object) -> str | None:
+    """Test ids: the command line of a case (``stars {tmp}/gbk.csv``), nothing for the rest."""
+    return (
+        " ".join(value)
+        if isinstance(value, list) and value and value[0] in [*_COMMANDS, "frob"]
+        else None
+    )
+
+
+def assert_one_error_line(err: str, *needles: str) -> None:
+    """Exactly one line on stderr, ``error / 错误: …`` with Chinese in it, naming ``needles``."""
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error / 错误: "), err
+    assert re.search(r"[\u4e00-\u9fff]", lines[0].removeprefix("error / 错误: ")), err
+    for needle in needles:
+        assert needle in lines[0], (needle, err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        # a missing file, or a directory where a file belongs
+        (["stars", "{tmp}/none.csv"], ["records: '{tmp}/none.csv'", "no such file"]),
+        (["simulate", "--policy", "{tmp}/none.toml"], ["--policy: '{tmp}/none.toml'", "no such"]),
+        (["simulate", "--compare", "{tmp}/none.toml"], ["--compare: '{tmp}/none.toml'"]),
+        (["simulate", "--compare", "{tmp}"], ["--compare: '{tmp}'", "is a directory"]),
+        (["stars", "{tmp}"], ["records: '{tmp}'", "is a directory"]),
+        # not UTF-8
+        (["stars", "{tmp}/gbk.csv"], ["records: '{tmp}/gbk.csv'", "not UTF-8", "0xd6"]),
+        (
+            ["stars", "{tmp}/records.csv", "--scheme", "{tmp}/gbk.toml"],
+            ["--scheme: '{tmp}/gbk.toml'", "UTF-8"],
+        ),
+        (["simulate", "--policy", "{tmp}/gbk.toml"], ["--policy: '{tmp}/gbk.toml'", "not UTF-8"]),
+        (["report", "{tmp}/gbk"], ["data: '{tmp}/gbk'", "UTF-8"]),
+        (["tree", "37", "--data", "{tmp}/gbk"], ["--data: '{tmp}/gbk'", "UTF-8"]),
+        (["find", "山东", "--data", "{tmp}/gbk"], ["--data: '{tmp}/gbk'", "UTF-8"]),
+        # .gz files that are not gzip, truncated or damaged (the NBS reader may name the file
+        # and line itself; the option and the directory are named either way)
+        (["report", "{tmp}/plain"], ["data: '{tmp}/plain'", "gzip"]),
+        (["report", "{tmp}/cut"], ["data: '{tmp}/cut'", "gzip"]),
+        (["report", "{tmp}/damaged"], ["data: '{tmp}/damaged'", "gzip"]),
+        (["report", "{tmp}/crc"], ["data: '{tmp}/crc'", "gzip", "CRC"]),
+        # a CSV field over the csv module's limit
+        (["report", "{tmp}/long"], ["data: '{tmp}/long'", "CSV"]),
+        (["stars", "{tmp}/long.csv"], ["records: '{tmp}/long.csv'", "131,072"]),
+        # zhiyuan's own input errors name the file too
+        (
+            ["stars", "{tmp}/records.csv", "--scheme", "{tmp}/bad.toml"],
+            ["--scheme: '{tmp}/bad.toml'", "TOML"],
+        ),
+    ],
+    ids=_ids,
+)
+def test_unreadable_input_is_one_error_line(
+    argv: list[str], needles: list[str], bad_inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(_argv(argv, bad_inputs), capsys)
+    assert code == 2
+    assert out == ""  # every input is read before anything is printed
+    assert_one_error_line(err, *_argv(needles, bad_inputs))
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (
+            ["stars", "{tmp}/records.csv", "--as-of", "2025-13-01"],
+            ["--as-of: '2025-13-01'", "不是有效日期"],
+        ),
+        (["stars", "{tmp}/records.csv", "--as-of", "31/12/2025"], ["--as-of: '31/12/2025'"]),
+        (["demo", "--scale", "-1"], ["--scale: '-1'", "(0, 1]"]),
+        (["demo", "--scale", "0"], ["--scale: '0'", "(0, 1]"]),
+        (["demo", "--scale", "nan"], ["--scale: 'nan'", "(0, 1]"]),
+        (["demo", "--scale", "abc"], ["--scale: 'abc'", "not a number"]),
+        (["simulate", "--scale", "-1"], ["--scale: '-1'", "(0, 1]"]),
+        (["simulate", "--scale", "0"], ["--scale: '0'"]),
+        (["simulate", "--scale", "1.5"], ["--scale: '1.5'"]),
+        (["simulate", "--scale", "一半"], ["--scale: '一半'", "not a number"]),
+        (["demo", "--seed", "-1"], ["--seed: '-1'", "must not be negative"]),
+        (["simulate", "--seed", "x"], ["--seed: 'x'", "not a whole number"]),
+        (["demo", "--top", "-1"], ["--top: '-1'"]),
+        (["tree", "37", "--depth", "-1"], ["--depth: '-1'"]),
+        (["tree", "37", "--depth", "two"], ["--depth: 'two'"]),
+        (
+            ["simulate", "--json", "{tmp}/nowhere/cmp.json"],
+            ["--json: '{tmp}/nowhere/cmp.json'", "does not exist"],
+        ),
+        (["simulate", "--html", "{tmp}"], ["--html: '{tmp}'", "is a directory"]),
+        (["tree"], ["required: code", "zhiyuan tree --help"]),
+        (["frob"], ["invalid choice: 'frob'"]),
+    ],
+    ids=_ids,
+)
+def test_the_parser_refuses_bad_values_before_printing(
+    argv: list[str], needles: list[str], bad_inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(_argv(argv, bad_inputs))
+    out, err = capsys.readouterr()
+    assert info.value.code == 2
+    assert out == ""  # not even the header of the report
+    assert_one_error_line(err, *_argv(needles, bad_inputs))
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["stars", "{tmp}/none.csv"], "records: '{tmp}/none.csv'"),
+        (["report", "{tmp}/plain"], "data: '{tmp}/plain'"),
+        (["report", "{tmp}/cut"], "data: '{tmp}/cut'"),
+        (["stars", "{tmp}/records.csv", "--as-of", "2025-13-01"], "--as-of: '2025-13-01'"),
+        (["simulate", "--scale", "-1"], "--scale: '-1'"),
+    ],
+    ids=_ids,
+)
+def test_python_dash_m_prints_one_line_and_exits_2(
+    argv: list[str], needle: str, bad_inputs: Path
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "zhiyuan", *_argv(argv, bad_inputs)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert_one_error_line(proc.stderr, needle.replace("{tmp}", str(bad_inputs)))
+
+
+@pytest.mark.parametrize(
+    ("argv", "first"),
+    [
+        # ~400 kB, far more than a pipe holds (64 kB): the command is still writing when the
+        # reader closes its end, so it meets EPIPE for certain.
+        (["tree", "37", "--depth", "4"], "山东省 (37): 2 市级 · 23 县级 · 300 乡级 · 8,629 村级"),
+        # the example of `zhiyuan tree 370214 --depth 2 | head -1` (15 kB: EPIPE or not, by timing)
+        (["tree", "370214", "--depth", "2"], "山东省/青岛市/城阳区 (370214): 9 乡级 · 300 村级"),
+        # the reader closes before reading: the only write is the flush at the end
+        (["find", "芝罘"], None),
+    ],
+    ids=_ids,
+)
+def test_a_closed_pipe_ends_quietly(argv: list[str], first: str | None) -> None:
+    """`zhiyuan … | head -1`, through a real pipe. Asserted: status 0, since a reader that stops
+    early is no error (left to Python, a traceback and status 1, or "Exception ignored …" and
+    status 120 when the pipe breaks at the final flush), and nothing at all on stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zhiyuan", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    if first is not None:
+        assert proc.stdout.readline().decode("utf-8") == first + "\n"
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8")
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0, err
+    assert err == ""
+
+
+# --- help ----------------------------------------------------------------------------------------
+
+
+def test_every_argument_has_help() -> None:
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert sorted(sub.choices) == sorted(_COMMANDS)
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            assert action.help, f"zhiyuan {name}: {action.dest} has no help"
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in _COMMANDS)])
+def test_the_help_texts_are_those_of_the_docs(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    docs = Path(__file__).parents[1] / "docs" / "reference" / "cli.md"
+    assert f"```text\n{text}```" in docs.read_text(encoding="utf-8")
+
+
+def test_the_find_example_of_the_help_finds_towns(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    m = re.search(r"`find (\S+)`", capsys.readouterr().out)
+    assert m is not None
+    code, out, _ = run(["find", m.group(1)], capsys)
+    assert code == 0
+    codes = re.findall(r"\((\d+)\)$", out, re.MULTILINE)
+    assert len(codes) >= 2, out  # namesakes, as the example promises
+    assert all(len(c) == 9 for c in codes), out  # towns (乡级), not villages

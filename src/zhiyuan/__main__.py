@@ -3,19 +3,31 @@
 ``demo`` prints the seed cities' trees and the practice units short of the team standard;
 ``tree`` prints a subtree; ``find`` looks regions up by name; ``report`` loads NBS files and
 prints the validation report. ``--help`` on each subcommand says more.
+
+Bad input never ends in a traceback: option values are checked by the parser (before anything
+is printed), and :func:`main` turns zhiyuan's errors and the errors of reading a file (missing,
+not UTF-8, not gzip, a CSV field over the limit) into one ``error / 错误: …`` line and status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import errno
+import gzip
 import itertools
+import os
 import random
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TypeVar
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import NoReturn, TypeVar
 
 from zhiyuan import __version__
-from zhiyuan.errors import NotFound, ZhiyuanError
+from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hierarchy import (
     Level,
     PracticeCenter,
@@ -36,9 +48,161 @@ _P = TypeVar("_P")
 
 _LEVELS = (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
 
+# --- errors --------------------------------------------------------------------------------------
+
+_READ_ERRORS: tuple[type[Exception], ...] = (
+    OSError,  # missing, a directory, no permission; gzip.BadGzipFile is one too
+    UnicodeDecodeError,
+    csv.Error,  # "field larger than field limit (131072)"
+    EOFError,  # a truncated gzip file
+    zlib.error,  # a corrupt gzip stream
+)
+"""The errors of reading (or writing) a file that :func:`main` reports in one line."""
+
+_ERRORS: tuple[type[Exception], ...] = (ZhiyuanError, *_READ_ERRORS)
+"""Everything :func:`main` reports in one ``error / 错误:`` line."""
+
+_OS_REASONS = {
+    errno.ENOENT: "不存在 / no such file or directory",
+    errno.EISDIR: "是目录，不是文件 / is a directory, not a file",
+    errno.ENOTDIR: "不是目录 / not a directory",
+    errno.EACCES: "无权访问 / permission denied",
+    errno.EPERM: "无权访问 / permission denied",
+}
+
+
+def _reason(exc: BaseException, value: str | None = None) -> str:
+    """What went wrong, in Chinese and English: zhiyuan's own message, or why a file could not be
+    read (``value``: the file the user named, left out when the error is about that very file)."""
+    if isinstance(exc, ZhiyuanError):  # before OSError: PermissionDenied is a PermissionError
+        return str(exc)
+    if isinstance(exc, gzip.BadGzipFile):
+        if str(exc).startswith("Not a gzipped file"):
+            return "不是 gzip 文件 / not a gzip file"
+        return f"gzip 文件已损坏 / a damaged gzip file ({exc})"  # a CRC or length check failed
+    if isinstance(exc, OSError):
+        why = (
+            _OS_REASONS.get(exc.errno or 0)
+            or f"无法读写 / cannot read or write ({exc.strerror or exc})"
+        )
+        name = exc.filename
+        return (
+            why if name is None or os.fsdecode(name) == value else f"{os.fsdecode(name)!r}: {why}"
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        byte = exc.object[exc.start : exc.start + 1].hex()
+        return f"不是 UTF-8 文本 / not UTF-8 text (byte 0x{byte})"
+    if isinstance(exc, csv.Error):
+        if "field limit" in str(exc):
+            limit = csv.field_size_limit()
+            return (
+                f"CSV 字段超过 {limit:,} 个字符 / a CSV field is longer than {limit:,} characters"
+            )
+        return f"CSV 格式错误 / malformed CSV ({exc})"
+    if isinstance(exc, EOFError):
+        return "gzip 文件不完整（被截断）/ the gzip file ends early (truncated)"
+    if isinstance(exc, zlib.error):
+        return f"gzip 文件已损坏 / a damaged gzip file ({exc})"
+    return str(exc)
+
+
+@contextlib.contextmanager
+def _reading(name: str, value: str) -> Iterator[None]:
+    """Errors of reading the input given as ``name`` (an argument or option) name it and ``value``.
+
+    zhiyuan's own input errors (a bad header, malformed TOML) get the name too; its other errors
+    (``NotFound`` names the value already) pass through, as does a closed stdout
+    (``BrokenPipeError``).
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except InvalidInput as exc:
+        raise InvalidValue(name, value, str(exc)) from exc
+    except ZhiyuanError:
+        raise
+    except _READ_ERRORS as exc:
+        raise InvalidValue(name, value, _reason(exc, value)) from exc
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device: its reader has gone (``… | head``), so what is still
+    buffered goes nowhere, and the flush at exit does not complain ("Exception ignored …")."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+# --- option values (checked by the parser, before anything is printed) ---------------------------
+
+
+def _scale(text: str) -> float:
+    """``--scale``: a fraction of the city's size, in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: 不是数字 / not a number") from None
+    if not 0 < value <= 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: 规模应在 (0, 1] 之间 / a fraction in (0, 1], e.g. 0.05"
+        )
+    return value
+
+
+def _whole(text: str) -> int:
+    """A whole number ≥ 0 (``--seed``, ``--top``, ``--depth``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: 不是整数 / not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: 不能为负 / must not be negative")
+    return value
+
+
+def _day(text: str) -> date:
+    """``--as-of``: a date, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: 不是有效日期 / not a valid date, YYYY-MM-DD ({exc})"
+        ) from None
+
+
+def _output_file(text: str) -> str:
+    """``--json``, ``--html``: a file to write, in a directory that exists."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r}: 是目录，不是文件 / is a directory, not a file")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: 目录 {str(path.parent)!r} 不存在 / directory {str(path.parent)!r} does not exist"
+        )
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors and bad option values in the house style: one ``error / 错误:`` line, status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        message = message.removeprefix("argument ")
+        self.exit(2, f"error / 错误: {message} (用法 / usage: {self.prog} --help)\n")
+
+
+# --- commands ------------------------------------------------------------------------------------
+
 
 def _load(data: str | None) -> RegionTree:
-    return RegionTree.from_nbs_dir(data) if data else load_default()
+    if not data:
+        return load_default()
+    with _reading("--data", data):
+        return RegionTree.from_nbs_dir(data)
 
 
 def _counts_line(tree: RegionTree, code: str) -> str:
@@ -197,8 +361,6 @@ def _simulate(
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from zhiyuan.simulate import CITY_PROFILES
 
     tree = _load(args.data)
@@ -212,14 +374,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise NotFound(f"city profile (known: {known})", args.region)
     a_default, b_default = demo_scenarios()
 
-    def load(path: str | None, default: Scenario) -> Scenario:
+    def load(option: str, path: str | None, default: Scenario) -> Scenario:
         if path is None:
             return default
-        text = Path(path).read_text(encoding="utf-8")
-        return Scenario.from_json(text) if path.endswith(".json") else Scenario.from_toml(text)
+        with _reading(option, path):
+            text = Path(path).read_text(encoding="utf-8")
+            return Scenario.from_json(text) if path.endswith(".json") else Scenario.from_toml(text)
 
-    a = load(args.policy, a_default)
-    b = load(args.compare, b_default)
+    a = load("--policy", args.policy, a_default)
+    b = load("--compare", args.compare, b_default)
     scale = 1.0 if args.full else args.scale
     return _simulate(tree, city, scale, args.seed, (a, b), args.json, args.html)
 
@@ -240,7 +403,8 @@ def cmd_find(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    tree = RegionTree.from_nbs_dir(args.data)
+    with _reading("data", args.data):
+        tree = RegionTree.from_nbs_dir(args.data)
     print(repr(tree))
     print(tree.report)
     return 0
@@ -248,8 +412,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _load_policy(value: str | None, cls: type[_P], profiles: Mapping[str, _P], default: _P) -> _P:
     """A policy by profile name, or from a TOML/JSON file, or the default."""
-    from pathlib import Path
-
     from zhiyuan.convert import from_json, from_toml
 
     if value is None:
@@ -260,15 +422,14 @@ def _load_policy(value: str | None, cls: type[_P], profiles: Mapping[str, _P], d
     if not path.is_file():
         names = ", ".join(sorted(profiles))
         raise NotFound(f"policy (a file, or one of {names})", value)
-    text = path.read_text(encoding="utf-8")
-    return from_json(text, cls) if path.suffix == ".json" else from_toml(text, cls)
+    with _reading("--scheme", value):
+        text = path.read_text(encoding="utf-8")
+        return from_json(text, cls) if path.suffix == ".json" else from_toml(text, cls)
 
 
 def cmd_stars(args: argparse.Namespace) -> int:
     """Rate every volunteer in a CSV of certified service records."""
-    import csv
-    from datetime import date, datetime, time
-    from pathlib import Path
+    from datetime import datetime, time
 
     from zhiyuan._validators import SHANGHAI, system_clock
     from zhiyuan.hierarchy import Organization
@@ -277,10 +438,10 @@ def cmd_stars(args: argparse.Namespace) -> int:
 
     tree = _load(args.data)
     scheme = _load_policy(args.scheme, StarScheme, STAR_PROFILES, STAR_PROFILES["national"])
-    as_of_day = date.fromisoformat(args.as_of) if args.as_of else system_clock().date()
+    as_of_day: date = args.as_of or system_clock().date()
     as_of = datetime.combine(as_of_day, time(23, 59, 59), tzinfo=SHANGHAI)
     path = Path(args.records)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with _reading("records", args.records), path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     reg = Registry(tree)
     first_region: dict[str, str] = {}
@@ -297,7 +458,7 @@ def cmd_stars(args: argparse.Namespace) -> int:
         ledger.add_volunteer(
             Volunteer(id=vid, name=vid, home_region=code, registered_on=date(2000, 1, 1))
         )
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with _reading("records", args.records), path.open(encoding="utf-8-sig", newline="") as fh:
         report = import_csv(ledger, fh, at=as_of)
     if report.invalid:
         print(report, file=sys.stderr)
@@ -320,21 +481,28 @@ def cmd_stars(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="zhiyuan",
         description="zhiyuan (志愿): volunteer-service administration as a library. "
         "Codes may be given in any form: 37, 3706, 370602, 370602001 or 12 digits.",
     )
     p.add_argument("--version", action="version", version=f"zhiyuan {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    data_help = "a directory of NBS named files (default: embedded seed cities)"
 
     d = sub.add_parser(
         "demo",
         help="the seed cities' trees, team-standard shortfalls, and a 烟台 what-if simulation",
     )
-    d.add_argument("--seed", type=int, default=2023, help="seed of the synthetic data")
-    d.add_argument("--top", type=int, default=5, help="how many of the most short units to list")
-    d.add_argument("--scale", type=float, default=0.05, help="simulation scale (default 0.05)")
+    d.add_argument(
+        "--seed", type=_whole, default=2023, help="seed of the synthetic data (default 2023)"
+    )
+    d.add_argument(
+        "--top", type=_whole, default=5, help="how many of the most short units to list (default 5)"
+    )
+    d.add_argument(
+        "--scale", type=_scale, default=0.05, help="simulation scale, in (0, 1] (default 0.05)"
+    )
     d.add_argument(
         "--full", action="store_true", help="simulate 烟台 at full scale (146 万 volunteers)"
     )
@@ -355,29 +523,40 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--policy", help="scenario A (default: national rules)")
     sim.add_argument("--compare", help="scenario B (default: an illustrative local variant)")
     sim.add_argument(
-        "--scale", type=float, default=0.05, help="fraction of the city's size (default 0.05)"
+        "--scale",
+        type=_scale,
+        default=0.05,
+        help="fraction of the city's size, in (0, 1] (default 0.05)",
     )
     sim.add_argument("--full", action="store_true", help="the city's full size")
-    sim.add_argument("--seed", type=int, default=2023)
-    sim.add_argument("--json", help="also write the comparison as JSON to this file")
-    sim.add_argument("--html", help="also write an HTML page (charts with matplotlib) to this file")
     sim.add_argument(
-        "--data", help="a directory of NBS named files (default: embedded seed cities)"
+        "--seed", type=_whole, default=2023, help="seed of the synthetic population (default 2023)"
     )
+    sim.add_argument(
+        "--json", type=_output_file, help="also write the comparison as JSON to this file"
+    )
+    sim.add_argument(
+        "--html",
+        type=_output_file,
+        help="also write an HTML page (charts with matplotlib) to this file",
+    )
+    sim.add_argument("--data", help=data_help)
     sim.set_defaults(func=cmd_simulate)
 
     t = sub.add_parser(
         "tree", help="print a subtree with counts per level, e.g. `tree 3706 --depth 2`"
     )
-    t.add_argument("code")
-    t.add_argument("--depth", type=int, default=1, help="levels below the code to print")
-    t.add_argument("--data", help="a directory of NBS named files (default: embedded seed cities)")
+    t.add_argument("code", help="the region at the top, e.g. 3706")
+    t.add_argument(
+        "--depth", type=_whole, default=1, help="levels below the code to print (default 1)"
+    )
+    t.add_argument("--data", help=data_help)
     t.set_defaults(func=cmd_tree)
 
-    f = sub.add_parser("find", help="find regions by name, e.g. `find 城关镇` (suffix optional)")
-    f.add_argument("name")
-    f.add_argument("--within", help="only in this subtree")
-    f.add_argument("--data", help="a directory of NBS named files (default: embedded seed cities)")
+    f = sub.add_parser("find", help="find regions by name, e.g. `find 永乐镇` (suffix optional)")
+    f.add_argument("name", help="a region's name, with or without its suffix (镇, 街道, 村委会 …)")
+    f.add_argument("--within", help="only in this subtree (a region code)")
+    f.add_argument("--data", help=data_help)
     f.set_defaults(func=cmd_find)
 
     st = sub.add_parser(
@@ -387,28 +566,40 @@ def build_parser() -> argparse.ArgumentParser:
         "activity_id, organization_id, region_code, category, start, end, evidence, …), treats "
         "every row as certified, and prints each volunteer's star level and what is missing.",
     )
-    st.add_argument("records", help="the CSV file")
+    st.add_argument("records", help="the CSV file (UTF-8)")
     st.add_argument(
         "--scheme", help="a star profile name (national, zhangjiagang, …) or a TOML/JSON file"
     )
-    st.add_argument("--as-of", help="the rating date, YYYY-MM-DD (default: today)")
-    st.add_argument("--data", help="a directory of NBS named files (default: embedded seed cities)")
+    st.add_argument("--as-of", type=_day, help="the rating date, YYYY-MM-DD (default: today)")
+    st.add_argument("--data", help=data_help)
     st.set_defaults(func=cmd_stars)
 
     r = sub.add_parser("report", help="load a directory of NBS named files; print its anomalies")
-    r.add_argument("data")
+    r.add_argument(
+        "data", help="a directory of NBS named files (provinces.csv … villages.csv, or .csv.gz)"
+    )
     r.set_defaults(func=cmd_report)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the exit status.
+
+    Errors print one ``error / 错误: …`` line on stderr and give status 2 (usage errors and bad
+    option values exit from the parser with the same line and status). A reader that closes the
+    pipe early (``zhiyuan tree 37 --depth 4 | head``) ends the command quietly with status 0.
+    """
     try:
-        return int(args.func(args))
-    except ZhiyuanError as exc:
-        print(f"error / 错误: {exc}", file=sys.stderr)
+        args = build_parser().parse_args(argv)
+        status = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here when the rest of the output was buffered
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except _ERRORS as exc:
+        print(f"error / 错误: {_reason(exc)}", file=sys.stderr)
         return 2
+    return status
 
 
 if __name__ == "__main__":
