@@ -29,6 +29,7 @@ from zhiyuan.hours import (
     Finding,
     HourLedger,
     HourPolicy,
+    IdNumber,
     Outcome,
     Registered,
     ServiceRecord,
@@ -142,6 +143,10 @@ def volunteer(vid: str = "v1", *, born: date | None = None, **kw: Any) -> Volunt
     if born is not None:
         fields["id_number"] = id_for(born)
     fields.update(kw)
+    if "registered_on" not in kw and fields.get("id_number") is not None:
+        # registered no earlier than born
+        born = IdNumber.parse(fields["id_number"]).birth_date
+        fields["registered_on"] = max(fields["registered_on"], born)
     return Volunteer(**fields)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import date, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -290,7 +291,7 @@ def test_errors_pickle_with_the_masked_text() -> None:
 
 # --- properties ---------------------------------------------------------------------------------
 
-birth_dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
+birth_dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31))
 regions6 = st.from_regex(r"[1-9][0-9]{5}", fullmatch=True)
 orders = st.from_regex(r"[0-9]{3}", fullmatch=True)
 
@@ -349,3 +350,41 @@ def test_age_is_whole_years_since_birth(pair: tuple[str, date], day: date) -> No
 
     assert birthday(age) <= day < birthday(age + 1)
     assert v.is_minor_on(day) == (age < ADULT_AGE)
+
+
+# --- issue 14: impossible birth and registration dates -------------------------------------------
+
+
+@pytest.mark.parametrize("year", ["2090", "2200", "1899", "1000"])
+def test_a_birth_year_before_1900_or_after_today_is_refused(year: str) -> None:
+    with pytest.raises(InvalidValue, match="出生") as info:
+        IdNumber.parse(complete_id(f"370602{year}0101123"))
+    assert info.value.field == "id_number"
+
+
+def test_a_birth_date_of_today_or_earlier_is_valid() -> None:
+    assert IdNumber.parse(complete_id("37060220250101123")).birth_date == date(2025, 1, 1)
+
+
+def test_registration_before_birth_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="registered before the birth date") as info:
+        volunteer(born=date(2010, 5, 1), registered_on=date(2010, 4, 30))
+    assert info.value.field == "registered_on"
+    assert (
+        volunteer(born=date(2010, 5, 1), registered_on=date(2010, 5, 1)).age_on(date(2010, 5, 1))
+        == 0
+    )
+
+
+@pytest.mark.parametrize("day", [date(2999, 1, 1), date(1899, 12, 31)])
+def test_registration_outside_the_years_the_library_knows_is_refused(day: date) -> None:
+    with pytest.raises(InvalidValue) as info:
+        volunteer(registered_on=day)
+    assert info.value.field == "registered_on"
+
+
+@pytest.mark.parametrize("skills", [None, 5, b"x", {"a": 1}, [None], [""], ["ok", 3]])
+def test_skills_that_are_not_names_are_refused(skills: Any) -> None:
+    with pytest.raises(InvalidValue) as info:
+        volunteer(skills=skills)
+    assert info.value.field == "skills"

@@ -29,14 +29,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
 import attrs
 
 from zhiyuan._private import Masked
-from zhiyuan._validators import is_date, non_empty
+from zhiyuan._validators import MIN_YEAR, is_date, non_empty, system_clock
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy.codes import normalize_code
 
@@ -72,9 +72,14 @@ def _id_problem(raw: str) -> str | None:
     if len(raw) != 18 or not (raw[:17].isdigit() and raw[:17].isascii()):
         return "身份证号应为 18 位 / an ID number has 17 digits and a check character"
     try:
-        date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
+        born = date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
     except ValueError:
         return "出生日期无效 / the birth date is not a real date"
+    if born.year < MIN_YEAR:
+        return f"出生年份早于 {MIN_YEAR} / born before {MIN_YEAR}"
+    today = system_clock().date()
+    if born > today:
+        return f"出生日期晚于今天 {today} / the birth date is after today, {today}"
     want = check_character(raw[:17])
     if raw[17] != want:
         return f"校验码错误 / check character should be {want}"
@@ -112,7 +117,8 @@ def _mask_phone(raw: str) -> str:
 class IdNumber(Masked):
     """A validated 18-character 公民身份号码, masked wherever it is shown.
 
-    Build it with :meth:`parse`. Equality and hashing use the raw value.
+    Build it with :meth:`parse`. Equality and hashing use the raw value. The birth date must be a
+    real date from 1900 to today (Asia/Shanghai): a number born later cannot have been issued.
     """
 
     _raw: str = attrs.field(alias="raw", validator=_checked("id_number", _id_problem, mask_id))
@@ -214,7 +220,26 @@ def _home(value: Any) -> str:
 def _skills(value: Any) -> frozenset[str]:
     if isinstance(value, str):
         value = (value,)
-    return frozenset(str(s) for s in value)
+    if not isinstance(value, Iterable) or isinstance(value, (bytes, Mapping)):
+        raise InvalidValue("skills", value, "需要技能名称的集合 / need a collection of skill names")
+    value = tuple(value)
+    for s in value:
+        if not isinstance(s, str) or not s.strip():
+            raise InvalidValue(
+                "skills", s, "技能名称应为非空字符串 / a skill is a non-empty string"
+            )
+    return frozenset(value)
+
+
+def _registered(v: Volunteer, attribute: attrs.Attribute[date], value: date) -> None:
+    is_date(v, attribute, value)
+    born = v.birth_date
+    if born is not None and value < born:
+        raise InvalidValue(
+            "registered_on",
+            value.isoformat(),
+            f"注册日期早于出生日期 {born} / registered before the birth date, {born}",
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -223,6 +248,7 @@ class Volunteer:
 
     ``id_number`` and ``phone`` accept raw strings and are validated and masked; both are optional
     (a platform may hold them elsewhere). ``home_region`` is a region code in any form.
+    ``registered_on`` is a date in 1900–2199, not before the birth date of the ID number.
     """
 
     id: str = attrs.field(validator=non_empty)
@@ -231,7 +257,7 @@ class Volunteer:
     phone: Phone | None = attrs.field(default=None, converter=_phone)
     home_region: str = attrs.field(converter=_home)
     skills: frozenset[str] = attrs.field(factory=frozenset, converter=_skills)
-    registered_on: date = attrs.field(validator=is_date)
+    registered_on: date = attrs.field(validator=_registered)
 
     @property
     def birth_date(self) -> date | None:
