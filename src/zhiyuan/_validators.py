@@ -97,9 +97,32 @@ def positive(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
 
 
 def non_empty(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
-    """Require a non-blank string."""
+    """Require a non-blank string of valid Unicode text (no lone surrogate: it could not be
+    written as UTF-8 to a journal, a file or a digest)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue(attribute.name, value, "不能为空 / must not be empty")
+    text(attribute.name, value)
+
+
+def text(field: str, value: str) -> str:
+    """``value`` if it can be written as UTF-8; a lone surrogate is an :class:`InvalidValue`.
+
+    Example:
+        >>> text("name", "王芳")
+        '王芳'
+        >>> text("name", "王\\ud800")
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: name: '王\\ud800': 含无效字符（孤立代理项） / not valid Unicode text (a lone surrogate)
+    """
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidValue(
+                field, value, "含无效字符（孤立代理项） / not valid Unicode text (a lone surrogate)"
+            ) from None
+    return value
 
 
 def is_date(_: object, attribute: attrs.Attribute[Any], value: date | None) -> None:

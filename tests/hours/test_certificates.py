@@ -993,3 +993,26 @@ def _journal_world() -> tuple[HourLedger, Issuer]:
         org, legal_representative="李明", handler="张华", contact="0535-6612345"
     )
     return ledger, issuer
+
+
+# --- issue 14: text that is not valid Unicode -----------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["notes", "digest", "id_type"])
+def test_a_lone_surrogate_makes_verify_false_not_raise(field: str) -> None:
+    tampered = attrs.evolve(march(), **{field: "补发\ud800"})
+    assert not verify(tampered)
+    assert any("not valid Unicode" in p for p in audit(tampered))
+
+
+def test_a_lone_surrogate_in_loaded_json_fails_verify() -> None:
+    text = to_json(march()).replace('"notes": ""', '"notes": "\\ud800"')
+    assert "\\ud800" in text
+    assert not verify(from_json(text, Certificate))
+
+
+@pytest.mark.parametrize("field", ["volunteer_name", "volunteer_id", "serial"])
+def test_a_lone_surrogate_in_a_name_or_id_is_refused_at_construction(field: str) -> None:
+    with pytest.raises(InvalidValue, match="lone surrogate") as info:
+        attrs.evolve(march(), **{field: "王\udc80"})
+    assert info.value.field == field

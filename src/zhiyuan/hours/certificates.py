@@ -355,9 +355,18 @@ def audit(certificate: Certificate) -> list[str]:
         out.append("有明细不在服务期间内 / a line falls outside the period")
     if c.own_only and any(line.organization_id != c.issuer.organization_id for line in c.lines):
         out.append("有明细非出具单位组织 / a line was organized by another organization")
-    if c.serial != _serial_of(c):
+    try:
+        serial, digest = _serial_of(c), compute_digest(c).encode("utf-8")
+        claimed = c.digest.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no certificate we issued holds one
+        out.append(
+            "证明含无效字符，无法校验 / the certificate holds text that is not valid Unicode "
+            "(a lone surrogate), so it cannot be checked"
+        )
+        return out
+    if c.serial != serial:
         out.append("证明编号与内容不符 / the serial does not match the certificate")
-    if not hmac.compare_digest(c.digest.encode("utf-8"), compute_digest(c).encode("utf-8")):
+    if not hmac.compare_digest(claimed, digest):
         out.append("校验值不符，证明内容已被改动 / digest mismatch: the certificate was altered")
     return out
 
