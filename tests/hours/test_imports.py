@@ -738,10 +738,16 @@ def test_jsonl_from_a_path(tmp_path: Path) -> None:
     assert ledger.record("r1") == rec("r1")
 
 
-def test_a_binary_file_is_refused_before_anything_is_posted() -> None:
+def test_a_binary_file_is_read_as_utf8() -> None:
     ledger = make_ledger()
-    with pytest.raises(InvalidValue, match="text mode"):
-        import_jsonl(ledger, io.BytesIO(to_json(rec("r1")).encode()), at=NOW)  # type: ignore[arg-type]
+    report = import_jsonl(ledger, io.BytesIO(to_json(rec("r1")).encode()), at=NOW)
+    assert report.posted == 1 and ledger.record("r1") == rec("r1")
+
+
+def test_a_file_of_lines_that_are_neither_text_nor_bytes_is_refused() -> None:
+    ledger = make_ledger()
+    with pytest.raises(InvalidValue, match="neither str nor bytes"):
+        import_jsonl(ledger, [to_json(rec("r1")) + "\n", 42], at=NOW)  # type: ignore[arg-type]
     assert len(ledger) == 0
 
 
@@ -821,3 +827,115 @@ def test_csv_columns_cover_every_record_field_but_geo() -> None:
     names = {"geo_lat", "geo_lon", "geo_accuracy_m"}
     assert set(CSV_COLUMNS) - names == set(unstructure(rec()).keys()) - {"geo"}
     assert names <= set(CSV_COLUMNS)
+
+
+# --- issue 14: a bad byte or a huge number is one invalid row; the import goes on ----------------
+
+
+def _hundred(fmt: str) -> list[bytes]:
+    """100 records as lines of bytes (the CSV with its header first)."""
+    records = [rec(f"r{i:03}", start=t(1 + i % 28, 9), end=t(1 + i % 28, 10)) for i in range(100)]
+    if fmt == "csv":
+        lines = [csv_line(list(CSV_COLUMNS))]
+        lines += [csv_line([csv_cells(r)[c] for c in CSV_COLUMNS]) for r in records]
+    else:
+        lines = [to_json(r) + "\n" for r in records]
+    return [line.encode() for line in lines]
+
+
+def _corrupt(line: bytes) -> bytes:
+    at = line.index("助老".encode())
+    return line[:at] + b"\xff" + line[at + 1 :]  # never valid in UTF-8
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_line_that_is_not_utf8_is_one_invalid_row_and_the_import_goes_on(
+    fmt: str, tmp_path: Path
+) -> None:
+    lines = _hundred(fmt)
+    header = 1 if fmt == "csv" else 0
+    bad = header + 88  # the 89th record
+    lines[bad] = _corrupt(lines[bad])
+    path = tmp_path / f"records.{fmt}"
+    path.write_bytes(b"".join(lines))
+    ledger = make_ledger()
+    importer = import_csv if fmt == "csv" else import_jsonl
+    report = importer(ledger, path, at=NOW)
+    assert (report.posted, report.invalid) == (99, 1)
+    (row,) = report.invalid_rows()
+    assert row.line == bad + 1
+    assert "not UTF-8" in row.reason and "0xff" in row.reason
+    if fmt == "csv":
+        assert row.reason.startswith("category: ") and row.record_id == "r088"
+    assert len(ledger) == 99
+    # the same bytes from a binary file object give the same report
+    again = importer(make_ledger(), io.BytesIO(b"".join(lines)), at=NOW)
+    assert [(r.line, r.result) for r in again.results] == [
+        (r.line, r.result) for r in report.results
+    ]
+
+
+def test_a_text_mode_file_that_cannot_decode_stops_before_anything_is_recorded(
+    tmp_path: Path,
+) -> None:
+    lines = _hundred("jsonl")
+    lines[50] = _corrupt(lines[50])
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(b"".join(lines))
+    ledger = make_ledger()
+    with path.open(encoding="utf-8") as f, pytest.raises(InvalidInput, match="'rb'"):
+        import_jsonl(ledger, f, at=NOW)
+    assert len(ledger) == 0
+
+
+def test_a_header_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    lines = _hundred("csv")
+    lines[0] = lines[0].replace(b"category", b"categ\xffory")
+    path = tmp_path / "records.csv"
+    path.write_bytes(b"".join(lines))
+    ledger = make_ledger()
+    with pytest.raises(InvalidInput, match=r"header.*not UTF-8") as info:
+        import_csv(ledger, path, at=NOW)
+    str(info.value).encode("utf-8")  # the message itself is printable
+    assert len(ledger) == 0
+
+
+def test_a_huge_number_in_a_json_line_is_one_invalid_row() -> None:
+    lines = [line.decode() for line in _hundred("jsonl")]
+    lines[10] = '{"id": "big", "n": ' + "9" * 5000 + "}\n"
+    report = import_jsonl(make_ledger(), "".join(lines), at=NOW)
+    assert (report.posted, report.invalid) == (99, 1)
+    assert "too large" in report.invalid_rows()[0].reason
+
+
+def test_a_huge_number_in_a_csv_cell_is_one_invalid_row() -> None:
+    lines = [line.decode() for line in _hundred("csv")]
+    cells = next(csv.reader([lines[5]]))
+    for name, value in (("geo_lat", "36.0"), ("geo_lon", "121.0"), ("geo_accuracy_m", "9" * 5000)):
+        cells[CSV_COLUMNS.index(name)] = value
+    lines[5] = csv_line(cells)
+    report = import_csv(make_ledger(), "".join(lines), at=NOW)
+    assert (report.posted, report.invalid) == (99, 1)
+    assert "geo_accuracy_m" in report.invalid_rows()[0].reason
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    fmt=st.sampled_from(["csv", "jsonl"]),
+    hits=st.lists(st.tuples(st.integers(0, 10**6), st.binary(min_size=1, max_size=3)), max_size=6),
+)
+def test_any_byte_damage_is_reported_row_by_row(fmt: str, hits: list[tuple[int, bytes]]) -> None:
+    data = bytearray(b"".join(_hundred(fmt)[:21]))
+    for where, junk in hits:
+        at = where % len(data)
+        data[at : at + len(junk)] = junk
+    ledger = make_ledger()
+    importer = import_csv if fmt == "csv" else import_jsonl
+    try:
+        report = importer(ledger, io.BytesIO(bytes(data)), at=NOW)
+    except InvalidInput:  # the CSV header was hit: nothing is recorded
+        assert fmt == "csv" and len(ledger) == 0
+        return
+    assert report.posted == len(ledger)
+    for row in report.results:
+        str(row).encode("utf-8")  # every reason can be printed

@@ -8,8 +8,12 @@ in the ledger, so posting it was a no-op) or ``invalid`` (not posted, with the r
 rows leave the ledger exactly as it was.
 
 A *source* is the text itself (a ``str``), a path (:class:`pathlib.Path`, read as UTF-8 with or
-without a byte-order mark), or a text file object (read line by line, so large files are not
-loaded whole). A ``str`` is always the content, never a file name.
+without a byte-order mark), or a file object in binary or text mode (read line by line, so large
+files are not loaded whole). A ``str`` is always the content, never a file name. Paths and binary
+files are decoded line by line: a line that is not UTF-8 is one ``invalid`` row naming the bad
+byte, and the import goes on. A text-mode file object decodes by itself, so a bad byte there stops
+the import with :class:`~zhiyuan.errors.InvalidInput` before anything is recorded (open it with
+``'rb'`` to have bad lines reported instead).
 
 **CSV.** The first non-blank line is the header: the :class:`~zhiyuan.hours.ServiceRecord` field
 names, in any order. ``evidence`` is written by its value (``qr_scan``), datetimes in ISO 8601
@@ -106,8 +110,8 @@ _STATUS_LABEL = {
     Status.REJECTED: "未通过 / rejected",
 }
 
-Source = str | os.PathLike[str] | IO[str]
-"""Where rows come from: the text itself, a path, or a text file object."""
+Source = str | os.PathLike[str] | IO[str] | IO[bytes]
+"""Where rows come from: the text itself, a path, or a file object (binary or text)."""
 
 _GEO = ("geo_lat", "geo_lon", "geo_accuracy_m")
 _FIELDS = tuple(a.name for a in attrs.fields(ServiceRecord))
@@ -271,11 +275,16 @@ class ImportReport:
 
 @contextlib.contextmanager
 def _open(source: Source) -> Iterator[Iterator[str]]:
-    """Lines of the source (with their line ends; a leading byte-order mark removed)."""
+    """Lines of the source (with their line ends; a leading byte-order mark removed).
+
+    Bytes (a path, or a file object opened in binary mode) are decoded line by line, so a line
+    that is not UTF-8 becomes one invalid row (its bad bytes kept as lone surrogates, which
+    :func:`_not_text` finds) instead of stopping the import.
+    """
     if isinstance(source, str):
         yield _text_lines(io.StringIO(source, newline=""))
     elif isinstance(source, os.PathLike):
-        with open(source, encoding="utf-8-sig", newline="") as f:
+        with open(source, "rb") as f:
             yield _text_lines(f)
     elif hasattr(source, "read") or hasattr(source, "__iter__"):
         yield _text_lines(source)
@@ -283,23 +292,65 @@ def _open(source: Source) -> Iterator[Iterator[str]]:
         raise InvalidValue(
             "source",
             type(source).__name__,
-            "需要文本、路径或文本文件 / need text (str), a path or a text file object",
+            "需要文本、路径或文件 / need text (str), a path or a file object",
         )
+
+
+def _physical(lines: Iterable[Any]) -> Iterator[str]:
+    """Each line as text: ``str`` as is, ``bytes`` decoded as UTF-8 (split at ``\\r`` too, as
+    text mode with ``newline=""`` would), undecodable bytes kept as lone surrogates."""
+    n = 0
+    it = iter(lines)
+    while True:
+        try:
+            line = next(it)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:  # a text-mode file object that could not decode
+            raise InvalidInput(
+                [
+                    f"第 {n + 1} 行不是 UTF-8 文本 / line {n + 1} is not UTF-8 text ({exc.reason}); "
+                    "以二进制方式打开文件（'rb'），坏行将逐行报告 / open the file in binary mode "
+                    "('rb') to have bad lines reported one by one @ line "
+                    f"{n + 1}"
+                ]
+            ) from exc
+        if isinstance(line, bytes | bytearray):
+            for part in bytes(line).splitlines(keepends=True):
+                n += 1
+                yield part.decode("utf-8", "surrogateescape")
+        elif isinstance(line, str):
+            n += 1
+            yield line
+        else:
+            raise InvalidValue(
+                "source",
+                type(line).__name__,
+                "文件的每一行应为文本或字节 / a line of the file was neither str nor bytes",
+            )
 
 
 def _text_lines(lines: Iterable[Any]) -> Iterator[str]:
     first = True
-    for line in lines:
-        if not isinstance(line, str):
-            raise InvalidValue(
-                "source",
-                type(line).__name__,
-                "文件须以文本模式打开 / open the file in text mode (a line was not a str)",
-            )
+    for line in _physical(lines):
         if first:
             line = line.removeprefix("\ufeff")
             first = False
         yield line
+
+
+def _not_text(text: str) -> str | None:
+    """Why ``text`` is not valid text (a byte that was not UTF-8, or a lone surrogate), or
+    ``None``."""
+    if text.isascii():
+        return None
+    for column, char in enumerate(text, start=1):
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            return f"不是 UTF-8 文本 / not UTF-8 text (byte 0x{code - 0xDC00:02x} at character {column})"
+        if 0xD800 <= code <= 0xDFFF:
+            return f"含孤立代理项 / a lone surrogate (U+{code:04X} at character {column})"
+    return None
 
 
 def _blank(line: str) -> bool:
@@ -390,6 +441,10 @@ def _jsonl_rows(lines: Iterable[str]) -> Iterator[_Row]:
     for n, line in enumerate(lines, start=1):
         if _blank(line):
             continue
+        bad = _not_text(line)
+        if bad is not None:
+            yield _Row(n, None, None, f"{bad} @ $")
+            continue
         try:
             data = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
@@ -402,6 +457,9 @@ def _jsonl_rows(lines: Iterable[str]) -> Iterator[_Row]:
             continue
         except RecursionError:
             yield _Row(n, None, None, "JSON 嵌套过深 / malformed JSON: nested too deeply @ $")
+            continue
+        except ValueError as exc:  # an integer of more digits than Python reads
+            yield _Row(n, None, None, f"JSON 数值过大 / a number is too large: {exc} @ $")
             continue
         yield _make(n, data)
 
@@ -526,7 +584,10 @@ def _csv_data(names: list[str], cells: list[str]) -> tuple[dict[str, Any], list[
                 what = "整数 / an integer" if name == "geo_accuracy_m" else "数字 / a number"
                 problems.append(f"{name}: {value!r}: 需要{what} @ $.{name}")
                 continue
-            fix[name.removeprefix("geo_")] = int(value) if pattern is _INT else float(value)
+            try:
+                fix[name.removeprefix("geo_")] = int(value) if pattern is _INT else float(value)
+            except ValueError:  # an integer of more digits than Python reads
+                problems.append(f"{name}: 数值过大 / the number is too large @ $.{name}")
         data["geo"] = fix
     return data, problems
 
@@ -551,9 +612,30 @@ def _csv_rows(lines: Iterable[str]) -> Iterator[_Row]:
         if not cells or (len(cells) == 1 and _blank(cells[0])):
             continue
         if names is None:
+            bad = next((why for cell in cells if (why := _not_text(cell)) is not None), None)
+            if bad is not None:
+                raise InvalidInput([f"表头 / header: {bad} @ line {first}"])
             names = _header(cells, first)
             continue
         span = f" (lines {first}–{last} / 第 {first}–{last} 行)" if last > first else ""
+        bad = next(
+            (
+                f"{names[i] if i < len(names) else f'#{i + 1}'}: {why}"
+                for i, cell in enumerate(cells)
+                if (why := _not_text(cell)) is not None
+            ),
+            None,
+        )
+        if bad is not None:
+            at_id = names.index("id")
+            ident = cells[at_id] if at_id < len(cells) else ""
+            yield _Row(
+                first,
+                ident if ident.strip() and not _not_text(ident) else None,
+                None,
+                f"{bad}{span} @ $",
+            )
+            continue
         if len(cells) != len(names):
             rid = cells[names.index("id")] if len(cells) > names.index("id") else None
             yield _Row(
