@@ -76,3 +76,20 @@ def test_a_bounded_field_of_the_wrong_type_is_refused(cls: str, field: str, valu
     with pytest.raises(ZhiyuanError) as caught:
         attrs.evolve(VALID[cls], **{field: value})
     assert field in str(caught.value)
+
+
+REQUIRED = sorted(
+    {(c, f) for c, f, _ in FIELDS if attrs.fields_dict(type(VALID[c]))[f].default is not None}
+)
+
+
+@pytest.mark.parametrize(("cls", "field"), REQUIRED)
+def test_none_is_refused_where_the_field_is_not_optional(cls: str, field: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        attrs.evolve(VALID[cls], **{field: None})
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(("cls", "field"), sorted({(c, f) for c, f, _ in FIELDS} - set(REQUIRED)))
+def test_none_means_no_limit_where_the_field_is_optional(cls: str, field: str) -> None:
+    assert getattr(attrs.evolve(VALID[cls], **{field: None}), field) is None

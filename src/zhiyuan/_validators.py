@@ -125,6 +125,12 @@ def text(field: str, value: str) -> str:
     return value
 
 
+def is_bool(_: object, attribute: attrs.Attribute[Any], value: bool) -> None:
+    """Require ``True`` or ``False`` (not ``1``, ``"yes"`` or ``None``)."""
+    if not isinstance(value, bool):
+        raise InvalidValue(attribute.name, value, "需要布尔值 / need true or false")
+
+
 def is_date(_: object, attribute: attrs.Attribute[Any], value: date | None) -> None:
     """Require a ``date`` that is not a ``datetime``, in :data:`MIN_YEAR`–:data:`MAX_YEAR`
     (``None`` passes)."""
@@ -175,9 +181,10 @@ def moment(at: object, field: str = "at", clock: Clock = system_clock) -> dateti
 
 
 def bounded(low: int, high: int, what: str) -> Callable[[object, attrs.Attribute[Any], Any], None]:
-    """A validator: an ``int`` (not a bool) from ``low`` to ``high``, ``None`` passing (for
-    optional fields). Every day, year, month, minute and count field of a policy is bounded, so
-    that no later computation can overflow (a date ``+ timedelta(days=…)``, a product of caps).
+    """A validator: an ``int`` (not a bool) from ``low`` to ``high``; ``None`` passes only for an
+    optional field (one whose default is ``None``). Every day, year, month, minute and count
+    field of a policy is bounded, so that no later computation can overflow (a date
+    ``+ timedelta(days=…)``, a product of caps).
 
     Example:
         >>> import attrs
@@ -191,7 +198,7 @@ def bounded(low: int, high: int, what: str) -> Callable[[object, attrs.Attribute
     """
 
     def check(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value is None:
+        if value is None and attribute.default is None:  # an optional field
             return
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise InvalidValue(

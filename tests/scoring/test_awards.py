@@ -8,6 +8,7 @@ explicit, in Asia/Shanghai.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -658,3 +659,35 @@ def test_entries_are_frozen() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         app.level = 5  # type: ignore[misc]
     assert set(ADMINS) >= {"zf-admin", "fs-admin", "yt-admin", "sd-admin"}
+
+
+# --- issue 14: a level, a flag or an id of the wrong kind is refused before anything is recorded --
+
+
+@pytest.mark.parametrize("level", [1.0, True, "1", None, 0, 101])
+def test_an_application_level_that_is_not_a_whole_star_count_is_refused(level: Any) -> None:
+    book, _ = make_book()
+    before = len(book.journal)
+    with pytest.raises(InvalidValue) as info:
+        book.apply("app1", "v1", level, at=APPLY)
+    assert info.value.field == "level"
+    assert len(book.journal) == before and book.level("v1", as_of=APPLY) == 0
+
+
+@pytest.mark.parametrize("approve", [1, "yes", None])
+def test_a_decision_that_is_not_true_or_false_is_refused(approve: Any) -> None:
+    book, _ = make_book(trust=True)
+    book.apply("app1", "v1", 1, at=APPLY)
+    with pytest.raises(InvalidValue) as info:
+        book.decide("app1", by="zf-admin", approve=approve, reason="ok", at=APPLY)
+    assert info.value.field == "approve"
+    assert book.status("app1", as_of=APPLY) == "applied"
+
+
+@pytest.mark.parametrize("falsified", [1, "no", None])
+def test_a_revocation_flag_that_is_not_true_or_false_is_refused(falsified: Any) -> None:
+    book, _ = make_book(trust=True)
+    with pytest.raises(InvalidValue) as info:
+        book.revoke("rv1", "v1", by="zf-admin", reason="x", at=APPLY, falsified=falsified)
+    assert info.value.field == "falsified"
+    assert book.banned_until("v1", as_of=APPLY) is None

@@ -46,7 +46,7 @@ from typing import Literal
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from zhiyuan._validators import aware, non_empty, to_shanghai
+from zhiyuan._validators import aware, bounded, is_bool, is_date, non_empty, to_shanghai
 from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import Level, RegionCode
@@ -70,7 +70,7 @@ class Application:
 
     id: str = attrs.field(validator=non_empty)
     volunteer_id: str = attrs.field(validator=non_empty)
-    level: int
+    level: int = attrs.field(validator=bounded(1, 100, "stars"))
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
 
 
@@ -78,9 +78,9 @@ class Application:
 class Decision:
     """The review of an application: approved (then public notice) or rejected, with a reason."""
 
-    application_id: str
+    application_id: str = attrs.field(validator=non_empty)
     by: str = attrs.field(validator=non_empty)
-    approve: bool
+    approve: bool = attrs.field(validator=is_bool)
     reason: str = attrs.field(validator=non_empty)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
 
@@ -98,9 +98,9 @@ class Revocation:
     volunteer_id: str = attrs.field(validator=non_empty)
     by: str = attrs.field(validator=non_empty)
     reason: str = attrs.field(validator=non_empty)
-    falsified: bool = False
+    falsified: bool = attrs.field(default=False, validator=is_bool)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    banned_until: date | None = None
+    banned_until: date | None = attrs.field(default=None, validator=is_date)
 
 
 AwardEntry = Application | Decision | Revocation

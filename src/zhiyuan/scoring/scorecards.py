@@ -53,6 +53,7 @@ import attrs
 from zhiyuan._validators import (
     COUNT,
     bounded,
+    is_bool,
     is_date,
     non_empty,
     non_negative,
@@ -124,11 +125,6 @@ def _half_up(num: int, den: int) -> int:
     return (2 * num + den) // (2 * den)
 
 
-def _bool(_: object, attribute: attrs.Attribute[Any], value: bool) -> None:
-    if not isinstance(value, bool):
-        raise InvalidValue(attribute.name, value, "需要布尔值 / need true or false")
-
-
 def _text(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
     if not isinstance(value, str):
         raise InvalidValue(attribute.name, value, "需要字符串 / need a string")
@@ -165,7 +161,7 @@ class Indicator:
     name_en: str = attrs.field(validator=non_empty)
     weight: int = attrs.field(validator=bounded(1, COUNT, "points"))
     target: int = attrs.field(validator=bounded(0, COUNT, "units"))
-    higher_is_better: bool = attrs.field(default=True, validator=_bool)
+    higher_is_better: bool = attrs.field(default=True, validator=is_bool)
     unit: str = attrs.field(default="", validator=_text)
     decimals: int = attrs.field(default=0, validator=_decimals)
 
@@ -343,7 +339,7 @@ class Scorecard:
     effective_from: date = attrs.field(validator=is_date)
     indicators: tuple[Indicator, ...] = attrs.field(converter=_indicators)
     bands: tuple[Band, ...] = attrs.field(default=(), converter=_bands)
-    missing_counts_zero: bool = attrs.field(default=False, validator=_bool)
+    missing_counts_zero: bool = attrs.field(default=False, validator=is_bool)
     source: str = attrs.field(default="", validator=_text)
 
     def __attrs_post_init__(self) -> None:

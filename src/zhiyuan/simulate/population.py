@@ -222,8 +222,12 @@ def generate(
         True
     """
     _need_numpy()
-    if not 0 < scale <= 1:
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale <= 1:
         raise InvalidValue("scale", scale, "规模应在 (0, 1] / scale is in (0, 1]")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InvalidValue(
+            "seed", seed, "种子应为 0 到 2**63-1 的整数 / a whole number, 0 to 2**63-1"
+        )
     rng = np.random.default_rng(seed)
     villages = tuple(r.code for r in tree.descendants(profile.region_code) if r.code[9:] != "000")
     if not villages:
