@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo
@@ -47,9 +47,13 @@ def in_years(field: str, value: date) -> None:
 
 def aware(_: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
     """Reject naive datetimes and years outside :data:`MIN_YEAR`–:data:`MAX_YEAR` (``None``
-    passes, for optional fields)."""
+    passes only for an optional field, one whose default is ``None``)."""
     if value is None:
-        return
+        if attribute.default is None:
+            return
+        raise InvalidValue(
+            attribute.name, None, "需要带时区的时间 / need a timezone-aware datetime"
+        )
     if type(value) is datetime and value.tzinfo is SHANGHAI:  # the common case, already normal
         if not MIN_YEAR <= value.year <= MAX_YEAR:
             in_years(attribute.name, value)
@@ -133,9 +137,11 @@ def is_bool(_: object, attribute: attrs.Attribute[Any], value: bool) -> None:
 
 def is_date(_: object, attribute: attrs.Attribute[Any], value: date | None) -> None:
     """Require a ``date`` that is not a ``datetime``, in :data:`MIN_YEAR`–:data:`MAX_YEAR`
-    (``None`` passes)."""
+    (``None`` passes only for an optional field, one whose default is ``None``)."""
     if value is None:
-        return
+        if attribute.default is None:
+            return
+        raise InvalidValue(attribute.name, None, "需要日期 / need a date (not a datetime)")
     if isinstance(value, datetime) or not isinstance(value, date):
         raise InvalidValue(attribute.name, value, "需要日期 / need a date (not a datetime)")
     in_years(attribute.name, value)
@@ -220,3 +226,48 @@ MINUTES = 525_600
 """The most minutes any duration or cap may have (a year)."""
 COUNT = 1_000_000_000
 """The largest count, cap, weight or amount of points a policy may name."""
+
+
+T = TypeVar("T")
+
+
+def items(field: str, value: object) -> tuple[Any, ...]:
+    """The items of a collection argument, as a tuple: a list, tuple, set or other iterable, but
+    not a string, bytes or a mapping (whose iteration would silently give characters or keys).
+
+    Example:
+        >>> items("skills", ["急救", "助老"])
+        ('急救', '助老')
+        >>> items("skills", None)
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: skills: None: 需要一组值（列表或集合） / need a collection (a list or a set)
+    """
+    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise InvalidValue(
+            field, value, "需要一组值（列表或集合） / need a collection (a list or a set)"
+        )
+    return tuple(value)
+
+
+def items_of(field: str, kind: type[T], value: object) -> tuple[T, ...]:
+    """The items of a collection argument (see :func:`items`), each a ``kind``."""
+    out = items(field, value)
+    for x in out:
+        if not isinstance(x, kind):
+            raise InvalidValue(field, x, f"需要 {kind.__name__} / need {kind.__name__} values")
+    return out
+
+
+def is_a(kind: type) -> Callable[[object, attrs.Attribute[Any], Any], None]:
+    """A validator: an instance of ``kind`` (``None`` only for an optional field)."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and attribute.default is None:
+            return
+        if not isinstance(value, kind):
+            raise InvalidValue(
+                attribute.name, value, f"需要 {kind.__name__} / need a {kind.__name__}"
+            )
+
+    return check

@@ -97,12 +97,19 @@ import hmac
 import html
 import json
 import unicodedata
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, aware, is_date, non_empty, non_negative, to_shanghai
+from zhiyuan._validators import (
+    SHANGHAI,
+    aware,
+    is_date,
+    items_of,
+    non_empty,
+    non_negative,
+    to_shanghai,
+)
 from zhiyuan.convert import unstructure
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import RegionCode, normalize_code
@@ -160,8 +167,8 @@ def _masked_id(value: object) -> str | None:
     return value
 
 
-def _lines(value: Iterable[CertificateLine]) -> tuple[CertificateLine, ...]:
-    return tuple(value)
+def _lines(value: object) -> tuple[CertificateLine, ...]:
+    return items_of("lines", CertificateLine, value)
 
 
 @attrs.frozen(kw_only=True)

@@ -85,7 +85,7 @@ from typing import IO, Any, Literal
 
 import attrs
 
-from zhiyuan._validators import aware, to_shanghai
+from zhiyuan._validators import aware, items_of, to_shanghai
 from zhiyuan.convert import structure
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hours.ledger import HourLedger
@@ -185,8 +185,8 @@ class RowResult:
         return f"{text}: {self.reason}" if self.reason else text
 
 
-def _results(value: Iterable[RowResult]) -> tuple[RowResult, ...]:
-    return tuple(value)
+def _results(value: object) -> tuple[RowResult, ...]:
+    return items_of("results", RowResult, value)
 
 
 @attrs.frozen(kw_only=True)

@@ -41,7 +41,15 @@ from typing import Any
 import attrs
 from dateutil.rrule import rrule, rrulestr
 
-from zhiyuan._validators import SHANGHAI, aware, non_empty, non_negative, positive, to_shanghai
+from zhiyuan._validators import (
+    SHANGHAI,
+    aware,
+    items_of,
+    non_empty,
+    non_negative,
+    positive,
+    to_shanghai,
+)
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hours.records import ServiceRecord
@@ -330,8 +338,16 @@ def expected_shifts(duty: Duty, start: datetime, end: datetime) -> list[Shift]:
     ]
 
 
-def _shifts(value: Iterable[Shift]) -> tuple[Shift, ...]:
-    return tuple(value)
+def _expected(value: object) -> tuple[Shift, ...]:
+    return items_of("expected", Shift, value)
+
+
+def _attended(value: object) -> tuple[Shift, ...]:
+    return items_of("attended", Shift, value)
+
+
+def _no_shows(value: object) -> tuple[Shift, ...]:
+    return items_of("no_shows", Shift, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -352,9 +368,9 @@ class AttendanceReport:
     duty_name: str
     start: datetime = attrs.field(converter=to_shanghai, validator=aware)
     end: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    expected: tuple[Shift, ...] = attrs.field(converter=_shifts)
-    attended: tuple[Shift, ...] = attrs.field(converter=_shifts)
-    no_shows: tuple[Shift, ...] = attrs.field(converter=_shifts)
+    expected: tuple[Shift, ...] = attrs.field(converter=_expected)
+    attended: tuple[Shift, ...] = attrs.field(converter=_attended)
+    no_shows: tuple[Shift, ...] = attrs.field(converter=_no_shows)
 
     @property
     def rate_percent(self) -> int | None:

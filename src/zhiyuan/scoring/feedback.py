@@ -62,6 +62,7 @@ from zhiyuan._validators import (
     Clock,
     aware,
     bounded,
+    is_a,
     is_date,
     non_empty,
     non_negative,
@@ -326,7 +327,7 @@ class FeedbackScore:
     star_sum: int = attrs.field(validator=non_negative)
     raw_mean_hundredths: int | None
     bayesian_hundredths: int
-    prior: BayesianPrior = _DEFAULT_PRIOR
+    prior: BayesianPrior = attrs.field(default=_DEFAULT_PRIOR, validator=is_a(BayesianPrior))
 
     def __attrs_post_init__(self) -> None:
         if not MIN_STARS * self.count <= self.star_sum <= MAX_STARS * self.count:

@@ -55,6 +55,7 @@ from zhiyuan._validators import (
     bounded,
     is_bool,
     is_date,
+    items_of,
     non_empty,
     non_negative,
 )
@@ -201,24 +202,12 @@ class Band:
         return self.label_en or self.label
 
 
-def _indicators(value: Iterable[Indicator]) -> tuple[Indicator, ...]:
-    if isinstance(value, (str, bytes, Mapping)):
-        raise InvalidValue("indicators", value, "需要指标列表 / need a list of indicators")
-    out = tuple(value)
-    for i in out:
-        if not isinstance(i, Indicator):
-            raise InvalidValue("indicators", i, "需要 Indicator / need Indicator values")
-    return out
+def _indicators(value: object) -> tuple[Indicator, ...]:
+    return items_of("indicators", Indicator, value)
 
 
-def _bands(value: Iterable[Band]) -> tuple[Band, ...]:
-    if isinstance(value, (str, bytes, Mapping)):
-        raise InvalidValue("bands", value, "需要等级列表 / need a list of bands")
-    out = tuple(value)
-    for b in out:
-        if not isinstance(b, Band):
-            raise InvalidValue("bands", b, "需要 Band / need Band values")
-    return tuple(sorted(out, key=lambda b: -b.min_points))
+def _bands(value: Any) -> tuple[Band, ...]:
+    return tuple(sorted(items_of("bands", Band, value), key=lambda b: -b.min_points))
 
 
 @attrs.frozen(kw_only=True)
