@@ -189,3 +189,16 @@ def test_caught_by_the_builtin_and_by_the_root() -> None:
         normalize_code("37x")
     with pytest.raises(ZhiyuanError):
         normalize_code("37x")
+
+
+def test_a_value_whose_repr_fails_is_shown_by_its_type() -> None:
+    # an int of more than 4 300 digits cannot be repr'd; the error must still be made
+    err = InvalidValue("points", 10**5000, "too big")
+    assert err.shown == "<int of 16610 bits>"
+    assert str(err) == "points: <int of 16610 bits>: too big"
+
+    class Hostile:
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    assert InvalidValue("x", Hostile(), "bad").shown == "<Hostile>"

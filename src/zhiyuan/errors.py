@@ -27,6 +27,26 @@ __all__ = [
 ]
 
 
+def show(value: object, limit: int | None = 120) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters (``None``: not cut).
+
+    The repr of an outside value may itself fail (an int of more than 4,300 digits raises
+    ``ValueError``); such a value is shown by its type, so that reporting bad input never raises.
+
+    Example:
+        >>> from zhiyuan.errors import show
+        >>> show("37x"), show(10**5000), show("3" * 200, limit=10)
+        ("'37x'", '<int of 16610 bits>', "'33333333…")
+    """
+    try:
+        text = repr(value)
+    except Exception:  # an outside value's repr may raise anything; the message must not
+        if isinstance(value, int):
+            return f"<int of {value.bit_length()} bits>"
+        return f"<{type(value).__name__}>"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
 class ZhiyuanError(Exception):
     """Base of every error zhiyuan raises on purpose (志愿库错误)."""
 
@@ -36,7 +56,7 @@ class InvalidValue(ZhiyuanError, ValueError):
 
     Args:
         field: the name (or dotted path) of the offending field.
-        value: the offending value; it is shown with ``repr`` unless ``shown`` is given, so that
+        value: the offending value; it is shown with ``repr`` (or, when that fails, its type) unless ``shown`` is given, so that
             personal data can be masked by the caller.
         reason: why the value is wrong, in Chinese and English.
         shown: the text to show instead of ``repr(value)``.
@@ -46,7 +66,7 @@ class InvalidValue(ZhiyuanError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        self.shown = repr(value) if shown is None else shown
+        self.shown = show(value, limit=None) if shown is None else shown
         super().__init__(f"{field}: {self.shown}: {reason}")
 
     def __reduce__(self) -> tuple[object, ...]:  # keep pickling (multiprocessing) working

@@ -725,3 +725,94 @@ def test_any_valid_sequence_keeps_counts_codes_and_totals(
     assert sum(rolled.get(root.code, 0) for root in res.tree.roots()) == total
     old_rolled = tree.rollup(values)
     assert sum(old_rolled.get(root.code, 0) for root in tree.roots()) == total
+
+
+# --- wrong types and None raise InvalidValue naming the field (issue 14) -----------------------
+
+
+def test_kind_is_converted_and_checked() -> None:
+    ch = RegionChange(kind="rename", code=XIFU, effective=D1, name="惜福镇")  # type: ignore[arg-type]
+    assert ch.kind is ChangeKind.RENAME
+    for bad in (None, "renamed", 1):
+        with pytest.raises(InvalidValue, match=r"^kind: ") as exc:
+            RegionChange(kind=bad, code=XIFU, effective=D1, name="x")  # type: ignore[arg-type]
+        assert "rename, merge, split, move, recode" in str(exc.value)
+
+
+@pytest.mark.parametrize("name", [5, ["惜福镇"], b"x"])
+def test_a_name_is_text(name: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^name: "):
+        RegionChange.rename(XIFU, name, effective=D1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^name: "):
+        RegionChange.move(XIFU, to="370215", effective=D1, name=name)  # type: ignore[arg-type]
+
+
+def test_codes_are_checked_as_given_and_errors_name_their_field() -> None:
+    with pytest.raises(InvalidValue, match=r"^code: <int of 16610 bits>: "):
+        RegionChange.rename(10**5000, "x", effective=D1)
+    with pytest.raises(InvalidValue, match=r"^code: None: "):
+        RegionChange.rename(None, "x", effective=D1)  # None, not the text 'None'
+    with pytest.raises(InvalidValue, match=r"^target: '37x': "):
+        RegionChange.merge(HETAO, into="37x", effective=D1)
+    with pytest.raises(InvalidValue, match=r"^target: "):
+        RegionChange.recode(HETAO, [370214011], effective=D1)
+    with pytest.raises(InvalidValue, match=r"^new_code: '3702140': "):
+        RegionChange.move(HETAO, to="370215", new_code="3702140", effective=D1)
+
+
+@pytest.mark.parametrize("parts", [None, 5, [1, 2], "ab", [SplitPart(code=XIFU, name="a"), None]])
+def test_split_parts_are_split_parts(parts: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^parts: "):
+        RegionChange.split(XIFU, parts, effective=D1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^parts: "):
+        RegionChange(kind=ChangeKind.RENAME, code=XIFU, effective=D1, name="x", parts=parts)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("children", [None, 5, "370214008001", {"370214008001": 1}])
+def test_split_part_children_are_a_list_of_codes(children: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^children: "):
+        SplitPart(code=XIFU, name="a", children=children)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^children: '37x'"):
+        SplitPart(code=XIFU, name="a", children=["370214008001", "37x"])
+
+
+def test_code_mapping_checks_its_changes() -> None:
+    for bad, field in [
+        (None, "changes"),
+        ([(HETAO, HONGDAO)], "changes"),
+        ({"37x": (HONGDAO,)}, "changes"),
+        ({HETAO: HONGDAO}, f"changes['{HETAO}']"),
+        ({HETAO: ()}, f"changes['{HETAO}']"),
+        ({HETAO: ("37x",)}, f"changes['{HETAO}']"),
+    ]:
+        with pytest.raises(InvalidValue) as exc:
+            CodeMapping(changes=bad)  # type: ignore[arg-type]
+        assert exc.value.field == field
+    m = CodeMapping(changes={"370214010": ["370214009"]})  # type: ignore[dict-item]
+    assert m.changes == {HETAO: (HONGDAO,)}
+
+
+def test_rekey_wants_a_mapping_of_numbers() -> None:
+    m = CodeMapping(changes={HETAO: (HONGDAO,)})
+    with pytest.raises(InvalidValue, match=r"^values: "):
+        m.rekey(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^values: "):
+        m.rekey([(HETAO, 1)])  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^values\['370214009'\]: '3': "):
+        m.rekey({HETAO: 1, "370214009": "3"})  # type: ignore[dict-item]
+
+
+def test_apply_changes_checks_its_arguments(cy: RegionTree) -> None:
+    ok = RegionChange.rename(XIFU, "惜福镇", effective=D1)
+    with pytest.raises(InvalidValue, match=r"^tree: "):
+        apply_changes(None, [ok])  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^changes: "):
+        apply_changes(cy, None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^changes: "):
+        apply_changes(cy, ok)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^changes\[1\]: "):
+        apply_changes(cy, [ok, None])  # type: ignore[list-item]
+    for as_of in ("2024-06-30", datetime(2024, 6, 30), 2024):
+        with pytest.raises(InvalidValue, match=r"^as_of: "):
+            apply_changes(cy, [ok], as_of=as_of)  # type: ignore[arg-type]
+    assert apply_changes(cy, (c for c in [ok])).tree[XIFU].name == "惜福镇"

@@ -386,3 +386,79 @@ def test_township_kind_only_for_townships(code: str) -> None:
         assert kind == {"0": "街道", "1": "镇", "2": "乡", "3": "乡"}.get(code[6], "其他")
     else:
         assert kind is None
+
+
+# --- bad input of every type raises InvalidValue, never a bare built-in error (issue 14) -------
+
+
+@pytest.mark.parametrize(
+    "huge",
+    [10**12, 10**5000, -(10**5000), -37, 0],
+    ids=["1e12", "1e5000", "-1e5000", "-37", "0"],  # pytest cannot write 10**5000 out either
+)
+def test_normalize_rejects_ints_out_of_range_without_writing_them_out(huge: int) -> None:
+    # str() of an int of more than 4,300 digits raises ValueError; the check comes first.
+    with pytest.raises(InvalidValue, match=r"^region_code: ") as exc:
+        normalize_code(huge, field="region_code")
+    assert exc.value.field == "region_code"
+    assert "2, 4, 6, 9 or 12 digits" in str(exc.value)
+    if huge.bit_length() > 10_000:
+        assert f"<int of {huge.bit_length()} bits>" in str(exc.value)
+
+
+def test_region_code_of_a_huge_int_is_invalid_value() -> None:
+    with pytest.raises(InvalidValue, match=r"^code: <int of 16610 bits>: "):
+        RegionCode(10**5000)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^code: <int of 16610 bits>: "):
+        RegionCode.parse(10**5000)
+
+
+def test_long_values_are_cut_short_in_messages() -> None:
+    with pytest.raises(InvalidValue) as exc:
+        normalize_code("3" * 10_000)
+    assert len(str(exc.value)) < 300
+    assert "…" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "depth",
+    ["3", 3.0, True, None, [3], 10**5000],
+    ids=["str", "float", "bool", "none", "list", "huge"],
+)
+def test_level_from_depth_wants_a_whole_number(depth: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^depth: ") as exc:
+        Level.from_depth(depth)  # type: ignore[arg-type]
+    assert exc.value.field == "depth"
+
+
+@pytest.mark.parametrize("value", ["County", "县级", 3, None, ["county"], ""])
+def test_level_by_value_names_the_allowed_values(value: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^level: ") as exc:
+        Level(value)
+    assert isinstance(exc.value, ValueError)  # as the enum raised before
+    assert "province, city, county, township or village" in str(exc.value)
+    assert Level("county") is Level.COUNTY
+
+
+def test_is_within_takes_any_code_form_and_checks_it() -> None:
+    code = RegionCode.parse("370602001")
+    assert code.is_within("3706")
+    assert code.is_within(37)
+    assert not code.is_within("3702")
+    for bad in (None, "37x", 1.5):
+        with pytest.raises(InvalidValue, match=r"^ancestor: "):
+            code.is_within(bad)  # type: ignore[arg-type]
+
+
+@given(st.one_of(st.text(), st.from_regex(r"\s*[0-9０-９]{1,13}\s*", fullmatch=True)))
+def test_no_text_makes_codes_raise_anything_but_invalid_value(text: str) -> None:
+    for make in (
+        normalize_code,
+        RegionCode,
+        RegionCode.parse,
+        lambda t: RegionCode.parse("370602001001").is_within(t),
+    ):
+        try:
+            make(text)
+        except InvalidValue as exc:
+            assert str(exc)

@@ -339,3 +339,76 @@ def test_can_act_is_any_permitting_grant_above(
     else:
         with pytest.raises(PermissionDenied):
             j.check(principal, action, code, on=on)
+
+
+# --- wrong types and None raise InvalidValue naming the field (issue 14) -----------------------
+
+
+@pytest.mark.parametrize("actions", [None, 5, [None], [Action.CERTIFY, 3], b"certify"])
+def test_grant_actions_are_text(actions: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^actions: ") as exc:
+        Grant(principal="li", region_code=STREET, actions=actions)  # type: ignore[arg-type]
+    assert exc.value.field == "actions"
+
+
+@pytest.mark.parametrize("role", [None, "", 5])
+def test_grant_role_is_text(role: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^role: "):
+        Grant(principal="li", region_code=STREET, role=role)  # type: ignore[arg-type]
+
+
+def test_jurisdiction_checks_what_it_is_built_from(tree: RegionTree) -> None:
+    grant = Grant(principal="li", region_code=STREET)
+    with pytest.raises(InvalidValue, match=r"^tree: "):
+        Jurisdiction(None, [grant])  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^grants: "):
+        Jurisdiction(tree, None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^grant: "):
+        Jurisdiction(tree, [grant, None])  # type: ignore[list-item]
+    with pytest.raises(InvalidValue, match=r"^clock: "):
+        Jurisdiction(tree, clock=datetime(2025, 1, 1, tzinfo=SHANGHAI))  # type: ignore[arg-type]
+
+
+def test_add_and_remove_take_grants_only(j: Jurisdiction) -> None:
+    before = j.grants("li")
+    for bad in (None, "li", {"principal": "li"}):
+        with pytest.raises(InvalidValue, match=r"^grant: "):
+            j.add(bad)  # type: ignore[arg-type]
+        with pytest.raises(InvalidValue, match=r"^grant: "):
+            j.remove(bad)  # type: ignore[arg-type]
+    assert j.grants("li") == before
+
+
+@pytest.mark.parametrize("principal", [None, 5, ["li"]])
+def test_a_principal_is_text(j: Jurisdiction, principal: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^principal: "):
+        j.grants(principal)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^principal: "):
+        j.can_act(principal, Action.CERTIFY, COMMUNITY)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("action", [None, 5, ["certify"]])
+def test_an_action_is_text(j: Jurisdiction, action: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^action: "):
+        j.can_act("wang", action, COMMUNITY)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^action: "):
+        Grant(principal="wang", region_code=STREET).permits(action)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "on",
+    [datetime(2024, 3, 1, tzinfo=SHANGHAI), "2024-03-01", 20240301],
+    ids=["datetime", "str", "int"],
+)
+def test_on_is_a_date(tree: RegionTree, on: object) -> None:
+    dated = Grant(principal="li", region_code=STREET, valid_from=date(2024, 1, 1))
+    j = Jurisdiction(tree, [dated])
+    with pytest.raises(InvalidValue, match=r"^on: "):
+        j.can_act("li", Action.CERTIFY, COMMUNITY, on=on)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^on: "):
+        j.check("li", Action.CERTIFY, COMMUNITY, on=on)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^on: "):
+        j.scope("li", Action.CERTIFY, on=on)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^on: "):
+        dated.in_force(on)  # type: ignore[arg-type]
+    assert j.can_act("li", Action.CERTIFY, COMMUNITY, on=date(2024, 3, 1))

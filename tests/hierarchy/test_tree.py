@@ -13,7 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from strategies import TreeRecord, code_forms, region_codes, tree_codes, tree_records
-from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, UnknownRegion
+from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, UnknownRegion, ZhiyuanError
 from zhiyuan.hierarchy import (
     Anomaly,
     AnomalyKind,
@@ -700,6 +700,248 @@ def test_every_kind_at_once_and_the_tree_still_loads() -> None:
     assert str(tree.report).startswith("8 anomalies / 8 处异常: ")
 
 
+# --- records of the wrong shape: reported as bad_record, never raised (issue 14) ----------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "code", "says"),
+    [
+        (("37", "山东省"), "37", "this one has 2"),
+        (("3706",), "3706", "this one has 1"),
+        ((), "", "this one has 0"),
+        (("3706", "烟台市", "37", 2, "extra"), "3706", "this one has 5"),
+        (None, "", "not NoneType"),
+        ("3706", "", "not str"),
+        (b"3706", "", "not bytes"),
+        (3706, "", "not int"),
+        ({"code": "3706"}, "", "not dict"),
+        ({"3706", "烟台市", "37"}, "", "not set"),
+        (("3706", ("烟台市",), "37"), "3706", "the name must be text or None, not tuple"),
+        (("3706", b"\xe7\x83\x9f", "37"), "3706", "the name must be text or None, not bytes"),
+        (("3706", 10**5000, "37"), "3706", "the name must be text or None, not int"),
+    ],
+)
+def test_a_record_of_the_wrong_shape_is_skipped_and_reported(
+    bad: object, code: str, says: str
+) -> None:
+    rows: list[object] = [("37", "山东省", None), bad, ("3702", "青岛市", "37")]
+    tree = RegionTree.from_records(rows)  # type: ignore[arg-type]
+    assert codes_of(tree) == ["370000000000", "370200000000"]  # the good rows load
+    (a,) = tree.report.anomalies
+    assert a.kind is AnomalyKind.BAD_RECORD
+    assert a.record == 1  # its position among the records
+    assert a.code == code
+    assert says in a.detail
+    assert "记录" in a.detail or "名称" in a.detail  # bilingual
+    assert str(a).startswith(f"bad_record records[1]{' ' + code if code else ''}: ")
+
+
+def test_the_issue_14_record_too_short() -> None:
+    tree = RegionTree.from_records([("37", "山东省")])  # type: ignore[list-item]
+    assert len(tree) == 0
+    assert str(tree.report) == (
+        "1 anomaly / 1 处异常: bad_record 1\n  bad_record records[0] 37: 记录应有 3 或 4 项，此记录有 "
+        "2 项 / a record has 3 or 4 items (code, name, parent code[, level]), this one has 2: "
+        "('37', '山东省')"
+    )
+
+
+def test_records_may_be_lists_and_other_sequences() -> None:
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    sql = "select '37' as code, '山东省' as name, null as parent union all select '3706', '烟台市', '37'"
+    rows = db.execute(sql).fetchall()
+    tree = RegionTree.from_records(rows)
+    assert tree.path("3706") == "山东省/烟台市"
+    assert tree.report.ok
+    lists = RegionTree.from_records([["37", "山东省", None], ["3706", "烟台市", "37", 2]])
+    assert lists == tree
+    assert lists.report.ok
+
+
+def test_names_given_as_numbers_are_kept_as_text() -> None:
+    tree = RegionTree.from_records([("37", 37, None), ("3706", 1.5, "37")])
+    assert [r.name for r in tree] == ["37", "1.5"]
+    assert tree.report.ok
+
+
+@pytest.mark.parametrize("column", [0, 2, 3], ids=["code", "parent", "level"])
+def test_an_int_too_long_to_write_out_is_reported_not_raised(column: int) -> None:
+    huge = 10**5000  # str(huge) raises ValueError
+    row: list[object] = ["3706", "烟台市", "37", 2]
+    row[column] = huge
+    tree = RegionTree.from_records([("37", "山东省", None), tuple(row)])  # type: ignore[list-item]
+    (a,) = tree.report.anomalies
+    assert a.kind is [AnomalyKind.BAD_CODE, None, AnomalyKind.PREFIX_MISMATCH,
+                      AnomalyKind.LEVEL_MISMATCH][column]  # fmt: skip
+    assert "<int of 16610 bits>" in str(a)
+    if column == 0:
+        assert a.record == 1
+
+
+def test_bad_codes_carry_their_position() -> None:
+    tree = RegionTree.from_records([("37", "山东省", None), ("37x", "坏", None)])
+    (a,) = tree.report.anomalies
+    assert (a.kind, a.code, a.record) == (AnomalyKind.BAD_CODE, "37x", 1)
+    assert str(a).startswith("bad_code records[1] 37x: ")
+
+
+@pytest.mark.parametrize("records", [None, 3706, 1.5, "3706", b"3706", {"37": "山东省"}])
+def test_records_that_are_not_an_iterable_of_rows_raise(records: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^records: ") as exc:
+        RegionTree.from_records(records)  # type: ignore[arg-type]
+    assert exc.value.field == "records"
+    assert "need an iterable of records" in str(exc.value)
+
+
+_scalars = st.one_of(
+    st.text(max_size=14),
+    st.integers(),
+    st.floats(),
+    st.none(),
+    st.booleans(),
+    st.binary(max_size=6),
+    st.builds(pow, st.just(10), st.integers(4301, 5000)),  # str() of these raises ValueError
+    st.sampled_from(["37", "3706", "370602", "370602001", "4419", "441900", " 14 ", "0", "", "4"]),
+    st.sampled_from(list(Level)),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=6).map(tuple),
+        st.lists(inner, max_size=6),
+        st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+_record_like = st.one_of(
+    _values,
+    st.tuples(_scalars, _values, _scalars),
+    st.tuples(_scalars, _scalars, _scalars, _values),
+    st.lists(_scalars, min_size=3, max_size=4).map(tuple),
+)
+
+
+@given(st.one_of(st.lists(_record_like, max_size=12), _values))
+def test_no_input_makes_from_records_raise_anything_but_a_zhiyuan_error(records: object) -> None:
+    # Arbitrary nested values: either a tree with a report, or InvalidValue for `records` itself.
+    try:
+        tree = RegionTree.from_records(records)  # type: ignore[arg-type]
+    except ZhiyuanError as exc:
+        assert isinstance(exc, InvalidValue)
+        assert exc.field == "records"
+        str(exc)
+        return
+    assert isinstance(records, (list, tuple))
+    str(tree.report)
+    repr(tree)
+    for a in tree.report.anomalies:
+        assert str(a)
+        assert a.record is None or 0 <= a.record < len(records)
+    again = RegionTree.from_records(tree.to_records())
+    assert again == tree
+    assert again.report.ok
+
+
+# --- wrong arguments to the queries raise InvalidValue naming the field (issue 14) ------------
+
+
+def test_descendants_level_by_value_or_refused(small: RegionTree) -> None:
+    assert list(small.descendants("3706", level="township")) == list(  # type: ignore[arg-type]
+        small.descendants("3706", level=Level.TOWNSHIP)
+    )
+    for bad in ("乡级", 4, ["township"]):
+        with pytest.raises(InvalidValue, match=r"^level: "):
+            small.descendants("3706", level=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sep", [None, 1, b"/"])
+def test_path_separator_is_text(small: RegionTree, sep: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^sep: "):
+        small.path("370602", sep)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", [None, 37, ["城关镇"]])
+def test_strip_suffix_wants_text(name: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^name: "):
+        strip_suffix(name)  # type: ignore[arg-type]
+
+
+def test_within_mask_refuses_what_is_not_codes(small: RegionTree) -> None:
+    with pytest.raises(InvalidValue, match=r"^codes: "):
+        small.within_mask(None, "37")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^codes: "):
+        small.within_mask("370602", "37")
+    with pytest.raises(InvalidValue, match=r"^code: \['370602'\]: "):  # unhashable: was TypeError
+        small.within_mask(["370602", ["370602"]], "37")
+    assert small.within_mask(iter(["370602", "1408"]), "37") == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("values", "pattern"),
+    [
+        (None, r"^values: None: "),
+        (5, r"^values: 5: "),
+        (
+            ["370602"],
+            r"^values\[0\]: '370602': 需要 \(代码, 数值\) 对 / need a \(code, number\) pair",
+        ),
+        ([("370602", 1, 2)], r"^values\[0\]: "),
+        ([("370602", 1), 7], r"^values\[1\]: 7: "),
+        ({"370602": "5"}, r"^values\['370602'\]: '5': 需要数值 / need a number"),
+        ([("370602", 1), ("3706", None)], r"^values\['3706'\]: None: "),
+        ([(["370602"], 1)], r"^code: \['370602'\]: "),
+    ],
+)
+def test_rollup_refuses_rows_that_are_not_code_number_pairs(
+    small: RegionTree, values: object, pattern: str
+) -> None:
+    with pytest.raises(InvalidValue, match=pattern):
+        small.rollup(values)  # type: ignore[arg-type]
+    # The dense path (many rows against a small tree) says the same.
+    if isinstance(values, (list, dict)) and values:
+        rows = list(values.items()) if isinstance(values, dict) else values
+        with pytest.raises(InvalidValue, match=pattern.replace(r"^values: ", r"^values")):
+            small.rollup(rows * 10)  # type: ignore[arg-type]
+
+
+def test_rollup_values_of_types_that_do_not_add_up(small: RegionTree) -> None:
+    from decimal import Decimal
+
+    with pytest.raises(InvalidValue, match=r"^values: .*Decimal, float"):
+        small.rollup([("370602001001", Decimal("1.5")), ("370602001002", 2.5)])
+    assert small.rollup([("370602001001", Decimal("1.5"))])["370000000000"] == Decimal("1.5")
+
+
+@pytest.mark.parametrize("other", [None, "tree", [("37", "山东省", None)]])
+def test_diff_wants_a_tree(small: RegionTree, other: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^other: "):
+        small.diff(other)  # type: ignore[arg-type]
+
+
+def test_anomaly_and_report_check_their_fields() -> None:
+    assert Anomaly(kind="orphan", code="37", detail="d").kind is AnomalyKind.ORPHAN  # type: ignore[arg-type]
+    for kwargs, field in [
+        ({"kind": "missing"}, "kind"),
+        ({"kind": None}, "kind"),
+        ({"code": None}, "code"),
+        ({"detail": 5}, "detail"),
+        ({"record": -1}, "record"),
+        ({"record": "3"}, "record"),
+    ]:
+        base: dict[str, object] = {"kind": AnomalyKind.ORPHAN, "code": "37", "detail": "d"}
+        with pytest.raises(InvalidValue) as exc:
+            Anomaly(**{**base, **kwargs})  # type: ignore[arg-type]
+        assert exc.value.field == field
+    for bad in (None, 5, [None], "orphan"):
+        with pytest.raises(InvalidValue, match=r"^anomalies: "):
+            ValidationReport(anomalies=bad)  # type: ignore[arg-type]
+    a = Anomaly(kind=AnomalyKind.ORPHAN, code="37", detail="d")
+    assert ValidationReport(anomalies=[a]).anomalies == (a,)  # type: ignore[arg-type]
+
+
 def test_report_text_is_capped_at_20_lines() -> None:
     rows = [(f"{p}01", "市", "99") for p in range(11, 41)]  # 30 orphans
     tree = RegionTree.from_records(rows)
@@ -724,6 +966,7 @@ def test_report_values() -> None:
         "prefix_mismatch",
         "parent_mismatch",
         "level_mismatch",
+        "bad_record",
     ]
 
 

@@ -659,3 +659,74 @@ def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree, attem
     assert [u.region_code for u in units] == sorted(villages)
     for u in units:
         assert u.id.startswith(f"s{won[u.region_code][0]}-")
+
+
+# --- wrong types and None raise InvalidValue naming the field (issue 14) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"required": None}, "required"),
+        ({"required": [17, 5, 3]}, "required"),
+        ({"required": "county=17"}, "required"),
+        ({"required_kinds": None}, "required_kinds"),
+        ({"required_kinds": ["理论宣讲"]}, "required_kinds"),
+        ({"name": None}, "name"),
+        ({"name": 17}, "name"),
+    ],
+)
+def test_team_standard_refuses_wrong_types(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidValue, match=rf"^{field}: ") as exc:
+        TeamStandard(**kwargs)  # type: ignore[arg-type]
+    assert exc.value.field == field
+
+
+@pytest.mark.parametrize("org", [5, "", "  ", ["o1"]])
+def test_team_organization_id_is_an_id_or_none(org: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^organization_id: "):
+        Team(id="t", name="队", region_code=COUNTY, kind="理论宣讲", organization_id=org)  # type: ignore[arg-type]
+    team = Team(id="t", name="队", region_code=COUNTY, kind="理论宣讲", organization_id="o1")
+    assert team.organization_id == "o1"
+
+
+@pytest.mark.parametrize(
+    "unit", [None, "c1", Organization(id="o", name="组织", region_code=COUNTY)]
+)
+def test_shortfall_needs_a_practice_unit(unit: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^unit: "):
+        Shortfall(unit=unit, have=1, need=2)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("tree_", [None, "3706", [("37", "山东省", None)]])
+def test_registry_needs_a_tree(tree_: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^tree: "):
+        Registry(tree_)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("items", [None, 5, "c1"])
+def test_registry_items_must_be_iterable(tree: RegionTree, items: object) -> None:
+    with pytest.raises(InvalidValue, match=r"^items: "):
+        Registry(tree, items)  # type: ignore[arg-type]
+
+
+def test_registry_levels_are_checked_not_silently_unmatched(reg: Registry) -> None:
+    reg.add(center())
+    reg.add(PracticeInstitute(id="i1", name="向阳街道新时代文明实践所", region_code=TOWNSHIP))
+    for bad in ("County", 3, None):
+        with pytest.raises(InvalidValue, match=r"^level: "):
+            reg.uncovered(bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^level: "):
+        reg.units(level="乡级")  # type: ignore[arg-type]
+    # A level's value is accepted, as everywhere else.
+    assert [u.id for u in reg.units(level="township")] == ["i1"]  # type: ignore[arg-type]
+    assert reg.uncovered("township", within=COUNTY) == reg.uncovered(  # type: ignore[arg-type]
+        Level.TOWNSHIP, within=COUNTY
+    )
+
+
+@pytest.mark.parametrize("standard", [None, {"county": 17}, "17+N"])
+def test_shortfalls_need_a_team_standard(reg: Registry, standard: object) -> None:
+    reg.add(center())
+    with pytest.raises(InvalidValue, match=r"^standard: "):
+        reg.shortfalls(standard)  # type: ignore[arg-type]

@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import attrs
 
-from zhiyuan._validators import is_date, non_empty
-from zhiyuan.errors import Conflict, InvalidValue, UnknownRegion
+from zhiyuan._validators import is_date, non_empty, to_enum
+from zhiyuan.errors import Conflict, InvalidValue, UnknownRegion, show
 from zhiyuan.hierarchy.codes import Level, level_of, normalize_code, parent_of
 from zhiyuan.hierarchy.tree import RegionTree
 
@@ -88,12 +89,65 @@ def _block(level: Level, seg: str) -> tuple[int, int]:
     return 1, 99
 
 
-def _codes(values: Iterable[object]) -> tuple[str, ...]:
-    return tuple(normalize_code(c) for c in values)
+def _iterable(field: str, values: object, what: str) -> tuple[Any, ...]:
+    """``values`` as a tuple; a string, a mapping or anything not iterable is an InvalidValue."""
+    if isinstance(values, Iterable) and not isinstance(values, (str, bytes, bytearray, Mapping)):
+        return tuple(values)
+    raise InvalidValue(field, values, what, shown=show(values))
 
 
-def _opt_code(value: object) -> str | None:
-    return None if value is None else normalize_code(value)
+def _children(values: Iterable[object]) -> tuple[str, ...]:
+    items = _iterable("children", values, "需要代码的序列 / need a list of codes")
+    return tuple(normalize_code(c, field="children") for c in items)
+
+
+def _target(value: object) -> str | None:
+    return None if value is None else normalize_code(value, field="target")
+
+
+def _new_code(value: object) -> str | None:
+    return None if value is None else normalize_code(value, field="new_code")
+
+
+def _kind(value: object) -> ChangeKind:
+    return to_enum("kind", ChangeKind, value)
+
+
+def _parts(values: Iterable[SplitPart]) -> tuple[SplitPart, ...]:
+    items = _iterable("parts", values, "需要拆分部分的序列 / need a list of SplitPart")
+    for part in items:
+        if not isinstance(part, SplitPart):
+            raise InvalidValue(
+                "parts", part, "需要拆分部分 / each part is a SplitPart", shown=show(part)
+            )
+    return items
+
+
+def _mapping_changes(value: Mapping[Any, Iterable[object]]) -> dict[str, tuple[str, ...]]:
+    """Old code → new codes, every code checked and in 12 digits."""
+    if not isinstance(value, Mapping):
+        raise InvalidValue(
+            "changes",
+            value,
+            "需要旧代码到新代码的映射 / need a mapping old code → new codes",
+            shown=show(value),
+        )
+    out: dict[str, tuple[str, ...]] = {}
+    for old, new in value.items():
+        key = normalize_code(old, field="changes")
+        field = f"changes[{key!r}]"
+        items = _iterable(field, new, "需要新代码的序列 / need a list of new codes")
+        if not items:
+            raise InvalidValue(field, new, "至少一个新代码 / need at least one new code")
+        out[key] = tuple(normalize_code(c, field=field) for c in items)
+    return out
+
+
+def _optional_name(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidValue(
+            attribute.name, value, "名称应为文本或 None / a name is text or None", shown=show(value)
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -106,7 +160,7 @@ class SplitPart:
 
     code: str = attrs.field(converter=normalize_code)
     name: str = attrs.field(validator=non_empty)
-    children: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    children: tuple[str, ...] = attrs.field(default=(), converter=_children)
 
 
 @attrs.frozen(kw_only=True)
@@ -119,13 +173,13 @@ class RegionChange:
     moved region takes (default: the next free one); ``parts`` for a split.
     """
 
-    kind: ChangeKind
+    kind: ChangeKind = attrs.field(converter=_kind)
     code: str = attrs.field(converter=normalize_code)
     effective: date = attrs.field(validator=is_date)
-    name: str | None = None
-    target: str | None = attrs.field(default=None, converter=_opt_code)
-    new_code: str | None = attrs.field(default=None, converter=_opt_code)
-    parts: tuple[SplitPart, ...] = ()
+    name: str | None = attrs.field(default=None, validator=_optional_name)
+    target: str | None = attrs.field(default=None, converter=_target)
+    new_code: str | None = attrs.field(default=None, converter=_new_code)
+    parts: tuple[SplitPart, ...] = attrs.field(default=(), converter=_parts)
 
     def __attrs_post_init__(self) -> None:
         k = self.kind
@@ -143,17 +197,17 @@ class RegionChange:
     @classmethod
     def rename(cls, code: object, name: str, *, effective: date) -> RegionChange:
         """更名: ``code`` is called ``name`` from ``effective`` on."""
-        return cls(kind=ChangeKind.RENAME, code=str(code), effective=effective, name=name)
+        return cls(kind=ChangeKind.RENAME, code=code, effective=effective, name=name)
 
     @classmethod
     def merge(cls, code: object, *, into: object, effective: date) -> RegionChange:
         """合并: ``code`` is absorbed by its sibling ``into``; its children move under ``into``."""
-        return cls(kind=ChangeKind.MERGE, code=str(code), effective=effective, target=str(into))
+        return cls(kind=ChangeKind.MERGE, code=code, effective=effective, target=into)
 
     @classmethod
     def split(cls, code: object, parts: Iterable[SplitPart], *, effective: date) -> RegionChange:
         """拆分: ``code`` is divided into ``parts``; every child must go to exactly one part."""
-        return cls(kind=ChangeKind.SPLIT, code=str(code), effective=effective, parts=tuple(parts))
+        return cls(kind=ChangeKind.SPLIT, code=code, effective=effective, parts=parts)
 
     @classmethod
     def move(
@@ -168,19 +222,17 @@ class RegionChange:
         """移交: ``code`` moves under ``to`` and takes ``new_code`` (default: the next free code)."""
         return cls(
             kind=ChangeKind.MOVE,
-            code=str(code),
+            code=code,
             effective=effective,
-            target=str(to),
-            new_code=None if new_code is None else str(new_code),
+            target=to,
+            new_code=new_code,
             name=name,
         )
 
     @classmethod
     def recode(cls, code: object, new_code: object, *, effective: date) -> RegionChange:
         """改码: ``code`` takes ``new_code`` at the same level; its subtree follows."""
-        return cls(
-            kind=ChangeKind.RECODE, code=str(code), effective=effective, target=str(new_code)
-        )
+        return cls(kind=ChangeKind.RECODE, code=code, effective=effective, target=new_code)
 
 
 @attrs.frozen(kw_only=True)
@@ -190,7 +242,7 @@ class CodeMapping:
     A split maps one old code to several new ones; :meth:`one` refuses to guess there.
     """
 
-    changes: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    changes: dict[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_mapping_changes)
 
     def map(self, code: object) -> tuple[str, ...]:
         """The new code(s) of ``code`` (itself, if it did not change)."""
@@ -209,10 +261,22 @@ class CodeMapping:
 
     def rekey(self, values: Mapping[object, int]) -> dict[str, int]:
         """Re-key a mapping code → number; values of split regions raise (see :meth:`one`)."""
+        if not isinstance(values, Mapping):
+            raise InvalidValue(
+                "values",
+                values,
+                "需要代码到数值的映射 / need a mapping code → number",
+                shown=show(values),
+            )
         out: dict[str, int] = {}
         for k, v in values.items():
             c = self.one(k)
-            out[c] = out.get(c, 0) + v
+            try:
+                out[c] = out.get(c, 0) + v
+            except TypeError:
+                raise InvalidValue(
+                    f"values[{show(k)}]", v, "需要数值 / need a number", shown=show(v)
+                ) from None
         return out
 
     def __len__(self) -> int:
@@ -405,8 +469,20 @@ def apply_changes(
     :class:`~zhiyuan.errors.UnknownRegion` or :class:`~zhiyuan.errors.Conflict`) and ``tree`` is
     untouched either way: trees are immutable.
     """
+    if not isinstance(tree, RegionTree):
+        raise InvalidValue("tree", tree, "需要区划树 / need a RegionTree", shown=show(tree))
+    if as_of is not None and (isinstance(as_of, datetime) or not isinstance(as_of, date)):
+        raise InvalidValue(
+            "as_of", as_of, "需要日期 / need a date (not a datetime)", shown=show(as_of)
+        )
+    given = _iterable("changes", changes, "需要区划调整的序列 / need a list of RegionChange")
+    for pos, c in enumerate(given):
+        if not isinstance(c, RegionChange):
+            raise InvalidValue(
+                f"changes[{pos}]", c, "需要区划调整 / need a RegionChange", shown=show(c)
+            )
     todo = sorted(
-        (c for c in changes if as_of is None or c.effective <= as_of), key=lambda c: c.effective
+        (c for c in given if as_of is None or c.effective <= as_of), key=lambda c: c.effective
     )
     work = _Work(tree)
     for ch in todo:

@@ -12,7 +12,7 @@ import enum
 
 import attrs
 
-from zhiyuan.errors import InvalidValue
+from zhiyuan.errors import InvalidValue, show
 
 __all__ = ["Level", "RegionCode", "normalize_code"]
 
@@ -52,10 +52,26 @@ class Level(enum.Enum):
 
     @classmethod
     def from_depth(cls, depth: int) -> Level:
-        """The level at ``depth`` (1–5)."""
-        if not 1 <= depth <= 5:
-            raise InvalidValue("depth", depth, "层级应为 1–5 / a depth is 1 to 5")
+        """The level at ``depth`` (1–5); anything else raises :class:`~zhiyuan.errors.InvalidValue`."""
+        if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 5:
+            raise InvalidValue(
+                "depth",
+                depth,
+                "层级应为 1–5 的整数 / a depth is a whole number 1 to 5",
+                shown=show(depth),
+            )
         return _BY_DEPTH[depth - 1]
+
+    @classmethod
+    def _missing_(cls, value: object) -> Level:
+        # ``Level("county")`` looks the value up; anything else is an InvalidValue (a ValueError,
+        # as before) that names the allowed values instead of the enum module's bare message.
+        raise InvalidValue(
+            "level",
+            value,
+            "未知层级 / not a level: province, city, county, township or village",
+            shown=show(value),
+        )
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Level):
@@ -90,6 +106,8 @@ _ZH = {
 _DIGITS = (2, 4, 6, 9, 12)
 _SHORT_LENGTHS = frozenset(_DIGITS)
 _ZEROS = "000000000000"
+_INT_LIMIT = 10**12
+_DIGITS_REASON = "区划代码应为 2、4、6、9 或 12 位数字 / a region code has 2, 4, 6, 9 or 12 digits"
 
 
 def normalize_code(code: object, *, field: str = "code") -> str:
@@ -97,7 +115,8 @@ def normalize_code(code: object, *, field: str = "code") -> str:
 
     Accepted: a string or int of 2, 4, 6, 9 or 12 digits (the short forms are padded with zeros).
     Surrounding whitespace is ignored. The province digits cannot be ``00`` (as in
-    :class:`RegionCode`). Anything else raises :class:`~zhiyuan.errors.InvalidValue`.
+    :class:`RegionCode`). Anything else (another type, ``None``, a negative or huge int, any other
+    text) raises :class:`~zhiyuan.errors.InvalidValue` naming ``field``.
 
     Example:
         >>> normalize_code("3706")
@@ -114,20 +133,23 @@ def normalize_code(code: object, *, field: str = "code") -> str:
     if isinstance(code, bool):
         raise InvalidValue(field, code, "区划代码不能是布尔值 / a region code is not a bool")
     if isinstance(code, int):
+        if not 0 < code < _INT_LIMIT:  # before str(): a huge int cannot even be written out
+            raise InvalidValue(field, code, _DIGITS_REASON, shown=show(code))
         text = str(code)
     elif isinstance(code, str):
         text = code.strip()
     else:
-        raise InvalidValue(field, code, "区划代码应为字符串 / a region code is a string of digits")
+        raise InvalidValue(
+            field,
+            code,
+            "区划代码应为字符串 / a region code is a string of digits",
+            shown=show(code),
+        )
     n = len(text)
     if n == 12 and text.isdigit() and text.isascii() and text[:2] != "00":
         return text
     if n not in _SHORT_LENGTHS or not (text.isdigit() and text.isascii()):
-        raise InvalidValue(
-            field,
-            code,
-            "区划代码应为 2、4、6、9 或 12 位数字 / a region code has 2, 4, 6, 9 or 12 digits",
-        )
+        raise InvalidValue(field, code, _DIGITS_REASON, shown=show(code))
     if text[:2] == "00":
         raise InvalidValue(field, code, "省级代码不能为 00 / the province digits cannot be 00")
     return text + _ZEROS[n:]
@@ -188,7 +210,10 @@ class RegionCode:
             isinstance(value, str) and len(value) == 12 and value.isdigit() and value.isascii()
         ):
             raise InvalidValue(
-                "code", value, "需要 12 位数字 / need 12 digits (use RegionCode.parse)"
+                "code",
+                value,
+                "需要 12 位数字 / need 12 digits (use RegionCode.parse)",
+                shown=show(value),
             )
         if value[:2] == "00":
             raise InvalidValue(
@@ -228,8 +253,11 @@ class RegionCode:
             p = p.parent
         return out
 
-    def is_within(self, ancestor: RegionCode) -> bool:
-        """True if ``ancestor`` is this code or one of its structural ancestors."""
+    def is_within(self, ancestor: RegionCode | str | int) -> bool:
+        """True if ``ancestor`` (a :class:`RegionCode` or any accepted code form) is this code or
+        one of its structural ancestors."""
+        if not isinstance(ancestor, RegionCode):
+            ancestor = RegionCode(normalize_code(ancestor, field="ancestor"))
         keep = ancestor.level.digits
         return self.value[:keep] == ancestor.value[:keep] and self.level >= ancestor.level
 

@@ -25,12 +25,12 @@ from __future__ import annotations
 import enum
 import threading
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 import attrs
 
 from zhiyuan._validators import Clock, is_date, non_empty, system_clock, to_shanghai
-from zhiyuan.errors import InvalidValue, PermissionDenied
+from zhiyuan.errors import InvalidValue, PermissionDenied, show
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
 
@@ -64,10 +64,55 @@ def _code(value: object) -> str:
 def _actions(value: Iterable[str] | str) -> frozenset[str]:
     if isinstance(value, str):
         value = (value,)
-    out = frozenset(str(a) for a in value)
+    if not isinstance(value, Iterable) or isinstance(value, (bytes, bytearray)):
+        raise InvalidValue(
+            "actions", value, "需要操作的集合 / need a set of actions", shown=show(value)
+        )
+    items = tuple(value)
+    for a in items:
+        if not isinstance(a, str):
+            raise InvalidValue(
+                "actions",
+                a,
+                "操作应为文本 / an action is text (an Action or a string)",
+                shown=show(a),
+            )
+    out = frozenset(str(a) for a in items)
     if not out or any(not a.strip() for a in out):
         raise InvalidValue("actions", sorted(out), "至少一个非空操作 / need at least one action")
     return out
+
+
+def _on(on: object) -> date | None:
+    """The ``on`` of a check: a date (not a datetime) or ``None``."""
+    if on is not None and (isinstance(on, datetime) or not isinstance(on, date)):
+        raise InvalidValue("on", on, "需要日期 / need a date (not a datetime)", shown=show(on))
+    return on
+
+
+def _action(action: object) -> str:
+    if not isinstance(action, str):
+        raise InvalidValue(
+            "action",
+            action,
+            "操作应为文本 / an action is text (an Action or a string)",
+            shown=show(action),
+        )
+    return str(action)
+
+
+def _principal(principal: object) -> str:
+    if not isinstance(principal, str):
+        raise InvalidValue(
+            "principal", principal, "应为文本 / a principal is a string id", shown=show(principal)
+        )
+    return principal
+
+
+def _grant(grant: object) -> Grant:
+    if not isinstance(grant, Grant):
+        raise InvalidValue("grant", grant, "需要授权 / need a Grant", shown=show(grant))
+    return grant
 
 
 @attrs.frozen(kw_only=True)
@@ -81,7 +126,7 @@ class Grant:
     principal: str = attrs.field(validator=non_empty)
     region_code: str = attrs.field(converter=_code)
     actions: frozenset[str] = attrs.field(default=frozenset({ALL_ACTIONS}), converter=_actions)
-    role: str = "admin"
+    role: str = attrs.field(default="admin", validator=non_empty)
     valid_from: date | None = attrs.field(default=None, validator=is_date)
     valid_until: date | None = attrs.field(default=None, validator=is_date)
 
@@ -99,10 +144,12 @@ class Grant:
 
     def permits(self, action: str) -> bool:
         """True if the grant covers ``action``."""
-        return ALL_ACTIONS in self.actions or str(action) in self.actions
+        action = _action(action)
+        return ALL_ACTIONS in self.actions or action in self.actions
 
     def in_force(self, on: date | None) -> bool:
         """True if the grant is valid on ``on`` (``None``: ignore the period)."""
+        on = _on(on)
         if on is None:
             return True
         if self.valid_from is not None and on < self.valid_from:
@@ -124,6 +171,19 @@ class Jurisdiction:
     def __init__(
         self, tree: RegionTree, grants: Iterable[Grant] = (), *, clock: Clock = system_clock
     ) -> None:
+        if not isinstance(tree, RegionTree):
+            raise InvalidValue("tree", tree, "需要区划树 / need a RegionTree", shown=show(tree))
+        if not isinstance(grants, Iterable) or isinstance(grants, (str, bytes)):
+            raise InvalidValue(
+                "grants", grants, "需要授权的序列 / need an iterable of grants", shown=show(grants)
+            )
+        if not callable(clock):
+            raise InvalidValue(
+                "clock",
+                clock,
+                "需要无参函数 / need a function returning the time",
+                shown=show(clock),
+            )
         self.tree = tree
         self.clock = clock
         self._by_principal: dict[str, list[Grant]] = {}
@@ -136,6 +196,7 @@ class Jurisdiction:
 
     def add(self, grant: Grant) -> None:
         """Add a grant (the same grant twice is kept once)."""
+        grant = _grant(grant)
         self.tree[grant.region_code]  # raises UnknownRegion for a code not in the tree
         with self._lock:
             held = self._by_principal.setdefault(grant.principal, [])
@@ -144,6 +205,7 @@ class Jurisdiction:
 
     def remove(self, grant: Grant) -> None:
         """Withdraw a grant; withdrawing one that was never added changes nothing."""
+        grant = _grant(grant)
         with self._lock:
             held = self._by_principal.get(grant.principal, [])
             if grant in held:
@@ -151,6 +213,7 @@ class Jurisdiction:
 
     def grants(self, principal: str) -> list[Grant]:
         """The grants a principal holds."""
+        principal = _principal(principal)
         with self._lock:
             return list(self._by_principal.get(principal, []))
 
@@ -164,6 +227,8 @@ class Jurisdiction:
         An unknown or malformed ``code`` raises, whether or not the principal holds grants.
         """
         c = self.tree[code].code
+        on = _on(on)
+        action = _action(action)
         day = self._today() if on is None else on
         for g in self.grants(principal):
             if g.permits(action) and g.in_force(day) and self.tree.is_within(c, g.region_code):
@@ -187,12 +252,10 @@ class Jurisdiction:
 
     def scope(self, principal: str, action: str, *, on: date | None = None) -> list[str]:
         """The top codes where ``principal`` may take ``action`` (nested grants folded in)."""
+        on = _on(on)
+        day = self._today() if on is None else on
         codes = sorted(
-            {
-                g.region_code
-                for g in self.grants(principal)
-                if g.permits(action) and g.in_force(self._today() if on is None else on)
-            }
+            {g.region_code for g in self.grants(principal) if g.permits(action) and g.in_force(day)}
         )
         top: list[str] = []
         for c in codes:

@@ -20,13 +20,14 @@ import enum
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import compress
 from typing import Any, TypeVar, cast
 
 import attrs
 
-from zhiyuan.errors import InvalidValue, UnknownRegion
+from zhiyuan._validators import to_enum
+from zhiyuan.errors import InvalidValue, UnknownRegion, ZhiyuanError, show
 from zhiyuan.hierarchy.codes import Level, RegionCode, level_of, normalize_code, parent_of
 
 __all__ = [
@@ -71,12 +72,15 @@ _SUFFIXES = (
 def strip_suffix(name: str) -> str:
     """The name without its administrative suffix (省/市/区/县/镇/乡/街道/村/社区/村委会/居委会 …).
 
-    A name that is nothing but a suffix (``县``) is kept whole.
+    A name that is nothing but a suffix (``县``) is kept whole. A name that is not text raises
+    :class:`~zhiyuan.errors.InvalidValue`.
 
     Example:
         >>> strip_suffix("城关镇"), strip_suffix("和平村委会"), strip_suffix("芝罘区"), strip_suffix("县")
         ('城关', '和平', '芝罘', '县')
     """
+    if not isinstance(name, str):
+        raise InvalidValue("name", name, "名称应为文本 / a name is text", shown=show(name))
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
@@ -139,18 +143,56 @@ class AnomalyKind(enum.Enum):
     """The declared parent is an ancestor by code, but a nearer one is present and is used."""
     LEVEL_MISMATCH = "level_mismatch"
     """A declared level disagrees with the level the code denotes; the code's level is used."""
+    BAD_RECORD = "bad_record"
+    """The record itself is malformed: not a tuple or list, not 3 or 4 items, or a name that is not
+    text; the row is skipped."""
+
+
+def _anomaly_kind(value: object) -> AnomalyKind:
+    return to_enum("kind", AnomalyKind, value)
+
+
+def _text_field(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidValue(attribute.name, value, "应为文本 / must be text", shown=show(value))
+
+
+def _position(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise InvalidValue(
+            attribute.name, value, "应为非负整数或 None / a position ≥ 0 or None", shown=show(value)
+        )
+
+
+def _anomalies(values: Iterable[Anomaly]) -> tuple[Anomaly, ...]:
+    if isinstance(values, Iterable) and not isinstance(values, (str, bytes, Mapping)):
+        items = tuple(values)
+        for a in items:
+            if not isinstance(a, Anomaly):
+                raise InvalidValue("anomalies", a, "需要异常项 / need an Anomaly", shown=show(a))
+        return items
+    raise InvalidValue(
+        "anomalies", values, "需要异常项的序列 / need a list of Anomaly", shown=show(values)
+    )
 
 
 @attrs.frozen(kw_only=True)
 class Anomaly:
-    """One oddity found while loading, with the code as given and a bilingual detail."""
+    """One oddity found while loading, with the code as given and a bilingual detail.
 
-    kind: AnomalyKind
-    code: str
-    detail: str
+    ``record`` is the position (from 0) of the row among the records given, for the rows that
+    were skipped (``bad_record``, ``bad_code``) and so cannot be found in the tree by their code;
+    ``None`` otherwise. ``code`` is empty for a record that has no code to show.
+    """
+
+    kind: AnomalyKind = attrs.field(converter=_anomaly_kind)
+    code: str = attrs.field(validator=_text_field)
+    detail: str = attrs.field(validator=_text_field)
+    record: int | None = attrs.field(default=None, validator=_position)
 
     def __str__(self) -> str:
-        return f"{self.kind.value} {self.code}: {self.detail}"
+        where = self.code if self.record is None else f"records[{self.record}] {self.code}".rstrip()
+        return f"{self.kind.value} {where}: {self.detail}"
 
 
 @attrs.frozen(kw_only=True)
@@ -164,7 +206,7 @@ class ValidationReport:
           orphan 370602: 上级 370600000000 不存在，挂在 370000000000 下 / parent 370600000000 is missing; attached under 370000000000
     """
 
-    anomalies: tuple[Anomaly, ...] = ()
+    anomalies: tuple[Anomaly, ...] = attrs.field(default=(), converter=_anomalies)
 
     @property
     def ok(self) -> bool:
@@ -278,6 +320,10 @@ class RegionTree:
         A fourth element, if present, is the declared level (a :class:`Level` or its depth 1–5),
         checked against the code. Codes and parents may be in any accepted form. Nothing odd stops
         the load: see :class:`AnomalyKind` for what is reported in :attr:`report` and what is done.
+        A row that is not such a record at all (``None``, a bare string, two items or five, a name
+        that is not text) is skipped and reported as ``bad_record`` with its position. Only
+        ``records`` itself not being an iterable of rows raises
+        :class:`~zhiyuan.errors.InvalidValue`.
 
         Example:
             >>> t = RegionTree.from_records([
@@ -287,24 +333,70 @@ class RegionTree:
             (3, '广东省/东莞市/东城街道')
             >>> t.report.counts()
             {<AnomalyKind.COLLISION: 'collision'>: 1}
+            >>> print(RegionTree.from_records([("37", "山东省")]).report.anomalies[0])
+            bad_record records[0] 37: 记录应有 3 或 4 项，此记录有 2 项 / a record has 3 or 4 items (code, name, parent code[, level]), this one has 2: ('37', '山东省')
         """
+        rows = _rows_of(records)
         anomalies: list[Anomaly] = []
         name_of: dict[str, str | None] = {}
         raw_len: dict[str, int] = {}
         declared: dict[str, str | None] = {}
-        for rec in records:
-            raw = rec[0]
+        for pos, rec in enumerate(rows):
+            if not isinstance(rec, (tuple, list)):
+                if not isinstance(rec, Sequence) or isinstance(rec, (str, bytes, bytearray)):
+                    anomalies.append(
+                        _bad_record(
+                            pos,
+                            rec,
+                            None,
+                            "记录应为 (代码, 名称, 上级代码[, 层级]) 元组",
+                            "a record is a tuple (code, name, parent code[, level]), not "
+                            + type(rec).__name__,
+                        )
+                    )
+                    continue
+                rec = tuple(rec)  # another sequence, such as a sqlite3.Row
+            n_items = len(rec)
+            if n_items == 3:
+                raw, name, parent_raw = rec
+                level_raw: object = None
+            elif n_items == 4:
+                raw, name, parent_raw, level_raw = rec
+            else:
+                anomalies.append(
+                    _bad_record(
+                        pos,
+                        rec,
+                        rec[0] if rec else None,
+                        f"记录应有 3 或 4 项，此记录有 {n_items} 项",
+                        f"a record has 3 or 4 items (code, name, parent code[, level]), this one "
+                        f"has {n_items}",
+                    )
+                )
+                continue
             try:
                 code = normalize_code(raw)
             except InvalidValue as exc:
                 anomalies.append(
-                    Anomaly(kind=AnomalyKind.BAD_CODE, code=str(raw), detail=exc.reason)
+                    Anomaly(
+                        kind=AnomalyKind.BAD_CODE, code=_text(raw), detail=exc.reason, record=pos
+                    )
                 )
                 continue
-            name = rec[1]
-            if name is not None and not isinstance(name, str):
-                name = str(name)
-            parent_raw = rec[2]
+            if name is not None and type(name) is not str:
+                text = _name_text(name)
+                if text is None:
+                    anomalies.append(
+                        _bad_record(
+                            pos,
+                            rec,
+                            raw,
+                            "名称应为文本或 None",
+                            f"the name must be text or None, not {type(name).__name__}",
+                        )
+                    )
+                    continue
+                name = text
             parent: str | None = None
             if parent_raw is not None and parent_raw != "" and parent_raw != "0":
                 try:
@@ -313,21 +405,21 @@ class RegionTree:
                     anomalies.append(
                         Anomaly(
                             kind=AnomalyKind.PREFIX_MISMATCH,
-                            code=str(raw),
-                            detail=f"上级代码无效 / bad parent code {parent_raw!r}: {exc.reason}",
+                            code=_text(raw),
+                            detail=f"上级代码无效 / bad parent code {show(parent_raw)}: {exc.reason}",
                         )
                     )
             n_raw = len(raw.strip()) if isinstance(raw, str) else len(str(raw))
             lv = level_of(code)
-            if len(rec) > 3:
-                _check_level(rec[3], lv, str(raw), anomalies)
+            if level_raw is not None:
+                _check_level(level_raw, lv, _text(raw), anomalies)
             if code in name_of:
                 first = name_of[code]
                 if raw_len[code] == n_raw:
                     anomalies.append(
                         Anomaly(
                             kind=AnomalyKind.DUPLICATE,
-                            code=str(raw),
+                            code=_text(raw),
                             detail=f"代码重复，保留 {first!r} / duplicate code; kept {first!r}, "
                             f"dropped {name!r}",
                         )
@@ -339,7 +431,7 @@ class RegionTree:
                 anomalies.append(
                     Anomaly(
                         kind=AnomalyKind.COLLISION,
-                        code=str(raw),
+                        code=_text(raw),
                         detail=f"补足 12 位后与已有代码相同，保留 {kept!r}，并入 {dropped!r} / pads to "
                         f"{code} like another row; kept {kept!r}, merged {dropped!r} into it",
                     )
@@ -395,6 +487,13 @@ class RegionTree:
         parent columns ending in ``_code`` (the nearest parent first). Missing level files are
         allowed (a tree down to counties loads from the first three).
 
+        Odd data is reported in :attr:`report`, as with :meth:`from_records`; a file that cannot be
+        read raises :class:`~zhiyuan.errors.InvalidInput` naming the file and, where it can be
+        told, the line (a gzip file cut short or not gzip at all, bytes that are not UTF-8, CSV
+        that does not parse, an empty file, a wrong header, a header without rows), and no tree is
+        returned. A missing directory, or one without any named file, raises
+        :class:`~zhiyuan.errors.NotFound`.
+
         Example:
             >>> from pathlib import Path
             >>> tree = RegionTree.from_nbs_dir(Path("data/nbs"))  # doctest: +SKIP
@@ -405,7 +504,11 @@ class RegionTree:
 
     @classmethod
     def from_nbs_structure(cls, path: object) -> RegionTree:
-        """Load a codes-only five-level structure file (``code,parent_code,level``), such as 2019's."""
+        """Load a codes-only five-level structure file (``code,parent_code,level``), such as 2019's.
+
+        A file that cannot be read raises :class:`~zhiyuan.errors.InvalidInput` naming the file and
+        line, as for :meth:`from_nbs_dir`; a missing file raises :class:`~zhiyuan.errors.NotFound`.
+        """
         from zhiyuan.hierarchy._nbs import read_structure_file
 
         return cls.from_records(read_structure_file(path))
@@ -531,7 +634,7 @@ class RegionTree:
         end = i + self._size[i]
         if level is None:
             return (self._region(j) for j in range(i + 1, end))
-        want = level.depth
+        want = (level if isinstance(level, Level) else Level(level)).depth
         lv = self._levels
         return (self._region(j) for j in range(i + 1, end) if lv[j] == want)
 
@@ -546,6 +649,8 @@ class RegionTree:
 
     def path(self, code: object, sep: str = "/") -> str:
         """The names from the root down, e.g. ``山东省/烟台市/芝罘区`` (a missing name shows as its code)."""
+        if not isinstance(sep, str):
+            raise InvalidValue("sep", sep, "分隔符应为文本 / a separator is text", shown=show(sep))
         i = self._idx(code)
         parts = []
         while i >= 0:
@@ -575,7 +680,11 @@ class RegionTree:
         a = self._idx(ancestor)
         end = a + self._size[a]
         get, idx = self._lookup(), self._idx
-        return [a <= (i if (i := get(c)) is not None else idx(c)) < end for c in codes]
+        items = _items("codes", codes)
+        try:
+            return [a <= (i if (i := get(c)) is not None else idx(c)) < end for c in items]
+        except TypeError:  # an unhashable code (a list …): the slow path names it
+            return [a <= idx(c) < end for c in items]
 
     def lca(self, a: object, b: object) -> Region | None:
         """The lowest common ancestor (a region is its own ancestor); ``None`` under different roots."""
@@ -706,8 +815,59 @@ class RegionTree:
             >>> totals["370602000000"], totals["370000000000"]
             (12, 13)
         """
+        items = (
+            list(values.items())
+            if isinstance(values, Mapping)
+            else _items(
+                "values", values, "(代码, 数值) 对的序列 / need an iterable of (code, number) pairs"
+            )
+        )
+        try:
+            return self._rollup(items)
+        except ZhiyuanError:
+            raise
+        except (TypeError, ValueError) as exc:  # a row that is not a pair, a value not a number
+            bad = self._bad_rollup(items)
+            if bad is None:  # not the input's fault after all
+                raise
+            raise bad from exc
+
+    def _bad_rollup(self, items: list[Any]) -> ZhiyuanError | None:
+        """The error naming the first bad row of a :meth:`rollup` (``None`` if none is found)."""
+        for pos, item in enumerate(items):
+            if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 2:
+                return InvalidValue(
+                    f"values[{pos}]",
+                    item,
+                    "需要 (代码, 数值) 对 / need a (code, number) pair",
+                    shown=show(item),
+                )
+            self._idx(item[0])  # a malformed or unknown code raises here
+            try:
+                0 + item[1]
+            except TypeError:
+                return InvalidValue(
+                    f"values[{show(item[0])}]",
+                    item[1],
+                    "需要数值 / need a number",
+                    shown=show(item[1]),
+                )
+        try:
+            sum((item[1] for item in items), 0)
+        except TypeError:
+            pass
+        else:
+            return None
+        kinds = sorted({type(item[1]).__name__ for item in items})
+        return InvalidValue(
+            "values",
+            kinds,
+            f"这些数值类型不能相加 / values of these types cannot be added together: "
+            f"{', '.join(kinds)}",
+        )
+
+    def _rollup(self, items: list[Any]) -> dict[str, Any]:
         get, idx = self._lookup(), self._idx
-        items = list(values.items()) if isinstance(values, Mapping) else list(values)
         parent = self._parent_list
         codes = self._codes
         n = len(codes)
@@ -716,7 +876,7 @@ class RegionTree:
             rows: list[int | None] = list(map(get, keys))
             if None in rows:  # another accepted code form, or an unknown code (raises)
                 rows = [i if i is not None else idx(k) for i, k in zip(rows, keys, strict=True)]
-            dense: list[N] = [0] * n
+            dense: list[Any] = [0] * n
             has = bytearray(n)
             for i, (_, v) in zip(rows, items, strict=True):
                 dense[i] += v  # type: ignore[index]
@@ -729,9 +889,9 @@ class RegionTree:
                         has[p] = 1
             return dict(zip(compress(codes, has), compress(dense, has), strict=True))
         pairs = [(i if (i := get(k)) is not None else idx(k), v) for k, v in items]
-        acc: dict[int, N] = {}
+        acc: dict[int, Any] = {}
         for i, v in pairs:
-            acc[i] = acc[i] + v if i in acc else v
+            acc[i] = acc[i] + v if i in acc else 0 + v  # 0 + v: a value that is no number raises
         for i in list(acc):  # close over ancestors, so parents come before children below
             p = parent[i]
             while p >= 0 and p not in acc:
@@ -756,6 +916,10 @@ class RegionTree:
             >>> d.added, d.removed
             (('370700000000',), ('370600000000',))
         """
+        if not isinstance(other, RegionTree):
+            raise InvalidValue(
+                "other", other, "需要另一棵区划树 / need another RegionTree", shown=show(other)
+            )
         mine, theirs = self._index, other._index
         added = tuple(c for c in other._codes if c not in mine)
         removed = tuple(c for c in self._codes if c not in theirs)
@@ -771,25 +935,96 @@ class RegionTree:
         return RegionDiff(added=added, removed=removed, renamed=tuple(renamed))
 
 
+def _items(
+    field: str, values: object, what: str = "代码的序列 / need an iterable of codes"
+) -> list[Any]:
+    """``values`` as a list, or :class:`InvalidValue` naming ``field`` if it is not iterable."""
+    if isinstance(values, list):
+        return values
+    if not isinstance(values, (str, bytes, bytearray)):
+        try:
+            return list(values)  # type: ignore[call-overload, no-any-return]
+        except TypeError:
+            pass
+    raise InvalidValue(field, values, f"需要{what}", shown=show(values))
+
+
+def _rows_of(records: object) -> Iterator[object]:
+    """An iterator over ``records``, or :class:`InvalidValue` if it is not an iterable of rows."""
+    if isinstance(records, (str, bytes, bytearray, Mapping)):
+        raise InvalidValue(
+            "records",
+            records,
+            f"需要记录的序列，而非 {type(records).__name__} / need an iterable of records "
+            f"(code, name, parent code), not a {type(records).__name__}",
+            shown=show(records),
+        )
+    try:
+        return iter(records)  # type: ignore[call-overload, no-any-return]
+    except TypeError:
+        raise InvalidValue(
+            "records",
+            records,
+            "需要记录的序列 / need an iterable of records (code, name, parent code)",
+            shown=show(records),
+        ) from None
+
+
+def _text(value: object) -> str:
+    """``str(value)`` for an anomaly's code; a value that cannot be written out is shown instead."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except Exception:  # an outside value's str may raise (a huge int); the report must not
+        return show(value)
+
+
+def _name_text(name: object) -> str | None:
+    """A name given as a number, as text (``None`` for anything else: the record is bad)."""
+    if isinstance(name, str):
+        return str(name)  # a subclass of str, as a plain one (sys.intern takes only str)
+    if isinstance(name, (int, float)) and not isinstance(name, bool):
+        try:
+            return str(name)
+        except ValueError:  # an int too long to write out
+            return None
+    return None
+
+
+def _bad_record(pos: int, rec: object, raw: object, zh: str, en: str) -> Anomaly:
+    code = _text(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
+    return Anomaly(
+        kind=AnomalyKind.BAD_RECORD,
+        code=code,
+        detail=f"{zh} / {en}: {show(rec)}",
+        record=pos,
+    )
+
+
 def _check_level(declared: object, lv: Level, raw: str, anomalies: list[Anomaly]) -> None:
-    if declared is None or declared == "":
+    if declared is None or (isinstance(declared, str) and declared == ""):
         return
-    want: Level | None
+    want: Level | None = None
     if isinstance(declared, Level):
         want = declared
-    else:
-        text = str(declared).strip()
+    elif isinstance(declared, int) and not isinstance(declared, bool):
+        if 1 <= declared <= 5:
+            want = Level.from_depth(declared)
+    else:  # text, or another type that writes out as a depth or a value (a numpy int)
+        text = _text(declared).strip()
         try:  # a depth 1–5 ("4", as in the 2019 file) or a Level value ("township", as dumped)
-            want = Level.from_depth(int(text)) if text.isdigit() else Level(text)
-        except (ValueError, InvalidValue):
+            want = Level.from_depth(int(text)) if text.isdigit() and text.isascii() else Level(text)
+        except ValueError:  # InvalidValue is a ValueError too
             want = None
     if want is not lv:
+        shown = show(declared)
         anomalies.append(
             Anomaly(
                 kind=AnomalyKind.LEVEL_MISMATCH,
                 code=raw,
-                detail=f"声明层级 {declared!r} 与代码层级 {lv.value} 不符 / declared level "
-                f"{declared!r} but the code denotes {lv.value}; the code wins",
+                detail=f"声明层级 {shown} 与代码层级 {lv.value} 不符 / declared level "
+                f"{shown} but the code denotes {lv.value}; the code wins",
             )
         )
 

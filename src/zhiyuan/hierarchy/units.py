@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import attrs
 
 from zhiyuan._validators import non_empty, non_negative
-from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
+from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion, show
 from zhiyuan.hierarchy.codes import Level, level_of, normalize_code
 from zhiyuan.hierarchy.tree import Region, RegionTree
 
@@ -68,6 +68,27 @@ TEAM_KINDS: tuple[str, ...] = (
 
 def _code(value: object) -> str:
     return normalize_code(value, field="region_code")
+
+
+def _optional_id(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``None``, or a non-blank string (an id that refers to something else)."""
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise InvalidValue(
+            attribute.name,
+            value,
+            "应为非空文本或 None / need a non-empty id or None",
+            shown=show(value),
+        )
+
+
+def _is_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidValue(attribute.name, value, "应为文本 / must be text", shown=show(value))
+
+
+def _level_arg(level: object) -> Level:
+    """A :class:`Level`, or its value (``"township"``); anything else is an InvalidValue."""
+    return level if isinstance(level, Level) else Level(level)
 
 
 @attrs.frozen(kw_only=True)
@@ -157,7 +178,7 @@ class Team:
     name: str = attrs.field(validator=non_empty)
     region_code: str = attrs.field(converter=_code)
     kind: str = attrs.field(validator=non_empty)
-    organization_id: str | None = None
+    organization_id: str | None = attrs.field(default=None, validator=_optional_id)
 
 
 def _level_key(key: object, field: str) -> Level:
@@ -173,7 +194,19 @@ def _level_key(key: object, field: str) -> Level:
         ) from None
 
 
+def _mapping(field: str, value: object) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidValue(
+            field,
+            value,
+            "需要层级到值的映射 / need a mapping from level to value",
+            shown=show(value),
+        )
+    return value
+
+
 def _levels_map(value: Mapping[Any, int]) -> dict[Level, int]:
+    value = _mapping("required", value)
     out: dict[Level, int] = {}
     for k, v in value.items():
         lv = _level_key(k, "required")
@@ -184,6 +217,7 @@ def _levels_map(value: Mapping[Any, int]) -> dict[Level, int]:
 
 
 def _kinds_map(value: Mapping[Any, Iterable[str]]) -> dict[Level, tuple[str, ...]]:
+    value = _mapping("required_kinds", value)
     out: dict[Level, tuple[str, ...]] = {}
     for k, v in value.items():
         lv = _level_key(k, "required_kinds")
@@ -217,7 +251,7 @@ class TeamStandard:
         {<Level.COUNTY: 'county'>: 8}
     """
 
-    name: str = "烟台 17+N/5+N/3+N"
+    name: str = attrs.field(default="烟台 17+N/5+N/3+N", validator=_is_text)
     required: dict[Level, int] = attrs.field(
         factory=lambda: {Level.COUNTY: 17, Level.TOWNSHIP: 5, Level.VILLAGE: 3},
         converter=_levels_map,
@@ -229,10 +263,17 @@ class TeamStandard:
 class Shortfall:
     """A practice unit short of the standard: how many teams it has, needs, and which kinds it lacks."""
 
-    unit: PracticeUnit
+    unit: PracticeUnit = attrs.field()
     have: int = attrs.field(validator=non_negative)
     need: int = attrs.field(validator=non_negative)
     missing_kinds: tuple[str, ...] = ()
+
+    @unit.validator
+    def _check_unit(self, _: attrs.Attribute[PracticeUnit], value: object) -> None:
+        if not isinstance(value, PracticeUnit):
+            raise InvalidValue(
+                "unit", value, "需要实践单位 / need a practice unit", shown=show(value)
+            )
 
     @property
     def short_by(self) -> int:
@@ -265,6 +306,15 @@ class Registry:
     def __init__(
         self, tree: RegionTree, items: Iterable[PracticeUnit | Organization | Team] = ()
     ) -> None:
+        if not isinstance(tree, RegionTree):
+            raise InvalidValue("tree", tree, "需要区划树 / need a RegionTree", shown=show(tree))
+        if not isinstance(items, Iterable) or isinstance(items, (str, bytes)):
+            raise InvalidValue(
+                "items",
+                items,
+                "需要单位、组织或队伍的序列 / need an iterable of units, organizations and teams",
+                shown=show(items),
+            )
         self.tree = tree
         self._items: dict[tuple[str, str], Item] = {}
         self._unit_at: dict[str, str] = {}  # region code → unit id: one unit per node
@@ -326,7 +376,8 @@ class Registry:
         self, *, within: object | None = None, level: Level | None = None
     ) -> list[PracticeUnit]:
         """Practice units, optionally within a subtree and of one level, by code."""
-        out = [u for u in self._of(PracticeUnit, within) if level is None or u.level is level]
+        want = None if level is None else _level_arg(level)
+        out = [u for u in self._of(PracticeUnit, within) if want is None or u.level is want]
         return sorted(out, key=lambda u: u.region_code)
 
     def teams(self, *, within: object | None = None) -> list[Team]:
@@ -344,6 +395,7 @@ class Registry:
 
     def uncovered(self, level: Level, *, within: object | None = None) -> list[str]:
         """Codes of the given level (in the subtree) that have no practice unit: where to build next."""
+        level = _level_arg(level)
         have = {u.region_code for u in self._of(PracticeUnit, within)}
         if within is None:
             regions: Iterable[Region] = (r for r in self.tree if r.level is level)
@@ -357,6 +409,10 @@ class Registry:
         self, standard: TeamStandard, *, within: object | None = None
     ) -> list[Shortfall]:
         """Practice units that field fewer teams than the standard asks, with what they lack."""
+        if not isinstance(standard, TeamStandard):
+            raise InvalidValue(
+                "standard", standard, "需要队伍建设标准 / need a TeamStandard", shown=show(standard)
+            )
         by_node: dict[str, list[Team]] = {}
         for t in self._of(Team, within):
             by_node.setdefault(t.region_code, []).append(t)
