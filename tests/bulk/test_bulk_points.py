@@ -254,21 +254,33 @@ def test_whole_hours_land_exactly_on_tier_bounds_and_points(
     assert_same(rows, policy)
 
 
+# tier rates of nearly 10 000 hours a point whose least common multiple is about 10**16
+_PRIMES = (9973, 9967, 9949, 9941, 9931, 9929, 9923, 9907)
+
+
 @given(histories(max_rows=20), st.data())
 def test_huge_rates_run_in_python_integers_and_still_agree(
     rows: list[HourRow], data: st.DataObject
 ) -> None:
-    # 6000 × lcm × points_per_hour passes 2**63: the intermediates cannot be int64
-    hpp = data.draw(st.integers(2**20, 2**30))
+    # every rate is bounded (points_per_hour, hours_per_point ≤ 10 000), but the common
+    # denominator of coprime tier rates is their product: 6000 × lcm × points_per_hour passes
+    # 2**63, so the intermediates cannot be int64
+    hpps = data.draw(st.lists(st.sampled_from(_PRIMES), min_size=4, max_size=6, unique=True))
+    bounds = sorted(
+        data.draw(st.sets(st.integers(1, 30), min_size=len(hpps) - 1, max_size=len(hpps) - 1))
+    )
     policy = ConversionPolicy(
-        points_per_hour=data.draw(st.integers(2**40, 2**50)),
-        hours_per_point=hpp,
+        points_per_hour=data.draw(st.integers(1, 10_000)),
+        tiers=tuple(
+            Tier(up_to_hours=b, hours_per_point=h)
+            for b, h in zip([*bounds, None], hpps, strict=True)
+        ),
         rounding=data.draw(st.sampled_from(list(Rounding))),
         carry=data.draw(st.booleans()),
-        daily_cap=data.draw(st.none() | st.integers(1, 2**40)),
-        lifetime_cap=data.draw(st.none() | st.integers(1, 2**45)),
+        daily_cap=data.draw(st.none() | st.integers(1, 2**20)),
+        lifetime_cap=data.draw(st.none() | st.integers(1, 2**25)),
     )
-    assert 6000 * hpp * policy.points_per_hour >= 2**63
+    assert 6000 * policy._lcm * policy.points_per_hour >= 2**63
     assert_same(rows, policy)
 
 
@@ -612,18 +624,35 @@ def test_the_same_time_and_order_under_two_volunteers_is_no_tie() -> None:
     assert convert_points(policy=ConversionPolicy(), **cols).tolist() == [1, 1]
 
 
-def test_points_beyond_int64_raise_rather_than_wrap() -> None:
+def test_rates_and_minutes_that_could_pass_int64_are_refused_up_front() -> None:
+    # rates and caps are bounded by the policy, minutes by the columns (and by convert()), so
+    # no row's points nor any running sum can pass int64
+    with pytest.raises(InvalidValue, match="points_per_hour"):
+        ConversionPolicy(points_per_hour=2**62)
+    with pytest.raises(InvalidValue, match="daily_cap"):
+        ConversionPolicy(daily_cap=2**62)
     rows = one_day(1, minutes=120)
-    policy = ConversionPolicy(points_per_hour=2**62)
-    assert convert(rows, policy).points == 2**63
-    with pytest.raises(OverflowError):
+    cols = columns(rows)
+    with pytest.raises(InvalidValue) as info:
+        convert_points(policy=ConversionPolicy(), **{**cols, "minutes": np.array([2**60])})
+    assert info.value.field == "minutes"
+    with pytest.raises(InvalidValue) as info:
+        convert([rows[0]._replace(minutes=2**60)], ConversionPolicy())
+    assert info.value.field == "minutes"
+
+
+def test_a_row_worth_more_than_a_posting_holds_is_refused_by_both_paths() -> None:
+    # a year of minutes at 100 × and 10 000 points an hour: 8 760 000 000 points, more than one
+    # posting may carry (MAX_AMOUNT): convert() cannot post it, so neither path returns it
+    rows = [one_day(1)[0]._replace(minutes=525_600, weighted_minutes=525_600)]
+    policy = ConversionPolicy(points_per_hour=10_000, category_multipliers={CATEGORIES[0]: 10_000})
+    assert rows[0].category == CATEGORIES[0]
+    with pytest.raises(InvalidValue) as info:
+        convert(rows, policy)
+    assert info.value.field == "amount"
+    with pytest.raises(InvalidValue) as info:
         convert_points(policy=policy, **columns(rows))
-    # each row fits, but their sums (the caps' running totals) might not
-    rows = one_day(2, minutes=60)
-    policy = ConversionPolicy(points_per_hour=2**61, daily_cap=2**62)
-    assert convert(rows, policy).points == 2**62
-    with pytest.raises(OverflowError):
-        convert_points(policy=policy, **columns(rows))
+    assert info.value.field == "amount"
 
 
 def test_the_minutes_dtype_may_be_any_integer() -> None:

@@ -33,6 +33,7 @@ from zhiyuan.credit import (
     owed_account,
     volunteer_account,
 )
+from zhiyuan.credit.ledger import MAX_AMOUNT
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidInput, InvalidValue, NotFound
 
 ISSUER = "issuer:烟台"
@@ -215,10 +216,10 @@ def test_transfer_keeps_each_lots_expiry_and_opens_new_lots_for_the_recipient() 
 
     # the gift expires for the recipient when it would have expired for the giver
     assert [(p.source, p.lot, p.amount) for p in book.expire(t(7, 1))] == [(V2, "t1#1", 30)]
-    # the recipient spends the gift like any lot
+    # the recipient spends the gift like any lot: the part that expires goes before "x" (never)
     assert [(p.lot, p.amount) for p in book.spend("o1", "v2", 6, at=t(7, 2))] == [
-        ("x", 4),
-        ("t1#2", 2),
+        ("t1#2", 5),
+        ("x", 1),
     ]
 
 
@@ -463,17 +464,30 @@ def test_reverse_an_expired_earning_does_not_charge_the_volunteer() -> None:
     book.spend("o1", "v1", 10, at=t(1, 10))  # from e1; its other 20 expire
     book.expire(t(2, 1))
     r = book.reverse_earning("e1", at=t(3, 1), reason="r", rule=ClawbackRule.DEBT)
-    # only the 10 spent are taken back: the 20 that expired were never used
-    assert [(p.id, p.lot, p.amount) for p in r.postings] == [("e1#clawback#1", "e2", 10)]
-    assert r.findings[1].numbers == {"spent": 10, "taken": 10, "debt": 0}
+    # only the 10 spent are taken from the volunteer: the 20 that expired were never used, and
+    # go back from the expiry total to the issuer
+    assert [(p.id, p.source, p.lot, p.amount) for p in r.postings] == [
+        ("e1#expired", "expiry", None, 20),
+        ("e1#clawback#1", V1, "e2", 10),
+    ]
+    assert [f.numbers for f in r.findings[1:]] == [
+        {"expired": 20},
+        {"spent": 10, "taken": 10, "debt": 0},
+    ]
     assert remaining(book, "v1") == {"e2": 30}
+    assert book.balance("expiry") == 0
+    assert book.balance(ISSUER) == -40  # e1 taken back whole: only e2 (70 - 30) stands
 
     book.earn("e3", "v1", 30, at=t(1, 1), issuer=ISSUER, expires_at=t(2, 1))
     book.expire(t(2, 1))
     r = book.reverse_earning("e3", at=t(3, 1), reason="r", rule=ClawbackRule.NEGATIVE)
-    assert r.postings == ()
+    assert [(p.id, p.kind, p.source, p.target, p.amount) for p in r.postings] == [
+        ("e3#expired", PostingKind.REVERSE, "expiry", ISSUER, 30)
+    ]
+    assert "30 had expired: taken back from expiry to the issuer" in r.explain()
     assert book.balance(owed_account("v1")) == 0
     assert book.balance(V1) == 30
+    assert book.balance("expiry") == 0 and book.balance(ISSUER) == -40
 
 
 def test_reverse_an_expired_but_unswept_lot_returns_what_is_left() -> None:
@@ -767,9 +781,9 @@ def postings(draw: st.DrawFn) -> Posting:
         kind=draw(st.sampled_from(PostingKind)),
         source=source,
         target=target,
-        amount=draw(st.integers(min_value=1, max_value=10**15)),
+        amount=draw(st.integers(min_value=1, max_value=MAX_AMOUNT)),
         lot=lot,
-        ref=draw(st.none() | st.text(max_size=10)),
+        ref=draw(st.none() | _names),
         reverses=draw(st.none() | _names),
         available_from=draw(st.none() | _times),
         expires_at=draw(st.none() | _times),

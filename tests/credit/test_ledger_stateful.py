@@ -125,10 +125,14 @@ class PointsLedgerMachine(RuleBasedStateMachine):
     def plan(
         self, vid: str, amount: int, exclude: str | None = None
     ) -> list[tuple[str, int]] | None:
-        """Which lots a spending of ``amount`` must take, oldest first; None when short."""
+        """Which lots a spending of ``amount`` must take: the soonest expiry first (never-expiring
+        lots last), then the earliest earned, then the first posted; None when short."""
         usable = [x for x in self.book.lots(vid) if x.id != exclude and x.available_on(self.clock)]
         if sum(x.remaining for x in usable) + min(self.owed(vid), 0) < amount:
             return None
+        posted = {x.id: k for k, x in enumerate(self.book.lots(vid))}
+        never = AFTER_ALL + timedelta(days=365)  # after every expiry the machine makes
+        usable.sort(key=lambda x: (x.expires_at or never, x.opened_at, posted[x.id]))
         out, left = [], amount
         for x in usable:
             if left == 0:
@@ -364,13 +368,16 @@ class PointsLedgerMachine(RuleBasedStateMachine):
         else:
             taken = 0
         debt = spent - taken
-        owed, issuers = self.owed(vid), self.issuers()
+        owed, issuers, expiry = self.owed(vid), self.issuers(), self.book.balance("expiry")
 
         r = self.book.reverse_earning(eid, at=at, reason="时长撤销", rule=clawback)
         by_kind: Counter[str] = Counter()
         for p in r.postings:
             assert (p.reverses, p.target, p.at) == (eid, issuer, at)
-            if p.kind is PostingKind.REVERSE:
+            if p.kind is PostingKind.REVERSE and p.source == "expiry":
+                assert p.lot is None and p.id == f"{eid}#expired"
+                by_kind["expired"] += p.amount
+            elif p.kind is PostingKind.REVERSE:
                 assert p.lot == eid
                 by_kind["reverse"] += p.amount
             elif p.lot is not None:
@@ -379,27 +386,33 @@ class PointsLedgerMachine(RuleBasedStateMachine):
             else:
                 assert (p.kind, p.source) == (PostingKind.CLAWBACK, owed_account(vid))
                 by_kind["owed"] += p.amount
-        assert by_kind == Counter(reverse=left, clawback=taken, owed=debt)
+        assert by_kind == Counter(reverse=left, expired=expired, clawback=taken, owed=debt)
         assert self.owed(vid) == owed - debt
-        assert self.issuers() == issuers + left + taken + debt
+        # the whole earning goes back to the issuer: what was left, what expired, what was spent
+        assert self.issuers() == issuers + left + expired + taken + debt == issuers + amount
+        assert expiry - self.book.balance("expiry") == expired
         assert r.findings[0].numbers == {"earned": amount, "left": left}
         text = r.explain()
+        findings = list(r.findings[1:])
+        if expired:
+            assert findings.pop(0).numbers == {"expired": expired}
+            assert f"{expired} had expired" in text
         if spent:
             if clawback is ClawbackRule.DEBT:
-                assert r.findings[1].numbers == {"spent": spent, "taken": taken, "debt": debt}
+                assert findings[0].numbers == {"spent": spent, "taken": taken, "debt": debt}
                 assert f"{taken} clawed back from other points, {debt} recorded as owed" in text
             else:
-                assert r.findings[1].numbers == {"spent": spent}
+                assert findings[0].numbers == {"spent": spent}
                 assert "the balance goes negative" in text
         else:
-            assert len(r.findings) == 1
+            assert findings == []
             assert "clawed back" not in text and "negative" not in text
         before = self.state()
         assert self.book.reverse_earning(eid, at=at, reason="again", rule=clawback).postings == (
             r.postings
         )
         assert self.state() == before
-        self.issued -= left + taken + debt
+        self.issued -= left + expired + taken + debt
         self.reversed.add(eid)
 
     @precondition(lambda self: len(self.book) > 0)

@@ -73,24 +73,30 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan._validators import MAX_YEAR, MIN_YEAR, MINUTES, SHANGHAI, moment
 from zhiyuan.bulk._columns import EVIDENCE
 from zhiyuan.credit.conversion import ConversionPolicy
+from zhiyuan.credit.ledger import MAX_AMOUNT, _within
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours.policy import Rounding
 from zhiyuan.hours.records import Evidence
 
 __all__ = [
     "EVIDENCE_KINDS",
+    "NEVER",
+    "LotBalances",
+    "Spent",
     "conversion_mask",
     "convert_points",
     "end_of_day",
+    "lot_balances",
     "record_order",
+    "spend_lots",
 ]
 
 EVIDENCE_KINDS: tuple[Evidence, ...] = EVIDENCE
@@ -145,9 +151,53 @@ def _codes(name: str, value: npt.ArrayLike, n: int, size: int) -> IntArray:
     return a
 
 
-def _non_negative(name: str, a: IntArray) -> None:
+def _non_negative(name: str, a: IntArray, top: int = MINUTES) -> None:
     if len(a) and int(a.min()) < 0:
         raise InvalidValue(name, int(a.min()), "需要非负整数 / need a whole number ≥ 0")
+    if len(a) and int(a.max()) > top:
+        raise InvalidValue(name, int(a.max()), f"至多 {top} / at most {top}")
+
+
+_FIRST_DAY = date(MIN_YEAR, 1, 1).toordinal() - date(1970, 1, 1).toordinal()
+_LAST_DAY = date(MAX_YEAR, 12, 31).toordinal() - date(1970, 1, 1).toordinal()
+
+
+def _days(name: str, value: npt.ArrayLike, n: int | None = None) -> IntArray:
+    """Service dates as days since 1970-01-01, in the years the object path accepts."""
+    a = _ints(name, value, n)
+    if len(a) and (int(a.min()) < _FIRST_DAY or int(a.max()) > _LAST_DAY):
+        bad = int(a.min()) if int(a.min()) < _FIRST_DAY else int(a.max())
+        raise InvalidValue(
+            name, bad, f"年份须在 {MIN_YEAR}–{MAX_YEAR} / years {MIN_YEAR} to {MAX_YEAR}"
+        )
+    return a
+
+
+def _policy(value: object) -> ConversionPolicy:
+    if not isinstance(value, ConversionPolicy):
+        raise InvalidValue("policy", type(value).__name__, "需要 ConversionPolicy / need one")
+    return value
+
+
+def _names(name: str, value: object) -> tuple[str, ...]:
+    """The category names: a sequence of text (a single string is refused)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise InvalidValue(name, value, "需要名称序列 / need a sequence of names")
+    out = tuple(value)
+    for x in out:
+        if not isinstance(x, str):
+            raise InvalidValue(name, x, "需要文字 / need text")
+    return out
+
+
+def _kinds(value: object) -> tuple[Evidence, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise InvalidValue("evidence_kinds", value, "需要 Evidence 序列 / need a sequence")
+    out = tuple(value)
+    for x in out:
+        if not isinstance(x, Evidence):
+            raise InvalidValue("evidence_kinds", x, "需要 Evidence / need Evidence members")
+    return out
 
 
 _SUBSECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
@@ -231,7 +281,7 @@ def end_of_day(service_day: npt.ArrayLike) -> IntArray:
         ...                                   tzinfo=SHANGHAI).timestamp())]
         True
     """
-    days = _ints("service_day", service_day)
+    days = _days("service_day", service_day)
     out = days * 86400 + (86400 - 1 - 8 * 3600)
     early = days < _FIXED_FROM
     if early.any():
@@ -248,7 +298,12 @@ def record_order(record_ids: Sequence[str] | npt.ArrayLike) -> IntArray:
         >>> record_order(["r10", "r9", "r10", "a"]).tolist()
         [1, 2, 1, 0]
     """
-    ids = list(np.asarray(record_ids, dtype=object).tolist())
+    if isinstance(record_ids, (str, bytes)):
+        raise InvalidValue("record_ids", record_ids, "需要编号序列 / need a sequence of ids")
+    a = np.asarray(record_ids, dtype=object)
+    if a.ndim != 1:
+        raise InvalidValue("record_ids", a.shape, "需要一维序列 / need a one-dimensional sequence")
+    ids = list(a.tolist())
     for rid in ids:
         if not isinstance(rid, str):
             raise InvalidValue("record_ids", rid, "需要字符串 / need strings")
@@ -281,7 +336,10 @@ def conversion_mask(
         ...     categories=("助老",), evidence_kinds=kinds).tolist()
         [True, False]
     """
-    days = _ints("service_day", service_day)
+    policy = _policy(policy)
+    categories = _names("categories", categories)
+    evidence_kinds = _kinds(evidence_kinds)
+    days = _days("service_day", service_day)
     n = len(days)
     ev = _codes("evidence", evidence, n, len(evidence_kinds))
     cat = _codes("category", category, n, len(categories))
@@ -339,17 +397,24 @@ def convert_points(
         An int64 array of points, one per row.
 
     Raises:
-        InvalidValue: a column of the wrong length or kind, a code out of range, negative
-            minutes, ``weighted_minutes`` missing under a weighted policy, or two converting rows
-            of one volunteer with the same posting time and record order (one record twice).
-        OverflowError: the points, or their running sums per volunteer, pass int64 (over 2**61).
+        InvalidValue: a column of the wrong length or kind, a code out of range, minutes
+            outside 0 to a year's, a service day outside 1900–2199, ``weighted_minutes``
+            missing under a weighted policy, two converting rows of one volunteer with the same
+            posting time and record order (one record twice), or a row earning more than
+            :data:`~zhiyuan.credit.ledger.MAX_AMOUNT` (which :func:`~zhiyuan.credit.convert`
+            refuses to post).
+        OverflowError: the points, or their running sums per volunteer, pass int64 (over 2**61;
+            the bounds of the policy and of the columns leave this out of reach).
         NotImplementedError: a converting row posted in an hour the Asia/Shanghai clock repeats
             (the ends of daylight saving, last in 1991): :func:`~zhiyuan.credit.convert` orders
             datetimes in one zone by wall clock, so there its order is not the instants'.
     """
+    policy = _policy(policy)
+    categories = _names("categories", categories)
+    evidence_kinds = _kinds(evidence_kinds)
     vol = _ints("volunteer", volunteer)
     n = len(vol)
-    days = _ints("service_day", service_day, n)
+    days = _days("service_day", service_day, n)
     at, per_second = _instants("certified_at", certified_at, n)
     order = _ints("record_order", record_order, n)
     if policy.weighted:
@@ -439,6 +504,10 @@ def convert_points(
             continue
         key = None if window is None else _window(dd, window)
         pts = _cap(pts, min(cap, _INT64_SAFE), first, starts, key)
+    if int(pts.max()) > MAX_AMOUNT:  # what convert() refuses to post (Posting.amount)
+        raise InvalidValue(
+            "amount", int(pts.max()), f"一条记录至多 {MAX_AMOUNT} 分 / at most {MAX_AMOUNT} a row"
+        )
     out[idx] = pts
     return out
 
@@ -572,3 +641,250 @@ def _cap(
     out = np.empty_like(pts)
     out[perm] = clipped
     return out
+
+
+# --- the points ledger, columnar ----------------------------------------------------------------
+
+NEVER: int = int(np.iinfo(np.int64).max)
+"""``expires_at`` of a lot that never expires, in integer columns (``NaT`` in ``datetime64``)."""
+
+_MICRO = 1_000_000
+_FIRST_SECOND = int(datetime(MIN_YEAR, 1, 1, tzinfo=SHANGHAI).timestamp())
+_END_SECOND = int(datetime(MAX_YEAR + 1, 1, 1, tzinfo=SHANGHAI).timestamp())
+
+
+def _moments(name: str, value: npt.ArrayLike, n: int, *, never: bool = False) -> IntArray:
+    """Moments as int64 microseconds since the epoch (what a Python ``datetime`` resolves).
+
+    Integers are epoch seconds, ``datetime64`` values any unit (finer than microseconds are cut
+    to them); ``NEVER`` (integers) or ``NaT`` mark "never" where ``never`` allows it. Every
+    other moment falls in the years the object path accepts (1900–2199).
+    """
+    a = np.asarray(value)
+    if a.ndim != 1 or len(a) != n:
+        raise InvalidValue(name, a.shape, f"需要长度 {n} 的一维数组 / need a 1-D array of {n}")
+    if a.dtype.kind == "M":
+        nat = np.isnat(a)
+        out = a.astype("datetime64[us]").view(np.int64).copy()
+        out[nat] = NEVER
+    else:
+        if len(a) == 0:
+            return np.zeros(0, dtype=np.int64)
+        secs = _ints(name, a, n)
+        nat = secs == NEVER
+        ok = nat | ((secs >= _FIRST_SECOND) & (secs < _END_SECOND))
+        if not ok.all():
+            bad = int(secs[~ok][0])
+            raise InvalidValue(
+                name, bad, f"年份须在 {MIN_YEAR}–{MAX_YEAR} / years {MIN_YEAR} to {MAX_YEAR}"
+            )
+        out = np.where(nat, NEVER, secs * _MICRO)
+    if nat.any() and not never:
+        raise InvalidValue(name, "never", "须有时间 / a moment is required")
+    inside = out[~nat]
+    low, high = _FIRST_SECOND * _MICRO, _END_SECOND * _MICRO
+    if len(inside) and (int(inside.min()) < low or int(inside.max()) >= high):
+        bad = int(inside.min()) if int(inside.min()) < low else int(inside.max())
+        raise InvalidValue(
+            name, bad, f"年份须在 {MIN_YEAR}–{MAX_YEAR} / years {MIN_YEAR} to {MAX_YEAR}"
+        )
+    return out.astype(np.int64, copy=False)
+
+
+def _moment(name: str, value: object) -> int:
+    """One moment as int64 microseconds: an aware ``datetime``, epoch seconds or a
+    ``datetime64``."""
+    if isinstance(value, datetime):
+        at = moment(value, name)
+        return (at - _EPOCH) // timedelta(microseconds=1)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, np.integer, np.datetime64)
+    ):
+        raise InvalidValue(
+            name, value, "需要带时区的时间或纪元秒 / need an aware datetime or epoch seconds"
+        )
+    return int(_moments(name, np.array([value]), 1)[0])
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _amounts(name: str, value: npt.ArrayLike, n: int, *, low: int) -> IntArray:
+    a = _ints(name, value, n)
+    if len(a) and (int(a.min()) < low or int(a.max()) > MAX_AMOUNT):
+        bad = int(a.min()) if int(a.min()) < low else int(a.max())
+        raise InvalidValue(
+            name, bad, f"须为 {low} 到 {MAX_AMOUNT} 的整数 / a whole number, {low} to {MAX_AMOUNT}"
+        )
+    return a
+
+
+class Spent(NamedTuple):
+    """What :func:`spend_lots` took: points per lot (input order) and whether each spend was made."""
+
+    taken: IntArray
+    done: BoolArray
+
+
+def spend_lots(
+    *,
+    volunteer: npt.ArrayLike,
+    remaining: npt.ArrayLike,
+    opened_at: npt.ArrayLike,
+    available_from: npt.ArrayLike,
+    expires_at: npt.ArrayLike,
+    spender: npt.ArrayLike,
+    amount: npt.ArrayLike,
+    at: object,
+    owed: npt.ArrayLike | None = None,
+) -> Spent:
+    """Spends at one moment, columnar: the twin of :meth:`PointsLedger.spend
+    <zhiyuan.credit.PointsLedger.spend>` (and of what it takes: :func:`~zhiyuan.credit.spending_order`).
+
+    The lots are the volunteers' open lots in posting order (:meth:`PointsLedger.lots
+    <zhiyuan.credit.PointsLedger.lots>`), one row each; the spends one row per spending
+    volunteer. A spend is made when the volunteer's lots usable at ``at`` (past
+    ``available_from``, before ``expires_at``) hold ``amount`` less what the volunteer owes
+    (``owed``, zero or negative, as the ``owed:`` account stands), else it takes nothing (the
+    object path raises :class:`~zhiyuan.errors.InsufficientBalance`). A made spend takes from
+    the usable lots in the spending order: the soonest expiry first, never-expiring lots last,
+    then the earliest ``opened_at``, then the first in posting order. Spends at later moments
+    are later calls, with ``remaining - taken``.
+
+    Args:
+        volunteer: each lot's volunteer code.
+        remaining: points left in each lot (0 to :data:`~zhiyuan.credit.ledger.MAX_AMOUNT`).
+        opened_at, available_from: moments (epoch seconds or ``datetime64``).
+        expires_at: moments, :data:`NEVER` (or ``NaT``) for a lot that never expires.
+        spender: the volunteer code of each spend, each at most once.
+        amount: the points of each spend (1 to ``MAX_AMOUNT``).
+        at: the moment of the spends: an aware datetime, epoch seconds or a ``datetime64``.
+        owed: each spender's ``owed:`` balance (≤ 0; default 0).
+
+    Returns:
+        :class:`Spent`: ``taken`` per lot and ``done`` per spend.
+
+    Example:
+        >>> from datetime import datetime
+        >>> t = lambda m: int(datetime(2025, m, 1, tzinfo=SHANGHAI).timestamp())
+        >>> spend_lots(volunteer=[0, 0, 0], remaining=[30, 20, 10],
+        ...            opened_at=[t(1), t(3), t(2)], available_from=[t(1), t(3), t(2)],
+        ...            expires_at=[t(12), NEVER, t(6)], spender=[0], amount=[45],
+        ...            at=t(4)).taken.tolist()      # June's lot first, then December's, then never
+        [30, 5, 10]
+    """
+    vol = _ints("volunteer", volunteer)
+    n = len(vol)
+    rem = _amounts("remaining", remaining, n, low=0)
+    opened = _moments("opened_at", opened_at, n)
+    avail = _moments("available_from", available_from, n)
+    expires = _moments("expires_at", expires_at, n, never=True)
+    who = _ints("spender", spender)
+    m = len(who)
+    want = _amounts("amount", amount, m, low=1)
+    debt = np.zeros(m, dtype=np.int64) if owed is None else _ints("owed", owed, m)
+    if m and int(debt.max()) > 0:
+        raise InvalidValue("owed", int(debt.max()), "欠分不能为正 / what is owed is ≤ 0")
+    if m and int(debt.min()) < -(2**62):
+        raise InvalidValue("owed", int(debt.min()), "超出范围 / out of range")
+    when = _moment("at", at)
+    taken = np.zeros(n, dtype=np.int64)
+    if m == 0:
+        return Spent(taken, np.zeros(0, dtype=np.bool_))
+    by_code = np.argsort(who, kind="stable")
+    codes = who[by_code]
+    if m > 1 and (codes[1:] == codes[:-1]).any():
+        k = int(np.flatnonzero(codes[1:] == codes[:-1])[0])
+        raise InvalidValue(
+            "spender", int(codes[k]), "每位志愿者每次至多一笔 / one spend per volunteer per call"
+        )
+    pos = np.minimum(np.searchsorted(codes, vol), m - 1)
+    spends = codes[pos] == vol
+    usable = spends & (rem > 0) & (avail <= when) & (when < expires)
+    free = np.zeros(m, dtype=np.int64)
+    np.add.at(free, pos[usable], rem[usable])
+    made = free + debt[by_code] >= want[by_code]  # in code order
+    done = np.empty(m, dtype=np.bool_)
+    done[by_code] = made
+    idx = np.flatnonzero(usable & made[pos])
+    if len(idx):
+        order = idx[np.lexsort((idx, opened[idx], expires[idx], vol[idx]))]
+        v = vol[order]
+        first = np.empty(len(order), dtype=np.bool_)
+        first[0] = True
+        np.not_equal(v[1:], v[:-1], out=first[1:])
+        r = rem[order]
+        before = _group_cumsum(r, np.flatnonzero(first)) - r
+        wanted = want[by_code][pos[order]]
+        taken[order] = np.clip(wanted - before, 0, r)
+    return Spent(taken, done)
+
+
+class LotBalances(NamedTuple):
+    """Points per volunteer at a moment, from the lots: :func:`lot_balances`.
+
+    ``volunteer`` holds the codes (sorted, each once); the other arrays are aligned with it.
+    ``owed`` is not a lot's: a volunteer's :class:`~zhiyuan.credit.Balances` adds the
+    ``owed:`` account's balance.
+    """
+
+    volunteer: IntArray
+    available: IntArray
+    pending: IntArray
+    expiring_soon: IntArray
+    expired_unswept: IntArray
+
+
+def lot_balances(
+    *,
+    volunteer: npt.ArrayLike,
+    remaining: npt.ArrayLike,
+    available_from: npt.ArrayLike,
+    expires_at: npt.ArrayLike,
+    as_of: object,
+    within_days: int = 30,
+) -> LotBalances:
+    """Available, pending, expiring and expired-unswept points per volunteer at ``as_of``,
+    columnar: the twin of :func:`~zhiyuan.credit.fold_balances` (without ``owed``).
+
+    A lot's points are expired when ``expires_at <= as_of``, else pending when
+    ``available_from > as_of``, else available, and then expiring soon when ``expires_at`` is
+    at most ``within_days`` days after ``as_of``. Columns as in :func:`spend_lots`; the lots are
+    those open at ``as_of`` with what they hold then.
+
+    Example:
+        >>> from datetime import datetime
+        >>> t = lambda m: int(datetime(2025, m, 1, tzinfo=SHANGHAI).timestamp())
+        >>> b = lot_balances(volunteer=[7, 7, 7], remaining=[5, 6, 7],
+        ...                  available_from=[t(1), t(5), t(1)], expires_at=[t(2), NEVER, t(4)],
+        ...                  as_of=t(3), within_days=31)
+        >>> [x.tolist() for x in b]
+        [[7], [7], [6], [7], [5]]
+    """
+    vol = _ints("volunteer", volunteer)
+    n = len(vol)
+    rem = _amounts("remaining", remaining, n, low=0)
+    avail = _moments("available_from", available_from, n)
+    expires = _moments("expires_at", expires_at, n, never=True)
+    when = _moment("as_of", as_of)
+    days = _within(within_days)
+    soon = when + days * 86_400 * _MICRO
+    codes, inverse = np.unique(vol, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    expired = expires <= when
+    pending = ~expired & (avail > when)
+    available = ~expired & ~pending
+    expiring = available & (expires <= soon)
+
+    def per(mask: BoolArray) -> IntArray:
+        out = np.zeros(len(codes), dtype=np.int64)
+        np.add.at(out, inverse[mask], rem[mask])
+        return out
+
+    return LotBalances(
+        codes.astype(np.int64, copy=False),
+        per(available),
+        per(pending),
+        per(expiring),
+        per(expired),
+    )

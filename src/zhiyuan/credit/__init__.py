@@ -44,6 +44,7 @@ from zhiyuan.credit.creditscore import (
     credit_history,
 )
 from zhiyuan.credit.ledger import (
+    MAX_AMOUNT,
     Balances,
     ClawbackRule,
     Lot,
@@ -53,6 +54,7 @@ from zhiyuan.credit.ledger import (
     Reversal,
     fold_balances,
     owed_account,
+    spending_order,
     volunteer_account,
 )
 from zhiyuan.credit.reports import ExpiringPoints, expiring_soon, points_liability_by_region
@@ -76,6 +78,7 @@ __all__ = [
     "CONVERSION_PROFILES",
     "CREDIT_PROFILES",
     "DIRECT_RELATIVES",
+    "MAX_AMOUNT",
     "TIMEBANK_PROFILES",
     "Balances",
     "Cancelled",
@@ -127,5 +130,6 @@ __all__ = [
     "points_liability_by_region",
     "post_conversion",
     "served_account",
+    "spending_order",
     "volunteer_account",
 ]

@@ -80,16 +80,27 @@ from dateutil.relativedelta import relativedelta
 from zhiyuan._validators import (
     COUNT,
     DAYS,
+    MINUTES,
     MONTHS,
     SHANGHAI,
     YEARS,
     bounded,
+    in_years,
     is_date,
+    moment,
     non_empty,
     to_enum,
     to_shanghai,
 )
-from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, volunteer_account
+from zhiyuan.credit.ledger import (
+    PointsLedger,
+    Posting,
+    PostingKind,
+    _issuer,
+    _postings,
+    _text,
+    volunteer_account,
+)
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourRow
@@ -272,8 +283,19 @@ class Tier:
     hours_per_point: int = attrs.field(default=1, validator=bounded(1, 10_000, "hours"))
 
 
+MULTIPLIER_MAX = 10_000
+"""The largest category multiplier, in percent (100×)."""
+
+
+def _items(field: str, value: Any) -> list[Any]:
+    """The items of a list-like value; text, mappings and non-iterables are refused."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidValue(field, value, "需要列表 / need a list")
+    return list(value)
+
+
 def _tiers(value: Iterable[Any]) -> tuple[Tier, ...]:
-    if isinstance(value, (str, bytes, Mapping)):
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise InvalidValue("tiers", value, "需要档位列表 / need a list of tiers")
     out: list[Tier] = []
     for t in value:
@@ -300,7 +322,7 @@ def _kinds(value: Any) -> frozenset[Evidence] | None:
         return None
     if isinstance(value, (str, Evidence)):
         value = (value,)
-    return frozenset(to_enum("evidence", Evidence, v) for v in value)
+    return frozenset(to_enum("evidence", Evidence, v) for v in _items("evidence", value))
 
 
 def _strs(value: Any) -> frozenset[str] | None:
@@ -308,11 +330,11 @@ def _strs(value: Any) -> frozenset[str] | None:
         return None
     if isinstance(value, str):
         value = (value,)
-    out = frozenset(value)
-    for v in out:
-        if not isinstance(v, str):
-            raise InvalidValue("categories", v, "需要字符串 / need strings")
-    return out
+    items = _items("categories", value)
+    for v in items:
+        if not isinstance(v, str) or not v.strip():
+            raise InvalidValue("categories", v, "需要非空文字 / need non-empty text")
+    return frozenset(items)
 
 
 def _percents(value: Mapping[Any, Any]) -> dict[str, int]:
@@ -320,14 +342,28 @@ def _percents(value: Mapping[Any, Any]) -> dict[str, int]:
         raise InvalidValue("category_multipliers", value, "需要映射 / need a mapping")
     out: dict[str, int] = {}
     for k, v in value.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        if not isinstance(k, str) or not k.strip():
+            raise InvalidValue("category_multipliers", k, "类别须为文字 / a category is text")
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MULTIPLIER_MAX:
             raise InvalidValue(
                 f"category_multipliers.{k}",
                 v,
-                "倍率为非负整数百分比 / a multiplier is a whole percent ≥ 0",
+                f"倍率为 0 到 {MULTIPLIER_MAX} 的整数百分比 / a multiplier is a whole percent, "
+                f"0 to {MULTIPLIER_MAX}",
             )
-        out[str(k)] = v
+        out[k] = v
     return out
+
+
+def _issuer_account(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    _issuer(value, attribute.name)
+
+
+def _at(field: str, value: object) -> datetime:
+    """A required aware moment in Asia/Shanghai (``None`` is refused, not read as now)."""
+    if value is None:
+        raise InvalidValue(field, None, "需要带时区的时间 / need a timezone-aware datetime")
+    return moment(value, field)
 
 
 def _rounding(value: Any) -> Rounding:
@@ -381,7 +417,7 @@ class ConversionPolicy:
     instrument: str = attrs.field(default="points", validator=non_empty)
     issuer: str = attrs.field(
         default=attrs.Factory(lambda self: f"issuer:{self.name}", takes_self=True),
-        validator=non_empty,
+        validator=_issuer_account,
     )
     evidence: frozenset[Evidence] | None = attrs.field(default=None, converter=_kinds)
     categories: frozenset[str] | None = attrs.field(default=None, converter=_strs)
@@ -459,7 +495,7 @@ class ConversionPolicy:
             >>> CONVERSION_PROFILES["shanghai_time_bank"].posting_id("r1")
             'r1#convert'
         """
-        return derive(foreign(record_id), "convert")
+        return derive(foreign(_text("record_id", record_id)), "convert")
 
     def _value(self, credit: int) -> int:
         """The exact value of ``credit`` cumulative minute-percents, over :meth:`_denominator`."""
@@ -490,13 +526,15 @@ class ConversionPolicy:
             >>> [weihai.points_for(h * 60) for h in (20, 21, 22, 80, 200, 204)]
             [20, 20, 21, 50, 90, 91]
         """
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
-            raise InvalidValue("minutes", minutes, "需要非负整数 / need a whole number ≥ 0")
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= COUNT:
+            raise InvalidValue(
+                "minutes", minutes, f"需要 0 到 {COUNT} 的整数 / need a whole number, 0 to {COUNT}"
+            )
         return self._round(self._value(minutes * _CENTI))
 
     def multiplier(self, category: str) -> int:
         """The category's multiplier in percent (100 when none is set)."""
-        return self.category_multipliers.get(category, 100)
+        return self.category_multipliers.get(_text("category", category), 100)
 
     def expires_at(self, at: datetime) -> datetime | None:
         """When points earned at ``at`` expire (``None``: never).
@@ -506,7 +544,7 @@ class ConversionPolicy:
             >>> CONVERSION_PROFILES["huangshi"].expires_at(datetime(2025, 6, 1, tzinfo=SHANGHAI))
             datetime.datetime(2026, 1, 1, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='Asia/Shanghai'))
         """
-        at = to_shanghai(at)
+        at = _at("at", at)
         if self.expiry is Expiry.YEAR_END:
             return datetime(at.year + 1, 1, 1, tzinfo=SHANGHAI)
         if self.expiry is Expiry.PERIOD:
@@ -517,7 +555,8 @@ class ConversionPolicy:
 
     def available_from(self, at: datetime) -> datetime | None:
         """When points earned at ``at`` become spendable (``None``: at once)."""
-        return to_shanghai(at) + timedelta(days=self.pending_days) if self.pending_days else None
+        at = _at("at", at)
+        return at + timedelta(days=self.pending_days) if self.pending_days else None
 
     def _exclusion(self, row: HourRow) -> Finding | None:
         if row.service_date < self.effective_from:
@@ -663,19 +702,31 @@ def _posting_time(row: HourRow) -> datetime:
 
 
 def _check_row(row: HourRow) -> str:
+    if not isinstance(row, HourRow):
+        raise InvalidValue("rows", type(row).__name__, "需要 HourRow / need HourRows")
     rid = row.record_id
     if rid is None or not isinstance(rid, str) or not rid.strip():
         raise InvalidValue(
             "record_id", rid, "折算须有记录编号 / a row needs its record id to convert"
         )
+    _text("volunteer_id", row.volunteer_id)
     for name in ("minutes", "weighted_minutes"):
         v = getattr(row, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise InvalidValue(name, v, "需要非负整数 / need a whole number ≥ 0")
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MINUTES:
+            raise InvalidValue(
+                name, v, f"需要 0 到 {MINUTES} 的整数 / need a whole number, 0 to {MINUTES}"
+            )
     if not isinstance(row.service_date, date) or isinstance(row.service_date, datetime):
         raise InvalidValue("service_date", row.service_date, "需要日期 / need a date")
+    in_years("service_date", row.service_date)
     if not isinstance(row.evidence, Evidence):
         raise InvalidValue("evidence", row.evidence, "需要 Evidence / need an Evidence")
+    if not isinstance(row.category, str):
+        raise InvalidValue("category", row.category, "需要文字 / need text")
+    if not isinstance(row.purposes, (frozenset, set)) or not all(
+        isinstance(x, Purpose) for x in row.purposes
+    ):
+        raise InvalidValue("purposes", row.purposes, "需要 Purpose 集合 / need a set of Purposes")
     return rid
 
 
@@ -759,9 +810,13 @@ def convert(
         Conflict: two different rows under one record id, or a posting under a row's posting id
             that is not this row's conversion.
     """
-    prior_postings = already.postings if isinstance(already, PointsLedger) else tuple(already)
+    if not isinstance(policy, ConversionPolicy):
+        raise InvalidValue("policy", type(policy).__name__, "需要 ConversionPolicy / need one")
+    prior_postings = (
+        already.postings if isinstance(already, PointsLedger) else _postings("already", already)
+    )
     table: dict[str, tuple[datetime, HourRow]] = {}
-    for row in rows:
+    for row in _items("rows", rows):
         rid = _check_row(row)
         at = _posting_time(row)
         old = table.get(rid)
@@ -1008,20 +1063,27 @@ def _period_text(policy: ConversionPolicy) -> tuple[str, str]:
 def post_conversion(ledger: PointsLedger, conversion: Conversion) -> int:
     """Post a conversion's postings to ``ledger``, all or nothing; returns how many were new.
 
-    Postings already in the ledger are skipped (posting the same conversion twice adds nothing).
-    The postings are recorded in one journal transaction.
+    Each new earning pays what its volunteer owes first, exactly as
+    :meth:`PointsLedger.earn <zhiyuan.credit.PointsLedger.earn>` does (``<id>#settle``, the
+    same code). Postings already in the ledger are skipped (posting the same conversion twice
+    adds nothing). Everything is checked first; the postings are recorded in one journal
+    transaction.
 
     Raises:
-        InvalidValue: the ledger keeps another instrument.
+        InvalidValue: the ledger keeps another instrument, or a posting is not an earning.
         Conflict: a posting id is used by another posting; nothing is posted.
     """
+    if not isinstance(ledger, PointsLedger):
+        raise InvalidValue("ledger", type(ledger).__name__, "需要 PointsLedger / need one")
+    if not isinstance(conversion, Conversion):
+        raise InvalidValue("conversion", type(conversion).__name__, "需要 Conversion / need one")
     if ledger.instrument != conversion.instrument:
         raise InvalidValue(
             "instrument",
             conversion.instrument,
             f"账本记的是 {ledger.instrument} / the ledger keeps {ledger.instrument}",
         )
-    return ledger._post_many(conversion.postings)
+    return ledger._post_earnings(conversion.postings, "conversion")
 
 
 CONVERSION_PROFILES: dict[str, ConversionPolicy] = {

@@ -9,18 +9,22 @@ name a caller needs.
 
 Every amount entering a ``volunteer:`` account opens a *lot* (its id is the posting's id) with
 its own ``available_from`` (the pending period) and ``expires_at``; every amount leaving one
-names the lot it comes from. Spending takes the oldest available lots first; :meth:`expire`
-posts what is left of expired lots to ``expiry``; no lot is ever spent twice or below zero.
-Corrections are new postings (``reverses`` links the original), never edits.
+names the lot it comes from. Spending takes the available lots that expire soonest first (those
+that never expire last), then the earliest earned, then the first posted
+(:func:`~zhiyuan.credit.spending_order`); :meth:`expire` posts what is left of expired lots to ``expiry``; no lot
+is ever spent twice or below zero. Corrections are new postings (``reverses`` links the
+original), never edits.
 
 The ledger is a book on a :class:`~zhiyuan.journal.Journal` (its name is the instrument): every
 operation records all of its postings or none, before it returns, and returns exactly what was
 recorded. Operation ids are the caller's (any text without ``#``); the postings an operation
 makes are named from it (``o1#1``, ``o1#2`` for the legs of spend ``o1``; ``e1#settle``,
-``e1#reverse``, ``e1#clawback#1``, ``e1#owed``, ``<lot>#expire``, ``<leg>#refund``), so they
-can never take an id a caller uses. Validation comes first and changes nothing on error; the
-same operation again returns what it recorded the first time; another operation under a used id
-is a :class:`~zhiyuan.errors.Conflict`. Thread-safe.
+``e1#reverse``, ``e1#expired``, ``e1#clawback#1``, ``e1#owed``, ``<lot>#expire``,
+``<leg>#refund``), so they can never take an id a caller uses. Every argument is checked before
+anything is staged (a bad one is an :class:`~zhiyuan.errors.InvalidValue` naming it), and an
+operation records all of its postings or none; the same operation again (every argument the
+same) returns exactly what it recorded the first time; another operation under a used id is a
+:class:`~zhiyuan.errors.Conflict`. Thread-safe.
 
 Example:
     >>> from datetime import datetime
@@ -29,10 +33,11 @@ Example:
     >>> book = PointsLedger()
     >>> _ = book.earn("e1", "v1", 30, at=t(1, 5), issuer="issuer:烟台", expires_at=t(12, 31))
     >>> _ = book.earn("e2", "v1", 20, at=t(3, 1), issuer="issuer:烟台")
-    >>> [(p.id, p.amount) for p in book.spend("o1", "v1", 40, at=t(4, 1))]   # oldest lot first
-    [('o1#1', 30), ('o1#2', 10)]
+    >>> _ = book.earn("e3", "v1", 10, at=t(3, 2), issuer="issuer:烟台", expires_at=t(6, 30))
+    >>> [(p.id, p.lot, p.amount) for p in book.spend("o1", "v1", 45, at=t(4, 1))]
+    [('o1#1', 'e3', 10), ('o1#2', 'e1', 30), ('o1#3', 'e2', 5)]
     >>> book.balances("v1", as_of=t(4, 2)).available, book.total()
-    (10, 0)
+    (15, 0)
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from typing import Any
 import attrs
 
 from zhiyuan._gc import paused_gc
-from zhiyuan._validators import Clock, aware, non_empty, to_enum, to_shanghai
+from zhiyuan._validators import COUNT, DAYS, Clock, aware, moment, non_empty, to_enum, to_shanghai
 from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
@@ -54,6 +59,7 @@ from zhiyuan.journal._ids import SEP, derive, own_id
 from zhiyuan.journal._pickle import register_state_type
 
 __all__ = [
+    "MAX_AMOUNT",
     "Balances",
     "ClawbackRule",
     "Lot",
@@ -63,8 +69,13 @@ __all__ = [
     "Reversal",
     "fold_balances",
     "owed_account",
+    "spending_order",
     "volunteer_account",
 ]
+
+MAX_AMOUNT = COUNT
+"""The largest amount one posting may move (a billion points, credits or minutes): every sum a
+ledger or its columnar twin (:mod:`zhiyuan.bulk.points`) forms then stays well inside int64."""
 
 register_messages(
     {
@@ -72,6 +83,11 @@ register_messages(
             ("earned", "left"),
             "冲销积分：原得 {earned} 分，余 {left} 分退回",
             "points reversed: {earned} earned, {left} left in the lot returned",
+        ),
+        ("points.reverse", "expired"): (
+            ("expired",),
+            "已过期 {expired} 分：从过期账户退回发放方",
+            "{expired} had expired: taken back from expiry to the issuer",
         ),
         ("points.clawback", "debt"): (
             ("spent", "taken", "debt"),
@@ -113,28 +129,96 @@ class PostingKind(enum.Enum):
 
 
 _LOT_PREFIX = "volunteer:"
+_OWED_PREFIX = "owed:"
 # The ledger's own corrections: they move points back to where they came from, not to a sale.
 _NOT_REFUNDABLE = frozenset(
     {PostingKind.EXPIRE, PostingKind.REVERSE, PostingKind.CLAWBACK, PostingKind.SETTLE}
 )
-_OWED_PREFIX = "owed:"
+# What an earning may be (earn, post_conversion), and so what reverse_earning takes back.
+_EARN_KINDS = (PostingKind.EARN, PostingKind.ADJUST)
+# What a spending may be: points leaving a volunteer for something other than a volunteer.
+_SPEND_KINDS = (PostingKind.SPEND, PostingKind.CLEAR, PostingKind.ADJUST)
+
+
+def _text(field: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(field, value, "不能为空 / must be non-empty text")
+    return value
+
+
+def _optional_text(field: str, value: object) -> str | None:
+    return None if value is None else _text(field, value)
+
+
+def _amount(value: object, field: str = "amount") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT:
+        raise InvalidValue(
+            field,
+            value,
+            f"金额须为 1 到 {MAX_AMOUNT} 的整数 / an amount is a whole number, 1 to {MAX_AMOUNT}",
+        )
+    return value
+
+
+def _kind_of(field: str, value: object, allowed: Sequence[PostingKind]) -> PostingKind:
+    """A posting kind from a member or its value, one of ``allowed``."""
+    kind = to_enum(field, PostingKind, value)
+    if kind not in allowed:
+        names = ", ".join(k.value for k in allowed)
+        raise InvalidValue(field, kind.value, f"应为 / one of {names}")
+    return kind
+
+
+def _flag(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidValue(field, value, "需要布尔值 / need true or false")
+    return value
 
 
 def volunteer_account(volunteer_id: str) -> str:
     """The spendable account of a volunteer (``volunteer:<id>``)."""
-    return _LOT_PREFIX + volunteer_id
+    return _LOT_PREFIX + _text("volunteer_id", volunteer_id)
 
 
 def owed_account(volunteer_id: str) -> str:
     """What a volunteer owes after a clawback (``owed:<id>``; its balance is zero or negative)."""
-    return _OWED_PREFIX + volunteer_id
+    return _OWED_PREFIX + _text("volunteer_id", volunteer_id)
 
 
-def _positive_int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+def _issuer(value: object, field: str = "issuer") -> str:
+    """An account points may come from: not a volunteer's, not what one owes."""
+    name = _text(field, value)
+    if name.startswith((_LOT_PREFIX, _OWED_PREFIX)):
         raise InvalidValue(
-            attribute.name, value, "金额须为正整数 / an amount is a whole number > 0"
+            field,
+            name,
+            "发放方不能是志愿者账户 / points cannot be issued from a volunteer's account",
         )
+    return name
+
+
+def _aware(field: str, value: object) -> datetime:
+    """A required aware moment (``None`` is refused, not read as now), in Asia/Shanghai."""
+    if value is None:
+        raise InvalidValue(field, None, "需要带时区的时间 / need a timezone-aware datetime")
+    return moment(value, field)
+
+
+def _posting_amount(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    _amount(value, attribute.name)
+
+
+def _optional_id(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    _optional_text(attribute.name, value)
+
+
+def _is_text(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidValue(attribute.name, value, "需要文字 / need text")
+
+
+def _to_kind(value: object) -> PostingKind:
+    return to_enum("kind", PostingKind, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -144,25 +228,27 @@ class Posting:
     ``lot`` names the lot consumed when ``source`` is a volunteer account. When ``target`` is a
     volunteer account, the posting opens a lot (id = the posting id) spendable from
     ``available_from`` (default: ``at``) until ``expires_at`` (default: never). ``ref`` says what
-    caused it (a record id, an order id); ``reverses`` links the posting it corrects.
+    caused it (a record id, an order id); ``reverses`` links the posting it corrects. ``kind``
+    takes a :class:`PostingKind` or its value (``"earn"``); ``amount`` is a whole number from 1
+    to :data:`~zhiyuan.credit.ledger.MAX_AMOUNT`; ``lot``, ``ref`` and ``reverses`` are ``None`` or non-empty text.
     """
 
     id: str = attrs.field(validator=non_empty)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    kind: PostingKind
+    kind: PostingKind = attrs.field(converter=_to_kind)
     source: str = attrs.field(validator=non_empty)
     target: str = attrs.field(validator=non_empty)
-    amount: int = attrs.field(validator=_positive_int)
-    lot: str | None = None
-    ref: str | None = None
-    reverses: str | None = None
+    amount: int = attrs.field(validator=_posting_amount)
+    lot: str | None = attrs.field(default=None, validator=_optional_id)
+    ref: str | None = attrs.field(default=None, validator=_optional_id)
+    reverses: str | None = attrs.field(default=None, validator=_optional_id)
     available_from: datetime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_shanghai), validator=aware
     )
     expires_at: datetime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_shanghai), validator=aware
     )
-    note: str = ""
+    note: str = attrs.field(default="", validator=_is_text)
 
     def __attrs_post_init__(self) -> None:
         if self.source == self.target and self.lot is None:
@@ -187,6 +273,8 @@ class Lot:
 
     def available_on(self, at: datetime) -> bool:
         """Spendable at ``at``: past the pending period and not expired."""
+        if type(at) is not datetime or at.tzinfo is None:
+            at = _aware("at", at)
         return self.available_from <= at and (self.expires_at is None or at < self.expires_at)
 
 
@@ -267,6 +355,37 @@ class _LotState:
         )
 
 
+def _spend_key(lot: _LotState | Lot) -> tuple[bool, datetime, datetime]:
+    """Where a lot stands in the spending order: the soonest expiry first, lots that never
+    expire last, then the earliest earned (``opened_at``). The one statement of the order:
+    :func:`~zhiyuan.credit.spending_order`, the ledger's spending and :func:`zhiyuan.bulk.points.spend_lots`
+    follow it; a stable sort keeps lots equal on both in posting order."""
+    expires = lot.expires_at
+    return (expires is None, lot.opened_at if expires is None else expires, lot.opened_at)
+
+
+def spending_order(lots: Iterable[Lot]) -> list[Lot]:
+    """``lots`` (given in posting order, as :meth:`PointsLedger.lots` gives them) in the order a
+    spending takes them: the soonest expiry first, never-expiring lots last, then the earliest
+    earned, then the first posted.
+
+    Example:
+        >>> from datetime import datetime
+        >>> from zhiyuan._validators import SHANGHAI
+        >>> t = lambda m: datetime(2025, m, 1, tzinfo=SHANGHAI)
+        >>> lot = lambda i, opened, expires: Lot(id=i, account="volunteer:v1", amount=1,
+        ...     remaining=1, opened_at=opened, available_from=opened, expires_at=expires)
+        >>> [x.id for x in spending_order([lot("a", t(3), None), lot("b", t(1), None),
+        ...                                lot("c", t(5), t(12)), lot("d", t(2), t(12))])]
+        ['d', 'c', 'b', 'a']
+    """
+    out = list(lots)
+    for x in out:
+        if not isinstance(x, Lot):
+            raise InvalidValue("lots", type(x).__name__, "需要 Lot / need Lots")
+    return sorted(out, key=_spend_key)
+
+
 class _PointsState:
     """The folded ledger: every balance, the open lots (oldest first per account), reversals."""
 
@@ -316,13 +435,14 @@ class _View:
     """The ledger as it stands with the postings staged earlier in the open transaction on top,
     so that later operations of one transaction plan on what earlier ones did."""
 
-    __slots__ = ("delta", "new", "state", "used")
+    __slots__ = ("delta", "new", "reversed_by", "state", "used")
 
     def __init__(self, state: _PointsState, staged: Sequence[Posting]) -> None:
         self.state = state
         self.delta: dict[str, int] = {}
         self.used: dict[str, int] = {}
         self.new: dict[str, list[_LotState]] = {}
+        self.reversed_by: dict[str, list[Posting]] = {}  # staged reversals only
         for p in staged:
             self.apply(p)
 
@@ -333,6 +453,15 @@ class _View:
             self.used[p.lot] = self.used.get(p.lot, 0) + p.amount
         if p.target.startswith(_LOT_PREFIX):
             self.new.setdefault(p.target, []).append(_LotState(p))
+        if p.reverses is not None:
+            self.reversed_by.setdefault(p.reverses, []).append(p)
+
+    def reversals(self, posting_id: str) -> list[Posting]:
+        """The postings reversing ``posting_id``, recorded and staged, in order."""
+        return [
+            *self.state.reversed_by.get(posting_id, ()),
+            *self.reversed_by.get(posting_id, ()),
+        ]
 
     def balance(self, account: str) -> int:
         return self.state.balance.get(account, 0) + self.delta.get(account, 0)
@@ -355,16 +484,23 @@ class _View:
         return max(n - self.used.get(lot_id, 0), 0)
 
 
-def _amount(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidValue("amount", value, "金额须为正整数 / an amount is a whole number > 0")
-    return value
-
-
-def _text(field: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidValue(field, value, "不能为空 / must be non-empty text")
-    return value
+def _settling(p: Posting, owed: int) -> list[Posting]:
+    """An earning ``p`` and, when its volunteer owes ``owed`` (> 0), the posting that pays the
+    debt from the new lot first (``<id>#settle``). The one place debt is settled: :meth:`earn`,
+    rewards and :func:`~zhiyuan.credit.post_conversion` all come here."""
+    if owed <= 0:
+        return [p]
+    settle = Posting(
+        id=derive(p.id, "settle"),
+        at=p.at,
+        kind=PostingKind.SETTLE,
+        source=p.target,
+        target=_OWED_PREFIX + p.target[len(_LOT_PREFIX) :],
+        amount=min(owed, p.amount),
+        lot=p.id,
+        ref=p.id,
+    )
+    return [p, settle]
 
 
 class PointsLedger(Book[Posting, _PointsState]):
@@ -391,12 +527,16 @@ class PointsLedger(Book[Posting, _PointsState]):
         clock: Clock | None = None,
     ) -> None:
         self.instrument = _text("instrument", instrument)
+        if clock is not None and not callable(clock):
+            raise InvalidValue("clock", clock, "时钟须可调用 / a clock is a function")
         super().__init__(journal=journal, name=instrument if name is None else name, clock=clock)
 
     def _new_state(self) -> _PointsState:
         return _PointsState()
 
     def _entry_id(self, entry: Posting) -> str:
+        if not isinstance(entry, Posting):
+            raise InvalidValue("posting", type(entry).__name__, "需要 Posting / need a Posting")
         return entry.id  # validated non-empty by Posting itself
 
     # --- checks -------------------------------------------------------------------------------
@@ -481,10 +621,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         """Post many postings in order, all or nothing: every one is checked before any is
         recorded (a lot may be opened and spent within the batch). Postings already recorded
         are skipped. Returns how many were new."""
-        batch = list(postings)
-        for p in batch:
-            if not isinstance(p, Posting):
-                raise InvalidValue("posting", type(p).__name__, "需要 Posting / need a Posting")
+        batch = _postings("postings", postings)
         return self._post_many(batch, caller=True)
 
     def _post_many(self, batch: Sequence[Posting], *, caller: bool = False) -> int:
@@ -506,6 +643,39 @@ class PointsLedger(Book[Posting, _PointsState]):
             tx.add(self, fresh)  # the same posting twice in the batch is kept once
             return len(tx) - before
 
+    def _post_earnings(self, postings: Iterable[Posting], field: str = "postings") -> int:
+        """Record earnings built by the library (a conversion's), all or nothing, each paying
+        what its volunteer owes first exactly as :meth:`earn` does (:func:`_settling`).
+        Earnings already recorded are skipped (another posting under one of their ids is a
+        :class:`~zhiyuan.errors.Conflict`). Returns how many earnings were new."""
+        batch = _postings(field, postings)
+        for p in batch:
+            if p.kind not in _EARN_KINDS or not p.target.startswith(_LOT_PREFIX) or p.lot:
+                raise InvalidValue(field, p.id, "不是积分发放 / not an earning")
+            _issuer(p.source, f"{field}.source")
+        with paused_gc(), self.journal.transaction() as tx:
+            recorded = self.journal.find_many(self.name, [p.id for p in batch])
+            view = self._view(tx)
+            debt: dict[str, int] = {}  # what each volunteer owes, as the batch pays it
+            out: list[Posting] = []
+            n = 0
+            for p in batch:
+                old = recorded.get(p.id)
+                if old is not None:
+                    if old != p:
+                        raise Conflict(f"posting id {p.id!r} is already used / 记账编号已被占用")
+                    continue
+                recorded[p.id] = p
+                owed = debt.get(p.target)
+                if owed is None:
+                    owed = -view.balance(_OWED_PREFIX + p.target[len(_LOT_PREFIX) :])
+                legs = _settling(p, owed)
+                debt[p.target] = owed - sum(x.amount for x in legs[1:])
+                out.extend(legs)
+                n += 1
+            tx.add(self, out)
+        return n
+
     # --- reading ------------------------------------------------------------------------------
 
     @property
@@ -518,14 +688,14 @@ class PointsLedger(Book[Posting, _PointsState]):
 
     def posting(self, posting_id: str) -> Posting:
         """A posting by id (:class:`~zhiyuan.errors.NotFound` if none)."""
-        p: Posting | None = self.journal.find(self.name, posting_id)
+        p: Posting | None = self.journal.find(self.name, _text("posting_id", posting_id))
         if p is None:
             raise NotFound("posting", posting_id)
         return p
 
     def balance(self, account: str) -> int:
         """An account's balance now. O(1)."""
-        return self._state.balance.get(account, 0)
+        return self._state.balance.get(_text("account", account), 0)
 
     def accounts(self) -> dict[str, int]:
         """Every account's balance now."""
@@ -538,18 +708,21 @@ class PointsLedger(Book[Posting, _PointsState]):
             return sum(self._state.balance.values())
 
     def lots(self, volunteer_id: str, *, open_only: bool = True) -> list[Lot]:
-        """A volunteer's lots, oldest first (with ``open_only``, those with points left)."""
+        """A volunteer's lots in posting order (with ``open_only``, those with points left).
+
+        :func:`~zhiyuan.credit.spending_order` puts them in the order a spending takes them.
+        """
         acct = volunteer_account(volunteer_id)
+        if not _flag("open_only", open_only):
+            every: dict[str, _LotState] = {}
+            for p in self.postings:
+                if p.target == acct:
+                    every[p.id] = _LotState(p)
+                if p.source == acct and p.lot in every:
+                    every[p.lot].remaining -= p.amount
+            return [lot.frozen() for lot in every.values()]
         with self._lock:
-            if open_only:
-                return [lot.frozen() for lot in self._state.open.get(acct, {}).values()]
-        every: dict[str, _LotState] = {}
-        for p in self.postings:
-            if p.target == acct:
-                every[p.id] = _LotState(p)
-            if p.source == acct and p.lot in every:
-                every[p.lot].remaining -= p.amount
-        return [lot.frozen() for lot in every.values()]
+            return [lot.frozen() for lot in self._state.open.get(acct, {}).values()]
 
     def balances(
         self, volunteer_id: str, *, as_of: datetime | None = None, within_days: int = 30
@@ -559,15 +732,16 @@ class PointsLedger(Book[Posting, _PointsState]):
         Without ``as_of``: every posting recorded, lots judged at the clock's now (fast, from the
         open lots). With ``as_of``: a fold of the postings made by then (:func:`fold_balances`).
         """
+        acct, owes = volunteer_account(volunteer_id), owed_account(volunteer_id)
         days = _within(within_days)
         if as_of is None:
             when = self.journal.now()
             with self._lock:
                 lots = [
                     (lot.remaining, lot.available_from, lot.expires_at)
-                    for lot in self._state.open.get(volunteer_account(volunteer_id), {}).values()
+                    for lot in self._state.open.get(acct, {}).values()
                 ]
-                owed = self._state.balance.get(owed_account(volunteer_id), 0)
+                owed = self._state.balance.get(owes, 0)
             return _classify(lots, owed, when, days)
         return fold_balances(
             self.postings, volunteer_id, as_of=self._when(as_of, "as_of"), within_days=days
@@ -585,11 +759,12 @@ class PointsLedger(Book[Posting, _PointsState]):
     def spendable(self, volunteer_id: str, *, at: datetime | None = None) -> int:
         """What a spend at ``at`` (default: the clock's now) could take: the lots open now that
         are usable at ``at``, less what is owed. This is what :meth:`spend` plans on."""
+        acct, owes = volunteer_account(volunteer_id), owed_account(volunteer_id)
         when = self._when(at)
         with self._lock:
-            lots = self._state.open.get(volunteer_account(volunteer_id), {}).values()
+            lots = self._state.open.get(acct, {}).values()
             free = sum(lot.remaining for lot in lots if lot.usable(when))
-            return free + self._state.balance.get(owed_account(volunteer_id), 0)
+            return free + self._state.balance.get(owes, 0)
 
     # --- operations ---------------------------------------------------------------------------
 
@@ -604,12 +779,14 @@ class PointsLedger(Book[Posting, _PointsState]):
         available_from: datetime | None = None,
         expires_at: datetime | None = None,
         ref: str | None = None,
-        kind: PostingKind = PostingKind.EARN,
+        kind: PostingKind | str = PostingKind.EARN,
     ) -> list[Posting]:
         """Credit points to a volunteer as a new lot (id ``id``); what is owed is paid from it
         first (``<id>#settle``). Returns the postings recorded.
 
-        The same call again returns what it recorded (without ``at``, the first moment stands).
+        ``kind`` is ``earn`` (default) or ``adjust``; ``expires_at`` must come after ``at``.
+        The same call again returns what it recorded (without ``at``, the first moment stands);
+        another earning under ``id`` is a :class:`~zhiyuan.errors.Conflict`.
         """
         own_id(id, "id")
         return self._earn(
@@ -632,22 +809,30 @@ class PointsLedger(Book[Posting, _PointsState]):
         *,
         at: datetime | None,
         issuer: str,
-        kind: PostingKind = PostingKind.EARN,
-        **dates_and_ref: Any,
+        kind: PostingKind | str = PostingKind.EARN,
+        available_from: datetime | None = None,
+        expires_at: datetime | None = None,
+        ref: str | None = None,
     ) -> list[Posting]:
         """:meth:`earn` under an id the library made (a reward, a conversion)."""
-        vid = _text("volunteer_id", volunteer_id)
+        _text("id", id)
+        target = volunteer_account(volunteer_id)
         _amount(amount)
+        source = _issuer(issuer)
+        kind = _kind_of("kind", kind, _EARN_KINDS)
+        ref = _optional_text("ref", ref)
         with self.journal.transaction() as tx:
             when = self._when(at)
             p = Posting(
                 id=id,
                 at=when,
-                kind=to_enum("kind", PostingKind, kind),
-                source=_text("issuer", issuer),
-                target=volunteer_account(vid),
+                kind=kind,
+                source=source,
+                target=target,
                 amount=amount,
-                **dates_and_ref,
+                available_from=available_from,
+                expires_at=expires_at,
+                ref=ref,
             )
             old: Posting | None = self.journal.find(self.name, id)
             if old is not None:
@@ -656,28 +841,20 @@ class PointsLedger(Book[Posting, _PointsState]):
                     return [old] if settle is None else [old, settle]
                 raise Conflict(f"posting id {id!r} is already used / 记账编号已被占用")
             self._unused(id)
-            out = [p]
-            owed = -self._view(tx).balance(owed_account(vid))
-            if owed > 0:
-                out.append(
-                    Posting(
-                        id=derive(id, "settle"),
-                        at=when,
-                        kind=PostingKind.SETTLE,
-                        source=p.target,
-                        target=owed_account(vid),
-                        amount=min(owed, amount),
-                        lot=id,
-                        ref=id,
-                    )
+            if p.expires_at is not None and p.expires_at <= when:
+                raise InvalidValue(
+                    "expires_at",
+                    p.expires_at.isoformat(),
+                    "失效时间须晚于发放时间 / must come after the moment earned",
                 )
+            out = _settling(p, -self._view(tx).balance(owed_account(volunteer_id)))
             tx.add(self, out)
         return out
 
     def _take(
         self, view: _View, volunteer_id: str, amount: int, at: datetime, *, exclude: str = ""
     ) -> list[tuple[_LotState, int]]:
-        """Plan to take ``amount`` from the oldest available lots (raises if short)."""
+        """Plan to take ``amount`` from the usable lots in the spending order (raises if short)."""
         acct = volunteer_account(volunteer_id)
         usable = [
             (lot, left) for lot, left in view.lots(acct) if lot.id != exclude and lot.usable(at)
@@ -685,6 +862,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         free = sum(left for _, left in usable) + min(view.balance(owed_account(volunteer_id)), 0)
         if free < amount:
             raise InsufficientBalance(acct, amount, max(free, 0))
+        usable.sort(key=lambda x: _spend_key(x[0]))  # stable: equal keys stay in posting order
         plan: list[tuple[_LotState, int]] = []
         left = amount
         for lot, n in usable:
@@ -704,27 +882,35 @@ class PointsLedger(Book[Posting, _PointsState]):
         at: datetime | None = None,
         to: str = "redemption",
         ref: str | None = None,
-        kind: PostingKind = PostingKind.SPEND,
+        kind: PostingKind | str = PostingKind.SPEND,
     ) -> list[Posting]:
-        """Spend from the oldest available lots: one posting per lot, ids ``<id>#1``, ``<id>#2`` ….
+        """Spend from the usable lots in the spending order (:func:`~zhiyuan.credit.spending_order`): one posting
+        per lot, ids ``<id>#1``, ``<id>#2`` ….
 
+        ``to`` is any account but a volunteer's (use :meth:`transfer`) or an ``owed:`` one;
+        ``kind`` is ``spend`` (default), ``clear`` or ``adjust``; ``ref`` defaults to ``id``.
         Raises :class:`~zhiyuan.errors.InsufficientBalance` and records nothing when short. The
-        same spend again returns the recorded postings; another operation under ``id`` (another
-        amount, volunteer or target) is a :class:`~zhiyuan.errors.Conflict`.
+        same spend again (every argument the same; without ``at``, the first moment stands)
+        returns the recorded postings; another operation under ``id`` is a
+        :class:`~zhiyuan.errors.Conflict`.
         """
         own_id(id, "id")
-        vid = _text("volunteer_id", volunteer_id)
+        source = volunteer_account(volunteer_id)
         _amount(amount)
-        target = _text("to", to)
-        kind = to_enum("kind", PostingKind, kind)
+        target = _issuer(to, "to")
+        ref = _optional_text("ref", ref)
+        kind = _kind_of("kind", kind, _SPEND_KINDS)
         with self.journal.transaction() as tx:
             when = self._when(at)
             done = self._legs(id)
             if done:
                 if (
                     sum(p.amount for p in done) != amount
-                    or any(p.source != volunteer_account(vid) for p in done)
-                    or any(p.target != target or p.kind is not kind for p in done)
+                    or any(
+                        (p.source, p.target, p.kind, p.ref, p.at)
+                        != (source, target, kind, ref or id, done[0].at)
+                        for p in done
+                    )
                     or (at is not None and done[0].at != when)
                 ):
                     raise Conflict(f"spend id {id!r} is already used / 编号已被占用")
@@ -742,7 +928,7 @@ class PointsLedger(Book[Posting, _PointsState]):
                     ref=ref or id,
                 )
                 for k, (lot, take) in enumerate(
-                    self._take(self._view(tx), vid, amount, when), start=1
+                    self._take(self._view(tx), volunteer_id, amount, when), start=1
                 )
             ]
             tx.add(self, out)
@@ -752,31 +938,37 @@ class PointsLedger(Book[Posting, _PointsState]):
         self, spend_postings: Sequence[Posting], *, at: datetime | None = None
     ) -> list[Posting]:
         """Return spent points: each spend posting ``p`` is reversed by ``<p.id>#refund``, which
-        opens a lot again with the original lot's dates. Returns the refund postings, those
-        recorded before included (refunding again changes nothing)."""
-        postings = list(spend_postings)
+        opens a lot again with the original lot's dates. Returns the refund postings, one per
+        spend posting (a posting listed twice counts once), those recorded before as they were
+        recorded (refunding again changes nothing and returns exactly what was recorded)."""
+        postings = _postings("spend_postings", spend_postings)
         with self.journal.transaction() as tx:
             when = self._when(at)
+            view = self._view(tx)
             out: list[Posting] = []
             fresh: list[Posting] = []
+            seen: set[str] = set()
             for sp in postings:
-                if not isinstance(sp, Posting):
-                    raise InvalidValue(
-                        "spend_postings", type(sp).__name__, "需要 Posting / need Postings"
-                    )
+                if sp.id in seen:
+                    continue
+                seen.add(sp.id)
                 recorded = self.journal.find(self.name, sp.id)
                 if recorded is None:
                     raise NotFound("posting", sp.id)
                 if recorded != sp:
                     raise Conflict(f"posting {sp.id!r} is not the one recorded / 与账本记录不符")
-                if sp.kind in _NOT_REFUNDABLE or sp.lot is None:
+                if (
+                    sp.kind in _NOT_REFUNDABLE
+                    or sp.lot is None
+                    or sp.target.startswith((_LOT_PREFIX, _OWED_PREFIX))
+                ):
                     raise InvalidValue("spend_postings", sp.id, "不是兑换 / not a spending")
                 rid = derive(sp.id, "refund")
                 prior: Posting | None = self.journal.find(self.name, rid)
                 if prior is not None:
                     out.append(prior)
                     continue
-                if self._state.reversed_by.get(sp.id):
+                if view.reversals(sp.id):
                     raise Conflict(f"posting {sp.id!r} is already reversed / 已冲销")
                 lot: Posting | None = self.journal.find(self.name, sp.lot)
                 if lot is None:  # pragma: no cover - a recorded spend names a recorded lot
@@ -808,41 +1000,50 @@ class PointsLedger(Book[Posting, _PointsState]):
         at: datetime | None = None,
         ref: str | None = None,
     ) -> list[Posting]:
-        """Give points to another volunteer (转赠): oldest lots first, each keeping its expiry
-        (legs ``<id>#1``, ``<id>#2`` …)."""
+        """Give points to another volunteer (转赠): lots in the spending order, each keeping its
+        expiry (legs ``<id>#1``, ``<id>#2`` …). The same transfer again (every argument the same)
+        returns the recorded postings; another operation under ``id`` is a
+        :class:`~zhiyuan.errors.Conflict`."""
         own_id(id, "id")
-        src = _text("from_volunteer", from_volunteer)
-        dst = _text("to_volunteer", to_volunteer)
-        if src == dst:
-            raise InvalidValue("to_volunteer", dst, "不能转给自己 / cannot give to oneself")
+        source = volunteer_account(from_volunteer)
+        target = volunteer_account(to_volunteer)
+        if source == target:
+            raise InvalidValue(
+                "to_volunteer", to_volunteer, "不能转给自己 / cannot give to oneself"
+            )
         _amount(amount)
+        ref = _optional_text("ref", ref)
         with self.journal.transaction() as tx:
             when = self._when(at)
             done = self._legs(id)
             if done:
                 if (
                     sum(p.amount for p in done) != amount
-                    or any(p.source != volunteer_account(src) for p in done)
-                    or any(p.target != volunteer_account(dst) for p in done)
+                    or any(
+                        (p.source, p.target, p.kind, p.ref, p.at)
+                        != (source, target, PostingKind.TRANSFER, ref or id, done[0].at)
+                        for p in done
+                    )
                     or (at is not None and done[0].at != when)
                 ):
                     raise Conflict(f"transfer id {id!r} is already used / 编号已被占用")
                 return done
             self._unused(id)
+            plan = self._take(self._view(tx), from_volunteer, amount, when)
             out = [
                 Posting(
                     id=derive(id, k),
                     at=when,
                     kind=PostingKind.TRANSFER,
                     source=lot.account,
-                    target=volunteer_account(dst),
+                    target=target,
                     amount=take,
                     lot=lot.id,
                     ref=ref or id,
                     available_from=when,
                     expires_at=lot.expires_at,
                 )
-                for k, (lot, take) in enumerate(self._take(self._view(tx), src, amount, when), 1)
+                for k, (lot, take) in enumerate(plan, 1)
             ]
             tx.add(self, out)
         return out
@@ -880,11 +1081,15 @@ class PointsLedger(Book[Posting, _PointsState]):
     ) -> Reversal:
         """Take back an earning (its hours were revoked); already-spent points per ``rule``.
 
-        What is left in the lot goes back to the issuer (``<earn>#reverse``); the spent part is
-        clawed back from other available lots (``<earn>#clawback#1`` …) and the rest recorded as
-        owed (``<earn>#owed``) under ``DEBT``, or recorded as owed whole under ``NEGATIVE``.
-        Reversing twice is a no-op (returns the recorded postings).
+        What is left in the lot goes back to the issuer (``<earn>#reverse``), and so does what
+        of it expired and was swept (``<earn>#expired``, from ``expiry``): the issuer's
+        liability, the expiry total and the caps of a conversion then no longer count it. The
+        spent part is clawed back from other available lots (``<earn>#clawback#1`` …) and the
+        rest recorded as owed (``<earn>#owed``) under ``DEBT``, or recorded as owed whole under
+        ``NEGATIVE``. ``rule`` takes a :class:`ClawbackRule` or its value. Reversing twice is a
+        no-op (returns the recorded postings).
         """
+        earn_id = _text("earn_id", earn_id)
         rule = to_enum("rule", ClawbackRule, rule)
         note = _text("reason", reason)
         with self.journal.transaction() as tx:
@@ -892,16 +1097,22 @@ class PointsLedger(Book[Posting, _PointsState]):
             earn: Posting | None = self.journal.find(self.name, earn_id)
             if earn is None:
                 raise NotFound("posting", earn_id)
-            if not earn.target.startswith(_LOT_PREFIX):
+            if (
+                earn.kind not in _EARN_KINDS
+                or earn.lot is not None
+                or not earn.target.startswith(_LOT_PREFIX)
+            ):
                 raise InvalidValue("earn_id", earn_id, "不是积分发放 / not an earning")
-            prior = self._state.reversed_by.get(earn_id)
+            view = self._view(tx)
+            prior = view.reversals(earn_id)
             if prior:
                 return Reversal(postings=tuple(prior), findings=())
             vid = earn.target[len(_LOT_PREFIX) :]
-            view = self._view(tx)
             left = view.left(earn_id)
-            swept = self.journal.find(self.name, derive(earn_id, "expire"))
-            expired = swept.amount if swept is not None and swept.lot == earn_id else 0
+            swept: Posting | None = self.journal.find(self.name, derive(earn_id, "expire"))
+            if swept is not None and (swept.lot != earn_id or swept.kind is not PostingKind.EXPIRE):
+                swept = None  # pragma: no cover - ids with '#' are the ledger's own
+            expired = 0 if swept is None else swept.amount
             spent = earn.amount - left - expired
             out: list[Posting] = []
             findings = [finding("points.reverse", (earn.amount, left))]
@@ -919,6 +1130,20 @@ class PointsLedger(Book[Posting, _PointsState]):
                         note=note,
                     )
                 )
+            if swept is not None and expired:
+                out.append(
+                    Posting(
+                        id=derive(earn_id, "expired"),
+                        at=when,
+                        kind=PostingKind.REVERSE,
+                        source=swept.target,
+                        target=earn.source,
+                        amount=expired,
+                        reverses=earn_id,
+                        note=note,
+                    )
+                )
+                findings.append(finding("points.reverse", (expired,), "expired"))
             if spent:
                 taken = 0
                 if rule is ClawbackRule.DEBT:
@@ -966,10 +1191,23 @@ class PointsLedger(Book[Posting, _PointsState]):
         return Reversal(postings=tuple(out), findings=tuple(findings))
 
 
-def _within(days: object) -> int:
-    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 36_500:
+def _postings(field: str, value: object) -> list[Posting]:
+    """A list of postings from an iterable of them (a single posting or text is refused)."""
+    if isinstance(value, (str, bytes, Posting)) or not isinstance(value, Iterable):
         raise InvalidValue(
-            "within_days", days, "应为 0 到 36500 的整数 / a whole number of days, 0 to 36500"
+            field, type(value).__name__, "需要 Posting 列表 / need a list of Postings"
+        )
+    out = list(value)
+    for p in out:
+        if not isinstance(p, Posting):
+            raise InvalidValue(field, type(p).__name__, "需要 Posting / need Postings")
+    return out
+
+
+def _within(days: object) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= DAYS:
+        raise InvalidValue(
+            "within_days", days, f"应为 0 到 {DAYS} 的整数 / a whole number of days, 0 to {DAYS}"
         )
     return days
 
@@ -1011,14 +1249,15 @@ def fold_balances(
         >>> fold_balances([], "v1", as_of=datetime(2025, 1, 1, tzinfo=SHANGHAI)).net
         0
     """
+    acct, owes = volunteer_account(volunteer_id), owed_account(volunteer_id)
+    when = _aware("as_of", as_of)
+    days = _within(within_days)
     state = _PointsState()
-    for p in postings:
-        if p.at <= as_of:
+    for p in _postings("postings", postings):
+        if p.at <= when:
             state.apply(p)
-    acct = volunteer_account(volunteer_id)
     lots = [
         (lot.remaining, lot.available_from, lot.expires_at)
         for lot in state.open.get(acct, {}).values()
     ]
-    owed = state.balance.get(owed_account(volunteer_id), 0)
-    return _classify(lots, owed, as_of, _within(within_days))
+    return _classify(lots, state.balance.get(owes, 0), when, days)

@@ -33,8 +33,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from zhiyuan._validators import to_shanghai
-from zhiyuan.credit.ledger import PointsLedger, Posting
+from zhiyuan._validators import moment
+from zhiyuan.credit.ledger import PointsLedger, Posting, _flag, _text, _within
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy.tree import RegionTree
 
@@ -52,14 +52,15 @@ class ExpiringPoints(NamedTuple):
     earliest_expiry: datetime
 
 
+def _ledger(value: object) -> PointsLedger:
+    if not isinstance(value, PointsLedger):
+        raise InvalidValue("ledger", type(value).__name__, "需要 PointsLedger / need one")
+    return value
+
+
 def _when(at: object, ledger: PointsLedger) -> datetime:
-    if at is None:
-        return ledger.journal.now()
-    if not isinstance(at, datetime):
-        raise InvalidValue("as_of", at, "需要带时区的时间 / need an aware datetime")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidValue("as_of", at.isoformat(), "缺少时区 / naive datetime")
-    return to_shanghai(at)
+    """``as_of``: an aware moment (in Asia/Shanghai), or the ledger clock's now for ``None``."""
+    return ledger.journal.now() if at is None else moment(at, "as_of")
 
 
 class _Lot(NamedTuple):
@@ -110,6 +111,12 @@ def points_liability_by_region(
     :class:`~zhiyuan.errors.UnknownRegion`. Returns 12-digit code → total of its subtree, in
     preorder (:meth:`~zhiyuan.hierarchy.RegionTree.rollup`).
     """
+    ledger = _ledger(ledger)
+    if not isinstance(home_of, Mapping):
+        raise InvalidValue("home_of", type(home_of).__name__, "需要映射 / need a mapping")
+    if not isinstance(tree, RegionTree):
+        raise InvalidValue("tree", type(tree).__name__, "需要 RegionTree / need one")
+    include_expired = _flag("include_expired", include_expired)
     when = _when(as_of, ledger)
     lots, owed = _fold(ledger.postings, when)
     net: dict[str, int] = dict(owed)
@@ -141,15 +148,14 @@ def expiring_soon(
     at ``as_of`` (past their pending period, not yet expired) whose expiry is at most
     ``as_of + within_days``, and the earliest such expiry; what
     ``Balances.expiring_soon`` counts. Volunteers with none are left out. Sorted by earliest
-    expiry, then volunteer id.
+    expiry, then volunteer id. ``within_days`` runs from 0 to 36 500 (a century), as for
+    :meth:`~zhiyuan.credit.PointsLedger.balances`.
     """
-    if isinstance(within_days, bool) or not isinstance(within_days, int) or within_days < 0:
-        raise InvalidValue(
-            "within_days", within_days, "天数须为非负整数 / days are a whole number ≥ 0"
-        )
+    ledger = _ledger(ledger)
+    days = _within(within_days)
     when = _when(as_of, ledger)
-    soon = when + timedelta(days=within_days)
-    wanted = None if volunteer_ids is None else set(volunteer_ids)
+    soon = when + timedelta(days=days)
+    wanted = None if volunteer_ids is None else _ids(volunteer_ids)
     lots, _ = _fold(ledger.postings, when)
     amount: dict[str, int] = {}
     first: dict[str, datetime] = {}
@@ -164,3 +170,10 @@ def expiring_soon(
                 first[vid] = exp
     out = [ExpiringPoints(v, amount[v], first[v]) for v in amount]
     return sorted(out, key=lambda e: (e.earliest_expiry, e.volunteer_id))
+
+
+def _ids(value: object) -> set[str]:
+    """Volunteer ids from an iterable of them (a single string is refused: it is not a list)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidValue("volunteer_ids", value, "需要编号列表 / need a list of ids")
+    return {_text("volunteer_ids", v) for v in value}
