@@ -642,3 +642,23 @@ def test_offset_naive_in_utc_offset_form_is_aware() -> None:
     rec = structure({"id": "r", "start": "2026-03-05T09:00:00-05:00"}, Rec)
     assert rec.start == datetime(2026, 3, 5, 14, tzinfo=UTC)
     assert rec.start.isoformat() == "2026-03-05T22:00:00+08:00"
+
+
+@attrs.frozen
+class _Counts:
+    by_stars: dict[int, int]
+
+
+@given(st.dictionaries(st.integers(-(10**20), 10**20), st.integers(0, 10**6), max_size=8))
+def test_int_keyed_mappings_round_trip_through_json_and_toml(counts: dict[int, int]) -> None:
+    # JSON and TOML keys are strings: a key written from an int is read back as that int
+    value = _Counts(by_stars=counts)
+    back = from_json(to_json(value), _Counts)
+    assert back == value
+    assert all(type(k) is int for k in back.by_stars)
+    assert from_toml(to_toml(value), _Counts) == value
+
+
+def test_an_int_keyed_mapping_refuses_a_key_that_is_not_a_number() -> None:
+    with pytest.raises(InvalidInput, match="by_stars"):
+        from_json('{"by_stars": {"three": 1}}', _Counts)

@@ -172,7 +172,31 @@ def _make() -> cattrs.Converter:
     c.register_structure_hook_func(is_masked_type, lambda v, t: t.parse(v))
     c.register_unstructure_hook_func(is_masked_type, lambda v: v.masked)
     c.register_structure_hook_factory(_is_collection, lambda t: _collection_hook(t, c))
+    c.register_structure_hook_factory(_is_int_keyed, lambda t: _int_keyed_hook(t, c))
     return c
+
+
+def _is_int_keyed(t: Any) -> bool:
+    return get_origin(t) in (dict, cabc.Mapping, cabc.MutableMapping) and get_args(t)[:1] == (int,)
+
+
+_INT_KEY = re.compile(r"-?[0-9]{1,30}")
+
+
+def _int_keyed_hook(t: Any, c: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """A mapping with ``int`` keys (stars → count): JSON and TOML keys are strings, so a key of
+    digits is read as the integer it was written from."""
+    inner = cattrs.gen.make_mapping_structure_fn(t, c)
+
+    def structure_int_keyed(value: Any, _: Any) -> Any:
+        if isinstance(value, Mapping):
+            value = {
+                int(k) if isinstance(k, str) and _INT_KEY.fullmatch(k) else k: v
+                for k, v in value.items()
+            }
+        return inner(value, t)
+
+    return structure_int_keyed
 
 
 # Homogeneous collections and what each is built as. cattrs iterates whatever it is given, so a
