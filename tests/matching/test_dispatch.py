@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -18,6 +19,7 @@ from m_support import (
     OTHER_TOWNSHIP,
     OTHER_TOWNSHIP_VILLAGE,
     PROVINCE,
+    SH,
     SIBLING,
     TOWNSHIP,
     VILLAGE,
@@ -42,6 +44,7 @@ from zhiyuan.matching import (
     DispatchPolicy,
     DispatchResult,
     Need,
+    Ranked,
     Skill,
     distance_m,
 )
@@ -249,7 +252,7 @@ def scored_candidates(draw: st.DrawFn) -> Candidate:
         id="c",
         home_region=draw(st.sampled_from(HOMES)),
         location=draw(points),
-        rating_hundredths=draw(st.integers(min_value=0, max_value=600)),
+        rating_hundredths=draw(st.integers(min_value=0, max_value=500)),
         completed=draw(st.integers(min_value=0, max_value=50)),
         no_shows=draw(st.integers(min_value=0, max_value=50)),
         load=draw(st.integers(min_value=0, max_value=5)),
@@ -706,3 +709,164 @@ def test_policy_round_trips_through_json_and_toml() -> None:
     )
     assert from_json(to_json(p), DispatchPolicy) == p
     assert from_toml(to_toml(p), DispatchPolicy) == p
+
+
+# --- issue 14: bad input is refused, naming the field, and changes nothing ----------------------
+
+
+def held(d: Dispatcher) -> dict[str, list[Booking]]:
+    """The dispatcher's bookings, by candidate (a copy, to compare before and after)."""
+    return {cid: list(bs) for cid, bs in d._bookings.items() if bs}
+
+
+BOOKING = {"candidate_id": "a", "need_id": "n1", "start": at(1, 9), "end": at(1, 11)}
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"end": at(1, 8)}, "end"),  # ends before it starts: was accepted
+        ({"end": at(1, 9)}, "end"),  # ends as it starts
+        ({"start": None}, "start"),  # was accepted (aware() lets None pass)
+        ({"end": None}, "end"),
+        ({"start": "2025-05-01T09:00+08:00"}, "start"),
+        ({"start": datetime(1066, 10, 14, 9, tzinfo=SH)}, "start"),
+        ({"candidate_id": None}, "candidate_id"),
+        ({"need_id": 3}, "need_id"),
+    ],
+)
+def test_bad_bookings_are_refused_and_book_nothing(kw: dict[str, object], field: str) -> None:
+    d = dispatcher(cand("a", capacity=3))
+    d.book(Booking(candidate_id="a", need_id="n0", start=at(2, 9), end=at(2, 10)))
+    before = held(d)
+    with pytest.raises(InvalidValue) as err:
+        d.book(Booking(**{**BOOKING, **kw}))  # type: ignore[arg-type]
+    assert err.value.field == field
+    assert held(d) == before
+
+
+def test_backwards_booking_would_have_blocked_nothing() -> None:
+    # the reason it must be refused: a booking 11:00 → 09:00 overlaps no window at all, so the
+    # double-booking gate silently let the candidate be booked again for 09:00–11:00
+    with pytest.raises(InvalidValue, match="end"):
+        Booking(candidate_id="a", need_id="n0", start=at(1, 11), end=at(1, 9))
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda d: d.book(None), "booking"),
+        (lambda d: d.book({"candidate_id": "a"}), "booking"),
+        (lambda d: d.add(None), "candidate"),
+        (lambda d: d.add("b"), "candidate"),
+        (lambda d: d.release(["a"], "n0"), "candidate_id"),
+        (lambda d: d.release("a", None), "need_id"),
+        (lambda d: d.candidate(None), "candidate_id"),
+        (lambda d: d.rank(None), "need"),
+        (lambda d: d.rank(need(), limit=-1), "limit"),
+        (lambda d: d.rank(need(), limit="1"), "limit"),
+        (lambda d: d.rank(need(), min_candidates=0), "min_candidates"),
+        (lambda d: d.rank(need(), min_candidates=2.0), "min_candidates"),
+        (lambda d: d.candidates_for(need(), at_least=True), "at_least"),
+        (lambda d: d.gate(need(), None), "candidate"),
+        (lambda d: d.gate("n1", cand("a")), "need"),
+        (lambda d: d.score(need(), "a"), "candidate"),
+    ],
+)
+def test_bad_arguments_to_a_dispatcher_change_nothing(call: Any, field: str) -> None:
+    d = dispatcher(cand("a", capacity=3), cand("b"))
+    d.book(Booking(candidate_id="a", need_id="n0", start=at(2, 9), end=at(2, 10)))
+    before, ranked = held(d), d.rank(need())
+    with pytest.raises(InvalidValue) as err:
+        call(d)
+    assert err.value.field == field
+    assert held(d) == before and d.rank(need()) == ranked
+
+
+@pytest.mark.parametrize(
+    ("args", "kw", "field"),
+    [
+        (("370214",), {}, "tree"),
+        ((None,), {}, "tree"),
+        ((tree(), None), {}, "candidates"),
+        ((tree(), [cand("a"), "b"]), {}, "candidates[1]"),
+        ((tree(), cand("a")), {}, "candidates"),
+        ((tree(),), {"policy": {"km_weight": 5}}, "policy"),
+    ],
+)
+def test_bad_dispatcher_arguments_are_invalid(
+    args: tuple[Any, ...], kw: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidValue) as err:
+        Dispatcher(*args, **kw)
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"effective_from": None}, "effective_from"),  # was accepted
+        ({"tree_weight": 10**30}, "tree_weight"),
+        ({"load_weight": None}, "load_weight"),
+        ({"rating_weight": "20"}, "rating_weight"),
+        ({"escalation": None}, "escalation"),  # was a TypeError
+        ({"escalation": 5}, "escalation"),
+        ({"escalation": [None]}, "escalation"),
+        ({"min_candidates": 10**30}, "min_candidates"),
+        ({"min_candidates": None}, "min_candidates"),
+        ({"max_distance_m": 10**30}, "max_distance_m"),
+        ({"offer_timeout_minutes": 10**9}, "offer_timeout_minutes"),  # the deadline overflows
+        ({"name": None}, "name"),
+    ],
+)
+def test_out_of_range_and_missing_policy_fields_are_invalid(
+    kw: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidValue) as err:
+        DispatchPolicy(**kw)  # type: ignore[arg-type]
+    assert err.value.field == field
+
+
+def test_policy_escalation_by_value_is_converted() -> None:
+    assert DispatchPolicy(escalation=("village", "county")).escalation == (  # type: ignore[arg-type]
+        Level.VILLAGE,
+        Level.COUNTY,
+    )
+
+
+def test_distance_between_non_points_is_invalid() -> None:
+    with pytest.raises(InvalidValue, match=r"^a: "):
+        distance_m("here", HOME)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^b: "):
+        distance_m(HOME, None)  # type: ignore[arg-type]
+
+
+def test_dispatch_results_check_their_fields() -> None:
+    d = dispatcher(cand("a"))
+    good = d.rank(need())
+    assert DispatchResult(
+        need_id="n1", ranked=list(good.ranked), level="village", region_code=VILLAGE
+    ) == attrs.evolve(good, excluded=(), trail=())
+    bad: list[tuple[dict[str, object], str]] = [
+        ({"ranked": ["a"]}, "ranked[0]"),
+        ({"ranked": None}, "ranked"),
+        ({"need_id": None}, "need_id"),
+        ({"level": "hamlet"}, "level"),
+        ({"region_code": 370214001001}, "region_code"),
+        ({"excluded": [("a", "busy")]}, "excluded[0]"),
+        ({"trail": ["escalated"]}, "trail[0]"),
+    ]
+    base = {"need_id": "n1", "ranked": good.ranked, "level": None, "region_code": None}
+    for kw, field in bad:
+        with pytest.raises(InvalidValue) as err:
+            DispatchResult(**{**base, **kw})  # type: ignore[arg-type]
+        assert err.value.field == field
+    parts = good.ranked[0].parts
+    with pytest.raises(InvalidValue, match="cost"):
+        Ranked(candidate_id="a", cost=None, parts=parts)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="parts"):
+        Ranked(candidate_id="a", cost=1, parts=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="meters"):
+        attrs.evolve(parts, meters=-1)
+    with pytest.raises(InvalidValue, match="tree"):
+        attrs.evolve(parts, tree="100")

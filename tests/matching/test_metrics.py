@@ -143,8 +143,34 @@ def test_fill_rate_counts_needs_that_reached_their_headcount() -> None:
     assert str(rate) == "接单率 50%（6 单中 3 单满员） / fill rate 50% (3 of 6 needs filled)"
     assert fill_rate(book.entries, as_of=at(1, 7, 5)).filled == 0  # nobody had accepted yet
     assert fill_rate(book.entries, as_of=at(1, 7, 15)).filled == 1  # "withdrawn", for a while
-    assert fill_rate([]) == FillRate(filled=0, posted=0, percent=0)
     assert "no needs" in str(fill_rate([]))
+
+
+def test_no_needs_is_no_fill_rate_not_zero_percent() -> None:
+    # as the simulation report's fill_rate_percent: no needs is None, not 0 % (nothing unfilled)
+    assert fill_rate([]) == FillRate(filled=0, posted=0, percent=None)
+    assert fill_rate([]).percent is None and FillRate.of(filled=0, posted=0).percent is None
+    assert matching_metrics([]).fill.percent is None
+    assert str(fill_rate([])) == "尚无需求，接单率无从计算 / no needs posted: no fill rate"
+    assert FillRate.of(filled=0, posted=4).percent == 0  # needs posted, none filled: 0 %
+    assert FillRate(filled=1, posted=4) == FillRate.of(filled=1, posted=4)  # percent computed
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"filled": 0, "posted": 0, "percent": 0}, "percent"),  # the old ambiguous 0 %
+        ({"filled": 1, "posted": 2, "percent": 40}, "percent"),
+        ({"filled": 1, "posted": 2, "percent": None}, "percent"),
+        ({"filled": 3, "posted": 2}, "filled"),
+        ({"filled": -1, "posted": 2}, "filled"),
+        ({"filled": None, "posted": 2}, "filled"),
+        ({"filled": 1, "posted": "2"}, "posted"),
+    ],
+)
+def test_inconsistent_fill_rates_are_invalid(kw: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidValue, match=field):
+        FillRate(**kw)  # type: ignore[arg-type]
 
 
 def test_fill_rate_rounds_down() -> None:
@@ -253,8 +279,12 @@ def test_metrics_stay_in_range(plans: list[tuple[int, int, int, bool, bool]]) ->
         filled += full
     statuses = fold(book.entries)
     rate = fill_rate(statuses)
-    assert 0 <= rate.percent <= 100 and rate.filled == filled and rate.posted == len(plans)
-    assert (rate.percent == 100) == (filled == len(plans) > 0)
+    assert rate.filled == filled and rate.posted == len(plans)
+    if plans:
+        assert rate.percent is not None and 0 <= rate.percent <= 100
+        assert (rate.percent == 100) == (filled == len(plans))
+    else:
+        assert rate.percent is None
     times = acceptance_times(statuses)
     assert times.count == sum(1 for h, a, *_ in plans if min(a, h) > 0)
     if times.count:

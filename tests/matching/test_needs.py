@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from m_support import SH, VILLAGE, at, cand, need
+from m_support import SH, VILLAGE, at, cand, dispatcher, need
 
+from zhiyuan.convert import from_json, to_json
 from zhiyuan.errors import InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hours import GeoFix, Recurrence
 from zhiyuan.matching import (
@@ -18,6 +19,7 @@ from zhiyuan.matching import (
     Candidate,
     CandidateKind,
     Need,
+    NeedBook,
     Skill,
     Slot,
     Urgency,
@@ -229,7 +231,7 @@ def test_bad_candidate_fields_are_invalid(field: str, value: object) -> None:
 def test_candidate_home_is_normalized_and_checked() -> None:
     assert cand("a", "370214001").home_region == "370214001000"
     assert cand("t", kind=CandidateKind.TEAM).kind is CandidateKind.TEAM
-    with pytest.raises(InvalidValue, match="region_code"):
+    with pytest.raises(InvalidValue, match="home_region"):
         cand("a", "37021")
 
 
@@ -291,3 +293,159 @@ def test_need_is_frozen_and_hashable() -> None:
     assert hash(n) == hash(need())
     with pytest.raises(AttributeError):
         n.headcount = 2  # type: ignore[misc]
+
+
+# --- issue 14: bad input is refused at construction, naming the field --------------------------
+
+SAT = Slot(recurrence=Recurrence(rule="FREQ=DAILY", dtstart=at(1, 9)), minutes=60)
+NEED_FIELDS: dict[str, object] = {
+    "id": "n1",
+    "requester": "张大爷",
+    "region_code": VILLAGE,
+    "category": "帮老",
+    "start": at(1, 9),
+    "end": at(1, 11),
+    "posted_at": at(1, 7),
+}
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"skills": None}, "skills"),  # was a TypeError
+        ({"skills": 1}, "skills"),
+        ({"skills": [1]}, "skills"),
+        ({"skills": b"x"}, "skills"),
+        ({"skills": {"助老": 1}}, "skills"),
+        ({"location": "here"}, "location"),
+        ({"location": (36.3, 120.4)}, "location"),
+        ({"start": None}, "start"),  # was a TypeError
+        ({"end": None}, "end"),
+        ({"posted_at": "2025-05-01T07:00+08:00"}, "posted_at"),
+        ({"posted_at": None}, "posted_at"),
+        ({"start": datetime(1800, 5, 1, 9, tzinfo=SH)}, "start"),
+        ({"headcount": 10**30}, "headcount"),
+        ({"headcount": None}, "headcount"),
+        ({"urgency": None}, "urgency"),
+        ({"urgency": ["high"]}, "urgency"),
+        ({"category": None}, "category"),
+        ({"requester": 7}, "requester"),
+    ],
+)
+def test_bad_need_fields_are_invalid_values(kw: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        Need(**{**NEED_FIELDS, **kw})  # type: ignore[arg-type]
+    assert err.value.field == field
+    assert str(err.value).startswith(f"{field}: ")
+
+
+def test_posting_without_any_skill_given_as_none_changes_no_book() -> None:
+    book = NeedBook()
+    book.post(need("n0"))
+    before = book.entries
+    with pytest.raises(InvalidValue, match="skills"):
+        book.post(Need(**{**NEED_FIELDS, "skills": None}))  # type: ignore[arg-type]
+    assert book.entries == before
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"kind": "squad"}, "kind"),
+        ({"kind": None}, "kind"),
+        ({"location": "here"}, "location"),
+        ({"location": 1}, "location"),
+        ({"availability": None}, "availability"),  # was accepted, then rank failed
+        ({"availability": "weekends"}, "availability"),
+        ({"skills": None}, "skills"),
+        ({"skills": [""]}, "skills"),  # was named "name", the Skill's field
+        ({"skills": [3]}, "skills"),
+        ({"capacity": 10**30}, "capacity"),
+        ({"capacity": None}, "capacity"),
+        ({"load": None}, "load"),
+        ({"load": 2**70}, "load"),
+        ({"rating_hundredths": 501}, "rating_hundredths"),  # more than 5 stars
+        ({"no_shows": "1"}, "no_shows"),
+        ({"home_region": None}, "home_region"),  # was named region_code
+        ({"id": None}, "id"),
+    ],
+)
+def test_bad_candidate_fields_are_invalid_values(kw: dict[str, object], field: str) -> None:
+    fields: dict[str, object] = {"id": "a", "home_region": VILLAGE, **kw}
+    with pytest.raises(InvalidValue) as err:
+        Candidate(**fields)  # type: ignore[arg-type]
+    assert err.value.field == field
+
+
+def test_unknown_kind_lists_the_allowed_values() -> None:
+    with pytest.raises(InvalidValue, match="volunteer, team"):
+        cand("t", kind="squad")
+
+
+def test_kind_given_as_text_is_the_enum_in_every_path() -> None:
+    t = cand("t", kind="team")
+    assert t.kind is CandidateKind.TEAM and t == cand("t", kind=CandidateKind.TEAM)
+    assert from_json(to_json(t), Candidate) == t
+    d = dispatcher(t)
+    book = NeedBook(dispatcher=d)
+    book.post(need())
+    assert book.offer_next("n1", at=at(1, 7, 5)).kind is CandidateKind.TEAM  # type: ignore[union-attr]
+
+
+def test_a_refused_candidate_never_reaches_the_dispatcher() -> None:
+    d = dispatcher(cand("a"))
+    before = d.rank(need())
+    for bad in ({"location": "here"}, {"availability": None}, {"kind": "squad"}):
+        with pytest.raises(InvalidValue):
+            d.add(cand("b", **bad))
+    assert d.rank(need()) == before  # b is not there, and a ranks as before
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"slots": None}, "slots"),
+        ({"slots": [1]}, "slots[0]"),
+        ({"slots": "weekends"}, "slots"),
+        ({"blocked": None}, "blocked"),  # was a TypeError
+        ({"blocked": " "}, "blocked"),  # was a ValueError
+        ({"blocked": b"x"}, "blocked"),
+        ({"blocked": [(at(1, 9),)]}, "blocked"),
+        ({"blocked": [(at(1, 9), at(1, 10), at(1, 11))]}, "blocked"),
+        ({"blocked": (at(1, 9), at(1, 10))}, "blocked"),  # one period, not a list of them
+        ({"blocked": [(None, at(1, 10))]}, "blocked.start"),
+        ({"blocked": [(at(1, 9), datetime(2300, 1, 1, tzinfo=SH))]}, "blocked.end"),
+    ],
+)
+def test_bad_availability_is_invalid(kw: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        Availability(**kw)  # type: ignore[arg-type]
+    assert err.value.field == field
+
+
+def test_availability_slots_are_a_tuple() -> None:
+    assert Availability(slots=[SAT]).slots == (SAT,)  # type: ignore[arg-type]
+    assert Availability(slots=SAT).slots == (SAT,)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"recurrence": None}, "recurrence"),
+        ({"recurrence": "FREQ=DAILY"}, "recurrence"),
+        ({"minutes": 10**9}, "minutes"),  # a timedelta that overflows when covering
+        ({"minutes": None}, "minutes"),
+    ],
+)
+def test_bad_slots_are_invalid(kw: dict[str, object], field: str) -> None:
+    fields: dict[str, object] = {"recurrence": SAT.recurrence, "minutes": 60, **kw}
+    with pytest.raises(InvalidValue) as err:
+        Slot(**fields)  # type: ignore[arg-type]
+    assert err.value.field == field
+
+
+def test_skill_given_as_something_else_is_invalid() -> None:
+    with pytest.raises(InvalidValue, match="name"):
+        Skill(name=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="expires"):
+        Skill(name="急救", expires="2025-01-01")  # type: ignore[arg-type]

@@ -19,6 +19,49 @@ assignment can fill (too few allowed candidates, or their capacity is taken by o
 unfilled and are reported per need, with a finding that says which of the two it is; nothing
 raises unless ``fill="all_or_error"`` is asked for.
 
+Time windows (时段冲突)
+-----------------------
+Capacity says how many tasks a candidate may hold, not that it can be in two places at once. A
+problem given ``starts`` and ``ends`` (one window ``[start, end)`` per need) adds the rule the
+dispatcher's gates and :class:`~zhiyuan.matching.NeedBook` keep one need at a time: **no
+candidate gets two needs whose windows overlap** (``s₁ < e₂`` and ``s₂ < e₁``; windows that only
+touch do not overlap). Every method keeps it, and the objective is the same, now over the
+assignments that keep it. Without windows the model knows no clock, as before.
+
+The rule is not a capacity: for one candidate it says "at most one need at each moment", which
+is what makes the problem hard in general (fixed-interval scheduling with eligibility, NP-hard:
+Arkin and Silverberg, 1987). It is kept exactly, in three steps:
+
+1. *Rounds.* Solve without the rule; if some candidate got overlapping needs, put them into an
+   **exclusive group** of that candidate (at most one need of a group goes to it) and solve
+   again. Groups are kept only while each is a *clique*, windows that all share a moment: then
+   "at most one of them" is implied by the windows, so each round is a relaxation of the true
+   problem (its result is a bound), tighter than the last. The first round without overlaps is
+   optimal. When the needs of one time slot are batched together, or the slots are apart, every
+   clash is of this kind and rounds suffice. A group of one candidate is a gadget of the solver
+   (scipy: a column for the group's needs and a row that takes it or one of the candidate's
+   units; python: a node of capacity 1 between the needs and the candidate).
+2. *Branch and bound.* When every clash would join windows that form a chain (9–10, 9:30–11,
+   10:30–12: the candidate can serve the first and the last, not the middle with either), the
+   search branches on the need ``a`` of the chain that overlaps most of it: either the candidate
+   does not serve ``a``, or it serves none of its needs that overlap ``a``. Every assignment that
+   keeps the rule is in one branch, and each branch is solved by rounds again. A branch whose
+   bound does not beat the best assignment found is dropped; the first incumbent is the greedy
+   assignment (below), repaired. So when the search ends, a slot is empty only if no
+   assignment within the windows fills it.
+3. *A budget.* The search stops after 64 solves (``_BRANCH_SOLVES``). Small batches, and
+   batches of one time slot, end well within it with a proven optimum. If it runs out, the best
+   assignment found is returned after a repair that fills any slot a one-step move can (a
+   candidate with room and no clash takes it, or its clashing needs move to other free
+   candidates), and :attr:`~zhiyuan.matching.Assignment.note` says that it keeps the windows
+   but is not proven optimal. It never breaks the rule.
+
+Dropping one of two clashing pairs after the fact would have been simpler, but it leaves a slot
+empty that another candidate could fill, and it depends on which pair is dropped. ``greedy``
+skips a pair whose candidate already holds an overlapping need (it never breaks the rule, and
+never beats ``exact``). The pruning lemma below still holds with windows: a candidate blocked
+for ``i`` because it holds an overlapping need is charged to that pair, as one at capacity is.
+
 Methods and backends
 --------------------
 ``solve(problem, method="exact")`` finds an optimal assignment:
@@ -113,6 +156,7 @@ import attrs
 
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
+from zhiyuan.matching import _checks
 
 if TYPE_CHECKING:
     import numpy as np
@@ -254,6 +298,14 @@ def _conv_costs(value: IntArrayLike) -> bytes:
     return _int64_bytes(value, "costs")
 
 
+def _conv_starts(value: IntArrayLike | None) -> bytes:
+    return b"" if value is None else _int64_bytes(value, "starts")
+
+
+def _conv_ends(value: IntArrayLike | None) -> bytes:
+    return b"" if value is None else _int64_bytes(value, "ends")
+
+
 def _view(raw: bytes) -> memoryview:
     return memoryview(raw).cast("q")
 
@@ -281,10 +333,15 @@ class AssignmentProblem:
         needs: the need of each allowed pair, ``0 ≤ need < len(headcounts)``.
         candidates: the candidate of each allowed pair, ``0 ≤ candidate < len(capacities)``.
         costs: the cost of each allowed pair (any int64; lower is better).
+        starts, ends: optional, one per need: its time window ``[start, end)`` in any integer
+            unit (:func:`~zhiyuan.matching.dispatch_batch` gives microseconds since the epoch).
+            With them, no solution gives one candidate two needs whose windows overlap
+            (module docs, "Time windows"); without them the model knows no clock.
 
     Raises:
         InvalidValue: a non-integer, a headcount or capacity below 1, an index out of range,
-            sequences of different lengths, or the same (need, candidate) pair twice.
+            sequences of different lengths, the same (need, candidate) pair twice, windows for
+            some needs only, or a window that does not end after it starts.
 
     Example:
         >>> p = AssignmentProblem(headcounts=[1, 2], capacities=[1, 1],
@@ -303,8 +360,11 @@ class AssignmentProblem:
     _needs: bytes = attrs.field(converter=_conv_needs, repr=False)
     _candidates: bytes = attrs.field(converter=_conv_candidates, repr=False)
     _costs: bytes = attrs.field(converter=_conv_costs, repr=False)
+    _starts: bytes = attrs.field(default=None, converter=_conv_starts, repr=False)
+    _ends: bytes = attrs.field(default=None, converter=_conv_ends, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        _check_windows(self)
         n_pairs = len(self._needs) // 8
         if len(self._candidates) // 8 != n_pairs or len(self._costs) // 8 != n_pairs:
             raise InvalidValue(
@@ -356,6 +416,21 @@ class AssignmentProblem:
         return _view(self._costs)
 
     @property
+    def starts(self) -> memoryview:
+        """Each need's window start (read-only int64 view; empty without windows)."""
+        return _view(self._starts)
+
+    @property
+    def ends(self) -> memoryview:
+        """Each need's window end, exclusive (read-only int64 view; empty without windows)."""
+        return _view(self._ends)
+
+    @property
+    def has_windows(self) -> bool:
+        """Whether the needs have time windows (then no candidate gets two that overlap)."""
+        return bool(self._starts)
+
+    @property
     def n_needs(self) -> int:
         """How many needs."""
         return len(self._headcounts) // 8
@@ -390,8 +465,11 @@ class AssignmentProblem:
         headcounts: IntArrayLike,
         capacities: IntArrayLike,
         options: Iterable[Iterable[tuple[int, int]]],
+        starts: IntArrayLike | None = None,
+        ends: IntArrayLike | None = None,
     ) -> AssignmentProblem:
-        """From per-need lists of ``(candidate, cost)``: ``options[i]`` are need ``i``'s pairs.
+        """From per-need lists of ``(candidate, cost)``: ``options[i]`` are need ``i``'s pairs
+        (``starts`` and ``ends`` as in the class).
 
         Example:
             >>> AssignmentProblem.from_lists(headcounts=[1, 1], capacities=[2],
@@ -401,8 +479,8 @@ class AssignmentProblem:
         needs: list[int] = []
         cands: list[int] = []
         costs: list[int] = []
-        for i, row in enumerate(options):
-            for pair in row:
+        for i, row in enumerate(_sequence(options, "options")):
+            for pair in _sequence(row, f"options[{i}]"):
                 try:
                     j, c = pair
                 except (TypeError, ValueError):
@@ -415,7 +493,13 @@ class AssignmentProblem:
                 cands.append(j)
                 costs.append(c)
         return cls(
-            headcounts=headcounts, capacities=capacities, needs=needs, candidates=cands, costs=costs
+            headcounts=headcounts,
+            capacities=capacities,
+            needs=needs,
+            candidates=cands,
+            costs=costs,
+            starts=starts,
+            ends=ends,
         )
 
     @classmethod
@@ -427,6 +511,8 @@ class AssignmentProblem:
         costs: Sequence[Sequence[int]] | NDArray[Any] | Callable[[int, int], Any],
         forbidden: int | None = None,
         block_rows: int | None = None,
+        starts: IntArrayLike | None = None,
+        ends: IntArrayLike | None = None,
     ) -> AssignmentProblem:
         """From a dense cost matrix (row ``i`` = need ``i``), keeping only what can matter.
 
@@ -437,7 +523,8 @@ class AssignmentProblem:
         whole matrix never has to exist; it is read ``block_rows`` rows at a time (default:
         about 8 million entries per block). Entries equal to ``forbidden`` are not allowed pairs.
         With numpy installed the selection is vectorised (``numpy.partition`` per block);
-        without it, ``heapq.nsmallest`` per row.
+        without it, ``heapq.nsmallest`` per row. ``starts`` and ``ends`` are as in the class (the
+        pruning stays exact with them: module docs).
 
         Example:
             >>> p = AssignmentProblem.from_dense(headcounts=[1, 1], capacities=[1, 1, 1],
@@ -454,10 +541,20 @@ class AssignmentProblem:
         block = block_rows if block_rows is not None else max(1, (1 << 23) // max(m, 1))
         if isinstance(block, bool) or not isinstance(block, int) or block < 1:
             raise InvalidValue("block_rows", block_rows, "须为正整数 / must be a positive integer")
+        if forbidden is not None and (
+            isinstance(forbidden, bool) or not isinstance(forbidden, int)
+        ):
+            raise InvalidValue(
+                "forbidden", forbidden, "需要整数或 None / must be an integer or None"
+            )
         if callable(costs):
             fetch = costs
         else:
             matrix = costs
+            if isinstance(matrix, (str, bytes)) or not hasattr(matrix, "__len__"):
+                raise InvalidValue(
+                    "costs", matrix, "需要成本矩阵或函数 / need a cost matrix or a function of rows"
+                )
             if len(matrix) != n:
                 raise InvalidValue(
                     "costs", len(matrix), f"须有 {n} 行 / must have {n} rows, one per need"
@@ -477,7 +574,36 @@ class AssignmentProblem:
             needs=pairs[0],
             candidates=pairs[1],
             costs=pairs[2],
+            starts=starts,
+            ends=ends,
         )
+
+
+def _sequence(value: Any, field: str) -> list[Any]:
+    """The items of an iterable (not text); anything else names ``field``."""
+    if isinstance(value, (str, bytes)):
+        value = None
+    try:
+        return list(value)
+    except TypeError:
+        raise InvalidValue(field, value, "需要序列 / must be a sequence") from None
+
+
+def _check_windows(p: AssignmentProblem) -> None:
+    """Windows for every need or for none, each ending after it starts."""
+    n, given = p.n_needs, (len(p._starts) // 8, len(p._ends) // 8)
+    if given == (0, 0):
+        return
+    for field, k in zip(("starts", "ends"), given, strict=True):
+        if k != n:
+            raise InvalidValue(
+                field,
+                k,
+                f"须每个需求一个，共 {n} 个（或都不给） / must give one per need ({n}), or none",
+            )
+    for i, (a, b) in enumerate(zip(p.starts.tolist(), p.ends.tolist(), strict=True)):
+        if b <= a:
+            raise InvalidValue(f"ends[{i}]", b, f"须晚于开始 {a} / must be after the start {a}")
 
 
 def _permute(raw: bytes, order: Sequence[int] | NDArray[Any]) -> bytes:
@@ -714,11 +840,11 @@ def _dense_python(
     costs: list[int] = []
     for a in range(0, n, block):
         b = min(n, a + block)
-        rows = list(fetch(a, b))
+        rows = _sequence(fetch(a, b), "costs")
         if len(rows) != b - a:
             raise InvalidValue("costs", len(rows), f"须有 {b - a} 行 / must give {b - a} rows")
         for di, row in enumerate(rows):
-            vals = list(row)
+            vals = _sequence(row, f"costs[{a + di}]")
             if len(vals) != m:
                 raise InvalidValue(
                     f"costs[{a + di}]", len(vals), f"须有 {m} 列 / must have {m} entries"
@@ -740,13 +866,42 @@ def _dense_python(
 # The result
 
 
+def _index(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidValue(attribute.name, value, "需要非负整数 / must be a whole number ≥ 0")
+
+
+def _counts(value: Any) -> tuple[int, ...]:
+    out = tuple(_sequence(value, "unfilled"))
+    for k, v in enumerate(out):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise InvalidValue(f"unfilled[{k}]", v, "需要非负整数 / must be a whole number ≥ 0")
+    return out
+
+
+def _one_of(field: str, allowed: tuple[str, ...]) -> Callable[[Any, Any, Any], None]:
+    def check(_: object, __: object, value: Any) -> None:
+        if not isinstance(value, str) or value not in allowed:
+            raise InvalidValue(field, value, f"应为 / one of {', '.join(allowed)}")
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
 class AssignedPair:
     """One chosen pair: the need, the candidate and the pair's cost."""
 
-    need: int
-    candidate: int
-    cost: int
+    need: int = attrs.field(validator=_index)
+    candidate: int = attrs.field(validator=_index)
+    cost: int = attrs.field(validator=_checks.integer)
+
+
+def _assigned_pairs(value: Any) -> tuple[AssignedPair, ...]:
+    return _checks.tuple_of("pairs", AssignedPair, "派单对 AssignedPair", "an AssignedPair")(value)
+
+
+def _shortfalls(value: Any) -> tuple[Finding, ...]:
+    return _checks.tuple_of("shortfalls", Finding, "说明 Finding", "a Finding")(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -765,15 +920,17 @@ class Assignment:
         shortfalls: one finding per need with empty slots, saying why.
     """
 
-    pairs: tuple[AssignedPair, ...]
-    total_cost: int
-    filled: int
-    slots: int
-    unfilled: tuple[int, ...]
-    method: Method
-    backend: Literal["scipy", "python"]
-    note: str = ""
-    shortfalls: tuple[Finding, ...] = ()
+    pairs: tuple[AssignedPair, ...] = attrs.field(converter=_assigned_pairs)
+    total_cost: int = attrs.field(validator=_checks.integer)
+    filled: int = attrs.field(validator=_index)
+    slots: int = attrs.field(validator=_index)
+    unfilled: tuple[int, ...] = attrs.field(converter=_counts)
+    method: Method = attrs.field(validator=_one_of("method", ("exact", "greedy")))
+    backend: Literal["scipy", "python"] = attrs.field(
+        validator=_one_of("backend", ("scipy", "python"))
+    )
+    note: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    shortfalls: tuple[Finding, ...] = attrs.field(default=(), converter=_shortfalls)
 
     def candidates_for(self, need: int) -> tuple[int, ...]:
         """The candidates assigned to ``need``."""
@@ -827,6 +984,10 @@ def solve(
             costs too wide for it; with ``fill="all_or_error"``, not every slot can be filled
             (the error's ``value`` is the best :class:`Assignment`).
     """
+    if not isinstance(problem, AssignmentProblem):
+        raise InvalidValue(
+            "problem", problem, "需要派单问题 AssignmentProblem / need an AssignmentProblem"
+        )
     if method not in ("exact", "greedy"):
         raise InvalidValue("method", method, "须为 exact 或 greedy / must be exact or greedy")
     if backend not in ("auto", "scipy", "python"):
@@ -837,34 +998,8 @@ def solve(
     ran: Literal["scipy", "python"] = "python"
     if method == "greedy":
         chosen = _greedy(problem)
-    elif backend == "python":
-        chosen = _exact_python(problem)
-    elif not scipy_available():
-        if backend == "scipy":
-            raise InvalidValue(
-                "backend",
-                backend,
-                "未安装 scipy / scipy is not installed: pip install 'zhiyuan[solver]'",
-            )
-        note = "未安装 scipy，用纯 Python 精确算法 / scipy not installed: exact pure-Python solver"
-        chosen = _exact_python(problem)
     else:
-        try:
-            chosen = _exact_scipy(problem)
-            ran = "scipy"
-        except _TooWide as err:
-            if backend == "scipy":
-                raise InvalidValue(
-                    "costs",
-                    err.bound,
-                    "成本跨度太大，float64 无法精确求解 / costs too wide for exact float64 "
-                    "arithmetic; use backend='python'",
-                ) from None
-            note = (
-                "成本跨度超出 float64 精确范围，改用纯 Python 整数算法 / costs too wide for exact "
-                "float64 arithmetic: exact integer pure-Python solver"
-            )
-            chosen = _exact_python(problem)
+        chosen, ran, note = _exact(problem, backend)
     result = _result(problem, chosen, method, ran, note)
     if fill == "all_or_error" and result.filled < result.slots:
         raise InvalidValue(
@@ -875,6 +1010,310 @@ def solve(
             shown=f"{result.filled}/{result.slots}",
         )
     return result
+
+
+def _exact_round(
+    p: AssignmentProblem, backend: Backend, group: list[int] | None
+) -> tuple[list[int], Literal["scipy", "python"], str]:
+    """One exact solve (with exclusive groups, if any): (chosen pairs, backend that ran, note)."""
+    if backend == "python":
+        return _exact_python(p, group), "python", ""
+    if not scipy_available():
+        if backend == "scipy":
+            raise InvalidValue(
+                "backend",
+                backend,
+                "未安装 scipy / scipy is not installed: pip install 'zhiyuan[solver]'",
+            )
+        note = "未安装 scipy，用纯 Python 精确算法 / scipy not installed: exact pure-Python solver"
+        return _exact_python(p, group), "python", note
+    try:
+        return _exact_scipy(p, group), "scipy", ""
+    except _TooWide as err:
+        if backend == "scipy":
+            raise InvalidValue(
+                "costs",
+                err.bound,
+                "成本跨度太大，float64 无法精确求解 / costs too wide for exact float64 "
+                "arithmetic; use backend='python'",
+            ) from None
+        note = (
+            "成本跨度超出 float64 精确范围，改用纯 Python 整数算法 / costs too wide for exact "
+            "float64 arithmetic: exact integer pure-Python solver"
+        )
+        return _exact_python(p, group), "python", note
+
+
+_BRANCH_SOLVES = 64
+"""How many exact solves the search over time windows may spend before it settles for the best
+answer found (module docs, "Time windows")."""
+
+
+def _guessed(solves: int) -> str:
+    return (
+        f"时段冲突的搜索用满 {solves} 次求解，结果守时段规则但未必最优 / overlapping windows: the "
+        f"search stopped after {solves} solves; no candidate has overlapping needs, but the "
+        "result is not proven optimal"
+    )
+
+
+def _exact(
+    p: AssignmentProblem, backend: Backend
+) -> tuple[list[int], Literal["scipy", "python"], str]:
+    """The exact solve; with windows, a branch and bound over exclusive groups until no
+    candidate has two overlapping needs (module docs, "Time windows")."""
+    chosen, ran, note = _exact_round(p, backend, None)
+    if not p.has_windows:
+        return chosen, ran, note
+    if ran == "python":  # the backend that ran (or fell back) runs every solve
+        backend = "python"
+    groups = _Groups(p)
+    if not groups.clashes(chosen):
+        return chosen, ran, note
+    # the incumbent: greedy within the windows, repaired; the search keeps what beats it
+    best = _repair(p, _greedy(p))
+    stack: list[tuple[frozenset[int], list[int] | None]] = [(frozenset(), chosen)]
+    solves, proven = 1, True
+    while stack and proven:
+        forbidden, first = stack.pop()
+        groups = _Groups(p)
+        if first is None:
+            first = _restricted_round(p, backend, forbidden, None)
+            solves += 1
+        chosen = first
+        while True:
+            if not _better(p, chosen, best):
+                break  # a relaxation of this branch does no better than the best found
+            clashes = groups.clashes(chosen)
+            if not clashes:
+                best = chosen  # feasible, and optimal for the branch (every group a clique)
+                break
+            group, chain = groups.join(clashes)
+            if group is None:  # each clash would make a chain: branch on one need of it
+                assert chain is not None
+                j, a, near = chain
+                stack.append((forbidden | {_pair(p, a, j)}, None))
+                stack.append((forbidden | {_pair(p, b, j) for b in near}, None))
+                break
+            if solves >= _BRANCH_SOLVES:
+                proven = False
+                break
+            chosen = _restricted_round(p, backend, forbidden, group)
+            solves += 1
+        if stack and solves >= _BRANCH_SOLVES:
+            proven = False
+    if not proven:
+        best = _repair(p, best)
+        note = f"{note}; {_guessed(solves)}" if note else _guessed(solves)
+    return best, ran, note
+
+
+def _better(p: AssignmentProblem, a: list[int], b: list[int]) -> bool:
+    """Whether ``a`` fills more slots than ``b``, or as many at a lower cost."""
+    costs = p.costs
+    return (len(a), -sum(costs[k] for k in a)) > (len(b), -sum(costs[k] for k in b))
+
+
+def _pair(p: AssignmentProblem, i: int, j: int) -> int:
+    """The index of the allowed pair (need ``i``, candidate ``j``)."""
+    needs, cands = p.needs, p.candidates
+    lo, hi = bisect.bisect_left(needs, i), bisect.bisect_right(needs, i)
+    return lo + bisect.bisect_left(cands[lo:hi], j)
+
+
+def _restricted_round(
+    p: AssignmentProblem, backend: Backend, forbidden: frozenset[int], group: list[int] | None
+) -> list[int]:
+    """One exact solve without the ``forbidden`` pairs (indices of ``p``'s pairs, as the result)."""
+    if not forbidden:
+        return _exact_round(p, backend, group)[0]
+    kept = [k for k in range(p.n_pairs) if k not in forbidden]
+    needs, cands, costs = p.needs, p.candidates, p.costs
+    sub = AssignmentProblem(
+        headcounts=p.headcounts,
+        capacities=p.capacities,
+        needs=[needs[k] for k in kept],
+        candidates=[cands[k] for k in kept],
+        costs=[costs[k] for k in kept],
+    )
+    sub_group = None if group is None else [group[k] for k in kept]
+    return [kept[k] for k in _exact_round(sub, backend, sub_group)[0]]
+
+
+class _Groups:
+    """Exclusive groups of one candidate's needs (at most one of each group goes to it), merged
+    from the clashes of successive rounds: a union-find over (candidate, need)."""
+
+    def __init__(self, p: AssignmentProblem) -> None:
+        self.p = p
+        self.starts, self.ends = p.starts.tolist(), p.ends.tolist()
+        self.parent: dict[tuple[int, int], tuple[int, int]] = {}
+        self.members: dict[tuple[int, int], list[int]] = {}  # root → needs of its group
+
+    def clashes(self, chosen: Iterable[int]) -> list[tuple[int, int, int]]:
+        """(candidate, need, need) for chosen needs of one candidate whose windows overlap: each
+        need against the one of latest end before it, by start (this links every overlap)."""
+        needs, cands = self.p.needs, self.p.candidates
+        starts, ends = self.starts, self.ends
+        held: dict[int, list[int]] = {}
+        for k in chosen:
+            held.setdefault(cands[k], []).append(needs[k])
+        out = []
+        for j, mine in held.items():
+            if len(mine) < 2:
+                continue
+            mine.sort(key=lambda i: (starts[i], ends[i], i))
+            last = mine[0]
+            for i in mine[1:]:
+                if starts[i] < ends[last]:
+                    out.append((j, last, i))
+                if ends[i] > ends[last]:
+                    last = i
+        return out
+
+    def _find(self, x: tuple[int, int]) -> tuple[int, int]:
+        parent = self.parent
+        root = x
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def join(
+        self, clashes: Iterable[tuple[int, int, int]]
+    ) -> tuple[list[int] | None, tuple[int, int, list[int]] | None]:
+        """Merge the clashes whose groups stay cliques (windows sharing a moment, so that "at
+        most one of them" is what the windows say): the group of every pair (−1: none). If no
+        clash can be merged so, ``None`` and a chain to branch on: (candidate, the need of the
+        merged group that overlaps most of the others, the candidate's needs overlapping it)."""
+        starts, ends = self.starts, self.ends
+        chain: tuple[int, list[int]] | None = None
+        merged = 0
+        for j, a, b in clashes:
+            ra, rb = self._find((j, a)), self._find((j, b))
+            if ra == rb:  # a solver honours its groups: two needs of one group never clash
+                raise AssertionError("a round gave one candidate two needs of one group")
+            both = self.members.get(ra, [a]) + self.members.get(rb, [b])
+            if max(starts[i] for i in both) >= min(ends[i] for i in both):
+                chain = chain or (j, both)
+                continue
+            root, other = min(ra, rb), max(ra, rb)
+            self.parent[other] = root
+            self.members[root] = both
+            self.members.pop(other, None)
+            merged += 1
+        if not merged:
+            assert chain is not None
+            j, mine = chain
+
+            def overlaps(a: int, pool: Iterable[int]) -> list[int]:
+                return [b for b in pool if b != a and starts[b] < ends[a] and starts[a] < ends[b]]
+
+            a = min(sorted(mine), key=lambda i: -len(overlaps(i, mine)))
+            p = self.p
+            held = [p.needs[k] for k in range(p.n_pairs) if p.candidates[k] == j]
+            return None, (j, a, overlaps(a, held))
+        group = [-1] * self.p.n_pairs
+        ids: dict[tuple[int, int], int] = {}
+        for root, mine in self.members.items():
+            for i in mine:
+                group[_pair(self.p, i, root[0])] = ids.setdefault(root, len(ids))
+        return group, None
+
+
+class _Busy:
+    """The windows each candidate holds (disjoint, sorted by start), to test a new one fast."""
+
+    def __init__(self, p: AssignmentProblem) -> None:
+        self.starts, self.ends = p.starts.tolist(), p.ends.tolist()
+        self.held: dict[int, list[tuple[int, int]]] = {}
+
+    def free(self, j: int, i: int) -> bool:
+        """Whether candidate ``j`` holds no window that overlaps need ``i``'s."""
+        mine = self.held.get(j)
+        if not mine:
+            return True
+        s, e = self.starts[i], self.ends[i]
+        pos = bisect.bisect_left(mine, (s, e))
+        if pos > 0 and mine[pos - 1][1] > s:
+            return False
+        return pos == len(mine) or mine[pos][0] >= e
+
+    def take(self, j: int, i: int) -> None:
+        bisect.insort(self.held.setdefault(j, []), (self.starts[i], self.ends[i]))
+
+
+def _repair(p: AssignmentProblem, chosen: list[int]) -> list[int]:
+    """Fill empty slots that a change of one step can fill, keeping every window rule.
+
+    For each need with an empty slot, its candidates are tried cheapest first (ties by index):
+    one with capacity left whose windows all miss the need's takes it; failing that, one with
+    capacity left whose overlapping needs can each move to another candidate (allowed, with
+    capacity left, free at that time, not on that need yet) takes it, and they move. Each step
+    fills one more slot, so this ends; it only adds slots, and never breaks a rule.
+    """
+    needs, cands, costs = p.needs, p.candidates, p.costs
+    heads, caps = p.headcounts.tolist(), p.capacities.tolist()
+    starts, ends = p.starts.tolist(), p.ends.tolist()
+    offsets, order = _cost_order(p)
+    pair = {(needs[k], cands[k]): k for k in range(p.n_pairs)}
+    on_need: list[set[int]] = [set() for _ in heads]  # candidates of each need
+    held: list[set[int]] = [set() for _ in caps]  # needs of each candidate
+    for k in chosen:
+        on_need[needs[k]].add(cands[k])
+        held[cands[k]].add(needs[k])
+
+    def clash(j: int, i: int, skip: int = -1) -> list[int]:
+        return [b for b in held[j] if b != skip and starts[b] < ends[i] and starts[i] < ends[b]]
+
+    def mover(b: int, j: int, claimed: set[int]) -> int | None:
+        for pos in range(offsets[b], offsets[b + 1]):
+            j2 = cands[int(order[pos])]
+            if (
+                j2 != j
+                and j2 not in claimed
+                and j2 not in on_need[b]
+                and len(held[j2]) < caps[j2]
+                and not clash(j2, b)
+            ):
+                return j2
+        return None
+
+    progress = True
+    while progress:
+        progress = False
+        for i in range(len(heads)):
+            while len(on_need[i]) < heads[i]:
+                done = False
+                for pos in range(offsets[i], offsets[i + 1]):
+                    j = cands[int(order[pos])]
+                    if j in on_need[i] or len(held[j]) >= caps[j]:
+                        continue
+                    blockers = clash(j, i)
+                    moves: list[tuple[int, int]] = []
+                    claimed: set[int] = set()
+                    for b in blockers:
+                        j2 = mover(b, j, claimed)
+                        if j2 is None:
+                            break
+                        moves.append((b, j2))
+                        claimed.add(j2)  # one move per candidate: two moved needs may overlap
+                    if len(moves) < len(blockers):
+                        continue
+                    for b, j2 in moves:
+                        held[j].discard(b)
+                        on_need[b].discard(j)
+                        held[j2].add(b)
+                        on_need[b].add(j2)
+                    held[j].add(i)
+                    on_need[i].add(j)
+                    done = progress = True
+                    break
+                if not done:
+                    break
+    del costs
+    return [pair[(i, j)] for i, js in enumerate(on_need) for j in js]
 
 
 def _result(
@@ -951,6 +1390,7 @@ def _greedy(p: AssignmentProblem) -> list[int]:
     cands, costs = p.candidates, p.costs
     load = [0] * len(caps)
     taken = [0] * len(heads)
+    busy = _Busy(p) if p.has_windows else None
     heap: list[tuple[int, int, int, int]] = []
     for i in range(len(heads)):
         if offsets[i] < offsets[i + 1]:
@@ -960,18 +1400,23 @@ def _greedy(p: AssignmentProblem) -> list[int]:
     chosen: list[int] = []
     while heap:
         _, i, j, pos = heapq.heappop(heap)
-        if load[j] < caps[j]:
+        if load[j] < caps[j] and (busy is None or busy.free(j, i)):
             load[j] += 1
             taken[i] += 1
             chosen.append(int(order[pos]))
+            if busy is not None:
+                busy.take(j, i)
         if taken[i] < heads[i] and pos + 1 < offsets[i + 1]:
             k = int(order[pos + 1])
             heapq.heappush(heap, (costs[k], i, cands[k], pos + 1))
     return chosen
 
 
-def _exact_python(p: AssignmentProblem) -> list[int]:
+def _exact_python(p: AssignmentProblem, group: Sequence[int] | None = None) -> list[int]:
     """Min-cost max-flow by successive shortest paths (Dijkstra with potentials), in integers.
+
+    With exclusive groups (``group[k]`` ≥ 0 for the pairs of a group, module docs "Time
+    windows"), :func:`_exact_python_grouped` solves the same flow with a node per group.
 
     Graph: source → need ``i`` (capacity ``h_i``) → candidate ``j`` (capacity 1, cost ``w_ij``)
     → sink (capacity ``c_j``), on the pruned lists, with ``w = cost − min cost ≥ 0`` (a
@@ -979,6 +1424,8 @@ def _exact_python(p: AssignmentProblem) -> list[int]:
     the same number). Each augmentation adds one unit along a shortest path in reduced costs;
     the flow after each step is a least-cost flow of its size, and the last one is maximal.
     """
+    if group is not None and any(g >= 0 for g in group):
+        return _exact_python_grouped(p, group)
     offsets, order = _cost_order(p)
     heads, caps = p.headcounts.tolist(), p.capacities.tolist()
     n, m = len(heads), len(caps)
@@ -1081,6 +1528,89 @@ def _exact_python(p: AssignmentProblem) -> list[int]:
     return [k for j in range(m) for (_w, k) in users[j].values()]
 
 
+def _exact_python_grouped(p: AssignmentProblem, group: Sequence[int]) -> list[int]:
+    """Min-cost max-flow with exclusive groups, by successive shortest paths on an explicit
+    residual graph: source → need ``i`` (capacity ``h_i``) → candidate ``j`` (capacity 1, cost
+    ``w_ij``), or → group ``g`` (capacity 1, cost ``w_ij``) → its candidate (capacity 1) when
+    the pair is in a group, → sink (capacity ``c_j``). Each search stops when the sink is
+    settled, and only settled nodes' potentials move (as in :func:`_exact_python`)."""
+    offsets, order = _cost_order(p)
+    heads, caps = p.headcounts.tolist(), p.capacities.tolist()
+    n, m = len(heads), len(caps)
+    cands, costs = p.candidates, p.costs
+    limit = sum(heads)
+    low = min(costs.tolist(), default=0)
+    n_groups = max(group, default=-1) + 1
+    source, sink = 0, 1  # then needs 2 …, candidates 2 + n …, groups 2 + n + m …
+    to: list[int] = []
+    cap: list[int] = []
+    cost: list[int] = []
+    adj: list[list[int]] = [[] for _ in range(2 + n + m + n_groups)]
+
+    def arc(u: int, v: int, c: int, w: int) -> int:
+        e = len(to)
+        to.extend((v, u))
+        cap.extend((c, 0))
+        cost.extend((w, -w))
+        adj[u].append(e)
+        adj[v].append(e + 1)
+        return e
+
+    for i in range(n):
+        arc(source, 2 + i, heads[i], 0)
+    pair_arc: dict[int, int] = {}
+    group_cand: dict[int, int] = {}
+    for i in range(n):  # each need's pruned list, cheapest first (pruning lemma)
+        for pos in range(offsets[i], min(offsets[i + 1], offsets[i] + limit)):
+            k = int(order[pos])
+            j, g = cands[k], group[k]
+            if g >= 0:
+                group_cand[g] = j
+            target = 2 + n + m + g if g >= 0 else 2 + n + j
+            pair_arc[k] = arc(2 + i, target, 1, costs[k] - low)
+    for g, j in group_cand.items():
+        arc(2 + n + m + g, 2 + n + j, 1, 0)
+    for j in range(m):
+        arc(2 + n + j, sink, caps[j], 0)
+    pot = [0] * len(adj)
+    while True:
+        dist = {source: 0}
+        via: dict[int, int] = {}
+        settled: list[int] = []
+        done: set[int] = set()
+        heap = [(0, source)]
+        reached = -1
+        while heap:
+            d, u = heapq.heappop(heap)
+            if u in done:
+                continue
+            done.add(u)
+            settled.append(u)
+            if u == sink:
+                reached = d
+                break
+            base = d + pot[u]
+            for e in adj[u]:
+                if cap[e] > 0:
+                    v = to[e]
+                    nd = base + cost[e] - pot[v]
+                    if v not in done and nd < dist.get(v, nd + 1):
+                        dist[v] = nd
+                        via[v] = e
+                        heapq.heappush(heap, (nd, v))
+        if reached < 0:  # the sink is unreachable: the flow is maximal
+            break
+        for v in settled:  # π(v) −= (D − d(v)) for the nodes settled no farther than the sink
+            pot[v] -= reached - dist[v]
+        v = sink
+        while v != source:
+            e = via[v]
+            cap[e] -= 1
+            cap[e ^ 1] += 1
+            v = to[e ^ 1]
+    return [k for k, e in pair_arc.items() if cap[e] == 0]
+
+
 class _TooWide(Exception):
     def __init__(self, bound: int) -> None:
         super().__init__(bound)
@@ -1114,7 +1644,7 @@ def _ranges(starts: NDArray[Any], lengths: NDArray[Any]) -> NDArray[Any]:
     return np.repeat(starts - first, lengths) + np.arange(total)
 
 
-def _exact_scipy(p: AssignmentProblem) -> list[int]:
+def _exact_scipy(p: AssignmentProblem, group: Sequence[int] | None = None) -> list[int]:
     """Exact solve by sparse assignment (LAPJVsp); see the module docs for the construction.
 
     When some pair could be used twice by the relaxation (a need of several slots, a candidate
@@ -1122,11 +1652,16 @@ def _exact_scipy(p: AssignmentProblem) -> list[int]:
     rounds are cheap: the pairs doubled there, and the pairs used there at all, start with a
     gadget in the rounds on all pruned pairs. Any set of gadgets gives a valid relaxation, so
     this changes only the speed (one round on the whole graph instead of three or four).
+    ``group`` gives exclusive groups (``group[k]`` ≥ 0), each solved through one gadget.
+
+    A need gets one slot row per slot it can fill at all: at most one per allowed candidate,
+    so a huge headcount costs nothing (the slots beyond are reported unfilled).
     """
     import numpy as np
 
     h, c, need0, cand0, cost0 = _arrays(p)
     n, m = len(h), len(c)
+    h = np.minimum(h, np.bincount(need0, minlength=n))
     slots = int(h.sum())
     kept = _prune_numpy(need0, cand0, cost0, n, m, slots)
     if kept.size == 0 or slots == 0:
@@ -1135,6 +1670,9 @@ def _exact_scipy(p: AssignmentProblem) -> list[int]:
         pi, pj, pc = need0, cand0, cost0
     else:
         pi, pj, pc = need0[kept], cand0[kept], cost0[kept]
+    grp = np.full(kept.size, -1, dtype=np.int64)
+    if group is not None:
+        grp = np.asarray(group, dtype=np.int64)[kept]
     gadget = np.zeros(kept.size, dtype=bool)
     few = 4 * int(h.max()) + 32
     if (
@@ -1144,10 +1682,12 @@ def _exact_scipy(p: AssignmentProblem) -> list[int]:
         and bool(((h[pi] >= 2) & (np.minimum(c, np.bincount(pj, minlength=m))[pj] >= 2)).any())
     ):
         sub = _about_cheapest(pi, pj, pc, n, m, few)
-        used, found = _rounds(pi[sub], pj[sub], pc[sub], h, c, np.zeros(sub.size, dtype=bool))
+        used, found = _rounds(
+            pi[sub], pj[sub], pc[sub], h, c, np.zeros(sub.size, dtype=bool), grp[sub]
+        )
         gadget[sub[found]] = True
         gadget[sub[used]] = True  # pairs used once there may be wanted twice with more choice
-    chosen, _ = _rounds(pi, pj, pc, h, c, gadget)
+    chosen, _ = _rounds(pi, pj, pc, h, c, gadget, grp)
     result: list[int] = (chosen if kept.size == need0.size else kept[chosen]).tolist()
     return result
 
@@ -1171,14 +1711,24 @@ def _about_cheapest(pi: _I64, pj: _I64, pc: _I64, n: int, m: int, k: int) -> NDA
 
 
 def _rounds(
-    pi: _I64, pj: _I64, pc: _I64, h: _I64, c: _I64, gadget: NDArray[np.bool_]
+    pi: _I64,
+    pj: _I64,
+    pc: _I64,
+    h: _I64,
+    c: _I64,
+    gadget: NDArray[np.bool_],
+    group: _I64,
 ) -> tuple[NDArray[Any], NDArray[Any]]:
     """Solve relaxations until one uses no pair twice: (chosen pair indices, gadget mask).
 
     Rows: slot rows level by level — the first slot of every need, then the second slot of
-    every need with two or more, … — then one row ``b_e`` per gadget pair. Needs are ranked by
-    headcount (largest first), so each level's rows are a prefix of the first level's and
-    their entries a prefix of one array: building a round is a few copies.
+    every need with two or more, … — then one row ``b_e`` per gadget pair and one per
+    exclusive group. Needs are ranked by headcount (largest first), so each level's rows are a
+    prefix of the first level's and their entries a prefix of one array: building a round is a
+    few copies. An exclusive group (``group`` ≥ 0 on its pairs, one candidate) is the gadget of
+    a pair widened to several needs: column ``a_g`` takes the slot rows of all its needs, row
+    ``b_g`` takes ``a_g`` or one of the candidate's units, so at most one of the needs gets the
+    candidate, at most once; its pairs have no direct entries and need no pair gadget.
     """
     import numpy as np
     from scipy.sparse import csr_array  # type: ignore[import-untyped]
@@ -1194,9 +1744,16 @@ def _rounds(
     penalty = slots * wmax + 1  # one more filled slot outweighs any cost difference
     copies = np.minimum(c, np.bincount(pj, minlength=m))  # usable capacity units per candidate
     ncols = int(copies.sum())
+    in_group = group >= 0
+    ngrp = 0
+    if bool(in_group.any()):  # group ids 0 … ngrp − 1 (a subset of pairs may skip some)
+        ids, compact = np.unique(group[in_group], return_inverse=True)
+        group = np.full(group.size, -1, dtype=np.int64)
+        group[in_group] = compact.reshape(-1)
+        ngrp = int(ids.size)
     units = int(h.max()) * int(copies.max())
     most = (units if units <= 1 else int((h[pi] * copies[pj]).sum())) + 3 * pi.size + 2 * slots
-    most += ncols  # a bound on entries and columns, for the index type
+    most += ncols + ngrp * (2 + int(copies.max()))  # bounds entries and columns: index type
     idx_t: type[np.signedinteger[Any]] = np.int32 if most < 2**31 - 1 else np.int64
     # needs ranked by headcount, largest first; pairs in (rank, candidate) order
     perm: NDArray[Any] | None = None
@@ -1209,23 +1766,30 @@ def _rounds(
         rank_of[by_rank] = np.arange(n)
         perm = np.argsort(rank_of[pi], kind="stable")
         ri, pj, pc, gadget = rank_of[pi][perm], pj[perm].astype(idx_t), pc[perm], gadget[perm]
+        group, in_group = group[perm], in_group[perm]
     hr = h[by_rank]
     w = (pc - low + 1).astype(np.float64)
     del pc
     colbase = (np.cumsum(copies) - copies).astype(idx_t)
     col_owner = np.repeat(np.arange(m), copies)
     pair_keys = ri.astype(np.int64) * m + pj  # ascending
+    gadget = gadget & ~in_group  # a group's gadget already keeps its pairs single
     if units > 1:
         gadget = gadget & (hr[ri] >= 2) & (copies[pj] >= 2)  # only such pairs can be doubled
+    gq = np.flatnonzero(in_group)  # the pairs of exclusive groups, and each group's candidate
+    group_cand = np.zeros(ngrp, dtype=np.int64)
+    group_cand[group[gq]] = pj[gq]
     live = [int((hr > k).sum()) for k in range(int(hr.max()))]  # rows per level
     while True:
         # one slot row's entries for each need: one per capacity unit of the candidate of
-        # each of its direct pairs, plus the column a_e of each of its gadget pairs
+        # each of its direct pairs, plus the column a_e of each of its gadget pairs and the
+        # column a_g of each group it is in
         gp = np.flatnonzero(gadget)
         ngad = gp.size
+        nb = ngad + ngrp  # gadget rows b and columns a: pairs' first, then groups'
         d_need, d_cand, d_w = ri, pj, w
-        if ngad:
-            direct = np.flatnonzero(~gadget)
+        if nb:
+            direct = np.flatnonzero(~gadget & ~in_group)
             d_need, d_cand, d_w = ri[direct], pj[direct], w[direct]
             del direct
         e_col, e_w, e_need = colbase[d_cand], d_w, d_need
@@ -1237,46 +1801,60 @@ def _rounds(
             e_w, e_need = np.repeat(d_w, ell), np.repeat(d_need, ell)
             del ell, first
         del d_need, d_cand, d_w
-        if ngad:
-            at = np.searchsorted(e_need, ri[gp], side="right")
-            e_col = np.insert(e_col, at, (ncols + np.arange(ngad)).astype(idx_t))
-            e_w = np.insert(e_w, at, w[gp])
-            e_need = np.insert(e_need, at, ri[gp])
+        if nb:
+            x_need = np.concatenate([ri[gp], ri[gq]])
+            x_col = np.concatenate([ncols + np.arange(ngad), ncols + ngad + group[gq]])
+            x_w = np.concatenate([w[gp], w[gq]])
+            o = np.lexsort((x_col, x_need))  # by need, columns ascending within it
+            at = np.searchsorted(e_need, x_need[o], side="right")
+            e_col = np.insert(e_col, at, x_col[o].astype(idx_t))
+            e_w = np.insert(e_w, at, x_w[o])
+            e_need = np.insert(e_need, at, x_need[o])
+            del x_need, x_col, x_w, o, at
         need_len = np.bincount(e_need, minlength=n)
         ends = np.cumsum(need_len)
-        b_len = 1 + copies[pj[gp]]  # rows b_e: [a_e] + the candidate's units, weight 1 each
-        b_pos = _ranges(np.zeros(ngad, dtype=np.int64), b_len)
-        b_owner = np.repeat(np.arange(ngad), b_len)
-        b_cols = np.where(b_pos == 0, ncols + b_owner, colbase[pj[gp]][b_owner] + b_pos - 1)
+        b_cand = np.concatenate([pj[gp], group_cand]).astype(np.int64)
+        b_len = 1 + copies[b_cand]  # rows b: [a] + the candidate's units, weight 1 each
+        b_pos = _ranges(np.zeros(nb, dtype=np.int64), b_len)
+        b_owner = np.repeat(np.arange(nb), b_len)
+        b_cols = np.where(b_pos == 0, ncols + b_owner, colbase[b_cand][b_owner] + b_pos - 1)
         cuts = [int(ends[k - 1]) if k else 0 for k in live]
         indices = np.concatenate([e_col[:cut] for cut in cuts] + [b_cols.astype(idx_t)])
         data = np.concatenate([e_w[:cut] for cut in cuts] + [np.ones(b_cols.size)])
         lengths = np.concatenate([need_len[:k] for k in live] + [b_len])
         row_rank = np.concatenate([np.arange(k) for k in live])
         del e_col, e_w, e_need, b_pos, b_owner, b_cols
-        nrows = slots + ngad
+        nrows = slots + nb
         if (nrows + 1) * wmax * 4 >= _FLOAT_SAFE:
             raise _TooWide((nrows + 1) * wmax * 4)
         indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(idx_t)
-        graph = csr_array((data, indices, indptr), shape=(nrows, ncols + ngad))
+        graph = csr_array((data, indices, indptr), shape=(nrows, ncols + nb))
         if bool((maximum_bipartite_matching(graph, perm_type="column") < 0).any()):
             # not every row can be matched: give each slot row a private "unfilled" column
             if (nrows + 1) * penalty * 4 >= _FLOAT_SAFE:
                 raise _TooWide((nrows + 1) * penalty * 4)
             row_ends = indptr[1 : slots + 1]
-            indices = np.insert(indices, row_ends, (ncols + ngad + np.arange(slots)).astype(idx_t))
+            indices = np.insert(indices, row_ends, (ncols + nb + np.arange(slots)).astype(idx_t))
             data = np.insert(data, row_ends, float(penalty))
             indptr = indptr.copy()
             indptr[1:] += np.minimum(np.arange(1, nrows + 1), slots).astype(idx_t)
-            graph = csr_array((data, indices, indptr), shape=(nrows, ncols + ngad + slots))
+            graph = csr_array((data, indices, indptr), shape=(nrows, ncols + nb + slots))
         rows, cols = min_weight_full_bipartite_matching(graph)
         del graph, indices, data
         slot_rows = rows < slots
         r, col = rows[slot_rows], cols[slot_rows]
         is_direct = col < ncols
         via_gadget = (col >= ncols) & (col < ncols + ngad)
+        via_group = (col >= ncols + ngad) & (col < ncols + nb)
         keys = row_rank[r[is_direct]] * m + col_owner[col[is_direct]]
-        chosen = np.concatenate([np.searchsorted(pair_keys, keys), gp[col[via_gadget] - ncols]])
+        g_keys = row_rank[r[via_group]] * m + group_cand[col[via_group] - ncols - ngad]
+        chosen = np.concatenate(
+            [
+                np.searchsorted(pair_keys, keys),
+                gp[col[via_gadget] - ncols],
+                np.searchsorted(pair_keys, g_keys),
+            ]
+        )
         twice = np.bincount(chosen, minlength=pi.size) > 1
         if not bool(twice.any()):
             break

@@ -8,10 +8,21 @@ most slots filled (needs with ``headcount`` > 1, candidates with ``capacity`` > 
 candidate twice on one need), then the least total cost. Each chosen pair keeps its score parts.
 Capacity counts what the candidate can still take (capacity less current load and bookings).
 
-Limitation: the assignment model knows capacities, not clocks. Two needs *of the same batch*
-whose windows overlap can go to one candidate with capacity ≥ 2; batch needs of one time slot
-together (or book the chosen pairs and re-run for the next slot). Existing bookings are
-respected through the gates.
+No double booking (同一时段不重复派单): the gates keep a candidate away from a need that overlaps
+one of its *existing* bookings, but the needs of one batch are booked only after it, so the batch
+must keep them apart itself: a candidate of capacity 2 must not be given two needs of the batch
+whose windows overlap, any more than :class:`~zhiyuan.matching.NeedBook` or
+:meth:`~zhiyuan.matching.Dispatcher.gate` would accept the second one. The rule is kept where the
+choice is made, in the assignment model: each need's window goes into the
+:class:`~zhiyuan.matching.AssignmentProblem` (``starts`` and ``ends``, in microseconds since the
+epoch, so that overlap means exactly what the gate means: ``[start, end)`` intervals that
+intersect), and no solution of any method gives a candidate two overlapping needs. Each pair
+chosen therefore passes :meth:`~zhiyuan.matching.Dispatcher.gate` once the other pairs are
+booked. Rather than dropping one of two clashing pairs (which would leave a slot empty that
+another candidate could fill), the exact method searches for the best assignment that respects
+the windows: still the most slots first, then the least cost (see
+:mod:`zhiyuan.matching.assignment`, "Time windows", for how, and for the rare case where it
+settles for a very good answer it cannot prove best, which its ``note`` then says).
 
 Example:
     >>> from datetime import datetime
@@ -30,14 +41,26 @@ Example:
     160
     >>> sorted((p.need_id, p.candidate_id) for p in result.pairs), result.unfilled
     ([('n0', 'b'), ('n1', 'a'), ('n2', 'a')], {})
+
+    Two needs at the same hour cannot both go to ``a``, although its capacity is 2:
+
+    >>> same = [Need(id=f"m{i}", requester="r", region_code="370214001001", category="帮老",
+    ...              skills={"助老"}, start=t(9), end=t(11), posted_at=t(7)) for i in range(2)]
+    >>> sorted((p.need_id, p.candidate_id) for p in dispatch_batch(d, same).pairs)
+    [('m0', 'a'), ('m1', 'b')]
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 
+from zhiyuan._validators import non_empty as _non_empty
+from zhiyuan.errors import InvalidValue
+from zhiyuan.matching import _checks
 from zhiyuan.matching.assignment import AssignmentProblem, Method, solve
 from zhiyuan.matching.dispatch import Dispatcher, ScoreParts
 from zhiyuan.matching.needs import Need
@@ -49,21 +72,40 @@ __all__ = ["BatchPair", "BatchResult", "dispatch_batch"]
 class BatchPair:
     """One chosen (need, candidate) pair with its cost and score parts."""
 
-    need_id: str
-    candidate_id: str
-    cost: int
-    parts: ScoreParts
+    need_id: str = attrs.field(validator=_non_empty)
+    candidate_id: str = attrs.field(validator=_non_empty)
+    cost: int = attrs.field(validator=_checks.integer)
+    parts: ScoreParts = attrs.field(
+        validator=_checks.instance(ScoreParts, "评分明细 ScoreParts", "ScoreParts")
+    )
+
+
+def _batch_pairs(value: Any) -> tuple[BatchPair, ...]:
+    return _checks.tuple_of("pairs", BatchPair, "派单对 BatchPair", "a BatchPair")(value)
+
+
+def _unfilled(value: object) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise InvalidValue(
+            "unfilled", value, "需要映射：需求编号 → 人数 / need a mapping of need id to slots"
+        )
+    for k, v in value.items():
+        if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InvalidValue(
+                f"unfilled.{k}", v, "缺额为正整数 / the slots short are a whole number ≥ 1"
+            )
+    return value
 
 
 @attrs.frozen(kw_only=True)
 class BatchResult:
     """The pairs chosen for a batch, the total cost, and the needs left short (need id → slots)."""
 
-    pairs: tuple[BatchPair, ...]
-    total_cost: int
-    unfilled: dict[str, int]
-    method: str
-    backend: str
+    pairs: tuple[BatchPair, ...] = attrs.field(converter=_batch_pairs)
+    total_cost: int = attrs.field(validator=_checks.integer)
+    unfilled: dict[str, int] = attrs.field(converter=_unfilled)
+    method: str = attrs.field(validator=_non_empty)
+    backend: str = attrs.field(validator=_non_empty)
 
     def explain(self) -> str:
         """One line per pair with its score parts, then the needs left short."""
@@ -75,7 +117,22 @@ class BatchResult:
 def dispatch_batch(
     dispatcher: Dispatcher, needs: Sequence[Need], *, method: Method = "exact"
 ) -> BatchResult:
-    """Assign ``needs`` to the dispatcher's candidates in one go (``"exact"`` or ``"greedy"``)."""
+    """Assign ``needs`` to the dispatcher's candidates in one go (``"exact"`` or ``"greedy"``).
+
+    No candidate gets two needs whose windows overlap (module docs). ``needs`` must have
+    distinct ids; nothing is booked (book the chosen pairs with :meth:`Dispatcher.book
+    <zhiyuan.matching.Dispatcher.book>` or through a :class:`~zhiyuan.matching.NeedBook`).
+    """
+    if not isinstance(dispatcher, Dispatcher):
+        raise InvalidValue("dispatcher", dispatcher, "需要派单器 Dispatcher / need a Dispatcher")
+    needs = _checks.tuple_of("needs", Need, "需求 Need", "a Need")(needs)
+    seen: set[str] = set()
+    for n in needs:
+        if n.id in seen:
+            raise InvalidValue("needs", n.id, "同一批中需求编号重复 / a need id twice in one batch")
+        seen.add(n.id)
+    if method not in ("exact", "greedy"):
+        raise InvalidValue("method", method, "须为 exact 或 greedy / must be exact or greedy")
     cand_index: dict[str, int] = {}
     capacities: list[int] = []
     options: list[list[tuple[int, int]]] = []
@@ -96,7 +153,11 @@ def dispatch_batch(
     if not capacities:
         capacities = [1]
     problem = AssignmentProblem.from_lists(
-        headcounts=[n.headcount for n in needs], capacities=capacities, options=options
+        headcounts=[n.headcount for n in needs],
+        capacities=capacities,
+        options=options,
+        starts=[_micros(n.start) for n in needs],
+        ends=[_micros(n.end) for n in needs],
     )
     result = solve(problem, method=method)
     ids = {j: cid for cid, j in cand_index.items()}
@@ -117,3 +178,12 @@ def dispatch_batch(
         method=result.method,
         backend=result.backend,
     )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    """Microseconds since the epoch: exact integers that order and overlap as the moments do."""
+    return (moment - _EPOCH) // _MICROSECOND

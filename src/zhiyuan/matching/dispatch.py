@@ -46,15 +46,17 @@ import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 import attrs
 
-from zhiyuan._validators import aware, is_date, non_empty, non_negative, positive, to_shanghai
+from zhiyuan._validators import COUNT, MINUTES, is_date, non_empty, to_enum, to_shanghai
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level, RegionCode
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.records import GeoFix
+from zhiyuan.matching import _checks
 from zhiyuan.matching.needs import Candidate, Need
 
 __all__ = [
@@ -111,6 +113,9 @@ def distance_m(a: GeoFix, b: GeoFix) -> int:
         >>> distance_m(GeoFix(lat=36.30, lon=120.40), GeoFix(lat=36.31, lon=120.40))
         1111
     """
+    if not isinstance(a, GeoFix) or not isinstance(b, GeoFix):
+        bad, field = (a, "a") if not isinstance(a, GeoFix) else (b, "b")
+        raise InvalidValue(field, bad, "需要 GPS 定位 GeoFix / need a GeoFix")
     p1, p2 = math.radians(a.lat), math.radians(b.lat)
     dp, dl = p2 - p1, math.radians(b.lon - a.lon)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
@@ -118,19 +123,18 @@ def distance_m(a: GeoFix, b: GeoFix) -> int:
 
 
 def _levels(value: Iterable[object]) -> tuple[Level, ...]:
-    if isinstance(value, (str, Level)):
-        value = (value,)
-    out = []
-    for v in value:
-        try:
-            out.append(v if isinstance(v, Level) else Level(v))
-        except ValueError:
-            raise InvalidValue(
-                "escalation",
-                v,
-                "未知层级 / unknown level (province, city, county, township, village)",
-            ) from None
-    return tuple(out)
+    given = [value] if isinstance(value, (str, Level)) else _checks.items("escalation", value)
+    return tuple(to_enum("escalation", Level, v) for v in given)
+
+
+def _required_date(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        raise InvalidValue(attribute.name, None, "需要日期 / need a date (not a datetime)")
+    is_date(_, attribute, value)
+
+
+_WEIGHT = _checks.count(0, COUNT, "成本分", "cost points")
+_METERS = _checks.count(0, COUNT, "米", "metres", optional=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -151,21 +155,23 @@ class DispatchPolicy:
     """
 
     name: str = attrs.field(default="default", validator=non_empty)
-    effective_from: date = attrs.field(default=date(2021, 1, 1), validator=is_date)
-    tree_weight: int = attrs.field(default=100, validator=non_negative)
-    km_weight: int = attrs.field(default=10, validator=non_negative)
-    rating_weight: int = attrs.field(default=20, validator=non_negative)
-    reliability_weight: int = attrs.field(default=50, validator=non_negative)
-    load_weight: int = attrs.field(default=15, validator=non_negative)
+    effective_from: date = attrs.field(default=date(2021, 1, 1), validator=_required_date)
+    tree_weight: int = attrs.field(default=100, validator=_WEIGHT)
+    km_weight: int = attrs.field(default=10, validator=_WEIGHT)
+    rating_weight: int = attrs.field(default=20, validator=_WEIGHT)
+    reliability_weight: int = attrs.field(default=50, validator=_WEIGHT)
+    load_weight: int = attrs.field(default=15, validator=_WEIGHT)
     escalation: tuple[Level, ...] = attrs.field(
         default=(Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY, Level.CITY), converter=_levels
     )
-    min_candidates: int = attrs.field(default=1, validator=positive)
+    min_candidates: int = attrs.field(
+        default=1, validator=_checks.count(1, COUNT, "名候选", "candidates")
+    )
     max_distance_m: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(non_negative)
+        default=None, validator=_checks.count(0, COUNT, "米", "metres", optional=True)
     )
     offer_timeout_minutes: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(positive)
+        default=None, validator=_checks.count(1, MINUTES, "分钟", "minutes", optional=True)
     )
 
     def __attrs_post_init__(self) -> None:
@@ -190,6 +196,23 @@ class ScoreParts:
     reliability: int
     load: int
 
+    def __attrs_post_init__(self) -> None:
+        # one fast test for the usual case (built by a dispatcher, once per candidate ranked);
+        # the field-by-field check names the bad field
+        m = self.meters
+        if not (
+            type(self.tree_levels) is int
+            and type(self.tree) is int
+            and type(self.distance) is int
+            and type(self.rating) is int
+            and type(self.reliability) is int
+            and type(self.load) is int
+            and (m is None or (type(m) is int and 0 <= m <= COUNT))
+        ):
+            for a in attrs.fields(ScoreParts):
+                check = _METERS if a.name == "meters" else _checks.integer
+                check(self, a, getattr(self, a.name))
+
     @property
     def total(self) -> int:
         """The sum of the weighted parts."""
@@ -204,6 +227,9 @@ class ScoreParts:
         )
 
 
+_PARTS = _checks.instance(ScoreParts, "评分明细 ScoreParts", "ScoreParts")
+
+
 @attrs.frozen(kw_only=True)
 class Ranked:
     """One eligible candidate with its cost and the parts of it."""
@@ -212,15 +238,68 @@ class Ranked:
     cost: int
     parts: ScoreParts
 
+    def __attrs_post_init__(self) -> None:
+        cid = self.candidate_id
+        if not (
+            type(cid) is str
+            and cid.strip()
+            and type(self.cost) is int
+            and type(self.parts) is ScoreParts
+        ):
+            fields = attrs.fields(Ranked)
+            non_empty(self, fields.candidate_id, cid)
+            _checks.integer(self, fields.cost, self.cost)
+            _PARTS(self, fields.parts, self.parts)
+
 
 @attrs.frozen(kw_only=True)
 class Booking:
-    """A candidate's accepted task in a window (for the double-booking gate)."""
+    """A candidate's accepted task in a window (for the double-booking gate); the window must
+    end after it starts."""
 
     candidate_id: str = attrs.field(validator=non_empty)
     need_id: str = attrs.field(validator=non_empty)
-    start: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    end: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    start: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
+    end: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidValue(
+                "end",
+                self.end.isoformat(),
+                f"结束须晚于开始 {self.start.isoformat()} / end must be after start",
+            )
+
+
+def _level(value: Any) -> Level | None:
+    return None if value is None else to_enum("level", Level, value)
+
+
+def _ranked(value: Any) -> tuple[Ranked, ...]:
+    return _checks.tuple_of("ranked", Ranked, "排名 Ranked", "a Ranked")(value)
+
+
+def _trail(value: Any) -> tuple[Finding, ...]:
+    return _checks.tuple_of("trail", Finding, "说明 Finding", "a Finding")(value)
+
+
+def _excluded(value: Any) -> tuple[tuple[str, Finding], ...]:
+    out = []
+    for k, item in enumerate(_checks.items("excluded", value)):
+        pair = _checks.items(f"excluded[{k}]", item)
+        if (
+            len(pair) != 2
+            or not isinstance(pair[0], str)
+            or not pair[0].strip()
+            or not isinstance(pair[1], Finding)
+        ):
+            raise InvalidValue(
+                f"excluded[{k}]",
+                item,
+                "每项须为 (候选编号, Finding) / each item is (candidate id, Finding)",
+            )
+        out.append((pair[0], pair[1]))
+    return tuple(out)
 
 
 @attrs.frozen(kw_only=True)
@@ -228,12 +307,12 @@ class DispatchResult:
     """Ranked eligible candidates for one need, the level where the search stopped, and why
     every other considered candidate was left out."""
 
-    need_id: str
-    ranked: tuple[Ranked, ...]
-    level: Level | None
-    region_code: str | None
-    excluded: tuple[tuple[str, Finding], ...] = ()
-    trail: tuple[Finding, ...] = ()
+    need_id: str = attrs.field(validator=non_empty)
+    ranked: tuple[Ranked, ...] = attrs.field(converter=_ranked)
+    level: Level | None = attrs.field(converter=_level)
+    region_code: str | None = attrs.field(validator=_checks.text)
+    excluded: tuple[tuple[str, Finding], ...] = attrs.field(default=(), converter=_excluded)
+    trail: tuple[Finding, ...] = attrs.field(default=(), converter=_trail)
 
     def explain(self) -> str:
         """The escalation trail, the exclusions, and each ranked candidate's parts."""
@@ -259,17 +338,27 @@ class Dispatcher:
         *,
         policy: DispatchPolicy | None = None,
     ) -> None:
+        if not isinstance(tree, RegionTree):
+            raise InvalidValue("tree", tree, "需要区划树 RegionTree / need a RegionTree")
+        if policy is not None and not isinstance(policy, DispatchPolicy):
+            raise InvalidValue(
+                "policy", policy, "需要派单规则 DispatchPolicy / need a DispatchPolicy"
+            )
+        given = _checks.tuple_of("candidates", Candidate, "候选 Candidate", "a Candidate")(
+            candidates
+        )
         self.tree = tree
         self.policy = policy or DispatchPolicy()
         self._lock = threading.RLock()
         self._candidates: dict[str, Candidate] = {}
         self._by_region: dict[str, list[str]] = {}
         self._bookings: dict[str, list[Booking]] = {}
-        for c in candidates:
+        for c in given:
             self.add(c)
 
     def add(self, candidate: Candidate) -> None:
         """Index a candidate under its home region and every ancestor (replaces one with its id)."""
+        _need_type(candidate, Candidate, "candidate")
         tree = self.tree
         if candidate.home_region not in tree:
             raise NotFound("region", candidate.home_region)
@@ -287,6 +376,7 @@ class Dispatcher:
 
     def candidate(self, candidate_id: str) -> Candidate:
         """A candidate by id."""
+        _need_type(candidate_id, str, "candidate_id")
         try:
             return self._candidates[candidate_id]
         except KeyError:
@@ -294,6 +384,7 @@ class Dispatcher:
 
     def book(self, booking: Booking) -> None:
         """Record an accepted task (so the candidate is not double-booked)."""
+        _need_type(booking, Booking, "booking")
         with self._lock:
             held = self._bookings.get(booking.candidate_id, [])
             # one booking per need: booking again (even with other times) replaces it
@@ -304,6 +395,8 @@ class Dispatcher:
 
     def release(self, candidate_id: str, need_id: str) -> None:
         """Forget a booking (task finished, declined or cancelled)."""
+        _need_type(candidate_id, str, "candidate_id")
+        _need_type(need_id, str, "need_id")
         with self._lock:
             held = self._bookings.get(candidate_id, [])
             self._bookings[candidate_id] = [b for b in held if b.need_id != need_id]
@@ -312,6 +405,11 @@ class Dispatcher:
 
     def gate(self, need: Need, candidate: Candidate) -> Finding | None:
         """The first hard gate the candidate fails for the need, or ``None``."""
+        _need_type(need, Need, "need")
+        _need_type(candidate, Candidate, "candidate")
+        return self._gate(need, candidate)
+
+    def _gate(self, need: Need, candidate: Candidate) -> Finding | None:
         missing = candidate.missing_skills(need.skills, need.start.date())
         if missing:
             return finding("dispatch.skills", ("、".join(missing),))
@@ -336,6 +434,11 @@ class Dispatcher:
 
     def score(self, need: Need, candidate: Candidate) -> ScoreParts:
         """The candidate's cost for the need, part by part."""
+        _need_type(need, Need, "need")
+        _need_type(candidate, Candidate, "candidate")
+        return self._score(need, candidate)
+
+    def _score(self, need: Need, candidate: Candidate) -> ScoreParts:
         p = self.policy
         a, b = RegionCode(need.region_code), RegionCode(candidate.home_region)
         common = _common_depth(a, b)
@@ -361,9 +464,13 @@ class Dispatcher:
         """Eligible candidates for one need, cheapest first (ties by id), with 就近 escalation.
 
         The search stops at the first level of the policy's ladder with at least
-        ``min_candidates`` eligible candidates (default: the policy's own number).
+        ``min_candidates`` eligible candidates (default: the policy's own number); ``limit``
+        keeps the first so many of them.
         """
-        enough = self.policy.min_candidates if min_candidates is None else max(min_candidates, 1)
+        _need_type(need, Need, "need")
+        _optional_count(limit, 0, "limit")
+        _optional_count(min_candidates, 1, "min_candidates")
+        enough = self.policy.min_candidates if min_candidates is None else min_candidates
         if need.region_code not in self.tree:
             raise NotFound("region", need.region_code)
         code = RegionCode(need.region_code)
@@ -383,11 +490,11 @@ class Dispatcher:
                         continue
                     seen.add(cid)
                     cand = self._candidates[cid]
-                    failed = self.gate(need, cand)
+                    failed = self._gate(need, cand)  # need checked above, cand indexed
                     if failed is not None:
                         excluded.append((cid, failed))
                         continue
-                    parts = self.score(need, cand)
+                    parts = self._score(need, cand)
                     ranked.append(Ranked(candidate_id=cid, cost=parts.total, parts=parts))
                 trail.append(
                     finding(
@@ -422,8 +529,32 @@ class Dispatcher:
 
         ``at_least`` asks the search to go up the ladder until that many are eligible.
         """
+        _optional_count(at_least, 1, "at_least")
         result = self.rank(need, min_candidates=at_least)
         return [(self._candidates[r.candidate_id], r.parts) for r in result.ranked]
+
+
+_TYPE_NAMES = {
+    Need: ("需求 Need", "a Need"),
+    Candidate: ("候选 Candidate", "a Candidate"),
+    Booking: ("接单记录 Booking", "a Booking"),
+    str: ("文本编号", "a text id"),
+}
+
+
+def _need_type(value: object, kind: type, field: str) -> None:
+    if not isinstance(value, kind):
+        zh, en = _TYPE_NAMES[kind]
+        raise InvalidValue(field, value, f"需要{zh} / need {en}")
+
+
+def _optional_count(value: object, low: int, field: str) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not low <= value <= COUNT
+    ):
+        raise InvalidValue(
+            field, value, f"应为 {low} 到 {COUNT} 的整数 / a whole number, {low} to {COUNT}"
+        )
 
 
 def _ancestor(code: RegionCode, level: Level) -> str | None:

@@ -4,7 +4,8 @@ Every figure is computed from the need entries (:mod:`zhiyuan.matching.lifecycle
 them, in integers and exact fractions, and reads itself in Chinese and English:
 
 - **fill rate** (接单率): needs that reached their headcount of acceptances and kept it, over
-  needs posted, as a whole percent rounded down (100 % only when every need is filled);
+  needs posted, as a whole percent rounded down (100 % only when every need is filled; ``None``
+  when no need was posted, as in the simulation report: 0 % would say that needs went unfilled);
 - **time to acceptance** (响应时长): minutes from posting to the first acceptance, per need
   accepted, as the median and the 90th percentile by the nearest-rank method (values that
   occurred; the median of an even count is the lower middle);
@@ -24,6 +25,8 @@ Example:
     (0, 750, 0)
     >>> print(FillRate.of(filled=7, posted=8))
     接单率 87%（8 单中 7 单满员） / fill rate 87% (7 of 8 needs filled)
+    >>> FillRate.of(filled=0, posted=0).percent is None
+    True
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ from fractions import Fraction
 
 import attrs
 
+from zhiyuan._validators import COUNT
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import finding, register_messages
+from zhiyuan.matching import _checks
 from zhiyuan.matching.dispatch import distance_m
 from zhiyuan.matching.lifecycle import NeedEntry, NeedState, NeedStatus, fold
 from zhiyuan.matching.needs import Candidate
@@ -148,21 +153,52 @@ def _minutes(start: datetime, end: datetime) -> int:
 # --- results -----------------------------------------------------------------------------------
 
 
+def _fill_percent(filled: object, posted: object) -> int | None:
+    # also the default of ``percent``, computed before the counts are validated: for counts
+    # that are not integers it gives None and leaves the refusal to their validators
+    if not isinstance(filled, int) or not isinstance(posted, int) or not posted:
+        return None
+    return filled * 100 // posted
+
+
 @attrs.frozen(kw_only=True)
 class FillRate:
-    """Needs filled over needs posted, as a whole percent (rounded down) and the counts."""
+    """Needs filled over needs posted, as a whole percent (rounded down) and the counts.
 
-    filled: int
-    posted: int
-    percent: int
+    ``percent`` is ``None`` when no need was posted (there is no rate, rather than a rate of
+    0 %), as ``ScenarioResult.fill_rate_percent`` in the simulation report. Given, it must be
+    the one the counts make; left out, it is computed.
+    """
+
+    filled: int = attrs.field(validator=_checks.count(0, COUNT, "单", "needs"))
+    posted: int = attrs.field(validator=_checks.count(0, COUNT, "单", "needs"))
+    percent: int | None = attrs.field(
+        default=attrs.Factory(lambda self: _fill_percent(self.filled, self.posted), takes_self=True)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.filled > self.posted:
+            raise InvalidValue(
+                "filled",
+                self.filled,
+                f"不能多于发布的 {self.posted} 单 / more than the {self.posted} posted",
+            )
+        expected = _fill_percent(self.filled, self.posted)
+        if self.percent != expected or isinstance(self.percent, bool):
+            raise InvalidValue(
+                "percent",
+                self.percent,
+                f"应为 {expected}（{self.posted} 单中 {self.filled} 单） / must be {expected} "
+                f"({self.filled} of {self.posted})",
+            )
 
     @classmethod
     def of(cls, *, filled: int, posted: int) -> FillRate:
-        """From the counts (0 % for no needs)."""
-        return cls(filled=filled, posted=posted, percent=filled * 100 // posted if posted else 0)
+        """From the counts (``percent`` ``None`` for no needs)."""
+        return cls(filled=filled, posted=posted)
 
     def __str__(self) -> str:
-        if self.posted == 0:
+        if self.percent is None:
             return _say("metrics.fill", variant="none")
         return _say("metrics.fill", (self.percent, self.filled, self.posted))
 

@@ -28,11 +28,12 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import aware, is_date, non_empty, non_negative, positive, to_shanghai
+from zhiyuan._validators import COUNT, MINUTES, is_date, moment, non_empty, to_enum, to_shanghai
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hours.records import GeoFix
 from zhiyuan.hours.recurrence import Recurrence
+from zhiyuan.matching import _checks
 
 __all__ = [
     "FIVE_FOR",
@@ -80,12 +81,26 @@ def _code(value: Any) -> str:
     return normalize_code(value, field="region_code")
 
 
-def _skill_name(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    non_empty(_, attribute, value)
+def _home(value: Any) -> str:
+    return normalize_code(value, field="home_region")
+
+
+_LOCATION = _checks.instance(
+    GeoFix, " GPS 定位 GeoFix（或 None）", "a GeoFix (or None)", optional=True
+)
+
+
+def _skill_path(field: str, value: object) -> str:
+    """A skill path: text whose ``/``-separated parts are all non-blank."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(field, value, "技能须为非空文本 / a skill is non-empty text")
     if any(not part.strip() for part in value.split("/")):
-        raise InvalidValue(
-            attribute.name, value, "技能路径不能有空段 / no empty part in a skill path"
-        )
+        raise InvalidValue(field, value, "技能路径不能有空段 / no empty part in a skill path")
+    return value
+
+
+def _skill_name(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    _skill_path(attribute.name, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -109,53 +124,57 @@ class Skill:
 
 
 def _skills(value: Iterable[Any]) -> tuple[Skill, ...]:
-    out = []
-    for v in (value,) if isinstance(value, (str, Skill)) else value:
-        out.append(v if isinstance(v, Skill) else Skill(name=str(v)))
+    """Held skills: :class:`Skill` values or skill paths (one alone, or a sequence)."""
+    given = [value] if isinstance(value, (str, Skill)) else _checks.items("skills", value)
+    out = [v if isinstance(v, Skill) else Skill(name=_skill_path("skills", v)) for v in given]
     return tuple(sorted(out, key=lambda s: (s.name, s.expires or date.max)))
 
 
 def _strs(value: Iterable[Any]) -> frozenset[str]:
-    if isinstance(value, str):
-        value = (value,)
-    out = frozenset(str(v) for v in value)
-    for v in out:  # a required skill is a skill path too ("" or "医疗/" would match nobody)
-        if not v.strip() or any(not part.strip() for part in v.split("/")):
-            raise InvalidValue("skills", v, "技能路径不能有空段 / no empty part in a skill path")
-    return out
+    """Required skills: skill paths (one alone, or a sequence); "" or "医疗/" would match nobody."""
+    given = [value] if isinstance(value, str) else _checks.items("skills", value)
+    return frozenset(_skill_path("skills", v) for v in given)
 
 
 def _urgency(value: Any) -> Urgency:
-    try:
-        return value if isinstance(value, Urgency) else Urgency(value)
-    except ValueError:
-        raise InvalidValue(
-            "urgency",
-            value,
-            "紧急程度为 low/normal/high/emergency / urgency is one of low, normal, high, emergency",
-        ) from None
+    return to_enum("urgency", Urgency, value)
+
+
+def _kind(value: Any) -> CandidateKind:
+    return to_enum("kind", CandidateKind, value)
 
 
 @attrs.frozen(kw_only=True)
 class Slot:
     """A recurring window of availability: each occurrence of ``recurrence`` for ``minutes``."""
 
-    recurrence: Recurrence
-    minutes: int = attrs.field(validator=positive)
+    recurrence: Recurrence = attrs.field(
+        validator=_checks.instance(Recurrence, "重复规则 Recurrence", "a Recurrence")
+    )
+    minutes: int = attrs.field(validator=_checks.count(1, MINUTES, "分钟", "minutes"))
+
+
+def _slots(value: Any) -> tuple[Slot, ...]:
+    if isinstance(value, Slot):
+        return (value,)
+    return _checks.tuple_of("slots", Slot, "时段 Slot", "a Slot")(value)
 
 
 def _periods(value: Iterable[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
     """Blocked periods as aware Asia/Shanghai pairs, each ending after it starts."""
     out = []
-    for period in value:
-        start, end = period
-        for field, v in (("blocked.start", start), ("blocked.end", end)):
-            if not isinstance(v, datetime) or v.tzinfo is None or v.utcoffset() is None:
-                shown = v.isoformat() if isinstance(v, datetime) else v
-                raise InvalidValue(
-                    field, shown, "需要带时区的时间 / need a timezone-aware datetime"
-                )
-        start, end = to_shanghai(start), to_shanghai(end)
+    for period in _checks.items("blocked", value):
+        pair = _checks.items("blocked", period) if not isinstance(period, datetime) else []
+        if len(pair) != 2:
+            raise InvalidValue(
+                "blocked", period, "每段须为 (开始, 结束) / each period is a (start, end) pair"
+            )
+        checked = []
+        for field, v in (("blocked.start", pair[0]), ("blocked.end", pair[1])):
+            if not isinstance(v, datetime):
+                raise InvalidValue(field, v, _checks.NEED_MOMENT)
+            checked.append(moment(v, field))
+        start, end = checked
         if end <= start:
             raise InvalidValue(
                 "blocked.end", end.isoformat(), "结束须晚于开始 / end must be after start"
@@ -181,7 +200,7 @@ class Availability:
         False
     """
 
-    slots: tuple[Slot, ...] = ()
+    slots: tuple[Slot, ...] = attrs.field(default=(), converter=_slots)
     blocked: tuple[tuple[datetime, datetime], ...] = attrs.field(default=(), converter=_periods)
 
     def covers(self, start: datetime, end: datetime) -> bool:
@@ -216,16 +235,21 @@ class Candidate:
     """
 
     id: str = attrs.field(validator=non_empty)
-    kind: CandidateKind = CandidateKind.VOLUNTEER
-    home_region: str = attrs.field(converter=_code)
-    location: GeoFix | None = None
+    kind: CandidateKind = attrs.field(default=CandidateKind.VOLUNTEER, converter=_kind)
+    home_region: str = attrs.field(converter=_home)
+    location: GeoFix | None = attrs.field(default=None, validator=_LOCATION)
     skills: tuple[Skill, ...] = attrs.field(default=(), converter=_skills)
-    availability: Availability = attrs.field(factory=Availability)
-    capacity: int = attrs.field(default=1, validator=positive)
-    load: int = attrs.field(default=0, validator=non_negative)
-    rating_hundredths: int = attrs.field(default=400, validator=non_negative)
-    completed: int = attrs.field(default=0, validator=non_negative)
-    no_shows: int = attrs.field(default=0, validator=non_negative)
+    availability: Availability = attrs.field(
+        factory=Availability,
+        validator=_checks.instance(Availability, "可服务时间 Availability", "an Availability"),
+    )
+    capacity: int = attrs.field(default=1, validator=_checks.count(1, COUNT, "任务", "tasks"))
+    load: int = attrs.field(default=0, validator=_checks.count(0, COUNT, "任务", "tasks"))
+    rating_hundredths: int = attrs.field(
+        default=400, validator=_checks.count(0, 500, "百分之一星", "hundredths of a star")
+    )
+    completed: int = attrs.field(default=0, validator=_checks.count(0, COUNT, "任务", "tasks"))
+    no_shows: int = attrs.field(default=0, validator=_checks.count(0, COUNT, "任务", "tasks"))
 
     @property
     def reliability_percent(self) -> int:
@@ -249,14 +273,14 @@ class Need:
     id: str = attrs.field(validator=non_empty)
     requester: str = attrs.field(validator=non_empty)
     region_code: str = attrs.field(converter=_code)
-    location: GeoFix | None = None
+    location: GeoFix | None = attrs.field(default=None, validator=_LOCATION)
     category: str = attrs.field(validator=non_empty)
     skills: frozenset[str] = attrs.field(factory=frozenset, converter=_strs)
-    headcount: int = attrs.field(default=1, validator=positive)
-    start: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    end: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    headcount: int = attrs.field(default=1, validator=_checks.count(1, COUNT, "人", "people"))
+    start: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
+    end: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
     urgency: Urgency = attrs.field(default=Urgency.NORMAL, converter=_urgency)
-    posted_at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    posted_at: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
 
     def __attrs_post_init__(self) -> None:
         if self.end <= self.start:
