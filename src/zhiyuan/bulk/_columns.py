@@ -51,8 +51,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from zhiyuan._validators import items_of
 from zhiyuan.bulk import _frames
-from zhiyuan.errors import InvalidValue
+from zhiyuan.errors import InvalidValue, show
 from zhiyuan.hours.policy import Purpose
 from zhiyuan.hours.records import Evidence
 
@@ -230,6 +231,40 @@ def _check_codes(name: str, codes: I64, size: int) -> None:
         )
 
 
+def _names(value: object) -> tuple[str, ...]:
+    return items_of("categories", str, value)
+
+
+# The dtype each encoded column must have (``volunteer_ids`` and ``region``: any 1-D array).
+_DTYPES: dict[str, type[np.generic]] = {
+    "checkout_missing": np.bool_,
+    **dict.fromkeys(("volunteer", "evidence", "category", *_INT_FIELDS), np.int64),
+}
+
+
+def _check_array(field: attrs.Attribute[Any], value: object) -> None:
+    """A constructor argument is a one-dimensional array of its column's dtype (or ``None``
+    where the column is optional)."""
+    if value is None and field.default is None:
+        return
+    if not isinstance(value, np.ndarray) or value.ndim != 1:
+        raise InvalidValue(
+            field.name,
+            value,
+            "需要一维 numpy 数组（用 Columns.of 构建）/ need a one-dimensional numpy array "
+            "(build with Columns.of)",
+            shown=show(value),
+        )
+    want = _DTYPES.get(field.name)
+    if want is not None and value.dtype != want:
+        raise InvalidValue(
+            field.name,
+            str(value.dtype),
+            f"需要 {np.dtype(want)} 数组（用 Columns.of 构建）/ need an array of "
+            f"{np.dtype(want)} (build with Columns.of)",
+        )
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class Columns:
     """Service records or certified rows as equal-length numpy columns (see the module doc).
@@ -254,7 +289,7 @@ class Columns:
     end: I64 | None = None
     evidence: I64 | None = None
     category: I64 | None = None
-    categories: tuple[str, ...] = ()
+    categories: tuple[str, ...] = attrs.field(default=(), converter=_names)
     scheduled_minutes: I64 | None = None
     checkout_missing: Bools | None = None
     recorded_at: I64 | None = None
@@ -265,6 +300,9 @@ class Columns:
     purposes: I64 | None = None
 
     def __attrs_post_init__(self) -> None:
+        for f in attrs.fields(Columns):
+            if f.name != "categories":
+                _check_array(f, getattr(self, f.name))
         n = len(self.volunteer)
         for f in attrs.fields(Columns):
             v = getattr(self, f.name)
