@@ -86,9 +86,14 @@ from zhiyuan._validators import (
     YEARS,
     bounded,
     in_years,
+    is_a,
+    is_bool,
     is_date,
+    items,
+    items_of,
     moment,
     non_empty,
+    text,
     to_enum,
     to_shanghai,
 )
@@ -101,7 +106,7 @@ from zhiyuan.credit.ledger import (
     _text,
     volunteer_account,
 )
-from zhiyuan.errors import Conflict, InvalidValue, NotFound
+from zhiyuan.errors import Conflict, InvalidValue, NotFound, show
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourRow
 from zhiyuan.hours.policy import Purpose, Rounding
@@ -287,18 +292,11 @@ MULTIPLIER_MAX = 10_000
 """The largest category multiplier, in percent (100×)."""
 
 
-def _items(field: str, value: Any) -> list[Any]:
-    """The items of a list-like value; text, mappings and non-iterables are refused."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidValue(field, value, "需要列表 / need a list")
-    return list(value)
-
-
-def _tiers(value: Iterable[Any]) -> tuple[Tier, ...]:
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidValue("tiers", value, "需要档位列表 / need a list of tiers")
+def _tiers(value: object) -> tuple[Tier, ...]:
+    """Tiers from a list of :class:`Tier`, ``(up_to_hours, hours_per_point)`` pairs or mappings
+    of their fields; ``None``, text, a mapping or a bool is not a list of tiers."""
     out: list[Tier] = []
-    for t in value:
+    for t in items("tiers", value):
         if isinstance(t, Tier):
             out.append(t)
         elif isinstance(t, Mapping):
@@ -317,24 +315,25 @@ def _tiers(value: Iterable[Any]) -> tuple[Tier, ...]:
     return tuple(out)
 
 
-def _kinds(value: Any) -> frozenset[Evidence] | None:
+def _kinds(value: object) -> frozenset[Evidence] | None:
+    """``None`` (every attested kind) or a collection of evidence kinds (members or values); a
+    single kind or a string is refused, so that ``"qr_scan,gps"`` cannot pass for a set."""
     if value is None:
         return None
-    if isinstance(value, (str, Evidence)):
-        value = (value,)
-    return frozenset(to_enum("evidence", Evidence, v) for v in _items("evidence", value))
+    return frozenset(to_enum("evidence", Evidence, v) for v in items("evidence", value))
 
 
-def _strs(value: Any) -> frozenset[str] | None:
+def _strs(value: object) -> frozenset[str] | None:
+    """``None`` (every category) or a collection of category names; a single string is
+    refused (it would be read as a set of its characters or as one name by mistake)."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = (value,)
-    items = _items("categories", value)
-    for v in items:
+    out = items("categories", value)
+    for v in out:
         if not isinstance(v, str) or not v.strip():
             raise InvalidValue("categories", v, "需要非空文字 / need non-empty text")
-    return frozenset(items)
+        text("categories", v)
+    return frozenset(out)
 
 
 def _percents(value: Mapping[Any, Any]) -> dict[str, int]:
@@ -344,6 +343,7 @@ def _percents(value: Mapping[Any, Any]) -> dict[str, int]:
     for k, v in value.items():
         if not isinstance(k, str) or not k.strip():
             raise InvalidValue("category_multipliers", k, "类别须为文字 / a category is text")
+        text("category_multipliers", k)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MULTIPLIER_MAX:
             raise InvalidValue(
                 f"category_multipliers.{k}",
@@ -421,12 +421,12 @@ class ConversionPolicy:
     )
     evidence: frozenset[Evidence] | None = attrs.field(default=None, converter=_kinds)
     categories: frozenset[str] | None = attrs.field(default=None, converter=_strs)
-    weighted: bool = False
+    weighted: bool = attrs.field(default=False, validator=is_bool)
     points_per_hour: int = attrs.field(default=1, validator=bounded(1, 10_000, "points"))
     hours_per_point: int = attrs.field(default=1, validator=bounded(1, 10_000, "hours"))
     tiers: tuple[Tier, ...] = attrs.field(default=(), converter=_tiers)
     rounding: Rounding = attrs.field(default=Rounding.DOWN, converter=_rounding)
-    carry: bool = True
+    carry: bool = attrs.field(default=True, validator=is_bool)
     category_multipliers: dict[str, int] = attrs.field(factory=dict, converter=_percents)
     daily_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
     monthly_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
@@ -442,9 +442,6 @@ class ConversionPolicy:
     _lcm: int = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        for flag in ("weighted", "carry"):
-            if not isinstance(getattr(self, flag), bool):
-                raise InvalidValue(flag, getattr(self, flag), "需要布尔值 / need true or false")
         if self.tiers:
             if self.hours_per_point != 1:
                 raise InvalidValue(
@@ -607,7 +604,7 @@ class RowConversion:
     percent: int = 100
     raw_points: int = 0
     points: int = 0
-    posting: Posting | None = None
+    posting: Posting | None = attrs.field(default=None, validator=is_a(Posting))
     findings: tuple[Finding, ...] = ()
 
     def explain(self) -> str:
@@ -619,6 +616,10 @@ class RowConversion:
         return "\n".join([head, *(f"  {f}" for f in self.findings)])
 
 
+def _row_conversions(value: object) -> tuple[RowConversion, ...]:
+    return items_of("rows", RowConversion, value)
+
+
 @attrs.frozen(kw_only=True)
 class Conversion:
     """The result of :func:`convert`: one :class:`RowConversion` per row, in posting order."""
@@ -626,7 +627,7 @@ class Conversion:
     policy: str
     instrument: str
     issuer: str
-    rows: tuple[RowConversion, ...]
+    rows: tuple[RowConversion, ...] = attrs.field(converter=_row_conversions)
 
     @property
     def postings(self) -> tuple[Posting, ...]:
@@ -703,7 +704,7 @@ def _posting_time(row: HourRow) -> datetime:
 
 def _check_row(row: HourRow) -> str:
     if not isinstance(row, HourRow):
-        raise InvalidValue("rows", type(row).__name__, "需要 HourRow / need HourRows")
+        raise InvalidValue("rows", row, "需要 HourRow / need HourRows", shown=show(row))
     rid = row.record_id
     if rid is None or not isinstance(rid, str) or not rid.strip():
         raise InvalidValue(
@@ -811,12 +812,12 @@ def convert(
             that is not this row's conversion.
     """
     if not isinstance(policy, ConversionPolicy):
-        raise InvalidValue("policy", type(policy).__name__, "需要 ConversionPolicy / need one")
+        raise InvalidValue("policy", policy, "需要 ConversionPolicy / need one", shown=show(policy))
     prior_postings = (
         already.postings if isinstance(already, PointsLedger) else _postings("already", already)
     )
     table: dict[str, tuple[datetime, HourRow]] = {}
-    for row in _items("rows", rows):
+    for row in items("rows", rows):
         rid = _check_row(row)
         at = _posting_time(row)
         old = table.get(rid)
@@ -1074,16 +1075,26 @@ def post_conversion(ledger: PointsLedger, conversion: Conversion) -> int:
         Conflict: a posting id is used by another posting; nothing is posted.
     """
     if not isinstance(ledger, PointsLedger):
-        raise InvalidValue("ledger", type(ledger).__name__, "需要 PointsLedger / need one")
+        raise InvalidValue("ledger", ledger, "需要 PointsLedger / need one", shown=show(ledger))
     if not isinstance(conversion, Conversion):
-        raise InvalidValue("conversion", type(conversion).__name__, "需要 Conversion / need one")
+        raise InvalidValue(
+            "conversion", conversion, "需要 Conversion / need one", shown=show(conversion)
+        )
     if ledger.instrument != conversion.instrument:
         raise InvalidValue(
             "instrument",
             conversion.instrument,
             f"账本记的是 {ledger.instrument} / the ledger keeps {ledger.instrument}",
         )
-    return ledger._post_earnings(conversion.postings, "conversion")
+    postings = conversion.postings
+    for p in postings:
+        # a conversion's posting is named from its record (``<record id>#convert``), so that it
+        # can never take an id another operation of the ledger makes
+        if p.ref is None or p.id != derive(foreign(p.ref), "convert"):
+            raise InvalidValue(
+                "conversion", p.id, "不是工时折算的记账编号 / not the posting id of a conversion"
+            )
+    return ledger._post_earnings(postings, "conversion")
 
 
 CONVERSION_PROFILES: dict[str, ConversionPolicy] = {

@@ -43,16 +43,26 @@ Example:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
 from zhiyuan._gc import paused_gc
-from zhiyuan._validators import COUNT, DAYS, Clock, aware, moment, non_empty, to_enum, to_shanghai
+from zhiyuan._validators import (
+    COUNT,
+    DAYS,
+    Clock,
+    aware,
+    moment,
+    non_empty,
+    text,
+    to_enum,
+    to_shanghai,
+)
 from zhiyuan.convert import register_tagged_union
-from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
+from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound, show
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._ids import SEP, derive, own_id
@@ -130,6 +140,7 @@ class PostingKind(enum.Enum):
 
 _LOT_PREFIX = "volunteer:"
 _OWED_PREFIX = "owed:"
+_PERSONAL = (_LOT_PREFIX, _OWED_PREFIX)  # accounts that name a volunteer after the colon
 # The ledger's own corrections: they move points back to where they came from, not to a sale.
 _NOT_REFUNDABLE = frozenset(
     {PostingKind.EXPIRE, PostingKind.REVERSE, PostingKind.CLAWBACK, PostingKind.SETTLE}
@@ -141,9 +152,12 @@ _SPEND_KINDS = (PostingKind.SPEND, PostingKind.CLEAR, PostingKind.ADJUST)
 
 
 def _text(field: str, value: object) -> str:
+    """A required argument of non-blank text (an attrs field uses :func:`non_empty`); a lone
+    surrogate is refused by the shared :func:`~zhiyuan._validators.text`, naming ``field``, before
+    it can reach a journal or a store."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue(field, value, "不能为空 / must be non-empty text")
-    return value
+    return text(field, value)
 
 
 def _optional_text(field: str, value: object) -> str | None:
@@ -162,14 +176,25 @@ def _amount(value: object, field: str = "amount") -> int:
 
 def _kind_of(field: str, value: object, allowed: Sequence[PostingKind]) -> PostingKind:
     """A posting kind from a member or its value, one of ``allowed``."""
-    kind = to_enum(field, PostingKind, value)
-    if kind not in allowed:
+    try:
+        kind = to_enum(field, PostingKind, value)
+    except InvalidValue:  # not a kind at all: the message lists what this operation allows
+        kind = None
+    if kind is None or kind not in allowed:
         names = ", ".join(k.value for k in allowed)
-        raise InvalidValue(field, kind.value, f"应为 / one of {names}")
+        raise InvalidValue(field, value if kind is None else kind.value, f"应为 / one of {names}")
     return kind
 
 
+def _op_id(value: object, field: str = "id") -> str:
+    """A caller's operation id (:func:`~zhiyuan.journal._ids.own_id`: non-blank, no ``#``) that
+    can be written as UTF-8, checked before any store is asked about it."""
+    return text(field, own_id(value, field))
+
+
 def _flag(field: str, value: object) -> bool:
+    """A ``True``/``False`` argument: :func:`~zhiyuan._validators.is_bool` for an argument
+    rather than an attrs field."""
     if not isinstance(value, bool):
         raise InvalidValue(field, value, "需要布尔值 / need true or false")
     return value
@@ -188,11 +213,25 @@ def owed_account(volunteer_id: str) -> str:
 def _issuer(value: object, field: str = "issuer") -> str:
     """An account points may come from: not a volunteer's, not what one owes."""
     name = _text(field, value)
-    if name.startswith((_LOT_PREFIX, _OWED_PREFIX)):
+    if name.startswith(_PERSONAL):
         raise InvalidValue(
             field,
             name,
             "发放方不能是志愿者账户 / points cannot be issued from a volunteer's account",
+        )
+    return name
+
+
+def _outlet(value: object, field: str = "to") -> str:
+    """An account points may be spent to: not a volunteer's (that is a transfer), not what one
+    owes (that is a settlement)."""
+    name = _text(field, value)
+    if name.startswith(_PERSONAL):
+        raise InvalidValue(
+            field,
+            name,
+            "不能兑换到志愿者或欠分账户（转赠请用 transfer） / cannot spend to a volunteer's or "
+            "an owed account (use transfer to give points)",
         )
     return name
 
@@ -208,13 +247,11 @@ def _posting_amount(_: object, attribute: attrs.Attribute[int], value: int) -> N
     _amount(value, attribute.name)
 
 
-def _optional_id(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    _optional_text(attribute.name, value)
-
-
 def _is_text(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    """Any text, blank too, that can be written as UTF-8 (a note)."""
     if not isinstance(value, str):
         raise InvalidValue(attribute.name, value, "需要文字 / need text")
+    text(attribute.name, value)
 
 
 def _to_kind(value: object) -> PostingKind:
@@ -239,9 +276,9 @@ class Posting:
     source: str = attrs.field(validator=non_empty)
     target: str = attrs.field(validator=non_empty)
     amount: int = attrs.field(validator=_posting_amount)
-    lot: str | None = attrs.field(default=None, validator=_optional_id)
-    ref: str | None = attrs.field(default=None, validator=_optional_id)
-    reverses: str | None = attrs.field(default=None, validator=_optional_id)
+    lot: str | None = attrs.field(default=None, validator=attrs.validators.optional(non_empty))
+    ref: str | None = attrs.field(default=None, validator=attrs.validators.optional(non_empty))
+    reverses: str | None = attrs.field(default=None, validator=attrs.validators.optional(non_empty))
     available_from: datetime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_shanghai), validator=aware
     )
@@ -251,6 +288,11 @@ class Posting:
     note: str = attrs.field(default="", validator=_is_text)
 
     def __attrs_post_init__(self) -> None:
+        for field, account in (("source", self.source), ("target", self.target)):
+            if account.startswith(_PERSONAL) and not account.partition(":")[2].strip():
+                raise InvalidValue(
+                    field, account, "账户缺少志愿者编号 / the account names no volunteer"
+                )
         if self.source == self.target and self.lot is None:
             raise InvalidValue(
                 "target", self.target, "不能转给同一账户 / source and target are the same"
@@ -653,6 +695,12 @@ class PointsLedger(Book[Posting, _PointsState]):
             if p.kind not in _EARN_KINDS or not p.target.startswith(_LOT_PREFIX) or p.lot:
                 raise InvalidValue(field, p.id, "不是积分发放 / not an earning")
             _issuer(p.source, f"{field}.source")
+            if p.expires_at is not None and p.expires_at <= p.at:
+                raise InvalidValue(
+                    f"{field}.expires_at",
+                    p.expires_at.isoformat(),
+                    "失效时间须晚于发放时间 / must come after the moment earned",
+                )
         with paused_gc(), self.journal.transaction() as tx:
             recorded = self.journal.find_many(self.name, [p.id for p in batch])
             view = self._view(tx)
@@ -788,7 +836,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         The same call again returns what it recorded (without ``at``, the first moment stands);
         another earning under ``id`` is a :class:`~zhiyuan.errors.Conflict`.
         """
-        own_id(id, "id")
+        _op_id(id)
         return self._earn(
             id,
             volunteer_id,
@@ -894,10 +942,10 @@ class PointsLedger(Book[Posting, _PointsState]):
         returns the recorded postings; another operation under ``id`` is a
         :class:`~zhiyuan.errors.Conflict`.
         """
-        own_id(id, "id")
+        _op_id(id)
         source = volunteer_account(volunteer_id)
         _amount(amount)
-        target = _issuer(to, "to")
+        target = _outlet(to)
         ref = _optional_text("ref", ref)
         kind = _kind_of("kind", kind, _SPEND_KINDS)
         with self.journal.transaction() as tx:
@@ -957,11 +1005,7 @@ class PointsLedger(Book[Posting, _PointsState]):
                     raise NotFound("posting", sp.id)
                 if recorded != sp:
                     raise Conflict(f"posting {sp.id!r} is not the one recorded / 与账本记录不符")
-                if (
-                    sp.kind in _NOT_REFUNDABLE
-                    or sp.lot is None
-                    or sp.target.startswith((_LOT_PREFIX, _OWED_PREFIX))
-                ):
+                if sp.kind in _NOT_REFUNDABLE or sp.lot is None or sp.target.startswith(_PERSONAL):
                     raise InvalidValue("spend_postings", sp.id, "不是兑换 / not a spending")
                 rid = derive(sp.id, "refund")
                 prior: Posting | None = self.journal.find(self.name, rid)
@@ -1004,7 +1048,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         expiry (legs ``<id>#1``, ``<id>#2`` …). The same transfer again (every argument the same)
         returns the recorded postings; another operation under ``id`` is a
         :class:`~zhiyuan.errors.Conflict`."""
-        own_id(id, "id")
+        _op_id(id)
         source = volunteer_account(from_volunteer)
         target = volunteer_account(to_volunteer)
         if source == target:
@@ -1192,15 +1236,18 @@ class PointsLedger(Book[Posting, _PointsState]):
 
 
 def _postings(field: str, value: object) -> list[Posting]:
-    """A list of postings from an iterable of them (a single posting or text is refused)."""
-    if isinstance(value, (str, bytes, Posting)) or not isinstance(value, Iterable):
+    """A list of postings from an iterable of them (a single posting, text or a mapping is
+    refused)."""
+    if isinstance(value, (str, bytes, bytearray, Mapping, Posting)) or not isinstance(
+        value, Iterable
+    ):
         raise InvalidValue(
-            field, type(value).__name__, "需要 Posting 列表 / need a list of Postings"
+            field, value, "需要 Posting 列表 / need a list of Postings", shown=show(value)
         )
     out = list(value)
     for p in out:
         if not isinstance(p, Posting):
-            raise InvalidValue(field, type(p).__name__, "需要 Posting / need Postings")
+            raise InvalidValue(field, p, "需要 Posting / need Postings", shown=show(p))
     return out
 
 

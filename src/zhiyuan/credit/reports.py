@@ -33,9 +33,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from zhiyuan._validators import moment
+from zhiyuan._validators import items, moment
 from zhiyuan.credit.ledger import PointsLedger, Posting, _flag, _text, _within
-from zhiyuan.errors import InvalidValue, NotFound
+from zhiyuan.errors import InvalidValue, NotFound, show
 from zhiyuan.hierarchy.tree import RegionTree
 
 __all__ = ["ExpiringPoints", "expiring_soon", "points_liability_by_region"]
@@ -54,7 +54,7 @@ class ExpiringPoints(NamedTuple):
 
 def _ledger(value: object) -> PointsLedger:
     if not isinstance(value, PointsLedger):
-        raise InvalidValue("ledger", type(value).__name__, "需要 PointsLedger / need one")
+        raise InvalidValue("ledger", value, "需要 PointsLedger / need one", shown=show(value))
     return value
 
 
@@ -113,9 +113,9 @@ def points_liability_by_region(
     """
     ledger = _ledger(ledger)
     if not isinstance(home_of, Mapping):
-        raise InvalidValue("home_of", type(home_of).__name__, "需要映射 / need a mapping")
+        raise InvalidValue("home_of", home_of, "需要映射 / need a mapping", shown=show(home_of))
     if not isinstance(tree, RegionTree):
-        raise InvalidValue("tree", type(tree).__name__, "需要 RegionTree / need one")
+        raise InvalidValue("tree", tree, "需要 RegionTree / need one", shown=show(tree))
     include_expired = _flag("include_expired", include_expired)
     when = _when(as_of, ledger)
     lots, owed = _fold(ledger.postings, when)
@@ -173,7 +173,5 @@ def expiring_soon(
 
 
 def _ids(value: object) -> set[str]:
-    """Volunteer ids from an iterable of them (a single string is refused: it is not a list)."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise InvalidValue("volunteer_ids", value, "需要编号列表 / need a list of ids")
-    return {_text("volunteer_ids", v) for v in value}
+    """Volunteer ids from a collection of them (a single string is refused: it is not a list)."""
+    return {_text("volunteer_ids", v) for v in items("volunteer_ids", value)}
