@@ -1057,10 +1057,10 @@ def test_assignments_check_their_fields() -> None:
     for change, field in [
         ({"method": "optimal"}, "method"),
         ({"backend": "gurobi"}, "backend"),
-        ({"pairs": [(0, 0, 3)]}, "pairs[0]"),
+        ({"pairs": [(0, 0, 3)]}, "pairs"),
         ({"unfilled": (-1,)}, "unfilled[0]"),
         ({"filled": None}, "filled"),
-        ({"shortfalls": ["none"]}, "shortfalls[0]"),
+        ({"shortfalls": ["none"]}, "shortfalls"),
     ]:
         with pytest.raises(InvalidValue) as err:
             attrs.evolve(good, **change)

@@ -214,7 +214,7 @@ def test_no_candidate_gets_two_overlapping_needs_of_a_batch(
     [
         ((None, []), "dispatcher"),
         (("d", None), "needs"),  # "d": the dispatcher below
-        (("d", [None]), "needs[0]"),
+        (("d", [None]), "needs"),
         (("d", "n0"), "needs"),
         (
             ("d", [_need(0, COMMUNITIES[0], 1, "助老"), _need(0, COMMUNITIES[1], 1, "助老")]),

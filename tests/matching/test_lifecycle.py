@@ -649,8 +649,11 @@ def test_entries_are_frozen_and_validated() -> None:
         Posted(id="p", at=at(1, 9), need="n1")  # type: ignore[arg-type]
     with pytest.raises(InvalidValue, match="id"):
         Cancelled(id="", at=at(1, 9), need_id="n1", by="x")
+    # an enum's value converts to its member (one converter, to_enum); anything else is refused
+    team = Offered(id="o", at=at(1, 9), need_id="n1", candidate_id="a", kind="team")  # type: ignore[arg-type]
+    assert team.kind is CandidateKind.TEAM
     with pytest.raises(InvalidValue, match="kind"):
-        Offered(id="o", at=at(1, 9), need_id="n1", candidate_id="a", kind="team")  # type: ignore[arg-type]
+        Offered(id="o", at=at(1, 9), need_id="n1", candidate_id="a", kind="crew")  # type: ignore[arg-type]
     with pytest.raises(InvalidValue, match="records"):
         Completed(
             id="c",

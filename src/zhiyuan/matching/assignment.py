@@ -149,14 +149,17 @@ import itertools
 import operator
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, SupportsIndex, TypeAlias
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any, Literal, Protocol, SupportsIndex, TypeAlias, cast
 
 import attrs
 
+from zhiyuan import convert
+from zhiyuan._validators import items, items_of, non_negative
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
-from zhiyuan.matching import _checks
+from zhiyuan.matching._checks import any_text, integer
 
 if TYPE_CHECKING:
     import numpy as np
@@ -240,23 +243,39 @@ def _int64_bytes(value: IntArrayLike, field: str) -> bytes:
         return value.tobytes()  # our own views, handed back by the named constructors
     if isinstance(value, array) and value.typecode == "q":
         return value.tobytes()
-    try:
-        items = list(value)
-    except TypeError:
-        raise InvalidValue(field, value, "需要整数序列 / must be a sequence of integers") from None
     out = array("q")
-    for k, v in enumerate(items):
+    for k, v in enumerate(_vector(field, value)):
         if type(v) is not int:
-            if isinstance(v, bool) or not hasattr(type(v), "__index__"):
-                raise InvalidValue(f"{field}[{k}]", v, "需要整数 / must be an integer")
-            v = operator.index(v)
+            v = _int64(f"{field}[{k}]", v)
         try:
             out.append(v)
         except OverflowError:
-            raise InvalidValue(
-                f"{field}[{k}]", v, "超出 64 位整数范围 / must fit in a signed 64-bit integer"
-            ) from None
+            raise InvalidValue(f"{field}[{k}]", v, _INT64) from None
     return out.tobytes()
+
+
+_INT64 = "超出 64 位整数范围 / must fit in a signed 64-bit integer"
+
+
+def _vector(field: str, value: object) -> list[Any]:
+    """The items of an ordered sequence of integers: a list, tuple, range, array or iterator;
+    text, bytes, a mapping or a set is refused (their items are characters, bytes, keys or in
+    no order), and so is anything not iterable."""
+    if isinstance(value, (str, bytes, bytearray, Mapping, AbstractSet)) or not isinstance(
+        value, Iterable
+    ):
+        raise InvalidValue(field, value, "需要整数序列 / must be a sequence of integers")
+    return list(value)
+
+
+def _int64(field: str, v: object) -> int:
+    """An integer (a Python or numpy integer, not a bool) that fits in a signed 64-bit integer."""
+    if isinstance(v, bool) or not hasattr(type(v), "__index__"):
+        raise InvalidValue(field, v, "需要整数 / must be an integer")
+    out = operator.index(cast(SupportsIndex, v))  # it has __index__: checked above
+    if not -(2**63) <= out < 2**63:
+        raise InvalidValue(field, out, _INT64)
+    return out
 
 
 def _numpy_int64_bytes(value: NDArray[Any], field: str) -> bytes:
@@ -479,8 +498,8 @@ class AssignmentProblem:
         needs: list[int] = []
         cands: list[int] = []
         costs: list[int] = []
-        for i, row in enumerate(_sequence(options, "options")):
-            for pair in _sequence(row, f"options[{i}]"):
+        for i, row in enumerate(items("options", options)):
+            for pair in items(f"options[{i}]", row):
                 try:
                     j, c = pair
                 except (TypeError, ValueError):
@@ -579,14 +598,61 @@ class AssignmentProblem:
         )
 
 
-def _sequence(value: Any, field: str) -> list[Any]:
-    """The items of an iterable (not text); anything else names ``field``."""
-    if isinstance(value, (str, bytes)):
-        value = None
-    try:
-        return list(value)
-    except TypeError:
-        raise InvalidValue(field, value, "需要序列 / must be a sequence") from None
+# JSON and TOML: the problem as its public vectors. (cattrs would write the private bytes fields
+# under their private names, and read them back as one integer per byte.) Loading builds the
+# problem with its constructor, so a document and a call are held to the one same rule.
+
+_PLAIN = ("headcounts", "capacities", "needs", "candidates", "costs", "starts", "ends")
+
+
+def _problem_to_plain(p: AssignmentProblem) -> dict[str, list[int]]:
+    out = {name: getattr(p, name).tolist() for name in _PLAIN[:5]}
+    if p.has_windows:
+        out["starts"], out["ends"] = p.starts.tolist(), p.ends.tolist()
+    return out
+
+
+def _problem_from_plain(value: object, _: object) -> AssignmentProblem:
+    if not isinstance(value, Mapping):
+        raise InvalidValue(
+            "problem", value, "需要对象 / need a mapping (a JSON object or TOML table)"
+        )
+    extra = sorted(str(k) for k in value if k not in _PLAIN)
+    if extra:
+        raise InvalidValue(extra[0], value[extra[0]], "未知字段 / unknown field")
+    for name in _PLAIN[:5]:
+        if name not in value:
+            raise InvalidValue(name, None, "缺少必填字段 / required field missing")
+    return AssignmentProblem(**{str(k): v for k, v in value.items()})
+
+
+for _conv in (convert.converter, convert._revealing, convert._compact):
+    _conv.register_unstructure_hook(AssignmentProblem, _problem_to_plain)
+    _conv.register_structure_hook(AssignmentProblem, _problem_from_plain)
+del _conv
+
+
+def _dense_rows(block: object, a: int, b: int, m: int) -> list[list[int]]:
+    """Rows ``a … b−1`` of a dense cost matrix as lists of ``m`` integers (int64), each checked:
+    one rule for the paths with and without numpy, so that a short row, a long row or an entry
+    that is not an integer is refused naming the row (``costs[i]``) or the entry
+    (``costs[i][j]``) either way."""
+    rows = _vector("costs", block)
+    if len(rows) != b - a:
+        raise InvalidValue("costs", len(rows), f"须有 {b - a} 行 / must give {b - a} rows")
+    out: list[list[int]] = []
+    for di, row in enumerate(rows):
+        field = f"costs[{a + di}]"
+        vals = _vector(field, row)
+        if len(vals) != m:
+            raise InvalidValue(field, len(vals), f"须有 {m} 列 / must have {m} entries")
+        out.append(
+            [
+                v if type(v) is int and -(2**63) <= v < 2**63 else _int64(f"{field}[{j}]", v)
+                for j, v in enumerate(vals)
+            ]
+        )
+    return out
 
 
 def _check_windows(p: AssignmentProblem) -> None:
@@ -722,7 +788,10 @@ def _dense_numpy(
     out_c: list[NDArray[Any]] = []
     for a in range(0, n, block):
         b = min(n, a + block)
-        rows = np.asarray(fetch(a, b))
+        given = fetch(a, b)
+        if not isinstance(given, np.ndarray):  # rows as Python sequences: checked as without numpy
+            given = _dense_rows(given, a, b, m)
+        rows = np.asarray(given)
         if rows.shape != (b - a, m):
             want = (b - a, m)
             raise InvalidValue(
@@ -840,18 +909,7 @@ def _dense_python(
     costs: list[int] = []
     for a in range(0, n, block):
         b = min(n, a + block)
-        rows = _sequence(fetch(a, b), "costs")
-        if len(rows) != b - a:
-            raise InvalidValue("costs", len(rows), f"须有 {b - a} 行 / must give {b - a} rows")
-        for di, row in enumerate(rows):
-            vals = _sequence(row, f"costs[{a + di}]")
-            if len(vals) != m:
-                raise InvalidValue(
-                    f"costs[{a + di}]", len(vals), f"须有 {m} 列 / must have {m} entries"
-                )
-            for j, v in enumerate(vals):
-                if isinstance(v, bool) or not isinstance(v, int):
-                    raise InvalidValue(f"costs[{a + di}][{j}]", v, "需要整数 / must be an integer")
+        for di, vals in enumerate(_dense_rows(fetch(a, b), a, b, m)):
             best = heapq.nsmallest(
                 keep, ((v, j) for j, v in enumerate(vals) if forbidden is None or v != forbidden)
             )
@@ -866,23 +924,21 @@ def _dense_python(
 # The result
 
 
-def _index(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidValue(attribute.name, value, "需要非负整数 / must be a whole number ≥ 0")
-
-
 def _counts(value: Any) -> tuple[int, ...]:
-    out = tuple(_sequence(value, "unfilled"))
+    """Per need, the slots left empty: whole numbers ≥ 0."""
+    out = items_of("unfilled", int, value)
     for k, v in enumerate(out):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        if isinstance(v, bool) or v < 0:
             raise InvalidValue(f"unfilled[{k}]", v, "需要非负整数 / must be a whole number ≥ 0")
     return out
 
 
-def _one_of(field: str, allowed: tuple[str, ...]) -> Callable[[Any, Any, Any], None]:
-    def check(_: object, __: object, value: Any) -> None:
+def _one_of(allowed: tuple[str, ...]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """A validator: one of the ``allowed`` strings (a :data:`Method` or a backend)."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, str) or value not in allowed:
-            raise InvalidValue(field, value, f"应为 / one of {', '.join(allowed)}")
+            raise InvalidValue(attribute.name, value, f"应为 / one of {', '.join(allowed)}")
 
     return check
 
@@ -891,17 +947,17 @@ def _one_of(field: str, allowed: tuple[str, ...]) -> Callable[[Any, Any, Any], N
 class AssignedPair:
     """One chosen pair: the need, the candidate and the pair's cost."""
 
-    need: int = attrs.field(validator=_index)
-    candidate: int = attrs.field(validator=_index)
-    cost: int = attrs.field(validator=_checks.integer)
+    need: int = attrs.field(validator=non_negative)
+    candidate: int = attrs.field(validator=non_negative)
+    cost: int = attrs.field(validator=integer)
 
 
 def _assigned_pairs(value: Any) -> tuple[AssignedPair, ...]:
-    return _checks.tuple_of("pairs", AssignedPair, "派单对 AssignedPair", "an AssignedPair")(value)
+    return items_of("pairs", AssignedPair, value)
 
 
 def _shortfalls(value: Any) -> tuple[Finding, ...]:
-    return _checks.tuple_of("shortfalls", Finding, "说明 Finding", "a Finding")(value)
+    return items_of("shortfalls", Finding, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -921,15 +977,13 @@ class Assignment:
     """
 
     pairs: tuple[AssignedPair, ...] = attrs.field(converter=_assigned_pairs)
-    total_cost: int = attrs.field(validator=_checks.integer)
-    filled: int = attrs.field(validator=_index)
-    slots: int = attrs.field(validator=_index)
+    total_cost: int = attrs.field(validator=integer)
+    filled: int = attrs.field(validator=non_negative)
+    slots: int = attrs.field(validator=non_negative)
     unfilled: tuple[int, ...] = attrs.field(converter=_counts)
-    method: Method = attrs.field(validator=_one_of("method", ("exact", "greedy")))
-    backend: Literal["scipy", "python"] = attrs.field(
-        validator=_one_of("backend", ("scipy", "python"))
-    )
-    note: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    method: Method = attrs.field(validator=_one_of(("exact", "greedy")))
+    backend: Literal["scipy", "python"] = attrs.field(validator=_one_of(("scipy", "python")))
+    note: str = attrs.field(default="", validator=any_text)
     shortfalls: tuple[Finding, ...] = attrs.field(default=(), converter=_shortfalls)
 
     def candidates_for(self, need: int) -> tuple[int, ...]:

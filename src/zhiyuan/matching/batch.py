@@ -58,9 +58,8 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import non_empty as _non_empty
+from zhiyuan._validators import is_a, items_of, non_empty, non_negative
 from zhiyuan.errors import InvalidValue
-from zhiyuan.matching import _checks
 from zhiyuan.matching.assignment import AssignmentProblem, Method, solve
 from zhiyuan.matching.dispatch import Dispatcher, ScoreParts
 from zhiyuan.matching.needs import Need
@@ -70,18 +69,16 @@ __all__ = ["BatchPair", "BatchResult", "dispatch_batch"]
 
 @attrs.frozen(kw_only=True)
 class BatchPair:
-    """One chosen (need, candidate) pair with its cost and score parts."""
+    """One chosen (need, candidate) pair with its cost (a whole number ≥ 0) and score parts."""
 
-    need_id: str = attrs.field(validator=_non_empty)
-    candidate_id: str = attrs.field(validator=_non_empty)
-    cost: int = attrs.field(validator=_checks.integer)
-    parts: ScoreParts = attrs.field(
-        validator=_checks.instance(ScoreParts, "评分明细 ScoreParts", "ScoreParts")
-    )
+    need_id: str = attrs.field(validator=non_empty)
+    candidate_id: str = attrs.field(validator=non_empty)
+    cost: int = attrs.field(validator=non_negative)
+    parts: ScoreParts = attrs.field(validator=is_a(ScoreParts))
 
 
 def _batch_pairs(value: Any) -> tuple[BatchPair, ...]:
-    return _checks.tuple_of("pairs", BatchPair, "派单对 BatchPair", "a BatchPair")(value)
+    return items_of("pairs", BatchPair, value)
 
 
 def _unfilled(value: object) -> dict[str, int]:
@@ -102,10 +99,10 @@ class BatchResult:
     """The pairs chosen for a batch, the total cost, and the needs left short (need id → slots)."""
 
     pairs: tuple[BatchPair, ...] = attrs.field(converter=_batch_pairs)
-    total_cost: int = attrs.field(validator=_checks.integer)
+    total_cost: int = attrs.field(validator=non_negative)
     unfilled: dict[str, int] = attrs.field(converter=_unfilled)
-    method: str = attrs.field(validator=_non_empty)
-    backend: str = attrs.field(validator=_non_empty)
+    method: str = attrs.field(validator=non_empty)
+    backend: str = attrs.field(validator=non_empty)
 
     def explain(self) -> str:
         """One line per pair with its score parts, then the needs left short."""
@@ -125,7 +122,7 @@ def dispatch_batch(
     """
     if not isinstance(dispatcher, Dispatcher):
         raise InvalidValue("dispatcher", dispatcher, "需要派单器 Dispatcher / need a Dispatcher")
-    needs = _checks.tuple_of("needs", Need, "需求 Need", "a Need")(needs)
+    needs = items_of("needs", Need, needs)
     seen: set[str] = set()
     for n in needs:
         if n.id in seen:

@@ -50,13 +50,25 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import COUNT, MINUTES, is_date, non_empty, to_enum, to_shanghai
+from zhiyuan._validators import (
+    COUNT,
+    MINUTES,
+    aware,
+    bounded,
+    is_a,
+    is_date,
+    items,
+    items_of,
+    non_empty,
+    non_negative,
+    to_enum,
+    to_shanghai,
+)
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level, RegionCode
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.records import GeoFix
-from zhiyuan.matching import _checks
 from zhiyuan.matching.needs import Candidate, Need
 
 __all__ = [
@@ -123,18 +135,11 @@ def distance_m(a: GeoFix, b: GeoFix) -> int:
 
 
 def _levels(value: Iterable[object]) -> tuple[Level, ...]:
-    given = [value] if isinstance(value, (str, Level)) else _checks.items("escalation", value)
+    given = [value] if isinstance(value, (str, Level)) else items("escalation", value)
     return tuple(to_enum("escalation", Level, v) for v in given)
 
 
-def _required_date(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None:
-        raise InvalidValue(attribute.name, None, "需要日期 / need a date (not a datetime)")
-    is_date(_, attribute, value)
-
-
-_WEIGHT = _checks.count(0, COUNT, "成本分", "cost points")
-_METERS = _checks.count(0, COUNT, "米", "metres", optional=True)
+_WEIGHT = bounded(0, COUNT, "cost points")
 
 
 @attrs.frozen(kw_only=True)
@@ -155,7 +160,7 @@ class DispatchPolicy:
     """
 
     name: str = attrs.field(default="default", validator=non_empty)
-    effective_from: date = attrs.field(default=date(2021, 1, 1), validator=_required_date)
+    effective_from: date = attrs.field(default=date(2021, 1, 1), validator=is_date)
     tree_weight: int = attrs.field(default=100, validator=_WEIGHT)
     km_weight: int = attrs.field(default=10, validator=_WEIGHT)
     rating_weight: int = attrs.field(default=20, validator=_WEIGHT)
@@ -164,14 +169,10 @@ class DispatchPolicy:
     escalation: tuple[Level, ...] = attrs.field(
         default=(Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY, Level.CITY), converter=_levels
     )
-    min_candidates: int = attrs.field(
-        default=1, validator=_checks.count(1, COUNT, "名候选", "candidates")
-    )
-    max_distance_m: int | None = attrs.field(
-        default=None, validator=_checks.count(0, COUNT, "米", "metres", optional=True)
-    )
+    min_candidates: int = attrs.field(default=1, validator=bounded(1, COUNT, "candidates"))
+    max_distance_m: int | None = attrs.field(default=None, validator=bounded(0, COUNT, "metres"))
     offer_timeout_minutes: int | None = attrs.field(
-        default=None, validator=_checks.count(1, MINUTES, "分钟", "minutes", optional=True)
+        default=None, validator=bounded(1, MINUTES, "minutes")
     )
 
     def __attrs_post_init__(self) -> None:
@@ -184,9 +185,13 @@ class DispatchPolicy:
             )
 
 
+_METERS = attrs.validators.optional(bounded(0, COUNT, "metres"))
+
+
 @attrs.frozen(kw_only=True)
 class ScoreParts:
-    """A candidate's cost for a need, part by part (lower is better)."""
+    """A candidate's cost for a need, part by part (lower is better): whole numbers ≥ 0, and
+    ``meters`` ``None`` when the need or the candidate has no GPS point."""
 
     tree_levels: int
     tree: int
@@ -207,10 +212,12 @@ class ScoreParts:
             and type(self.rating) is int
             and type(self.reliability) is int
             and type(self.load) is int
+            and min(self.tree_levels, self.tree, self.distance, self.rating) >= 0
+            and min(self.reliability, self.load) >= 0
             and (m is None or (type(m) is int and 0 <= m <= COUNT))
         ):
             for a in attrs.fields(ScoreParts):
-                check = _METERS if a.name == "meters" else _checks.integer
+                check = _METERS if a.name == "meters" else non_negative
                 check(self, a, getattr(self, a.name))
 
     @property
@@ -227,12 +234,12 @@ class ScoreParts:
         )
 
 
-_PARTS = _checks.instance(ScoreParts, "评分明细 ScoreParts", "ScoreParts")
+_PARTS = is_a(ScoreParts)
 
 
 @attrs.frozen(kw_only=True)
 class Ranked:
-    """One eligible candidate with its cost and the parts of it."""
+    """One eligible candidate with its cost (a whole number ≥ 0) and the parts of it."""
 
     candidate_id: str
     cost: int
@@ -244,11 +251,12 @@ class Ranked:
             type(cid) is str
             and cid.strip()
             and type(self.cost) is int
+            and self.cost >= 0
             and type(self.parts) is ScoreParts
         ):
             fields = attrs.fields(Ranked)
             non_empty(self, fields.candidate_id, cid)
-            _checks.integer(self, fields.cost, self.cost)
+            non_negative(self, fields.cost, self.cost)
             _PARTS(self, fields.parts, self.parts)
 
 
@@ -259,8 +267,8 @@ class Booking:
 
     candidate_id: str = attrs.field(validator=non_empty)
     need_id: str = attrs.field(validator=non_empty)
-    start: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
-    end: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
+    start: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    end: datetime = attrs.field(converter=to_shanghai, validator=aware)
 
     def __attrs_post_init__(self) -> None:
         if self.end <= self.start:
@@ -276,17 +284,17 @@ def _level(value: Any) -> Level | None:
 
 
 def _ranked(value: Any) -> tuple[Ranked, ...]:
-    return _checks.tuple_of("ranked", Ranked, "排名 Ranked", "a Ranked")(value)
+    return items_of("ranked", Ranked, value)
 
 
 def _trail(value: Any) -> tuple[Finding, ...]:
-    return _checks.tuple_of("trail", Finding, "说明 Finding", "a Finding")(value)
+    return items_of("trail", Finding, value)
 
 
 def _excluded(value: Any) -> tuple[tuple[str, Finding], ...]:
     out = []
-    for k, item in enumerate(_checks.items("excluded", value)):
-        pair = _checks.items(f"excluded[{k}]", item)
+    for k, item in enumerate(items("excluded", value)):
+        pair = items(f"excluded[{k}]", item)
         if (
             len(pair) != 2
             or not isinstance(pair[0], str)
@@ -310,7 +318,7 @@ class DispatchResult:
     need_id: str = attrs.field(validator=non_empty)
     ranked: tuple[Ranked, ...] = attrs.field(converter=_ranked)
     level: Level | None = attrs.field(converter=_level)
-    region_code: str | None = attrs.field(validator=_checks.text)
+    region_code: str | None = attrs.field(validator=attrs.validators.optional(non_empty))
     excluded: tuple[tuple[str, Finding], ...] = attrs.field(default=(), converter=_excluded)
     trail: tuple[Finding, ...] = attrs.field(default=(), converter=_trail)
 
@@ -344,9 +352,7 @@ class Dispatcher:
             raise InvalidValue(
                 "policy", policy, "需要派单规则 DispatchPolicy / need a DispatchPolicy"
             )
-        given = _checks.tuple_of("candidates", Candidate, "候选 Candidate", "a Candidate")(
-            candidates
-        )
+        given = items_of("candidates", Candidate, candidates)
         self.tree = tree
         self.policy = policy or DispatchPolicy()
         self._lock = threading.RLock()

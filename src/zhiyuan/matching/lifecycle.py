@@ -76,7 +76,19 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-from zhiyuan._validators import Clock, aware, non_empty, positive, to_shanghai
+from zhiyuan._validators import (
+    Clock,
+    aware,
+    bounded,
+    is_a,
+    items,
+    items_of,
+    moment,
+    non_empty,
+    positive,
+    to_enum,
+    to_shanghai,
+)
 from zhiyuan.convert import register_tagged_union
 from zhiyuan.credit.ledger import PointsLedger
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
@@ -85,6 +97,7 @@ from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._ids import derive, foreign, own_id
 from zhiyuan.journal._pickle import register_state_type
+from zhiyuan.matching._checks import any_text
 from zhiyuan.matching.dispatch import Booking, Dispatcher, DispatchPolicy, DispatchResult
 from zhiyuan.matching.needs import CandidateKind, Need
 from zhiyuan.scoring.feedback import MAX_STARS, MIN_STARS, FeedbackBook, Rating
@@ -223,40 +236,28 @@ _DONE = frozenset({NeedState.COMPLETED, NeedState.RATED, NeedState.REWARDED})
 # --- entries -----------------------------------------------------------------------------------
 
 
-def _evidence(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Evidence):
-        raise InvalidValue(attribute.name, value, "未知的记录依据 / unknown evidence kind")
+def _evidence(value: object) -> Evidence:
+    return to_enum("evidence", Evidence, value)
 
 
-def _stars(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not MIN_STARS <= value <= MAX_STARS:
-        raise InvalidValue(
-            attribute.name,
-            value,
-            f"评分为 {MIN_STARS} 到 {MAX_STARS} 星的整数 / stars are a whole number from "
-            f"{MIN_STARS} to {MAX_STARS}",
-        )
+_STARS = bounded(MIN_STARS, MAX_STARS, "stars")
 
 
-def _kind(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, CandidateKind):
-        raise InvalidValue(attribute.name, value, "需要 CandidateKind / need a CandidateKind")
+def _kind(value: object) -> CandidateKind:
+    return to_enum("kind", CandidateKind, value)
 
 
 def _ids(value: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = (value,)
-    return tuple(value)
+    """Candidate ids: one alone, or a sequence of non-empty texts."""
+    out = (value,) if isinstance(value, str) else items_of("served", str, value)
+    for v in out:
+        if not v.strip():
+            raise InvalidValue("served", v, "不能为空 / must not be empty")
+    return out
 
 
 def _records(value: Iterable[ServiceRecord]) -> tuple[ServiceRecord, ...]:
-    out = tuple(value)
-    for r in out:
-        if not isinstance(r, ServiceRecord):
-            raise InvalidValue(
-                "records", type(r).__name__, "需要 ServiceRecord / need a ServiceRecord"
-            )
-    return out
+    return items_of("records", ServiceRecord, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -265,12 +266,7 @@ class Posted:
 
     id: str = attrs.field(validator=non_empty)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    need: Need = attrs.field()
-
-    @need.validator
-    def _need(self, _: attrs.Attribute[Need], value: object) -> None:
-        if not isinstance(value, Need):
-            raise InvalidValue("need", type(value).__name__, "需要 Need / need a Need")
+    need: Need = attrs.field(validator=is_a(Need))
 
     @property
     def need_id(self) -> str:
@@ -286,7 +282,7 @@ class Offered:
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
     need_id: str = attrs.field(validator=non_empty)
     candidate_id: str = attrs.field(validator=non_empty)
-    kind: CandidateKind = attrs.field(default=CandidateKind.VOLUNTEER, validator=_kind)
+    kind: CandidateKind = attrs.field(default=CandidateKind.VOLUNTEER, converter=_kind)
     expires_at: datetime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_shanghai), validator=aware
     )
@@ -318,7 +314,7 @@ class Declined:
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
     need_id: str = attrs.field(validator=non_empty)
     candidate_id: str = attrs.field(validator=non_empty)
-    reason: str = ""
+    reason: str = attrs.field(default="", validator=any_text)
 
 
 @attrs.frozen(kw_only=True)
@@ -355,7 +351,7 @@ class Completed:
     served: tuple[str, ...] = attrs.field(converter=_ids)
     start: datetime = attrs.field(converter=to_shanghai, validator=aware)
     end: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    evidence: Evidence = attrs.field(validator=_evidence)
+    evidence: Evidence = attrs.field(converter=_evidence)
     organization_id: str = attrs.field(validator=non_empty)
     records: tuple[ServiceRecord, ...] = attrs.field(default=(), converter=_records)
 
@@ -380,9 +376,9 @@ class Rated:
     id: str = attrs.field(validator=non_empty)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
     need_id: str = attrs.field(validator=non_empty)
-    stars: int = attrs.field(validator=_stars)
+    stars: int = attrs.field(validator=_STARS)
     by: str = attrs.field(validator=non_empty)
-    comment: str = ""
+    comment: str = attrs.field(default="", validator=any_text)
 
 
 @attrs.frozen(kw_only=True)
@@ -406,7 +402,7 @@ class Cancelled:
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
     need_id: str = attrs.field(validator=non_empty)
     by: str = attrs.field(validator=non_empty)
-    reason: str = ""
+    reason: str = attrs.field(default="", validator=any_text)
 
 
 @attrs.frozen(kw_only=True)
@@ -416,7 +412,7 @@ class Unfilled:
     id: str = attrs.field(validator=non_empty)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
     need_id: str = attrs.field(validator=non_empty)
-    reason: str = ""
+    reason: str = attrs.field(default="", validator=any_text)
 
 
 NeedEntry = (
@@ -496,6 +492,27 @@ class NeedStatus:
     cancelled: Cancelled | None = None
     unfilled: Unfilled | None = None
 
+    def __attrs_post_init__(self) -> None:
+        # one fast test for the usual case (a step of advance(), many in a fold); the check
+        # field by field names the bad field, and turns other collections into tuples
+        ids = (self.open, self.accepted, self.declined, self.withdrawn, self.expired)
+        if not (
+            type(self.need) is Need
+            and {type(t) for t in ids} == {tuple}
+            and {type(x) for t in ids for x in t} <= {str}
+            and type(self.offers) is tuple
+            and {type(o) for o in self.offers} <= {Offered}
+            and type(self.rewarded) is tuple
+            and {type(r) for r in self.rewarded} <= {Rewarded}
+            and (self.completed is None or type(self.completed) is Completed)
+            and (self.rated is None or type(self.rated) is Rated)
+            and (self.cancelled is None or type(self.cancelled) is Cancelled)
+            and (self.unfilled is None or type(self.unfilled) is Unfilled)
+        ):
+            _check_status(self)
+        for a in _STATUS_MOMENTS:
+            aware(self, a, getattr(self, a.name))
+
     @property
     def need_id(self) -> str:
         """The need's id."""
@@ -549,6 +566,38 @@ class NeedStatus:
     def __str__(self) -> str:
         s = self.state
         return f"{self.need_id}: {s.zh} / {s.value} ({len(self.accepted)}/{self.need.headcount})"
+
+
+_STATUS_MOMENTS = tuple(
+    a
+    for a in attrs.fields(NeedStatus)
+    if a.name in ("posted_at", "last_at", "first_accepted_at", "filled_at", "started_at")
+)
+_STATUS_TUPLES: tuple[tuple[str, type], ...] = (
+    ("offers", Offered),
+    ("open", str),
+    ("accepted", str),
+    ("declined", str),
+    ("withdrawn", str),
+    ("expired", str),
+    ("rewarded", Rewarded),
+)
+_STATUS_ENTRIES: tuple[tuple[str, type], ...] = (
+    ("completed", Completed),
+    ("rated", Rated),
+    ("cancelled", Cancelled),
+    ("unfilled", Unfilled),
+)
+
+
+def _check_status(status: NeedStatus) -> None:
+    """A :class:`NeedStatus` checked field by field (the slow path of its fast test)."""
+    fields = attrs.fields_dict(NeedStatus)
+    is_a(Need)(status, fields["need"], status.need)
+    for name, kind in _STATUS_TUPLES:
+        object.__setattr__(status, name, items_of(name, kind, getattr(status, name)))
+    for name, kind in _STATUS_ENTRIES:
+        is_a(kind)(status, fields[name], getattr(status, name))
 
 
 _ACTIONS: dict[type[Any], tuple[str, str]] = {
@@ -605,6 +654,8 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
     """
     if not isinstance(entry, _ENTRY_TYPES):
         raise InvalidValue("entry", type(entry).__name__, "不是需求条目 / not a need entry")
+    if status is not None and not isinstance(status, NeedStatus):
+        raise InvalidValue("status", status, "需要 NeedStatus 或 None / need a NeedStatus or None")
     if isinstance(entry, Posted):
         if status is not None:
             raise _state_conflict(entry.need_id, status.state, Posted)
@@ -706,24 +757,19 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
     return attrs.evolve(status, last_at=at, unfilled=entry)
 
 
-def _aware(value: datetime | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        shown = value.isoformat() if isinstance(value, datetime) else value
-        raise InvalidValue(field, shown, "需要带时区的时间 / need a timezone-aware datetime")
-    return to_shanghai(value)
-
-
 def fold(entries: Iterable[NeedEntry], *, as_of: datetime | None = None) -> dict[str, NeedStatus]:
     """Every need's status from its entries in order (those dated after ``as_of`` left out).
 
     Entries of different needs may interleave; each need's own entries must be in order. Raises
     as :func:`advance` does on an entry that its need's state does not allow.
     """
-    when = _aware(as_of, "as_of")
+    when = None if as_of is None else moment(as_of, "as_of")
     out: dict[str, NeedStatus] = {}
+    if isinstance(entries, (str, bytes, bytearray, Mapping)) or not isinstance(entries, Iterable):
+        items("entries", entries)  # raises: not a collection of entries
     for e in entries:
+        if not isinstance(e, _ENTRY_TYPES):
+            raise InvalidValue("entries", e, "不是需求条目 / not a need entry")
         if when is not None and e.at > when:
             continue
         out[e.need_id] = advance(out.get(e.need_id), e)
@@ -773,6 +819,13 @@ class _NeedsView:
         return [self.get(nid) or s for nid, s in {**self.state.status, **self.status}.items()]
 
 
+def _need_id(value: object) -> str:
+    """A need id given to a book's method: non-empty text."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue("need_id", value, "需求编号须为非空文本 / a need id is non-empty text")
+    return value
+
+
 class NeedBook(Book[NeedEntry, _NeedsState]):
     """The entries of many needs, their states, and the dispatcher's bookings kept in step.
 
@@ -802,12 +855,21 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         name: str | None = None,
         clock: Clock | None = None,
     ) -> None:
+        if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
+            raise InvalidValue(
+                "dispatcher", dispatcher, "需要派单器 Dispatcher / need a Dispatcher"
+            )
+        if policy is not None and not isinstance(policy, DispatchPolicy):
+            raise InvalidValue(
+                "policy", policy, "需要派单规则 DispatchPolicy / need a DispatchPolicy"
+            )
+        given = items("entries", entries)
         self.dispatcher = dispatcher
         self.policy = policy or (dispatcher.policy if dispatcher is not None else DispatchPolicy())
         super().__init__(journal=journal, name=name, clock=clock)
         self._listeners.append(self._sync_dispatcher)
         with self.journal.transaction():
-            for e in entries:
+            for e in given:
                 self.add(e)
 
     def _new_state(self) -> _NeedsState:
@@ -902,7 +964,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
                 d.release(cid, need.id)
 
     def _default_id(self, need_id: str, step: str, *rest: str) -> str:
-        return derive(foreign(need_id), step, *rest)
+        return derive(foreign(_need_id(need_id)), step, *rest)
 
     def _own(self, id: str | None, need_id: str, step: str, *rest: str) -> str:
         return self._default_id(need_id, step, *rest) if id is None else own_id(id, "id")
@@ -943,7 +1005,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
             at=when,
             need_id=need_id,
             candidate_id=candidate_id,
-            kind=kind or CandidateKind.VOLUNTEER,
+            kind=CandidateKind.VOLUNTEER if kind is None else kind,
             expires_at=None if timeout is None else when + timedelta(minutes=timeout),
         )
         return self._add(entry)
@@ -964,7 +1026,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         """
         with self.journal.transaction() as tx, self._dispatcher_lock():
             when = self._when(at)
-            status = self._view(tx).get(need_id)
+            status = self._view(tx).get(_need_id(need_id))
             if status is None:
                 raise NotFound("need", need_id)
             state = status.state
@@ -1058,6 +1120,14 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         Returns the new entries, recorded in one transaction. Raises before recording anything
         if ``as_of`` is before the last entry of a need with a lapsed offer.
         """
+        if results is not None and not isinstance(results, Mapping):
+            raise InvalidValue(
+                "results",
+                results,
+                "需要映射：需求编号 → 派单结果 / need a mapping of need id to result",
+            )
+        if not isinstance(mark_unfilled, bool):
+            raise InvalidValue("mark_unfilled", mark_unfilled, "需要布尔值 / need true or false")
         out: list[NeedEntry] = []
         with self.journal.transaction() as tx, self._dispatcher_lock():
             when = self._when(as_of, "as_of")
@@ -1138,9 +1208,10 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         need's region and category, its window as the schedule, ``organization_id`` as the
         organizer, ``evidence`` as given (e.g. ``SUPERVISOR`` or ``QR_SCAN``), recorded at ``at``.
         """
+        evidence = _evidence(evidence)
         with self.journal.transaction() as tx:
             when = self._when(at)
-            status = self._view(tx).get(need_id)
+            status = self._view(tx).get(_need_id(need_id))
             if status is None:
                 raise NotFound("need", need_id)
             if status.started_at is None:
@@ -1180,7 +1251,9 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
             )
             return self._add(entry)
 
-    def _same_journal(self, field: str, book: Book[Any, Any]) -> None:
+    def _same_journal(self, field: str, book: Book[Any, Any], kind: type) -> None:
+        if not isinstance(book, kind):
+            raise InvalidValue(field, book, f"需要 {kind.__name__} / need a {kind.__name__}")
         if book.journal is not self.journal:
             raise InvalidValue(
                 field,
@@ -1206,10 +1279,10 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         them again is a no-op.
         """
         if feedback is not None:
-            self._same_journal("feedback", feedback)
+            self._same_journal("feedback", feedback, FeedbackBook)
         with self.journal.transaction() as tx:
             when = self._when(at)
-            status = self._view(tx).get(need_id)
+            status = self._view(tx).get(_need_id(need_id))
             if status is None:
                 raise NotFound("need", need_id)
             entry = Rated(
@@ -1217,7 +1290,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
                 at=when,
                 need_id=need_id,
                 stars=stars,
-                by=by or status.need.requester,
+                by=status.need.requester if by is None else by,
                 comment=comment,
             )
             if self.journal.find(self.name, entry.id) == entry:
@@ -1244,7 +1317,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         """奖单: earn ``points`` for a candidate who served, in ``ledger`` (on the same journal;
         via :meth:`PointsLedger.earn <zhiyuan.credit.PointsLedger.earn>`, ``ref`` = the need),
         recorded with the :class:`Rewarded` entry in one transaction."""
-        self._same_journal("ledger", ledger)
+        self._same_journal("ledger", ledger, PointsLedger)
         with self.journal.transaction():
             when = self._when(at)
             entry = Rewarded(
@@ -1309,7 +1382,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         return cast(_E, self.add(cast(NeedEntry, entry)))
 
     def _get(self, need_id: str) -> NeedStatus:
-        status = self._state.status.get(need_id)
+        status = self._state.status.get(_need_id(need_id))
         if status is None:
             raise NotFound("need", need_id)
         return status
@@ -1319,7 +1392,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
     def entries_of(self, need_id: str) -> tuple[NeedEntry, ...]:
         """One need's entries, in the order recorded."""
         with self._lock:
-            return tuple(self._state.by_need.get(need_id, ()))
+            return tuple(self._state.by_need.get(_need_id(need_id), ()))
 
     def __len__(self) -> int:
         with self._lock:

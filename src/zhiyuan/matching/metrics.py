@@ -37,10 +37,9 @@ from fractions import Fraction
 
 import attrs
 
-from zhiyuan._validators import COUNT
+from zhiyuan._validators import COUNT, bounded, is_a, items, items_of, non_negative
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import finding, register_messages
-from zhiyuan.matching import _checks
 from zhiyuan.matching.dispatch import distance_m
 from zhiyuan.matching.lifecycle import NeedEntry, NeedState, NeedStatus, fold
 from zhiyuan.matching.needs import Candidate
@@ -120,11 +119,11 @@ def nearest_rank(values: Iterable[int], percent: int) -> int | None:
         >>> nearest_rank([15, 20, 35, 40, 50], 30), nearest_rank([1, 2, 3, 4], 50)
         (20, 2)
     """
-    ordered = sorted(values)
+    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 < percent <= 100:
+        raise InvalidValue("percent", percent, "百分位应在 1 到 100 / a percentile is 1 to 100")
+    ordered = sorted(_whole_numbers("values", values, low=None))
     if not ordered:
         return None
-    if not 0 < percent <= 100:
-        raise InvalidValue("percent", percent, "百分位应在 1 到 100 / a percentile is 1 to 100")
     rank = -(-percent * len(ordered) // 100)  # ceil(percent/100 × n), at least 1
     return ordered[max(rank, 1) - 1]
 
@@ -135,15 +134,24 @@ def gini_thousandths(values: Iterable[int]) -> int:
     Computed exactly: ``G = Σᵢ (2i − n − 1)·xᵢ / (n·Σx)`` over the values sorted ascending
     (i from 1), which equals ``Σᵢ Σⱼ |xᵢ − xⱼ| / (2n·Σx)``. No values, or all zero: 0.
     """
-    xs = sorted(values)
+    xs = sorted(_whole_numbers("values", values))
     n = len(xs)
     total = sum(xs)
     if n == 0 or total == 0:
         return 0
-    if xs[0] < 0:
-        raise InvalidValue("values", xs[0], "不能为负数 / must not be negative")
     g = Fraction(sum((2 * i - n - 1) * x for i, x in enumerate(xs, start=1)), n * total)
     return int((g * 2000 + 1) // 2)
+
+
+def _whole_numbers(field: str, values: object, *, low: int | None = 0) -> tuple[int, ...]:
+    """The items of a collection of ``int`` (not bool), each at least ``low`` (if given)."""
+    out = items_of(field, int, values)
+    for v in out:
+        if isinstance(v, bool):
+            raise InvalidValue(field, v, "需要整数 / need int values")
+        if low is not None and v < low:
+            raise InvalidValue(field, v, "不能为负数 / must not be negative")
+    return out
 
 
 def _minutes(start: datetime, end: datetime) -> int:
@@ -170,8 +178,8 @@ class FillRate:
     the one the counts make; left out, it is computed.
     """
 
-    filled: int = attrs.field(validator=_checks.count(0, COUNT, "单", "needs"))
-    posted: int = attrs.field(validator=_checks.count(0, COUNT, "单", "needs"))
+    filled: int = attrs.field(validator=bounded(0, COUNT, "needs"))
+    posted: int = attrs.field(validator=bounded(0, COUNT, "needs"))
     percent: int | None = attrs.field(
         default=attrs.Factory(lambda self: _fill_percent(self.filled, self.posted), takes_self=True)
     )
@@ -203,14 +211,38 @@ class FillRate:
         return _say("metrics.fill", (self.percent, self.filled, self.posted))
 
 
+_OPTIONAL_COUNT = attrs.validators.optional(non_negative)
+
+
+def _minute_list(value: object) -> tuple[int, ...]:
+    return _whole_numbers("minutes", value)
+
+
+def _tasks(value: object) -> tuple[tuple[str, int], ...]:
+    """(candidate id, tasks) pairs: a non-empty id and a whole number ≥ 0 each."""
+    out = []
+    for k, item in enumerate(items("tasks", value)):
+        pair = items(f"tasks[{k}]", item)
+        if len(pair) != 2 or not isinstance(pair[0], str) or not pair[0].strip():
+            raise InvalidValue(
+                f"tasks[{k}]",
+                item,
+                "每项须为 (候选编号, 任务数) / each item is (candidate id, tasks)",
+            )
+        _whole_numbers(f"tasks[{k}]", pair[1:])
+        out.append((pair[0], pair[1]))
+    return tuple(out)
+
+
 @attrs.frozen(kw_only=True)
 class AcceptanceTimes:
-    """Minutes from posting to the first acceptance: how many needs, median and 90th percentile."""
+    """Minutes from posting to the first acceptance: how many needs, median and 90th percentile
+    (``None`` for no need accepted), and every need's minutes."""
 
-    count: int
-    median_minutes: int | None
-    p90_minutes: int | None
-    minutes: tuple[int, ...] = ()
+    count: int = attrs.field(validator=non_negative)
+    median_minutes: int | None = attrs.field(validator=_OPTIONAL_COUNT)
+    p90_minutes: int | None = attrs.field(validator=_OPTIONAL_COUNT)
+    minutes: tuple[int, ...] = attrs.field(default=(), converter=_minute_list)
 
     def __str__(self) -> str:
         if self.median_minutes is None or self.p90_minutes is None:
@@ -220,12 +252,13 @@ class AcceptanceTimes:
 
 @attrs.frozen(kw_only=True)
 class Travel:
-    """Metres from each need to each candidate holding a place in it (both with GPS)."""
+    """Metres from each need to each candidate holding a place in it (both with GPS): how many
+    pairs, the total and median metres (``None`` for none known), how many pairs lack GPS."""
 
-    count: int
-    total_m: int
-    median_m: int | None
-    unknown: int
+    count: int = attrs.field(validator=non_negative)
+    total_m: int = attrs.field(validator=non_negative)
+    median_m: int | None = attrs.field(validator=_OPTIONAL_COUNT)
+    unknown: int = attrs.field(validator=non_negative)
 
     def __str__(self) -> str:
         if self.median_m is None:
@@ -237,8 +270,8 @@ class Travel:
 class Workload:
     """Completed tasks per candidate and their Gini coefficient in thousandths."""
 
-    tasks: tuple[tuple[str, int], ...]
-    gini_thousandths: int
+    tasks: tuple[tuple[str, int], ...] = attrs.field(converter=_tasks)
+    gini_thousandths: int = attrs.field(validator=bounded(0, 1000, "thousandths"))
 
     @property
     def by_candidate(self) -> dict[str, int]:
@@ -258,10 +291,10 @@ class Workload:
 class MatchingMetrics:
     """The four figures together."""
 
-    fill: FillRate
-    acceptance: AcceptanceTimes
-    travel: Travel
-    workload: Workload
+    fill: FillRate = attrs.field(validator=is_a(FillRate))
+    acceptance: AcceptanceTimes = attrs.field(validator=is_a(AcceptanceTimes))
+    travel: Travel = attrs.field(validator=is_a(Travel))
+    workload: Workload = attrs.field(validator=is_a(Workload))
 
     def __str__(self) -> str:
         return "\n".join(str(x) for x in (self.fill, self.acceptance, self.travel, self.workload))
@@ -274,7 +307,7 @@ def _statuses(
     source: Iterable[NeedEntry] | Mapping[str, NeedStatus], as_of: datetime | None
 ) -> list[NeedStatus]:
     if isinstance(source, Mapping):
-        return list(source.values())
+        return list(items_of("entries", NeedStatus, source.values()))
     return list(fold(source, as_of=as_of).values())
 
 
@@ -310,8 +343,9 @@ def acceptance_times(
 
 def _candidates(candidates: Iterable[Candidate] | Mapping[str, Candidate]) -> dict[str, Candidate]:
     if isinstance(candidates, Mapping):
-        return dict(candidates)
-    return {c.id: c for c in candidates}
+        given = items_of("candidates", Candidate, candidates.values())
+        return dict(zip(candidates, given, strict=True))
+    return {c.id: c for c in items_of("candidates", Candidate, candidates)}
 
 
 def travel(
@@ -350,7 +384,7 @@ def workload(
 ) -> Workload:
     """Completed tasks per candidate (each candidate who served a completed need: one task), and
     their Gini coefficient; ``pool`` names candidates to include with zero tasks."""
-    tasks: dict[str, int] = dict.fromkeys(pool, 0)
+    tasks: dict[str, int] = dict.fromkeys(items_of("pool", str, pool), 0)
     for s in _statuses(entries, as_of):
         for cid in s.served:
             tasks[cid] = tasks.get(cid, 0) + 1

@@ -28,12 +28,24 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import COUNT, MINUTES, is_date, moment, non_empty, to_enum, to_shanghai
+from zhiyuan._validators import (
+    COUNT,
+    MINUTES,
+    aware,
+    bounded,
+    is_a,
+    is_date,
+    items,
+    items_of,
+    moment,
+    non_empty,
+    to_enum,
+    to_shanghai,
+)
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hours.records import GeoFix
 from zhiyuan.hours.recurrence import Recurrence
-from zhiyuan.matching import _checks
 
 __all__ = [
     "FIVE_FOR",
@@ -85,9 +97,7 @@ def _home(value: Any) -> str:
     return normalize_code(value, field="home_region")
 
 
-_LOCATION = _checks.instance(
-    GeoFix, " GPS 定位 GeoFix（或 None）", "a GeoFix (or None)", optional=True
-)
+_TASKS = bounded(0, COUNT, "tasks")
 
 
 def _skill_path(field: str, value: object) -> str:
@@ -125,14 +135,14 @@ class Skill:
 
 def _skills(value: Iterable[Any]) -> tuple[Skill, ...]:
     """Held skills: :class:`Skill` values or skill paths (one alone, or a sequence)."""
-    given = [value] if isinstance(value, (str, Skill)) else _checks.items("skills", value)
+    given = [value] if isinstance(value, (str, Skill)) else items("skills", value)
     out = [v if isinstance(v, Skill) else Skill(name=_skill_path("skills", v)) for v in given]
     return tuple(sorted(out, key=lambda s: (s.name, s.expires or date.max)))
 
 
 def _strs(value: Iterable[Any]) -> frozenset[str]:
     """Required skills: skill paths (one alone, or a sequence); "" or "医疗/" would match nobody."""
-    given = [value] if isinstance(value, str) else _checks.items("skills", value)
+    given = [value] if isinstance(value, str) else items("skills", value)
     return frozenset(_skill_path("skills", v) for v in given)
 
 
@@ -148,33 +158,33 @@ def _kind(value: Any) -> CandidateKind:
 class Slot:
     """A recurring window of availability: each occurrence of ``recurrence`` for ``minutes``."""
 
-    recurrence: Recurrence = attrs.field(
-        validator=_checks.instance(Recurrence, "重复规则 Recurrence", "a Recurrence")
-    )
-    minutes: int = attrs.field(validator=_checks.count(1, MINUTES, "分钟", "minutes"))
+    recurrence: Recurrence = attrs.field(validator=is_a(Recurrence))
+    minutes: int = attrs.field(validator=bounded(1, MINUTES, "minutes"))
 
 
 def _slots(value: Any) -> tuple[Slot, ...]:
     if isinstance(value, Slot):
         return (value,)
-    return _checks.tuple_of("slots", Slot, "时段 Slot", "a Slot")(value)
+    return items_of("slots", Slot, value)
+
+
+def _when(value: object, field: str) -> datetime:
+    """A required aware moment (``moment`` would read the clock for ``None``)."""
+    if value is None:
+        raise InvalidValue(field, None, "需要带时区的时间 / need a timezone-aware datetime")
+    return moment(value, field)
 
 
 def _periods(value: Iterable[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
     """Blocked periods as aware Asia/Shanghai pairs, each ending after it starts."""
     out = []
-    for period in _checks.items("blocked", value):
-        pair = _checks.items("blocked", period) if not isinstance(period, datetime) else []
+    for period in items("blocked", value):
+        pair = items("blocked", period) if not isinstance(period, datetime) else ()
         if len(pair) != 2:
             raise InvalidValue(
                 "blocked", period, "每段须为 (开始, 结束) / each period is a (start, end) pair"
             )
-        checked = []
-        for field, v in (("blocked.start", pair[0]), ("blocked.end", pair[1])):
-            if not isinstance(v, datetime):
-                raise InvalidValue(field, v, _checks.NEED_MOMENT)
-            checked.append(moment(v, field))
-        start, end = checked
+        start, end = _when(pair[0], "blocked.start"), _when(pair[1], "blocked.end")
         if end <= start:
             raise InvalidValue(
                 "blocked.end", end.isoformat(), "结束须晚于开始 / end must be after start"
@@ -237,19 +247,16 @@ class Candidate:
     id: str = attrs.field(validator=non_empty)
     kind: CandidateKind = attrs.field(default=CandidateKind.VOLUNTEER, converter=_kind)
     home_region: str = attrs.field(converter=_home)
-    location: GeoFix | None = attrs.field(default=None, validator=_LOCATION)
+    location: GeoFix | None = attrs.field(default=None, validator=is_a(GeoFix))
     skills: tuple[Skill, ...] = attrs.field(default=(), converter=_skills)
-    availability: Availability = attrs.field(
-        factory=Availability,
-        validator=_checks.instance(Availability, "可服务时间 Availability", "an Availability"),
-    )
-    capacity: int = attrs.field(default=1, validator=_checks.count(1, COUNT, "任务", "tasks"))
-    load: int = attrs.field(default=0, validator=_checks.count(0, COUNT, "任务", "tasks"))
+    availability: Availability = attrs.field(factory=Availability, validator=is_a(Availability))
+    capacity: int = attrs.field(default=1, validator=bounded(1, COUNT, "tasks"))
+    load: int = attrs.field(default=0, validator=_TASKS)
     rating_hundredths: int = attrs.field(
-        default=400, validator=_checks.count(0, 500, "百分之一星", "hundredths of a star")
+        default=400, validator=bounded(0, 500, "hundredths of a star")
     )
-    completed: int = attrs.field(default=0, validator=_checks.count(0, COUNT, "任务", "tasks"))
-    no_shows: int = attrs.field(default=0, validator=_checks.count(0, COUNT, "任务", "tasks"))
+    completed: int = attrs.field(default=0, validator=_TASKS)
+    no_shows: int = attrs.field(default=0, validator=_TASKS)
 
     @property
     def reliability_percent(self) -> int:
@@ -273,14 +280,14 @@ class Need:
     id: str = attrs.field(validator=non_empty)
     requester: str = attrs.field(validator=non_empty)
     region_code: str = attrs.field(converter=_code)
-    location: GeoFix | None = attrs.field(default=None, validator=_LOCATION)
+    location: GeoFix | None = attrs.field(default=None, validator=is_a(GeoFix))
     category: str = attrs.field(validator=non_empty)
     skills: frozenset[str] = attrs.field(factory=frozenset, converter=_strs)
-    headcount: int = attrs.field(default=1, validator=_checks.count(1, COUNT, "人", "people"))
-    start: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
-    end: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
+    headcount: int = attrs.field(default=1, validator=bounded(1, COUNT, "people"))
+    start: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    end: datetime = attrs.field(converter=to_shanghai, validator=aware)
     urgency: Urgency = attrs.field(default=Urgency.NORMAL, converter=_urgency)
-    posted_at: datetime = attrs.field(converter=to_shanghai, validator=_checks.moment)
+    posted_at: datetime = attrs.field(converter=to_shanghai, validator=aware)
 
     def __attrs_post_init__(self) -> None:
         if self.end <= self.start:
