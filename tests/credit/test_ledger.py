@@ -1,6 +1,6 @@
-"""The points ledger (积分账本) by example: FIFO spending over dated lots, pending and expired
-lots, transfers, refunds, reversals with clawback or debt, validation before commit,
-idempotency, JSON/TOML round-trips and concurrent use.
+"""The points ledger (积分账本) by example: spending over dated lots (the soonest expiry first),
+pending and expired lots, transfers, refunds, reversals with clawback or debt, validation before
+commit, idempotency, JSON/TOML round-trips and concurrent use.
 
 Every datetime is explicit and aware (Asia/Shanghai). Only ``balances()`` without ``as_of`` reads
 the wall clock; the test of it uses dates long past.
@@ -31,6 +31,7 @@ from zhiyuan.credit import (
     PostingKind,
     fold_balances,
     owed_account,
+    spending_order,
     volunteer_account,
 )
 from zhiyuan.credit.ledger import MAX_AMOUNT
@@ -45,11 +46,13 @@ def t(month: int, day: int, hour: int = 0, year: int = 2024) -> datetime:
 
 
 def state(book: PointsLedger) -> tuple[Any, ...]:
-    """Everything observable: postings, every balance, every volunteer's lots."""
+    """Everything observable: the journal's head, postings, every balance, every volunteer's
+    lots."""
     vids = sorted(
         a.removeprefix("volunteer:") for a in book.accounts() if a.startswith("volunteer:")
     )
     return (
+        book.journal.head,
         book.postings,
         book.accounts(),
         {v: book.lots(v, open_only=False) for v in vids},
@@ -78,7 +81,7 @@ def refused(book: PointsLedger, error: type[Exception], action: Callable[[], obj
 # --- earning and spending -----------------------------------------------------------------------
 
 
-def test_spend_takes_the_oldest_lots_first_one_posting_per_lot() -> None:
+def test_spend_takes_the_soonest_expiring_lots_first_one_posting_per_lot() -> None:
     book = PointsLedger()
     book.earn("e1", "v1", 30, at=t(1, 5), issuer=ISSUER, expires_at=t(12, 31))
     book.earn("e2", "v1", 20, at=t(3, 1), issuer=ISSUER)
@@ -919,3 +922,270 @@ def test_available_as_of_leaves_out_later_postings_and_spendable_plans_now() -> 
     assert book.balances("v1", as_of=t(1, 2)).available == 10
     assert book.spendable("v1", at=t(1, 2)) == 5  # what a spend then could take from today's lots
     assert book.available("v1") == book.spendable("v1") == 5
+
+
+# --- issue 14: the spending order -----------------------------------------------------------------
+
+
+def test_a_lot_earned_in_january_but_posted_after_a_march_lot_is_spent_first() -> None:
+    # the January record was certified late: its lot is posted after the March one; both expire
+    # at the year end, so the earlier earned goes first (the posting order does not count)
+    book = PointsLedger()
+    book.earn("mar", "v1", 10, at=t(3, 1), issuer=ISSUER, expires_at=t(12, 31))
+    book.earn("jan", "v1", 10, at=t(1, 15), issuer=ISSUER, expires_at=t(12, 31))
+    assert [lot.id for lot in book.lots("v1")] == ["mar", "jan"]  # posting order
+    assert [lot.id for lot in spending_order(book.lots("v1"))] == ["jan", "mar"]
+    out = book.spend("s1", "v1", 15, at=t(4, 1))
+    assert [(p.id, p.lot, p.amount) for p in out] == [("s1#1", "jan", 10), ("s1#2", "mar", 5)]
+    assert remaining(book, "v1") == {"mar": 5}
+
+
+def test_the_soonest_expiry_goes_first_then_the_earliest_earned_never_expiring_last() -> None:
+    book = PointsLedger()
+    book.earn("old", "v1", 10, at=t(1, 1), issuer=ISSUER)  # the oldest, but never expires
+    book.earn("dec", "v1", 10, at=t(1, 5), issuer=ISSUER, expires_at=t(12, 31))
+    book.earn("jun", "v1", 10, at=t(3, 1), issuer=ISSUER, expires_at=t(6, 30))
+    book.earn("jun-early", "v1", 10, at=t(2, 1), issuer=ISSUER, expires_at=t(6, 30))
+    book.earn("old-twin", "v1", 10, at=t(1, 1), issuer=ISSUER)  # ties "old": posting order
+    want = ["jun-early", "jun", "dec", "old", "old-twin"]
+    assert [lot.id for lot in spending_order(book.lots("v1"))] == want
+    # every way points leave a volunteer follows the one order: spending ...
+    twin = PointsLedger()
+    twin.post_many(book.postings)
+    out = book.spend("s1", "v1", 45, at=t(4, 1))
+    assert [(p.lot, p.amount) for p in out] == [
+        ("jun-early", 10),
+        ("jun", 10),
+        ("dec", 10),
+        ("old", 10),
+        ("old-twin", 5),
+    ]
+    # ... and giving
+    gift = twin.transfer("t1", "v1", "v2", 45, at=t(4, 1))
+    assert [(p.lot, p.amount) for p in gift] == [(p.lot, p.amount) for p in out]
+
+
+def test_a_debt_clawback_takes_the_other_lots_in_the_spending_order() -> None:
+    book = PointsLedger()
+    book.earn("e1", "v1", 10, at=t(1, 1), issuer=ISSUER)
+    book.spend("s1", "v1", 10, at=t(1, 2))
+    book.earn("never", "v1", 10, at=t(1, 3), issuer=ISSUER)
+    book.earn("soon", "v1", 10, at=t(1, 4), issuer=ISSUER, expires_at=t(3, 1))
+    r = book.reverse_earning("e1", at=t(2, 1), reason="r", rule=ClawbackRule.DEBT)
+    assert [(p.id, p.lot, p.amount) for p in r.postings] == [("e1#clawback#1", "soon", 10)]
+
+
+def test_spending_order_takes_only_lots() -> None:
+    for bad in (None, "ab", [1], {"a": 1}, 7):
+        with pytest.raises(InvalidValue) as info:
+            spending_order(bad)  # type: ignore[arg-type]
+        assert info.value.field == "lots"
+    assert spending_order([]) == []
+
+
+# --- issue 14: idempotency of spend and refund ------------------------------------------------------
+
+
+def test_a_spend_id_with_other_arguments_conflicts() -> None:
+    book = PointsLedger()
+    book.earn("e1", "v1", 30, at=t(1, 1), issuer=ISSUER)
+    book.earn("e2", "v2", 30, at=t(1, 1), issuer=ISSUER)
+    first = book.spend("s1", "v1", 10, at=t(1, 2), to="shop:a", ref="order-1")
+    before = state(book)
+    # the same spend again: exactly what was recorded (without at, the first moment stands)
+    assert book.spend("s1", "v1", 10, at=t(1, 2), to="shop:a", ref="order-1") == first
+    assert book.spend("s1", "v1", 10, to="shop:a", ref="order-1") == first
+    assert state(book) == before
+    for other in (
+        {"to": "shop:other"},  # the issue's example: returned the old postings
+        {"to": "redemption"},  # the default target
+        {"amount": 11},
+        {"volunteer_id": "v2"},
+        {"ref": "order-2"},
+        {"ref": None},
+        {"kind": PostingKind.ADJUST},
+        {"at": t(1, 3)},
+    ):
+        args: dict[str, Any] = {
+            "volunteer_id": "v1",
+            "amount": 10,
+            "at": t(1, 2),
+            "to": "shop:a",
+            "ref": "order-1",
+            **other,
+        }
+        refused(book, Conflict, lambda args=args: book.spend("s1", **args))
+    # nor may another operation take the id
+    refused(book, Conflict, lambda: book.transfer("s1", "v1", "v2", 10, at=t(1, 2)))
+    refused(book, Conflict, lambda: book.earn("s1", "v1", 10, at=t(1, 2), issuer=ISSUER))
+
+
+def test_a_repeated_refund_returns_exactly_the_recorded_postings() -> None:
+    book = PointsLedger()
+    book.earn("e1", "v1", 10, at=t(1, 1), issuer=ISSUER, expires_at=t(6, 30))
+    book.earn("e2", "v1", 10, at=t(1, 2), issuer=ISSUER)
+    spent = book.spend("s1", "v1", 15, at=t(1, 3))
+    first = book.refund(spent, at=t(1, 4))
+    assert [p.at for p in first] == [t(1, 4), t(1, 4)]
+    before = state(book)
+    again = book.refund(spent, at=t(2, 9))  # another moment: still the recorded postings
+    assert again == first
+    assert [p.at for p in again] == [t(1, 4), t(1, 4)]
+    assert book.refund(spent) == first  # without at
+    assert book.refund(list(reversed(spent))) == list(reversed(first))
+    assert book.refund([spent[1], spent[1]]) == [first[1]]  # a posting listed twice counts once
+    assert state(book) == before
+    # a refund of a new spending and an old one: the new one is made, the old one returned
+    more = book.spend("s2", "v1", 3, at=t(3, 1))
+    out = book.refund([*more, spent[0]], at=t(3, 2))
+    assert out[1] == first[0]
+    assert [(p.id, p.at) for p in out[:1]] == [("s2#1#refund", t(3, 2))]
+
+
+# --- issue 14: every argument is checked, and names itself ------------------------------------------
+
+T = t(3, 1)
+
+
+def _ready() -> PointsLedger:
+    book = PointsLedger()
+    book.earn("e1", "v1", 10, at=t(1, 1), issuer=ISSUER)
+    book.spend("s1", "v1", 4, at=t(1, 2))
+    return book
+
+
+_BAD_CALLS: list[tuple[str, Callable[[PointsLedger], object]]] = [
+    ("volunteer_id", lambda b: b.earn("e9", None, 5, at=T, issuer=ISSUER)),  # type: ignore[arg-type]
+    ("volunteer_id", lambda b: b.earn("e9", "", 5, at=T, issuer=ISSUER)),
+    ("volunteer_id", lambda b: b.earn("e9", "  ", 5, at=T, issuer=ISSUER)),
+    ("volunteer_id", lambda b: b.earn("e9", "v\ud800", 5, at=T, issuer=ISSUER)),
+    ("volunteer_id", lambda b: b.earn("e9", 7, 5, at=T, issuer=ISSUER)),  # type: ignore[arg-type]
+    ("id", lambda b: b.earn(None, "v1", 5, at=T, issuer=ISSUER)),  # type: ignore[arg-type]
+    ("id", lambda b: b.earn("e#9", "v1", 5, at=T, issuer=ISSUER)),
+    ("id", lambda b: b.spend(None, "v1", 1, at=T)),  # type: ignore[arg-type]
+    ("id", lambda b: b.spend("", "v1", 1, at=T)),
+    ("id", lambda b: b.spend("s\ud800", "v1", 1, at=T)),
+    ("id", lambda b: b.transfer("t\ud800", "v1", "v2", 1, at=T)),
+    ("issuer", lambda b: b.earn("e9", "v1", 5, at=T, issuer=None)),  # type: ignore[arg-type]
+    ("issuer", lambda b: b.earn("e9", "v1", 5, at=T, issuer="owed:v1")),
+    ("amount", lambda b: b.earn("e9", "v1", 5.0, at=T, issuer=ISSUER)),  # type: ignore[arg-type]
+    ("amount", lambda b: b.earn("e9", "v1", True, at=T, issuer=ISSUER)),
+    ("amount", lambda b: b.earn("e9", "v1", MAX_AMOUNT + 1, at=T, issuer=ISSUER)),
+    ("amount", lambda b: b.earn("e9", "v1", 10**30, at=T, issuer=ISSUER)),
+    ("amount", lambda b: b.spend("s9", "v1", 1.5, at=T)),  # type: ignore[arg-type]
+    ("amount", lambda b: b.spend("s9", "v1", False, at=T)),
+    ("amount", lambda b: b.spend("s9", "v1", 2**64, at=T)),
+    ("amount", lambda b: b.transfer("t9", "v1", "v2", 10**20, at=T)),
+    ("kind", lambda b: b.earn("e9", "v1", 5, at=T, issuer=ISSUER, kind="bogus")),
+    ("kind", lambda b: b.earn("e9", "v1", 5, at=T, issuer=ISSUER, kind=PostingKind.SPEND)),
+    ("kind", lambda b: b.spend("s9", "v1", 1, at=T, kind="earn")),
+    ("kind", lambda b: b.spend("s9", "v1", 1, at=T, kind=None)),  # type: ignore[arg-type]
+    ("to", lambda b: b.spend("s9", "v1", 1, at=T, to="volunteer:v2")),
+    ("to", lambda b: b.spend("s9", "v1", 1, at=T, to="owed:v1")),
+    ("to", lambda b: b.spend("s9", "v1", 1, at=T, to=None)),  # type: ignore[arg-type]
+    ("ref", lambda b: b.earn("e9", "v1", 5, at=T, issuer=ISSUER, ref="")),
+    ("ref", lambda b: b.spend("s9", "v1", 1, at=T, ref="\ud800")),
+    ("at", lambda b: b.earn("e9", "v1", 5, at=datetime(2024, 3, 1), issuer=ISSUER)),
+    ("at", lambda b: b.earn("e9", "v1", 5, at=datetime(1, 1, 1, tzinfo=UTC), issuer=ISSUER)),
+    ("at", lambda b: b.spend("s9", "v1", 1, at=datetime(9999, 1, 1, tzinfo=SHANGHAI))),
+    ("at", lambda b: b.expire("2024-03-01")),  # type: ignore[arg-type]
+    ("expires_at", lambda b: b.earn("e9", "v1", 5, at=T, issuer=ISSUER, expires_at=T)),
+    (
+        "expires_at",
+        lambda b: b.earn(
+            "e9", "v1", 5, at=T, issuer=ISSUER, expires_at=datetime(9999, 1, 1, tzinfo=UTC)
+        ),
+    ),
+    (
+        "available_from",
+        lambda b: b.earn("e9", "v1", 5, at=T, issuer=ISSUER, available_from=datetime(2024, 3, 2)),
+    ),
+    ("earn_id", lambda b: b.reverse_earning(None, at=T, reason="r")),  # type: ignore[arg-type]
+    ("earn_id", lambda b: b.reverse_earning("e\ud800", at=T, reason="r")),
+    ("rule", lambda b: b.reverse_earning("e1", at=T, reason="r", rule="bogus")),
+    ("rule", lambda b: b.reverse_earning("e1", at=T, reason="r", rule=None)),  # type: ignore[arg-type]
+    ("rule", lambda b: b.reverse_earning("e1", at=T, reason="r", rule=1)),  # type: ignore[arg-type]
+    ("reason", lambda b: b.reverse_earning("e1", at=T, reason="")),
+    ("reason", lambda b: b.reverse_earning("e1", at=T, reason="\ud800")),
+    ("spend_postings", lambda b: b.refund(None, at=T)),  # type: ignore[arg-type]
+    ("spend_postings", lambda b: b.refund("s1#1", at=T)),  # type: ignore[arg-type]
+    ("spend_postings", lambda b: b.refund(b.posting("s1#1"), at=T)),  # type: ignore[arg-type]
+    ("spend_postings", lambda b: b.refund([b.posting("s1#1"), None], at=T)),  # type: ignore[list-item]
+    ("postings", lambda b: b.post_many({"e1": b.posting("e1")})),  # type: ignore[arg-type]
+    ("within_days", lambda b: b.balances("v1", as_of=T, within_days=10**10)),
+    ("within_days", lambda b: b.balances("v1", within_days=-1)),
+    ("within_days", lambda b: b.balances("v1", as_of=T, within_days=1.5)),  # type: ignore[arg-type]
+    ("within_days", lambda b: b.balances("v1", as_of=T, within_days=True)),
+    ("within_days", lambda b: fold_balances(b.postings, "v1", as_of=T, within_days=10**10)),
+    ("open_only", lambda b: b.lots("v1", open_only=None)),  # type: ignore[arg-type]
+    ("posting_id", lambda b: b.posting(None)),  # type: ignore[arg-type]
+    ("account", lambda b: b.balance("")),
+]
+
+
+@pytest.mark.parametrize(("field", "call"), _BAD_CALLS, ids=[f for f, _ in _BAD_CALLS])
+def test_bad_arguments_are_invalid_values_naming_the_field_and_change_nothing(
+    field: str, call: Callable[[PointsLedger], object]
+) -> None:
+    book = _ready()
+    err = refused(book, InvalidValue, lambda: call(book))
+    assert err.field == field
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "bogus"}, "kind"),
+        ({"kind": None}, "kind"),
+        ({"amount": MAX_AMOUNT + 1}, "amount"),
+        ({"amount": 10**40}, "amount"),
+        ({"note": "\ud800"}, "note"),
+        ({"note": None}, "note"),
+        ({"ref": ""}, "ref"),
+        ({"lot": "\ud800"}, "lot"),
+        ({"reverses": 5}, "reverses"),
+        ({"target": "volunteer:"}, "target"),
+        ({"source": "owed: ", "target": "x"}, "source"),
+        ({"at": datetime(1, 1, 1, tzinfo=UTC)}, "at"),
+        ({"expires_at": datetime(9999, 12, 31, tzinfo=SHANGHAI)}, "expires_at"),
+    ],
+    ids=repr,
+)
+def test_a_bad_posting_names_its_field(change: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidValue) as info:
+        Posting(**{**_VALID, **change})  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("rule", ["debt", "negative"])
+def test_a_clawback_rule_given_by_its_value_is_that_rule(rule: str) -> None:
+    # rule="debt" used to apply NEGATIVE: the value must mean its own member
+    by_value, by_member = _partly_spent(), _partly_spent()
+    by_value.earn("e3", "v1", 50, at=t(1, 4), issuer=ISSUER)
+    by_member.earn("e3", "v1", 50, at=t(1, 4), issuer=ISSUER)
+    got = by_value.reverse_earning("e1", at=t(2, 1), reason="r", rule=rule)
+    want = by_member.reverse_earning("e1", at=t(2, 1), reason="r", rule=ClawbackRule(rule))
+    assert got == want
+    kinds = {p.id.partition("#")[2].partition("#")[0] for p in got.postings}
+    assert kinds == ({"reverse", "clawback"} if rule == "debt" else {"reverse", "owed"})
+
+
+def test_a_refused_operation_leaves_a_journal_on_a_store_as_it_was(tmp_path: Any) -> None:
+    # a lone surrogate must be refused before a store is asked about the id: SQLite cannot
+    # encode it, and its error would not be a ZhiyuanError
+    from zhiyuan import open_journal
+
+    with open_journal(str(tmp_path / "points.db")) as journal:
+        book = PointsLedger(journal=journal)
+        book.earn("e1", "v1", 10, at=t(1, 1), issuer=ISSUER)
+        for call in (
+            lambda: book.spend("s\ud800", "v1", 1, at=T),
+            lambda: book.transfer("t\ud800", "v1", "v2", 1, at=T),
+            lambda: book.earn("e2", "v\ud800", 1, at=T, issuer=ISSUER),
+            lambda: book.reverse_earning("e\ud800", at=T, reason="r"),
+            lambda: book.posting("e\ud800"),
+            lambda: book.earn("e2", "v1", 1, at=T, issuer=ISSUER, ref="r\ud800"),
+        ):
+            err = refused(book, InvalidValue, call)
+            assert "surrogate" in str(err)
+        assert journal.verify().ok

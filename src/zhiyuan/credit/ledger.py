@@ -55,6 +55,7 @@ from zhiyuan._validators import (
     DAYS,
     Clock,
     aware,
+    items_of,
     moment,
     non_empty,
     text,
@@ -421,11 +422,7 @@ def spending_order(lots: Iterable[Lot]) -> list[Lot]:
         ...                                lot("c", t(5), t(12)), lot("d", t(2), t(12))])]
         ['d', 'c', 'b', 'a']
     """
-    out = list(lots)
-    for x in out:
-        if not isinstance(x, Lot):
-            raise InvalidValue("lots", type(x).__name__, "需要 Lot / need Lots")
-    return sorted(out, key=_spend_key)
+    return sorted(items_of("lots", Lot, lots), key=_spend_key)
 
 
 class _PointsState:
