@@ -23,9 +23,13 @@ Accounts (all strings, see :mod:`zhiyuan.credit.ledger`):
         通存通兑: when credits issued by bank A are redeemed in region B, a ``clear`` posting moves
         the amount from ``clearing:A`` to ``clearing:B``. A negative balance is what a region owes
         the others, a positive one what it is owed; :meth:`TimeBank.settlement` lists who owes whom.
+    ``owed:<id>``
+        What a member owes the banks after a deposit was reversed whose credits were already used
+        (zero or negative); :meth:`TimeBank.owed` says how much to which bank.
 
-Every region's outstanding liability is the credits it issued minus the credits redeemed against
-it, wherever they were redeemed; in account terms ``outstanding(R) = -(bank:R + served:R) +
+Every region's outstanding liability is the credits it issued (net of reversed deposits) minus
+the credits redeemed against it, wherever they were redeemed, plus what members owe it for
+reversed deposits; in account terms ``outstanding(R) - owed(R) = -(bank:R + served:R) +
 clearing:R``. :meth:`TimeBank.liability` rolls it up the tree; :func:`fold_positions` computes it
 from the postings alone.
 
@@ -34,12 +38,25 @@ banks), a village code belongs to the bank of its street; without it, the code i
 Credits can be redeemed at their issuing bank, and, where ``exchange_level`` is set (通存通兑), at
 any bank within the same region of that level.
 
+Corrections are new postings, never edits. :meth:`TimeBank.refund` cancels a withdrawal: the
+credits come back (``<leg>#refund``) and so does its clearing (``<leg>#clear#refund``), so the
+regions no longer owe each other for it. :meth:`TimeBank.reverse_deposit` takes back a deposit
+whose hours were revoked, as :meth:`PointsLedger.reverse_earning
+<zhiyuan.credit.PointsLedger.reverse_earning>` takes back an earning: what is left of it goes
+back to its bank (``<deposit>#reverse``); what was already used (withdrawn, given away) is taken
+from the member's other credits of the same bank (``<deposit>#clawback#1`` …), and the rest is
+recorded as owed to that bank (``<deposit>#owed``), paid first from the member's next deposits
+with it and refunds of its credits (``<id>#settle``). The reversed deposit no longer counts
+toward the daily and lifetime caps, nor as issued.
+
 The bank folds its ledger's postings as they are recorded (a listener on the ledger's book), and
 each operation records its postings in one journal transaction: all or none, before it returns.
 Operation ids are the caller's (no ``#``); the postings are named from them (``d1``, ``d1#donate``,
-``w1#1``, ``w1#1#clear``, ``g1#1``). Every operation validates everything first and records
-nothing on error; the same operation id again returns the recorded postings; another operation
-under a used id is a :class:`~zhiyuan.errors.Conflict`. Thread-safe.
+``d1#settle``, ``w1#1``, ``w1#1#clear``, ``g1#1``); one id names one operation of any kind. Every
+argument is checked before anything is staged (a bad one is an
+:class:`~zhiyuan.errors.InvalidValue` naming it) and nothing is recorded on error; the same
+operation again returns the recorded postings (``repeated``); another operation under a used id
+is a :class:`~zhiyuan.errors.Conflict`. Thread-safe.
 
 References:
     POLICIES.md §3.1: 《南京市养老服务时间银行实施方案(试行)》 (2019) and the 鼓楼 branch rules (2018);
@@ -67,23 +84,50 @@ Example:
     (30, 30)
     >>> [(s.debtor, s.creditor, s.minutes) for s in bank.settlement()]
     [('370214001000', '370211001000', 60)]
+
+    The service is cancelled: the credits come back, and so does the clearing.
+
+    >>> print(bank.refund("w1", at=t(4)).explain())
+    撤销兑换 w1：退还 120 分钟 / withdrawal w1 refunded: 120 min returned
+    清算冲回：370214001000 不再欠 370211001000 这 60 分钟 / clearing reversed: 370214001000 no longer owes 370211001000 these 60 min
+    >>> bank.settlement(), bank.balance("v1"), bank.liability()["370200000000"]
+    ([], 150, 150)
 """
 
 from __future__ import annotations
 
 import bisect
 import enum
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 
 import attrs
 
-from zhiyuan._validators import COUNT, bounded, is_date, moment, non_empty
-from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, volunteer_account
-from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue
+from zhiyuan._validators import (
+    COUNT,
+    bounded,
+    in_years,
+    is_bool,
+    is_date,
+    items,
+    items_of,
+    moment,
+    non_empty,
+    text,
+)
+from zhiyuan.credit.ledger import (
+    MAX_AMOUNT,
+    PointsLedger,
+    Posting,
+    PostingKind,
+    owed_account,
+    volunteer_account,
+)
+from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
-from zhiyuan.hierarchy.codes import Level
+from zhiyuan.hierarchy.codes import Level, normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.journal._pickle import register_state_type
@@ -110,6 +154,7 @@ _BANK = "bank:"
 _SERVED = "served:"
 _CLEARING = "clearing:"
 _VOLUNTEER = "volunteer:"
+_OWED = "owed:"
 
 
 def bank_account(region_code: str) -> str:
@@ -163,6 +208,36 @@ register_messages(
             ("minutes", "to", "relation"),
             "{minutes} 分钟转赠给 {to}（{relation}）",
             "{minutes} min given to {to} ({relation})",
+        ),
+        ("timebank.reverse", ""): (
+            ("id", "reason", "minutes", "bank", "left", "holder"),
+            "冲销存入 {id}（{reason}）：{bank} 发放的 {minutes} 分钟中，{holder} 账户余下的 {left} 分钟退回",
+            "deposit {id} reversed ({reason}): of the {minutes} min issued by {bank}, the {left} left in {holder}'s account returned",
+        ),
+        ("timebank.reverse", "spent"): (
+            ("id", "reason", "minutes", "bank"),
+            "冲销存入 {id}（{reason}）：{bank} 发放的 {minutes} 分钟已全部用出，无余额退回",
+            "deposit {id} reversed ({reason}): the {minutes} min issued by {bank} had all been used, none was left to return",
+        ),
+        ("timebank.reverse", "used"): (
+            ("used", "taken", "debt", "member", "bank"),
+            "已用 {used} 分钟：从 {member} 在 {bank} 的其他时间扣回 {taken} 分钟，记欠 {debt} 分钟",
+            "{used} min already used: {taken} taken back from {member}'s other credits of {bank}, {debt} recorded as owed to it",
+        ),
+        ("timebank.settle", ""): (
+            ("minutes", "bank"),
+            "先偿还欠 {bank} 的 {minutes} 分钟",
+            "{minutes} min paid first toward what is owed to {bank}",
+        ),
+        ("timebank.refund", ""): (
+            ("id", "minutes"),
+            "撤销兑换 {id}：退还 {minutes} 分钟",
+            "withdrawal {id} refunded: {minutes} min returned",
+        ),
+        ("timebank.refund", "clear"): (
+            ("minutes", "issuer", "server"),
+            "清算冲回：{issuer} 不再欠 {server} 这 {minutes} 分钟",
+            "clearing reversed: {issuer} no longer owes {server} these {minutes} min",
         ),
         ("timebank.repeat", ""): (
             ("id",),
@@ -261,17 +336,24 @@ def _relation(value: object, field: str = "relation") -> Relation:
         return value
     try:
         return Relation(value)
-    except ValueError:
+    except (ValueError, TypeError):
         known = ", ".join(r.value for r in Relation)
         raise InvalidValue(field, value, f"未知关系 / unknown relation (one of {known})") from None
 
 
-def _relations(value: object) -> frozenset[Relation]:
+def _relations(field: str, value: object) -> frozenset[Relation]:
+    """A set of relations (one relation alone is taken as a set of one)."""
     if isinstance(value, (str, Relation)):
         value = (value,)
-    if not isinstance(value, Iterable):
-        raise InvalidValue("relations", value, "需要关系集合 / need a set of relations")
-    return frozenset(_relation(v, "relations") for v in value)
+    return frozenset(_relation(v, field) for v in items(field, value))
+
+
+def _transfer_relations(value: object) -> frozenset[Relation]:
+    return _relations("transfer_relations", value)
+
+
+def _withdraw_relations(value: object) -> frozenset[Relation]:
+    return _relations("withdraw_relations", value)
 
 
 def _opt_age(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
@@ -317,10 +399,13 @@ class TimeBankPolicy:
     lifetime_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "credits"))
     min_withdrawal_age: int | None = attrs.field(default=None, validator=_opt_age)
     transfer_relations: frozenset[Relation] = attrs.field(
-        default=frozenset({Relation.SPOUSE, *DIRECT_RELATIVES}), converter=_relations
+        default=frozenset({Relation.SPOUSE, *DIRECT_RELATIVES}),
+        converter=_transfer_relations,
     )
-    withdraw_relations: frozenset[Relation] = attrs.field(factory=frozenset, converter=_relations)
-    group_time_donate_only: bool = False
+    withdraw_relations: frozenset[Relation] = attrs.field(
+        factory=frozenset, converter=_withdraw_relations
+    )
+    group_time_donate_only: bool = attrs.field(default=False, validator=is_bool)
     issuing_level: Level | None = None
     exchange_level: Level | None = None
 
@@ -353,7 +438,9 @@ class TimeBankPolicy:
             >>> TIMEBANK_PROFILES["nanjing"].cap_minutes(1500)
             90000
         """
-        return None if credits is None else credits * self.minutes_per_credit
+        if credits is None:
+            return None
+        return _whole("credits", credits, 0, COUNT) * self.minutes_per_credit
 
     def credits(self, minutes: int) -> tuple[int, int]:
         """Minutes as whole credits and the minutes left over.
@@ -362,7 +449,7 @@ class TimeBankPolicy:
             >>> TimeBankPolicy().credits(150)
             (2, 30)
         """
-        return divmod(minutes, self.minutes_per_credit)
+        return divmod(_whole("minutes", minutes, 0, None), self.minutes_per_credit)
 
 
 TIMEBANK_PROFILES: dict[str, TimeBankPolicy] = {
@@ -477,43 +564,125 @@ class Member(Protocol):
 MemberRef = Member | str
 
 
-def _id_of(member: MemberRef, field: str) -> str:
-    mid = member if isinstance(member, str) else member.id
+def _id_of(member: object, field: str) -> str:
+    """A member's account id: the text itself, or the ``id`` of a :class:`Member`."""
+    if isinstance(member, str):
+        mid: object = member
+    elif callable(getattr(member, "age_on", None)):
+        mid = getattr(member, "id", None)
+    else:
+        raise InvalidValue(
+            field, member, "需要成员编号或成员 / need a member id (text) or a Member"
+        )
     if not isinstance(mid, str) or not mid.strip():
-        raise InvalidValue(field, mid, "成员编号不能为空 / a member id must not be empty")
-    return mid
+        raise InvalidValue(field, mid, "成员编号不能为空 / a member id must be non-empty text")
+    return text(field, mid)
+
+
+def _age_of(member: object, day: date, field: str) -> int | None:
+    """A recipient's age on ``day`` (``None``: unknown, as for a bare id)."""
+    if isinstance(member, str):
+        return None
+    age = member.age_on(day)  # type: ignore[attr-defined]  # a Member, see _id_of
+    if age is not None and (isinstance(age, bool) or not isinstance(age, int)):
+        raise InvalidValue(field, age, "年龄须为整数 / an age is a whole number")
+    return age
+
+
+def _whole(field: str, value: object, low: int, high: int | None) -> int:
+    """An ``int`` (not a bool) from ``low`` to ``high`` (``None``: no upper bound)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        if high is None:
+            reason = f"应为不小于 {low} 的整数 / a whole number, {low} or more"
+        else:
+            reason = f"应为 {low} 到 {high} 的整数 / a whole number, {low} to {high}"
+        raise InvalidValue(field, value, reason)
+    return value
 
 
 def _minutes(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidValue("minutes", value, "分钟数须为正整数 / minutes are a whole number > 0")
+    return _whole("minutes", value, 1, MAX_AMOUNT)
+
+
+def _day(value: object, field: str = "day") -> date:
+    """A calendar day (a ``date``, not a ``datetime``), in the years the library knows."""
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidValue(field, value, "需要日期 / need a date (not a datetime)")
+    in_years(field, value)
     return value
+
+
+def _optional_text(field: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(field, value, "不能为空 / must be non-empty text")
+    return text(field, value)
 
 
 def _reason(f: Finding) -> str:
     return f"{f.zh} / {f.en}"
 
 
+def _postings_of(value: object) -> tuple[Posting, ...]:
+    return items_of("postings", Posting, value)
+
+
+def _findings_of(value: object) -> tuple[Finding, ...]:
+    return items_of("findings", Finding, value)
+
+
+OPERATIONS = ("deposit", "withdraw", "transfer", "refund", "reverse_deposit")
+"""The operations a :class:`TimeBankReceipt` may report."""
+
+
+def _operation(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in OPERATIONS:
+        raise InvalidValue(attribute.name, value, f"应为 / one of {', '.join(OPERATIONS)}")
+
+
+def _int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue(attribute.name, value, "需要整数 / must be an integer")
+
+
+def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    _whole(attribute.name, value, 1, None)
+
+
 @attrs.frozen(kw_only=True)
 class TimeBankReceipt:
     """What one time-bank operation posted, and why (an explanation as data).
 
-    ``repeated`` is true when the id was already recorded and nothing new was posted.
+    ``operation`` is one of :data:`OPERATIONS`; ``repeated`` is true when the operation was
+    already recorded and nothing new was posted.
+
+    Example:
+        >>> r = TimeBankReceipt(id="d1", operation="deposit", postings=(), findings=())
+        >>> r.minutes, r.repeated
+        (0, False)
     """
 
-    id: str
-    operation: str
-    postings: tuple[Posting, ...]
-    findings: tuple[Finding, ...]
-    repeated: bool = False
+    id: str = attrs.field(validator=non_empty)
+    operation: str = attrs.field(validator=_operation)
+    postings: tuple[Posting, ...] = attrs.field(converter=_postings_of)
+    findings: tuple[Finding, ...] = attrs.field(converter=_findings_of)
+    repeated: bool = attrs.field(default=False, validator=is_bool)
 
     @property
     def minutes(self) -> int:
-        """The minutes the operation moved (deposits and withdrawals by the member's side)."""
+        """The minutes the operation moved on the member's side: banked, redeemed, given,
+        refunded or taken back (not the clearing, a donation or a debt paid on the way)."""
         return sum(
             p.amount
             for p in self.postings
-            if p.kind is not PostingKind.CLEAR and not p.id.endswith("#donate")
+            if p.kind not in (PostingKind.CLEAR, PostingKind.SETTLE)
+            and not p.id.endswith("#donate")
         )
 
     def explain(self) -> str:
@@ -525,30 +694,44 @@ class TimeBankReceipt:
 class RegionPosition:
     """One bank's position, in minutes, folded from the postings.
 
+    ``outstanding - owed == issued - redeemed`` always holds, and in account terms
+    ``outstanding - owed == -(bank + served) + clearing``.
+
     Attributes:
         region: the bank's region code.
-        issued: credits the bank issued (deposits).
-        redeemed: credits it issued that were redeemed, wherever.
+        issued: credits the bank issued (deposits), net of reversed deposits.
+        redeemed: credits it issued that were redeemed, wherever (net of refunds).
         served: credits of any bank redeemed in this region (service received here).
         outstanding: credits it issued that are still held (its liability).
         clearing: the clearing balance: positive is owed to this region, negative owed by it.
+        owed: what members owe it for reversed deposits whose credits they had already used.
+
+    Example:
+        >>> RegionPosition(region="370214001000", issued=90, redeemed=30, outstanding=60)
+        RegionPosition(region='370214001000', issued=90, redeemed=30, served=0, outstanding=60, clearing=0, owed=0)
     """
 
-    region: str
-    issued: int = 0
-    redeemed: int = 0
-    served: int = 0
-    outstanding: int = 0
-    clearing: int = 0
+    region: str = attrs.field(validator=non_empty)
+    issued: int = attrs.field(default=0, validator=_int)
+    redeemed: int = attrs.field(default=0, validator=_int)
+    served: int = attrs.field(default=0, validator=_int)
+    outstanding: int = attrs.field(default=0, validator=_int)
+    clearing: int = attrs.field(default=0, validator=_int)
+    owed: int = attrs.field(default=0, validator=_int)
 
 
 @attrs.frozen(kw_only=True)
 class Settlement:
-    """Net credits one bank owes another for credits redeemed across regions (清算)."""
+    """Net credits one bank owes another for credits redeemed across regions (清算).
 
-    debtor: str
-    creditor: str
-    minutes: int
+    Example:
+        >>> print(Settlement(debtor="370214001000", creditor="370211001000", minutes=60))
+        370214001000 应付 370211001000 60 分钟 / 370214001000 owes 370211001000 60 min
+    """
+
+    debtor: str = attrs.field(validator=non_empty)
+    creditor: str = attrs.field(validator=non_empty)
+    minutes: int = attrs.field(validator=_positive)
 
     def __str__(self) -> str:
         return (
@@ -558,12 +741,14 @@ class Settlement:
 
 
 class _Fold:
-    """The time-bank view of a ledger's postings: lot origins, lots left, region totals."""
+    """The time-bank view of a ledger's postings: lot origins, lots left, region totals, caps
+    used and what members owe the banks."""
 
     __slots__ = (
         "by_id",
         "clearing",
         "daily",
+        "debts",
         "deposited",
         "issued",
         "left",
@@ -584,21 +769,23 @@ class _Fold:
         self.settle: dict[tuple[str, str], int] = {}
         self.deposited: dict[str, int] = {}  # member → minutes banked from own service
         self.daily: dict[tuple[str, date], int] = {}
+        self.debts: dict[tuple[str, str], int] = {}  # (member, bank) → minutes owed
 
     def apply(self, p: Posting) -> None:
         self.add(p)
 
     def add(self, p: Posting) -> None:
         self.by_id[p.id] = p
+        source, target = p.source, p.target
         lot_origin = None
         if p.lot is not None and p.lot in self.left:
             self.left[p.lot] -= p.amount
             lot_origin = self.origin[p.lot]
-        if p.target.startswith(_VOLUNTEER):
+        if target.startswith(_VOLUNTEER):
             o: str | None = None
-            if p.source.startswith(_BANK):
-                o = p.source[len(_BANK) :]
-                member = p.target[len(_VOLUNTEER) :]
+            if source.startswith(_BANK):
+                o = source[len(_BANK) :]
+                member = target[len(_VOLUNTEER) :]
                 _inc(self.issued, o, p.amount)
                 _inc(self.deposited, member, p.amount)
                 _inc(self.daily, (member, p.at.date()), p.amount)
@@ -611,20 +798,35 @@ class _Fold:
             if o is not None:
                 self.origin[p.id] = o
                 self.left[p.id] = p.amount
-        if p.target.startswith(_SERVED):
-            _inc(self.served, p.target[len(_SERVED) :], p.amount)
+        elif target.startswith(_SERVED):
+            _inc(self.served, target[len(_SERVED) :], p.amount)
             if lot_origin is not None:
                 _inc(self.redeemed, lot_origin, p.amount)
-        if p.source.startswith(_SERVED) and lot_origin is None:  # a refund of a redemption
-            _inc(self.served, p.source[len(_SERVED) :], -p.amount)
+        elif target.startswith(_BANK) and p.reverses is not None:  # a deposit reversed
+            bank = target[len(_BANK) :]
+            _inc(self.issued, bank, -p.amount)
+            deposit = self.by_id.get(p.reverses)
+            if deposit is not None and deposit.target.startswith(_VOLUNTEER):
+                member = deposit.target[len(_VOLUNTEER) :]
+                _inc(self.deposited, member, -p.amount)
+                _inc(self.daily, (member, deposit.at.date()), -p.amount)
+            if source.startswith(_OWED):  # the part already used, now owed to the bank
+                _inc(self.debts, (source[len(_OWED) :], bank), p.amount)
+        elif target.startswith(_OWED) and lot_origin is not None:  # a debt paid
+            _inc(self.debts, (target[len(_OWED) :], lot_origin), -p.amount)
+        if source.startswith(_SERVED) and lot_origin is None:  # a refund of a redemption
+            _inc(self.served, source[len(_SERVED) :], -p.amount)
             spent = self.by_id.get(p.reverses or "")
             if spent is not None and spent.lot in self.origin:
                 _inc(self.redeemed, self.origin[spent.lot], -p.amount)
-        if p.source.startswith(_CLEARING) and p.target.startswith(_CLEARING):
-            a, b = p.source[len(_CLEARING) :], p.target[len(_CLEARING) :]
+        if source.startswith(_CLEARING) and target.startswith(_CLEARING):
+            a, b = source[len(_CLEARING) :], target[len(_CLEARING) :]
             _inc(self.clearing, a, -p.amount)
             _inc(self.clearing, b, p.amount)
-            _inc(self.settle, (a, b), p.amount)
+            if p.reverses is None:
+                _inc(self.settle, (a, b), p.amount)
+            else:  # a clearing taken back (a refund): the debt it made shrinks
+                _inc(self.settle, (b, a), -p.amount)
 
     def outstanding(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -632,9 +834,16 @@ class _Fold:
             _inc(out, self.origin[lot], n)
         return out
 
+    def owed(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for (_, bank), n in self.debts.items():
+            _inc(out, bank, n)
+        return out
+
     def positions(self) -> dict[str, RegionPosition]:
         left = self.outstanding()
-        regions = sorted({*self.issued, *self.served, *self.clearing, *left})
+        owed = self.owed()
+        regions = sorted({*self.issued, *self.served, *self.clearing, *left, *owed})
         return {
             r: RegionPosition(
                 region=r,
@@ -643,6 +852,7 @@ class _Fold:
                 served=self.served.get(r, 0),
                 outstanding=left.get(r, 0),
                 clearing=self.clearing.get(r, 0),
+                owed=owed.get(r, 0),
             )
             for r in regions
         }
@@ -675,7 +885,8 @@ def fold_positions(
         >>> fold_positions([])
         {}
     """
-    return _fold(postings, None if as_of is None else moment(as_of, "as_of")).positions()
+    rows = items_of("postings", Posting, postings)
+    return _fold(rows, None if as_of is None else moment(as_of, "as_of")).positions()
 
 
 class TimeBank:
@@ -696,15 +907,29 @@ class TimeBank:
         tree: RegionTree,
         policies: TimeBankPolicy | Sequence[TimeBankPolicy] = (),
     ) -> None:
+        if not isinstance(ledger, PointsLedger):
+            raise InvalidValue("ledger", ledger, "需要 PointsLedger / need a PointsLedger")
         if ledger.instrument != INSTRUMENT:
             raise InvalidValue(
                 "ledger",
                 ledger.instrument,
                 f"时间银行须用 {INSTRUMENT} 账本 / a time bank needs a {INSTRUMENT} ledger",
             )
-        if isinstance(policies, TimeBankPolicy):
-            policies = (policies,)
-        ordered = sorted(policies or (TimeBankPolicy(),), key=lambda p: p.effective_from)
+        if not isinstance(tree, RegionTree):
+            raise InvalidValue("tree", tree, "需要 RegionTree / need a RegionTree")
+        given = (
+            (policies,)
+            if isinstance(policies, TimeBankPolicy)
+            else items_of("policies", TimeBankPolicy, policies)
+        )
+        ordered = sorted(given or (TimeBankPolicy(),), key=lambda p: p.effective_from)
+        for before, after in itertools.pairwise(ordered):
+            if before.effective_from == after.effective_from:
+                raise InvalidValue(
+                    "policies",
+                    after.effective_from.isoformat(),
+                    "两个办法同日生效 / two policies take effect on the same day",
+                )
         self.ledger = ledger
         self.journal = ledger.journal
         self.tree = tree
@@ -719,13 +944,13 @@ class TimeBank:
         self.journal._attach_view(self, ledger)
 
     def _state_key(self) -> str:
-        return f"{__name__}.TimeBank:{__name__}._Fold:1"
+        return f"{__name__}.TimeBank:{__name__}._Fold:2"
 
     # --- policy and regions -------------------------------------------------------------------
 
     def policy_for(self, day: date) -> TimeBankPolicy:
-        """The policy in force on ``day``."""
-        i = bisect.bisect_right(self._starts, day) - 1
+        """The policy in force on ``day`` (a ``date``)."""
+        i = bisect.bisect_right(self._starts, _day(day)) - 1
         return self.policies[max(i, 0)]
 
     def bank_of(self, region: object, *, day: date | None = None) -> str:
@@ -748,7 +973,8 @@ class TimeBank:
             hit = self._bank_of.get(key)
             if hit is not None:
                 return hit
-        code = self.tree[region].code  # malformed → InvalidValue, absent → UnknownRegion
+        # malformed → InvalidValue naming the region, absent → UnknownRegion
+        code = self.tree[normalize_code(region, field="region")].code
         out = code if level is None else self._at_level(code, level, "region")
         if key is not None:
             self._bank_of[key] = out
@@ -791,11 +1017,11 @@ class TimeBank:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def balance(self, member_id: str) -> int:
-        """A member's credits now, in minutes."""
-        return self.ledger.balance(volunteer_account(member_id))
+    def balance(self, member_id: MemberRef) -> int:
+        """A member's credits now, in minutes (``member_id``: an id or a :class:`Member`)."""
+        return self.ledger.balance(volunteer_account(_id_of(member_id, "member_id")))
 
-    def holdings(self, member_id: str) -> dict[str, int]:
+    def holdings(self, member_id: MemberRef) -> dict[str, int]:
         """A member's credits now by issuing bank, in minutes (sorted by code).
 
         Example:
@@ -804,13 +1030,30 @@ class TimeBank:
             >>> TimeBank(PointsLedger(instrument="time_credits"), load_default()).holdings("v1")
             {}
         """
+        mid = _id_of(member_id, "member_id")
         with self._lock:
             out: dict[str, int] = {}
-            for lot in self.ledger.lots(member_id):
+            for lot in self.ledger.lots(mid):
                 o = self._state.origin.get(lot.id)
                 if o is not None:
                     _inc(out, o, lot.remaining)
             return dict(sorted(out.items()))
+
+    def owed(self, member_id: MemberRef) -> dict[str, int]:
+        """What a member owes each bank now, in minutes, for reversed deposits whose credits
+        were already used (sorted by code; banks owed nothing are left out).
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> from zhiyuan.credit import PointsLedger
+            >>> TimeBank(PointsLedger(instrument="time_credits"), load_default()).owed("v1")
+            {}
+        """
+        mid = _id_of(member_id, "member_id")
+        with self._lock:
+            return {
+                bank: n for (who, bank), n in sorted(self._state.debts.items()) if who == mid and n
+            }
 
     def positions(self, *, as_of: datetime | None = None) -> dict[str, RegionPosition]:
         """Every bank's :class:`RegionPosition` (at ``as_of``: a fold of the postings up to it)."""
@@ -862,13 +1105,16 @@ class TimeBank:
         banked for a ``group`` (团体) under a donate-only policy must name ``donate_to``: it is
         banked to the volunteer and given on at once. ``donate_to`` without a group donates
         the time if the policy allows donations. Raises, posting nothing, when a daily, lifetime
-        or storage cap would be exceeded.
+        or storage cap would be exceeded. When the volunteer owes this bank for a reversed
+        deposit (:meth:`reverse_deposit`) and keeps the time, the new credits pay that first
+        (``<id>#settle``); the caps count the whole deposit.
         """
+        own_id(id, "id")
         when = self.ledger._when(at)
         m = _minutes(minutes)
         vid = _id_of(volunteer, "volunteer")
         to = None if donate_to is None else _id_of(donate_to, "donate_to")
-        own_id(id, "id")
+        group = _optional_text("group", group)
         policy = self.policy_for(when.date())
         bank = self._bank(region, policy.issuing_level)
         if to == vid:
@@ -909,23 +1155,57 @@ class TimeBank:
             findings.append(finding("timebank.donate", (m, to), "" if forced else "chosen"))
         with self.journal.transaction() as tx:
             done = [self._existing(p.id) for p in postings]
-            if any(d is not None for d in done):
+            if done[0] is not None:
                 if at is None:  # a repeat without a moment: the recorded moment stands
-                    postings = [
-                        p if d is None else attrs.evolve(p, at=d.at)
-                        for p, d in zip(postings, done, strict=True)
-                    ]
-                if done != postings:
+                    postings = [attrs.evolve(p, at=done[0].at) for p in postings]
+                if done != postings or (to is None and self._existing(derive(id, "donate"))):
                     raise Conflict(f"deposit id {id!r} is already used / 编号已被占用")
-                return self._repeat(id, "deposit", postings)
-            self._check_deposit(policy, vid, to or vid, m, when)
+                settled = self._existing(derive(id, "settle"))
+                return self._repeat(id, "deposit", [*postings, *([settled] if settled else [])])
+            self._unused(id)
+            settle = [] if to is not None else self._settling(vid, [(id, bank, m)], when)
+            paid = sum(p.amount for p in settle)
+            self._check_deposit(policy, vid, to or vid, m, when, paid)
+            postings.extend(settle)
+            findings.extend(finding("timebank.settle", (p.amount, bank)) for p in settle)
             tx.add(self.ledger, postings)
         return TimeBankReceipt(
             id=id, operation="deposit", postings=tuple(postings), findings=tuple(findings)
         )
 
+    def _unused(self, id: str) -> None:
+        """Conflict if ``id`` already names an operation (a deposit, or legs ``<id>#1`` …)."""
+        if self._existing(id) is not None or self._existing(derive(id, 1)) is not None:
+            raise Conflict(f"id {id!r} is already used / 编号已被占用")
+
+    def _settling(
+        self, vid: str, lots: Sequence[tuple[str, str, int]], when: datetime
+    ) -> list[Posting]:
+        """Postings paying what ``vid`` owes the banks from new ``lots`` (id, bank, minutes),
+        each lot toward its own bank only (``<lot>#settle``)."""
+        owes = {bank: n for (who, bank), n in self._state.debts.items() if who == vid and n > 0}
+        out: list[Posting] = []
+        for lot, bank, n in lots:
+            take = min(owes.get(bank, 0), n)
+            if take <= 0:
+                continue
+            owes[bank] -= take
+            out.append(
+                Posting(
+                    id=derive(lot, "settle"),
+                    at=when,
+                    kind=PostingKind.SETTLE,
+                    source=volunteer_account(vid),
+                    target=owed_account(vid),
+                    amount=take,
+                    lot=lot,
+                    ref=lot,
+                )
+            )
+        return out
+
     def _check_deposit(
-        self, policy: TimeBankPolicy, vid: str, holder: str, m: int, when: datetime
+        self, policy: TimeBankPolicy, vid: str, holder: str, m: int, when: datetime, paid: int
     ) -> None:
         s = self._state
         cap = policy.cap_minutes(policy.daily_deposit_cap)
@@ -940,15 +1220,15 @@ class TimeBank:
             raise InvalidValue(
                 "minutes", m, _reason(finding("timebank.cap", (cap, used, m), "lifetime"))
             )
-        self._check_storage(policy, holder, m)
+        self._check_storage(policy, holder, m - paid, m)
 
-    def _check_storage(self, policy: TimeBankPolicy, holder: str, m: int) -> None:
+    def _check_storage(self, policy: TimeBankPolicy, holder: str, m: int, asked: int) -> None:
+        """Refuse ``asked`` minutes when ``m`` more of them would overfill ``holder``'s account."""
         cap = policy.cap_minutes(policy.storage_cap)
         held = self.balance(holder)
-        if cap is not None and held + m > cap:
-            raise InvalidValue(
-                "minutes", m, _reason(finding("timebank.cap", (cap, held, m, holder), "storage"))
-            )
+        if cap is not None and m > 0 and held + m > cap:
+            f = finding("timebank.cap", (cap, held, m, holder), "storage")
+            raise InvalidValue("minutes", asked, _reason(f))
 
     def _repeat(self, id: str, operation: str, postings: Sequence[Posting]) -> TimeBankReceipt:
         return TimeBankReceipt(
@@ -987,24 +1267,30 @@ class TimeBank:
         policy allows (南京: spouse, direct relatives). Under an age rule the recipient must be
         a :class:`Member` of known age (a :class:`~zhiyuan.hours.Volunteer` with an ID number).
         Credits of the serving bank are used first, then, under 通存通兑, the oldest credits of
-        other banks in scope, each cleared (``clear`` postings ``<id>:<k>:clear``). Raises
-        :class:`~zhiyuan.errors.InsufficientBalance` when the credits redeemable here are short.
+        other banks in scope, each cleared (legs ``<id>#<k>``, clearing ``<id>#<k>#clear``).
+        Raises :class:`~zhiyuan.errors.InsufficientBalance` when the credits redeemable here are
+        short. :meth:`refund` cancels a withdrawal.
         """
-        when = self.ledger._when(at)
         own_id(id, "id")
+        when = self.ledger._when(at)
         m = _minutes(minutes)
         vid = _id_of(volunteer, "volunteer")
-        who: MemberRef = volunteer if recipient is None else recipient
+        who: object = volunteer if recipient is None else recipient
         rid = _id_of(who, "recipient")
+        rel = None if relation is None else _relation(relation)
         policy = self.policy_for(when.date())
         server = self._bank(region, policy.issuing_level)
-        rel: Relation | None = None
+        if rid == vid and rel is not None:
+            raise InvalidValue(
+                "relation",
+                rel.value,
+                "服务对象是本人，无需关系 / the recipient is the holder: name no relation",
+            )
         if rid != vid:
-            if relation is None:
+            if rel is None:
                 raise InvalidValue(
                     "relation", None, "服务对象非本人时须说明关系 / name the recipient's relation"
                 )
-            rel = _relation(relation)
             if rel not in policy.withdraw_relations:
                 raise InvalidValue(
                     "relation",
@@ -1013,7 +1299,7 @@ class TimeBank:
                 )
         if policy.min_withdrawal_age is not None:
             need = policy.min_withdrawal_age
-            age = None if isinstance(who, str) else who.age_on(when.date())
+            age = _age_of(who, when.date(), "recipient")
             if age is None:
                 f = finding("timebank.age", (rid, need), "unknown")
                 raise InvalidValue("recipient", rid, _reason(f))
@@ -1026,13 +1312,19 @@ class TimeBank:
             done = self._prior(id, clear=True)
             if done:
                 spent = [p for p in done if p.kind is not PostingKind.CLEAR]
+                note = "" if rel is None else f"{rel.value}:{rid}"
                 if (
                     sum(p.amount for p in spent) != m
-                    or any(p.source != acct or p.target != served_account(server) for p in spent)
+                    or any(
+                        (p.kind, p.source, p.target, p.note, p.at)
+                        != (PostingKind.SPEND, acct, served_account(server), note, spent[0].at)
+                        for p in spent
+                    )
                     or (at is not None and spent[0].at != when)
                 ):
                     raise Conflict(f"withdrawal id {id!r} is already used / 编号已被占用")
                 return self._repeat(id, "withdraw", done)
+            self._unused(id)
             plan = self._plan(vid, m, when, server, policy.exchange_level)
             postings: list[Posting] = []
             findings = [
@@ -1119,8 +1411,8 @@ class TimeBank:
         ``donation``: a needy elder or the platform). The oldest credits go first and keep their
         issuing bank. The receiver's storage cap applies.
         """
-        when = self.ledger._when(at)
         own_id(id, "id")
+        when = self.ledger._when(at)
         m = _minutes(minutes)
         src = _id_of(from_member, "from_member")
         dst = _id_of(to_member, "to_member")
@@ -1138,12 +1430,23 @@ class TimeBank:
             if done:
                 if (
                     sum(p.amount for p in done) != m
-                    or any(p.source != acct or p.target != volunteer_account(dst) for p in done)
+                    or any(
+                        (p.kind, p.source, p.target, p.note, p.at)
+                        != (
+                            PostingKind.TRANSFER,
+                            acct,
+                            volunteer_account(dst),
+                            rel.value,
+                            done[0].at,
+                        )
+                        for p in done
+                    )
                     or (at is not None and done[0].at != when)
                 ):
                     raise Conflict(f"transfer id {id!r} is already used / 编号已被占用")
                 return self._repeat(id, "transfer", done)
-            self._check_storage(policy, dst, m)
+            self._unused(id)
+            self._check_storage(policy, dst, m, m)
             lots = [
                 lot
                 for lot in self.ledger.lots(src)
@@ -1177,3 +1480,279 @@ class TimeBank:
             tx.add(self.ledger, postings)
         f = finding("timebank.transfer", (m, dst, rel.zh))
         return TimeBankReceipt(id=id, operation="transfer", postings=tuple(postings), findings=(f,))
+
+    # --- corrections --------------------------------------------------------------------------
+
+    def refund(self, withdrawal_id: str, *, at: datetime | None = None) -> TimeBankReceipt:
+        """Cancel a withdrawal (退还): its credits come back and its clearing is taken back.
+
+        Each leg ``<w>#<k>`` is returned by ``<w>#<k>#refund``, which opens a lot again with the
+        spent lot's issuing bank and dates (the posting :meth:`PointsLedger.refund
+        <zhiyuan.credit.PointsLedger.refund>` makes), and each clearing ``<w>#<k>#clear`` is
+        taken back by ``<w>#<k>#clear#refund``: the regions no longer owe each other for it. The
+        credits returned pay first what the holder owes their bank for a reversed deposit
+        (``<w>#<k>#refund#settle``). No cap applies: the credits were the holder's. Refunding
+        again returns the recorded postings (``repeated``); at another ``at`` it is a
+        :class:`~zhiyuan.errors.Conflict`. Legs refunded through the ledger alone keep their
+        moment, and the clearing they left is taken back at it.
+        """
+        wid = own_id(withdrawal_id, "withdrawal_id")
+        when = self.ledger._when(at)
+        with self.journal.transaction() as tx:
+            legs = self._prior(wid, clear=True)
+            spends = [p for p in legs if p.kind is not PostingKind.CLEAR]
+            if not spends:
+                raise NotFound("withdrawal", wid)
+            if any(
+                p.kind is not PostingKind.SPEND
+                or p.lot is None
+                or not p.source.startswith(_VOLUNTEER)
+                or not p.target.startswith(_SERVED)
+                for p in spends
+            ):
+                raise InvalidValue(
+                    "withdrawal_id", wid, "不是时间银行兑换 / not a time-bank withdrawal"
+                )
+            vid = spends[0].source[len(_VOLUNTEER) :]
+            before = {p.id: self._existing(derive(p.id, "refund")) for p in legs}
+            recorded = [r for r in before.values() if r is not None]
+            if recorded:
+                when = recorded[0].at
+                if at is not None and self.ledger._when(at) != when:
+                    raise Conflict(
+                        f"withdrawal {wid!r} was refunded at another moment / 已在其他时间退还"
+                    )
+            if when < spends[0].at:
+                raise InvalidValue(
+                    "at",
+                    when.isoformat(),
+                    "退还不能早于兑换 / a refund cannot come before the withdrawal",
+                )
+            fresh: list[Posting] = []
+            lots: list[tuple[str, str, int]] = []
+            for p in legs:
+                if before[p.id] is not None:
+                    continue
+                rid = derive(p.id, "refund")
+                if p.kind is PostingKind.CLEAR:
+                    fresh.append(
+                        Posting(
+                            id=rid,
+                            at=when,
+                            kind=PostingKind.CLEAR,
+                            source=p.target,
+                            target=p.source,
+                            amount=p.amount,
+                            ref=p.ref,
+                            reverses=p.id,
+                        )
+                    )
+                    continue
+                lot = self._existing(p.lot or "")
+                if lot is None:  # pragma: no cover - a recorded spend names a recorded lot
+                    raise NotFound("lot", p.lot)
+                fresh.append(
+                    Posting(
+                        id=rid,
+                        at=when,
+                        kind=PostingKind.REFUND,
+                        source=p.target,
+                        target=p.source,
+                        amount=p.amount,
+                        ref=p.ref,
+                        reverses=p.id,
+                        available_from=lot.available_from or lot.at,
+                        expires_at=lot.expires_at,
+                    )
+                )
+                origin = self._state.origin.get(p.lot or "")
+                if origin is not None:
+                    lots.append((rid, origin, p.amount))
+            if not fresh:
+                settled = [self._existing(derive(r.id, "settle")) for r in recorded]
+                return self._repeat(
+                    wid, "refund", [*recorded, *(s for s in settled if s is not None)]
+                )
+            settle = self._settling(vid, lots, when)
+            tx.add(self.ledger, [*fresh, *settle])
+        out = [r for p in legs if (r := before[p.id]) is not None] + fresh
+        minutes = sum(p.amount for p in out if p.kind is PostingKind.REFUND)
+        findings = [finding("timebank.refund", (wid, minutes))]
+        unclear: dict[tuple[str, str], int] = {}
+        for p in out:
+            if p.kind is PostingKind.CLEAR:  # clearing:server → clearing:issuer
+                _inc(unclear, (p.target[len(_CLEARING) :], p.source[len(_CLEARING) :]), p.amount)
+        findings.extend(
+            finding("timebank.refund", (n, issuer, server), "clear")
+            for (issuer, server), n in unclear.items()
+        )
+        bank_of_lot = {lot: bank for lot, bank, _ in lots}
+        findings.extend(
+            finding("timebank.settle", (p.amount, bank_of_lot[p.lot or ""])) for p in settle
+        )
+        return TimeBankReceipt(
+            id=wid, operation="refund", postings=(*out, *settle), findings=tuple(findings)
+        )
+
+    def reverse_deposit(
+        self, deposit_id: str, *, at: datetime | None = None, reason: str
+    ) -> TimeBankReceipt:
+        """Take back a deposit whose hours were revoked (冲销存入), as
+        :meth:`PointsLedger.reverse_earning <zhiyuan.credit.PointsLedger.reverse_earning>` does
+        with the ``debt`` rule.
+
+        What is left of the deposit's credits goes back to its bank (``<deposit>#reverse``; from
+        the receiver's account when the deposit was donated). What was already used (redeemed,
+        given away, or paying an earlier debt) is taken from the volunteer's other available
+        credits of the same bank, oldest first (``<deposit>#clawback#1`` …), and the rest is
+        recorded as owed to that bank (``<deposit>#owed``, see :meth:`owed`), which the
+        volunteer's next deposits with it, and refunds of its credits, pay first. Credits of
+        other banks are never taken, so a correction makes no clearing; services already
+        received, and their clearing, stand. The reversed deposit no longer counts as issued
+        nor toward the volunteer's daily and lifetime caps, so a later deposit may bank what it
+        used. ``reason`` (required text) is kept on every posting. Reversing again returns the
+        recorded postings (``repeated``); with another reason or ``at`` it is a
+        :class:`~zhiyuan.errors.Conflict`.
+
+        Example:
+            >>> from datetime import datetime
+            >>> from zhiyuan._validators import SHANGHAI
+            >>> from zhiyuan.credit import PointsLedger
+            >>> from zhiyuan.hierarchy import load_default
+            >>> t = lambda d: datetime(2024, 5, d, 10, tzinfo=SHANGHAI)
+            >>> bank = TimeBank(PointsLedger(instrument="time_credits"), load_default())
+            >>> _ = bank.deposit("d1", "v1", 120, at=t(1), region="370214001001")
+            >>> _ = bank.deposit("d2", "v1", 30, at=t(2), region="370214001001")
+            >>> _ = bank.withdraw("w1", "v1", 100, at=t(3), region="370214001001")
+            >>> r = bank.reverse_deposit("d1", at=t(4), reason="工时被撤销")
+            >>> [(p.id, p.amount) for p in r.postings]
+            [('d1#reverse', 20), ('d1#clawback#1', 30), ('d1#owed', 70)]
+            >>> print(r.explain())
+            冲销存入 d1（工时被撤销）：370214001001 发放的 120 分钟中，v1 账户余下的 20 分钟退回 / deposit d1 reversed (工时被撤销): of the 120 min issued by 370214001001, the 20 left in v1's account returned
+            已用 100 分钟：从 v1 在 370214001001 的其他时间扣回 30 分钟，记欠 70 分钟 / 100 min already used: 30 taken back from v1's other credits of 370214001001, 70 recorded as owed to it
+            >>> bank.balance("v1"), bank.owed("v1")
+            (0, {'370214001001': 70})
+            >>> [p.id for p in bank.deposit("d3", "v1", 90, at=t(5), region="370214001001").postings]
+            ['d3', 'd3#settle']
+            >>> bank.balance("v1"), bank.owed("v1")
+            (20, {})
+        """
+        did = own_id(deposit_id, "deposit_id")
+        when = self.ledger._when(at)
+        note = _optional_text("reason", reason)
+        if note is None:
+            raise InvalidValue("reason", None, "须说明冲销原因 / a reversal needs a reason")
+        with self.journal.transaction() as tx:
+            d = self._existing(did)
+            if d is None:
+                raise NotFound("deposit", did)
+            if (
+                d.kind is not PostingKind.EARN
+                or d.lot is not None
+                or not d.source.startswith(_BANK)
+                or not d.target.startswith(_VOLUNTEER)
+            ):
+                raise InvalidValue("deposit_id", did, "不是时间银行存入 / not a time-bank deposit")
+            prior = self._reversal_of(did)
+            if prior:
+                if any(p.note != note for p in prior) or (at is not None and prior[0].at != when):
+                    raise Conflict(
+                        f"deposit {did!r} is already reversed otherwise / 已按其他内容冲销"
+                    )
+                return self._repeat(did, "reverse_deposit", prior)
+            if when < d.at:
+                raise InvalidValue(
+                    "at",
+                    when.isoformat(),
+                    "冲销不能早于存入 / a reversal cannot come before the deposit",
+                )
+            bank = d.source[len(_BANK) :]
+            vid = d.target[len(_VOLUNTEER) :]
+            gift = self._existing(derive(did, "donate"))
+            held = gift if gift is not None and gift.lot == did else d
+            left = max(self._state.left.get(held.id, 0), 0)
+            used = held.amount - left
+            postings: list[Posting] = []
+            if left:
+                postings.append(
+                    Posting(
+                        id=derive(did, "reverse"),
+                        at=when,
+                        kind=PostingKind.REVERSE,
+                        source=held.target,
+                        target=d.source,
+                        amount=left,
+                        lot=held.id,
+                        reverses=did,
+                        note=note,
+                    )
+                )
+            taken = k = 0
+            if used:
+                for lot in self.ledger.lots(vid):
+                    if taken == used:
+                        break
+                    if (
+                        lot.id == held.id
+                        or self._state.origin.get(lot.id) != bank
+                        or not lot.available_on(when)
+                    ):
+                        continue
+                    take = min(lot.remaining, used - taken)
+                    taken += take
+                    k += 1
+                    postings.append(
+                        Posting(
+                            id=derive(did, "clawback", k),
+                            at=when,
+                            kind=PostingKind.CLAWBACK,
+                            source=d.target,
+                            target=d.source,
+                            amount=take,
+                            lot=lot.id,
+                            reverses=did,
+                            note=note,
+                        )
+                    )
+                if used > taken:
+                    postings.append(
+                        Posting(
+                            id=derive(did, "owed"),
+                            at=when,
+                            kind=PostingKind.CLAWBACK,
+                            source=owed_account(vid),
+                            target=d.source,
+                            amount=used - taken,
+                            reverses=did,
+                            note=note,
+                        )
+                    )
+            tx.add(self.ledger, postings)
+        findings = [
+            finding(
+                "timebank.reverse",
+                (did, note, d.amount, bank, left, held.target[len(_VOLUNTEER) :]),
+            )
+            if left
+            else finding("timebank.reverse", (did, note, d.amount, bank), "spent")
+        ]
+        if used:
+            findings.append(
+                finding("timebank.reverse", (used, taken, used - taken, vid, bank), "used")
+            )
+        return TimeBankReceipt(
+            id=did, operation="reverse_deposit", postings=tuple(postings), findings=tuple(findings)
+        )
+
+    def _reversal_of(self, deposit_id: str) -> list[Posting]:
+        """The postings of a deposit's reversal already recorded (none if not reversed)."""
+        out: list[Posting] = []
+        if (p := self._existing(derive(deposit_id, "reverse"))) is not None:
+            out.append(p)
+        k = 1
+        while (p := self._existing(derive(deposit_id, "clawback", k))) is not None:
+            out.append(p)
+            k += 1
+        if (p := self._existing(derive(deposit_id, "owed"))) is not None:
+            out.append(p)
+        return out
