@@ -223,9 +223,10 @@ def check_finding(f: Finding) -> None:
     if f.rule == "hours.record_cap":
         assert n["before"] > n["cap"] > 0
         shown = [n["cap"], n["before"]]
-    elif f.rule == "hours.schedule_cap":
-        assert n["before"] > n["scheduled"] >= 0
-        shown = [n["scheduled"], n["before"]]
+    elif f.rule == "hours.schedule_cap":  # the time inside the schedule's window
+        assert f.variant in ("topup_window", "checkout_window"), f.variant
+        assert n["before"] > n["after"] >= 0 and n["scheduled"] >= n["after"]
+        shown = [n["scheduled"], n["before"], n["after"]]
     elif f.rule == "hours.rounding":
         assert n["before"] != n["after"] and n["after"] % n["unit"] == 0
         assert abs(n["before"] - n["after"]) < n["unit"]
@@ -265,7 +266,7 @@ def after_of(f: Finding) -> int | None:
     if f.rule == "hours.record_cap":
         return n["cap"]
     if f.rule == "hours.schedule_cap":
-        return n["scheduled"]
+        return n["after"]
     if f.rule in ("hours.rounding", "hours.overlap") and "after" in n:
         return n["after"]
     if f.rule == "hours.daily_cap" and "after" in n:

@@ -113,9 +113,31 @@ def test_scheduled_times_come_both_or_neither() -> None:
     assert record().scheduled_minutes is None
 
 
+def test_evidence_is_a_member_or_its_value() -> None:
+    # JSON, TOML and the bulk columns write evidence by value; the constructor takes it too.
+    assert record(evidence="qr_scan").evidence is Evidence.QR_SCAN  # type: ignore[arg-type]
+    assert record(evidence="qr_scan") == record(evidence=Evidence.QR_SCAN)  # type: ignore[arg-type]
+    for bad in ("QR_SCAN", "carrier_pigeon", None, 1, ["gps"]):
+        with pytest.raises(InvalidValue, match="evidence") as info:
+            record(evidence=bad)
+        assert info.value.field == "evidence"
+        assert "qr_scan" in info.value.reason and "admin_topup" in info.value.reason
+
+
 def test_other_fields_are_checked() -> None:
-    with pytest.raises(InvalidValue, match="evidence"):
-        record(evidence="qr_scan")  # type: ignore[arg-type]
+    for kw in (
+        {"checkout_missing": "yes"},
+        {"checkout_missing": None},
+        {"note": None},
+        {"note": "\ud800"},
+        {"team_id": " "},
+        {"team_id": 7},
+        {"geo": (37.5, 121.4)},
+    ):
+        (name,) = kw
+        with pytest.raises(InvalidValue, match=name):
+            record(**kw)
+    assert record(team_id="t1", note="补录").team_id == "t1"
     for name in ("id", "volunteer_id", "activity_id", "organization_id", "category"):
         with pytest.raises(InvalidValue, match=name):
             ServiceRecord(

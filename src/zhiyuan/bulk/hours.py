@@ -74,7 +74,7 @@ Example:
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -82,7 +82,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from zhiyuan._validators import SHANGHAI, system_clock
+from zhiyuan._validators import SHANGHAI, items, system_clock, to_enum
 from zhiyuan.bulk import _frames
 from zhiyuan.bulk._columns import (
     DAY,
@@ -92,6 +92,8 @@ from zhiyuan.bulk._columns import (
     PURPOSES,
     SHANGHAI_OFFSET,
     Columns,
+    _array,
+    _ints,
     epoch_seconds,
 )
 from zhiyuan.errors import InvalidValue, ZhiyuanError
@@ -244,6 +246,7 @@ class _Rows:
     scheduled: I64
     checkout: Bools
     recorded: I64
+    sched_start: I64
 
 
 def _bad(field: str, mask: Bools, values: AnyArray, reason: str) -> None:
@@ -252,7 +255,7 @@ def _bad(field: str, mask: Bools, values: AnyArray, reason: str) -> None:
         raise InvalidValue(f"{field}[{i}]", values[i].item(), reason)
 
 
-def _validated(cols: Columns, now_s: int) -> _Rows:
+def _validated(cols: Columns, now_s: int, sched_start: I64 | None) -> _Rows:
     n = len(cols)
     start, end = cols.get("start"), cols.get("end")
     evidence, category = cols.get("evidence"), cols.get("category")
@@ -272,9 +275,55 @@ def _validated(cols: Columns, now_s: int) -> _Rows:
     given = rec != NONE
     _bad("recorded_at", given & (rec < start), rec, "录入时间不能早于服务开始 / before the start")
     _bad("recorded_at", given & (rec > now_s), rec, "录入时间不能晚于当前时间 / in the future")
-    return _Rows(
-        cols.volunteer, start, end, evidence, category, cols.categories, sched, checkout, rec
+    ss = np.full(n, NONE, dtype=np.int64) if sched_start is None else sched_start
+    planned = ss != NONE
+    _bad(
+        "scheduled_start",
+        planned & (sched == NONE),
+        ss,
+        "计划起止须同时给出 / give scheduled_minutes with scheduled_start",
     )
+    _bad(
+        "scheduled_start",
+        planned & (ss < MIN_TIME),
+        ss,
+        "须不早于 2000-01-01 / times start in 2000",
+    )
+    return _Rows(
+        cols.volunteer, start, end, evidence, category, cols.categories, sched, checkout, rec, ss
+    )
+
+
+_SCHEDULED_START = "scheduled_start"
+
+
+def _columns(records: object) -> tuple[Columns, I64 | None]:
+    """The records as :class:`~zhiyuan.bulk.Columns`, and their ``scheduled_start`` column
+    (epoch seconds, ``-1`` or missing for none), which ``Columns`` does not carry, if given."""
+    if isinstance(records, Columns):
+        return records, None
+    raw: object = None
+    if isinstance(records, Mapping):
+        if _SCHEDULED_START in records:
+            raw = records[_SCHEDULED_START]
+            records = {k: v for k, v in records.items() if k != _SCHEDULED_START}
+    elif not _frames.is_frame(records) and hasattr(records, "to_pandas"):
+        records = records.to_pandas()
+    frame: Any = records
+    if _frames.is_frame(frame) and _SCHEDULED_START in frame.columns:
+        raw = frame[_SCHEDULED_START]
+    cols = Columns.of(records)
+    if raw is None:
+        return cols, None
+    values = _array(_SCHEDULED_START, raw)
+    if isinstance(values, _frames.Coded):
+        raise InvalidValue(_SCHEDULED_START, "categorical", "需要整数 / need whole numbers")
+    out = _ints(_SCHEDULED_START, values, optional=True)
+    if len(out) != len(cols):
+        raise InvalidValue(
+            _SCHEDULED_START, len(out), f"列长度应为 {len(cols)} / every column has the same length"
+        )
+    return cols, out
 
 
 def evaluate_hours(
@@ -290,7 +339,9 @@ def evaluate_hours(
         records: the records as columns (:class:`~zhiyuan.bulk.Columns` or anything
             :meth:`~zhiyuan.bulk.Columns.of` takes): ``volunteer``, ``start``, ``end``,
             ``evidence``, ``category``, optionally ``scheduled_minutes``, ``checkout_missing``,
-            ``recorded_at``. Row order is posting order.
+            ``recorded_at`` and ``scheduled_start`` (epoch seconds or aware times, ``-1`` or
+            missing for none: the schedule then starts with the row). Row order is posting
+            order.
         policy: the hour policy (default: the national one).
         now: the posting time (default: now), as ``post_many(…, at=now)``: no record may end
             after it, and it is the entry time of rows without ``recorded_at``.
@@ -305,8 +356,8 @@ def evaluate_hours(
     check_policy(pol)
     moment = system_clock() if now is None else now
     now_s = epoch_seconds(moment)
-    cols = Columns.of(records)
-    rows = _validated(cols, now_s)
+    cols, sched_start = _columns(records)
+    rows = _validated(cols, now_s, sched_start)
     n = len(cols)
     if n == 0:
         return _empty()
@@ -379,8 +430,7 @@ def _vector(
     if pol.excluded_categories:
         excluded = np.array([c in pol.excluded_categories for c in rows.categories], dtype=bool)
         reject(excluded[cat], _CATEGORY)
-    if pol.max_span_minutes is not None:
-        reject(minutes > pol.max_span_minutes, _SPAN)
+    reject(minutes > pol.max_span_minutes, _SPAN)
     if pol.deadline_days is not None:
         rec = rows.recorded[order]
         entered = np.where(rec != NONE, rec, now_s)
@@ -390,15 +440,21 @@ def _vector(
             status[over] = NEEDS_APPROVAL
         else:
             reject(over, _DEADLINE)
+    # The schedule rule: a capped row keeps only its time inside the schedule's window (from
+    # the scheduled start, the row's start when none is given, for the scheduled minutes).
     capped_kind = np.array([k in pol.schedule_capped for k in EVIDENCE], dtype=bool)
-    capped = (capped_kind[ev] | rows.checkout[order]) & (sched >= 0) & (minutes > sched)
-    end = np.where(capped, s + np.minimum(sched, minutes) * 60, e)  # (no overflow elsewhere)
+    capped = (capped_kind[ev] | rows.checkout[order]) & (sched >= 0)
+    ws = rows.sched_start[order]
+    ws = np.where(ws != NONE, ws, s)
+    we = ws + _window_minutes(sched, ws, e) * 60
+    begin = np.where(capped, np.minimum(np.maximum(s, ws), e), s)
+    end = np.where(capped, np.maximum(begin, np.minimum(e, we)), e)
 
     counted = np.zeros(n, dtype=np.int64)
     bad = np.zeros(n, dtype=bool)
     ci = np.flatnonzero(rej < 0)  # candidates: what reaches the overlap rule
     if len(ci):
-        c_counted, c_status, c_rej, c_bad = _candidates(pol, v[ci], s[ci], end[ci], status[ci])
+        c_counted, c_status, c_rej, c_bad = _candidates(pol, v[ci], begin[ci], end[ci], status[ci])
         counted[ci] = c_counted
         status[ci] = c_status
         rej[ci] = c_rej
@@ -408,6 +464,13 @@ def _vector(
     status[rej >= 0] = REJECTED
     counted[rej >= 0] = 0
     return counted, status, rej, bad
+
+
+def _window_minutes(sched: I64, ws: I64, e: I64) -> I64:
+    """The scheduled minutes, but no more than reach past the row's end (the same window
+    wherever it meets the row, and no overflow for a huge duration)."""
+    out: I64 = np.minimum(sched, np.maximum(e - ws, 0) // 60 + 1)
+    return out
 
 
 def _candidates(
@@ -450,9 +513,10 @@ def _candidates(
         minutes = np.where(overlapped, 0, (ce - cs) // 60)
     if pol.record_cap_minutes is not None:
         minutes = np.minimum(minutes, pol.record_cap_minutes)
+    unrounded = minutes
     minutes = _snap(pol, minutes)
     if pol.daily_cap_minutes is not None:
-        minutes, approval, over, unsure = _daily_cap(pol, cv, a, ce, minutes)
+        minutes, approval, over, unsure = _daily_cap(pol, cv, a, ce, minutes, unrounded)
         status[approval] = NEEDS_APPROVAL
         rej[over & (rej < 0)] = _DAILY
         bad |= unsure
@@ -473,9 +537,10 @@ def _shift(x: I64, starts: I64) -> I64:
 
 
 def _daily_cap(
-    pol: HourPolicy, cv: I64, a: I64, ce: I64, minutes: I64
+    pol: HourPolicy, cv: I64, a: I64, ce: I64, minutes: I64, unrounded: I64
 ) -> tuple[I64, Bools, Bools, Bools]:
-    """The daily cap for candidates (counted, needs approval, rejected, needs the loop)."""
+    """The daily cap for candidates (counted, needs approval, rejected, needs the loop);
+    ``unrounded`` are the minutes before rounding (after the record cap)."""
     cap = pol.daily_cap_minutes
     assert cap is not None
     k = len(cv)
@@ -488,7 +553,7 @@ def _daily_cap(
         return counted, approval, over, unsure
     # in local seconds (epoch + 8 h), as the object path's segments: day n is [n·86400, (n+1)·86400)
     ra, re_ = a[idx] + SHANGHAI_OFFSET, ce[idx] + SHANGHAI_OFFSET
-    rm, rv = minutes[idx], cv[idx]
+    rm, rv, rp = minutes[idx], cv[idx], unrounded[idx]
     room_total = np.maximum(rm, (re_ - ra) // 60)
     d0 = ra // DAY
     nd = (re_ - 1) // DAY - d0 + 1
@@ -524,8 +589,17 @@ def _daily_cap(
     xcum = xt - (xt[starts] - x[starts])[rep]
     took = np.minimum(rm[rep], xcum)
     kept = took - _shift(took, starts)
-    short = took[starts + nd - 1] < rm  # minutes left over the cap
     moved = np.logical_or.reduceat(kept != split, starts)  # kept differs from the split
+    moved |= took[starts + nd - 1] < rm  # the walk left minutes over: the rule moves them
+    # Over the cap, as the rule judges it: each day gives at most the seconds the cap leaves of
+    # it; together (at most the minutes before rounding) snapped to the unit, and never past the
+    # days' room in whole units.
+    avail = np.maximum(cap - used, 0)
+    fits = np.add.reduceat(np.minimum(sec, 60 * avail), starts) // 60
+    unit = pol.unit_minutes
+    room_units = np.add.reduceat(avail, starts) // unit * unit
+    can = np.minimum(np.minimum(rm, _snap(pol, np.minimum(rp, fits))), room_units)
+    short = can < rm
     if pol.over_daily_cap is Overflow.APPROVAL:
         approval[idx] = short
         unsure[idx] = moved & ~short
@@ -559,9 +633,12 @@ def _record(rows: _Rows, i: int) -> ServiceRecord:
     sched = int(rows.scheduled[i])
     rec = int(rows.recorded[i])
     extra: dict[str, Any] = {}
-    if sched != NONE:  # a schedule of exactly ``sched`` whole minutes
-        extra["scheduled_start"] = start
-        extra["scheduled_end"] = start + timedelta(seconds=sched * 60 + 30)
+    if sched != NONE:  # a schedule of exactly ``sched`` whole minutes (as far as the row reaches)
+        ws = int(rows.sched_start[i])
+        ws = int(rows.start[i]) if ws == NONE else ws
+        reach = min(sched, max(int(rows.end[i]) - ws, 0) // 60 + 1)  # as _window_minutes
+        extra["scheduled_start"] = datetime.fromtimestamp(ws, SHANGHAI)
+        extra["scheduled_end"] = extra["scheduled_start"] + timedelta(seconds=reach * 60 + 30)
     if rec != NONE:
         extra["recorded_at"] = datetime.fromtimestamp(rec, SHANGHAI)
     return ServiceRecord(
@@ -590,7 +667,8 @@ def _loop(
     status: npt.NDArray[np.int8],
     rej: npt.NDArray[np.int8],
 ) -> None:
-    """Re-evaluate the marked rows (whole volunteers, in row order) on the object path."""
+    """Re-evaluate the marked rows (whole volunteers, in row order) on the object path (the rows
+    are checked already, so the policy's own checks of its arguments are skipped)."""
     occupied: dict[int, list[Segment]] = {}
     day_used: dict[int, dict[date, int]] = {}
     code = {st: i for i, st in enumerate(STATUSES)}
@@ -599,7 +677,7 @@ def _loop(
         vid = int(rows.volunteer[i])
         occ = occupied.setdefault(vid, [])
         used = day_used.setdefault(vid, {})
-        out = pol.evaluate(_record(rows, i), now=now, occupied=occ, day_used=used)
+        out = pol._evaluate(_record(rows, i), now, None, occ, used, pol._rules)
         counted[pos] = out.counted_minutes
         weighted[pos] = out.weighted_minutes
         status[pos] = code[out.status]
@@ -636,19 +714,41 @@ def evaluate_hours_frame(
 
 
 def counted_rows(
-    records: object, result: HourColumns, *, statuses: Sequence[Status] = (Status.ACCEPTED,)
+    records: object,
+    result: HourColumns,
+    *,
+    statuses: Sequence[Status | str] = (Status.ACCEPTED,),
 ) -> Columns:
     """The rows that count, as star-rating input (``day``, ``minutes``, ``purposes`` …).
 
-    Keeps rows whose status is in ``statuses`` (default: accepted only; rows needing approval
-    count once approved) with counted minutes > 0, as :meth:`HourLedger.rows
-    <zhiyuan.hours.HourLedger.rows>` lists counted records. Certification and public notice are
-    the ledger's business: treat the result as certified only where that is true.
+    Keeps rows whose status (a :class:`~zhiyuan.hours.Status` or its value) is in ``statuses``
+    (default: accepted only; rows needing approval count once approved) with counted minutes
+    > 0, as :meth:`HourLedger.rows <zhiyuan.hours.HourLedger.rows>` lists counted records.
+    Certification and public notice are the ledger's business: treat the result as certified
+    only where that is true.
+
+    Example:
+        >>> rows = {"volunteer": ["v1", "v1"], "start": [1740790800, 1740794400],
+        ...         "end": [1740794400, 1740798000], "evidence": ["qr_scan", "gps"],
+        ...         "category": ["助老", "会议"]}
+        >>> now = datetime(2025, 3, 2, tzinfo=SHANGHAI)
+        >>> out = evaluate_hours(rows, HourPolicy(excluded_categories=["会议"]), now=now)
+        >>> counted_rows(rows, out, statuses=["accepted", "needs_approval"]).minutes.tolist()
+        [60]
+        >>> counted_rows(rows, out, statuses=["certified"])
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: statuses: 'certified': 应为 / one of accepted, needs_approval, rejected
     """
-    cols = Columns.of(records)
+    if not isinstance(result, HourColumns):
+        raise InvalidValue(
+            "result", type(result).__name__, "需要 HourColumns / need evaluate_hours' result"
+        )
+    wanted = [to_enum("statuses", Status, s) for s in items("statuses", statuses)]
+    cols, _ = _columns(records)
     if len(result) != len(cols):
         raise InvalidValue("result", len(result), f"应有 {len(cols)} 行 / one row per record")
-    codes = np.array([STATUSES.index(s) for s in statuses], dtype=np.int8)
+    codes = np.array([STATUSES.index(s) for s in wanted], dtype=np.int8)
     keep = np.isin(result.status, codes) & (result.counted_minutes > 0)
     return Columns(
         volunteer=cols.volunteer[keep],

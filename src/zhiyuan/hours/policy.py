@@ -8,7 +8,8 @@ adds a :class:`Finding` with its rule id, the numbers, and a Chinese and English
 
 The national texts set no rounding, daily cap, recording deadline or per-record cap (POLICIES.md
 "National texts"): the default policy leaves them off, and the local profiles in :data:`PROFILES`
-switch them on, each citing its source.
+switch them on, each citing its source. One limit is on by default: a record covers at most one
+day (``max_span_minutes``, 1440), since local platforms record a multi-day activity day by day.
 
 References:
     《志愿服务记录办法》(民函〔2012〕340号): service time is time actually served, travel excluded;
@@ -51,10 +52,13 @@ from zhiyuan._validators import (
     SHANGHAI,
     bounded,
     is_date,
+    items,
+    moment,
     non_empty,
+    text,
     to_enum,
 )
-from zhiyuan.errors import InvalidValue
+from zhiyuan.errors import InvalidValue, show
 from zhiyuan.explain import MESSAGES, Finding, finding, register_messages
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import ADULT_AGE, Volunteer
@@ -160,6 +164,9 @@ register_messages(
             "服务后第 {days} 天录入，超过 {limit} 天时限，需审批",
             "entered {days} days after the service, past the {limit}-day deadline; needs approval",
         ),
+        # The two variants below are no longer written (the schedule rule now keeps the time
+        # inside the schedule's window, the "…_window" variants); they stay registered so that
+        # outcomes recorded before still read.
         ("hours.schedule_cap", "topup"): (
             ("before", "scheduled"),
             "补录时长不超过活动计划时长 {scheduled} 分钟（原 {before} 分钟）",
@@ -169,6 +176,18 @@ register_messages(
             ("before", "scheduled"),
             "未签退时长不超过活动计划时长 {scheduled} 分钟（原 {before} 分钟）",
             "a missed check-out never exceeds the scheduled {scheduled} min (was {before})",
+        ),
+        ("hours.schedule_cap", "topup_window"): (
+            ("before", "after", "scheduled"),
+            "补录只计活动计划时段（{scheduled} 分钟）内的时间，{before} 分钟核减为 {after} 分钟",
+            "a top-up counts only the time inside the activity's {scheduled}-min schedule; "
+            "{before} min cut to {after}",
+        ),
+        ("hours.schedule_cap", "checkout_window"): (
+            ("before", "after", "scheduled"),
+            "未签退只计活动计划时段（{scheduled} 分钟）内的时间，{before} 分钟核减为 {after} 分钟",
+            "a missed check-out counts only the time inside the activity's {scheduled}-min "
+            "schedule; {before} min cut to {after}",
         ),
         ("hours.overlap", "reject"): (
             ("overlapping",),
@@ -250,8 +269,35 @@ class Outcome:
         return "\n".join([head, *(f"  {f}" for f in self.findings)])
 
 
-def _kinds(value: Any) -> frozenset[Evidence]:
-    return frozenset(to_enum("evidence", Evidence, v) for v in value)
+def _kinds(field: str, value: object) -> frozenset[Evidence]:
+    """A set of evidence kinds from a collection of members or their values (not a string,
+    a mapping, ``None`` or a bool)."""
+    return frozenset(to_enum(field, Evidence, v) for v in items(field, value))
+
+
+def _schedule_capped(value: object) -> frozenset[Evidence]:
+    return _kinds("schedule_capped", value)
+
+
+def _auto_certify(value: object) -> frozenset[Evidence]:
+    return _kinds("auto_certify", value)
+
+
+def _mapping(field: str, value: object) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidValue(
+            field,
+            value,
+            "需要映射（键到值）/ need a mapping (a dict, or a TOML table)",
+            shown=show(value),
+        )
+    return value
+
+
+def _category(field: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(field, value, "类别须为非空文字 / a category is non-empty text")
+    return text(field, value)
 
 
 def _rounding(value: Any) -> Rounding:
@@ -266,26 +312,30 @@ def _overlap(value: Any) -> OverlapRule:
     return to_enum("overlap", OverlapRule, value)
 
 
-def _strs(value: Any) -> frozenset[str]:
-    if isinstance(value, str):
-        value = (value,)
-    return frozenset(str(v) for v in value)
+def _categories(value: object) -> frozenset[str]:
+    field = "excluded_categories"
+    return frozenset(_category(field, v) for v in items(field, value))
 
 
-def _purposes(value: Mapping[Any, Any]) -> dict[Purpose, frozenset[Evidence]]:
-    return {to_enum("counts_toward", Purpose, k): _kinds(v) for k, v in value.items()}
+def _purposes(value: object) -> dict[Purpose, frozenset[Evidence]]:
+    out: dict[Purpose, frozenset[Evidence]] = {}
+    for k, v in _mapping("counts_toward", value).items():
+        purpose = to_enum("counts_toward", Purpose, k)
+        out[purpose] = _kinds(f"counts_toward.{purpose.value}", v)
+    return out
 
 
-def _weights(value: Mapping[Any, Any]) -> dict[str, int]:
+def _weights(value: object) -> dict[str, int]:
     out = {}
-    for k, v in value.items():
+    for k, v in _mapping("category_weights", value).items():
+        name = _category("category_weights", k)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 100_000:
             raise InvalidValue(
-                f"category_weights.{k}",
+                f"category_weights.{name}",
                 v,
                 "权重为 0 到 100000 的整数百分比 / a weight is a whole percent, 0 to 100000",
             )
-        out[str(k)] = v
+        out[name] = v
     return out
 
 
@@ -317,9 +367,10 @@ class HourPolicy:
             in minutes, no rounding rule).
         rounding: how counted minutes snap to the unit.
         record_cap_minutes: at most this much per record (海林: 120), or ``None``.
-        schedule_capped: evidence kinds that never count beyond the scheduled duration (志愿汇:
-            a top-up never exceeds the activity's set length); a record with
-            ``checkout_missing`` is always capped so.
+        schedule_capped: evidence kinds that count only the time inside the activity's schedule
+            window (志愿汇: a top-up never exceeds the activity's set length); a record with
+            ``checkout_missing`` is always cut so. The window runs from ``scheduled_start`` for
+            the scheduled duration in whole minutes; a record without a schedule is not cut.
         daily_cap_minutes: at most this much per volunteer per day, or ``None``; ``over_daily_cap``
             says what happens past it (广东 i志愿: 8 h, more needs approval).
         minor_daily_cap_minutes: a lower daily cap for volunteers under 18, or ``None``.
@@ -327,12 +378,50 @@ class HourPolicy:
         overlap: what happens to time already counted for the same volunteer.
         deadline_days: days after the service date within which a record must be entered, or
             ``None``; ``late`` says what happens past it.
-        max_span_minutes: a record longer than this is rejected as implausible, or ``None``.
+        max_span_minutes: the longest record, start to end, in minutes (1 to
+            :data:`~zhiyuan._validators.MINUTES`, a year). Default 1440, one day: the national
+            texts set no number (POLICIES.md "National texts" and §2.3: no numeric limits), and
+            广东 i志愿 records a multi-day activity day by day (POLICIES.md §2.6, "Multi-day
+            activities record each day"), so one record covers at most a day; a 62-day record
+            would otherwise count 1,488 h. A longer record is *rejected* by the rule
+            ``hours.span`` (posted with status ``rejected`` and a finding that names the limit),
+            as an excluded category or a late entry is, rather than refused as bad input: the
+            record is well-formed, and whether it counts is the policy's verdict, which another
+            policy may give differently. There is no "no limit" (``None`` could not round-trip
+            through TOML, which has no null): the loosest limit is a year, the longest an i志愿
+            activity may last (POLICIES.md §2.6).
         excluded_categories: categories that never count (meetings, dinners …).
         category_weights: percent weights by category (150 = 1.5×) for weighted minutes.
         counts_toward: which evidence kinds count toward stars, points and reports.
         notice_days: days of public notice (公示) between certification and certified.
         auto_certify: evidence kinds certified on posting, without a certifier.
+
+    Collections are given as lists or sets (``excluded_categories``, ``schedule_capped``,
+    ``auto_certify``, each value of ``counts_toward``) or as mappings (``category_weights``,
+    ``counts_toward``); evidence kinds and purposes as members or their values. Anything else
+    (``None``, a bool, a bare string where a list belongs) is an
+    :class:`~zhiyuan.errors.InvalidValue` naming the field.
+
+    Example:
+        >>> from datetime import datetime
+        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan.hours import ServiceRecord
+        >>> HourPolicy().max_span_minutes
+        1440
+        >>> long = ServiceRecord(id="r62", volunteer_id="v1", activity_id="a", organization_id="o",
+        ...     region_code="370602", category="助老", evidence="qr_scan",
+        ...     start=datetime(2025, 3, 1, tzinfo=SHANGHAI), end=datetime(2025, 5, 2, tzinfo=SHANGHAI))
+        >>> print(HourPolicy().evaluate(long, now=datetime(2025, 6, 1, tzinfo=SHANGHAI)).explain())
+        r62: rejected, 89280 min served, 0 counted
+          [hours.span] 单条记录 89280 分钟，超过上限 1440 分钟 / a single record of 89280 min exceeds the 1440-min limit
+        >>> HourPolicy(excluded_categories="会议")
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: excluded_categories: '会议': 需要一组值（列表或集合） / need a collection (a list or a set)
+        >>> HourPolicy(auto_certify=["qr_scan", "fax"])
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: auto_certify: 'fax': 应为 / one of sign_in_code, qr_scan, gps, supervisor, self_report, admin_topup
     """
 
     name: str = attrs.field(default="national", validator=non_empty)
@@ -343,7 +432,7 @@ class HourPolicy:
         default=None, validator=bounded(1, MINUTES, "minutes")
     )
     schedule_capped: frozenset[Evidence] = attrs.field(
-        default=frozenset({Evidence.ADMIN_TOPUP, Evidence.SELF_REPORT}), converter=_kinds
+        default=frozenset({Evidence.ADMIN_TOPUP, Evidence.SELF_REPORT}), converter=_schedule_capped
     )
     daily_cap_minutes: int | None = attrs.field(default=None, validator=bounded(1, 1440, "minutes"))
     over_daily_cap: Overflow = attrs.field(default=Overflow.TRIM, converter=_overflow)
@@ -354,16 +443,14 @@ class HourPolicy:
     overlap: OverlapRule = attrs.field(default=OverlapRule.TRIM, converter=_overlap)
     deadline_days: int | None = attrs.field(default=None, validator=bounded(0, DAYS, "days"))
     late: Overflow = attrs.field(default=Overflow.REJECT, converter=_overflow)
-    max_span_minutes: int | None = attrs.field(
-        default=None, validator=bounded(1, MINUTES, "minutes")
-    )
-    excluded_categories: frozenset[str] = attrs.field(factory=frozenset, converter=_strs)
+    max_span_minutes: int = attrs.field(default=1440, validator=bounded(1, MINUTES, "minutes"))
+    excluded_categories: frozenset[str] = attrs.field(factory=frozenset, converter=_categories)
     category_weights: dict[str, int] = attrs.field(factory=dict, converter=_weights)
     counts_toward: dict[Purpose, frozenset[Evidence]] = attrs.field(
         factory=_default_counts, converter=_purposes
     )
     notice_days: int = attrs.field(default=0, validator=bounded(0, DAYS, "days"))
-    auto_certify: frozenset[Evidence] = attrs.field(factory=frozenset, converter=_kinds)
+    auto_certify: frozenset[Evidence] = attrs.field(factory=frozenset, converter=_auto_certify)
 
     _purpose_of: dict[Evidence, frozenset[Purpose]] = attrs.field(init=False, eq=False, repr=False)
     _rules: tuple[Rule, ...] = attrs.field(init=False, eq=False, repr=False)
@@ -389,8 +476,15 @@ class HourPolicy:
         object.__setattr__(self, "_purpose_of", table)
         object.__setattr__(self, "_rules", tuple(r for r in RULES if _can_fire(r, self)))
 
-    def purposes(self, evidence: Evidence) -> frozenset[Purpose]:
-        """The purposes a record with this evidence counts toward."""
+    def purposes(self, evidence: Evidence | str) -> frozenset[Purpose]:
+        """The purposes a record with this evidence (a member or its value) counts toward.
+
+        Example:
+            >>> sorted(p.value for p in HourPolicy().purposes("admin_topup"))
+            ['reports', 'stars']
+        """
+        if type(evidence) is not Evidence:
+            evidence = to_enum("evidence", Evidence, evidence)
         return self._purpose_of[evidence]
 
     def weight(self, category: str) -> int:
@@ -398,7 +492,14 @@ class HourPolicy:
         return self.category_weights.get(category, 100)
 
     def snap(self, minutes: int) -> int:
-        """Minutes snapped to the unit by the rounding rule."""
+        """Minutes snapped to the unit by the rounding rule.
+
+        Example:
+            >>> HourPolicy(unit_minutes=30, rounding="half_up").snap(44), HourPolicy().snap(44)
+            (30, 44)
+        """
+        if type(minutes) is not int:
+            raise InvalidValue("minutes", minutes, "需要整数 / must be an integer")
         u = self.unit_minutes
         if u == 1:
             return minutes
@@ -432,10 +533,29 @@ class HourPolicy:
                 off); pass ``(*RULES, my_rule)`` to add a local rule.
 
         Raises:
-            InvalidValue: the record ends in the future (``end``), or ``now`` is naive.
+            InvalidValue: the record ends in the future (``end``), ``now`` is naive or missing,
+                or an argument is not of its kind (``record``, ``volunteer``, ``occupied`` not
+                sorted disjoint pairs of whole seconds, ``day_used`` not a mapping of dates to
+                minutes, ``rules`` not callables).
         """
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise InvalidValue("now", now.isoformat(), "缺少时区 / naive datetime")
+        if now is None:
+            raise InvalidValue("now", None, "需要带时区的时间 / need a timezone-aware datetime")
+        now = moment(now, "now")
+        if not isinstance(record, ServiceRecord):
+            raise InvalidValue(
+                "record", type(record).__name__, "需要 ServiceRecord / need a ServiceRecord"
+            )
+        if volunteer is not None and not isinstance(volunteer, Volunteer):
+            raise InvalidValue(
+                "volunteer", type(volunteer).__name__, "需要 Volunteer / need a Volunteer"
+            )
+        occupied = _segments(occupied)
+        used = _day_used(day_used)
+        if rules is not None:
+            rules = items("rules", rules)
+            for r in rules:
+                if not callable(r):
+                    raise InvalidValue("rules", r, "规则须为可调用对象 / a rule is a callable")
         if record.end > now:
             raise InvalidValue(
                 "end",
@@ -443,7 +563,7 @@ class HourPolicy:
                 f"记录不能晚于当前时间 {now.isoformat()} / a record cannot end in the future",
             )
         chain = self._rules if rules is None else rules
-        return self._evaluate(record, now, volunteer, occupied, day_used or {}, chain)
+        return self._evaluate(record, now, volunteer, occupied, used, chain)
 
     def _evaluate(
         self,
@@ -461,6 +581,40 @@ class HourPolicy:
             if d.status is Status.REJECTED:
                 break
         return d.outcome()
+
+
+def _segments(value: object) -> Sequence[Segment]:
+    """``occupied`` checked: sorted, disjoint ``(start, end)`` pairs of whole epoch seconds."""
+    out = items("occupied", value)
+    last = None
+    for seg in out:
+        if (
+            not isinstance(seg, tuple)
+            or len(seg) != 2
+            or any(type(x) is not int for x in seg)
+            or seg[0] >= seg[1]
+        ):
+            raise InvalidValue(
+                "occupied", seg, "需要 (开始, 结束) 秒数对 / need (start, end) pairs of seconds"
+            )
+        if last is not None and seg[0] < last:
+            raise InvalidValue(
+                "occupied", seg, "时段须有序且不重叠 / segments must be sorted and disjoint"
+            )
+        last = seg[1]
+    return out
+
+
+def _day_used(value: object) -> Mapping[date, int]:
+    """``day_used`` checked: ``None`` or a mapping of dates to whole minutes."""
+    if value is None:
+        return {}
+    for day, m in _mapping("day_used", value).items():
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise InvalidValue("day_used", day, "键须为日期 / keys are dates")
+        if type(m) is not int or m < 0:
+            raise InvalidValue(f"day_used.{day}", m, "需要非负整数 / a whole number ≥ 0")
+    return value  # type: ignore[return-value]
 
 
 class Draft:
@@ -551,7 +705,7 @@ def rule_category(d: Draft) -> None:
 def rule_span(d: Draft) -> None:
     """``hours.span``: a record longer than ``max_span_minutes`` is rejected as implausible."""
     cap = d.policy.max_span_minutes
-    if cap is not None and d.minutes > cap:
+    if d.minutes > cap:
         d.reject("hours.span", d.minutes, cap)
 
 
@@ -590,22 +744,32 @@ def rule_deadline(d: Draft) -> None:
 
 
 def rule_schedule(d: Draft) -> None:
-    """``hours.schedule_cap``: top-ups and missed check-outs never exceed the scheduled duration."""
+    """``hours.schedule_cap``: a top-up or a missed check-out counts only the time inside the
+    activity's schedule.
+
+    For the evidence kinds in ``schedule_capped``, and for any record with ``checkout_missing``,
+    the served time is cut to the schedule's window: from ``scheduled_start`` for the scheduled
+    duration in whole minutes (:attr:`~zhiyuan.hours.ServiceRecord.scheduled_minutes`). So a
+    top-up never counts more than the schedule, nor time outside it: 13:00–18:00 entered for a
+    09:00–12:00 activity counts nothing. A record without a schedule is not cut.
+    """
     rec = d.record
     if not (rec.checkout_missing or rec.evidence in d.policy.schedule_capped):
         return
     sched = rec.scheduled_minutes
-    if sched is None or d.minutes <= sched:
+    if sched is None or rec.scheduled_start is None:
         return
-    s, _ = d.segments[0]
-    d.segments = ((s, s + sched * 60),)
-    d.find(
-        "hours.schedule_cap",
-        d.minutes,
-        sched,
-        variant="checkout" if rec.checkout_missing else "topup",
-    )
-    d.minutes = sched
+    ws = int((rec.scheduled_start - _EPOCH).total_seconds())
+    we = ws + sched * 60
+    inside = [(max(s, ws), min(e, we)) for s, e in d.segments if min(e, we) > max(s, ws)]
+    if inside == list(d.segments):
+        return
+    before = d.minutes
+    d.segments = inside
+    d.minutes = sum(e - s for s, e in inside) // 60
+    if d.minutes != before:
+        variant = "checkout_window" if rec.checkout_missing else "topup_window"
+        d.find("hours.schedule_cap", before, d.minutes, sched, variant=variant)
 
 
 def rule_overlap(d: Draft) -> None:
@@ -696,61 +860,112 @@ def _split_days(segments: Sequence[Segment], minutes: int) -> Sequence[tuple[dat
     return out
 
 
+def _day_seconds(segments: Sequence[Segment]) -> list[tuple[int, int]]:
+    """The seconds of service on each day the segments touch, ``(day number, seconds)`` in day
+    order (segments are in local seconds: day ``n`` is ``[n·86400, (n+1)·86400)``)."""
+    if len(segments) == 1:
+        s, e = segments[0]
+        day = s // 86400
+        if e <= (day + 1) * 86400:
+            return [(day, e - s)]
+    per_day: dict[int, int] = {}
+    for s, e in segments:
+        t = s
+        while t < e:
+            day = t // 86400
+            stop = min(e, (day + 1) * 86400)
+            per_day[day] = per_day.get(day, 0) + stop - t
+            t = stop
+    return sorted(per_day.items())
+
+
+def _attribute(
+    per_day: Sequence[tuple[int, int]], room: Sequence[int], total: int, minutes: int
+) -> list[tuple[date, int]]:
+    """Spread ``minutes`` over the days: first each day's share of ``total`` minutes (split as
+    :func:`_split_days` splits them, the last day taking the rest) as far as its ``room`` allows,
+    earliest first; then what is left (minutes rounding added, or a share a full day could not
+    take) on the days with room left, latest first. ``minutes`` must fit in ``sum(room)``."""
+    takes: list[int] = []
+    left = minutes
+    cum = done = 0
+    last = len(per_day) - 1
+    for k, ((_, sec), r) in enumerate(zip(per_day, room, strict=True)):
+        cum += sec
+        upto = total if k == last else min(total, cum // 60)
+        take = min(upto - done, r, left)
+        done = upto
+        takes.append(take)
+        left -= take
+    for k in range(last, -1, -1):
+        if not left:
+            break
+        take = min(room[k] - takes[k], left)
+        takes[k] += take
+        left -= take
+    assert not left, "the minutes fit the room"
+    return [(_day(n), m) for (n, _), m in zip(per_day, takes, strict=True) if m]
+
+
 def rule_daily_cap(d: Draft) -> None:
     """``hours.daily_cap``: at most ``daily_cap_minutes`` per volunteer per day (lower for minors).
 
-    The counted minutes go to the days the service fell on, earliest first, but never more on a
-    day than was served on it (the last day also takes what rounding up added) nor more than the
-    cap leaves room for: a record across midnight whose first day is full still counts its
-    second day's part. Only what fits nowhere is over the cap.
+    The cap applies to the time served on each day: a day gives at most what the cap leaves of
+    it (the cap less the minutes already counted that day). What the days give together, at most
+    the record's minutes before rounding (after the record cap), is snapped to the unit as a
+    whole, and never to more than the days' room in whole units; if that is less than the
+    minutes so far, the record is over the cap (trimmed to it, sent for approval or rejected,
+    as ``over_daily_cap`` says). A record across midnight whose first day is full still counts
+    its second day's part.
+
+    So more time already counted, on any day or in any segment, never makes a record count more,
+    whatever the rounding (with ``over_daily_cap`` ``trim`` or ``approval``; ``reject`` is all or
+    nothing, so a shorter remainder that fits is counted where the whole record was not).
+
+    The counted minutes go to the days the service fell on, earliest first, never more on a day
+    than was served on it nor more than the cap leaves; minutes that rounding added go to the
+    latest day with room.
     """
     pol = d.policy
     cap = pol.daily_cap_minutes
     if d.minor and pol.minor_daily_cap_minutes is not None:
         cap = pol.minor_daily_cap_minutes if cap is None else min(cap, pol.minor_daily_cap_minutes)
-    days = _split_days(d.segments, d.minutes)
+    minutes = d.minutes
+    days = _split_days(d.segments, minutes)
     d.days = days
-    if cap is None:
+    if cap is None or not minutes:
         return
-    served = sum(e - s for s, e in d.segments) // 60
-    room_for = _split_days(d.segments, max(d.minutes, served)) if served > d.minutes else days
-    kept: list[tuple[date, int]] = []
-    left = d.minutes
-    for day, m in room_for:
-        take = min(m, max(cap - d.day_used.get(day, 0), 0), left)
-        if take:
-            kept.append((day, take))
-            left -= take
-    if not left:
-        d.days = kept
+    per_day = _day_seconds(d.segments)
+    used = d.day_used
+    room = (
+        [max(cap - used.get(_day(n), 0), 0) for n, _ in per_day] if used else [cap] * len(per_day)
+    )
+    served = sum(sec for _, sec in per_day) // 60
+    record_cap = pol.record_cap_minutes
+    before_rounding = served if record_cap is None else min(served, record_cap)
+    fits = sum(min(sec, 60 * r) for (_, sec), r in zip(per_day, room, strict=True)) // 60
+    unit = pol.unit_minutes
+    can = min(minutes, pol.snap(min(before_rounding, fits)), sum(room) // unit * unit)
+    if can == minutes:
+        d.days = _attribute(per_day, room, max(minutes, served), minutes)
         return
+    over = minutes - can
     if pol.over_daily_cap is Overflow.REJECT:
-        d.reject("hours.daily_cap", cap, left, variant="reject")
+        d.reject("hours.daily_cap", cap, over, variant="reject")
         return
     if pol.over_daily_cap is Overflow.APPROVAL:
-        d.status = Status.NEEDS_APPROVAL
-        d.find("hours.daily_cap", cap, left, variant="approval")
+        d.status = Status.NEEDS_APPROVAL  # every minute counts once approved, split as served
+        d.find("hours.daily_cap", cap, over, variant="approval")
         return
-    total = d.minutes - left
-    drop = total - total // pol.unit_minutes * pol.unit_minutes
-    for k in range(len(kept) - 1, -1, -1):  # give back a sub-unit remainder from the last day
-        if not drop:
-            break
-        day, m = kept[k]
-        take = min(m, drop)
-        kept[k] = (day, m - take)
-        drop -= take
-    before = d.minutes
-    d.days = [(day, m) for day, m in kept if m]
-    d.minutes = sum(m for _, m in d.days)
-    d.find("hours.daily_cap", cap, before, d.minutes, variant="trim")
+    d.days = _attribute(per_day, room, max(minutes, served), can)
+    d.minutes = can
+    d.find("hours.daily_cap", cap, minutes, can, variant="trim")
 
 
 def _can_fire(rule: Rule, p: HourPolicy) -> bool:
     """False for a default rule that the policy switches off (so it is not run at all)."""
     off: dict[Rule, bool] = {
         rule_category: not p.excluded_categories,
-        rule_span: p.max_span_minutes is None,
         rule_deadline: p.deadline_days is None,
         rule_record_cap: p.record_cap_minutes is None,
         rule_rounding: p.unit_minutes == 1,
@@ -798,7 +1013,8 @@ PROFILES: dict[str, HourPolicy] = {
 }
 """Shipped policy profiles (POLICIES.md §2.6 and "Hours: what local practice adds"):
 
-- ``national``: the national texts; no rounding, caps or deadline.
+- ``national``: the national texts; no rounding, caps or deadline (a record spans at most a
+  day, as every profile's: ``max_span_minutes``).
 - ``guangdong``: 广东 i志愿, ≤ 8 h a day counts at once, more needs approval
   (《关于调整志愿服务时长记录规则的通知》).
 - ``hailin``: 海林, whole hours, at most 2 h per activity.

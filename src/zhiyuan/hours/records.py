@@ -14,7 +14,17 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, aware, non_empty, non_negative, to_shanghai
+from zhiyuan._validators import (
+    SHANGHAI,
+    aware,
+    is_a,
+    is_bool,
+    non_empty,
+    non_negative,
+    text,
+    to_enum,
+    to_shanghai,
+)
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy.codes import normalize_code
 
@@ -67,6 +77,21 @@ def _region(value: Any) -> str:
     return normalize_code(value, field="region_code")
 
 
+def _evidence(value: object) -> Evidence:
+    return to_enum("evidence", Evidence, value)
+
+
+def _note(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidValue(attribute.name, value, "需要文字 / need text")
+    text(attribute.name, value)
+
+
+def _team(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is not None:
+        non_empty(_, attribute, value)
+
+
 @attrs.frozen(kw_only=True)
 class ServiceRecord:
     """One service by one volunteer: who, what, where, when, and on what evidence.
@@ -77,6 +102,9 @@ class ServiceRecord:
     (``checkout_missing=True``) never counts beyond the scheduled duration. ``recorded_at`` is when
     the record was entered (for the recording deadline; default: when it is posted).
     ``team_id`` optionally names the team (志愿服务队伍) the volunteer served with.
+    ``evidence`` is an :class:`Evidence` member or its value (``"qr_scan"``), as JSON, TOML and
+    the bulk columns write it; anything else is an :class:`~zhiyuan.errors.InvalidValue` listing
+    the allowed values.
 
     Example:
         >>> from datetime import datetime
@@ -87,6 +115,12 @@ class ServiceRecord:
         ...     end=datetime(2025, 3, 1, 11, 30, tzinfo=SHANGHAI), evidence=Evidence.QR_SCAN)
         >>> r.served_minutes, r.service_date
         (150, datetime.date(2025, 3, 1))
+        >>> attrs.evolve(r, evidence="gps").evidence
+        <Evidence.GPS: 'gps'>
+        >>> attrs.evolve(r, evidence="carrier_pigeon")
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: evidence: 'carrier_pigeon': 应为 / one of sign_in_code, qr_scan, gps, supervisor, self_report, admin_topup
         >>> ServiceRecord(id="r2", volunteer_id="v1", activity_id="a1", organization_id="o1",
         ...     region_code="3706", category="助老", start=datetime(2025, 3, 1, 9, 0),
         ...     end=datetime(2025, 3, 1, 11, 0, tzinfo=SHANGHAI), evidence=Evidence.QR_SCAN)
@@ -103,20 +137,20 @@ class ServiceRecord:
     category: str = attrs.field(validator=non_empty)
     start: datetime = attrs.field(converter=to_shanghai, validator=aware)
     end: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    evidence: Evidence
-    geo: GeoFix | None = None
+    evidence: Evidence = attrs.field(converter=_evidence)
+    geo: GeoFix | None = attrs.field(default=None, validator=is_a(GeoFix))
     scheduled_start: datetime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_shanghai), validator=aware
     )
     scheduled_end: datetime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_shanghai), validator=aware
     )
-    checkout_missing: bool = False
+    checkout_missing: bool = attrs.field(default=False, validator=is_bool)
     recorded_at: datetime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_shanghai), validator=aware
     )
-    note: str = ""
-    team_id: str | None = None
+    note: str = attrs.field(default="", validator=_note)
+    team_id: str | None = attrs.field(default=None, validator=_team)
 
     def __attrs_post_init__(self) -> None:
         if self.end <= self.start:
@@ -144,8 +178,6 @@ class ServiceRecord:
                 self.recorded_at.isoformat(),
                 "录入时间不能早于服务开始 / a record cannot be entered before the service began",
             )
-        if not isinstance(self.evidence, Evidence):
-            raise InvalidValue("evidence", self.evidence, "未知的记录依据 / unknown evidence kind")
 
     @property
     def served_minutes(self) -> int:
