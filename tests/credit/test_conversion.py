@@ -1066,3 +1066,155 @@ def test_weihai_points_equal_the_hour_by_hour_sum(minutes: int) -> None:
         per_rate[k] = per_rate.get(k, 0) + 1
     exact = sum((Fraction(n, 60 * k) for k, n in per_rate.items()), Fraction(0))
     assert weihai.points_for(minutes) == math.floor(exact)
+
+
+# --- issue 14: debts, reversed expired lots and caps; bad collections ------------------------------
+
+
+def _owing(owed: int) -> PointsLedger:
+    """v1 spent ``owed`` points of an earning that was then reversed: she owes them."""
+    book = PointsLedger()
+    book.earn("e0", "v1", owed, at=at(2025, 1, 2), issuer="issuer:default")
+    book.spend("s0", "v1", owed, at=at(2025, 1, 3))
+    book.reverse_earning("e0", at=at(2025, 1, 4), reason="冲销", rule=ClawbackRule.NEGATIVE)
+    assert book.balance("owed:v1") == -owed
+    return book
+
+
+def test_a_conversion_pays_what_is_owed_as_earn_does() -> None:
+    # a volunteer who owes 10 used to keep owing 10 after a conversion earned her 10 more
+    book = _owing(10)
+    conv = convert(hourly(10, date(2025, 2, 1)), ConversionPolicy(), already=book)
+    assert conv.points == 10
+    assert post_conversion(book, conv) == 10
+    assert book.balance("owed:v1") == 0
+    assert book.balances("v1", as_of=at(2025, 3, 1)).available == 0
+    settles = [p for p in book.postings if p.kind is PostingKind.SETTLE]
+    assert [(p.lot, p.amount, p.target) for p in settles] == [
+        (f"v1-r{i:04d}#convert", 1, "owed:v1") for i in range(10)
+    ]
+    # the very postings earn() makes for the same earnings, settle by settle
+    twin = _owing(10)
+    for p in conv.postings:
+        twin._earn(p.id, "v1", p.amount, at=p.at, issuer=p.source, ref=p.ref)
+    assert [attrs.evolve(p, note="") for p in book.postings] == [
+        attrs.evolve(p, note="") for p in twin.postings
+    ]
+    # posting it again changes nothing, and what is earned beyond the debt is spendable
+    head = book.journal.head
+    assert post_conversion(book, conv) == 0
+    assert book.journal.head == head
+    more = convert(hourly(15, date(2025, 2, 1)), ConversionPolicy(), already=book)
+    assert post_conversion(book, more) == 5
+    assert book.balances("v1", as_of=at(2025, 3, 1)).available == 5
+
+
+def test_a_conversion_pays_a_debt_only_once_across_a_batch_and_volunteers() -> None:
+    book = _owing(3)
+    rows = hourly(2, date(2025, 2, 1), minutes=120) + hourly(2, date(2025, 2, 1), vid="v2")
+    post_conversion(book, convert(rows, ConversionPolicy(), already=book))
+    assert book.balance("owed:v1") == 0
+    assert [(p.id, p.amount) for p in book.postings if p.kind is PostingKind.SETTLE] == [
+        ("v1-r0000#convert#settle", 2),
+        ("v1-r0001#convert#settle", 1),
+    ]
+    assert book.balance("volunteer:v1") == 1 and book.balance("volunteer:v2") == 2
+    assert book.total() == 0
+
+
+@pytest.mark.parametrize("swept", [True, False])
+def test_reversing_an_expired_conversion_frees_its_yearly_cap(swept: bool) -> None:
+    # 10 points a year at most; January's 10 expire after a month; the January record is then
+    # found false and reversed: a March record must earn its 5 (it used to earn 0)
+    policy = ConversionPolicy(yearly_cap=10, expiry=Expiry.PERIOD, expiry_months=1)
+    book = PointsLedger()
+    january = [row("jan", date(2025, 1, 10), 600)]
+    post_conversion(book, convert(january, policy, already=book))
+    assert book.balance("volunteer:v1") == 10
+    if swept:
+        assert [p.amount for p in book.expire(at(2025, 3, 1))] == [10]
+    r = book.reverse_earning("jan#convert", at=at(2025, 3, 2), reason="虚假时长")
+    assert sum(p.amount for p in r.postings) == 10
+    assert book.balance("issuer:default") == 0  # nothing stands issued
+    assert book.balance("expiry") == 0  # and nothing counts as expired
+    march = [row("mar", date(2025, 3, 5), 300)]  # January's row is gone from the history
+    conv = convert(march, policy, already=book)
+    assert [(r.record_id, r.status, r.points) for r in conv.rows] == [
+        ("mar", ConversionStatus.CONVERTED, 5)
+    ]
+    assert post_conversion(book, conv) == 1
+    assert book.balance("issuer:default") == -5
+    # without the reversal the cap is used up
+    other = PointsLedger()
+    post_conversion(other, convert(january, policy))
+    other.expire(at(2025, 3, 1))
+    assert convert(january + march, policy, already=other).row("mar").points == 0
+
+
+_NOT_A_COLLECTION = [True, 0, "助老", "qr_scan", b"qr_scan", {"助老": 1}]
+_BAD_COLLECTIONS = [
+    *((f, bad) for f in ("categories", "evidence", "tiers") for bad in _NOT_A_COLLECTION),
+    *((f, bad) for f in ("categories", "evidence", "tiers") for bad in ([None], [""], [True])),
+    ("categories", ["\ud800"]),
+    ("evidence", {"助老"}),
+    ("tiers", None),  # None is "no restriction" for categories and evidence only
+    *(("category_multipliers", bad) for bad in (None, True, 0, "助老", {"助老"}, [("助老", 1)])),
+    *(("category_multipliers", bad) for bad in ({"": 1}, {"助老": True}, {"助老": 1.5})),
+]
+
+
+@pytest.mark.parametrize(("field", "bad"), _BAD_COLLECTIONS, ids=repr)
+def test_policy_collections_refuse_what_is_not_one(field: str, bad: object) -> None:
+    with pytest.raises(InvalidValue) as info:
+        ConversionPolicy(**{field: bad})
+    assert info.value.field.startswith(field)
+
+
+def test_policy_collections_take_any_collection_but_a_string() -> None:
+    p = ConversionPolicy(
+        categories=["助老", "助残"],
+        evidence=("qr_scan", Evidence.GPS),
+        tiers=[(10, 1), Tier(hours_per_point=2)],
+    )
+    assert p.categories == frozenset({"助老", "助残"})
+    assert p.evidence == frozenset({Evidence.QR_SCAN, Evidence.GPS})
+    assert p.tiers == (Tier(up_to_hours=10, hours_per_point=1), Tier(hours_per_point=2))
+    assert ConversionPolicy(categories=None, evidence=None) == ConversionPolicy()
+    for field, one in (("categories", "助老"), ("evidence", Evidence.GPS), ("evidence", "gps")):
+        with pytest.raises(InvalidValue) as info:
+            ConversionPolicy(**{field: one})
+        assert info.value.field == field
+    for flag in ("weighted", "carry"):
+        for bad in (None, 1, "yes"):
+            with pytest.raises(InvalidValue) as info:
+                ConversionPolicy(**{flag: bad})
+            assert info.value.field == flag
+
+
+def test_post_conversion_refuses_what_convert_did_not_make() -> None:
+    book = PointsLedger()
+    book.earn("e1", "v1", 5, at=at(2025, 1, 1), issuer="issuer:default")
+    good = convert(hourly(2), ConversionPolicy())
+    head = book.journal.head
+
+    def refused(call: Any, field: str) -> None:
+        with pytest.raises(InvalidValue) as info:
+            call()
+        assert info.value.field.startswith(field)
+        assert book.journal.head == head
+
+    refused(lambda: post_conversion(None, good), "ledger")  # type: ignore[arg-type]
+    refused(lambda: post_conversion(book, good.postings), "conversion")  # type: ignore[arg-type]
+    refused(lambda: attrs.evolve(good, rows=None), "rows")
+    refused(lambda: attrs.evolve(good, rows=("junk",)), "rows")
+    refused(lambda: attrs.evolve(good.rows[0], posting="junk"), "posting")
+    # a posting under an id that is not its record's: it could take another operation's id
+    legs = attrs.evolve(good.postings[0], id="s1#1")
+    forged = attrs.evolve(good, rows=(attrs.evolve(good.rows[0], posting=legs),))
+    refused(lambda: post_conversion(book, forged), "conversion")
+    # an earning that expires when it is made
+    (first,) = good.postings[:1]
+    dead = attrs.evolve(first, expires_at=first.at)
+    forged = attrs.evolve(good, rows=(attrs.evolve(good.rows[0], posting=dead),))
+    refused(lambda: post_conversion(book, forged), "conversion.expires_at")
+    assert post_conversion(book, good) == 2
