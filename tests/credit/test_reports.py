@@ -24,6 +24,7 @@ from zhiyuan.credit import (
     Posting,
     fold_balances,
     owed_account,
+    volunteer_account,
 )
 from zhiyuan.credit.reports import ExpiringPoints, expiring_soon, points_liability_by_region
 from zhiyuan.errors import InvalidValue, NotFound, UnknownRegion, ZhiyuanError
@@ -333,3 +334,75 @@ def test_expiring_soon_equals_the_brute_force_fold(
     event("some expiring" if out else "none expiring")
     only = expiring_soon(book, ["v2", "v3"], within_days=within, as_of=as_of)
     assert only == [e for e in out if e.volunteer_id in ("v2", "v3")]
+
+
+# --- issue 14: reversing an expired lot; bad arguments ---------------------------------------------
+
+
+@pytest.mark.parametrize("swept", [True, False])
+def test_reversing_an_expired_lot_leaves_neither_liability_nor_expiry_counting_it(
+    swept: bool,
+) -> None:
+    book = small_ledger()  # v3's e3 (50) expires on day 20, unspent
+    if swept:
+        book.expire(day(30))
+    issued_before = -book.balance("issuer:芝罘")
+    report = {
+        flag: points_liability_by_region(book, HOME, TREE, as_of=day(30), include_expired=flag)
+        for flag in (False, True)
+    }
+    assert issued_before == 100 and book.balance("expiry") == (50 if swept else 0)
+    assert report[True].get("370602002001") == (None if swept else 50)
+
+    r = book.reverse_earning("e3", at=day(31), reason="虚假时长")
+    assert [(p.id, p.source, p.amount) for p in r.postings] == [
+        ("e3#expired", "expiry", 50) if swept else ("e3#reverse", volunteer_account("v3"), 50)
+    ]
+    # the issuer no longer owes the 50 and the expiry total no longer counts them
+    assert -book.balance("issuer:芝罘") == issued_before - 50
+    assert book.balance("expiry") == 0
+    assert book.balances("v3", as_of=day(31)).net == 0
+    assert book.expire(day(31)) == []  # nothing left to sweep
+    after = points_liability_by_region(book, HOME, TREE, as_of=day(31), include_expired=True)
+    assert "370602002001" not in after
+    assert after == points_liability_by_region(book, HOME, TREE, as_of=day(31))
+    assert expiring_soon(book, ["v3"], within_days=30, as_of=day(31)) == []
+    # what is outstanding is what the issuers issued less what expired and what was redeemed
+    outstanding = sum(n for code, n in after.items() if TREE.parent(code) is None)
+    issued = -sum(n for a, n in book.accounts().items() if a.startswith("issuer:"))
+    assert outstanding == issued - book.balance("expiry") - book.balance("redemption")
+    # the past is unchanged
+    for flag in (False, True):
+        assert (
+            points_liability_by_region(book, HOME, TREE, as_of=day(30), include_expired=flag)
+            == report[flag]
+        )
+
+
+@pytest.mark.parametrize(
+    ("field", "call"),
+    [
+        ("within_days", lambda b: expiring_soon(b, within_days=10**10, as_of=day(0))),
+        ("within_days", lambda b: expiring_soon(b, within_days=36_501, as_of=day(0))),
+        ("within_days", lambda b: expiring_soon(b, within_days=None, as_of=day(0))),
+        ("as_of", lambda b: expiring_soon(b, within_days=1, as_of=datetime(9999, 1, 1))),
+        ("volunteer_ids", lambda b: expiring_soon(b, "v1", within_days=1, as_of=day(0))),
+        ("volunteer_ids", lambda b: expiring_soon(b, {"v1": 1}, within_days=1, as_of=day(0))),
+        ("volunteer_ids", lambda b: expiring_soon(b, [None], within_days=1, as_of=day(0))),
+        ("volunteer_ids", lambda b: expiring_soon(b, ["\ud800"], within_days=1, as_of=day(0))),
+        ("ledger", lambda b: expiring_soon(None, within_days=1, as_of=day(0))),
+        ("ledger", lambda b: points_liability_by_region(b.postings, HOME, TREE)),
+        ("home_of", lambda b: points_liability_by_region(b, list(HOME.items()), TREE)),
+        ("tree", lambda b: points_liability_by_region(b, HOME, None)),
+        ("include_expired", lambda b: points_liability_by_region(b, HOME, TREE, include_expired=1)),
+        ("as_of", lambda b: points_liability_by_region(b, HOME, TREE, as_of="2025-01-01")),
+    ],
+    ids=lambda x: x if isinstance(x, str) else "",
+)
+def test_bad_report_arguments_name_their_field(field: str, call: Any) -> None:
+    book = small_ledger()
+    head = book.journal.head
+    with pytest.raises(InvalidValue) as info:
+        call(book)
+    assert info.value.field == field
+    assert book.journal.head == head
