@@ -9,6 +9,7 @@ independently of the module's helpers, and asks for the same points per row. No 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,13 +23,17 @@ from hypothesis import strategies as st
 from zhiyuan._validators import SHANGHAI
 from zhiyuan.bulk.points import (
     EVIDENCE_KINDS,
+    NEVER,
     conversion_mask,
     convert_points,
     end_of_day,
+    lot_balances,
     record_order,
+    spend_lots,
 )
+from zhiyuan.credit import ClawbackRule, Lot, PointsLedger, fold_balances, owed_account
 from zhiyuan.credit.conversion import CONVERSION_PROFILES, ConversionPolicy, Tier, convert
-from zhiyuan.errors import InvalidValue
+from zhiyuan.errors import InsufficientBalance, InvalidValue
 from zhiyuan.hours import Evidence, HourRow, Purpose, Rounding
 
 SH = SHANGHAI
@@ -661,3 +666,210 @@ def test_the_minutes_dtype_may_be_any_integer() -> None:
     cols["minutes"] = cols["minutes"].astype(np.uint16)
     cols["points_purpose"] = cols["points_purpose"].tolist()
     assert convert_points(policy=ConversionPolicy(), **cols).tolist() == [1, 2, 1]
+
+
+# --- the points ledger, columnar: spend_lots and lot_balances against PointsLedger (issue 14) ------
+
+LOT_VOLS = ("v1", "v2", "v3")
+LT0 = datetime(2025, 1, 1, tzinfo=SH)
+
+
+def hours_after(h: int) -> datetime:
+    return LT0 + timedelta(hours=h)
+
+
+@st.composite
+def lot_ledgers(draw: st.DrawFn) -> PointsLedger:
+    """Earnings of three volunteers at few distinct hours (ties in expiry and earning are
+    common), pending or not, expiring or not, posted out of date order; some spending; perhaps a
+    reversal that leaves a debt. Everything happens by hour 100."""
+    book = PointsLedger()
+    n = draw(st.integers(1, 14))
+    for k in range(n):
+        at = hours_after(draw(st.sampled_from((0, 5, 24, 30, 60, 90))))
+        pending = draw(st.none() | st.sampled_from((0, 10, 48, 72)))
+        life = draw(st.none() | st.sampled_from((1, 40, 70, 100, 150)))
+        book.earn(
+            f"e{k}",
+            draw(st.sampled_from(LOT_VOLS)),
+            draw(st.integers(1, 50)),
+            at=at,
+            issuer="issuer:x",
+            available_from=None if pending is None else at + timedelta(hours=pending),
+            expires_at=None if life is None else at + timedelta(hours=life),
+        )
+    for k in range(draw(st.integers(0, 4))):
+        with contextlib.suppress(InsufficientBalance):
+            book.spend(
+                f"s{k}",
+                draw(st.sampled_from(LOT_VOLS)),
+                draw(st.integers(1, 40)),
+                at=hours_after(draw(st.integers(0, 99))),
+            )
+    if draw(st.booleans()):
+        book.reverse_earning(
+            f"e{draw(st.integers(0, n - 1))}",
+            at=hours_after(100),
+            reason="r",
+            rule=draw(st.sampled_from(ClawbackRule)),
+        )
+    return book
+
+
+def lot_columns(book: PointsLedger, *, encoding: str) -> tuple[list[Lot], dict[str, Any]]:
+    """Every open lot, in the ledger's posting order (volunteers interleaved), as columns."""
+    order = {p.id: k for k, p in enumerate(book.postings)}
+    lots = sorted((x for v in LOT_VOLS for x in book.lots(v)), key=lambda x: order[x.id])
+
+    def moments(values: list[datetime | None]) -> Any:
+        if encoding == "seconds":
+            return np.array([NEVER if x is None else int(x.timestamp()) for x in values])
+        naive = [None if x is None else x.astimezone(UTC).replace(tzinfo=None) for x in values]
+        return np.array(naive, dtype="datetime64[us]")
+
+    return lots, {
+        "volunteer": np.array([LOT_VOLS.index(x.account.removeprefix("volunteer:")) for x in lots]),
+        "remaining": np.array([x.remaining for x in lots], dtype=np.int64),
+        "opened_at": moments([x.opened_at for x in lots]),
+        "available_from": moments([x.available_from for x in lots]),
+        "expires_at": moments([x.expires_at for x in lots]),
+    }
+
+
+@given(lot_ledgers(), st.data())
+def test_spend_lots_takes_what_the_ledger_spends(book: PointsLedger, data: st.DataObject) -> None:
+    at = hours_after(data.draw(st.integers(100, 260)))
+    spenders = data.draw(st.lists(st.sampled_from(LOT_VOLS), unique=True, min_size=1))
+    amounts = data.draw(
+        st.lists(st.integers(1, 80), min_size=len(spenders), max_size=len(spenders))
+    )
+    encoding = data.draw(st.sampled_from(("seconds", "datetime64")))
+    lots, cols = lot_columns(book, encoding=encoding)
+    owed = [book.balance(owed_account(v)) for v in spenders]
+    bulk = spend_lots(
+        **cols,
+        spender=np.array([LOT_VOLS.index(v) for v in spenders]),
+        amount=np.array(amounts),
+        at=at if encoding == "datetime64" else int(at.timestamp()),
+        owed=np.array(owed),
+    )
+    taken: dict[str, int] = {}
+    done = []
+    for v, n in zip(spenders, amounts, strict=True):
+        try:
+            out = book.spend(f"x-{v}", v, n, at=at)
+        except InsufficientBalance:
+            done.append(False)
+            continue
+        done.append(True)
+        for p in out:
+            assert p.lot is not None
+            taken[p.lot] = taken.get(p.lot, 0) + p.amount
+    assert bulk.done.tolist() == done
+    assert bulk.taken.tolist() == [taken.get(x.id, 0) for x in lots]
+    assert int(bulk.taken.sum()) == sum(n for n, ok in zip(amounts, done, strict=True) if ok)
+
+
+@given(lot_ledgers(), st.integers(100, 260), st.integers(0, 10))
+def test_lot_balances_are_the_ledgers_fold(book: PointsLedger, h: int, within: int) -> None:
+    as_of = hours_after(h)  # after every posting of the ledger
+    _, cols = lot_columns(book, encoding="datetime64")
+    got = lot_balances(
+        volunteer=cols["volunteer"],
+        remaining=cols["remaining"],
+        available_from=cols["available_from"],
+        expires_at=cols["expires_at"],
+        as_of=as_of,
+        within_days=within,
+    )
+    rows = {LOT_VOLS[c]: k for k, c in enumerate(got.volunteer.tolist())}
+    for v in LOT_VOLS:
+        want = fold_balances(book.postings, v, as_of=as_of, within_days=within)
+        k = rows.get(v)
+        have = (0, 0, 0, 0) if k is None else tuple(int(a[k]) for a in got[1:])
+        assert have == (want.available, want.pending, want.expiring_soon, want.expired_unswept)
+
+
+def test_a_january_lot_posted_after_a_march_lot_goes_first_in_both_paths() -> None:
+    book = PointsLedger()
+    year_end = datetime(2026, 1, 1, tzinfo=SH)
+    book.earn("mar", "v1", 10, at=datetime(2025, 3, 1, tzinfo=SH), issuer="i", expires_at=year_end)
+    book.earn("jan", "v1", 10, at=datetime(2025, 1, 15, tzinfo=SH), issuer="i", expires_at=year_end)
+    lots, cols = lot_columns(book, encoding="seconds")
+    assert [x.id for x in lots] == ["mar", "jan"]
+    at = datetime(2025, 4, 1, tzinfo=SH)
+    got = spend_lots(**cols, spender=[0], amount=[15], at=at)
+    assert (got.taken.tolist(), got.done.tolist()) == ([5, 10], [True])
+    assert [(p.lot, p.amount) for p in book.spend("s1", "v1", 15, at=at)] == [
+        ("jan", 10),
+        ("mar", 5),
+    ]
+
+
+def _lot_cols(n: int = 2) -> dict[str, Any]:
+    t = int(datetime(2025, 1, 1, tzinfo=SH).timestamp())
+    return {
+        "volunteer": np.zeros(n, dtype=np.int64),
+        "remaining": np.full(n, 5),
+        "opened_at": np.full(n, t),
+        "available_from": np.full(n, t),
+        "expires_at": np.full(n, NEVER),
+    }
+
+
+_AT = datetime(2025, 2, 1, tzinfo=SH)
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("remaining", {"remaining": np.array([5, -1])}),
+        ("remaining", {"remaining": np.array([5.0, 1.0])}),
+        ("remaining", {"remaining": np.array([5, 10**10])}),
+        ("remaining", {"remaining": np.array([5])}),
+        ("volunteer", {"volunteer": np.zeros((2, 1), dtype=np.int64)}),
+        ("volunteer", {"volunteer": np.array(["a", "b"])}),
+        ("opened_at", {"opened_at": np.array([NEVER, NEVER])}),
+        ("opened_at", {"opened_at": np.array([0, -(10**12)])}),
+        ("available_from", {"available_from": np.array([1.5, 2.5])}),
+        ("expires_at", {"expires_at": np.array([2**62, NEVER])}),
+        ("spender", {"spender": np.array([0, 0]), "amount": np.array([1, 1])}),
+        ("amount", {"amount": np.array([0])}),
+        ("amount", {"amount": np.array([10**10])}),
+        ("amount", {"amount": np.array([1, 2])}),
+        ("owed", {"owed": np.array([1])}),
+        ("owed", {"owed": np.array([-(2**63) + 1])}),
+        ("at", {"at": datetime(2025, 2, 1)}),
+        ("at", {"at": datetime(1, 1, 1, tzinfo=UTC)}),
+        ("at", {"at": "2025-02-01"}),
+        ("at", {"at": True}),
+        ("at", {"at": None}),
+    ],
+    ids=repr,
+)
+def test_spend_lots_refuses_bad_columns_naming_them(field: str, change: dict[str, Any]) -> None:
+    args: dict[str, Any] = {**_lot_cols(), "spender": [0], "amount": [3], "at": _AT, **change}
+    with pytest.raises(InvalidValue) as info:
+        spend_lots(**args)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("within_days", {"within_days": 10**10}),
+        ("within_days", {"within_days": -1}),
+        ("within_days", {"within_days": 1.5}),
+        ("within_days", {"within_days": True}),
+        ("as_of", {"as_of": datetime(9999, 1, 1, tzinfo=SH)}),
+        ("as_of", {"as_of": None}),
+        ("remaining", {"remaining": [1, None]}),
+    ],
+    ids=repr,
+)
+def test_lot_balances_refuses_bad_arguments_naming_them(field: str, change: dict[str, Any]) -> None:
+    cols = _lot_cols()
+    del cols["opened_at"]
+    with pytest.raises(InvalidValue) as info:
+        lot_balances(**{**cols, "as_of": _AT, **change})
+    assert info.value.field == field
