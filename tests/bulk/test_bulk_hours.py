@@ -32,6 +32,7 @@ from zhiyuan.bulk import (  # noqa: E402
     Columns,
     NotVectorized,
     check_policy,
+    counted_rows,
     evaluate_hours,
     evaluate_hours_frame,
 )
@@ -573,3 +574,140 @@ assert not [m for m in sys.modules if m.split(".")[0] in ("pandas", "dask")], "e
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+# --- the daily cap is monotone for every rounding, in columns too (issue 14) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("rounding", "taken", "row"),
+    [
+        (Rounding.HALF_UP, (ts(3, 22, 20), ts(3, 23)), (ts(3, 22, 20), ts(4, 0, 29))),
+        (Rounding.UP, (ts(3, 20, 5), ts(3, 20, 30)), (ts(3, 20, 5), ts(4, 0, 1))),
+    ],
+)
+def test_time_taken_before_midnight_never_counts_more(
+    rounding: Rounding, taken: tuple[int, int], row: tuple[int, int]
+) -> None:
+    """Unit 30, 60 a day: the record counted 60 alone and 90 after a piece of it was taken."""
+    policy = HourPolicy(unit_minutes=30, rounding=rounding, daily_cap_minutes=60)
+    alone = assert_same([rec("a", *row)], policy)
+    after = assert_same([rec("a", *taken), rec("a", *row)], policy)
+    assert alone.counted_minutes.tolist() == [90]
+    assert after.counted_minutes.tolist() == [30, 60]
+
+
+@st.composite
+def taken_and_row(draw: st.DrawFn) -> tuple[HourPolicy, list[dict[str, Any]], dict[str, Any]]:
+    """A capped policy, earlier rows that each count whole (disjoint whole units, within the
+    cap on their day) and one last row, mostly from the evening to just past midnight."""
+    unit = draw(st.sampled_from((15, 30, 60)))
+    cap = draw(st.integers(1, 8)) * 60
+    policy = HourPolicy(
+        unit_minutes=unit,
+        rounding=draw(st.sampled_from(Rounding)),
+        daily_cap_minutes=cap,
+        record_cap_minutes=draw(st.one_of(st.none(), st.integers(1, 6).map(lambda k: k * 60))),
+        over_daily_cap=draw(st.sampled_from((Overflow.TRIM, Overflow.APPROVAL))),
+        overlap=draw(st.sampled_from(OverlapRule)),
+        max_span_minutes=3000,
+    )
+    used: dict[int, int] = {}
+    taken = []
+    for day, hour in sorted(draw(st.sets(st.tuples(st.integers(2, 4), st.integers(0, 23))))):
+        minutes = draw(st.integers(1, 60 // unit)) * unit
+        if used.get(day, 0) + minutes <= min(cap, policy.record_cap_minutes or cap):
+            used[day] = used.get(day, 0) + minutes
+            taken.append(rec("a", ts(day, hour), ts(day, hour) + minutes * 60))
+    start = ts(2, 18) + draw(st.integers(0, 2 * 1440 // 2)) * 60
+    end = start + draw(st.integers(1, 1440)) * 60 + draw(st.integers(0, 59))
+    if draw(st.integers(0, 2)):  # just past a midnight
+        midnight = ts(3, 0) if start < ts(3, 0) else ts(4, 0) if start < ts(4, 0) else ts(5, 0)
+        end = max(start + 1, midnight + draw(st.integers(0, 90 * 60)))
+    return policy, taken, rec("a", start, end)
+
+
+@settings(max_examples=300)
+@given(case=taken_and_row(), data=st.data())
+def test_more_time_taken_never_counts_more_in_columns(
+    case: tuple[HourPolicy, list[dict[str, Any]], dict[str, Any]], data: st.DataObject
+) -> None:
+    policy, taken, row = case
+    fewer = [r for r in taken if data.draw(st.booleans())]
+    more = assert_same([*taken, row], policy)  # and the ledger agrees, row for row
+    less = assert_same([*fewer, row], policy)
+    assert more.counted_minutes[: len(taken)].tolist() == [
+        min((r["end"] - r["start"]) // 60, policy.record_cap_minutes or 10**9) for r in taken
+    ]  # every earlier row counts whole: the taken time is nested
+    assert int(more.counted_minutes[-1]) <= int(less.counted_minutes[-1])
+
+
+# --- schedules and spans (issue 14) --------------------------------------------------------------
+
+
+def test_a_top_up_counts_only_the_time_inside_the_schedule() -> None:
+    """13:00–18:00 entered for a 09:00–12:00 activity counted 180 min, all outside it."""
+    topup = {"evidence": "admin_topup", "scheduled_minutes": 180, "scheduled_start": ts(1, 9)}
+    rows = [
+        rec("a", ts(1, 13), ts(1, 18), **topup),  # outside: 0
+        rec("b", ts(1, 11), ts(1, 14), **topup),  # 11–12: 60
+        rec("c", ts(1, 8), ts(1, 10), **topup),  # 9–10: 60
+        rec("d", ts(1, 8), ts(1, 13), **topup),  # the whole schedule: 180
+        rec("e", ts(1, 13), ts(1, 18), **{**topup, "evidence": "qr_scan"}),  # attested: 300
+        rec("f", ts(1, 13), ts(1, 18), evidence="admin_topup", scheduled_minutes=180),
+    ]
+    got = assert_same(rows, HourPolicy())
+    assert got.counted_minutes.tolist() == [0, 60, 60, 180, 300, 180]  # f: from its own start
+    assert got.status.tolist() == [0] * 6
+
+
+def test_scheduled_start_comes_from_frames_and_is_checked() -> None:
+    pd = pytest.importorskip("pandas")
+    rows = [rec("a", ts(1, 13), ts(1, 18), evidence="admin_topup", scheduled_minutes=180)]
+    frame = pd.DataFrame(as_columns(rows))
+    frame["scheduled_start"] = pd.to_datetime([ts(1, 9)], unit="s", utc=True)
+    assert evaluate_hours(frame, now=NOW).counted_minutes.tolist() == [0]
+    cols = {**as_columns(rows), "scheduled_start": [ts(1, 9)]}
+    out = evaluate_hours(cols, now=NOW)
+    assert out.counted_minutes.tolist() == [0]
+    assert counted_rows(cols, out, statuses=["accepted"]).minutes.tolist() == []
+    for change, reason in [
+        ({"scheduled_minutes": [NONE]}, "scheduled_minutes"),  # a start without a duration
+        ({"scheduled_start": [900000000]}, "2000"),  # 1998
+        ({"scheduled_start": [ts(1, 9), ts(1, 10)]}, "length"),
+        ({"scheduled_start": ["9 点"]}, "whole numbers"),
+    ]:
+        with pytest.raises(InvalidValue, match=reason) as err:
+            evaluate_hours({**cols, **change}, now=NOW)
+        assert err.value.field.startswith("scheduled_start")
+
+
+def test_a_record_spans_at_most_a_day_by_default() -> None:
+    """One 62-day record counted 1,488 h under the national default."""
+    start = ts(1, 0) - 62 * 86400  # 29 December 2024 … 1 March 2025
+    rows = [
+        rec("a", start, start + 62 * 86400),
+        rec("a", ts(1, 9), ts(2, 9)),
+        rec("a", ts(3, 9), ts(4, 9, 1)),
+    ]
+    got = assert_same(rows, HourPolicy())
+    assert got.counted_minutes.tolist() == [0, 1440, 0]
+    assert [REJECTING_RULES[r] if r >= 0 else None for r in got.rejected_by] == [
+        "hours.span",
+        None,
+        "hours.span",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "bad"),
+    [(["certified"], "certified"), ("accepted", "accepted"), ([None], None)],
+)
+def test_counted_rows_takes_statuses_by_member_or_value(statuses: Any, bad: Any) -> None:
+    rows = [rec("a", ts(1, 9), ts(1, 10))]
+    out = evaluate_hours(as_columns(rows), now=NOW)
+    assert counted_rows(as_columns(rows), out, statuses=["accepted"]).minutes.tolist() == [60]
+    assert counted_rows(as_columns(rows), out, statuses=[Status.ACCEPTED]).minutes.tolist() == [60]
+    with pytest.raises(InvalidValue, match="statuses") as err:
+        counted_rows(as_columns(rows), out, statuses=statuses)
+    assert err.value.value == bad

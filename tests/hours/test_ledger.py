@@ -485,7 +485,13 @@ def test_minutes_filters() -> None:
     assert lg.minutes("v1", weighted=True) == 60 + 135 + 45 + 120
     assert lg.minutes("v1", category="应急救援", weighted=True) == 135
     assert lg.minutes("v1", status="submitted") == 0
-    assert lg.minutes("ghost") == 0
+    # enums by value, as JSON, TOML and the bulk columns write them: the same totals
+    assert lg.minutes("v1", evidence="gps") == 90
+    assert lg.minutes("v1", purpose="points") == lg.minutes("v1", purpose=Purpose.POINTS)
+    assert lg.minutes_by_volunteer(purpose="points") == lg.minutes_by_volunteer(
+        purpose=Purpose.POINTS
+    )
+    assert lg.totals_by_region(purpose="stars") == lg.totals_by_region(purpose=Purpose.STARS)
 
 
 def test_minutes_by_volunteer() -> None:

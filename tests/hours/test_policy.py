@@ -15,6 +15,7 @@ from h_support import (
     at,
     check_outcome,
     evaluate,
+    ledger,
     minute_datetimes,
     overlaps,
     record,
@@ -866,3 +867,103 @@ def test_caps_must_be_whole_units(field: str) -> None:
     assert getattr(HourPolicy(unit_minutes=30, **{field: 90}), field) == 90
     with pytest.raises(InvalidValue, match=field):
         HourPolicy(unit_minutes=30, **{field: 100})
+
+
+# --- the daily cap is monotone for every rounding (issue 14) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rounding", "start", "end", "taken_until"),
+    [
+        # Unit 30, HALF_UP, 60 a day: 22:20–00:29 counted 60 alone but 90 with 22:20–23:00 taken.
+        (Rounding.HALF_UP, at(2025, 3, 3, 22, 20), at(2025, 3, 4, 0, 29), at(2025, 3, 3, 23)),
+        # Unit 30, UP, 60 a day: 20:05–00:01 counted 60 alone but 90 with 20:05–20:30 taken.
+        (Rounding.UP, at(2025, 3, 3, 20, 5), at(2025, 3, 4, 0, 1), at(2025, 3, 3, 20, 30)),
+    ],
+)
+def test_more_occupied_time_never_counts_more_across_midnight(
+    rounding: Rounding, start: datetime, end: datetime, taken_until: datetime
+) -> None:
+    p = HourPolicy(unit_minutes=30, rounding=rounding, daily_cap_minutes=60)
+    rec = record("r", start=start, end=end)
+    alone = run(p, rec)
+    # the first day gives its 60, the second its few minutes, which round to a unit of 30
+    assert alone.counted_minutes == 90
+    assert alone.day_minutes == ((D, 60), (date(2025, 3, 4), 30))
+    taken = run(p, rec, occupied=[seg(start, taken_until)])
+    assert taken.counted_minutes == 90 <= alone.counted_minutes
+    # in a ledger the taken time also used 30 of the first day
+    lg = ledger(policies=[p])
+    assert lg.post(record("first", start=start, end=taken_until), at=NOW).counted_minutes == 30
+    after = lg.post(rec, at=NOW)
+    assert after.counted_minutes == 60 <= alone.counted_minutes
+    assert after.day_minutes == ((D, 30), (date(2025, 3, 4), 30))
+    assert lg.day_minutes("v1") == {D: 60, date(2025, 3, 4): 30}
+
+
+@st.composite
+def second_records(draw: st.DrawFn) -> ServiceRecord:
+    """Records mostly from the evening to just past midnight (where a small second day meets a
+    full first one), sometimes longer; in whole minutes or to the second."""
+    day = BASE + timedelta(days=draw(st.integers(0, 2)))
+    start = day + timedelta(hours=18, minutes=draw(st.integers(0, 6 * 60 - 1)))
+    if draw(st.integers(0, 3)):
+        end = day + timedelta(days=1, minutes=draw(st.integers(0, 90)))
+    else:
+        end = start + timedelta(minutes=draw(st.integers(1, 1500)))
+    if draw(st.booleans()):
+        start += timedelta(seconds=draw(st.integers(0, 59)))
+        end += timedelta(seconds=draw(st.integers(0, 59)))
+    end = max(end, start + timedelta(seconds=1))
+    return record("r", start=start.replace(tzinfo=SH), end=end.replace(tzinfo=SH))
+
+
+@st.composite
+def second_segments(draw: st.DrawFn, rec: ServiceRecord) -> list[tuple[int, int]]:
+    """Sorted disjoint segments in and around the record, often one from its start."""
+    s, e = seg(rec.start, rec.end)
+    points = set(draw(st.sets(st.integers(s // 60 - 120, e // 60 + 120), max_size=6)))
+    out = {p * 60 + draw(st.sampled_from([0, 0, 17])) for p in points}
+    if draw(st.booleans()):  # a piece taken from the record's very start
+        out = {p for p in out if p > s} | {s, s + draw(st.integers(1, 240)) * 60}
+    ordered = sorted(out)
+    if len(ordered) % 2:
+        ordered = ordered[:-1]
+    return list(zip(ordered[::2], ordered[1::2], strict=True))
+
+
+@pytest.mark.parametrize("rounding", list(Rounding))
+@settings(max_examples=400)
+@given(data=st.data())
+def test_more_occupied_time_never_counts_more_for_every_rounding(
+    rounding: Rounding, data: st.DataObject
+) -> None:
+    """Monotonicity of the whole chain in the time already taken: more occupied segments and
+    more minutes already counted on any day never make a record count more. (Not with
+    ``over_daily_cap=reject``: there a remainder that fits is counted where the whole was not.)"""
+    unit = data.draw(st.sampled_from([1, 15, 30, 60]))
+
+    def units(lo: int, hi: int) -> st.SearchStrategy[int]:
+        return st.integers(max(lo // unit, 1), hi // unit).map(lambda k: k * unit)
+
+    policy = HourPolicy(
+        unit_minutes=unit,
+        rounding=rounding,
+        daily_cap_minutes=data.draw(st.one_of(units(1, 4 * unit), units(15, 600), st.none())),
+        record_cap_minutes=data.draw(st.one_of(st.none(), units(15, 600))),
+        over_daily_cap=data.draw(NOT_REJECT),
+        overlap=data.draw(st.sampled_from(OverlapRule)),
+        max_span_minutes=3000,
+    )
+    rec = data.draw(second_records())
+    occ = data.draw(second_segments(rec))
+    fewer = [s for s in occ if data.draw(st.booleans())]
+    used = data.draw(day_used_maps)
+    more_used = dict(used)
+    days = [BASE.date() + timedelta(days=k) for k in range(5)]
+    for day in data.draw(st.sets(st.sampled_from(days), max_size=3)):
+        more_used[day] = more_used.get(day, 0) + data.draw(st.integers(0, 300))
+    base = evaluate_all(policy, rec, fewer, used).counted_minutes
+    assert evaluate_all(policy, rec, occ, used).counted_minutes <= base
+    assert evaluate_all(policy, rec, fewer, more_used).counted_minutes <= base
+    assert evaluate_all(policy, rec, occ, more_used).counted_minutes <= base

@@ -57,9 +57,19 @@ from typing import Literal, NamedTuple
 import attrs
 
 from zhiyuan._gc import paused_gc
-from zhiyuan._validators import Clock, aware, moment, non_empty, system_clock, to_shanghai
+from zhiyuan._validators import (
+    Clock,
+    aware,
+    items,
+    moment,
+    non_empty,
+    system_clock,
+    text,
+    to_enum,
+    to_shanghai,
+)
 from zhiyuan.convert import register_tagged_union
-from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
+from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion, show
 from zhiyuan.hierarchy.jurisdiction import Action, Jurisdiction
 from zhiyuan.hierarchy.units import Registry
 from zhiyuan.hours.policy import HourPolicy, Outcome, Purpose, Rule, Segment, Status
@@ -92,6 +102,50 @@ RecordStatus = Literal["submitted", "pending", "certified", "rejected", "reverse
 _EMPTY: dict[date, int] = {}
 
 _STATUSES = ("submitted", "pending", "certified", "rejected", "reversed")
+
+
+def _key(field: str, value: object) -> str:
+    """An id argument: text (a number, ``None`` or a list is an :class:`InvalidValue`, not a
+    lookup that finds nothing or a ``TypeError``)."""
+    if not isinstance(value, str):
+        raise InvalidValue(field, value, "需要文字编号 / need an id as text", shown=show(value))
+    return value
+
+
+def _name(field: str, value: object) -> str:
+    """A non-blank text argument (who acts, why)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(field, value, "不能为空 / must not be empty", shown=show(value))
+    return text(field, value)
+
+
+def _status(value: object) -> RecordStatus:
+    if not isinstance(value, str) or value not in _STATUSES:
+        raise InvalidValue("status", value, f"应为 / one of {', '.join(_STATUSES)}")
+    return value  # type: ignore[return-value]
+
+
+def _period(value: object) -> tuple[date, date] | None:
+    """``None``, or ``(first day, day after the last)`` as two dates in order."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, tuple | list)
+        or len(value) != 2
+        or any(isinstance(d, datetime) or not isinstance(d, date) for d in value)
+    ):
+        raise InvalidValue(
+            "period",
+            value,
+            "需要 (首日, 末日次日) 两个日期 / need (first day, day after the last) as two dates",
+            shown=show(value),
+        )
+    first, after = value
+    if after < first:
+        raise InvalidValue(
+            "period", value, "结束早于开始 / the period ends before it begins", shown=show(value)
+        )
+    return (first, after)
 
 
 @attrs.frozen(kw_only=True)
@@ -405,9 +459,23 @@ class HourLedger(Book[Entry, _HoursState]):
         name: str | None = None,
         clock: Clock | None = None,
     ) -> None:
+        if not isinstance(registry, Registry):
+            raise InvalidValue(
+                "registry", type(registry).__name__, "需要 Registry / need a Registry"
+            )
+        given = items("policies", policies)
+        for p in given:
+            if not isinstance(p, HourPolicy):
+                raise InvalidValue(
+                    "policies", type(p).__name__, "需要 HourPolicy / need HourPolicy values"
+                )
+        extra_rules = items("extra_rules", extra_rules)
+        for r in extra_rules:
+            if not callable(r):
+                raise InvalidValue("extra_rules", r, "规则须为可调用对象 / a rule is a callable")
         self.registry = registry
         self.tree = registry.tree
-        ordered = sorted(policies or [HourPolicy()], key=lambda p: p.effective_from)
+        ordered = sorted(given or [HourPolicy()], key=lambda p: p.effective_from)
         self.policies: tuple[HourPolicy, ...] = tuple(ordered)
         self._starts = [p.effective_from for p in ordered]
         self._single = len(ordered) == 1
@@ -432,7 +500,7 @@ class HourLedger(Book[Entry, _HoursState]):
 
     def add_volunteers(self, volunteers: Iterable[Volunteer], *, at: datetime | None = None) -> int:
         """Register many volunteers in one operation (all or none); returns how many were new."""
-        batch = list(volunteers)
+        batch = items("volunteers", volunteers)
         for v in batch:
             if not isinstance(v, Volunteer):
                 raise InvalidValue(
@@ -461,9 +529,17 @@ class HourLedger(Book[Entry, _HoursState]):
     def volunteer(self, volunteer_id: str) -> Volunteer:
         """A registered volunteer, or :class:`~zhiyuan.errors.NotFound`."""
         try:
-            return self._state.volunteers[volunteer_id]
+            return self._state.volunteers[_key("volunteer_id", volunteer_id)]
         except KeyError:
             raise NotFound("volunteer", volunteer_id) from None
+
+    def _known(self, volunteer_id: object) -> str:
+        """A registered volunteer's id; an unregistered one is :class:`NotFound` (a read about
+        nobody is a mistake, not a zero)."""
+        vid = _key("volunteer_id", volunteer_id)
+        if vid not in self._state.volunteers:
+            raise NotFound("volunteer", vid)
+        return vid
 
     def volunteers(self) -> list[Volunteer]:
         """Every registered volunteer, in the order registered."""
@@ -472,6 +548,8 @@ class HourLedger(Book[Entry, _HoursState]):
 
     def policy_for(self, day: date) -> HourPolicy:
         """The policy in force on ``day``."""
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise InvalidValue("day", day, "需要日期 / need a date (not a datetime)")
         i = bisect.bisect_right(self._starts, day) - 1
         return self.policies[max(i, 0)]
 
@@ -491,9 +569,10 @@ class HourLedger(Book[Entry, _HoursState]):
         """Evaluate a record under the policy in force and record it; returns the outcome.
 
         ``at`` is the moment of posting (default: the clock's now). Idempotent by record id.
-        Raises before recording anything when the volunteer, the organization or the region is
-        unknown, the record ends after ``at``, or another record already uses the id
-        (:class:`~zhiyuan.errors.Conflict`).
+        Raises before recording anything when ``record`` is not a
+        :class:`~zhiyuan.hours.ServiceRecord` (:class:`~zhiyuan.errors.InvalidValue`), the
+        volunteer, the organization or the region is unknown, the record ends after ``at``, or
+        another record already uses the id (:class:`~zhiyuan.errors.Conflict`).
         """
         with self.journal.transaction() as tx:
             # alone in its transaction, a record is judged on the recorded state itself
@@ -510,11 +589,12 @@ class HourLedger(Book[Entry, _HoursState]):
         bad record raises and nothing is recorded (use :func:`~zhiyuan.hours.import_jsonl` for a
         report of every row instead).
         """
+        batch = items("records", records)
         with paused_gc(), self.journal.transaction() as tx:
             when = self._when(at)
             view = self._view(tx)
             post = self._stage_post
-            return [post(tx, r, when, view) for r in records]
+            return [post(tx, r, when, view) for r in batch]
 
     def _view(self, tx: Transaction) -> _Overlay:
         state = self._state
@@ -605,6 +685,8 @@ class HourLedger(Book[Entry, _HoursState]):
     def _row_for_action(
         self, tx: Transaction, record_id: str, by: str, action: str, when: datetime
     ) -> _Row:
+        record_id = _key("record_id", record_id)
+        _name("by", by)
         row = self._view(tx).row(record_id)
         if row is None:
             raise NotFound("record", record_id)
@@ -645,6 +727,7 @@ class HourLedger(Book[Entry, _HoursState]):
 
     def reject(self, record_id: str, *, by: str, reason: str, at: datetime | None = None) -> None:
         """Reject a record under review or public notice (not one already certified)."""
+        _name("reason", reason)
         with self.journal.transaction() as tx:
             when = self._when(at)
             row = self._row_for_action(tx, record_id, by, Action.CERTIFY, when)
@@ -661,6 +744,7 @@ class HourLedger(Book[Entry, _HoursState]):
 
     def reverse(self, record_id: str, *, by: str, reason: str, at: datetime | None = None) -> None:
         """Reverse a record (冲销): from ``at`` on it counts nowhere. Reversing twice is a no-op."""
+        _name("reason", reason)
         with self.journal.transaction() as tx:
             when = self._when(at)
             row = self._row_for_action(tx, record_id, by, Action.REVERSE, when)
@@ -678,7 +762,7 @@ class HourLedger(Book[Entry, _HoursState]):
         return len(self._state.rows)
 
     def _get(self, record_id: str) -> _Row:
-        row = self._state.rows.get(record_id)
+        row = self._state.rows.get(_key("record_id", record_id))
         if row is None:
             raise NotFound("record", record_id)
         return row
@@ -704,21 +788,27 @@ class HourLedger(Book[Entry, _HoursState]):
 
     def occupied(self, volunteer_id: str) -> list[Segment]:
         """The time a volunteer's live records hold (epoch-second segments, sorted): what the
-        overlap rule checks a new record against."""
+        overlap rule checks a new record against. An unregistered volunteer is
+        :class:`~zhiyuan.errors.NotFound`."""
         with self._lock:
-            return list(self._state.occupied.get(volunteer_id, ()))
+            vid = self._known(volunteer_id)
+            return list(self._state.occupied.get(vid, ()))
 
     def day_minutes(self, volunteer_id: str) -> dict[date, int]:
         """Counted minutes per service day of a volunteer's live records: what a daily cap
-        checks (days with none left out)."""
+        checks (days with none left out). An unregistered volunteer is
+        :class:`~zhiyuan.errors.NotFound`."""
         with self._lock:
-            return {d: n for d, n in self._state.day_used.get(volunteer_id, {}).items() if n}
+            vid = self._known(volunteer_id)
+            return {d: n for d, n in self._state.day_used.get(vid, {}).items() if n}
 
     def records_of(self, volunteer_id: str) -> list[ServiceRecord]:
-        """A volunteer's posted records, in posting order."""
+        """A volunteer's posted records, in posting order. An unregistered volunteer is
+        :class:`~zhiyuan.errors.NotFound`."""
         with self._lock:
+            vid = self._known(volunteer_id)
             rows = self._state.rows
-            return [rows[r].record for r in self._state.by_volunteer.get(volunteer_id, ())]
+            return [rows[r].record for r in self._state.by_volunteer.get(vid, ())]
 
     def _select(
         self,
@@ -730,8 +820,6 @@ class HourLedger(Book[Entry, _HoursState]):
         evidence: Evidence | None,
         purpose: Purpose | None,
     ) -> Iterator[_Row]:
-        if status not in _STATUSES:
-            raise InvalidValue("status", status, f"应为 / one of {', '.join(_STATUSES)}")
         now = self.journal.now()
         for row in rows:
             if row.status(as_of, now) != status:
@@ -752,7 +840,26 @@ class HourLedger(Book[Entry, _HoursState]):
             rows = self._state.rows
             if volunteer_id is None:
                 return list(rows.values())
-            return [rows[r] for r in self._state.by_volunteer.get(volunteer_id, ())]
+            vid = self._known(volunteer_id)
+            return [rows[r] for r in self._state.by_volunteer.get(vid, ())]
+
+    def _filters(
+        self,
+        status: object,
+        as_of: object,
+        period: object,
+        purpose: object,
+        weighted: object = False,
+    ) -> tuple[RecordStatus, datetime | None, tuple[date, date] | None, Purpose | None]:
+        """The common read arguments, checked (before anything is read)."""
+        if not isinstance(weighted, bool):
+            raise InvalidValue("weighted", weighted, "需要布尔值 / need true or false")
+        return (
+            _status(status),
+            self._as_of(as_of),
+            _period(period),
+            None if purpose is None else to_enum("purpose", Purpose, purpose),
+        )
 
     def minutes(
         self,
@@ -762,28 +869,47 @@ class HourLedger(Book[Entry, _HoursState]):
         as_of: datetime | None = None,
         period: tuple[date, date] | None = None,
         category: str | None = None,
-        evidence: Evidence | None = None,
-        purpose: Purpose | None = None,
+        evidence: Evidence | str | None = None,
+        purpose: Purpose | str | None = None,
         weighted: bool = False,
     ) -> int:
         """A volunteer's counted minutes in one state (default: certified), filtered.
 
         ``as_of`` judges states at that moment (default: every recorded entry, with public
         notices judged at the clock's now, so hours still in 公示 are ``pending``, not
-        ``certified``); ``period`` is ``(first day, day after the last)`` by service date;
-        ``purpose`` keeps records whose evidence counts toward stars, points or reports;
-        ``weighted`` applies category weights. Rejected and reversed records contribute the
-        minutes they would have counted.
+        ``certified``; :func:`fold` judges them the same way); ``period`` is ``(first day, day
+        after the last)`` by service date; ``evidence`` (a member or its value) keeps records on
+        that evidence; ``purpose`` (a member or its value) keeps records whose evidence counts
+        toward stars, points or reports; ``weighted`` applies category weights. Rejected and
+        reversed records contribute the minutes they would have counted.
+
+        Raises:
+            NotFound: the volunteer is not registered (a total about nobody is not zero).
+            InvalidValue: an argument is not of its kind, or names an unknown status, evidence
+                kind or purpose (the message lists the allowed values).
+
+        Example:
+            >>> from zhiyuan.hierarchy import Registry, load_default
+            >>> empty = HourLedger(Registry(load_default()))
+            >>> empty.minutes("nobody")
+            Traceback (most recent call last):
+            ...
+            zhiyuan.errors.NotFound: volunteer not found / 未找到: 'nobody'
         """
-        when = self._as_of(as_of)
-        rows = self._rows_of(volunteer_id)
+        status, when, period, purpose = self._filters(status, as_of, period, purpose, weighted)
+        if category is not None:
+            _name("category", category)
+        if evidence is not None:
+            evidence = to_enum("evidence", Evidence, evidence)
+        rows = self._rows_of(_key("volunteer_id", volunteer_id))
         sel = self._select(rows, status, when, period, category, evidence, purpose)
         if weighted:
             return sum(r.outcome.weighted_minutes for r in sel)
         return sum(r.outcome.counted_minutes for r in sel)
 
     def summary(self, volunteer_id: str, *, as_of: datetime | None = None) -> dict[str, int]:
-        """Minutes in every state for one volunteer."""
+        """Minutes in every state for one volunteer (:class:`~zhiyuan.errors.NotFound` for an
+        unregistered one)."""
         return {s: self.minutes(volunteer_id, status=s, as_of=as_of) for s in _STATUSES}  # type: ignore[arg-type]
 
     def rows(
@@ -793,14 +919,16 @@ class HourLedger(Book[Entry, _HoursState]):
         as_of: datetime | None = None,
         volunteer_id: str | None = None,
     ) -> list[HourRow]:
-        """Counted records in one state as light :class:`HourRow` tuples (for stars and points).
+        """Counted records in one state as light :class:`HourRow` tuples (for stars and points);
+        of one volunteer with ``volunteer_id`` (:class:`~zhiyuan.errors.NotFound` for an
+        unregistered one).
 
         Example:
             >>> from zhiyuan.hierarchy import Registry, load_default
             >>> HourLedger(Registry(load_default())).rows()
             []
         """
-        when = self._as_of(as_of)
+        status, when, _, _ = self._filters(status, as_of, None, None)
         sel = self._select(self._rows_of(volunteer_id), status, when, None, None, None, None)
         return [_hour_row(r) for r in sel if r.outcome.counted_minutes]
 
@@ -810,11 +938,11 @@ class HourLedger(Book[Entry, _HoursState]):
         status: RecordStatus = "certified",
         as_of: datetime | None = None,
         period: tuple[date, date] | None = None,
-        purpose: Purpose | None = None,
+        purpose: Purpose | str | None = None,
         weighted: bool = False,
     ) -> dict[str, int]:
         """Minutes per volunteer in one state, for every volunteer with any (bulk form)."""
-        when = self._as_of(as_of)
+        status, when, period, purpose = self._filters(status, as_of, period, purpose, weighted)
         out: dict[str, int] = {}
         for row in self._select(self._rows_of(None), status, when, period, None, None, purpose):
             m = row.outcome.weighted_minutes if weighted else row.outcome.counted_minutes
@@ -828,10 +956,10 @@ class HourLedger(Book[Entry, _HoursState]):
         status: RecordStatus = "certified",
         as_of: datetime | None = None,
         period: tuple[date, date] | None = None,
-        purpose: Purpose | None = None,
+        purpose: Purpose | str | None = None,
     ) -> dict[str, int]:
         """Minutes by the region where the service took place, rolled up the tree."""
-        when = self._as_of(as_of)
+        status, when, period, purpose = self._filters(status, as_of, period, purpose)
         pairs = [
             (r.record.region_code, r.outcome.counted_minutes)
             for r in self._select(self._rows_of(None), status, when, period, None, None, purpose)
@@ -874,24 +1002,75 @@ def _hour_row(row: _Row) -> HourRow:
 
 
 def fold(
-    entries: Iterable[Entry], *, as_of: datetime | None = None, clock: Clock = system_clock
+    entries: Iterable[Entry] | HourLedger,
+    *,
+    as_of: datetime | None = None,
+    clock: Clock | None = None,
 ) -> dict[tuple[str, str], int]:
     """Minutes per ``(volunteer id, state)`` computed from the entries alone, from scratch.
 
-    The entries are folded exactly as the ledger folds them; states are judged as
-    :meth:`HourLedger.minutes` judges them (without ``as_of``: every entry, public notices at
-    ``clock()``). The ledger's queries must always agree with this; it exists to check them
-    (and to total an exported entry log).
+    The entries are folded exactly as the ledger folds them, and states mean what they mean in
+    :meth:`HourLedger.minutes`: with ``as_of``, as of that moment; without it, every entry
+    counts and a public notice (公示) is judged at the clock's now, so hours still in notice are
+    ``pending``, not ``certified``. The clock is ``clock``; given a ledger instead of entries,
+    its entries and its journal's clock, so ``fold(ledger)`` always agrees with the ledger's
+    queries; given entries alone, the system clock (every ledger's default clock: pass
+    ``clock=ledger.journal.clock`` for a ledger on another clock). The ledger's queries must
+    always agree with this; it exists to check them (and to total an exported entry log).
+
+    Raises:
+        InvalidValue: ``entries`` is not a collection of hour entries, an entry id appears twice,
+            or a review entry names a record no earlier entry posted.
 
     Example:
+        >>> from datetime import date, datetime
+        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan.hierarchy import Organization, Registry, load_default
+        >>> from zhiyuan.hours import HourPolicy, ServiceRecord, Volunteer
+        >>> t = lambda d, h: datetime(2025, 3, d, h, tzinfo=SHANGHAI)
+        >>> reg = Registry(load_default(), [Organization(id="o1", name="协会",
+        ...                                              region_code="370602001")])
+        >>> ledger = HourLedger(reg, policies=[HourPolicy(notice_days=3)], clock=lambda: t(3, 9))
+        >>> ledger.add_volunteer(Volunteer(id="v1", name="王芳", home_region="370602001001",
+        ...                                registered_on=date(2024, 1, 1)), at=t(1, 8))
+        >>> _ = ledger.post(ServiceRecord(id="r1", volunteer_id="v1", activity_id="a1",
+        ...     organization_id="o1", region_code="370602001001", category="助老",
+        ...     evidence="qr_scan", start=t(1, 9), end=t(1, 12)), at=t(1, 13))
+        >>> ledger.certify("r1", by="admin", at=t(2, 9))
+        >>> ledger.minutes("v1", status="pending"), fold(ledger)   # the notice runs to 5 March
+        (180, {('v1', 'pending'): 180})
+        >>> fold(ledger.entries, clock=ledger.journal.clock) == fold(ledger)
+        True
+        >>> fold(ledger, as_of=t(5, 9))
+        {('v1', 'certified'): 180}
         >>> fold([])
         {}
     """
-    state = _HoursState()
-    for e in entries:
-        state.apply(e)
+    if isinstance(entries, HourLedger):
+        source: Iterable[Entry] = entries.entries
+        if clock is None:
+            clock = entries.journal.clock
+    else:
+        source = items("entries", entries)
+    if clock is not None and not callable(clock):
+        raise InvalidValue("clock", clock, "时钟须为可调用对象 / a clock is a callable")
     when = None if as_of is None else moment(as_of, "as_of")
-    now = to_shanghai(clock())
+    state = _HoursState()
+    seen: set[str] = set()
+    for e in source:
+        if not isinstance(e, Registered | Posted | Certified | Rejected | Reversed):
+            raise InvalidValue(
+                "entries", type(e).__name__, "需要工时条目 / need hour-ledger entries"
+            )
+        if e.id in seen:
+            raise InvalidValue("entries", e.id, "条目编号重复 / an entry id appears twice")
+        seen.add(e.id)
+        if isinstance(e, Certified | Rejected | Reversed) and e.record_id not in state.rows:
+            raise InvalidValue(
+                "entries", e.id, "所指记录此前未录入 / names a record no earlier entry posted"
+            )
+        state.apply(e)
+    now = to_shanghai(system_clock() if clock is None else moment(clock(), "clock"))
     out: dict[tuple[str, str], int] = {}
     for row in state.rows.values():
         status = row.status(when, now)
