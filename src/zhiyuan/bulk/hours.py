@@ -11,11 +11,14 @@ evaluated on its own (:mod:`zhiyuan.bulk.dask`).
 What is vectorized (numpy, no Python loop over rows)
 ----------------------------------------------------
 Rows are sorted by (volunteer, row order), stably. Per row: categories, span, deadline, the
-schedule cap, the record cap, rounding and category weights are plain array expressions.
+schedule cap, the record cap, rounding and category weights are plain array expressions. The
+schedule cap keeps a capped row's time inside its schedule's window, which starts at the
+optional ``scheduled_start`` column (the row's start when none is given) and lasts
+``scheduled_minutes``: it moves the row's start and end inward, nothing more.
 
 Overlap (``hours.overlap``). Call a row a *candidate* when no earlier rule rejected it, and let
-``E`` be its end after the schedule cap. If a volunteer's candidates come in non-decreasing start
-order, then the time already counted from ``start_k`` on is the single interval
+``start`` and ``E`` be its start and end after the schedule cap. If a volunteer's candidates come
+in non-decreasing start order, then the time already counted from ``start_k`` on is the single interval
 ``[start_k, M)``, ``M`` the latest end of the earlier candidates that were *held* (counted, with
 minutes > 0). Proof by induction: if it holds before row ``k``, the TRIM rule leaves row ``k`` the
 one piece ``[max(start_k, M), E_k)``, and holding that piece makes it hold for the next start
@@ -33,14 +36,18 @@ expanding rows that cross midnight into one piece per day (days are Shanghai day
 ``(epoch + 8 h) // 86400``). For TRIM, a (volunteer, day) group whose pieces all come from
 one-day rows is a clipped cumulative sum: counted = ``min(cap, C_k) − min(cap, C_{k−1})``, ``C``
 the running sum of the rows' minutes (exact because minutes and the cap are whole units, so the
-day's total stays a whole number of units). Every other group — one that a midnight-crossing row
-touches, and every group under APPROVAL or REJECT — takes the running sum of the rows' day splits
-as the minutes already used. That is exact as long as each row holds exactly its day split: true
-for a row sent for approval (its minutes all stay, split as they fell), and true for a row that
-fits unless the rule's walk moves minutes between its days (possible when a record cap or
-rounding down left fewer minutes than were served). The vector path walks each row's days as the
-rule does, compares what it keeps with the split, and marks the volunteer when they differ, or
-when a TRIM or REJECT cap bites in such a group.
+day's total stays a whole number of units; for one day the rule's "served seconds within the
+room, snapped, at most the room in whole units" is exactly that). Every other group — one that a
+midnight-crossing row touches, and every group under APPROVAL or REJECT — takes the running sum
+of the rows' day splits as the minutes already used. That is exact as long as each row holds
+exactly its day split: true for a row sent for approval (its minutes all stay, split as they
+fell), and true for a row that fits unless the rule's walk moves minutes between its days
+(possible when a record cap or rounding left other minutes than were served). With those
+minutes used, each row's verdict is the rule's own arithmetic over its pieces: the seconds each
+day's room admits, summed, at most the minutes before rounding, snapped, at most the room in
+whole units; over the cap when that is less than the row's minutes. The vector path walks each
+row's days as the rule does, compares what it keeps with the split, and marks the volunteer when
+they differ, or when a TRIM or REJECT cap bites in such a group.
 
 What is not vectorized
 ----------------------

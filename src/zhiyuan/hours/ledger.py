@@ -13,9 +13,13 @@ during the public notice (公示) → ``certified`` when the notice ends; or ``r
 review or notice); a counted record can later be ``reversed``. A record the policy sent for
 approval (daily cap, late entry) needs authority one level above the organizer.
 
-Posting validates everything before it records anything: unknown volunteers, organizations or
-region codes, records in the future, and a different record under a used id raise, and leave the
-ledger exactly as it was. Posting the same record again is a no-op. All methods are thread-safe.
+Posting validates everything before it records anything: what is not a service record, unknown
+volunteers, organizations or region codes, records in the future, and a different record under a
+used id raise, and leave the ledger exactly as it was. Posting the same record again is a no-op.
+Every argument is checked before anything is read or written: an id that is not text, an unknown
+status, evidence kind or purpose (members or their values, such as ``"qr_scan"``, are taken) is
+an :class:`~zhiyuan.errors.InvalidValue`, and a read about a volunteer the ledger never
+registered is a :class:`~zhiyuan.errors.NotFound`, not a zero. All methods are thread-safe.
 
 Time: ``at`` is the moment of a write (default: the journal clock's now); ``as_of`` is a read
 cut-off, and without it every recorded entry counts, with public notices judged at the clock's
