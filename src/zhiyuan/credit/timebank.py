@@ -642,13 +642,12 @@ def _findings_of(value: object) -> tuple[Finding, ...]:
     return items_of("findings", Finding, value)
 
 
-OPERATIONS = ("deposit", "withdraw", "transfer", "refund", "reverse_deposit")
-"""The operations a :class:`TimeBankReceipt` may report."""
+_OPERATIONS = ("deposit", "withdraw", "transfer", "refund", "reverse_deposit")
 
 
 def _operation(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if value not in OPERATIONS:
-        raise InvalidValue(attribute.name, value, f"应为 / one of {', '.join(OPERATIONS)}")
+    if value not in _OPERATIONS:
+        raise InvalidValue(attribute.name, value, f"应为 / one of {', '.join(_OPERATIONS)}")
 
 
 def _int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -664,8 +663,9 @@ def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
 class TimeBankReceipt:
     """What one time-bank operation posted, and why (an explanation as data).
 
-    ``operation`` is one of :data:`OPERATIONS`; ``repeated`` is true when the operation was
-    already recorded and nothing new was posted.
+    ``operation`` is ``deposit``, ``withdraw``, ``transfer``, ``refund`` or
+    ``reverse_deposit``; ``repeated`` is true when the operation was already recorded and nothing
+    new was posted.
 
     Example:
         >>> r = TimeBankReceipt(id="d1", operation="deposit", postings=(), findings=())
