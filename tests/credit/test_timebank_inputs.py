@@ -306,7 +306,8 @@ def test_reads_refuse_bad_arguments(field: str, call: Callable[[TimeBank], objec
         ("transfer_relations", lambda: TimeBankPolicy(transfer_relations={"spouse": 1})),  # type: ignore[arg-type]
         ("transfer_relations", lambda: TimeBankPolicy(transfer_relations=None)),  # type: ignore[arg-type]
         ("withdraw_relations", lambda: TimeBankPolicy(withdraw_relations=["cousin"])),  # type: ignore[list-item]
-        ("issuing_level", lambda: TimeBankPolicy(issuing_level="city")),  # type: ignore[arg-type]
+        ("issuing_level", lambda: TimeBankPolicy(issuing_level="town")),  # type: ignore[arg-type]
+        ("exchange_level", lambda: TimeBankPolicy(exchange_level=4)),  # type: ignore[arg-type]
         ("credits", lambda: TimeBankPolicy().cap_minutes("5")),  # type: ignore[arg-type]
         ("credits", lambda: TimeBankPolicy().cap_minutes(-1)),
         ("credits", lambda: TimeBankPolicy().cap_minutes(True)),  # type: ignore[arg-type]
@@ -359,6 +360,7 @@ def test_good_values_still_build() -> None:
     )
     assert r.postings == (p,) and r.minutes == 5
     assert TimeBankPolicy(transfer_relations="spouse").transfer_relations == {Relation.SPOUSE}
+    assert TimeBankPolicy(issuing_level="city").issuing_level is Level.CITY  # type: ignore[arg-type]
     assert TimeBankPolicy().credits(10**30) == (10**30 // 60, 10**30 % 60)
     assert TimeBankPolicy().cap_minutes(0) == 0
     assert RegionPosition(region="x", clearing=-5).clearing == -5

@@ -116,6 +116,7 @@ from zhiyuan._validators import (
     moment,
     non_empty,
     text,
+    to_enum,
 )
 from zhiyuan.credit.ledger import (
     MAX_AMOUNT,
@@ -356,6 +357,18 @@ def _withdraw_relations(value: object) -> frozenset[Relation]:
     return _relations("withdraw_relations", value)
 
 
+def _level(field: str, value: object) -> Level | None:
+    return None if value is None else to_enum(field, Level, value)
+
+
+def _issuing_level(value: object) -> Level | None:
+    return _level("issuing_level", value)
+
+
+def _exchange_level(value: object) -> Level | None:
+    return _level("exchange_level", value)
+
+
 def _opt_age(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
     if value is None:
         return
@@ -406,8 +419,8 @@ class TimeBankPolicy:
         factory=frozenset, converter=_withdraw_relations
     )
     group_time_donate_only: bool = attrs.field(default=False, validator=is_bool)
-    issuing_level: Level | None = None
-    exchange_level: Level | None = None
+    issuing_level: Level | None = attrs.field(default=None, converter=_issuing_level)
+    exchange_level: Level | None = attrs.field(default=None, converter=_exchange_level)
 
     def __attrs_post_init__(self) -> None:
         if Relation.DONATION in self.withdraw_relations:
