@@ -1075,3 +1075,165 @@ def test_a_huge_headcount_costs_only_the_slots_that_can_be_filled() -> None:
     for backend in ("scipy", "python"):
         a = solve(p, backend=backend)  # type: ignore[arg-type]
         assert (a.filled, a.unfilled, a.slots) == (3, (10**9 - 2, 1), 10**9 + 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14: one rule for dense rows with and without numpy; notes; the problem as JSON and TOML
+
+RAGGED: list[tuple[Any, str, object]] = [  # costs for 2 needs × 3 candidates, field, value
+    ([[1, 2, 3], [4, 5]], "costs[1]", 2),  # short row: numpy raised its own ValueError
+    ([[1, 2, 3], [4, 5, 6, 7]], "costs[1]", 4),  # long row
+    ([[1, 2], [4, 5, 6]], "costs[0]", 2),
+    ([[1, 2, 3], None], "costs[1]", None),
+    ([[1, 2, 3], "456"], "costs[1]", "456"),  # text: numpy made a string array
+    ([[1, 2, 3], {0: 4, 1: 5, 2: 6}], "costs[1]", {0: 4, 1: 5, 2: 6}),
+    ([[1, 2, 3], [4, True, 6]], "costs[1][1]", True),  # numpy took True for 1
+    ([[1, 2, 3], [4, 5.0, 6]], "costs[1][1]", 5.0),
+    ([[1, 2, 3], [4, None, 6]], "costs[1][1]", None),
+    ([[1, 2, 2**63], [4, 5, 6]], "costs[0][2]", 2**63),  # beyond int64
+    ([[1, 2, 3]], "costs", 1),  # one row for two needs
+]
+
+
+@pytest.mark.parametrize(("costs", "field", "value"), RAGGED)
+@pytest.mark.parametrize("with_numpy", [True, False])
+def test_from_dense_rows_are_checked_alike_with_and_without_numpy(
+    costs: Any, field: str, value: object, with_numpy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(asg, "_has_numpy", lambda: with_numpy)
+    for given_as in (costs, lambda a, b: costs[a:b]):  # a matrix, or rows fetched by a function
+        with pytest.raises(InvalidValue) as err:
+            AssignmentProblem.from_dense(headcounts=[1, 1], capacities=[1, 1, 1], costs=given_as)
+        assert (err.value.field, err.value.value) == (field, value)
+
+
+dense_cell = st.one_of(
+    st.integers(-5, 20),
+    st.sampled_from([True, None, 2.5, "7", 2**63, -(2**63) - 1, np.int64(3), np.uint8(4)]),
+)
+
+
+@given(
+    st.integers(1, 3),
+    st.integers(1, 4),
+    st.lists(
+        st.one_of(
+            st.lists(dense_cell, min_size=0, max_size=5), st.sampled_from([None, "12", (1, 2)])
+        ),
+        min_size=0,
+        max_size=4,
+    ),
+)
+@settings(max_examples=300)
+def test_from_dense_numpy_and_pure_paths_agree_on_any_rows(n: int, m: int, rows: Any) -> None:
+    outcomes: list[tuple[str, object]] = []
+    for has_numpy in (lambda: True, lambda: False):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(asg, "_has_numpy", has_numpy)
+            try:
+                p = AssignmentProblem.from_dense(headcounts=[1] * n, capacities=[1] * m, costs=rows)
+                outcomes.append(("ok", p))
+            except InvalidValue as err:  # nothing but InvalidValue: no ValueError from numpy
+                outcomes.append(("refused", (err.field, repr(err.value), err.reason)))
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("note", [None, 1, b"scipy", ["x"], "\ud800"])
+def test_assignment_note_must_be_text(note: object) -> None:
+    good = solve(AssignmentProblem.from_lists(headcounts=[1], capacities=[1], options=[[(0, 3)]]))
+    with pytest.raises(InvalidValue) as err:  # was attrs' TypeError
+        attrs.evolve(good, note=note)
+    assert (err.value.field, err.value.value) == ("note", note)
+    assert attrs.evolve(good, note="").note == ""
+
+
+@pytest.mark.parametrize("junk", ["11", b"\x01\x00", {0: 1}, {1}, None, 3, 1.5])
+@pytest.mark.parametrize("field", ["headcounts", "capacities", "needs", "candidates", "costs"])
+def test_vectors_refuse_text_bytes_mappings_and_sets(field: str, junk: object) -> None:
+    kwargs: dict[str, Any] = {
+        "headcounts": [1],
+        "capacities": [1],
+        "needs": [0],
+        "candidates": [0],
+        "costs": [1],
+        field: junk,
+    }
+    with pytest.raises(InvalidValue) as err:  # a mapping and bytes were read as integers
+        AssignmentProblem(**kwargs)
+    assert err.value.field == field
+
+
+problems = instances().map(
+    lambda inst: AssignmentProblem(
+        headcounts=inst[0],
+        capacities=inst[1],
+        needs=[i for i, _, _ in inst[2]],
+        candidates=[j for _, j, _ in inst[2]],
+        costs=[c for _, _, c in inst[2]],
+    )
+)
+
+
+@given(problems, st.booleans())
+@settings(max_examples=100)
+def test_problem_round_trips_json_and_toml(p: AssignmentProblem, windows: bool) -> None:
+    from zhiyuan.convert import from_json, from_toml, to_json, to_toml, unstructure
+
+    if windows:
+        p = AssignmentProblem(
+            headcounts=p.headcounts,
+            capacities=p.capacities,
+            needs=p.needs,
+            candidates=p.candidates,
+            costs=p.costs,
+            starts=list(range(p.n_needs)),
+            ends=list(range(1, p.n_needs + 1)),
+        )
+    assert unstructure(p)["headcounts"] == p.headcounts.tolist()  # the public names and values
+    assert from_json(to_json(p), AssignmentProblem) == p  # a valid problem was refused
+    assert from_toml(to_toml(p), AssignmentProblem) == p
+    assert solve(from_json(to_json(p), AssignmentProblem)) == solve(p)
+
+
+DOC = {"headcounts": [1, 2], "capacities": [1], "needs": [0], "candidates": [0], "costs": [5]}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"headcounts": [0, 2]},
+        {"capacities": [0]},
+        {"needs": [2]},
+        {"costs": [5.5]},
+        {"costs": "5"},
+        {"starts": [0, 1]},  # windows for some needs only
+        {"starts": [0, 5], "ends": [1, 5]},  # a window that does not end after it starts
+    ],
+)
+def test_problem_from_json_holds_the_constructors_rule(change: dict[str, Any]) -> None:
+    import json
+
+    from zhiyuan.convert import from_json
+    from zhiyuan.errors import InvalidInput
+
+    doc = {**DOC, **change}
+    with pytest.raises(InvalidValue) as built:
+        AssignmentProblem(**doc)
+    with pytest.raises(InvalidInput) as loaded:
+        from_json(json.dumps(doc), AssignmentProblem)
+    assert loaded.value.messages == [f"{built.value} @ $"]  # the one rule, one message
+
+
+def test_problem_from_json_refuses_unknown_and_missing_fields() -> None:
+    import json
+
+    from zhiyuan.convert import from_json
+    from zhiyuan.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="_headcounts"):
+        from_json(json.dumps({**DOC, "_headcounts": "0RR9100000"}), AssignmentProblem)
+    with pytest.raises(InvalidInput, match="costs"):
+        from_json(json.dumps({k: v for k, v in DOC.items() if k != "costs"}), AssignmentProblem)
+    with pytest.raises(InvalidInput, match="mapping"):
+        from_json("[1, 2]", AssignmentProblem)
+    assert from_json(json.dumps(DOC), AssignmentProblem).headcounts.tolist() == [1, 2]

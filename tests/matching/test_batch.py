@@ -160,7 +160,8 @@ def booked_with_the_others(d: Dispatcher, batch: list[Need], pairs: Any) -> None
 
 @given(
     cands=st.lists(
-        st.tuples(st.sampled_from(COMMUNITIES), st.integers(1, 3), st.sampled_from(SKILLS)),
+        # any capacity: from 1 to more than the needs of a batch (then only the windows bind)
+        st.tuples(st.sampled_from(COMMUNITIES), st.integers(1, 8), st.sampled_from(SKILLS)),
         min_size=1,
         max_size=8,
     ),
@@ -245,3 +246,7 @@ def test_batch_results_check_their_fields() -> None:
         BatchResult(pairs=None, total_cost=0, unfilled={}, method="exact", backend="scipy")  # type: ignore[arg-type]
     with pytest.raises(InvalidValue, match="parts"):
         BatchPair(need_id="n0", candidate_id="a", cost=1, parts=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="unfilled"):
+        BatchResult(pairs=(), total_cost=0, unfilled={" ": 1}, method="exact", backend="scipy")
+    with pytest.raises(InvalidValue, match="total_cost"):
+        BatchResult(pairs=(), total_cost=-1, unfilled={}, method="exact", backend="scipy")

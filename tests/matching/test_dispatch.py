@@ -870,3 +870,27 @@ def test_dispatch_results_check_their_fields() -> None:
         attrs.evolve(parts, meters=-1)
     with pytest.raises(InvalidValue, match="tree"):
         attrs.evolve(parts, tree="100")
+
+
+@pytest.mark.parametrize(
+    "field", ["tree_levels", "tree", "distance", "rating", "reliability", "load"]
+)
+def test_score_parts_are_whole_numbers_from_zero(field: str) -> None:
+    # a dispatcher's parts are never negative (weights ≥ 0, levels up, metres): a negative
+    # part given by hand would make a cost no dispatcher computes
+    parts = dispatcher(cand("a")).rank(need()).ranked[0].parts
+    for bad in (-1, True, None, 1.5):
+        with pytest.raises(InvalidValue) as err:
+            attrs.evolve(parts, **{field: bad})
+        assert (err.value.field, err.value.value) == (field, bad)
+    assert getattr(attrs.evolve(parts, **{field: 7}), field) == 7
+
+
+def test_ranked_and_results_refuse_negative_costs_and_bad_text() -> None:
+    parts = dispatcher(cand("a")).rank(need()).ranked[0].parts
+    with pytest.raises(InvalidValue, match="cost"):
+        Ranked(candidate_id="a", cost=-1, parts=parts)
+    with pytest.raises(InvalidValue, match="candidate_id"):
+        Ranked(candidate_id="a\ud800", cost=1, parts=parts)  # could not be written as UTF-8
+    with pytest.raises(InvalidValue, match="region_code"):
+        DispatchResult(need_id="n1", ranked=(), level=None, region_code=" ")

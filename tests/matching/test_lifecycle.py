@@ -963,3 +963,254 @@ def check_invariants(book: NeedBook, d: Dispatcher) -> None:
         for i, a in enumerate(needs):  # never double-booked
             for b in needs[i + 1 :]:
                 assert not (a.start < b.end and b.start < a.end)
+
+
+# --- random operation sequences with junk arguments (issue 14) ---------------------------------
+
+OTHER = "@other journal"
+"""Stands for a points ledger or feedback book on another journal (made per example)."""
+
+JUNK: list[object] = [
+    None,
+    True,
+    0,
+    -1,
+    2.5,
+    10**30,
+    "",
+    " ",
+    "\ud800",  # a lone surrogate: cannot be written to the journal as UTF-8
+    "a#b",  # '#' is kept for the ids the library makes
+    "ghost",
+    [],
+    ["n0"],
+    {"n0": 1},
+    b"n0",
+    object(),
+    datetime(2025, 5, 1, 9),  # naive
+    datetime(2300, 1, 1, tzinfo=at(1).tzinfo),  # beyond the calendar's range
+    "2025-05-01T09:00:00+08:00",  # a moment as text
+    Evidence.GPS,
+    CandidateKind.TEAM,
+    OTHER,
+]
+
+junk_operations = st.lists(
+    st.tuples(
+        st.sampled_from([*OPS, "post"]),
+        st.integers(0, len(NEEDS) - 1),
+        st.integers(0, 15),
+        st.sampled_from([0, 0, 1, 5, 15, 30, 90]),
+        st.sampled_from([1, 3, 5]),
+        # one argument spoiled by junk in about a third of the operations: which, and with what
+        st.none() | st.none() | st.tuples(st.integers(0, 9), st.sampled_from(JUNK)),
+    ),
+    min_size=10,
+    max_size=60,
+)
+
+
+def junk_call(
+    book: NeedBook,
+    points: PointsLedger,
+    feedback: FeedbackBook,
+    op: str,
+    nid: str,
+    cid: str,
+    t: datetime,
+    stars: int,
+) -> tuple[Callable[..., object], list[Any], dict[str, Any]]:
+    """The book method an operation calls, with every argument it takes spelled out (the
+    optional ones at their defaults or a valid value), so that any of them can be spoiled."""
+    if op == "step":
+        status = book.status(nid)
+        op = NEXT.get(status.state, "reward")
+        if op == "accept" and status.open:
+            cid = status.open[0]
+        if op == "reward" and status.served:
+            done = {r.candidate_id for r in status.rewarded}
+            cid = next((c for c in status.served if c not in done), cid)
+    calls: dict[str, tuple[Callable[..., object], list[Any], dict[str, Any]]] = {
+        "post": (book.post, [NEEDS[int(nid[1:])]], {"at": None, "id": None}),
+        "offer": (book.offer, [nid, cid], {"at": t, "kind": None, "id": None}),
+        "offer_next": (book.offer_next, [nid, None, t], {}),
+        "accept": (book.accept, [nid, cid], {"at": t, "id": None}),
+        "decline": (book.decline, [nid, cid], {"at": t, "reason": "busy", "id": None}),
+        "expire": (book.expire_offers, [t, None], {"mark_unfilled": True}),
+        "start": (book.start, [nid], {"at": t, "id": None}),
+        "complete": (
+            book.complete,
+            [nid],
+            {"at": t, "evidence": Evidence.QR_SCAN, "organization_id": ORG, "id": None},
+        ),
+        "rate": (
+            book.rate,
+            [nid, stars],
+            {"at": t, "by": None, "comment": "好", "feedback": feedback, "id": None},
+        ),
+        "reward": (
+            book.reward,
+            [nid, cid, 5],
+            {"at": t, "ledger": points, "issuer": ISSUER, "posting_id": None, "id": None},
+        ),
+        "cancel": (book.cancel, [nid], {"at": t, "by": "admin", "reason": "", "id": None}),
+        "unfilled": (book.mark_unfilled, [nid], {"at": t, "reason": "", "id": None}),
+    }
+    return calls[op]
+
+
+def spoil(
+    call: tuple[Callable[..., object], list[Any], dict[str, Any]],
+    which: int,
+    junk: object,
+    other: tuple[PointsLedger, FeedbackBook],
+) -> tuple[Callable[..., object], list[Any], dict[str, Any]]:
+    """The call with its ``which``-th argument (counting positional, then keyword) replaced."""
+    method, args, kwargs = call
+    names = [*range(len(args)), *kwargs]
+    slot = names[which % len(names)]
+    if junk == OTHER and isinstance(junk, str):
+        junk = other[0] if slot == "ledger" else other[1]
+    if isinstance(slot, int):
+        return method, [*args[:slot], junk, *args[slot + 1 :]], kwargs
+    return method, args, {**kwargs, slot: junk}
+
+
+def observed(book: NeedBook, points: PointsLedger, feedback: FeedbackBook) -> tuple[Any, ...]:
+    """Everything a refusal must leave as it was: the journal's head (sequence and digest), the
+    need book (entries, states, the dispatcher's bookings), the points and the ratings."""
+    return (book.journal.head, snapshot(book), points.entries, feedback.entries)
+
+
+@settings(max_examples=200)
+@given(ops=junk_operations, timeout=st.none() | st.sampled_from([20, 60]))
+def test_junk_arguments_raise_zhiyuan_errors_and_change_nothing(
+    ops: list[tuple[str, int, str, int, int, tuple[int, object] | None]], timeout: int | None
+) -> None:
+    clock = [at(1, 0)]  # the journal's "now" (for at=None), moved on by the test
+    d = dispatcher(
+        *(cand(c, capacity=k) for c, k in CAPACITY.items()),
+        offer_timeout_minutes=timeout,
+        min_candidates=4,
+    )
+    book = NeedBook(dispatcher=d, clock=lambda: clock[0])
+    points = PointsLedger(journal=book.journal)
+    feedback = FeedbackBook(journal=book.journal)
+    elsewhere = NeedBook()
+    other = (PointsLedger(journal=elsewhere.journal), FeedbackBook(journal=elsewhere.journal))
+    for n in NEEDS:
+        book.post(n)
+    last: tuple[Callable[..., object], list[Any], dict[str, Any]] | None = None
+    for op, k, who, wait, stars, junk in ops:
+        clock[0] += timedelta(minutes=wait)
+        if op == "repeat":  # the last call again, spoiled or not
+            if last is None:
+                continue
+            call = last
+        else:
+            nid, cid = (f"n{k}", "c0") if op == "post" else choose(book, op, k, who)
+            if cid == "-":
+                continue
+            call = junk_call(book, points, feedback, op, nid, cid, clock[0], stars)
+        if junk is not None:
+            call = spoil(call, junk[0], junk[1], other)
+        method, args, kwargs = last = call
+        before = observed(book, points, feedback)
+        try:
+            method(*args, **kwargs)
+        except ZhiyuanError:  # anything else escapes and fails the test
+            assert observed(book, points, feedback) == before
+        check_invariants(book, d)
+    assert book.journal.verify(decode=True).ok  # every record reads back as it was written
+    again = NeedBook(book.entries)
+    assert {n: again.status(n) for n in again.needs()} == {n: book.status(n) for n in book.needs()}
+
+
+def _served_book() -> tuple[NeedBook, PointsLedger, FeedbackBook]:
+    """n1 served by a and completed; n2 posted."""
+    book = NeedBook(dispatcher=dispatcher(cand("a"), cand("b")))
+    points, feedback = PointsLedger(journal=book.journal), FeedbackBook(journal=book.journal)
+    book.post(need())
+    book.post(need("n2", start=at(2, 9), end=at(2, 11)))
+    book.offer("n1", "a", at=at(1, 7))
+    book.accept("n1", "a", at=at(1, 8))
+    book.start("n1", at=at(1, 9))
+    book.complete("n1", at=at(1, 11), evidence=Evidence.QR_SCAN, organization_id=ORG)
+    return book, points, feedback
+
+
+JUNK_CALLS: list[tuple[str, Callable[[NeedBook, PointsLedger, FeedbackBook], object], str]] = [
+    ("offer None", lambda b, p, f: b.offer(None, "a", at=at(1, 8)), "need_id"),  # AttributeError
+    ("offer list", lambda b, p, f: b.offer(["n2"], "a", at=at(1, 8)), "need_id"),
+    (
+        "offer kind",
+        lambda b, p, f: b.offer("n2", "a", at=at(1, 8), kind=""),
+        "kind",
+    ),  # was a volunteer
+    ("offer_next", lambda b, p, f: b.offer_next(["n2"], None, at(1, 8)), "need_id"),  # unhashable
+    ("status", lambda b, p, f: b.status({}), "need_id"),
+    ("entries_of", lambda b, p, f: b.entries_of(["n1"]), "need_id"),
+    ("decline reason", lambda b, p, f: b.decline("n2", "a", at=at(1, 8), reason=None), "reason"),
+    ("expire results", lambda b, p, f: b.expire_offers(at(1, 12), 5), "results"),
+    (
+        "expire flag",
+        lambda b, p, f: b.expire_offers(at(1, 12), mark_unfilled="yes"),
+        "mark_unfilled",
+    ),
+    ("complete", lambda b, p, f: b.complete("n2", evidence="fax", organization_id=ORG), "evidence"),
+    ("rate by", lambda b, p, f: b.rate("n1", 5, at=at(1, 12), by=0), "by"),  # was the requester
+    ("rate comment", lambda b, p, f: b.rate("n1", 5, at=at(1, 12), comment="\ud800"), "comment"),
+    ("rate feedback", lambda b, p, f: b.rate("n1", 5, at=at(1, 12), feedback=p), "feedback"),
+    ("rate stars", lambda b, p, f: b.rate("n1", 4.5, at=at(1, 12), feedback=f), "stars"),
+    (
+        "reward ledger",
+        lambda b, p, f: b.reward("n1", "a", 5, at=at(1, 12), ledger=f, issuer=ISSUER),  # type: ignore[arg-type]
+        "ledger",
+    ),
+    (
+        "reward points",
+        lambda b, p, f: b.reward("n1", "a", "5", at=at(1, 12), ledger=p, issuer=ISSUER),
+        "points",
+    ),
+    ("cancel by", lambda b, p, f: b.cancel("n2", at=at(1, 12), by=None), "by"),
+    ("unfilled", lambda b, p, f: b.mark_unfilled("n2", at=at(1, 12), reason=[]), "reason"),
+]
+
+
+@pytest.mark.parametrize(("call", "field"), [pytest.param(c, f, id=i) for i, c, f in JUNK_CALLS])
+def test_junk_arguments_are_refused_naming_them(
+    call: Callable[[NeedBook, PointsLedger, FeedbackBook], object], field: str
+) -> None:
+    book, points, feedback = _served_book()
+    before = observed(book, points, feedback)
+    with pytest.raises(InvalidValue) as err:
+        call(book, points, feedback)
+    assert err.value.field == field
+    assert observed(book, points, feedback) == before
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"dispatcher": "d"}, "dispatcher"),
+        ({"policy": {}}, "policy"),
+        ({"entries": None}, "entries"),
+        ({"entries": "n1"}, "entries"),
+    ],
+)
+def test_a_book_refuses_junk_when_made(kw: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        NeedBook(**kw)
+    assert err.value.field == field
+
+
+def test_fold_and_advance_refuse_what_is_not_an_entry_or_a_status() -> None:
+    book, _, _ = _served_book()
+    with pytest.raises(InvalidValue, match="entries"):
+        fold([*book.entries, None])  # type: ignore[list-item]
+    with pytest.raises(InvalidValue, match="entries"):
+        fold(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="status"):
+        advance("posted", book.entries[1])  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="as_of"):
+        fold(book.entries, as_of="2025-05-01")  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from zhiyuan.matching.metrics import (
     AcceptanceTimes,
     FillRate,
     Travel,
+    Workload,
     acceptance_times,
     fill_rate,
     gini_thousandths,
@@ -293,3 +295,60 @@ def test_metrics_stay_in_range(plans: list[tuple[int, int, int, bool, bool]]) ->
     w = workload(statuses, pool=["a", "b", "c", "z"])
     assert 0 <= w.gini_thousandths <= 1000
     assert w.gini_thousandths == gini_by_pairs([n for _, n in w.tasks])
+
+
+# --- issue 14: the figures and their functions refuse junk -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: fill_rate(None), "entries"),  # was a TypeError from the fold
+        (lambda: fill_rate([None]), "entries"),  # was an AttributeError
+        (lambda: fill_rate({"n1": "posted"}), "entries"),
+        (lambda: fill_rate([], as_of="2025-05-01"), "as_of"),
+        (lambda: acceptance_times("n1"), "entries"),
+        (lambda: travel([], None), "candidates"),
+        (lambda: travel([], [cand("a"), "b"]), "candidates"),
+        (lambda: travel([], {"a": "b"}), "candidates"),
+        (lambda: workload([], pool="abc"), "pool"),  # was three candidates a, b and c
+        (lambda: workload([], pool=[1]), "pool"),
+        (lambda: matching_metrics(7), "entries"),
+        (lambda: gini_thousandths(None), "values"),
+        (lambda: gini_thousandths([3, True]), "values"),
+        (lambda: gini_thousandths([3, "4"]), "values"),  # was a TypeError from sorting
+        (lambda: gini_thousandths([3, -4]), "values"),
+        (lambda: nearest_rank(None, 50), "values"),
+        (lambda: nearest_rank([], 0), "percent"),  # refused even with no values
+        (lambda: nearest_rank([1], True), "percent"),
+        (lambda: nearest_rank([1, 2.5], 50), "values"),
+    ],
+)
+def test_metric_functions_refuse_junk(call: Any, field: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        call()
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("cls", "kw", "field"),
+    [
+        (AcceptanceTimes, {"count": -1, "median_minutes": None, "p90_minutes": None}, "count"),
+        (AcceptanceTimes, {"count": 1, "median_minutes": "5", "p90_minutes": 5}, "median_minutes"),
+        (
+            AcceptanceTimes,
+            {"count": 1, "median_minutes": 5, "p90_minutes": 5, "minutes": [5, None]},
+            "minutes",
+        ),
+        (Travel, {"count": 0, "total_m": 0, "median_m": 1.5, "unknown": 0}, "median_m"),
+        (Travel, {"count": 0, "total_m": None, "median_m": None, "unknown": 0}, "total_m"),
+        (Workload, {"tasks": [("a", -1)], "gini_thousandths": 0}, "tasks[0]"),
+        (Workload, {"tasks": [("", 1)], "gini_thousandths": 0}, "tasks[0]"),
+        (Workload, {"tasks": {"a": 1}, "gini_thousandths": 0}, "tasks"),
+        (Workload, {"tasks": (), "gini_thousandths": 1001}, "gini_thousandths"),
+    ],
+)
+def test_metric_values_refuse_junk(cls: Any, kw: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        cls(**kw)
+    assert err.value.field == field

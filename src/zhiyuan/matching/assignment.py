@@ -570,7 +570,9 @@ class AssignmentProblem:
             fetch = costs
         else:
             matrix = costs
-            if isinstance(matrix, (str, bytes)) or not hasattr(matrix, "__len__"):
+            if isinstance(matrix, (str, bytes, bytearray, Mapping, AbstractSet)) or not hasattr(
+                matrix, "__len__"
+            ):
                 raise InvalidValue(
                     "costs", matrix, "需要成本矩阵或函数 / need a cost matrix or a function of rows"
                 )

@@ -87,7 +87,9 @@ def _unfilled(value: object) -> dict[str, int]:
             "unfilled", value, "需要映射：需求编号 → 人数 / need a mapping of need id to slots"
         )
     for k, v in value.items():
-        if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        if not isinstance(k, str) or not k.strip():
+            raise InvalidValue("unfilled", k, "需求编号须为非空文本 / a need id is non-empty text")
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise InvalidValue(
                 f"unfilled.{k}", v, "缺额为正整数 / the slots short are a whole number ≥ 1"
             )

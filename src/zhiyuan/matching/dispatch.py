@@ -250,6 +250,7 @@ class Ranked:
         if not (
             type(cid) is str
             and cid.strip()
+            and cid.isascii()
             and type(self.cost) is int
             and self.cost >= 0
             and type(self.parts) is ScoreParts

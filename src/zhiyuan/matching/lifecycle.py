@@ -86,6 +86,7 @@ from zhiyuan._validators import (
     moment,
     non_empty,
     positive,
+    text,
     to_enum,
     to_shanghai,
 )
@@ -253,6 +254,7 @@ def _ids(value: Iterable[str]) -> tuple[str, ...]:
     for v in out:
         if not v.strip():
             raise InvalidValue("served", v, "不能为空 / must not be empty")
+        text("served", v)
     return out
 
 

@@ -39,6 +39,7 @@ from zhiyuan._validators import (
     items_of,
     moment,
     non_empty,
+    text,
     to_enum,
     to_shanghai,
 )
@@ -106,7 +107,7 @@ def _skill_path(field: str, value: object) -> str:
         raise InvalidValue(field, value, "技能须为非空文本 / a skill is non-empty text")
     if any(not part.strip() for part in value.split("/")):
         raise InvalidValue(field, value, "技能路径不能有空段 / no empty part in a skill path")
-    return value
+    return text(field, value)
 
 
 def _skill_name(_: object, attribute: attrs.Attribute[str], value: str) -> None:
