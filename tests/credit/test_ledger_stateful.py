@@ -114,6 +114,7 @@ class PointsLedgerMachine(RuleBasedStateMachine):
 
     def state(self) -> tuple[object, ...]:
         return (
+            self.book.journal.head,
             self.book.postings,
             self.book.accounts(),
             {v: self.book.lots(v, open_only=False) for v in VOLUNTEERS},
@@ -253,7 +254,7 @@ class PointsLedgerMachine(RuleBasedStateMachine):
             assert free < amount
             return
         out = self.book.spend(sid, vid, amount, at=at)
-        assert [(p.lot, p.amount) for p in out] == plan  # FIFO, one posting per lot
+        assert [(p.lot, p.amount) for p in out] == plan  # the spending order, one posting per lot
         assert [p.id for p in out] == [f"{sid}#{k}" for k in range(1, len(out) + 1)]
         assert {(p.kind, p.source, p.target, p.at) for p in out} == {
             (PostingKind.SPEND, volunteer_account(vid), "redemption", at)
