@@ -168,10 +168,12 @@ def _steps(b: Books) -> list[Callable[[], Any]]:
 def snapshot(b: Books, as_of: datetime | None = None) -> dict[str, Any]:
     """What a user can read from every book (now, or as of a moment)."""
     h, p = b.hours, b.points
+    known = {v.id for v in h.volunteers()}
+    registered = [v for v in VOLUNTEERS if v in known]  # reads about others are NotFound
     return {
-        "hours": {v: h.summary(v, as_of=as_of) for v in VOLUNTEERS},
-        "records": [r.id for v in VOLUNTEERS for r in h.records_of(v)],
-        "occupied": {v: h.occupied(v) for v in VOLUNTEERS},
+        "hours": {v: h.summary(v, as_of=as_of) for v in registered},
+        "records": [r.id for v in registered for r in h.records_of(v)],
+        "occupied": {v: h.occupied(v) for v in registered},
         "points": p.accounts(),
         "lots": {v: p.lots(v) for v in VOLUNTEERS},
         "balances": {v: p.balances(v, as_of=as_of) for v in VOLUNTEERS},

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from s_support import (
     CATEGORIES,
     HAIAN,
+    LONG,
     NANGUAN,
     QR_POLICY,
     YOUYI,
@@ -229,7 +230,9 @@ def test_ratings_are_frozen_values() -> None:
 def test_only_certified_hours_count() -> None:
     """submitted, pending (公示), rejected and reversed records count nothing; certified do."""
     v = volunteer("v1")
-    ledger = star_ledger(v, policy=HourPolicy(notice_days=3))  # nothing is auto-certified
+    ledger = star_ledger(
+        v, policy=HourPolicy(notice_days=3, max_span_minutes=LONG)
+    )  # nothing is auto-certified
     day = date(2024, 3, 1)
     serve(ledger, "sub", "v1", day, hours(100), hour=0, now=at(2024, 6, 1))
     serve(ledger, "pend", "v1", day + timedelta(days=5), hours(100), now=at(2024, 6, 1))
@@ -268,7 +271,9 @@ def test_hours_certified_after_the_rating_moment_do_not_count() -> None:
 
 def test_the_public_notice_delays_counting_to_the_second() -> None:
     v = volunteer("v1")
-    ledger = star_ledger(v, policy=HourPolicy(auto_certify={"qr_scan"}, notice_days=3))
+    ledger = star_ledger(
+        v, policy=HourPolicy(auto_certify={"qr_scan"}, notice_days=3, max_span_minutes=LONG)
+    )
     serve(ledger, "r1", "v1", date(2024, 3, 1), hours(120), now=at(2024, 4, 1, 10))
     assert NATIONAL.rate(v, ledger, at(2024, 4, 4, 9, 59, 59)).counted_minutes == 0
     assert NATIONAL.rate(v, ledger, at(2024, 4, 4, 10)).counted_minutes == hours(120)
@@ -310,6 +315,7 @@ def test_a_self_report_does_not_count_toward_stars_by_default() -> None:
 def test_the_hour_policys_counts_toward_decides_when_the_scheme_does_not() -> None:
     policy = HourPolicy(
         auto_certify={"qr_scan"},
+        max_span_minutes=LONG,
         counts_toward={"stars": {"qr_scan"}, "points": {"qr_scan"}, "reports": list(Evidence)},
     )
     v, ledger = _evidence_ledger(policy)
@@ -349,7 +355,9 @@ def test_categories() -> None:
 
 def test_weighted_minutes() -> None:
     v = volunteer("v1")
-    policy = HourPolicy(auto_certify={"qr_scan"}, category_weights={"应急救援": 150})
+    policy = HourPolicy(
+        auto_certify={"qr_scan"}, category_weights={"应急救援": 150}, max_span_minutes=LONG
+    )
     ledger = star_ledger(v, policy=policy)
     serve(ledger, "r1", "v1", date(2024, 3, 1), hours(80), category="应急救援")
     serve(ledger, "r2", "v1", date(2024, 3, 10), hours(10), category="助老")

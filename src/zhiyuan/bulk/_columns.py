@@ -23,6 +23,9 @@ Fields and their encodings (times are int64 epoch seconds, days int64 days since
     pandas categorical).
 ``scheduled_minutes``
     the activity's scheduled duration in minutes; ``-1`` (or a missing value) for none.
+``scheduled_start``
+    when the activity's schedule starts, epoch seconds; ``-1`` (or missing) for "at the row's
+    start". Top-ups and missed check-outs count only the schedule window.
 ``checkout_missing``
     bools: the volunteer did not check out.
 ``recorded_at``
@@ -100,13 +103,14 @@ _INT_FIELDS = (
     "start",
     "end",
     "scheduled_minutes",
+    "scheduled_start",
     "recorded_at",
     "day",
     "minutes",
     "weighted_minutes",
     "purposes",
 )
-_OPTIONAL_INTS = ("scheduled_minutes", "recorded_at")
+_OPTIONAL_INTS = ("scheduled_minutes", "scheduled_start", "recorded_at")
 _KNOWN = frozenset(
     {"volunteer", "evidence", "category", "checkout_missing", "region", *_INT_FIELDS}
 )
@@ -291,6 +295,7 @@ class Columns:
     category: I64 | None = None
     categories: tuple[str, ...] = attrs.field(default=(), converter=_names)
     scheduled_minutes: I64 | None = None
+    scheduled_start: I64 | None = None
     checkout_missing: Bools | None = None
     recorded_at: I64 | None = None
     region: AnyArray | None = None

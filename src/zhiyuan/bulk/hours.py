@@ -81,7 +81,7 @@ Example:
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -99,8 +99,6 @@ from zhiyuan.bulk._columns import (
     PURPOSES,
     SHANGHAI_OFFSET,
     Columns,
-    _array,
-    _ints,
     epoch_seconds,
 )
 from zhiyuan.errors import InvalidValue, ZhiyuanError
@@ -301,38 +299,6 @@ def _validated(cols: Columns, now_s: int, sched_start: I64 | None) -> _Rows:
     )
 
 
-_SCHEDULED_START = "scheduled_start"
-
-
-def _columns(records: object) -> tuple[Columns, I64 | None]:
-    """The records as :class:`~zhiyuan.bulk.Columns`, and their ``scheduled_start`` column
-    (epoch seconds, ``-1`` or missing for none), which ``Columns`` does not carry, if given."""
-    if isinstance(records, Columns):
-        return records, None
-    raw: object = None
-    if isinstance(records, Mapping):
-        if _SCHEDULED_START in records:
-            raw = records[_SCHEDULED_START]
-            records = {k: v for k, v in records.items() if k != _SCHEDULED_START}
-    elif not _frames.is_frame(records) and hasattr(records, "to_pandas"):
-        records = records.to_pandas()
-    frame: Any = records
-    if _frames.is_frame(frame) and _SCHEDULED_START in frame.columns:
-        raw = frame[_SCHEDULED_START]
-    cols = Columns.of(records)
-    if raw is None:
-        return cols, None
-    values = _array(_SCHEDULED_START, raw)
-    if isinstance(values, _frames.Coded):
-        raise InvalidValue(_SCHEDULED_START, "categorical", "需要整数 / need whole numbers")
-    out = _ints(_SCHEDULED_START, values, optional=True)
-    if len(out) != len(cols):
-        raise InvalidValue(
-            _SCHEDULED_START, len(out), f"列长度应为 {len(cols)} / every column has the same length"
-        )
-    return cols, out
-
-
 def evaluate_hours(
     records: object,
     policy: HourPolicy | None = None,
@@ -363,7 +329,8 @@ def evaluate_hours(
     check_policy(pol)
     moment = system_clock() if now is None else now
     now_s = epoch_seconds(moment)
-    cols, sched_start = _columns(records)
+    cols = Columns.of(records)
+    sched_start = cols.scheduled_start
     rows = _validated(cols, now_s, sched_start)
     n = len(cols)
     if n == 0:
@@ -752,7 +719,7 @@ def counted_rows(
             "result", type(result).__name__, "需要 HourColumns / need evaluate_hours' result"
         )
     wanted = [to_enum("statuses", Status, s) for s in items("statuses", statuses)]
-    cols, _ = _columns(records)
+    cols = Columns.of(records)
     if len(result) != len(cols):
         raise InvalidValue("result", len(result), f"应有 {len(cols)} 行 / one row per record")
     codes = np.array([STATUSES.index(s) for s in wanted], dtype=np.int8)

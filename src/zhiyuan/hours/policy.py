@@ -379,7 +379,7 @@ class HourPolicy:
         deadline_days: days after the service date within which a record must be entered, or
             ``None``; ``late`` says what happens past it.
         max_span_minutes: the longest record, start to end, in minutes (1 to
-            :data:`~zhiyuan._validators.MINUTES`, a year). Default 1440, one day: the national
+            525,600, a year). Default 1440, one day: the national
             texts set no number (POLICIES.md "National texts" and §2.3: no numeric limits), and
             广东 i志愿 records a multi-day activity day by day (POLICIES.md §2.6, "Multi-day
             activities record each day"), so one record covers at most a day; a 62-day record
