@@ -26,6 +26,7 @@ from zhiyuan.convert import from_json, from_toml, to_json, to_toml, unstructure
 from zhiyuan.credit import (
     Balances,
     ClawbackRule,
+    Lot,
     PointsLedger,
     Posting,
     PostingKind,
@@ -1189,3 +1190,38 @@ def test_a_refused_operation_leaves_a_journal_on_a_store_as_it_was(tmp_path: Any
             err = refused(book, InvalidValue, call)
             assert "surrogate" in str(err)
         assert journal.verify().ok
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"id": ""}, "id"),
+        ({"account": None}, "account"),
+        ({"amount": 0}, "amount"),
+        ({"amount": 2.0}, "amount"),
+        ({"remaining": 3}, "remaining"),
+        ({"remaining": -1}, "remaining"),
+        ({"remaining": True}, "remaining"),
+        ({"opened_at": None}, "opened_at"),
+        ({"opened_at": datetime(2024, 1, 1)}, "opened_at"),
+        ({"available_from": "2024-01-01"}, "available_from"),
+        ({"expires_at": datetime(9999, 1, 1, tzinfo=UTC)}, "expires_at"),
+        ({"expires_at": 0}, "expires_at"),
+    ],
+    ids=repr,
+)
+def test_a_lot_built_by_a_caller_is_checked(change: dict[str, object], field: str) -> None:
+    # spending_order takes the caller's lots: a bad one must not fail deep in a comparison
+    good: dict[str, object] = {
+        "id": "l1",
+        "account": V1,
+        "amount": 2,
+        "remaining": 1,
+        "opened_at": t(1, 1),
+        "available_from": t(1, 1),
+        "expires_at": None,
+    }
+    assert spending_order([Lot(**good)]) == [Lot(**good)]  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue) as info:
+        Lot(**{**good, **change})  # type: ignore[arg-type]
+    assert info.value.field == field

@@ -304,15 +304,32 @@ class Posting:
 
 @attrs.frozen(kw_only=True)
 class Lot:
-    """A volunteer's lot as it stands: earned ``amount``, ``remaining``, and its dates."""
+    """A volunteer's lot as it stands: earned ``amount``, ``remaining``, and its dates.
 
-    id: str
-    account: str
-    amount: int
-    remaining: int
-    opened_at: datetime
-    available_from: datetime
-    expires_at: datetime | None
+    The ledger makes them (:meth:`PointsLedger.lots`); one built by a caller (for
+    :func:`spending_order`) is checked like a posting: ``amount`` from 1 to
+    :data:`MAX_AMOUNT`, ``remaining`` from 0 to ``amount``, aware moments.
+    """
+
+    id: str = attrs.field(validator=non_empty)
+    account: str = attrs.field(validator=non_empty)
+    amount: int = attrs.field(validator=_posting_amount)
+    remaining: int = attrs.field()
+    opened_at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    available_from: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    expires_at: datetime | None = attrs.field(
+        converter=attrs.converters.optional(to_shanghai),
+        validator=attrs.validators.optional(aware),  # None: never expires
+    )
+
+    @remaining.validator
+    def _remaining(self, attribute: attrs.Attribute[int], value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= self.amount:
+            raise InvalidValue(
+                attribute.name,
+                value,
+                f"应为 0 到 {self.amount} 的整数 / a whole number, 0 to the lot's {self.amount}",
+            )
 
     def available_on(self, at: datetime) -> bool:
         """Spendable at ``at``: past the pending period and not expired."""
