@@ -271,3 +271,47 @@ def is_a(kind: type) -> Callable[[object, attrs.Attribute[Any], Any], None]:
             )
 
     return check
+
+
+# --- function arguments --------------------------------------------------------------------------
+# The attrs validators above check fields; these check a method's arguments and return them.
+
+
+def key(field: str, value: object) -> str:
+    """An id argument: non-blank text that can be written as UTF-8.
+
+    Example:
+        >>> key("volunteer_id", "v1")
+        'v1'
+        >>> key("volunteer_id", ["v1"])
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: volunteer_id: ['v1']: 需要非空文本 / need non-empty text
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(field, value, "需要非空文本 / need non-empty text")
+    return text(field, value)
+
+
+def day_arg(field: str, value: object) -> date:
+    """A date argument (not a datetime), in :data:`MIN_YEAR`–:data:`MAX_YEAR`.
+
+    Example:
+        >>> day_arg("day", date(2025, 3, 1))
+        datetime.date(2025, 3, 1)
+        >>> day_arg("day", "2025-03-01")
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: day: '2025-03-01': 需要日期 / need a date (not a datetime)
+    """
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidValue(field, value, "需要日期 / need a date (not a datetime)")
+    in_years(field, value)
+    return value
+
+
+def arg_of(field: str, kind: type[T], value: object) -> T:
+    """An argument that must be a ``kind`` (a tree, a ledger, a book)."""
+    if not isinstance(value, kind):
+        raise InvalidValue(field, value, f"需要 {kind.__name__} / need a {kind.__name__}")
+    return value

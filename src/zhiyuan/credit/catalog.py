@@ -74,7 +74,17 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from zhiyuan._validators import COUNT, SHANGHAI, aware, bounded, non_empty, positive, to_shanghai
+from zhiyuan._validators import (
+    COUNT,
+    SHANGHAI,
+    arg_of,
+    aware,
+    bounded,
+    key,
+    non_empty,
+    positive,
+    to_shanghai,
+)
 from zhiyuan.convert import from_json, from_toml, register_tagged_union, to_json, to_toml
 from zhiyuan.credit.ledger import PointsLedger
 from zhiyuan.errors import (
@@ -309,7 +319,7 @@ class Catalog:
 
     def get(self, item_id: str) -> Item:
         """An item by id, or :class:`~zhiyuan.errors.NotFound`."""
-        item = self._items.get(item_id)
+        item = self._items.get(key("item_id", item_id))
         if item is None:
             raise NotFound("item", item_id)
         return item
@@ -688,9 +698,9 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
         did not exist then)."""
         if as_of is None:
             with self._lock:
-                found = self._state.orders.get(order_id)
+                found = self._state.orders.get(key("order_id", order_id))
         else:
-            found = fold_orders(self.entries, as_of=as_of).get(order_id)
+            found = fold_orders(self.entries, as_of=as_of).get(key("order_id", order_id))
         if found is None:
             raise NotFound("order", order_id)
         return found
@@ -708,7 +718,7 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
 
     def stock_left(self, item_id: str) -> int | None:
         """Units of the item not held by active orders (``None``: unlimited)."""
-        item = self.catalog.get(item_id)
+        item = self.catalog.get(key("item_id", item_id))
         if item.stock is None:
             return None
         with self._lock:
@@ -717,7 +727,7 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
     def held(self, item_id: str) -> int:
         """Units of the item held by active (reserved or fulfilled) orders."""
         with self._lock:
-            return self._state.held.get(item_id, 0)
+            return self._state.held.get(key("item_id", item_id), 0)
 
     # --- checking -----------------------------------------------------------------------------
 
@@ -961,6 +971,7 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
         """:meth:`by_item`'s totals by the volunteer's home region (as it was when the order was
         placed), rolled up to every ancestor in ``tree``, in preorder. A home region missing
         from the tree raises :class:`~zhiyuan.errors.UnknownRegion`."""
+        arg_of("tree", RegionTree, tree)
         active = self._active(as_of)
         orders = tree.rollup([(o.home_region, 1) for o in active])
         units = tree.rollup([(o.home_region, o.quantity) for o in active])

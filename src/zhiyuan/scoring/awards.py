@@ -46,7 +46,7 @@ from typing import Literal
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from zhiyuan._validators import aware, bounded, is_bool, is_date, non_empty, to_shanghai
+from zhiyuan._validators import aware, bounded, is_bool, is_date, key, non_empty, to_shanghai
 from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import Level, RegionCode
@@ -179,7 +179,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
         """An application's state (as of a moment: ``None`` before it was made)."""
         cut = self._as_of(as_of)
         with self._lock:
-            app = self._state.apps.get(application_id)
+            app = self._state.apps.get(key("application_id", application_id))
             if app is None:
                 raise NotFound("application", application_id)
             return self._status(app, cut, cut or self.journal.now())
@@ -217,6 +217,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
 
     def level(self, volunteer_id: str, *, as_of: datetime | None = None) -> int:
         """The star level a volunteer holds (as of a moment), after the scheme's downgrade rule."""
+        key("volunteer_id", volunteer_id)
         cut = self._as_of(as_of)
         when = cut or self.journal.now()
         with self._lock:
@@ -259,7 +260,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
     def marks(self, volunteer_id: str) -> list[date]:
         """Dates of falsification findings (for the scheme's ``clean_years`` condition)."""
         with self._lock:
-            return list(self._state.marks.get(volunteer_id, ()))
+            return list(self._state.marks.get(key("volunteer_id", volunteer_id), ()))
 
     def counts_by_region(
         self, *, as_of: datetime | None = None, within: object | None = None

@@ -60,10 +60,13 @@ from zhiyuan._validators import (
     COUNT,
     SHANGHAI,
     Clock,
+    arg_of,
     aware,
     bounded,
+    day_arg,
     is_a,
     is_date,
+    key,
     non_empty,
     non_negative,
     to_shanghai,
@@ -505,7 +508,7 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
 
     def prior_for(self, day: date) -> BayesianPrior:
         """The prior in force on ``day``."""
-        i = bisect.bisect_right(self._starts, day) - 1
+        i = bisect.bisect_right(self._starts, day_arg("day", day)) - 1
         return self.priors[max(i, 0)]
 
     # --- adding -------------------------------------------------------------------------------
@@ -614,7 +617,7 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
             >>> ledger.status("r1"), ledger.minutes("v1", as_of=t(2, 9)), ledger.minutes("v1")
             ('reversed', 180, 0)
         """
-        if ledger is not None and ledger.journal is not self.journal:
+        if ledger is not None and arg_of("ledger", HourLedger, ledger).journal is not self.journal:
             raise InvalidValue(
                 "ledger",
                 ledger.name,
@@ -709,7 +712,7 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
     def complaint(self, complaint_id: str) -> Complaint:
         """A filed complaint, or :class:`~zhiyuan.errors.NotFound`."""
         with self._lock:
-            c = self._state.complaints.get(complaint_id)
+            c = self._state.complaints.get(key("complaint_id", complaint_id))
         if c is None:
             raise NotFound("complaint", complaint_id)
         return c
@@ -768,7 +771,7 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
         """A complaint's state (latest, or as of a moment; ``None`` if not yet filed then)."""
         when = _moment(as_of)
         with self._lock:
-            c = self._state.complaints.get(complaint_id)
+            c = self._state.complaints.get(key("complaint_id", complaint_id))
             res = self._state.resolutions.get(complaint_id)
         if c is None:
             raise NotFound("complaint", complaint_id)
