@@ -60,7 +60,7 @@ def _spoil(data: st.DataObject) -> tuple[type, dict[str, Any]]:
     return cls, kwargs
 
 
-@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(data=st.data())
 def test_spoiled_constructor_arguments_raise_only_zhiyuan_errors(data: st.DataObject) -> None:
     for _ in range(PER_EXAMPLE):
