@@ -23,7 +23,7 @@ demo: venv
 	$(PY) -m zhiyuan demo
 
 pytest: venv-dev
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: venv-dev
 	$(VENV)/bin/ruff check src tests benchmarks tools examples docs

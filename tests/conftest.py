@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -57,3 +58,35 @@ def seed_tree() -> RegionTree:
 def seed_tree_2019() -> RegionTree:
     """The embedded seed cities, 2019 edition (codes only)."""
     return load_default(2019)
+
+
+# --- the fuzz suite's input counts, printed after the run (summed over xdist workers) ----------
+
+_FUZZ_FROM_WORKERS: dict[str, int] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from fuzz_support import INPUTS
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
+        workeroutput["fuzz_inputs"] = dict(INPUTS)
+
+
+def pytest_testnodedown(node: Any, error: object) -> None:
+    for test, n in getattr(node, "workeroutput", {}).get("fuzz_inputs", {}).items():
+        _FUZZ_FROM_WORKERS[test] = _FUZZ_FROM_WORKERS.get(test, 0) + n
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from fuzz_support import INPUTS
+
+    counts = dict(INPUTS)
+    for test, n in _FUZZ_FROM_WORKERS.items():
+        counts[test] = counts.get(test, 0) + n
+    if not counts:
+        return
+    terminalreporter.section("fuzz inputs")
+    for test, n in sorted(counts.items()):
+        terminalreporter.write_line(f"{n:>9,}  {test}")
+    terminalreporter.write_line(f"{sum(counts.values()):>9,}  in all")

@@ -165,8 +165,12 @@ def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
             raise AssertionError("a deeply nested document was accepted")
 
 
-@settings(max_examples=300, deadline=None)
-@given(values=st.lists(st.one_of(junk, st.text(max_size=20), st.binary(max_size=20)), min_size=1))
+@settings(max_examples=500, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(junk, st.text(max_size=20), st.binary(max_size=20)), min_size=4, max_size=8
+    )
+)
 def test_parsers_raise_only_zhiyuan_errors(values: list[Any]) -> None:
     for value in values:
         for parse in (normalize_code, IdNumber.parse, Phone.parse):

@@ -308,7 +308,7 @@ class Lot:
 
     The ledger makes them (:meth:`PointsLedger.lots`); one built by a caller (for
     :func:`spending_order`) is checked like a posting: ``amount`` from 1 to
-    :data:`MAX_AMOUNT`, ``remaining`` from 0 to ``amount``, aware moments.
+    :data:`~zhiyuan.credit.ledger.MAX_AMOUNT`, ``remaining`` from 0 to ``amount``, aware moments.
     """
 
     id: str = attrs.field(validator=non_empty)
