@@ -187,12 +187,6 @@ def _kind_of(field: str, value: object, allowed: Sequence[PostingKind]) -> Posti
     return kind
 
 
-def _op_id(value: object, field: str = "id") -> str:
-    """A caller's operation id (:func:`~zhiyuan.journal._ids.own_id`: non-blank, no ``#``) that
-    can be written as UTF-8, checked before any store is asked about it."""
-    return text(field, own_id(value, field))
-
-
 def _flag(field: str, value: object) -> bool:
     """A ``True``/``False`` argument: :func:`~zhiyuan._validators.is_bool` for an argument
     rather than an attrs field."""
@@ -850,7 +844,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         The same call again returns what it recorded (without ``at``, the first moment stands);
         another earning under ``id`` is a :class:`~zhiyuan.errors.Conflict`.
         """
-        _op_id(id)
+        own_id(id, "id")
         return self._earn(
             id,
             volunteer_id,
@@ -956,7 +950,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         returns the recorded postings; another operation under ``id`` is a
         :class:`~zhiyuan.errors.Conflict`.
         """
-        _op_id(id)
+        own_id(id, "id")
         source = volunteer_account(volunteer_id)
         _amount(amount)
         target = _outlet(to)
@@ -1062,7 +1056,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         expiry (legs ``<id>#1``, ``<id>#2`` …). The same transfer again (every argument the same)
         returns the recorded postings; another operation under ``id`` is a
         :class:`~zhiyuan.errors.Conflict`."""
-        _op_id(id)
+        own_id(id, "id")
         source = volunteer_account(from_volunteer)
         target = volunteer_account(to_volunteer)
         if source == target:

@@ -630,11 +630,6 @@ def _day(value: object, field: str = "day") -> date:
     return value
 
 
-def _op_id(value: object, field: str) -> str:
-    """An operation id of the caller's: non-empty text without ``#``, writable as UTF-8."""
-    return text(field, own_id(value, field))
-
-
 def _optional_text(field: str, value: object) -> str | None:
     if value is None:
         return None
@@ -1127,7 +1122,7 @@ class TimeBank:
         deposit (:meth:`reverse_deposit`) and keeps the time, the new credits pay that first
         (``<id>#settle``); the caps count the whole deposit.
         """
-        _op_id(id, "id")
+        own_id(id, "id")
         when = self.ledger._when(at)
         m = _minutes(minutes)
         vid = _id_of(volunteer, "volunteer")
@@ -1289,7 +1284,7 @@ class TimeBank:
         Raises :class:`~zhiyuan.errors.InsufficientBalance` when the credits redeemable here are
         short. :meth:`refund` cancels a withdrawal.
         """
-        _op_id(id, "id")
+        own_id(id, "id")
         when = self.ledger._when(at)
         m = _minutes(minutes)
         vid = _id_of(volunteer, "volunteer")
@@ -1429,7 +1424,7 @@ class TimeBank:
         ``donation``: a needy elder or the platform). The oldest credits go first and keep their
         issuing bank. The receiver's storage cap applies.
         """
-        _op_id(id, "id")
+        own_id(id, "id")
         when = self.ledger._when(at)
         m = _minutes(minutes)
         src = _id_of(from_member, "from_member")
@@ -1514,7 +1509,7 @@ class TimeBank:
         :class:`~zhiyuan.errors.Conflict`. Legs refunded through the ledger alone keep their
         moment, and the clearing they left is taken back at it.
         """
-        wid = _op_id(withdrawal_id, "withdrawal_id")
+        wid = own_id(withdrawal_id, "withdrawal_id")
         when = self.ledger._when(at)
         with self.journal.transaction() as tx:
             legs = self._prior(wid, clear=True)
@@ -1655,7 +1650,7 @@ class TimeBank:
             >>> bank.balance("v1"), bank.owed("v1")
             (20, {})
         """
-        did = _op_id(deposit_id, "deposit_id")
+        did = own_id(deposit_id, "deposit_id")
         when = self.ledger._when(at)
         note = _optional_text("reason", reason)
         if note is None:

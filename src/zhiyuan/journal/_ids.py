@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from zhiyuan._validators import text
 from zhiyuan.errors import InvalidValue
 
 __all__ = ["SEP", "derive", "foreign", "own_id"]
@@ -39,9 +40,11 @@ def derive(parent: str, *steps: object) -> str:
 
 
 def own_id(value: object, field: str) -> str:
-    """A caller's id: non-empty text without ``#``, or :class:`~zhiyuan.errors.InvalidValue`."""
+    """A caller's id: non-empty text without ``#`` that can be written as UTF-8 (no lone
+    surrogate), or :class:`~zhiyuan.errors.InvalidValue`. Checked before any store is asked."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue(field, value, "编号不能为空 / an id must be non-empty text")
+    text(field, value)
     if SEP in value:
         raise InvalidValue(
             field,
