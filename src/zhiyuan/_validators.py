@@ -293,6 +293,13 @@ def key(field: str, value: object) -> str:
     return text(field, value)
 
 
+def flag(field: str, value: object) -> bool:
+    """A ``True``/``False`` argument (:func:`is_bool` for an argument rather than a field)."""
+    if not isinstance(value, bool):
+        raise InvalidValue(field, value, "需要布尔值 / need true or false")
+    return value
+
+
 def day_arg(field: str, value: object) -> date:
     """A date argument (not a datetime), in :data:`MIN_YEAR`–:data:`MAX_YEAR`.
 

@@ -91,6 +91,7 @@ from zhiyuan._validators import (
     is_date,
     items,
     items_of,
+    key,
     moment,
     non_empty,
     text,
@@ -103,7 +104,6 @@ from zhiyuan.credit.ledger import (
     PostingKind,
     _issuer,
     _postings,
-    _text,
     volunteer_account,
 )
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, show
@@ -492,7 +492,7 @@ class ConversionPolicy:
             >>> CONVERSION_PROFILES["shanghai_time_bank"].posting_id("r1")
             'r1#convert'
         """
-        return derive(foreign(_text("record_id", record_id)), "convert")
+        return derive(foreign(key("record_id", record_id)), "convert")
 
     def _value(self, credit: int) -> int:
         """The exact value of ``credit`` cumulative minute-percents, over :meth:`_denominator`."""
@@ -531,7 +531,7 @@ class ConversionPolicy:
 
     def multiplier(self, category: str) -> int:
         """The category's multiplier in percent (100 when none is set)."""
-        return self.category_multipliers.get(_text("category", category), 100)
+        return self.category_multipliers.get(key("category", category), 100)
 
     def expires_at(self, at: datetime) -> datetime | None:
         """When points earned at ``at`` expire (``None``: never).
@@ -710,7 +710,7 @@ def _check_row(row: HourRow) -> str:
         raise InvalidValue(
             "record_id", rid, "折算须有记录编号 / a row needs its record id to convert"
         )
-    _text("volunteer_id", row.volunteer_id)
+    key("volunteer_id", row.volunteer_id)
     for name in ("minutes", "weighted_minutes"):
         v = getattr(row, name)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MINUTES:

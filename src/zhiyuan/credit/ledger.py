@@ -55,7 +55,9 @@ from zhiyuan._validators import (
     DAYS,
     Clock,
     aware,
+    flag,
     items_of,
+    key,
     moment,
     non_empty,
     text,
@@ -152,17 +154,8 @@ _EARN_KINDS = (PostingKind.EARN, PostingKind.ADJUST)
 _SPEND_KINDS = (PostingKind.SPEND, PostingKind.CLEAR, PostingKind.ADJUST)
 
 
-def _text(field: str, value: object) -> str:
-    """A required argument of non-blank text (an attrs field uses :func:`non_empty`); a lone
-    surrogate is refused by the shared :func:`~zhiyuan._validators.text`, naming ``field``, before
-    it can reach a journal or a store."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidValue(field, value, "不能为空 / must be non-empty text")
-    return text(field, value)
-
-
 def _optional_text(field: str, value: object) -> str | None:
-    return None if value is None else _text(field, value)
+    return None if value is None else key(field, value)
 
 
 def _amount(value: object, field: str = "amount") -> int:
@@ -187,27 +180,19 @@ def _kind_of(field: str, value: object, allowed: Sequence[PostingKind]) -> Posti
     return kind
 
 
-def _flag(field: str, value: object) -> bool:
-    """A ``True``/``False`` argument: :func:`~zhiyuan._validators.is_bool` for an argument
-    rather than an attrs field."""
-    if not isinstance(value, bool):
-        raise InvalidValue(field, value, "需要布尔值 / need true or false")
-    return value
-
-
 def volunteer_account(volunteer_id: str) -> str:
     """The spendable account of a volunteer (``volunteer:<id>``)."""
-    return _LOT_PREFIX + _text("volunteer_id", volunteer_id)
+    return _LOT_PREFIX + key("volunteer_id", volunteer_id)
 
 
 def owed_account(volunteer_id: str) -> str:
     """What a volunteer owes after a clawback (``owed:<id>``; its balance is zero or negative)."""
-    return _OWED_PREFIX + _text("volunteer_id", volunteer_id)
+    return _OWED_PREFIX + key("volunteer_id", volunteer_id)
 
 
 def _issuer(value: object, field: str = "issuer") -> str:
     """An account points may come from: not a volunteer's, not what one owes."""
-    name = _text(field, value)
+    name = key(field, value)
     if name.startswith(_PERSONAL):
         raise InvalidValue(
             field,
@@ -220,7 +205,7 @@ def _issuer(value: object, field: str = "issuer") -> str:
 def _outlet(value: object, field: str = "to") -> str:
     """An account points may be spent to: not a volunteer's (that is a transfer), not what one
     owes (that is a settlement)."""
-    name = _text(field, value)
+    name = key(field, value)
     if name.startswith(_PERSONAL):
         raise InvalidValue(
             field,
@@ -576,7 +561,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         name: str | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self.instrument = _text("instrument", instrument)
+        self.instrument = key("instrument", instrument)
         if clock is not None and not callable(clock):
             raise InvalidValue("clock", clock, "时钟须可调用 / a clock is a function")
         super().__init__(journal=journal, name=instrument if name is None else name, clock=clock)
@@ -744,14 +729,14 @@ class PointsLedger(Book[Posting, _PointsState]):
 
     def posting(self, posting_id: str) -> Posting:
         """A posting by id (:class:`~zhiyuan.errors.NotFound` if none)."""
-        p: Posting | None = self.journal.find(self.name, _text("posting_id", posting_id))
+        p: Posting | None = self.journal.find(self.name, key("posting_id", posting_id))
         if p is None:
             raise NotFound("posting", posting_id)
         return p
 
     def balance(self, account: str) -> int:
         """An account's balance now. O(1)."""
-        return self._state.balance.get(_text("account", account), 0)
+        return self._state.balance.get(key("account", account), 0)
 
     def accounts(self) -> dict[str, int]:
         """Every account's balance now."""
@@ -769,7 +754,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         :func:`~zhiyuan.credit.spending_order` puts them in the order a spending takes them.
         """
         acct = volunteer_account(volunteer_id)
-        if not _flag("open_only", open_only):
+        if not flag("open_only", open_only):
             every: dict[str, _LotState] = {}
             for p in self.postings:
                 if p.target == acct:
@@ -871,7 +856,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         ref: str | None = None,
     ) -> list[Posting]:
         """:meth:`earn` under an id the library made (a reward, a conversion)."""
-        _text("id", id)
+        key("id", id)
         target = volunteer_account(volunteer_id)
         _amount(amount)
         source = _issuer(issuer)
@@ -1141,9 +1126,9 @@ class PointsLedger(Book[Posting, _PointsState]):
         ``NEGATIVE``. ``rule`` takes a :class:`ClawbackRule` or its value. Reversing twice is a
         no-op (returns the recorded postings).
         """
-        earn_id = _text("earn_id", earn_id)
+        earn_id = key("earn_id", earn_id)
         rule = to_enum("rule", ClawbackRule, rule)
-        note = _text("reason", reason)
+        note = key("reason", reason)
         with self.journal.transaction() as tx:
             when = self._when(at)
             earn: Posting | None = self.journal.find(self.name, earn_id)

@@ -33,8 +33,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from zhiyuan._validators import items, moment
-from zhiyuan.credit.ledger import PointsLedger, Posting, _flag, _text, _within
+from zhiyuan._validators import flag, items, key, moment
+from zhiyuan.credit.ledger import PointsLedger, Posting, _within
 from zhiyuan.errors import InvalidValue, NotFound, show
 from zhiyuan.hierarchy.tree import RegionTree
 
@@ -116,7 +116,7 @@ def points_liability_by_region(
         raise InvalidValue("home_of", home_of, "需要映射 / need a mapping", shown=show(home_of))
     if not isinstance(tree, RegionTree):
         raise InvalidValue("tree", tree, "需要 RegionTree / need one", shown=show(tree))
-    include_expired = _flag("include_expired", include_expired)
+    include_expired = flag("include_expired", include_expired)
     when = _when(as_of, ledger)
     lots, owed = _fold(ledger.postings, when)
     net: dict[str, int] = dict(owed)
@@ -174,4 +174,4 @@ def expiring_soon(
 
 def _ids(value: object) -> set[str]:
     """Volunteer ids from a collection of them (a single string is refused: it is not a list)."""
-    return {_text("volunteer_ids", v) for v in items("volunteer_ids", value)}
+    return {key("volunteer_ids", v) for v in items("volunteer_ids", value)}
