@@ -250,6 +250,20 @@ def items(field: str, value: object) -> tuple[Any, ...]:
     return tuple(value)
 
 
+def names(field: str, value: object) -> frozenset[str] | None:
+    """``None`` (no restriction) or a collection of non-empty names, such as categories; a
+    single string is refused (it would be read as a set of its characters, or as one name, by
+    mistake)."""
+    if value is None:
+        return None
+    out = items(field, value)
+    for v in out:
+        if not isinstance(v, str) or not v.strip():
+            raise InvalidValue(field, v, "需要非空文字 / need non-empty text")
+        text(field, v)
+    return frozenset(out)
+
+
 def items_of(field: str, kind: type[T], value: object) -> tuple[T, ...]:
     """The items of a collection argument (see :func:`items`), each a ``kind``."""
     out = items(field, value)

@@ -93,15 +93,18 @@ from zhiyuan._validators import (
     items_of,
     key,
     moment,
+    names,
     non_empty,
     text,
     to_enum,
     to_shanghai,
 )
 from zhiyuan.credit.ledger import (
+    ClawbackRule,
     PointsLedger,
     Posting,
     PostingKind,
+    Timing,
     _issuer,
     _postings,
     volunteer_account,
@@ -324,16 +327,7 @@ def _kinds(value: object) -> frozenset[Evidence] | None:
 
 
 def _strs(value: object) -> frozenset[str] | None:
-    """``None`` (every category) or a collection of category names; a single string is
-    refused (it would be read as a set of its characters or as one name by mistake)."""
-    if value is None:
-        return None
-    out = items("categories", value)
-    for v in out:
-        if not isinstance(v, str) or not v.strip():
-            raise InvalidValue("categories", v, "需要非空文字 / need non-empty text")
-        text("categories", v)
-    return frozenset(out)
+    return names("categories", value)
 
 
 def _percents(value: Mapping[Any, Any]) -> dict[str, int]:
@@ -374,6 +368,14 @@ def _expiry(value: Any) -> Expiry:
     return to_enum("expiry", Expiry, value)
 
 
+def _timing(value: Any) -> Timing:
+    return to_enum("timing", Timing, value)
+
+
+def _clawback(value: Any) -> ClawbackRule:
+    return to_enum("clawback", ClawbackRule, value)
+
+
 _DEFAULT_FROM = date(2017, 12, 1)
 
 
@@ -410,6 +412,11 @@ class ConversionPolicy:
         pending_days: days after earning before the points are spendable (``available_from``).
         expiry: when the points expire; ``expiry_years``, ``expiry_months`` and ``expiry_days``
             give the period for :attr:`Expiry.PERIOD`.
+        timing: when certified hours become points on a :class:`~zhiyuan.platform.Platform`:
+            at once (default) or in the batch :meth:`~zhiyuan.platform.Platform.settle` runs.
+        clawback: what happens when the hours of points already spent are reversed
+            (:class:`~zhiyuan.credit.ClawbackRule`; default ``debt``: taken from the
+            volunteer's other points, the rest owed).
     """
 
     name: str = attrs.field(default="default", validator=non_empty)
@@ -437,6 +444,8 @@ class ConversionPolicy:
     expiry_years: int = attrs.field(default=0, validator=bounded(0, YEARS, "years"))
     expiry_months: int = attrs.field(default=0, validator=bounded(0, MONTHS, "months"))
     expiry_days: int = attrs.field(default=0, validator=bounded(0, DAYS, "days"))
+    timing: Timing = attrs.field(default=Timing.AT_ONCE, converter=_timing)
+    clawback: ClawbackRule = attrs.field(default=ClawbackRule.DEBT, converter=_clawback)
 
     _bands: tuple[tuple[int, int | None, int], ...] = attrs.field(init=False, eq=False, repr=False)
     _lcm: int = attrs.field(init=False, eq=False, repr=False)

@@ -80,6 +80,7 @@ __all__ = [
     "Posting",
     "PostingKind",
     "Reversal",
+    "Timing",
     "fold_balances",
     "owed_account",
     "spending_order",
@@ -340,6 +341,22 @@ class ClawbackRule(enum.Enum):
     """Claw back from the volunteer's other available points, record the rest as owed."""
     NEGATIVE = "negative"
     """Record all of it as owed: the balance goes negative; later earnings pay it first."""
+
+
+class Timing(enum.Enum):
+    """When a consequence of certified hours is recorded (the policy decides).
+
+    Used by :attr:`ConversionPolicy.timing <zhiyuan.credit.ConversionPolicy.timing>` (hours to
+    points) and :attr:`TimeBankPolicy.bank_hours <zhiyuan.credit.TimeBankPolicy.bank_hours>`
+    (hours to time credits), and carried out by :class:`zhiyuan.platform.Platform`.
+    """
+
+    AT_ONCE = "at_once"
+    """In the same operation that makes the hours count (certification, or the end of their
+    public notice when :meth:`Platform.settle <zhiyuan.platform.Platform.settle>` runs)."""
+    BATCH = "batch"
+    """Only when :meth:`Platform.settle <zhiyuan.platform.Platform.settle>` runs (a nightly
+    batch, say): certification alone records nothing."""
 
 
 @attrs.frozen(kw_only=True)

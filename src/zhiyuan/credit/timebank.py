@@ -114,6 +114,7 @@ from zhiyuan._validators import (
     items,
     items_of,
     moment,
+    names,
     non_empty,
     text,
     to_enum,
@@ -123,6 +124,7 @@ from zhiyuan.credit.ledger import (
     PointsLedger,
     Posting,
     PostingKind,
+    Timing,
     owed_account,
     volunteer_account,
 )
@@ -369,6 +371,14 @@ def _exchange_level(value: object) -> Level | None:
     return _level("exchange_level", value)
 
 
+def _bank_hours(value: object) -> Timing | None:
+    return None if value is None else to_enum("bank_hours", Timing, value)
+
+
+def _bank_categories(value: object) -> frozenset[str] | None:
+    return names("bank_categories", value)
+
+
 def _opt_age(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
     if value is None:
         return
@@ -400,6 +410,12 @@ class TimeBankPolicy:
             tiers); ``None``: the region code given is the bank.
         exchange_level: 通存通兑: credits may be redeemed at any bank within the same region of
             this level (青岛 2021: the city); ``None``: only at the issuing bank.
+        bank_hours: whether certified service hours are banked by themselves on a
+            :class:`~zhiyuan.platform.Platform` (:class:`~zhiyuan.credit.Timing`: at once, or in
+            the batch :meth:`~zhiyuan.platform.Platform.settle` runs); ``None`` (default): only
+            deposits made by hand.
+        bank_categories: the service categories whose hours are banked (养老 pilots bank only
+            elderly care); ``None``: every category.
     """
 
     name: str = attrs.field(default="default", validator=non_empty)
@@ -421,6 +437,21 @@ class TimeBankPolicy:
     group_time_donate_only: bool = attrs.field(default=False, validator=is_bool)
     issuing_level: Level | None = attrs.field(default=None, converter=_issuing_level)
     exchange_level: Level | None = attrs.field(default=None, converter=_exchange_level)
+    bank_hours: Timing | None = attrs.field(default=None, converter=_bank_hours)
+    bank_categories: frozenset[str] | None = attrs.field(default=None, converter=_bank_categories)
+
+    def banks(self, category: str) -> bool:
+        """True if hours of ``category`` are banked by themselves under this policy.
+
+        Example:
+            >>> TimeBankPolicy(bank_hours="at_once", bank_categories=["养老"]).banks("养老")
+            True
+            >>> TimeBankPolicy().banks("养老")
+            False
+        """
+        if self.bank_hours is None:
+            return False
+        return self.bank_categories is None or category in self.bank_categories
 
     def __attrs_post_init__(self) -> None:
         if Relation.DONATION in self.withdraw_relations:
@@ -1122,7 +1153,29 @@ class TimeBank:
         deposit (:meth:`reverse_deposit`) and keeps the time, the new credits pay that first
         (``<id>#settle``); the caps count the whole deposit.
         """
-        own_id(id, "id")
+        return self._deposit(
+            own_id(id, "id"),
+            volunteer,
+            minutes,
+            at=at,
+            region=region,
+            group=group,
+            donate_to=donate_to,
+        )
+
+    def _deposit(
+        self,
+        id: str,
+        volunteer: MemberRef,
+        minutes: int,
+        *,
+        at: datetime | None,
+        region: object,
+        group: str | None = None,
+        donate_to: MemberRef | None = None,
+    ) -> TimeBankReceipt:
+        """:meth:`deposit` under an id already checked (the platform banks hours under ids it
+        derives from record ids)."""
         when = self.ledger._when(at)
         m = _minutes(minutes)
         vid = _id_of(volunteer, "volunteer")
@@ -1650,7 +1703,10 @@ class TimeBank:
             >>> bank.balance("v1"), bank.owed("v1")
             (20, {})
         """
-        did = own_id(deposit_id, "deposit_id")
+        return self._reverse_deposit(own_id(deposit_id, "deposit_id"), at=at, reason=reason)
+
+    def _reverse_deposit(self, did: str, *, at: datetime | None, reason: str) -> TimeBankReceipt:
+        """:meth:`reverse_deposit` of a deposit id already checked (it may be derived)."""
         when = self.ledger._when(at)
         note = _optional_text("reason", reason)
         if note is None:

@@ -45,6 +45,8 @@ class Action(enum.StrEnum):
 
     MANAGE = "manage"
     """Manage units, teams and grants (管理)."""
+    RECORD = "record"
+    """Record service hours and complete needs for others (录入工时)."""
     CERTIFY = "certify"
     """Certify service hours (工时认证)."""
     REVERSE = "reverse"

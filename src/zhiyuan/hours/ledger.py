@@ -354,11 +354,12 @@ class _Overlay:
     the same transaction on top (copied on first touch, so the state itself is never changed
     before the write)."""
 
-    __slots__ = ("day_used", "occupied", "rows", "state", "volunteers")
+    __slots__ = ("added", "day_used", "occupied", "rows", "state", "volunteers")
 
     def __init__(self, state: _HoursState, staged: Iterable[Entry] = ()) -> None:
         self.state = state
         self.rows: dict[str, _Row] = {}
+        self.added: dict[str, list[str]] = {}  # volunteer → records posted in the transaction
         self.volunteers: dict[str, Volunteer] = {}
         self.occupied: dict[str, list[Segment]] = {}
         self.day_used: dict[str, dict[date, int]] = {}
@@ -390,6 +391,7 @@ class _Overlay:
         if isinstance(entry, Posted):
             rec, out = entry.record, entry.outcome
             self.rows[rec.id] = _Row(rec, out, entry.at)
+            self.added.setdefault(rec.volunteer_id, []).append(rec.id)
             if out.counted:
                 self._touch(rec.volunteer_id)
                 _hold(self.occupied, self.day_used, rec.volunteer_id, out, +1)
@@ -684,6 +686,13 @@ class HourLedger(Book[Entry, _HoursState]):
             notice_until=at + timedelta(days=policy.notice_days),
         )
 
+    def _rows_seen(self, tx: Transaction, volunteer_id: str) -> list[_Row]:
+        """A volunteer's rows as the open transaction sees them (staged entries on top), in
+        posting order: what a platform plans the consequences of an operation on."""
+        view = self._view(tx)
+        ids = [*self._state.by_volunteer.get(volunteer_id, ()), *view.added.get(volunteer_id, ())]
+        return [r for r in map(view.row, ids) if r is not None]
+
     # --- review -------------------------------------------------------------------------------
 
     def _row_for_action(
@@ -697,12 +706,17 @@ class HourLedger(Book[Entry, _HoursState]):
         # No exemption for AUTO: automatic certification happens inside post(); a caller who
         # names AUTO as the certifier is checked like anyone else.
         if self.jurisdiction is not None:
-            node = self._org(row.record.organization_id)
-            if action == Action.CERTIFY and row.outcome.status is Status.NEEDS_APPROVAL:
-                parent = self.tree[node].parent_code
-                node = parent if parent is not None else node
-            self.jurisdiction.check(by, action, node, on=when.date())
+            self.jurisdiction.check(by, action, self._authority_node(row, action), on=when.date())
         return row
+
+    def _authority_node(self, row: _Row, action: str) -> str:
+        """Where authority to review a record is needed: the organizer's node, or its parent
+        for certifying a record the policy sent for approval."""
+        node = self._org(row.record.organization_id)
+        if action == Action.CERTIFY and row.outcome.status is Status.NEEDS_APPROVAL:
+            parent = self.tree[node].parent_code
+            node = parent if parent is not None else node
+        return node
 
     def certify(self, record_id: str, *, by: str, at: datetime | None = None) -> None:
         """Certify a submitted record; it counts once the policy's public notice is over.

@@ -83,6 +83,7 @@ from zhiyuan._validators import (
     is_a,
     items,
     items_of,
+    key,
     moment,
     non_empty,
     positive,
@@ -736,7 +737,7 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
         _require(status, frozenset({NeedState.IN_SERVICE}), entry)
         served = entry.served
         if sorted(served) != sorted(status.accepted) or any(
-            r.volunteer_id not in served for r in entry.records
+            r.volunteer_id not in served and r.team_id not in served for r in entry.records
         ):
             raise InvalidValue("served", list(served), _text("need.served", (nid,)))
         return attrs.evolve(status, last_at=at, completed=entry)
@@ -819,6 +820,24 @@ class _NeedsView:
 
     def needs(self) -> list[NeedStatus]:
         return [self.get(nid) or s for nid, s in {**self.state.status, **self.status}.items()]
+
+
+def _members(value: object) -> dict[str, tuple[str, ...]]:
+    """``members`` of a completion: team id → the ids of the volunteers who served."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidValue("members", value, "需要 团队→成员 映射 / need team id → volunteer ids")
+    out: dict[str, tuple[str, ...]] = {}
+    for team, crew in value.items():
+        key("members", team)
+        ids = items("members", crew)
+        for vid in ids:
+            key("members", vid)
+        if len(set(ids)) != len(ids):
+            raise InvalidValue("members", team, "成员重复 / a member is named twice")
+        out[team] = ids
+    return out
 
 
 def _need_id(value: object) -> str:
@@ -1201,6 +1220,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         start: datetime | None = None,
         end: datetime | None = None,
         id: str | None = None,
+        members: Mapping[str, Iterable[str]] | None = None,
     ) -> Completed:
         """服务完成: record the service and emit one :class:`~zhiyuan.hours.ServiceRecord` per
         volunteer who served.
@@ -1209,8 +1229,14 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         ``at``). Each record: id ``need:<need id>:<volunteer id>``, the need as the activity, the
         need's region and category, its window as the schedule, ``organization_id`` as the
         organizer, ``evidence`` as given (e.g. ``SUPERVISOR`` or ``QR_SCAN``), recorded at ``at``.
+
+        A team that served names the members who came in ``members`` (team id → volunteer
+        ids): each gets a record ``need:<need id>:<team id>:<volunteer id>`` with the team as
+        ``team_id``. A team left out of ``members`` gets no records; naming a candidate that is
+        not an accepted team is :class:`~zhiyuan.errors.InvalidValue`.
         """
         evidence = _evidence(evidence)
+        crews = _members(members)
         with self.journal.transaction() as tx:
             when = self._when(at)
             status = self._view(tx).get(_need_id(need_id))
@@ -1239,6 +1265,30 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
                 )
                 for cid in status.accepted
                 if kinds.get(cid) is CandidateKind.VOLUNTEER
+            )
+            for team, crew in crews.items():
+                if team not in status.accepted or kinds.get(team) is not CandidateKind.TEAM:
+                    raise InvalidValue(
+                        "members", team, "不是已接单的团队 / not a team that accepted the need"
+                    )
+            records += tuple(
+                ServiceRecord(
+                    id=f"need:{need_id}:{team}:{vid}",
+                    volunteer_id=vid,
+                    activity_id=need_id,
+                    organization_id=organization_id,
+                    region_code=need.region_code,
+                    category=need.category,
+                    team_id=team,
+                    start=s,
+                    end=e,
+                    evidence=evidence,
+                    scheduled_start=need.start,
+                    scheduled_end=need.end,
+                    recorded_at=when,
+                )
+                for team, crew in crews.items()
+                for vid in crew
             )
             entry = Completed(
                 id=self._own(id, need_id, "complete"),

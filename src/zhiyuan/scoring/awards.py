@@ -57,7 +57,16 @@ from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.journal._pickle import register_state_type
 from zhiyuan.scoring.stars import Downgrade, StarScheme, star_name
 
-__all__ = ["Application", "ApplicationStatus", "AwardEntry", "Decision", "Revocation", "StarBook"]
+__all__ = [
+    "Application",
+    "ApplicationStatus",
+    "AwardEntry",
+    "Decision",
+    "Review",
+    "ReviewClosed",
+    "Revocation",
+    "StarBook",
+]
 
 ApplicationStatus = Literal["applied", "notice", "granted", "rejected", "revoked"]
 """An application's state: ``applied`` (awaiting decision), ``notice`` (approved, 公示 running),
@@ -103,19 +112,54 @@ class Revocation:
     banned_until: date | None = attrs.field(default=None, validator=is_date)
 
 
-AwardEntry = Application | Decision | Revocation
+@attrs.frozen(kw_only=True)
+class Review:
+    """An award flagged for review (复核): reversed hours leave the volunteer rated below the
+    level held. Open until the volunteer's stars are revoked or the review is closed."""
+
+    id: str = attrs.field(validator=non_empty)
+    volunteer_id: str = attrs.field(validator=non_empty)
+    held: int = attrs.field(validator=bounded(1, 100, "stars"))
+    rated: int = attrs.field(validator=bounded(0, 100, "stars"))
+    by: str = attrs.field(validator=non_empty)
+    reason: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+
+
+@attrs.frozen(kw_only=True)
+class ReviewClosed:
+    """A review closed without a revocation: the reviewer keeps the award (复核维持)."""
+
+    review_id: str = attrs.field(validator=non_empty)
+    by: str = attrs.field(validator=non_empty)
+    reason: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+
+    @property
+    def id(self) -> str:
+        """``<review id>#close``: a review is closed once."""
+        return derive(self.review_id, "close")
+
+
+AwardEntry = Application | Decision | Revocation | Review | ReviewClosed
 """Any entry of a :class:`StarBook`."""
 
 register_tagged_union(
     AwardEntry,
-    {Application: "stars.application", Decision: "stars.decision", Revocation: "stars.revocation"},
+    {
+        Application: "stars.application",
+        Decision: "stars.decision",
+        Revocation: "stars.revocation",
+        Review: "stars.review",
+        ReviewClosed: "stars.review_closed",
+    },
 )
 
 
 class _StarsState:
     """The folded awards: applications, decisions, revocations, per volunteer."""
 
-    __slots__ = ("apps", "by_volunteer", "decisions", "marks", "revocations")
+    __slots__ = ("apps", "by_volunteer", "closed", "decisions", "marks", "reviews", "revocations")
 
     def __init__(self) -> None:
         self.apps: dict[str, Application] = {}
@@ -123,6 +167,8 @@ class _StarsState:
         self.revocations: dict[str, Revocation] = {}
         self.by_volunteer: dict[str, list[str]] = {}
         self.marks: dict[str, list[date]] = {}
+        self.reviews: dict[str, Review] = {}
+        self.closed: dict[str, ReviewClosed] = {}
 
     def apply(self, entry: AwardEntry) -> None:
         if isinstance(entry, Application):
@@ -130,6 +176,10 @@ class _StarsState:
             self.by_volunteer.setdefault(entry.volunteer_id, []).append(entry.id)
         elif isinstance(entry, Decision):
             self.decisions[entry.application_id] = entry
+        elif isinstance(entry, Review):
+            self.reviews[entry.id] = entry
+        elif isinstance(entry, ReviewClosed):
+            self.closed[entry.review_id] = entry
         else:
             self.revocations[entry.id] = entry
             self.by_volunteer.setdefault(entry.volunteer_id, [])
@@ -154,6 +204,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
 
     kind = "stars"
     entry_type = AwardEntry
+    state_version = 2
 
     def __init__(
         self,
@@ -428,3 +479,59 @@ class StarBook(Book[AwardEntry, _StarsState]):
                 node = self._approver_node(volunteer_id, max(held, 1))
                 self.jurisdiction.check(by, Action.APPROVE_STAR, node, on=when.date())
             tx.add(self, [rev])
+
+    # --- reviews ------------------------------------------------------------------------------
+
+    def reviews(
+        self, volunteer_id: str | None = None, *, as_of: datetime | None = None
+    ) -> list[Review]:
+        """Open reviews (复核), oldest first: flagged, and neither closed nor followed by a
+        revocation of the volunteer's stars (as of a moment, if given).
+
+        A :class:`~zhiyuan.platform.Platform` flags an award when reversed hours leave its
+        holder rated below it and the scheme says :attr:`~zhiyuan.scoring.Lapse.REVIEW`.
+        """
+        cut = self._as_of(as_of)
+        vid = None if volunteer_id is None else key("volunteer_id", volunteer_id)
+        with self._lock:
+            st = self._state
+            out = []
+            for r in st.reviews.values():
+                if (vid is not None and r.volunteer_id != vid) or (cut is not None and r.at > cut):
+                    continue
+                done = st.closed.get(r.id)
+                if done is not None and (cut is None or done.at <= cut):
+                    continue
+                if any(
+                    v.volunteer_id == r.volunteer_id
+                    and v.at >= r.at
+                    and (cut is None or v.at <= cut)
+                    for v in st.revocations.values()
+                ):
+                    continue
+                out.append(r)
+            return out
+
+    def close_review(
+        self, review_id: str, *, by: str, reason: str, at: datetime | None = None
+    ) -> None:
+        """Close a review keeping the award (复核维持); to take the stars, :meth:`revoke`.
+
+        The closer needs authority as for deciding the held level. Closing twice is a no-op.
+        """
+        with self.journal.transaction() as tx:
+            when = self._when(at)
+            review = self._state.reviews.get(key("review_id", review_id))
+            if review is None:
+                raise NotFound("review", review_id)
+            entry = ReviewClosed(review_id=review_id, by=by, reason=reason, at=when)
+            if review_id in self._state.closed:
+                return
+            if when < review.at:
+                raise InvalidValue(
+                    "at", when.isoformat(), "不能早于复核标记 / cannot close before the flag"
+                )
+            if self.jurisdiction is not None:
+                node = self._approver_node(review.volunteer_id, review.held)
+                self.jurisdiction.check(by, Action.APPROVE_STAR, node, on=when.date())
+            tx.add(self, [entry])

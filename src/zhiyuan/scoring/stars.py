@@ -62,6 +62,7 @@ from zhiyuan.hours.volunteers import Volunteer
 __all__ = [
     "STAR_PROFILES",
     "Downgrade",
+    "Lapse",
     "StarRating",
     "StarScheme",
     "Window",
@@ -154,6 +155,25 @@ class Downgrade(enum.Enum):
     """One level down for every full year without certified service."""
 
 
+class Lapse(enum.Enum):
+    """What happens to a granted star when reversed hours leave the holder below its threshold.
+
+    The national texts name revocation only for falsified hours (撤销星级); a correction is left
+    to the platform, so the default sends the award to a person for review.
+    """
+
+    REVIEW = "review"
+    """Flag the award for review (:meth:`StarBook.reviews <zhiyuan.scoring.StarBook.reviews>`);
+    a person decides whether to revoke it (default)."""
+    REVOKE = "revoke"
+    """Revoke the volunteer's stars at once; they may apply again for the level the remaining
+    hours earn."""
+
+
+def _lapse(value: Any) -> Lapse:
+    return to_enum("on_lapse", Lapse, value)
+
+
 _NATIONAL_APPROVERS = (Level.COUNTY, Level.COUNTY, Level.CITY, Level.CITY, Level.PROVINCE)
 
 
@@ -242,6 +262,8 @@ class StarScheme:
             city, city, province).
         notice_days: public notice (公示) after approval, before the star is granted.
         downgrade: how a granted star can lapse.
+        on_lapse: what a :class:`~zhiyuan.platform.Platform` does when reversed hours leave a
+            granted star unearned (:class:`Lapse`: flag it for review, or revoke).
     """
 
     name: str = attrs.field(default="national", validator=non_empty)
@@ -261,6 +283,7 @@ class StarScheme:
     approving: tuple[Level, ...] = attrs.field(default=_NATIONAL_APPROVERS, converter=_levels)
     notice_days: int = attrs.field(default=0, validator=bounded(0, DAYS, "days"))
     downgrade: Downgrade = attrs.field(default=Downgrade.NONE, converter=_downgrade)
+    on_lapse: Lapse = attrs.field(default=Lapse.REVIEW, converter=_lapse)
 
     def __attrs_post_init__(self) -> None:
         t = self.thresholds_hours
