@@ -37,6 +37,7 @@ PACKAGES = (
     "zhiyuan.state",
     "zhiyuan.bulk",
     "zhiyuan.simulate",
+    "zhiyuan.platform",
 )
 
 
@@ -120,7 +121,7 @@ def harvested(keep: int = 4) -> dict[type, tuple[dict[str, Any], ...]]:
 
 
 def _extra() -> dict[type, Callable[[], list[Any]]]:
-    from zhiyuan.credit import CreditScorePolicy, HourTier, Reversal, Tally
+    from zhiyuan.credit import CreditScorePolicy, HourTier, Posting, PostingKind, Reversal, Tally
     from zhiyuan.hierarchy import (
         PracticeInstitute,
         PracticeStation,
@@ -140,7 +141,16 @@ def _extra() -> dict[type, Callable[[], list[Any]]]:
         Unfilled,
         Workload,
     )
-    from zhiyuan.scoring import ActivityRule, Dismissed, Revocation
+    from zhiyuan.platform import (
+        Act,
+        Drift,
+        DriftKind,
+        Event,
+        EventKind,
+        HookFailure,
+        Reconciliation,
+    )
+    from zhiyuan.scoring import ActivityRule, Dismissed, Review, ReviewClosed, Revocation
     from zhiyuan.simulate import CITY_PROFILES, CityProfile
 
     at = datetime(2025, 3, 1, 9, tzinfo=zhiyuan.SHANGHAI)
@@ -148,6 +158,19 @@ def _extra() -> dict[type, Callable[[], list[Any]]]:
     acceptance = AcceptanceTimes(count=2, median_minutes=5, p90_minutes=9, minutes=(5, 9))
     travel = Travel(count=2, total_m=1800, median_m=900, unknown=0)
     workload = Workload(tasks=(("v1", 2), ("v2", 1)), gini_thousandths=111)
+    event = Event(kind=EventKind.POINTS_EARNED, at=at, subject="v1", ref="r1", amount=3)
+    earning = Posting(
+        id="r1#convert",
+        at=at,
+        kind=PostingKind.EARN,
+        source="issuer:default",
+        target="volunteer:v1",
+        amount=3,
+        ref="r1",
+    )
+    drift = Drift(
+        kind=DriftKind.POINTS_MISSING, volunteer_id="v1", ref="r1", amount=3, posting=earning
+    )
     out: dict[type, Callable[[], list[Any]]] = {
         CreditScorePolicy: lambda: [
             CreditScorePolicy(
@@ -198,6 +221,29 @@ def _extra() -> dict[type, Callable[[], list[Any]]]:
             Revocation(id="rv1", volunteer_id="v1", by="admin", reason="造假", at=at)
         ],
         CityProfile: lambda: list(CITY_PROFILES.values())[:2],
+        Review: lambda: [
+            Review(
+                id="v1#review", volunteer_id="v1", held=2, rated=1, by="admin", reason="冲销", at=at
+            )
+        ],
+        ReviewClosed: lambda: [
+            ReviewClosed(review_id="v1#review", by="admin", reason="维持", at=later)
+        ],
+        Act: lambda: [
+            Act(
+                id="certify#r1",
+                action="certify",
+                by="admin",
+                region_code="370602",
+                target="r1",
+                at=at,
+            ),
+            Act(id="settle#x", action="settle", by="system", target="x", at=at, own=True),
+        ],
+        Event: lambda: [event],
+        HookFailure: lambda: [HookFailure(event=event, hook="notify", error="RuntimeError: boom")],
+        Drift: lambda: [drift],
+        Reconciliation: lambda: [Reconciliation(drifts=(drift,), repaired=False)],
     }
     return out
 

@@ -41,7 +41,9 @@ class Act:
     by: str = attrs.field(validator=non_empty)
     target: str = attrs.field(validator=non_empty)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
-    region_code: str | None = attrs.field(default=None)
+    region_code: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(non_empty)
+    )
     own: bool = attrs.field(default=False, validator=is_bool)
 
     @staticmethod

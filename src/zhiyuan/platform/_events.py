@@ -11,7 +11,16 @@ from datetime import datetime
 
 import attrs
 
-from zhiyuan._validators import aware, items, non_empty, to_enum, to_shanghai
+from zhiyuan._validators import (
+    COUNT,
+    aware,
+    bounded,
+    is_a,
+    items,
+    non_empty,
+    to_enum,
+    to_shanghai,
+)
 from zhiyuan.errors import InvalidValue, show
 
 __all__ = ["Event", "EventKind", "Hook", "HookFailure"]
@@ -62,6 +71,10 @@ class EventKind(enum.StrEnum):
     """A candidate was rewarded for a need (奖单; ``amount``: the points)."""
 
 
+def _event_kind(value: object) -> EventKind:
+    return to_enum("kind", EventKind, value)
+
+
 @attrs.frozen(kw_only=True)
 class Event:
     """One thing that happened, told to hooks after its operation was recorded.
@@ -75,12 +88,12 @@ class Event:
         detail: a short bilingual note, if any.
     """
 
-    kind: EventKind
+    kind: EventKind = attrs.field(converter=_event_kind)
     at: datetime = attrs.field(converter=to_shanghai, validator=aware)
     subject: str = attrs.field(validator=non_empty)
     ref: str = attrs.field(validator=non_empty)
-    amount: int | None = None
-    detail: str = ""
+    amount: int | None = attrs.field(default=None, validator=bounded(-COUNT, COUNT, "units"))
+    detail: str = attrs.field(default="", validator=is_a(str))
 
 
 Hook = Callable[[Event], object]
@@ -91,9 +104,9 @@ Hook = Callable[[Event], object]
 class HookFailure:
     """A hook that raised: the event it was given and what it raised. The operation stands."""
 
-    event: Event
-    hook: str
-    error: str
+    event: Event = attrs.field(validator=is_a(Event))
+    hook: str = attrs.field(validator=non_empty)
+    error: str = attrs.field(validator=is_a(str))
 
 
 class Hooks:

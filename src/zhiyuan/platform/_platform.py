@@ -10,7 +10,19 @@ from datetime import datetime
 
 import attrs
 
-from zhiyuan._validators import Clock, arg_of, items, key
+from zhiyuan._validators import (
+    COUNT,
+    Clock,
+    arg_of,
+    bounded,
+    is_a,
+    is_bool,
+    items,
+    items_of,
+    key,
+    non_empty,
+    to_enum,
+)
 from zhiyuan.credit.catalog import Catalog, Order, Redemptions
 from zhiyuan.credit.conversion import ConversionPolicy, convert
 from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, Timing
@@ -71,6 +83,10 @@ class DriftKind(enum.StrEnum):
     """A granted star the certified hours no longer earn, with no open review."""
 
 
+def _drift_kind(value: object) -> DriftKind:
+    return to_enum("kind", DriftKind, value)
+
+
 @attrs.frozen(kw_only=True)
 class Drift:
     """One disagreement between the hours and another book, and what repairs it.
@@ -83,11 +99,11 @@ class Drift:
         posting: for missing points, the earning that repairs it.
     """
 
-    kind: DriftKind
-    volunteer_id: str
-    ref: str
-    amount: int
-    posting: Posting | None = None
+    kind: DriftKind = attrs.field(converter=_drift_kind)
+    volunteer_id: str = attrs.field(validator=non_empty)
+    ref: str = attrs.field(validator=non_empty)
+    amount: int = attrs.field(validator=bounded(0, COUNT, "units"))
+    posting: Posting | None = attrs.field(default=None, validator=is_a(Posting))
 
     def explain(self) -> str:
         """One bilingual line."""
@@ -113,12 +129,16 @@ _DRIFT_TEXT = {
 }
 
 
+def _drifts(value: object) -> tuple[Drift, ...]:
+    return items_of("drifts", Drift, value)
+
+
 @attrs.frozen(kw_only=True)
 class Reconciliation:
     """What :meth:`Platform.reconcile` found, and whether it repaired it."""
 
-    drifts: tuple[Drift, ...]
-    repaired: bool
+    drifts: tuple[Drift, ...] = attrs.field(converter=_drifts)
+    repaired: bool = attrs.field(validator=is_bool)
 
     def __bool__(self) -> bool:
         """``True`` when the books agree (nothing found)."""
