@@ -25,6 +25,11 @@ import attrs
 from hypothesis import strategies as st
 
 import zhiyuan
+from books import VILLAGE, record, t
+from zhiyuan.credit import PostingKind
+from zhiyuan.hours import Evidence
+from zhiyuan.matching import Need
+from zhiyuan.scoring import Complaint, Rating
 
 PACKAGES = (
     "zhiyuan",
@@ -340,3 +345,102 @@ by ``tests/fuzz/conftest.py``)."""
 def count(test: str, n: int = 1) -> None:
     """Count ``n`` more inputs fed by ``test``."""
     INPUTS[test] = INPUTS.get(test, 0) + n
+
+
+# --- plausible arguments for operations ------------------------------------------------------
+
+IDS = ["r1", "r2", "r3", "r5", "r20", "e1", "e2", "s1", "s1#1", "g1", "o1", "o2", "app1"]
+IDS += ["c1", "n1", "d1", "w1", "tt1", "x1", "x2", "x3", "new"]
+PEOPLE = ["v1", "v2", "v3", "v9"]
+moments = st.builds(t, st.integers(1, 60), st.integers(0, 23))
+
+
+def _need(draw: st.DrawFn) -> Need:
+    day = draw(st.integers(1, 60))
+    return Need(
+        id=draw(st.sampled_from(IDS)),
+        requester="张大爷",
+        region_code=VILLAGE,
+        category="帮老",
+        start=t(day, 9),
+        end=t(day, 9 + draw(st.integers(1, 4))),
+        posted_at=t(day, 7),
+        headcount=draw(st.integers(1, 3)),
+    )
+
+
+def plausible(name: str, b: Any, draw: st.DrawFn) -> Any:
+    """A value that fits a parameter of this name (and often passes), for the books of
+    ``tests/books.py`` or a platform over the same registry (``b`` has ``hours``, ``points``
+    and ``feedback``)."""
+    if name in ("volunteer_id", "candidate_id", "from_volunteer", "to_volunteer", "member_id"):
+        return draw(st.sampled_from(PEOPLE))
+    if name in ("volunteer", "from_member", "to_member", "recipient"):
+        return draw(st.sampled_from(PEOPLE))
+    if name.endswith("id") or name == "id":
+        return draw(st.sampled_from(IDS))
+    if name in ("amount", "minutes", "quantity", "points", "within_days"):
+        return draw(st.integers(-1, 120))
+    if name in ("level", "stars"):
+        return draw(st.integers(0, 6))
+    if name in ("at", "as_of", "start", "end", "available_from", "expires_at"):
+        return draw(moments)
+    if name in ("day", "since"):
+        return date(2025, 3, draw(st.integers(1, 28)))
+    if name == "issuer":
+        return draw(st.sampled_from(["issuer:芝罘", "issuer:城阳"]))
+    if name == "region":
+        return draw(st.sampled_from([VILLAGE, "370602001", "370211001000"]))
+    if name in ("by", "reason", "comment", "requester"):
+        return draw(st.sampled_from(["admin", "county", "原因 / reason"]))
+    if name in ("approve", "falsified", "open_only", "mark_unfilled"):
+        return draw(st.booleans())
+    if name == "relation":
+        return draw(st.sampled_from(["spouse", "child", "neighbour"]))
+    if name == "rule":
+        return draw(st.sampled_from(["debt", "negative"]))
+    if name == "evidence":
+        return draw(st.sampled_from(list(Evidence)))
+    if name == "organization_id":
+        return draw(st.sampled_from(["o1", "o9"]))
+    if name == "item_id":
+        return draw(st.sampled_from(["umbrella", "rice", "x"]))
+    if name == "to":
+        return draw(st.sampled_from(["redemption", "shop:x"]))
+    if name == "ledger":
+        return b.hours if draw(st.booleans()) else b.points
+    if name == "feedback":
+        return b.feedback
+    if name == "record":
+        day = draw(st.integers(1, 60))
+        return record(draw(st.sampled_from(IDS)), draw(st.sampled_from(PEOPLE)), day, 2)
+    if name == "need":
+        return _need(draw)
+    if name == "rating":
+        return Rating(
+            id=draw(st.sampled_from(IDS)),
+            record_id=draw(st.sampled_from(["r1", "r2", "r9"])),
+            volunteer_id=draw(st.sampled_from(PEOPLE)),
+            stars=draw(st.integers(1, 5)),
+            at=draw(moments),
+        )
+    if name == "complaint":
+        return Complaint(
+            id=draw(st.sampled_from(IDS)),
+            record_id=draw(st.sampled_from(["r1", "r2", "r9"])),
+            volunteer_id=draw(st.sampled_from(PEOPLE)),
+            at=draw(moments),
+            text="迟到 / late",
+        )
+    if name == "members":
+        return {draw(st.sampled_from(["t1", *PEOPLE])): draw(st.lists(st.sampled_from(PEOPLE)))}
+    if name == "volunteer_ids":
+        return draw(st.lists(st.sampled_from(PEOPLE), max_size=3))
+    if name == "repair":
+        return draw(st.booleans())
+    if name == "kinds":
+        return draw(st.lists(st.sampled_from(["hours.posted", "points.earned"]), max_size=2))
+    if name == "spend_postings":
+        spent = [p for p in b.points.entries if getattr(p, "kind", None) is PostingKind.SPEND]
+        return draw(st.lists(st.sampled_from(spent), max_size=2)) if spent else []
+    return draw(junk)  # a parameter this table does not know: anything

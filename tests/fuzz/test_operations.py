@@ -16,7 +16,6 @@ from __future__ import annotations
 import inspect
 import pickle
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import pytest
@@ -24,114 +23,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from books import (
-    VILLAGE,
     Books,
     fixed_clock,
     open_books,
-    record,
     script,
     t,
     volunteer,
 )
-from fuzz_support import count, junk
-from zhiyuan.credit import PostingKind
+from fuzz_support import count, junk, plausible
 from zhiyuan.errors import ZhiyuanError
-from zhiyuan.hours import Evidence
 from zhiyuan.journal import Journal
-from zhiyuan.matching import Need
-from zhiyuan.scoring import Complaint, Rating
 
 STEPS = 40
 """Operations per hypothesis example."""
 
 BOOKS = ("hours", "points", "credits", "timebank", "stars", "feedback", "needs", "orders")
 _SKIP = {"add", "post_many", "add_volunteers"}  # add: the journal's raw entry door, tested apart
-
-IDS = ["r1", "r2", "r3", "r5", "r20", "e1", "e2", "s1", "s1#1", "g1", "o1", "o2", "app1"]
-IDS += ["c1", "n1", "d1", "w1", "tt1", "x1", "x2", "x3", "new"]
-PEOPLE = ["v1", "v2", "v3", "v9"]
-moments = st.builds(t, st.integers(1, 60), st.integers(0, 23))
-
-
-def _need(draw: st.DrawFn) -> Need:
-    day = draw(st.integers(1, 60))
-    return Need(
-        id=draw(st.sampled_from(IDS)),
-        requester="张大爷",
-        region_code=VILLAGE,
-        category="帮老",
-        start=t(day, 9),
-        end=t(day, 9 + draw(st.integers(1, 4))),
-        posted_at=t(day, 7),
-        headcount=draw(st.integers(1, 3)),
-    )
-
-
-def _plausible(name: str, b: Books, draw: st.DrawFn) -> Any:
-    """A value that fits a parameter of this name (and often passes)."""
-    if name in ("volunteer_id", "candidate_id", "from_volunteer", "to_volunteer", "member_id"):
-        return draw(st.sampled_from(PEOPLE))
-    if name in ("volunteer", "from_member", "to_member", "recipient"):
-        return draw(st.sampled_from(PEOPLE))
-    if name.endswith("id") or name == "id":
-        return draw(st.sampled_from(IDS))
-    if name in ("amount", "minutes", "quantity", "points", "within_days"):
-        return draw(st.integers(-1, 120))
-    if name in ("level", "stars"):
-        return draw(st.integers(0, 6))
-    if name in ("at", "as_of", "start", "end", "available_from", "expires_at"):
-        return draw(moments)
-    if name in ("day", "since"):
-        return date(2025, 3, draw(st.integers(1, 28)))
-    if name == "issuer":
-        return draw(st.sampled_from(["issuer:芝罘", "issuer:城阳"]))
-    if name == "region":
-        return draw(st.sampled_from([VILLAGE, "370602001", "370211001000"]))
-    if name in ("by", "reason", "comment", "requester"):
-        return draw(st.sampled_from(["admin", "county", "原因 / reason"]))
-    if name in ("approve", "falsified", "open_only", "mark_unfilled"):
-        return draw(st.booleans())
-    if name == "relation":
-        return draw(st.sampled_from(["spouse", "child", "neighbour"]))
-    if name == "rule":
-        return draw(st.sampled_from(["debt", "negative"]))
-    if name == "evidence":
-        return draw(st.sampled_from(list(Evidence)))
-    if name == "organization_id":
-        return draw(st.sampled_from(["o1", "o9"]))
-    if name == "item_id":
-        return draw(st.sampled_from(["umbrella", "rice", "x"]))
-    if name == "to":
-        return draw(st.sampled_from(["redemption", "shop:x"]))
-    if name == "ledger":
-        return b.hours if draw(st.booleans()) else b.points
-    if name == "feedback":
-        return b.feedback
-    if name == "record":
-        day = draw(st.integers(1, 60))
-        return record(draw(st.sampled_from(IDS)), draw(st.sampled_from(PEOPLE)), day, 2)
-    if name == "need":
-        return _need(draw)
-    if name == "rating":
-        return Rating(
-            id=draw(st.sampled_from(IDS)),
-            record_id=draw(st.sampled_from(["r1", "r2", "r9"])),
-            volunteer_id=draw(st.sampled_from(PEOPLE)),
-            stars=draw(st.integers(1, 5)),
-            at=draw(moments),
-        )
-    if name == "complaint":
-        return Complaint(
-            id=draw(st.sampled_from(IDS)),
-            record_id=draw(st.sampled_from(["r1", "r2", "r9"])),
-            volunteer_id=draw(st.sampled_from(PEOPLE)),
-            at=draw(moments),
-            text="迟到 / late",
-        )
-    if name == "spend_postings":
-        spent = [p for p in b.points.entries if getattr(p, "kind", None) is PostingKind.SPEND]
-        return draw(st.lists(st.sampled_from(spent), max_size=2)) if spent else []
-    return draw(junk)  # a parameter this table does not know: anything
 
 
 def _methods() -> list[tuple[str, str, inspect.Signature]]:
@@ -156,7 +63,7 @@ def _call(b: Books, draw: st.DrawFn) -> tuple[str, Callable[[], Any], bool]:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         if p.default is p.empty or draw(st.integers(0, 3)) == 0:
-            kwargs[p.name] = _plausible(p.name, b, draw)
+            kwargs[p.name] = plausible(p.name, b, draw)
     spoiled = bool(kwargs) and draw(st.integers(0, 2)) == 0
     if spoiled:
         kwargs[draw(st.sampled_from(sorted(kwargs)))] = draw(junk)

@@ -882,7 +882,15 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
                 postings=tuple(p.id for p in spent),
             )
             tx.add(self, [entry])
-        return self._state.orders[order_id]
+            return self._folded(entry)
+
+    def _folded(self, entry: OrderEntry) -> Order:
+        """The order as ``entry``, staged and not yet written, leaves it (the state is folded
+        only when the outermost transaction is written)."""
+        old = self._state.orders.get(entry.order_id)
+        orders = {} if old is None else {entry.order_id: old}
+        _step(orders, entry)
+        return orders[entry.order_id]
 
     def _open(self, order_id: str, when: datetime, entry: OrderEntry, given: bool) -> Order | None:
         """The reserved order to act on, or the order if ``entry`` is already recorded."""
@@ -920,7 +928,7 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
             if done is not None:
                 return done
             tx.add(self, [entry])
-        return self._state.orders[order_id]
+            return self._folded(entry)
 
     def cancel(self, order_id: str, *, at: datetime | None = None, reason: str) -> Order:
         """Cancel a reserved order: refund the points (reversal postings, recorded with the
@@ -943,8 +951,9 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
                         f"refund of {p.id!r} is already in the ledger / 账本中已有该退还记录"
                     )
             refunds = self.ledger.refund(spends, at=when)
-            tx.add(self, [attrs.evolve(probe, postings=tuple(p.id for p in refunds))])
-        return self._state.orders[order_id]
+            entry = attrs.evolve(probe, postings=tuple(p.id for p in refunds))
+            tx.add(self, [entry])
+            return self._folded(entry)
 
     # --- reports ------------------------------------------------------------------------------
 

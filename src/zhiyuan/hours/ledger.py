@@ -580,11 +580,16 @@ class HourLedger(Book[Entry, _HoursState]):
         volunteer, the organization or the region is unknown, the record ends after ``at``, or
         another record already uses the id (:class:`~zhiyuan.errors.Conflict`).
         """
+        return self._post(record, at, auto=True)
+
+    def _post(self, record: ServiceRecord, at: datetime | None, *, auto: bool) -> Outcome:
+        """:meth:`post`; with ``auto=False`` the policy's ``auto_certify`` is not applied (a
+        volunteer's own report still needs a certifier, whatever evidence it claims)."""
         with self.journal.transaction() as tx:
             # alone in its transaction, a record is judged on the recorded state itself
             alone = self.name not in tx._views and not tx._by_book.get(self.name, (None, []))[1]
             view = _Reader(self._state) if alone else self._view(tx)
-            return self._stage_post(tx, record, self._when(at), view)
+            return self._stage_post(tx, record, self._when(at), view, auto=auto)
 
     def post_many(
         self, records: Iterable[ServiceRecord], *, at: datetime | None = None
@@ -627,7 +632,13 @@ class HourLedger(Book[Entry, _HoursState]):
         return True
 
     def _stage_post(
-        self, tx: Transaction, record: ServiceRecord, at: datetime, view: _Overlay | _Reader
+        self,
+        tx: Transaction,
+        record: ServiceRecord,
+        at: datetime,
+        view: _Overlay | _Reader,
+        *,
+        auto: bool = True,
     ) -> Outcome:
         if not isinstance(record, ServiceRecord):
             raise InvalidValue(
@@ -670,7 +681,7 @@ class HourLedger(Book[Entry, _HoursState]):
             self._chains[id(policy)],
         )
         posted = Posted(record=record, outcome=outcome, policy=policy.name, at=at)
-        if outcome.status is Status.ACCEPTED and record.evidence in policy.auto_certify:
+        if auto and outcome.status is Status.ACCEPTED and record.evidence in policy.auto_certify:
             tx.add(self, (posted, self._certification(record.id, AUTO, at, policy)))
         else:
             tx.add(self, (posted,))

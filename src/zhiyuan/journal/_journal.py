@@ -90,6 +90,13 @@ class Transaction:
         self._ids: dict[str, dict[str, Any]] = {}  # book name → entry id → entry
         self._views: dict[str, Any] = {}
         self._by_book: dict[str, tuple[Book[Any, Any], list[Any]]] = {}
+        self._when_done: list[Callable[[bool], None]] = []
+
+    def when_done(self, callback: Callable[[bool], None]) -> None:
+        """Call ``callback(recorded)`` once the transaction ends: ``True`` if its entries were
+        written, ``False`` if it was undone. Called after the journal's lock is released (so it
+        may write again), and never for a savepoint, only for the transaction that writes."""
+        self._when_done.append(callback)
 
     def add(self, book: Book[Any, Any], entries: Iterable[Any]) -> None:
         """Stage entries of ``book`` (attached to this journal), in order.
@@ -729,11 +736,16 @@ class _Writing:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         j = self.journal
+        written = False
         try:
             if self.outer:
                 if kind is not None:
                     self.tx._rollback_to(self.mark)
             else:
                 j._end(self.tx, failed=kind is not None)
+                written = kind is None
         finally:
             j._lock.release()
+            if not self.outer:
+                for done in self.tx._when_done:
+                    done(written)

@@ -1266,7 +1266,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
                 for cid in status.accepted
                 if kinds.get(cid) is CandidateKind.VOLUNTEER
             )
-            for team, crew in crews.items():
+            for team in crews:
                 if team not in status.accepted or kinds.get(team) is not CandidateKind.TEAM:
                     raise InvalidValue(
                         "members", team, "不是已接单的团队 / not a team that accepted the need"
@@ -1490,6 +1490,7 @@ def _ratings(completed: Completed, rated: Rated) -> tuple[Rating, ...]:
             id=derive(rated.id, r.volunteer_id),
             record_id=r.id,
             volunteer_id=r.volunteer_id,
+            team_id=r.team_id,
             stars=rated.stars,
             at=rated.at,
             comment=rated.comment,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -285,7 +286,8 @@ class Platform:
             )
         self.acts = ActBook(journal=journal)
         self._hooks = Hooks()
-        self._pending: list[Event] = []
+        self._boxes: dict[Transaction, list[Event]] = {}  # events of each open transaction
+        self._box: list[Event] = []  # the events of the operation running now
         # registrations recorded by this process or folded in from another keep the dispatcher
         # in step
         self.hours._listeners.append(self._on_hours)
@@ -364,7 +366,7 @@ class Platform:
         detail: str = "",
     ) -> None:
         if self._hooks:
-            self._pending.append(
+            self._box.append(
                 Event(kind=kind, at=at, subject=subject, ref=ref, amount=amount, detail=detail)
             )
 
@@ -372,22 +374,26 @@ class Platform:
 
     @contextlib.contextmanager
     def _op(self) -> Iterator[tuple[Transaction, datetime]]:
-        """One operation: a journal transaction (joining an open one), its moment, and its
-        events delivered once the outermost transaction is recorded."""
+        """One operation: a journal transaction (joining an open one, the platform's or the
+        journal's), its moment, and its events, told to the hooks once the transaction that
+        writes them is recorded (and never if it is undone)."""
         j = self.journal
-        with j._lock:
-            outer = j._tx is None
-            mark = len(self._pending)
+        with j.transaction() as tx:
+            box = self._boxes.get(tx)
+            if box is None:
+                box = self._boxes[tx] = []
+                tx.when_done(functools.partial(self._done, tx))
+            self._box = box
+            mark = len(box)
             try:
-                with j.transaction() as tx:
-                    yield tx, j.now()
+                yield tx, j.now()
             except BaseException:
-                del self._pending[mark:]
+                del box[mark:]
                 raise
-            if not outer:
-                return
-            events, self._pending = self._pending, []
-        if events:
+
+    def _done(self, tx: Transaction, recorded: bool) -> None:
+        events = self._boxes.pop(tx, [])
+        if recorded and events:
             self._hooks.deliver(events)
 
     @contextlib.contextmanager
@@ -475,10 +481,11 @@ class Platform:
     def post(self, record: ServiceRecord, *, by: str) -> Outcome:
         """Post a service record (录入) under the hour policy in force; returns its outcome.
 
-        ``by`` is the volunteer (reporting their own service, which still needs certifying) or
-        a principal with :attr:`~zhiyuan.hierarchy.Action.RECORD` over the organizer's region.
-        A record the policy certifies on posting (its evidence is in ``auto_certify``) has its
-        consequences at once, as :meth:`certify` would.
+        ``by`` is the volunteer (reporting their own service, which always needs a certifier,
+        whatever evidence it claims) or a principal with
+        :attr:`~zhiyuan.hierarchy.Action.RECORD` over the organizer's region. A record such a
+        principal posts that the policy certifies on posting (its evidence is in
+        ``auto_certify``) has its consequences at once, as :meth:`certify` would.
         """
         rec = arg_of("record", ServiceRecord, record)
         with self._op() as (tx, now):
@@ -486,7 +493,7 @@ class Platform:
             own = by == rec.volunteer_id
             act = self._allow("post", by, node, now, rec.id, None if own else Action.RECORD)
             before = len(tx)
-            outcome = self.hours.post(rec, at=now)
+            outcome = self.hours._post(rec, now, auto=not own)
             if len(tx) > before:
                 self._act(tx, act)
                 self._posted(tx, now, rec, outcome, key("by", by))
@@ -543,8 +550,7 @@ class Platform:
             why = (
                 ""
                 if what == "certify"
-                else f"工时 {rid} 已{'驳回' if what == 'reject' else '冲销'}（{reason}）/ "
-                f"hours {rid} {what}ed ({reason})"
+                else f"工时 {rid} 已{_WHAT[what][0]}（{reason}）/ hours {rid} {_DONE[what]} ({reason})"
             )
             self._follow(tx, now, vid, by=act.by, reason=why, stars=what == "reverse")
 
@@ -655,7 +661,9 @@ class Platform:
             held = self.stars.level(vid, as_of=now)
             if held and not self.stars.reviews(vid):
                 rated = self._rating(vid, certified, now, held)
-                if rated < held:
+                # a review closed with the award kept covers every rating down to its own
+                kept = self.stars.reviews(vid, open_only=False)
+                if rated < held and (not kept or rated < kept[-1].rated):
                     out.append(
                         Drift(kind=DriftKind.STAR_UNEARNED, volunteer_id=vid, ref=vid, amount=rated)
                     )
@@ -752,14 +760,20 @@ class Platform:
         do at once; tell the hooks when the hours earn a higher star."""
         drifts = self._plan(tx, now, vid, batch=False, stars=stars)
         self._carry(tx, now, drifts, by=by, reason=reason)
-        if self._hooks and not stars:
-            held = self.stars.level(vid, as_of=now)
-            certified = [
-                r for r in self.hours._rows_seen(tx, vid) if r.status(None, now) == "certified"
-            ]
-            rated = self._rating(vid, certified, now, held)
-            if rated > held:
-                self._emit(EventKind.STAR_ELIGIBLE, now, vid, vid, rated)
+        if not stars:
+            self._eligible(tx, now, vid)
+
+    def _eligible(self, tx: Transaction, now: datetime, vid: str) -> None:
+        """Tell the hooks when ``vid``'s certified hours earn a higher star than held."""
+        if not self._hooks:
+            return
+        held = self.stars.level(vid, as_of=now)
+        certified = [
+            r for r in self.hours._rows_seen(tx, vid) if r.status(None, now) == "certified"
+        ]
+        rated = self._rating(vid, certified, now, held)
+        if rated > held:
+            self._emit(EventKind.STAR_ELIGIBLE, now, vid, vid, rated)
 
     def settle(self, *, by: str, volunteer_ids: Iterable[str] | None = None) -> int:
         """Run the scheduled batch (结算): convert and bank the certified hours the policies
@@ -808,16 +822,25 @@ class Platform:
         with self._op() as (tx, now):
             before = len(tx)
             who = "" if by is None else key("by", by)
+            reason = _RECONCILED if stars else _SETTLED
             for vid in vids:
-                self.hours.volunteer(vid)  # NotFound for an unknown one
+                home = self.hours.volunteer(vid).home_region  # NotFound for an unknown one
                 drifts = self._plan(tx, now, vid, batch=True, stars=stars)
                 found.extend(drifts)
-                if repair and drifts:
-                    self._carry(tx, now, drifts, by=who, reason=_RECONCILED)
+                if not (repair and drifts):
+                    continue
+                if stars:  # a repair decides (it may revoke stars): it needs authority
+                    act = self._allow(name, who, home, now, _stamp(vid, now), Action.MANAGE)
+                    tx.add(self.acts, [act])
+                self._carry(tx, now, drifts, by=who, reason=reason)
+                if not stars:
+                    self._eligible(tx, now, vid)
             n = len(tx) - before
-            if repair and n:
-                stamp = now.isoformat()
-                act = Act(id=Act.id_for(name, stamp), action=name, by=who, target=stamp, at=now)
+            if repair and n and not stars:
+                # batch work carries out what certifications authorized: no region, no grant
+                seq = self.journal.head.seq + len(tx) + 1
+                target = _stamp(str(seq), now)
+                act = Act(id=Act.id_for(name, target), action=name, by=who, target=target, at=now)
                 tx.add(self.acts, [act])
         return _Swept(tuple(found), n)
 
@@ -939,6 +962,43 @@ class Platform:
             self.stars.decide(aid, by=by, approve=approve, reason=reason, at=now)
             if len(tx) > before:
                 self._act(tx, act)
+
+    def close_review(self, review_id: str, *, by: str, reason: str) -> None:
+        """Close a star review keeping the award (复核维持); ``by`` needs
+        :attr:`~zhiyuan.hierarchy.Action.APPROVE_STAR` as for the level held and may not be
+        the volunteer. The lapse it answered is not flagged again unless the hours fall
+        further."""
+        rid = key("review_id", review_id)
+        with self._op() as (tx, now):
+            review = self.stars._state.reviews.get(rid)
+            if review is None:
+                raise NotFound("review", rid)
+            self._not_own(by, review.volunteer_id, "decide")
+            node = self.stars._approver_node(review.volunteer_id, review.held)
+            act = self._allow("close_review", by, node, now, rid, Action.APPROVE_STAR)
+            before = len(tx)
+            self.stars.close_review(rid, by=by, reason=reason, at=now)
+            if len(tx) > before:
+                self._act(tx, act)
+
+    def revoke_stars(
+        self, id: str, volunteer_id: str, *, by: str, reason: str, falsified: bool = False
+    ) -> None:
+        """Revoke a volunteer's stars (撤销星级; with ``falsified``, bar new applications);
+        ``by`` needs :attr:`~zhiyuan.hierarchy.Action.APPROVE_STAR` as for the level held and
+        may not be the volunteer."""
+        vid = key("volunteer_id", volunteer_id)
+        with self._op() as (tx, now):
+            self.hours.volunteer(vid)
+            self._not_own(by, vid, "decide")
+            held = self.stars.level(vid, as_of=now)
+            node = self.stars._approver_node(vid, max(held, 1))
+            act = self._allow("revoke_stars", by, node, now, key("id", id), Action.APPROVE_STAR)
+            before = len(tx)
+            self.stars.revoke(id, vid, by=by, reason=reason, at=now, falsified=falsified)
+            if len(tx) > before:
+                self._act(tx, act)
+                self._emit(EventKind.STAR_REVOKED, now, vid, id, 0)
 
     # --- needs (网约: 点单 → 派单 → 接单 → 评单 → 奖单) ------------------------------------------
 
@@ -1121,6 +1181,11 @@ class _Swept:
     repaired_n: int
 
 
+def _stamp(what: str, now: datetime) -> str:
+    """A target of batch work: what it was done to, and when."""
+    return f"{what}@{now.isoformat()}"
+
+
 def _deposit_id(row: _Row) -> str:
     """The time-bank deposit of a record's hours: ``<record id>#bank``."""
     return derive(foreign(row.record.id), "bank")
@@ -1130,10 +1195,12 @@ _WHAT = {
     "certify": ("认证", "工时", "hours"),
     "reject": ("驳回", "工时", "hours"),
     "reverse": ("冲销", "工时", "hours"),
-    "decide": ("审批", "星级申请", "star application"),
+    "decide": ("审批", "星级", "stars"),
     "adjust": ("调整", "积分", "points"),
     "reward": ("奖励", "服务", "service"),
 }
+
+_DONE = {"reject": "rejected", "reverse": "reversed"}
 
 _REVIEW_EVENT = {
     "certify": EventKind.HOURS_CERTIFIED,
@@ -1142,4 +1209,5 @@ _REVIEW_EVENT = {
 }
 
 _UNDONE = "工时已撤销 / hours undone"
+_SETTLED = "结算 / settled"
 _RECONCILED = "对账修复 / repaired by reconciliation"

@@ -46,7 +46,16 @@ from typing import Literal
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from zhiyuan._validators import aware, bounded, is_bool, is_date, key, non_empty, to_shanghai
+from zhiyuan._validators import (
+    aware,
+    bounded,
+    flag,
+    is_bool,
+    is_date,
+    key,
+    non_empty,
+    to_shanghai,
+)
 from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import Level, RegionCode
@@ -483,21 +492,32 @@ class StarBook(Book[AwardEntry, _StarsState]):
     # --- reviews ------------------------------------------------------------------------------
 
     def reviews(
-        self, volunteer_id: str | None = None, *, as_of: datetime | None = None
+        self,
+        volunteer_id: str | None = None,
+        *,
+        as_of: datetime | None = None,
+        open_only: bool = True,
     ) -> list[Review]:
         """Open reviews (复核), oldest first: flagged, and neither closed nor followed by a
-        revocation of the volunteer's stars (as of a moment, if given).
+        revocation of the volunteer's stars (as of a moment, if given); with
+        ``open_only=False``, every review flagged by then.
 
         A :class:`~zhiyuan.platform.Platform` flags an award when reversed hours leave its
         holder rated below it and the scheme says :attr:`~zhiyuan.scoring.Lapse.REVIEW`.
         """
         cut = self._as_of(as_of)
         vid = None if volunteer_id is None else key("volunteer_id", volunteer_id)
+        flag("open_only", open_only)
         with self._lock:
             st = self._state
+            if not st.reviews:
+                return []
             out = []
             for r in st.reviews.values():
                 if (vid is not None and r.volunteer_id != vid) or (cut is not None and r.at > cut):
+                    continue
+                if not open_only:
+                    out.append(r)
                     continue
                 done = st.closed.get(r.id)
                 if done is not None and (cut is None or done.at <= cut):
