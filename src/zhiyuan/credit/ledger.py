@@ -1148,100 +1148,141 @@ class PointsLedger(Book[Posting, _PointsState]):
         note = key("reason", reason)
         with self.journal.transaction() as tx:
             when = self._when(at)
-            earn: Posting | None = self.journal.find(self.name, earn_id)
-            if earn is None:
-                raise NotFound("posting", earn_id)
-            if (
-                earn.kind not in _EARN_KINDS
-                or earn.lot is not None
-                or not earn.target.startswith(_LOT_PREFIX)
-            ):
-                raise InvalidValue("earn_id", earn_id, "不是积分发放 / not an earning")
+            earn = self._earning(earn_id)
             view = self._view(tx)
-            prior = view.reversals(earn_id)
+            mine = earn_id + SEP
+            prior = [p for p in view.reversals(earn_id) if p.id.startswith(mine)]
             if prior:
                 return Reversal(postings=tuple(prior), findings=())
-            vid = earn.target[len(_LOT_PREFIX) :]
-            left = view.left(earn_id)
-            swept: Posting | None = self.journal.find(self.name, derive(earn_id, "expire"))
+            return self._take_back(tx, view, earn, earn_id, None, when, note, rule)
+
+    def _correct(
+        self, id: str, earn_id: str, amount: int, *, at: datetime, reason: str, rule: ClawbackRule
+    ) -> Reversal:
+        """Take back ``amount`` of an earning (at most what is not taken back yet), under the
+        derived ``id``: a platform's correction when undone hours leave a carried remainder in
+        later conversions (see :class:`zhiyuan.platform.Platform`). The postings are ``<id>#…``,
+        each ``reverses`` the earning, so conversions net them out as they do a reversal. The
+        same correction again returns what it recorded."""
+        with self.journal.transaction() as tx:
+            earn = self._earning(earn_id)
+            view = self._view(tx)
+            mine = id + SEP
+            prior = [p for p in view.reversals(earn_id) if p.id.startswith(mine)]
+            if prior:
+                return Reversal(postings=tuple(prior), findings=())
+            return self._take_back(tx, view, earn, id, amount, at, reason, rule)
+
+    def _earning(self, earn_id: str) -> Posting:
+        earn: Posting | None = self.journal.find(self.name, earn_id)
+        if earn is None:
+            raise NotFound("posting", earn_id)
+        if (
+            earn.kind not in _EARN_KINDS
+            or earn.lot is not None
+            or not earn.target.startswith(_LOT_PREFIX)
+        ):
+            raise InvalidValue("earn_id", earn_id, "不是积分发放 / not an earning")
+        return earn
+
+    def _take_back(
+        self,
+        tx: Transaction,
+        view: _View,
+        earn: Posting,
+        base: str,
+        amount: int | None,
+        when: datetime,
+        note: str,
+        rule: ClawbackRule,
+    ) -> Reversal:
+        """Stage the postings that take back ``amount`` of ``earn`` (``None``: all that is not
+        taken back yet), ids ``<base>#…``: first what is left in its lot, then (a whole
+        reversal only) what of it expired, then the spent rest per ``rule``."""
+        earn_id = earn.id
+        vid = earn.target[len(_LOT_PREFIX) :]
+        open_amount = earn.amount - sum(p.amount for p in view.reversals(earn_id))
+        want = open_amount if amount is None else min(amount, open_amount)
+        left = min(view.left(earn_id), want)
+        swept: Posting | None = None
+        if amount is None:
+            swept = self.journal.find(self.name, derive(earn_id, "expire"))
             if swept is not None and (swept.lot != earn_id or swept.kind is not PostingKind.EXPIRE):
                 swept = None  # pragma: no cover - ids with '#' are the ledger's own
-            expired = 0 if swept is None else swept.amount
-            spent = earn.amount - left - expired
-            out: list[Posting] = []
-            findings = [finding("points.reverse", (earn.amount, left))]
-            if left:
-                out.append(
-                    Posting(
-                        id=derive(earn_id, "reverse"),
-                        at=when,
-                        kind=PostingKind.REVERSE,
-                        source=earn.target,
-                        target=earn.source,
-                        amount=left,
-                        lot=earn_id,
-                        reverses=earn_id,
-                        note=note,
-                    )
+        expired = 0 if swept is None else min(swept.amount, want - left)
+        spent = want - left - expired
+        out: list[Posting] = []
+        findings = [finding("points.reverse", (want, left))]
+        if left:
+            out.append(
+                Posting(
+                    id=derive(base, "reverse"),
+                    at=when,
+                    kind=PostingKind.REVERSE,
+                    source=earn.target,
+                    target=earn.source,
+                    amount=left,
+                    lot=earn_id,
+                    reverses=earn_id,
+                    note=note,
                 )
-            if swept is not None and expired:
-                out.append(
-                    Posting(
-                        id=derive(earn_id, "expired"),
-                        at=when,
-                        kind=PostingKind.REVERSE,
-                        source=swept.target,
-                        target=earn.source,
-                        amount=expired,
-                        reverses=earn_id,
-                        note=note,
-                    )
+            )
+        if swept is not None and expired:
+            out.append(
+                Posting(
+                    id=derive(base, "expired"),
+                    at=when,
+                    kind=PostingKind.REVERSE,
+                    source=swept.target,
+                    target=earn.source,
+                    amount=expired,
+                    reverses=earn_id,
+                    note=note,
                 )
-                findings.append(finding("points.reverse", (expired,), "expired"))
-            if spent:
-                taken = 0
-                if rule is ClawbackRule.DEBT:
-                    free = sum(
-                        n
-                        for lot, n in view.lots(earn.target)
-                        if lot.id != earn_id and lot.usable(when)
-                    )
-                    owed = min(view.balance(owed_account(vid)), 0)
-                    taken = min(spent, max(free + owed, 0))
-                    if taken:
-                        plan = self._take(view, vid, taken, when, exclude=earn_id)
-                        out.extend(
-                            Posting(
-                                id=derive(earn_id, "clawback", k),
-                                at=when,
-                                kind=PostingKind.CLAWBACK,
-                                source=earn.target,
-                                target=earn.source,
-                                amount=take,
-                                lot=x.id,
-                                reverses=earn_id,
-                                note=note,
-                            )
-                            for k, (x, take) in enumerate(plan, start=1)
-                        )
-                debt = spent - taken
-                if debt:
-                    out.append(
+            )
+            findings.append(finding("points.reverse", (expired,), "expired"))
+        if spent:
+            taken = 0
+            if rule is ClawbackRule.DEBT:
+                free = sum(
+                    n for lot, n in view.lots(earn.target) if lot.id != earn_id and lot.usable(when)
+                )
+                owed = min(view.balance(owed_account(vid)), 0)
+                taken = min(spent, max(free + owed, 0))
+                if taken:
+                    plan = self._take(view, vid, taken, when, exclude=earn_id)
+                    out.extend(
                         Posting(
-                            id=derive(earn_id, "owed"),
+                            id=derive(base, "clawback", k),
                             at=when,
                             kind=PostingKind.CLAWBACK,
-                            source=owed_account(vid),
+                            source=earn.target,
                             target=earn.source,
-                            amount=debt,
+                            amount=take,
+                            lot=x.id,
                             reverses=earn_id,
                             note=note,
                         )
+                        for k, (x, take) in enumerate(plan, start=1)
                     )
-                variant = "debt" if rule is ClawbackRule.DEBT else "negative"
-                values = (spent, taken, debt) if rule is ClawbackRule.DEBT else (spent,)
-                findings.append(finding("points.clawback", values, variant))
-            tx.add(self, out)
+            debt = spent - taken
+            if debt:
+                out.append(
+                    Posting(
+                        id=derive(base, "owed"),
+                        at=when,
+                        kind=PostingKind.CLAWBACK,
+                        source=owed_account(vid),
+                        target=earn.source,
+                        amount=debt,
+                        reverses=earn_id,
+                        note=note,
+                    )
+                )
+            variant = "debt" if rule is ClawbackRule.DEBT else "negative"
+            values = (spent, taken, debt) if rule is ClawbackRule.DEBT else (spent,)
+            findings.append(finding("points.clawback", values, variant))
+        tx.add(self, out)
         return Reversal(postings=tuple(out), findings=tuple(findings))
 
 

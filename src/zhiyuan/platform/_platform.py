@@ -8,6 +8,7 @@ import functools
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -37,7 +38,7 @@ from zhiyuan.hours.policy import Outcome
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import Volunteer
 from zhiyuan.journal import Journal, Transaction
-from zhiyuan.journal._ids import derive, foreign
+from zhiyuan.journal._ids import SEP, derive, foreign
 from zhiyuan.matching.dispatch import Dispatcher
 from zhiyuan.matching.lifecycle import Completed, NeedBook, Offered, Rated, Rewarded
 from zhiyuan.matching.needs import Candidate, Need
@@ -76,6 +77,10 @@ class DriftKind(enum.StrEnum):
     """Certified hours that have not become points yet."""
     POINTS_NOT_REVERSED = "points.not_reversed"
     """Points whose hours were rejected or reversed, not yet taken back."""
+    POINTS_EXCESS = "points.excess"
+    """Points held beyond what the certified hours are worth, under a policy that carries
+    remainders (the remainder an undone record carried into later ones); ``ref`` names the
+    policy."""
     TIME_MISSING = "time.missing"
     """Certified hours the time-bank policy banks, not banked yet."""
     TIME_NOT_REVERSED = "time.not_reversed"
@@ -114,6 +119,10 @@ class Drift:
 
 _DRIFT_TEXT = {
     DriftKind.POINTS_MISSING: ("已认证工时未折算积分", "certified hours not yet points:"),
+    DriftKind.POINTS_EXCESS: (
+        "积分多于已认证工时所值",
+        "points beyond what the certified hours are worth:",
+    ),
     DriftKind.POINTS_NOT_REVERSED: (
         "撤销工时的积分未冲回",
         "points of undone hours not taken back:",
@@ -610,7 +619,7 @@ class Platform:
                 assert p is not None
                 pid = p.posting_id(r.record.id)
                 earn = found.get(pid)
-                if earn is not None and not view.reversals(pid):
+                if earn is not None and not _reversed(view.reversals(pid), pid):
                     out.append(
                         Drift(
                             kind=DriftKind.POINTS_NOT_REVERSED,
@@ -619,6 +628,7 @@ class Platform:
                             amount=earn.amount,
                         )
                     )
+            out.extend(self._excess(vid, certified, found, view))
         # the time bank
         bank = self.time_bank
         if bank is not None:
@@ -669,6 +679,45 @@ class Platform:
                     )
         return out
 
+    def _excess(
+        self,
+        vid: str,
+        certified: Sequence[_Row],
+        found: Mapping[str, Posting],
+        view: Any,
+    ) -> list[Drift]:
+        """Points held beyond what the converted certified hours are worth, under a policy that
+        carries remainders: an undone record took back its own points, but the remainder it
+        carried into later records' points stayed. (Without carry each record converts alone,
+        and its reversal takes back exactly its worth.)"""
+        groups: dict[int, tuple[ConversionPolicy, list[_Row]]] = {}
+        for r in certified:
+            p = self.policies.conversion_for(r.record.service_date)
+            assert p is not None
+            if p.carry:
+                groups.setdefault(id(p), (p, []))[1].append(r)
+        out = []
+        for p, group in groups.values():
+            # what the certified records hold (those not converted yet hold nothing, so an
+            # excess they would absorb shows once they are)
+            held = 0
+            for r in group:
+                pid = p.posting_id(r.record.id)
+                earn = found.get(pid)
+                if earn is not None:
+                    held += earn.amount - sum(x.amount for x in view.reversals(pid))
+            worth = convert([_hour_row(r) for r in group], p).points
+            if held > worth:
+                out.append(
+                    Drift(
+                        kind=DriftKind.POINTS_EXCESS,
+                        volunteer_id=vid,
+                        ref=p.name,
+                        amount=held - worth,
+                    )
+                )
+        return out
+
     def _rating(self, vid: str, certified: Sequence[_Row], now: datetime, held: int) -> int:
         rows = [_hour_row(r) for r in certified]
         volunteer = self.hours.volunteer(vid)
@@ -696,6 +745,8 @@ class Platform:
                     p.posting_id(d.ref), at=now, reason=reason or _UNDONE, rule=p.clawback
                 )
                 self._emit(EventKind.POINTS_REVERSED, now, d.volunteer_id, d.ref, d.amount)
+            elif d.kind is DriftKind.POINTS_EXCESS:
+                self._take_excess(tx, now, d, reason=reason or _UNDONE)
             elif d.kind is DriftKind.TIME_MISSING:
                 assert self.time_bank is not None
                 row = self._row(tx, d.ref)
@@ -721,6 +772,32 @@ class Platform:
                 self._emit(EventKind.TIME_REVERSED, now, d.volunteer_id, d.ref, d.amount)
             elif d.kind is DriftKind.STAR_UNEARNED:
                 self._lapse(tx, now, d, by=by, reason=reason)
+
+    def _take_excess(self, tx: Transaction, now: datetime, d: Drift, *, reason: str) -> None:
+        """Take back ``d.amount`` points from the volunteer's latest conversions under the
+        policy ``d.ref`` (each at most what it still holds), under the policy's clawback rule."""
+        p = next(x for x in self.policies.conversion if x.name == d.ref)
+        view = self.points._view(tx)
+        rows = [
+            r
+            for r in self.hours._rows_seen(tx, d.volunteer_id)
+            if self.policies.conversion_for(r.record.service_date) is p
+        ]
+        found = self.journal.find_many(self.points.name, [p.posting_id(r.record.id) for r in rows])
+        latest = sorted(found.values(), key=lambda e: (e.at, e.id), reverse=True)
+        left = d.amount
+        base = derive(foreign(d.volunteer_id), "carry", now.isoformat())
+        for k, earn in enumerate(latest, start=1):
+            if left == 0:
+                break
+            holds = earn.amount - sum(x.amount for x in view.reversals(earn.id))
+            take = min(holds, left)
+            if take > 0:
+                self.points._correct(
+                    derive(base, k), earn.id, take, at=now, reason=reason, rule=p.clawback
+                )
+                left -= take
+        self._emit(EventKind.POINTS_REVERSED, now, d.volunteer_id, base, d.amount - left)
 
     def _lapse(self, tx: Transaction, now: datetime, d: Drift, *, by: str, reason: str) -> None:
         vid = d.volunteer_id
@@ -1179,6 +1256,12 @@ class Platform:
 class _Swept:
     drifts: tuple[Drift, ...]
     repaired_n: int
+
+
+def _reversed(reversals: Iterable[Posting], earn_id: str) -> bool:
+    """True if ``earn_id`` was reversed whole (not only corrected in part)."""
+    mine = earn_id + SEP
+    return any(p.id.startswith(mine) for p in reversals)
 
 
 def _stamp(what: str, now: datetime) -> str:

@@ -46,6 +46,12 @@ def _hours(value: Any) -> tuple[HourPolicy, ...]:
 
 def _conversion(value: Any) -> tuple[ConversionPolicy, ...]:
     out = _schedule("conversion", ConversionPolicy, value)
+    if len({p.name for p in out}) < len(out):
+        raise InvalidValue(
+            "conversion",
+            [p.name for p in out],
+            "折算办法须各有其名 / every conversion policy needs its own name",
+        )
     if len({p.instrument for p in out}) > 1:
         raise InvalidValue(
             "conversion",
