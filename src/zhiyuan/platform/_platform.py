@@ -190,8 +190,10 @@ class Platform:
       and are banked where the time-bank policy says so, at once or in :meth:`settle`, as the
       policy's ``timing`` chooses (hours in public notice count when it ends, at the next
       :meth:`settle`);
-    * rejected or reversed hours take their points back under the policy's ``clawback`` rule,
-      and their time-bank deposit; a granted star they no longer earn is flagged for review or
+    * rejected or reversed hours take their points back under the policy's ``clawback`` rule
+      (under a policy that carries remainders, also the remainder they carried into later
+      records' points, so that what is held is what the certified history is worth), and
+      their time-bank deposit; a granted star they no longer earn is flagged for review or
       revoked, as the scheme's ``on_lapse`` says;
     * a completed need posts hour records for the volunteers who served, or for the named
       members of a team, through the same chain; registration makes a dispatch candidate.
