@@ -251,14 +251,17 @@ class Journal:
         """Fold ``book``'s records into ``part`` (a book or a view over it): from its latest
         checkpoint when that is of the same state layout, then the records after it."""
         start = 0
-        if self.store.persistent:
-            cp = self.store.load_checkpoint(part.name)
-            if cp is not None and cp.key == part._state_key() and cp.seq <= self._seq:
-                part._state = _pickle.loads(cp.data)
-                start = cp.seq
-        fold = part._state.apply
-        for row in self.store.scan(after=start, upto=self._seq, book=book.name):
-            fold(row.entry if row.entry is not None else book._decode(row.payload or ""))
+        # a rebuild makes millions of lasting objects and frees few: the collector would only
+        # walk them again and again
+        with paused_gc():
+            if self.store.persistent:
+                cp = self.store.load_checkpoint(part.name)
+                if cp is not None and cp.key == part._state_key() and cp.seq <= self._seq:
+                    part._state = _pickle.loads(cp.data)
+                    start = cp.seq
+            fold = part._state.apply
+            for row in self.store.scan(after=start, upto=self._seq, book=book.name):
+                fold(row.entry if row.entry is not None else book._decode(row.payload or ""))
 
     def _attach_view(self, view: Any, book: Book[Any, Any]) -> None:
         """Attach a view: a state folded from another book's entries (say, the time bank's
