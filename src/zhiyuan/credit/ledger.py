@@ -636,6 +636,10 @@ class PointsLedger(Book[Posting, _PointsState]):
                     )
                 owed[p.target] = now
 
+    def _view_now(self) -> _View:
+        """The recorded state read as a transaction's view is read (nothing staged)."""
+        return _View(self._state, ())
+
     def _view(self, tx: Transaction) -> _View:
         state = self._state
         return tx.view(self, lambda staged: _View(state, staged))

@@ -6,9 +6,9 @@ import contextlib
 import enum
 import functools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -38,7 +38,7 @@ from zhiyuan.hours.policy import Outcome
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import Volunteer
 from zhiyuan.journal import Journal, Transaction
-from zhiyuan.journal._ids import SEP, derive, foreign
+from zhiyuan.journal._ids import derive, foreign
 from zhiyuan.matching.dispatch import Dispatcher
 from zhiyuan.matching.lifecycle import Completed, NeedBook, Offered, Rated, Rewarded
 from zhiyuan.matching.needs import Candidate, Need
@@ -50,6 +50,8 @@ from zhiyuan.scoring.feedback import FeedbackBook
 from zhiyuan.scoring.stars import Lapse
 
 __all__ = ["Drift", "DriftKind", "Platform", "Reconciliation", "candidate_of"]
+
+T = TypeVar("T")
 
 TIME_BANK_BOOK = "time_bank"
 """The name of the time bank's ledger in a platform's journal."""
@@ -78,9 +80,8 @@ class DriftKind(enum.StrEnum):
     POINTS_NOT_REVERSED = "points.not_reversed"
     """Points whose hours were rejected or reversed, not yet taken back."""
     POINTS_EXCESS = "points.excess"
-    """Points held beyond what the certified hours are worth, under a policy that carries
-    remainders (the remainder an undone record carried into later ones); ``ref`` names the
-    policy."""
+    """A record holding more points than the conversion of the certified history gives it,
+    under a policy that carries remainders (an undone record's remainder carried into it)."""
     TIME_MISSING = "time.missing"
     """Certified hours the time-bank policy banks, not banked yet."""
     TIME_NOT_REVERSED = "time.not_reversed"
@@ -446,6 +447,17 @@ class Platform:
             own=action is None,
         )
 
+    def _did(self, tx: Transaction, act: Act, write: Callable[[], T]) -> tuple[T, bool]:
+        """Run a book's ``write`` and record ``act`` with it if it recorded anything (a repeat
+        of a recorded operation is a no-op, and so is its act); returns what ``write``
+        returned and whether it recorded anything."""
+        before = len(tx)
+        out = write()
+        new = len(tx) > before
+        if new:
+            self._act(tx, act)
+        return out, new
+
     def _act(self, tx: Transaction, act: Act) -> None:
         """Record ``act`` unless the same action on the same target was authorized before."""
         if self.journal.find(self.acts.name, act.id) is None:
@@ -503,10 +515,8 @@ class Platform:
             node = self.hours._org(rec.organization_id)
             own = by == rec.volunteer_id
             act = self._allow("post", by, node, now, rec.id, None if own else Action.RECORD)
-            before = len(tx)
-            outcome = self.hours._post(rec, now, auto=not own)
-            if len(tx) > before:
-                self._act(tx, act)
+            outcome, new = self._did(tx, act, lambda: self.hours._post(rec, now, auto=not own))
+            if new:
                 self._posted(tx, now, rec, outcome, key("by", by))
             return outcome
 
@@ -586,17 +596,7 @@ class Platform:
         out: list[Drift] = []
         # points
         if policies.conversion:
-            ids: dict[str, ConversionPolicy] = {}
-            for r in rows:
-                p = policies.conversion_for(r.record.service_date)
-                assert p is not None
-                ids[p.posting_id(r.record.id)] = p
-            found = self.journal.find_many(self.points.name, ids) if ids else {}
             view = self.points._view(tx)
-            prior: list[Posting] = []
-            for pid, earn in found.items():
-                prior.append(earn)
-                prior.extend(view.reversals(pid))
             groups: dict[int, tuple[ConversionPolicy, list[_Row]]] = {}
             for r in certified:
                 p = policies.conversion_for(r.record.service_date)
@@ -604,33 +604,23 @@ class Platform:
                 if batch or p.timing is Timing.AT_ONCE:
                     groups.setdefault(id(p), (p, []))[1].append(r)
             for p, group in groups.values():
-                conv = convert([_hour_row(r) for r in group], p, already=prior)
-                for rc in conv.rows:
-                    if rc.posting is not None:
-                        out.append(
-                            Drift(
-                                kind=DriftKind.POINTS_MISSING,
-                                volunteer_id=vid,
-                                ref=rc.record_id,
-                                amount=rc.posting.amount,
-                                posting=rc.posting,
-                            )
-                        )
+                if p.carry:
+                    out.extend(self._carried(vid, p, group, view))
+                else:
+                    out.extend(self._converted(vid, p, group, view))
             for r in undone:
                 p = policies.conversion_for(r.record.service_date)
                 assert p is not None
-                pid = p.posting_id(r.record.id)
-                earn = found.get(pid)
-                if earn is not None and not _reversed(view.reversals(pid), pid):
+                left = sum(n for _, n in self._holdings(p.posting_id(r.record.id), view))
+                if left > 0:
                     out.append(
                         Drift(
                             kind=DriftKind.POINTS_NOT_REVERSED,
                             volunteer_id=vid,
                             ref=r.record.id,
-                            amount=earn.amount,
+                            amount=left,
                         )
                     )
-            out.extend(self._excess(vid, certified, found, view))
         # the time bank
         bank = self.time_bank
         if bank is not None:
@@ -681,44 +671,102 @@ class Platform:
                     )
         return out
 
-    def _excess(
-        self,
-        vid: str,
-        certified: Sequence[_Row],
-        found: Mapping[str, Posting],
-        view: Any,
+    def _holdings(self, pid: str, view: Any) -> list[tuple[Posting, int]]:
+        """A record's conversion earnings (``<record>#convert``, then its top-ups
+        ``…#top#1`` …) with what each still holds after reversals and corrections."""
+        out: list[tuple[Posting, int]] = []
+        k = 0
+        while True:
+            earn = self.journal.find(self.points.name, pid if k == 0 else derive(pid, "top", k))
+            if earn is None:
+                return out
+            out.append((earn, earn.amount - sum(x.amount for x in view.reversals(earn.id))))
+            k += 1
+
+    def _converted(
+        self, vid: str, p: ConversionPolicy, rows: Sequence[_Row], view: Any
     ) -> list[Drift]:
-        """Points held beyond what the converted certified hours are worth, under a policy that
-        carries remainders: an undone record took back its own points, but the remainder it
-        carried into later records' points stayed. (Without carry each record converts alone,
-        and its reversal takes back exactly its worth.)"""
-        groups: dict[int, tuple[ConversionPolicy, list[_Row]]] = {}
-        for r in certified:
-            p = self.policies.conversion_for(r.record.service_date)
-            assert p is not None
-            if p.carry:
-                groups.setdefault(id(p), (p, []))[1].append(r)
+        """Certified records not yet converted under a policy that converts each record alone
+        (no carry), converted on top of what was issued (for the caps)."""
+        ids = [p.posting_id(r.record.id) for r in rows]
+        found = self.journal.find_many(self.points.name, ids)
+        prior: list[Posting] = []
+        for pid, earn in found.items():
+            prior.append(earn)
+            prior.extend(view.reversals(pid))
+        conv = convert([_hour_row(r) for r in rows], p, already=prior)
+        return [
+            Drift(
+                kind=DriftKind.POINTS_MISSING,
+                volunteer_id=vid,
+                ref=rc.record_id,
+                amount=rc.posting.amount,
+                posting=rc.posting,
+            )
+            for rc in conv.rows
+            if rc.posting is not None
+        ]
+
+    def _carried(
+        self, vid: str, p: ConversionPolicy, rows: Sequence[_Row], view: Any
+    ) -> list[Drift]:
+        """Under a policy that carries remainders, each certified record must hold what the
+        conversion of the whole certified history gives it: certifications in another order,
+        and undone records, move the remainders. Short records get a top-up
+        (``<record>#convert#top#k``), records holding too much give the difference back."""
         out = []
-        for p, group in groups.values():
-            # what the certified records hold (those not converted yet hold nothing, so an
-            # excess they would absorb shows once they are)
-            held = 0
-            for r in group:
-                pid = p.posting_id(r.record.id)
-                earn = found.get(pid)
-                if earn is not None:
-                    held += earn.amount - sum(x.amount for x in view.reversals(pid))
-            worth = convert([_hour_row(r) for r in group], p).points
-            if held > worth:
+        for rc in convert([_hour_row(r) for r in rows], p).rows:
+            pid = p.posting_id(rc.record_id)
+            want = 0 if rc.posting is None else rc.posting.amount
+            held = self._holdings(pid, view)
+            have = sum(n for _, n in held)
+            if have < want:
+                assert rc.posting is not None
+                more = (
+                    rc.posting
+                    if not held
+                    else attrs.evolve(
+                        rc.posting, id=derive(pid, "top", len(held)), amount=want - have
+                    )
+                )
+                out.append(
+                    Drift(
+                        kind=DriftKind.POINTS_MISSING,
+                        volunteer_id=vid,
+                        ref=rc.record_id,
+                        amount=want - have,
+                        posting=more,
+                    )
+                )
+            elif have > want:
                 out.append(
                     Drift(
                         kind=DriftKind.POINTS_EXCESS,
                         volunteer_id=vid,
-                        ref=p.name,
-                        amount=held - worth,
+                        ref=rc.record_id,
+                        amount=have - want,
                     )
                 )
         return out
+
+    def points_of(self, record_id: str) -> int:
+        """The points a record's hours hold now: its conversion and top-ups, less what was
+        taken back (0 for a record never converted or undone).
+
+        Example:
+            >>> from zhiyuan.hierarchy import Registry, load_default
+            >>> Platform(Registry(load_default())).points_of("r1")
+            0
+        """
+        rid = key("record_id", record_id)
+        with self.journal._lock:
+            row = self.hours._state.rows.get(rid)
+            if row is None or not self.policies.conversion:
+                return 0
+            p = self.policies.conversion_for(row.record.service_date)
+            assert p is not None
+            view = self.points._view_now()
+            return sum(n for _, n in self._holdings(p.posting_id(rid), view))
 
     def _rating(self, vid: str, certified: Sequence[_Row], now: datetime, held: int) -> int:
         rows = [_hour_row(r) for r in certified]
@@ -739,16 +787,29 @@ class Platform:
                 if d.posting is not None:
                     self._emit(EventKind.POINTS_EARNED, now, d.volunteer_id, d.ref, d.amount)
         for d in drifts:
-            if d.kind is DriftKind.POINTS_NOT_REVERSED:
+            if d.kind in (DriftKind.POINTS_NOT_REVERSED, DriftKind.POINTS_EXCESS):
                 row = self._row(tx, d.ref)
                 p = self.policies.conversion_for(row.record.service_date)
                 assert p is not None
-                self.points.reverse_earning(
-                    p.posting_id(d.ref), at=now, reason=reason or _UNDONE, rule=p.clawback
-                )
+                why = reason or _UNDONE
+                held = self._holdings(p.posting_id(d.ref), self.points._view(tx))
+                if d.kind is DriftKind.POINTS_NOT_REVERSED:
+                    for earn, n in held:
+                        if n > 0:
+                            self.points.reverse_earning(
+                                earn.id, at=now, reason=why, rule=p.clawback
+                            )
+                else:  # give back the difference, from the latest earnings first
+                    left = d.amount
+                    base = derive(p.posting_id(d.ref), "less", now.isoformat())
+                    for k, (earn, n) in enumerate(reversed(held), start=1):
+                        take = min(n, left)
+                        if take > 0:
+                            self.points._correct(
+                                derive(base, k), earn.id, take, at=now, reason=why, rule=p.clawback
+                            )
+                            left -= take
                 self._emit(EventKind.POINTS_REVERSED, now, d.volunteer_id, d.ref, d.amount)
-            elif d.kind is DriftKind.POINTS_EXCESS:
-                self._take_excess(tx, now, d, reason=reason or _UNDONE)
             elif d.kind is DriftKind.TIME_MISSING:
                 assert self.time_bank is not None
                 row = self._row(tx, d.ref)
@@ -774,32 +835,6 @@ class Platform:
                 self._emit(EventKind.TIME_REVERSED, now, d.volunteer_id, d.ref, d.amount)
             elif d.kind is DriftKind.STAR_UNEARNED:
                 self._lapse(tx, now, d, by=by, reason=reason)
-
-    def _take_excess(self, tx: Transaction, now: datetime, d: Drift, *, reason: str) -> None:
-        """Take back ``d.amount`` points from the volunteer's latest conversions under the
-        policy ``d.ref`` (each at most what it still holds), under the policy's clawback rule."""
-        p = next(x for x in self.policies.conversion if x.name == d.ref)
-        view = self.points._view(tx)
-        rows = [
-            r
-            for r in self.hours._rows_seen(tx, d.volunteer_id)
-            if self.policies.conversion_for(r.record.service_date) is p
-        ]
-        found = self.journal.find_many(self.points.name, [p.posting_id(r.record.id) for r in rows])
-        latest = sorted(found.values(), key=lambda e: (e.at, e.id), reverse=True)
-        left = d.amount
-        base = derive(foreign(d.volunteer_id), "carry", now.isoformat())
-        for k, earn in enumerate(latest, start=1):
-            if left == 0:
-                break
-            holds = earn.amount - sum(x.amount for x in view.reversals(earn.id))
-            take = min(holds, left)
-            if take > 0:
-                self.points._correct(
-                    derive(base, k), earn.id, take, at=now, reason=reason, rule=p.clawback
-                )
-                left -= take
-        self._emit(EventKind.POINTS_REVERSED, now, d.volunteer_id, base, d.amount - left)
 
     def _lapse(self, tx: Transaction, now: datetime, d: Drift, *, by: str, reason: str) -> None:
         vid = d.volunteer_id
@@ -936,10 +971,7 @@ class Platform:
             act = self._allow(
                 "spend", by, home, now, key("id", id), None if by == vid else Action.ADJUST_POINTS
             )
-            before = len(tx)
-            out = self.points.spend(id, vid, amount, at=now, to=to)
-            if len(tx) > before:
-                self._act(tx, act)
+            out, _ = self._did(tx, act, lambda: self.points.spend(id, vid, amount, at=now, to=to))
             return out
 
     def adjust(self, id: str, volunteer_id: str, amount: int, *, by: str) -> list[Posting]:
@@ -951,12 +983,14 @@ class Platform:
             self._not_own(by, vid, "adjust")
             home = self.hours.volunteer(vid).home_region
             act = self._allow("adjust", by, home, now, key("id", id), Action.ADJUST_POINTS)
-            before = len(tx)
-            out = self.points.earn(
-                id, vid, amount, at=now, issuer=self._issuer(now), kind=PostingKind.ADJUST
+            out, new = self._did(
+                tx,
+                act,
+                lambda: self.points.earn(
+                    id, vid, amount, at=now, issuer=self._issuer(now), kind=PostingKind.ADJUST
+                ),
             )
-            if len(tx) > before:
-                self._act(tx, act)
+            if new:
                 self._emit(EventKind.POINTS_EARNED, now, vid, id, amount)
             return out
 
@@ -964,7 +998,8 @@ class Platform:
         self, order_id: str, volunteer_id: str, item_id: str, quantity: int = 1, *, by: str
     ) -> Order:
         """Order an item of the catalog with points (兑换订单); ``by`` as for :meth:`spend`."""
-        if self.orders is None:
+        orders = self.orders
+        if orders is None:
             raise InvalidValue("catalog", None, "平台没有兑换目录 / the platform has no catalog")
         vid = key("volunteer_id", volunteer_id)
         with self._op() as (tx, now):
@@ -977,10 +1012,9 @@ class Platform:
                 key("order_id", order_id),
                 None if by == vid else Action.ADJUST_POINTS,
             )
-            before = len(tx)
-            out = self.orders.reserve(order_id, vid, item_id, quantity, at=now)
-            if len(tx) > before:
-                self._act(tx, act)
+            out, _ = self._did(
+                tx, act, lambda: orders.reserve(order_id, vid, item_id, quantity, at=now)
+            )
             return out
 
     def _issuer(self, now: datetime) -> str:
@@ -1020,10 +1054,7 @@ class Platform:
             act = self._allow(
                 "apply_star", by, home, now, key("id", id), None if by == vid else Action.MANAGE
             )
-            before = len(tx)
-            self.stars.apply(id, vid, level, at=now)
-            if len(tx) > before:
-                self._act(tx, act)
+            self._did(tx, act, lambda: self.stars.apply(id, vid, level, at=now))
 
     def decide_star(self, application_id: str, *, by: str, approve: bool, reason: str) -> None:
         """Approve or reject a star application (星级审批); ``by`` needs
@@ -1037,10 +1068,11 @@ class Platform:
             self._not_own(by, app.volunteer_id, "decide")
             node = self.stars._approver_node(app.volunteer_id, app.level)
             act = self._allow("decide_star", by, node, now, aid, Action.APPROVE_STAR)
-            before = len(tx)
-            self.stars.decide(aid, by=by, approve=approve, reason=reason, at=now)
-            if len(tx) > before:
-                self._act(tx, act)
+            self._did(
+                tx,
+                act,
+                lambda: self.stars.decide(aid, by=by, approve=approve, reason=reason, at=now),
+            )
 
     def close_review(self, review_id: str, *, by: str, reason: str) -> None:
         """Close a star review keeping the award (复核维持); ``by`` needs
@@ -1055,10 +1087,7 @@ class Platform:
             self._not_own(by, review.volunteer_id, "decide")
             node = self.stars._approver_node(review.volunteer_id, review.held)
             act = self._allow("close_review", by, node, now, rid, Action.APPROVE_STAR)
-            before = len(tx)
-            self.stars.close_review(rid, by=by, reason=reason, at=now)
-            if len(tx) > before:
-                self._act(tx, act)
+            self._did(tx, act, lambda: self.stars.close_review(rid, by=by, reason=reason, at=now))
 
     def revoke_stars(
         self, id: str, volunteer_id: str, *, by: str, reason: str, falsified: bool = False
@@ -1073,10 +1102,14 @@ class Platform:
             held = self.stars.level(vid, as_of=now)
             node = self.stars._approver_node(vid, max(held, 1))
             act = self._allow("revoke_stars", by, node, now, key("id", id), Action.APPROVE_STAR)
-            before = len(tx)
-            self.stars.revoke(id, vid, by=by, reason=reason, at=now, falsified=falsified)
-            if len(tx) > before:
-                self._act(tx, act)
+            _, new = self._did(
+                tx,
+                act,
+                lambda: self.stars.revoke(
+                    id, vid, by=by, reason=reason, at=now, falsified=falsified
+                ),
+            )
+            if new:
                 self._emit(EventKind.STAR_REVOKED, now, vid, id, 0)
 
     # --- needs (网约: 点单 → 派单 → 接单 → 评单 → 奖单) ------------------------------------------
@@ -1090,10 +1123,8 @@ class Platform:
             act = self._allow(
                 "post_need", by, n.region_code, now, n.id, None if own else Action.DISPATCH
             )
-            before = len(tx)
-            self.needs.post(n, at=now)
-            if len(tx) > before:
-                self._act(tx, act)
+            _, new = self._did(tx, act, lambda: self.needs.post(n, at=now))
+            if new:
                 self._emit(EventKind.NEED_POSTED, now, n.requester, n.id)
 
     def _need(self, tx: Transaction, need_id: object) -> Need:
@@ -1155,13 +1186,10 @@ class Platform:
                 derive(foreign(need.id), cid),
                 None if by == cid else Action.DISPATCH,
             )
-            before = len(tx)
             if accept:
-                self.needs.accept(need.id, cid, at=now)
+                self._did(tx, act, lambda: self.needs.accept(need.id, cid, at=now))
             else:
-                self.needs.decline(need.id, cid, at=now, reason=reason)
-            if len(tx) > before:
-                self._act(tx, act)
+                self._did(tx, act, lambda: self.needs.decline(need.id, cid, at=now, reason=reason))
 
     def start(self, need_id: str, *, by: str) -> None:
         """Start the service of a need; ``by`` needs :attr:`~zhiyuan.hierarchy.Action.RECORD`
@@ -1169,10 +1197,7 @@ class Platform:
         with self._op() as (tx, now):
             need = self._need(tx, need_id)
             act = self._allow("start", by, need.region_code, now, need.id, Action.RECORD)
-            before = len(tx)
-            self.needs.start(need.id, at=now)
-            if len(tx) > before:
-                self._act(tx, act)
+            self._did(tx, act, lambda: self.needs.start(need.id, at=now))
 
     def complete(
         self,
@@ -1220,12 +1245,18 @@ class Platform:
             act = self._allow(
                 "rate", by, need.region_code, now, need.id, None if own else Action.DISPATCH
             )
-            before = len(tx)
-            out = self.needs.rate(
-                need.id, stars, at=now, by=need.requester, comment=comment, feedback=self.feedback
+            out, _ = self._did(
+                tx,
+                act,
+                lambda: self.needs.rate(
+                    need.id,
+                    stars,
+                    at=now,
+                    by=need.requester,
+                    comment=comment,
+                    feedback=self.feedback,
+                ),
             )
-            if len(tx) > before:
-                self._act(tx, act)
             return out
 
     def reward(self, need_id: str, candidate_id: str, points: int, *, by: str) -> Rewarded:
@@ -1244,12 +1275,14 @@ class Platform:
                 derive(foreign(need.id), cid),
                 Action.ADJUST_POINTS,
             )
-            before = len(tx)
-            out = self.needs.reward(
-                need.id, cid, points, at=now, ledger=self.points, issuer=self._issuer(now)
+            out, new = self._did(
+                tx,
+                act,
+                lambda: self.needs.reward(
+                    need.id, cid, points, at=now, ledger=self.points, issuer=self._issuer(now)
+                ),
             )
-            if len(tx) > before:
-                self._act(tx, act)
+            if new:
                 self._emit(EventKind.NEED_REWARDED, now, cid, need.id, points)
             return out
 
@@ -1258,12 +1291,6 @@ class Platform:
 class _Swept:
     drifts: tuple[Drift, ...]
     repaired_n: int
-
-
-def _reversed(reversals: Iterable[Posting], earn_id: str) -> bool:
-    """True if ``earn_id`` was reversed whole (not only corrected in part)."""
-    mine = earn_id + SEP
-    return any(p.id.startswith(mine) for p in reversals)
 
 
 def _stamp(what: str, now: datetime) -> str:
