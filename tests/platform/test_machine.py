@@ -30,7 +30,7 @@ from hypothesis.stateful import (
 )
 
 from zhiyuan import SHANGHAI
-from zhiyuan.credit import ConversionPolicy, TimeBankPolicy, convert
+from zhiyuan.credit import Catalog, ConversionPolicy, Item, TimeBankPolicy, convert
 from zhiyuan.errors import PermissionDenied, ZhiyuanError
 from zhiyuan.hierarchy import Action, Grant, Organization, Registry, load_default
 from zhiyuan.hours import Evidence, HourPolicy, ServiceRecord, Volunteer
@@ -60,6 +60,7 @@ GRANTED: dict[str, tuple[frozenset[str], date | None]] = {
     "auditor": (frozenset({Action.REVERSE}), None),
 }
 VIDS = ("v0", "v1", "v2", "v3")
+CATALOG = Catalog([Item(id="rice", name="米", price=1, stock=20)])
 PRINCIPALS = st.sampled_from(["admin"] * 5 + ["clerk"] * 2 + ["auditor", "stranger", "self", "v0"])
 """Who acts; ``self`` stands for the volunteer the operation concerns."""
 BANKED = "养老"
@@ -78,6 +79,7 @@ ACTION_OF = {  # the grant an act needs, by the platform operation that recorded
     "start": Action.RECORD,
     "complete": Action.RECORD,
     "reward": Action.ADJUST_POINTS,
+    "redeem": Action.ADJUST_POINTS,
 }
 
 
@@ -124,7 +126,12 @@ class PlatformMachine(RuleBasedStateMachine):
 
     def _open(self) -> Platform:
         return Platform.open(
-            self.url, REGISTRY, policies=self.policies, grants=GRANTS, clock=self.clock
+            self.url,
+            REGISTRY,
+            policies=self.policies,
+            grants=GRANTS,
+            clock=self.clock,
+            catalog=CATALOG,
         )
 
     def clock(self) -> datetime:
@@ -298,6 +305,19 @@ class PlatformMachine(RuleBasedStateMachine):
         )
         if self.run(done, allowed=ok, name="complete"):
             self.records.append(f"need:{nid}:{vid}")
+            giver = "admin" if by == vid else by  # 奖单, by whoever completed it
+            ok = giver != vid and may(giver, Action.ADJUST_POINTS, self.now.date())
+            reward = lambda: city.reward(nid, vid, 2, by=giver)  # noqa: E731
+            self.run(reward, allowed=ok, name="reward")
+
+    @rule(data=st.data(), quantity=st.integers(1, 2), by=PRINCIPALS)
+    def redeem(self, data: st.DataObject, quantity: int, by: str) -> None:
+        vid = data.draw(st.sampled_from(self.registered()))
+        by = self.who(by, vid)
+        self.ops += 1
+        ok = by == vid or may(by, Action.ADJUST_POINTS, self.now.date())
+        order = lambda: self.city.redeem(f"o{self.ops}", vid, "rice", quantity, by=by)  # noqa: E731
+        self.run(order, allowed=ok, name="redeem")
 
     @rule(hours=st.integers(1, 72))
     def tick(self, hours: int) -> None:
