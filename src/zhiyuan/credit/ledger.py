@@ -487,13 +487,14 @@ class _View:
     """The ledger as it stands with the postings staged earlier in the open transaction on top,
     so that later operations of one transaction plan on what earlier ones did."""
 
-    __slots__ = ("delta", "new", "reversed_by", "state", "used")
+    __slots__ = ("delta", "new", "new_lots", "reversed_by", "state", "used")
 
     def __init__(self, state: _PointsState, staged: Sequence[Posting]) -> None:
         self.state = state
         self.delta: dict[str, int] = {}
         self.used: dict[str, int] = {}
         self.new: dict[str, list[_LotState]] = {}
+        self.new_lots: dict[str, _LotState] = {}  # staged lots by id
         self.reversed_by: dict[str, list[Posting]] = {}  # staged reversals only
         for p in staged:
             self.apply(p)
@@ -504,7 +505,8 @@ class _View:
         if p.lot is not None:
             self.used[p.lot] = self.used.get(p.lot, 0) + p.amount
         if p.target.startswith(_LOT_PREFIX):
-            self.new.setdefault(p.target, []).append(_LotState(p))
+            lot = self.new_lots[p.id] = _LotState(p)
+            self.new.setdefault(p.target, []).append(lot)
         if p.reverses is not None:
             self.reversed_by.setdefault(p.reverses, []).append(p)
 
@@ -527,12 +529,8 @@ class _View:
                 yield lot, left
 
     def left(self, lot_id: str) -> int:
-        lot = self.state.lots.get(lot_id)
+        lot = self.new_lots.get(lot_id) or self.state.lots.get(lot_id)
         n = 0 if lot is None else lot.remaining
-        for lots in self.new.values():
-            for x in lots:
-                if x.id == lot_id:
-                    n = x.remaining
         return max(n - self.used.get(lot_id, 0), 0)
 
 

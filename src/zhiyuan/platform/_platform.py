@@ -458,6 +458,12 @@ class Platform:
             self._act(tx, act)
         return out, new
 
+    def _position(self, tx: Transaction) -> str:
+        """The journal position the next staged entry will take: a step that makes the ids of
+        repeated platform work (corrections, lapses, batch acts) unique, even when the clock
+        stands still."""
+        return str(self.journal._seq + len(tx) + 1)
+
     def _act(self, tx: Transaction, act: Act) -> None:
         """Record ``act`` unless the same action on the same target was authorized before."""
         if self.journal.find(self.acts.name, act.id) is None:
@@ -527,7 +533,7 @@ class Platform:
         self._emit(EventKind.HOURS_POSTED, now, vid, rec.id, outcome.counted_minutes)
         if self._row(tx, rec.id).certified is not None:
             self._emit(EventKind.HOURS_CERTIFIED, now, vid, rec.id, outcome.counted_minutes)
-            self._follow(tx, now, vid, by=by, reason="")
+            self._follow(tx, now, vid, by=by, reason="", last=rec.id)
 
     def certify(self, record_id: str, *, by: str) -> None:
         """Certify a record (认证): its points and time-bank deposit follow as the policies say.
@@ -573,15 +579,32 @@ class Platform:
                 if what == "certify"
                 else f"工时 {rid} 已{_WHAT[what][0]}（{reason}）/ hours {rid} {_DONE[what]} ({reason})"
             )
-            self._follow(tx, now, vid, by=act.by, reason=why, stars=what == "reverse")
+            self._follow(
+                tx,
+                now,
+                vid,
+                by=act.by,
+                reason=why,
+                stars=what == "reverse",
+                last=rid if what == "certify" else None,
+            )
 
     # --- consistency: one plan for every flow, settle and reconcile ---------------------------
 
     def _plan(
-        self, tx: Transaction, now: datetime, vid: str, *, batch: bool, stars: bool
+        self,
+        tx: Transaction,
+        now: datetime,
+        vid: str,
+        *,
+        batch: bool,
+        stars: bool,
+        last: str | None = None,
     ) -> list[Drift]:
         """Where the points, the time bank and the stars disagree with ``vid``'s hours as the
-        transaction sees them. ``batch`` counts what the policies leave to :meth:`settle`."""
+        transaction sees them. ``batch`` counts what the policies leave to :meth:`settle`;
+        ``last`` names the one record that has changed since the books last agreed (just
+        certified), if that is all that has."""
         policies = self.policies
         certified: list[_Row] = []
         undone: list[_Row] = []
@@ -604,9 +627,12 @@ class Platform:
                 if batch or p.timing is Timing.AT_ONCE:
                     groups.setdefault(id(p), (p, []))[1].append(r)
             for p, group in groups.values():
-                if p.carry:
+                if p.carry and not _comes_last(last, group):
                     out.extend(self._carried(vid, p, group, view))
                 else:
+                    # each record converts alone, or the one new record comes after all the
+                    # others in the conversion's order: converting it on top of what the others
+                    # hold is what converting the whole history would give it
                     out.extend(self._converted(vid, p, group, view))
             for r in undone:
                 p = policies.conversion_for(r.record.service_date)
@@ -801,7 +827,7 @@ class Platform:
                             )
                 else:  # give back the difference, from the latest earnings first
                     left = d.amount
-                    base = derive(p.posting_id(d.ref), "less", now.isoformat())
+                    base = derive(p.posting_id(d.ref), "less", self._position(tx))
                     for k, (earn, n) in enumerate(reversed(held), start=1):
                         take = min(n, left)
                         if take > 0:
@@ -839,7 +865,7 @@ class Platform:
     def _lapse(self, tx: Transaction, now: datetime, d: Drift, *, by: str, reason: str) -> None:
         vid = d.volunteer_id
         held = self.stars.level(vid, as_of=now)
-        stamp = now.isoformat()
+        stamp = self._position(tx)
         why = (reason or _UNDONE) + f"；现评 {d.amount} 星 / now rated {d.amount}"
         if self.policies.stars.on_lapse is Lapse.REVOKE:
             rev = Revocation(
@@ -869,10 +895,12 @@ class Platform:
         by: str,
         reason: str,
         stars: bool = False,
+        last: str | None = None,
     ) -> None:
         """Bring ``vid``'s other books in line with their hours, as far as the policies say to
-        do at once; tell the hooks when the hours earn a higher star."""
-        drifts = self._plan(tx, now, vid, batch=False, stars=stars)
+        do at once; tell the hooks when the hours earn a higher star. ``last``: the record just
+        certified, when that is the only change."""
+        drifts = self._plan(tx, now, vid, batch=False, stars=stars, last=last)
         self._carry(tx, now, drifts, by=by, reason=reason)
         if not stars:
             self._eligible(tx, now, vid)
@@ -944,7 +972,8 @@ class Platform:
                 if not (repair and drifts):
                     continue
                 if stars:  # a repair decides (it may revoke stars): it needs authority
-                    act = self._allow(name, who, home, now, _stamp(vid, now), Action.MANAGE)
+                    target = f"{vid}@{self._position(tx)}"
+                    act = self._allow(name, who, home, now, target, Action.MANAGE)
                     tx.add(self.acts, [act])
                 self._carry(tx, now, drifts, by=who, reason=reason)
                 if not stars:
@@ -952,8 +981,7 @@ class Platform:
             n = len(tx) - before
             if repair and n and not stars:
                 # batch work carries out what certifications authorized: no region, no grant
-                seq = self.journal.head.seq + len(tx) + 1
-                target = _stamp(str(seq), now)
+                target = self._position(tx)
                 act = Act(id=Act.id_for(name, target), action=name, by=who, target=target, at=now)
                 tx.add(self.acts, [act])
         return _Swept(tuple(found), n)
@@ -1293,9 +1321,16 @@ class _Swept:
     repaired_n: int
 
 
-def _stamp(what: str, now: datetime) -> str:
-    """A target of batch work: what it was done to, and when."""
-    return f"{what}@{now.isoformat()}"
+def _comes_last(record_id: str | None, rows: Sequence[_Row]) -> bool:
+    """True if ``record_id`` is among ``rows`` and comes after every other one in the order a
+    conversion takes them (when it counted as certified, then record id)."""
+    if record_id is None:
+        return False
+    keys = {r.record.id: (_hour_row(r).certified_at, r.record.id) for r in rows}
+    mine = keys.pop(record_id, None)
+    if mine is None or mine[0] is None:
+        return False
+    return all(k[0] is not None and k < mine for k in keys.values())
 
 
 def _deposit_id(row: _Row) -> str:
