@@ -104,7 +104,12 @@ def test_chengyang_wangyue_end_to_end_with_a_team(make_city: Make, clock: Clock)
         K.NEED_COMPLETED,
         K.NEED_REWARDED,
     ]
-    assert [(e.subject, e.amount) for e in heard.of(K.POINTS_EARNED)] == [("v1", 2), ("v2", 2)]
+    # the members' certified hours, then the team's reward
+    assert [(e.subject, e.amount) for e in heard.of(K.POINTS_EARNED)] == [
+        ("v1", 2),
+        ("v2", 2),
+        (TEAM, 10),
+    ]
     # who did what
     actions = [(a.action, a.by, a.own) for a in city.acts.acts() if a.action != "register"]
     assert actions == [

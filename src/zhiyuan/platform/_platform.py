@@ -1312,6 +1312,7 @@ class Platform:
             )
             if new:
                 self._emit(EventKind.NEED_REWARDED, now, cid, need.id, points)
+                self._emit(EventKind.POINTS_EARNED, now, cid, out.posting_id, points)
             return out
 
 
