@@ -343,9 +343,17 @@ class PlatformMachine(RuleBasedStateMachine):
 
     def rated(self, vid: str) -> int:
         v = self.city.hours.volunteer(vid)
-        return self.policies.stars.rate_rows(
-            vid, self.certified_rows(vid), self.now, volunteer=v, held=self.city.stars.level(vid)
-        ).level
+        return (
+            self.city.stars.scheme_for(self.now.date())
+            .rate_rows(
+                vid,
+                self.certified_rows(vid),
+                self.now,
+                volunteer=v,
+                held=self.city.stars.level(vid),
+            )
+            .level
+        )
 
     def snapshot(self) -> dict[str, Any]:
         city = self.city

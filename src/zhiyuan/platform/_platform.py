@@ -280,7 +280,9 @@ class Platform:
         self.stars = StarBook(policies.stars, self.hours, jurisdiction=self.jurisdiction)
         self.feedback = FeedbackBook(journal=journal)
         self.dispatcher = Dispatcher(
-            self.tree, [candidate_of(v) for v in self.hours.volunteers()], policy=policies.dispatch
+            self.tree,
+            [candidate_of(v) for v in self.hours.volunteers()],
+            policy=policies.dispatch_for(journal.now().date()),
         )
         self.needs = NeedBook(dispatcher=self.dispatcher, journal=journal)
         self.time_bank: TimeBank | None = None
@@ -798,9 +800,11 @@ class Platform:
         rows = [_hour_row(r) for r in certified]
         volunteer = self.hours.volunteer(vid)
         marks = self.stars.marks(vid)
-        return self.policies.stars.rate_rows(
-            vid, rows, now, volunteer=volunteer, held=held, marks=marks
-        ).level
+        return (
+            self.stars.scheme_for(now.date())
+            .rate_rows(vid, rows, now, volunteer=volunteer, held=held, marks=marks)
+            .level
+        )
 
     def _carry(
         self, tx: Transaction, now: datetime, drifts: Sequence[Drift], *, by: str, reason: str
@@ -867,7 +871,7 @@ class Platform:
         held = self.stars.level(vid, as_of=now)
         stamp = self._position(tx)
         why = (reason or _UNDONE) + f"；现评 {d.amount} 星 / now rated {d.amount}"
-        if self.policies.stars.on_lapse is Lapse.REVOKE:
+        if self.stars.scheme_for(now.date()).on_lapse is Lapse.REVOKE:
             rev = Revocation(
                 id=derive(foreign(vid), "lapse", stamp), volunteer_id=vid, by=by, reason=why, at=now
             )
@@ -1094,7 +1098,7 @@ class Platform:
             if app is None:
                 raise NotFound("application", aid)
             self._not_own(by, app.volunteer_id, "decide")
-            node = self.stars._approver_node(app.volunteer_id, app.level)
+            node = self.stars._approver_node(app.volunteer_id, app.level, now.date())
             act = self._allow("decide_star", by, node, now, aid, Action.APPROVE_STAR)
             self._did(
                 tx,
@@ -1113,7 +1117,7 @@ class Platform:
             if review is None:
                 raise NotFound("review", rid)
             self._not_own(by, review.volunteer_id, "decide")
-            node = self.stars._approver_node(review.volunteer_id, review.held)
+            node = self.stars._approver_node(review.volunteer_id, review.held, now.date())
             act = self._allow("close_review", by, node, now, rid, Action.APPROVE_STAR)
             self._did(tx, act, lambda: self.stars.close_review(rid, by=by, reason=reason, at=now))
 
@@ -1128,7 +1132,7 @@ class Platform:
             self.hours.volunteer(vid)
             self._not_own(by, vid, "decide")
             held = self.stars.level(vid, as_of=now)
-            node = self.stars._approver_node(vid, max(held, 1))
+            node = self.stars._approver_node(vid, max(held, 1), now.date())
             act = self._allow("revoke_stars", by, node, now, key("id", id), Action.APPROVE_STAR)
             _, new = self._did(
                 tx,
@@ -1141,6 +1145,11 @@ class Platform:
                 self._emit(EventKind.STAR_REVOKED, now, vid, id, 0)
 
     # --- needs (网约: 点单 → 派单 → 接单 → 评单 → 奖单) ------------------------------------------
+
+    def _dispatch_policy(self) -> None:
+        policy = self.policies.dispatch_for(self.journal.now().date())
+        if self.dispatcher.policy is not policy:
+            self.dispatcher.policy = self.needs.policy = policy
 
     def post_need(self, need: Need, *, by: str) -> None:
         """Post a need (点单); ``by`` is the requester or a principal with
@@ -1156,6 +1165,8 @@ class Platform:
                 self._emit(EventKind.NEED_POSTED, now, n.requester, n.id)
 
     def _need(self, tx: Transaction, need_id: object) -> Need:
+        """The need, with the dispatch policy in force today set on the dispatcher."""
+        self._dispatch_policy()
         nid = key("need_id", need_id)
         status = self.needs._view(tx).get(nid)
         if status is None:

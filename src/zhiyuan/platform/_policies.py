@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from zhiyuan._validators import day_arg, is_a, items_of
+from zhiyuan._validators import day_arg, items_of
 from zhiyuan.credit.conversion import ConversionPolicy
 from zhiyuan.credit.timebank import TimeBankPolicy
 from zhiyuan.errors import InvalidValue
@@ -20,7 +20,7 @@ from zhiyuan.scoring.stars import StarScheme
 
 __all__ = ["Policies"]
 
-P = TypeVar("P", HourPolicy, ConversionPolicy, TimeBankPolicy)
+P = TypeVar("P", HourPolicy, ConversionPolicy, TimeBankPolicy, StarScheme, DispatchPolicy)
 
 
 def _schedule(field: str, kind: type[P], value: Any) -> tuple[P, ...]:
@@ -65,6 +65,21 @@ def _time_bank(value: Any) -> tuple[TimeBankPolicy, ...]:
     return _schedule("time_bank", TimeBankPolicy, value)
 
 
+def _one_or_more(field: str, kind: type[P], value: Any) -> tuple[P, ...]:
+    out = _schedule(field, kind, (value,) if isinstance(value, kind) else value)
+    if not out:
+        raise InvalidValue(field, [], f"至少一个 / need at least one {kind.__name__}")
+    return out
+
+
+def _stars(value: Any) -> tuple[StarScheme, ...]:
+    return _one_or_more("stars", StarScheme, value)
+
+
+def _dispatch(value: Any) -> tuple[DispatchPolicy, ...]:
+    return _one_or_more("dispatch", DispatchPolicy, value)
+
+
 def _in_force(policies: Sequence[P], day: date) -> P:
     """The policy in force on ``day``: the latest one from on or before it, else the earliest."""
     starts = [p.effective_from for p in policies]
@@ -82,11 +97,11 @@ class Policies:
 
     Attributes:
         hours: hour policies (at least one; default: the national rules).
-        stars: the star scheme (default: the national one).
+        stars: star schemes (one, or several by date; default: the national one).
         conversion: conversion policies, hours to points (default: 1 h = 1 point); empty for
             none. All keep one instrument.
         time_bank: time-bank policies; empty (default) for no time bank.
-        dispatch: the dispatch policy (网约 matching).
+        dispatch: dispatch policies (网约 matching; one, or several by date).
 
     Example:
         >>> from datetime import date
@@ -100,12 +115,14 @@ class Policies:
     """
 
     hours: tuple[HourPolicy, ...] = attrs.field(default=(HourPolicy(),), converter=_hours)
-    stars: StarScheme = attrs.field(factory=StarScheme, validator=is_a(StarScheme))
+    stars: tuple[StarScheme, ...] = attrs.field(default=(StarScheme(),), converter=_stars)
     conversion: tuple[ConversionPolicy, ...] = attrs.field(
         default=(ConversionPolicy(),), converter=_conversion
     )
     time_bank: tuple[TimeBankPolicy, ...] = attrs.field(default=(), converter=_time_bank)
-    dispatch: DispatchPolicy = attrs.field(factory=DispatchPolicy, validator=is_a(DispatchPolicy))
+    dispatch: tuple[DispatchPolicy, ...] = attrs.field(
+        default=(DispatchPolicy(),), converter=_dispatch
+    )
 
     @property
     def instrument(self) -> str:
@@ -115,6 +132,14 @@ class Policies:
     def conversion_for(self, day: date) -> ConversionPolicy | None:
         """The conversion policy in force on ``day`` (``None``: hours earn no points)."""
         return _in_force(self.conversion, day_arg("day", day)) if self.conversion else None
+
+    def stars_for(self, day: date) -> StarScheme:
+        """The star scheme in force on ``day``."""
+        return _in_force(self.stars, day_arg("day", day))
+
+    def dispatch_for(self, day: date) -> DispatchPolicy:
+        """The dispatch policy in force on ``day``."""
+        return _in_force(self.dispatch, day_arg("day", day))
 
     def time_bank_for(self, day: date) -> TimeBankPolicy | None:
         """The time-bank policy in force on ``day`` (``None``: no time bank)."""

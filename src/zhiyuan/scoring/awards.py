@@ -38,8 +38,9 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -49,9 +50,11 @@ from dateutil.relativedelta import relativedelta
 from zhiyuan._validators import (
     aware,
     bounded,
+    day_arg,
     flag,
     is_bool,
     is_date,
+    items_of,
     key,
     non_empty,
     to_shanghai,
@@ -203,7 +206,11 @@ class StarBook(Book[AwardEntry, _StarsState]):
     """The star awards of one scheme, checked against the ledger's hours and the tree.
 
     Args:
-        scheme: the star scheme.
+        scheme: the star scheme, or several with their ``effective_from`` dates: an
+            application is judged, a decision approved, a notice timed and a revocation's ban
+            set by the scheme in force on its day (the latest taking effect on or before it,
+            the earliest before that); a held level follows the downgrade rule of the scheme
+            in force on the day asked about.
         ledger: the hour ledger (volunteers, certified hours, the tree); the book records in
             its journal.
         jurisdiction: who may decide and revoke; ``None`` trusts every caller.
@@ -217,19 +224,34 @@ class StarBook(Book[AwardEntry, _StarsState]):
 
     def __init__(
         self,
-        scheme: StarScheme,
+        scheme: StarScheme | Sequence[StarScheme],
         ledger: HourLedger,
         *,
         jurisdiction: Jurisdiction | None = None,
         name: str | None = None,
     ) -> None:
-        self.scheme = scheme
+        given = (
+            (scheme,) if isinstance(scheme, StarScheme) else items_of("scheme", StarScheme, scheme)
+        )
+        if not given:
+            raise InvalidValue("scheme", [], "至少一个星级办法 / need at least one star scheme")
+        self.schemes: tuple[StarScheme, ...] = tuple(sorted(given, key=lambda x: x.effective_from))
+        self._starts = [x.effective_from for x in self.schemes]
+        self.scheme = self.schemes[-1]
+        """The latest scheme (the only one, when one is given)."""
         self.ledger = ledger
         self.jurisdiction = jurisdiction
         super().__init__(journal=ledger.journal, name=name)
 
     def _new_state(self) -> _StarsState:
         return _StarsState()
+
+    def scheme_for(self, day: date) -> StarScheme:
+        """The scheme in force on ``day``."""
+        if len(self.schemes) == 1:
+            return self.schemes[0]
+        i = bisect.bisect_right(self._starts, day_arg("day", day)) - 1
+        return self.schemes[max(i, 0)]
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -261,7 +283,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
                 and (cut is None or rev.at <= cut)
             ):
                 return "revoked"
-        if dec.at + timedelta(days=self.scheme.notice_days) > now:
+        if dec.at + timedelta(days=self.scheme_for(dec.at.date()).notice_days) > now:
             return "notice"
         return "granted"
 
@@ -273,7 +295,8 @@ class StarBook(Book[AwardEntry, _StarsState]):
             app = st.apps[app_id]
             if self._status(app, cut, now) == "granted":
                 dec = st.decisions[app_id]
-                yield app.level, dec.at + timedelta(days=self.scheme.notice_days)
+                notice = self.scheme_for(dec.at.date()).notice_days
+                yield app.level, dec.at + timedelta(days=notice)
 
     def level(self, volunteer_id: str, *, as_of: datetime | None = None) -> int:
         """The star level a volunteer holds (as of a moment), after the scheme's downgrade rule."""
@@ -284,7 +307,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
             grants = list(self._granted(volunteer_id, cut, when))
         if not grants:
             return 0
-        rule = self.scheme.downgrade
+        rule = self.scheme_for(when.date()).downgrade
         if rule is Downgrade.YEARLY_RESET:
             grants = [(lv, t) for lv, t in grants if t.year == when.year]
             return max((lv for lv, _ in grants), default=0)
@@ -344,9 +367,9 @@ class StarBook(Book[AwardEntry, _StarsState]):
 
     # --- acting -------------------------------------------------------------------------------
 
-    def _approver_node(self, volunteer_id: str, level: int) -> str:
+    def _approver_node(self, volunteer_id: str, level: int, day: date) -> str:
         home = self.ledger.volunteer(volunteer_id).home_region
-        want: Level = self.scheme.approver_level(level)
+        want: Level = self.scheme_for(day).approver_level(level)
         code = RegionCode(home)
         if code.level > want:
             anc = [a for a in code.ancestors() if a.level is want]
@@ -380,10 +403,9 @@ class StarBook(Book[AwardEntry, _StarsState]):
             if self.journal.find(self.name, id) is not None:
                 raise Conflict(f"id {id!r} is already used / 编号已被占用")
             volunteer = self.ledger.volunteer(volunteer_id)
-            if not 1 <= level <= self.scheme.top:
-                raise InvalidValue(
-                    "level", level, f"星级应为 1–{self.scheme.top} / level out of range"
-                )
+            scheme = self.scheme_for(when.date())
+            if not 1 <= level <= scheme.top:
+                raise InvalidValue("level", level, f"星级应为 1–{scheme.top} / level out of range")
             held = self.level(volunteer_id, as_of=when)
             if level <= held:
                 raise InvalidValue("level", level, f"已持有 {held} 星 / already holds {held} stars")
@@ -398,7 +420,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
                     raise Conflict(
                         f"{volunteer_id} 已有待办申请 {other} / has an open application {other}"
                     )
-            rating = self.scheme.rate(
+            rating = scheme.rate(
                 volunteer, self.ledger, when, held=held, marks=st.marks.get(volunteer_id, ())
             )
             if rating.level < level:
@@ -441,7 +463,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
                     "at", when.isoformat(), "审批不能早于申请 / cannot decide before applying"
                 )
             if self.jurisdiction is not None:
-                node = self._approver_node(app.volunteer_id, app.level)
+                node = self._approver_node(app.volunteer_id, app.level, when.date())
                 self.jurisdiction.check(by, Action.APPROVE_STAR, node, on=when.date())
             tx.add(self, [dec])
 
@@ -462,7 +484,8 @@ class StarBook(Book[AwardEntry, _StarsState]):
         own_id(id, "id")
         with self.journal.transaction() as tx:
             when = self._when(at)
-            ban = when.date() + relativedelta(years=self.scheme.ban_years) if falsified else None
+            years = self.scheme_for(when.date()).ban_years
+            ban = when.date() + relativedelta(years=years) if falsified else None
             rev = Revocation(
                 id=id,
                 volunteer_id=volunteer_id,
@@ -485,7 +508,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
             self.ledger.volunteer(volunteer_id)
             held = self.level(volunteer_id, as_of=when)
             if self.jurisdiction is not None:
-                node = self._approver_node(volunteer_id, max(held, 1))
+                node = self._approver_node(volunteer_id, max(held, 1), when.date())
                 self.jurisdiction.check(by, Action.APPROVE_STAR, node, on=when.date())
             tx.add(self, [rev])
 
@@ -552,6 +575,6 @@ class StarBook(Book[AwardEntry, _StarsState]):
                     "at", when.isoformat(), "不能早于复核标记 / cannot close before the flag"
                 )
             if self.jurisdiction is not None:
-                node = self._approver_node(review.volunteer_id, review.held)
+                node = self._approver_node(review.volunteer_id, review.held, when.date())
                 self.jurisdiction.check(by, Action.APPROVE_STAR, node, on=when.date())
             tx.add(self, [entry])
