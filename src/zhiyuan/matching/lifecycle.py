@@ -1248,32 +1248,15 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
             e = self._when(end, "end") if end is not None else when
             need = status.need
             kinds = {o.candidate_id: o.kind for o in status.offers}
-            records = tuple(
-                ServiceRecord(
-                    id=f"need:{need_id}:{cid}",
-                    volunteer_id=cid,
-                    activity_id=need_id,
-                    organization_id=organization_id,
-                    region_code=need.region_code,
-                    category=need.category,
-                    start=s,
-                    end=e,
-                    evidence=evidence,
-                    scheduled_start=need.start,
-                    scheduled_end=need.end,
-                    recorded_at=when,
-                )
-                for cid in status.accepted
-                if kinds.get(cid) is CandidateKind.VOLUNTEER
-            )
             for team in crews:
                 if team not in status.accepted or kinds.get(team) is not CandidateKind.TEAM:
                     raise InvalidValue(
                         "members", team, "不是已接单的团队 / not a team that accepted the need"
                     )
-            records += tuple(
-                ServiceRecord(
-                    id=f"need:{need_id}:{team}:{vid}",
+
+            def served(rid: str, vid: str, team: str | None = None) -> ServiceRecord:
+                return ServiceRecord(
+                    id=rid,
                     volunteer_id=vid,
                     activity_id=need_id,
                     organization_id=organization_id,
@@ -1287,6 +1270,13 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
                     scheduled_end=need.end,
                     recorded_at=when,
                 )
+
+            records = tuple(
+                served(f"need:{need_id}:{cid}", cid)
+                for cid in status.accepted
+                if kinds.get(cid) is CandidateKind.VOLUNTEER
+            ) + tuple(
+                served(f"need:{need_id}:{team}:{vid}", vid, team)
                 for team, crew in crews.items()
                 for vid in crew
             )
