@@ -29,6 +29,7 @@ from zhiyuan.credit.conversion import (
     ConversionStatus,
     Expiry,
     Tier,
+    _convert_last,
     convert,
     post_conversion,
 )
@@ -1009,6 +1010,36 @@ def test_converting_in_pieces_equals_converting_whole(
     assert (*first.postings, *second.postings) == whole.postings
     assert not {q.id for q in first.postings} & {q.id for q in second.postings}
     assert convert(rows, p, already=[*first.postings, *second.postings]).postings == ()
+
+
+@given(hour_rows(), policies(), st.data())
+def test_the_last_row_on_top_of_a_converted_history_equals_converting_the_whole(
+    rows: list[HourRow], p: ConversionPolicy, data: st.DataObject
+) -> None:
+    """The platform's fast path: a volunteer's history converted (with some earnings partly
+    taken back), then one more row that comes last in the conversion's order."""
+    mine = sorted((r for r in rows if r.volunteer_id == "v1"), key=_order)
+    if not mine or mine[-1].certified_at is None:
+        return
+    *earlier, last = mine
+    done = list(convert(earlier, p).postings)
+    for q in list(done):
+        back = data.draw(st.integers(0, q.amount))
+        if back:
+            done.append(
+                Posting(
+                    id=f"{q.id}#back",
+                    at=q.at,
+                    kind=PostingKind.REVERSE,
+                    source=q.target,
+                    target=q.source,
+                    amount=back,
+                    lot=q.id,
+                    reverses=q.id,
+                )
+            )
+    whole = convert(mine, p, already=done).row(last.record_id or "")
+    assert _convert_last(last, earlier, p, done) == whole
 
 
 @given(hour_rows(), policies(), st.data())

@@ -845,6 +845,29 @@ def convert(
     )
 
 
+def _convert_last(
+    row: HourRow, earlier: Iterable[HourRow], policy: ConversionPolicy, already: Sequence[Posting]
+) -> RowConversion:
+    """What :func:`convert` gives ``row`` when it comes after every row of ``earlier`` in the
+    conversion's order and each of those is converted already (or gives nothing under the
+    state ``already`` holds): the earlier rows only add their credit, and ``already`` (their
+    postings and the reversals of them) what the caps have used. Equal to converting the whole
+    history, at the cost of a sum over it (the platform's path for a record certified last)."""
+    rid = _check_row(row)
+    at = _posting_time(row)
+    dates = {rid: row.service_date}
+    credit = 0
+    for r in earlier:
+        if r.record_id is not None:
+            dates[r.record_id] = r.service_date
+        if policy._exclusion(r) is None:
+            minutes = r.weighted_minutes if policy.weighted else r.minutes
+            credit += minutes * policy.multiplier(r.category)
+    prior, usage = _prior(already, policy, dates)
+    by_id = {p.id: p for p in already}
+    return _one(policy, rid, at, row, by_id, prior, {row.volunteer_id: credit}, usage)
+
+
 def _one(
     policy: ConversionPolicy,
     rid: str,

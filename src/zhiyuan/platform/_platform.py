@@ -26,14 +26,14 @@ from zhiyuan._validators import (
     to_enum,
 )
 from zhiyuan.credit.catalog import Catalog, Order, Redemptions
-from zhiyuan.credit.conversion import ConversionPolicy, convert
+from zhiyuan.credit.conversion import ConversionPolicy, _convert_last, convert
 from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, Timing
 from zhiyuan.credit.reports import ExpiringPoints, expiring_soon
 from zhiyuan.credit.timebank import TimeBank
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, PermissionDenied, ZhiyuanError, show
 from zhiyuan.hierarchy.jurisdiction import Action, Grant, Jurisdiction
 from zhiyuan.hierarchy.units import Registry
-from zhiyuan.hours.ledger import HourLedger, Registered, _hour_row, _Row
+from zhiyuan.hours.ledger import HourLedger, HourRow, Registered, _hour_row, _Row
 from zhiyuan.hours.policy import Outcome
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import Volunteer
@@ -601,23 +601,15 @@ class Platform:
         *,
         batch: bool,
         stars: bool,
+        seen: _Seen,
         last: str | None = None,
     ) -> list[Drift]:
         """Where the points, the time bank and the stars disagree with ``vid``'s hours as the
-        transaction sees them. ``batch`` counts what the policies leave to :meth:`settle`;
-        ``last`` names the one record that has changed since the books last agreed (just
-        certified), if that is all that has."""
+        transaction sees them (``seen``). ``batch`` counts what the policies leave to
+        :meth:`settle`; ``last`` names the one record that has changed since the books last
+        agreed (just certified), if that is all that has."""
         policies = self.policies
-        certified: list[_Row] = []
-        undone: list[_Row] = []
-        rows = self.hours._rows_seen(tx, vid)
-        for r in rows:
-            state = r.status(None, now)
-            if state == "certified":
-                if r.outcome.counted_minutes:
-                    certified.append(r)
-            elif state in ("rejected", "reversed"):
-                undone.append(r)
+        certified, undone = seen.certified, seen.undone
         out: list[Drift] = []
         # points
         if policies.conversion:
@@ -629,13 +621,16 @@ class Platform:
                 if batch or p.timing is Timing.AT_ONCE:
                     groups.setdefault(id(p), (p, []))[1].append(r)
             for p, group in groups.values():
-                if p.carry and not _comes_last(last, group):
-                    out.extend(self._carried(vid, p, group, view))
+                new = _last_of(last, group)
+                if new is not None:
+                    # the one new record comes after all the others in the conversion's order:
+                    # converting it on top of what the others hold is what converting the
+                    # whole history would give it
+                    out.extend(self._converted_last(vid, p, group, new, view, seen))
+                elif p.carry:
+                    out.extend(self._carried(vid, p, group, view, seen))
                 else:
-                    # each record converts alone, or the one new record comes after all the
-                    # others in the conversion's order: converting it on top of what the others
-                    # hold is what converting the whole history would give it
-                    out.extend(self._converted(vid, p, group, view))
+                    out.extend(self._converted(vid, p, group, view, seen))
             for r in undone:
                 p = policies.conversion_for(r.record.service_date)
                 assert p is not None
@@ -690,7 +685,7 @@ class Platform:
         if stars:
             held = self.stars.level(vid, as_of=now)
             if held and not self.stars.reviews(vid):
-                rated = self._rating(vid, certified, now, held)
+                rated = self._rating(vid, seen, now, held)
                 # a review closed with the award kept covers every rating down to its own
                 kept = self.stars.reviews(vid, open_only=False)
                 if rated < held and (not kept or rated < kept[-1].rated):
@@ -712,7 +707,7 @@ class Platform:
             k += 1
 
     def _converted(
-        self, vid: str, p: ConversionPolicy, rows: Sequence[_Row], view: Any
+        self, vid: str, p: ConversionPolicy, rows: Sequence[_Row], view: Any, seen: _Seen
     ) -> list[Drift]:
         """Certified records not yet converted under a policy that converts each record alone
         (no carry), converted on top of what was issued (for the caps)."""
@@ -722,7 +717,7 @@ class Platform:
         for pid, earn in found.items():
             prior.append(earn)
             prior.extend(view.reversals(pid))
-        conv = convert([_hour_row(r) for r in rows], p, already=prior)
+        conv = convert(seen.hour_rows(rows), p, already=prior)
         return [
             Drift(
                 kind=DriftKind.POINTS_MISSING,
@@ -735,15 +730,47 @@ class Platform:
             if rc.posting is not None
         ]
 
+    def _converted_last(
+        self,
+        vid: str,
+        p: ConversionPolicy,
+        rows: Sequence[_Row],
+        new: _Row,
+        view: Any,
+        seen: _Seen,
+    ) -> list[Drift]:
+        """The record ``new``, certified last of ``rows``, converted on top of the others
+        (:func:`~zhiyuan.credit.conversion._convert_last`): a sum over the history, not a
+        conversion of it. The others' postings are looked up only when a cap counts them."""
+        capped = (p.daily_cap, p.monthly_cap, p.yearly_cap, p.lifetime_cap) != (None,) * 4
+        ids = [p.posting_id(r.record.id) for r in (rows if capped else (new,))]
+        prior: list[Posting] = []
+        for pid, earn in self.journal.find_many(self.points.name, ids).items():
+            prior.append(earn)
+            prior.extend(view.reversals(pid))
+        earlier = seen.hour_rows([r for r in rows if r is not new])
+        rc = _convert_last(seen.hour_row(new), earlier, p, prior)
+        if rc.posting is None:
+            return []
+        return [
+            Drift(
+                kind=DriftKind.POINTS_MISSING,
+                volunteer_id=vid,
+                ref=rc.record_id,
+                amount=rc.posting.amount,
+                posting=rc.posting,
+            )
+        ]
+
     def _carried(
-        self, vid: str, p: ConversionPolicy, rows: Sequence[_Row], view: Any
+        self, vid: str, p: ConversionPolicy, rows: Sequence[_Row], view: Any, seen: _Seen
     ) -> list[Drift]:
         """Under a policy that carries remainders, each certified record must hold what the
         conversion of the whole certified history gives it: certifications in another order,
         and undone records, move the remainders. Short records get a top-up
         (``<record>#convert#top#k``), records holding too much give the difference back."""
         out = []
-        for rc in convert([_hour_row(r) for r in rows], p).rows:
+        for rc in convert(seen.hour_rows(rows), p).rows:
             pid = p.posting_id(rc.record_id)
             want = 0 if rc.posting is None else rc.posting.amount
             held = self._holdings(pid, view)
@@ -796,8 +823,8 @@ class Platform:
             view = self.points._view_now()
             return sum(n for _, n in self._holdings(p.posting_id(rid), view))
 
-    def _rating(self, vid: str, certified: Sequence[_Row], now: datetime, held: int) -> int:
-        rows = [_hour_row(r) for r in certified]
+    def _rating(self, vid: str, seen: _Seen, now: datetime, held: int) -> int:
+        rows = seen.hour_rows(seen.certified)
         volunteer = self.hours.volunteer(vid)
         marks = self.stars.marks(vid)
         return (
@@ -904,20 +931,19 @@ class Platform:
         """Bring ``vid``'s other books in line with their hours, as far as the policies say to
         do at once; tell the hooks when the hours earn a higher star. ``last``: the record just
         certified, when that is the only change."""
-        drifts = self._plan(tx, now, vid, batch=False, stars=stars, last=last)
+        seen = _Seen(self.hours._rows_seen(tx, vid), now)
+        drifts = self._plan(tx, now, vid, batch=False, stars=stars, seen=seen, last=last)
         self._carry(tx, now, drifts, by=by, reason=reason)
         if not stars:
-            self._eligible(tx, now, vid)
+            self._eligible(now, vid, seen)
 
-    def _eligible(self, tx: Transaction, now: datetime, vid: str) -> None:
-        """Tell the hooks when ``vid``'s certified hours earn a higher star than held."""
+    def _eligible(self, now: datetime, vid: str, seen: _Seen) -> None:
+        """Tell the hooks when ``vid``'s certified hours (``seen``) earn a higher star than
+        held."""
         if not self._hooks:
             return
         held = self.stars.level(vid, as_of=now)
-        certified = [
-            r for r in self.hours._rows_seen(tx, vid) if r.status(None, now) == "certified"
-        ]
-        rated = self._rating(vid, certified, now, held)
+        rated = self._rating(vid, seen, now, held)
         if rated > held:
             self._emit(EventKind.STAR_ELIGIBLE, now, vid, vid, rated)
 
@@ -971,7 +997,8 @@ class Platform:
             reason = _RECONCILED if stars else _SETTLED
             for vid in vids:
                 home = self.hours.volunteer(vid).home_region  # NotFound for an unknown one
-                drifts = self._plan(tx, now, vid, batch=True, stars=stars)
+                seen = _Seen(self.hours._rows_seen(tx, vid), now)
+                drifts = self._plan(tx, now, vid, batch=True, stars=stars, seen=seen)
                 found.extend(drifts)
                 if not (repair and drifts):
                     continue
@@ -981,7 +1008,7 @@ class Platform:
                     tx.add(self.acts, [act])
                 self._carry(tx, now, drifts, by=who, reason=reason)
                 if not stars:
-                    self._eligible(tx, now, vid)
+                    self._eligible(now, vid, seen)
             n = len(tx) - before
             if repair and n and not stars:
                 # batch work carries out what certifications authorized: no region, no grant
@@ -1333,16 +1360,48 @@ class _Swept:
     repaired_n: int
 
 
-def _comes_last(record_id: str | None, rows: Sequence[_Row]) -> bool:
-    """True if ``record_id`` is among ``rows`` and comes after every other one in the order a
-    conversion takes them (when it counted as certified, then record id)."""
+class _Seen:
+    """One volunteer's records as a transaction sees them at ``now``: the certified ones that
+    count minutes, and the undone (rejected or reversed) ones; each record's hour row is built
+    once, for the conversions and the star rating alike."""
+
+    __slots__ = ("_rows", "certified", "undone")
+
+    def __init__(self, rows: Iterable[_Row], now: datetime) -> None:
+        self.certified: list[_Row] = []
+        self.undone: list[_Row] = []
+        self._rows: dict[str, HourRow] = {}
+        for r in rows:
+            state = r.status(None, now)
+            if state == "certified":
+                if r.outcome.counted_minutes:
+                    self.certified.append(r)
+            elif state in ("rejected", "reversed"):
+                self.undone.append(r)
+
+    def hour_row(self, row: _Row) -> HourRow:
+        out = self._rows.get(row.record.id)
+        if out is None:
+            out = self._rows[row.record.id] = _hour_row(row)
+        return out
+
+    def hour_rows(self, rows: Iterable[_Row]) -> list[HourRow]:
+        return [self.hour_row(r) for r in rows]
+
+
+def _last_of(record_id: str | None, rows: Sequence[_Row]) -> _Row | None:
+    """The row of ``record_id`` if it is among ``rows`` and comes after every other one in the
+    order a conversion takes them (when it counted as certified, then record id)."""
     if record_id is None:
-        return False
-    keys = {r.record.id: (_hour_row(r).certified_at, r.record.id) for r in rows}
-    mine = keys.pop(record_id, None)
-    if mine is None or mine[0] is None:
-        return False
-    return all(k[0] is not None and k < mine for k in keys.values())
+        return None
+    mine = next((r for r in rows if r.record.id == record_id), None)
+    if mine is None or mine.notice_until is None:
+        return None
+    last = (mine.notice_until, record_id)
+    for r in rows:
+        if r is not mine and (r.notice_until is None or (r.notice_until, r.record.id) >= last):
+            return None
+    return mine
 
 
 def _deposit_id(row: _Row) -> str:
