@@ -38,6 +38,30 @@ def _city(make_city: Make, **policy: object) -> tuple[Platform, Heard]:
     return city, heard
 
 
+def _team_in_service(make_city: Make, clock: Clock) -> tuple[Platform, Heard]:
+    """v1 and v2 registered, and need n1 served by team t1 until now (nothing heard yet)."""
+    city, heard = _city(make_city)
+    for vid in ("v1", "v2"):
+        city.register(volunteer(vid), by=vid)
+    city.dispatcher.add(Candidate(id="t1", kind=CandidateKind.TEAM, home_region=CY_VILLAGE))
+    need = Need(
+        id="n1",
+        requester="张大爷",
+        region_code=CY_VILLAGE,
+        category="助老",
+        start=at(11, 9),
+        end=at(11, 11),
+        posted_at=at(10, 18),
+    )
+    city.post_need(need, by="张大爷")
+    city.dispatch("n1", by="dispatcher", candidate_id="t1")
+    city.accept("n1", "t1", by="t1")
+    city.start("n1", by="recorder")
+    clock.advance(hours=2)
+    heard.clear()
+    return city, heard
+
+
 def test_events_arrive_in_order_with_their_amounts(make_city: Make, clock: Clock) -> None:
     city, heard = _city(
         make_city, conversion=[conversion(hours_per_point=2)], time_bank=[time_bank()]
@@ -110,25 +134,7 @@ def test_a_hook_that_raises_is_kept_and_the_operation_stands(make_city: Make) ->
 def test_a_failed_operation_tells_nothing(make_city: Make, clock: Clock) -> None:
     """Completing a need with an unregistered member fails after the completion and the first
     records were staged (and their events planned): nothing is recorded, nothing is told."""
-    city, heard = _city(make_city)
-    for vid in ("v1", "v2"):
-        city.register(volunteer(vid), by=vid)
-    city.dispatcher.add(Candidate(id="t1", kind=CandidateKind.TEAM, home_region=CY_VILLAGE))
-    need = Need(
-        id="n1",
-        requester="张大爷",
-        region_code=CY_VILLAGE,
-        category="助老",
-        start=at(11, 9),
-        end=at(11, 11),
-        posted_at=at(10, 18),
-    )
-    city.post_need(need, by="张大爷")
-    city.dispatch("n1", by="dispatcher", candidate_id="t1")
-    city.accept("n1", "t1", by="t1")
-    city.start("n1", by="recorder")
-    clock.advance(hours=2)
-    heard.clear()
+    city, heard = _team_in_service(make_city, clock)
     size = len(city.journal)
     with pytest.raises(NotFound):
         city.complete(
@@ -195,25 +201,7 @@ def test_a_transaction_that_raises_records_and_tells_nothing(make_city: Make) ->
 def test_a_failure_caught_inside_a_transaction_undoes_only_its_operation(
     make_city: Make, clock: Clock
 ) -> None:
-    city, heard = _city(make_city)
-    for vid in ("v1", "v2"):
-        city.register(volunteer(vid), by=vid)
-    city.dispatcher.add(Candidate(id="t1", kind=CandidateKind.TEAM, home_region=CY_VILLAGE))
-    need = Need(
-        id="n1",
-        requester="张大爷",
-        region_code=CY_VILLAGE,
-        category="助老",
-        start=at(11, 9),
-        end=at(11, 11),
-        posted_at=at(10, 18),
-    )
-    city.post_need(need, by="张大爷")
-    city.dispatch("n1", by="dispatcher", candidate_id="t1")
-    city.accept("n1", "t1", by="t1")
-    city.start("n1", by="recorder")
-    clock.advance(hours=2)
-    heard.clear()
+    city, heard = _team_in_service(make_city, clock)
     with city.transaction():
         serve(city, "r1", "v1", 1, 3)
         with pytest.raises(NotFound):  # staged a completion and v2's record, then failed
