@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.hierarchy import AnomalyKind, Level, Region, RegionCode
 from zhiyuan.hierarchy.codes import level_of, parent_of
 

@@ -22,7 +22,7 @@ np = pytest.importorskip("numpy")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from zhiyuan._validators import SHANGHAI  # noqa: E402
+from zhiyuan import SHANGHAI  # noqa: E402
 from zhiyuan.bulk import (  # noqa: E402
     EVIDENCE,
     NONE,

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.bulk.points import (
     EVIDENCE_KINDS,
     NEVER,

@@ -17,7 +17,7 @@ dd = pytest.importorskip("dask.dataframe")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from zhiyuan._validators import SHANGHAI  # noqa: E402
+from zhiyuan import SHANGHAI  # noqa: E402
 from zhiyuan.bulk import EVIDENCE, evaluate_hours, rate_stars  # noqa: E402
 from zhiyuan.bulk import dask as zdask  # noqa: E402
 from zhiyuan.errors import InvalidValue  # noqa: E402

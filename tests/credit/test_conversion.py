@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.credit import ClawbackRule, PointsLedger, Posting, PostingKind
 from zhiyuan.credit.conversion import (

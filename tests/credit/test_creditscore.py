@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml, unstructure
 from zhiyuan.credit.creditscore import (
     CREDIT_PROFILES,

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from strategies import aware_datetimes, offset_datetimes
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml, unstructure
 from zhiyuan.credit import (
     Balances,

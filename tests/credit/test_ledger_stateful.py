@@ -25,7 +25,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.credit import (
     Balances,
     ClawbackRule,

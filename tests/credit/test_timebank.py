@@ -21,7 +21,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.credit import PointsLedger, Posting, PostingKind, volunteer_account
 from zhiyuan.credit.timebank import (

@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.credit import PointsLedger, PostingKind, owed_account, volunteer_account
 from zhiyuan.credit.timebank import (
     TIMEBANK_PROFILES,

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import pytest
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.credit import PointsLedger, Posting
 from zhiyuan.credit.timebank import (
     RegionPosition,

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml, unstructure
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound
 from zhiyuan.hierarchy import Organization, Registry, load_default

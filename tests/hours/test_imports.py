@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.convert import to_json, unstructure
 from zhiyuan.errors import InvalidInput, InvalidValue, ZhiyuanError
 from zhiyuan.hierarchy import Organization, Registry, load_default

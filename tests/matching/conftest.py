@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.hierarchy import Organization, RegionTree, Registry, load_default
 from zhiyuan.hours import GeoFix, HourLedger, HourPolicy, Volunteer
 from zhiyuan.matching import Candidate, Dispatcher, DispatchPolicy, Need, Skill

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy import load_default
 from zhiyuan.matching import (
@@ -142,7 +142,7 @@ def test_a_candidate_of_capacity_two_is_not_booked_twice_at_once() -> None:
         result = dispatch_batch(d, batch, method=method)  # type: ignore[arg-type]
         assert sorted(p.candidate_id for p in result.pairs) == ["a", "b"], method
         assert result.unfilled == {}
-    assert d._bookings == {}  # a batch books nothing
+    assert d.bookings() == {}  # a batch books nothing
 
 
 def booked_with_the_others(d: Dispatcher, batch: list[Need], pairs: Any) -> None:
@@ -196,7 +196,7 @@ def test_no_candidate_gets_two_overlapping_needs_of_a_batch(
     ]
     by_id = {n.id: n for n in batch}
     results = {m: dispatch_batch(d, batch, method=m) for m in ("exact", "greedy")}  # type: ignore[arg-type]
-    assert d._bookings == {}
+    assert d.bookings() == {}
     for result in results.values():
         held: dict[str, list[Need]] = {}
         for p in result.pairs:
@@ -230,11 +230,11 @@ def test_bad_batches_are_refused_and_book_nothing(args: tuple[Any, Any], field: 
             candidate_id="a", need_id="x", start=T0 - timedelta(days=2), end=T0 - timedelta(days=1)
         )
     )
-    before = {c: list(b) for c, b in d._bookings.items()}
+    before = d.bookings()
     with pytest.raises(InvalidValue) as err:
         dispatch_batch(d if args[0] == "d" else args[0], args[1])
     assert err.value.field == field
-    assert d._bookings == before
+    assert d.bookings() == before
     with pytest.raises(InvalidValue, match="method"):
         dispatch_batch(d, [], method="best")  # type: ignore[arg-type]
 

@@ -716,7 +716,7 @@ def test_policy_round_trips_through_json_and_toml() -> None:
 
 def held(d: Dispatcher) -> dict[str, list[Booking]]:
     """The dispatcher's bookings, by candidate (a copy, to compare before and after)."""
-    return {cid: list(bs) for cid, bs in d._bookings.items() if bs}
+    return {cid: list(bs) for cid, bs in d.bookings().items()}
 
 
 BOOKING = {"candidate_id": "a", "need_id": "n1", "start": at(1, 9), "end": at(1, 11)}

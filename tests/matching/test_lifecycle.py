@@ -3,7 +3,6 @@ transition, offer timeouts, headcount, the dispatcher's bookings, and random ope
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -43,8 +42,8 @@ S = NeedState
 
 
 def bookings(d: Dispatcher) -> dict[str, set[str]]:
-    """candidate → the needs it is booked for (read from the dispatcher's private index)."""
-    return {cid: {b.need_id for b in held} for cid, held in d._bookings.items() if held}
+    """candidate → the needs it is booked for."""
+    return {cid: {b.need_id for b in held} for cid, held in d.bookings().items()}
 
 
 def points_for(book: NeedBook) -> PointsLedger:
@@ -58,7 +57,7 @@ def snapshot(book: NeedBook) -> tuple[Any, ...]:
     return (
         book.entries,
         {n: book.status(n) for n in book.needs()},
-        None if d is None else copy.deepcopy(d._bookings),
+        None if d is None else d.bookings(),
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.hierarchy import Grant, Jurisdiction, Level, Organization, Registry, load_default
 from zhiyuan.hours import (
     Evidence,

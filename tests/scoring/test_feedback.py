@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.errors import Conflict, InvalidInput, InvalidValue, NotFound, PermissionDenied
 from zhiyuan.hierarchy import Grant, Jurisdiction, Organization, Registry, load_default

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy import Organization, Registry, load_default
 from zhiyuan.hours import (

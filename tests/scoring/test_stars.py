@@ -32,7 +32,7 @@ from s_support import (
     volunteer,
 )
 
-from zhiyuan._validators import SHANGHAI
+from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.errors import InvalidInput, InvalidValue
 from zhiyuan.hierarchy import Level

@@ -20,7 +20,7 @@ frame, so every partition judges deadlines and future records by the same clock.
 Example:
     >>> import pandas as pd, dask.dataframe as dd
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI, system_clock
+    >>> from zhiyuan import SHANGHAI, system_clock
     >>> t = lambda h: int(datetime(2025, 3, 1, h, tzinfo=SHANGHAI).timestamp())
     >>> df = pd.DataFrame({"volunteer": ["a", "b", "a", "b"], "start": [t(9), t(9), t(10), t(8)],
     ...                    "end": [t(11), t(10), t(12), t(9)], "evidence": ["qr_scan"] * 4,

@@ -64,7 +64,7 @@ twin) raise :class:`NotVectorized` naming the rule.
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI, system_clock
+    >>> from zhiyuan import SHANGHAI, system_clock
     >>> from zhiyuan.hours import PROFILES
     >>> t = lambda d, h, m=0: int(datetime(2025, 3, d, h, m, tzinfo=SHANGHAI).timestamp())
     >>> records = {"volunteer": ["v1", "v1", "v2"],

@@ -8,7 +8,7 @@ missing and unmet conditions equal :meth:`~zhiyuan.scoring.StarScheme.rate_many`
 
 Example:
     >>> from datetime import date, datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.scoring import STAR_PROFILES
     >>> rows = {"volunteer": ["v1", "v2", "v1"], "day": [date(2024, 5, 1)] * 3,
     ...         "minutes": [500 * 60, 90 * 60, 63 * 60], "purposes": [1, 1, 1]}

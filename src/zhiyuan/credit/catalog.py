@@ -38,7 +38,7 @@ oversell stock or overspend points.
 
 Example (青岛西海岸: 44 points buy 2 umbrellas):
     >>> from datetime import date, datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.credit import PointsLedger
     >>> from zhiyuan.hours import Volunteer
     >>> t = lambda m, d: datetime(2025, m, d, 10, tzinfo=SHANGHAI)
@@ -525,7 +525,7 @@ def fold_orders(
 
     Example:
         >>> from datetime import datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> t = lambda d: datetime(2025, 4, d, tzinfo=SHANGHAI)
         >>> entries = [Reserved(order_id="o1", volunteer_id="v1", item_id="u", quantity=2,
         ...                     unit_price=22, home_region="370211000000", at=t(1)),
@@ -791,7 +791,7 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
 
         Example:
             >>> from datetime import date, datetime
-            >>> from zhiyuan._validators import SHANGHAI
+            >>> from zhiyuan import SHANGHAI
             >>> from zhiyuan.hours import Volunteer
             >>> vs = {"v1": Volunteer(id="v1", name="王芳", home_region="370602001001",
             ...                       registered_on=date(2020, 1, 1))}

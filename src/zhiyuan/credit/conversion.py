@@ -46,7 +46,7 @@ References:
 
 Example:
     >>> from datetime import date, datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hours import Evidence, HourRow, Purpose
     >>> rongcheng = CONVERSION_PROFILES["rongcheng"]          # 4 h = 1 point
     >>> rows = [HourRow("v1", date(2025, 3, d), 60, 60, Evidence.QR_SCAN, "助老",
@@ -546,7 +546,7 @@ class ConversionPolicy:
         """When points earned at ``at`` expire (``None``: never).
 
         Example:
-            >>> from zhiyuan._validators import SHANGHAI
+            >>> from zhiyuan import SHANGHAI
             >>> CONVERSION_PROFILES["huangshi"].expires_at(datetime(2025, 6, 1, tzinfo=SHANGHAI))
             datetime.datetime(2026, 1, 1, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='Asia/Shanghai'))
         """

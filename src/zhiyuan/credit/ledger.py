@@ -28,7 +28,7 @@ same) returns exactly what it recorded the first time; another operation under a
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> t = lambda m, d: datetime(2025, m, d, tzinfo=SHANGHAI)
     >>> book = PointsLedger()
     >>> _ = book.earn("e1", "v1", 30, at=t(1, 5), issuer="issuer:烟台", expires_at=t(12, 31))
@@ -427,7 +427,7 @@ def spending_order(lots: Iterable[Lot]) -> list[Lot]:
 
     Example:
         >>> from datetime import datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> t = lambda m: datetime(2025, m, 1, tzinfo=SHANGHAI)
         >>> lot = lambda i, opened, expires: Lot(id=i, account="volunteer:v1", amount=1,
         ...     remaining=1, opened_at=opened, available_from=opened, expires_at=expires)
@@ -1345,7 +1345,7 @@ def fold_balances(
 
     Example:
         >>> from datetime import datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> fold_balances([], "v1", as_of=datetime(2025, 1, 1, tzinfo=SHANGHAI)).net
         0
     """

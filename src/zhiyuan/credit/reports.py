@@ -8,7 +8,7 @@ catalog module; the time bank has its own liability by issuing bank
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.credit import PointsLedger
     >>> from zhiyuan.hierarchy import load_default
     >>> t = lambda m, d: datetime(2025, m, d, tzinfo=SHANGHAI)

@@ -65,7 +65,7 @@ References:
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.credit import PointsLedger
     >>> from zhiyuan.hierarchy import load_default
     >>> from zhiyuan.hours import Volunteer
@@ -1682,7 +1682,7 @@ class TimeBank:
 
         Example:
             >>> from datetime import datetime
-            >>> from zhiyuan._validators import SHANGHAI
+            >>> from zhiyuan import SHANGHAI
             >>> from zhiyuan.credit import PointsLedger
             >>> from zhiyuan.hierarchy import load_default
             >>> t = lambda d: datetime(2024, 5, d, 10, tzinfo=SHANGHAI)

@@ -30,7 +30,7 @@ References:
 
 Example:
     >>> from datetime import date, datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hierarchy import load_default, Registry, Organization
     >>> from zhiyuan.hours import HourLedger, ServiceRecord, Evidence, Volunteer
     >>> org = Organization(id="o1", name="向阳街道志愿者协会", region_code="370602001")

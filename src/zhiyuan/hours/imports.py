@@ -48,7 +48,7 @@ the same record is already in the ledger, or came earlier in the same source.
 
 Example:
     >>> from datetime import date, datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hierarchy import load_default, Registry, Organization
     >>> from zhiyuan.hours import HourLedger, Volunteer
     >>> reg = Registry(load_default(), [Organization(id="o1", name="向阳街道志愿者协会",
@@ -481,7 +481,7 @@ def import_jsonl(ledger: HourLedger, source: Source, *, at: datetime | None = No
 
     Example:
         >>> from datetime import date, datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> from zhiyuan.convert import to_json
         >>> from zhiyuan.hierarchy import load_default, Registry, Organization
         >>> from zhiyuan.hours import Evidence, HourLedger, ServiceRecord, Volunteer
@@ -680,7 +680,7 @@ def import_csv(ledger: HourLedger, source: Source, *, at: datetime | None = None
 
     Example:
         >>> from datetime import date, datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> from zhiyuan.hierarchy import load_default, Registry
         >>> from zhiyuan.hours import HourLedger
         >>> ledger = HourLedger(Registry(load_default()))

@@ -27,7 +27,7 @@ now (hours still in 公示 are ``pending``).
 
 Example:
     >>> from datetime import date, datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hierarchy import load_default, Registry, Organization
     >>> from zhiyuan.hours import HourLedger, HourPolicy, ServiceRecord, Evidence, Volunteer
     >>> reg = Registry(load_default(), [Organization(id="o1", name="向阳街道志愿者协会",
@@ -1053,7 +1053,7 @@ def fold(
 
     Example:
         >>> from datetime import date, datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> from zhiyuan.hierarchy import Organization, Registry, load_default
         >>> from zhiyuan.hours import HourPolicy, ServiceRecord, Volunteer
         >>> t = lambda d, h: datetime(2025, 3, d, h, tzinfo=SHANGHAI)

@@ -18,7 +18,7 @@ References:
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hours import ServiceRecord, Evidence, HourPolicy, PROFILES
     >>> rec = ServiceRecord(id="r1", volunteer_id="v1", activity_id="a", organization_id="o",
     ...     region_code="370602", category="助老", evidence=Evidence.QR_SCAN,
@@ -404,7 +404,7 @@ class HourPolicy:
 
     Example:
         >>> from datetime import datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> from zhiyuan.hours import ServiceRecord
         >>> HourPolicy().max_span_minutes
         1440

@@ -108,7 +108,7 @@ class ServiceRecord:
 
     Example:
         >>> from datetime import datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> r = ServiceRecord(id="r1", volunteer_id="v1", activity_id="a1", organization_id="o1",
         ...     region_code="370602001001", category="助老",
         ...     start=datetime(2025, 3, 1, 9, 0, tzinfo=SHANGHAI),

@@ -15,7 +15,7 @@ checks the shifts against service records (签到记录) and reports no-shows (�
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> sat = Recurrence(rule="FREQ=WEEKLY;BYDAY=SA",
     ...                  dtstart=datetime(2026, 1, 3, 8, 0, tzinfo=SHANGHAI))
     >>> [d.isoformat() for d in sat.between(datetime(2026, 1, 1, tzinfo=SHANGHAI),
@@ -206,7 +206,7 @@ class Recurrence:
 
     Example:
         >>> from datetime import datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> r = Recurrence(rule="FREQ=DAILY;INTERVAL=2;UNTIL=20260107",
         ...                dtstart=datetime(2026, 1, 1, 7, 30, tzinfo=SHANGHAI))
         >>> [f"{d:%m-%d %H:%M}" for d in r.between(datetime(2026, 1, 1, tzinfo=SHANGHAI),
@@ -409,7 +409,7 @@ def attendance(
 
     Example:
         >>> from datetime import datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> from zhiyuan.hours import Evidence, ServiceRecord
         >>> t = lambda d, h, m=0: datetime(2026, 1, d, h, m, tzinfo=SHANGHAI)
         >>> duty = Duty(id="d1", name="交通文明引导", organization_id="o1",

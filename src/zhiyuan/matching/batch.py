@@ -26,7 +26,7 @@ settles for a very good answer it cannot prove best, which its ``note`` then say
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hierarchy import load_default
     >>> from zhiyuan.matching import Candidate, Dispatcher, Need
     >>> t = lambda h: datetime(2025, 5, 1, h, tzinfo=SHANGHAI)
@@ -144,7 +144,7 @@ def dispatch_batch(
             j = cand_index.get(cand.id)
             if j is None:
                 j = cand_index[cand.id] = len(capacities)
-                held = len(dispatcher._bookings.get(cand.id, ()))
+                held = dispatcher.held(cand.id)
                 capacities.append(max(cand.capacity - max(cand.load, held), 1))
             row.append((j, sp.total))
             parts[(i, j)] = sp

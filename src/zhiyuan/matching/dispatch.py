@@ -23,7 +23,7 @@ References:
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hierarchy import load_default
     >>> from zhiyuan.matching import Candidate, Need, Dispatcher
     >>> t = lambda h: datetime(2025, 5, 1, h, tzinfo=SHANGHAI)
@@ -407,6 +407,36 @@ class Dispatcher:
         with self._lock:
             held = self._bookings.get(candidate_id, [])
             self._bookings[candidate_id] = [b for b in held if b.need_id != need_id]
+
+    def bookings(self, candidate_id: str | None = None) -> dict[str, tuple[Booking, ...]]:
+        """The bookings held, by candidate (only candidates with any; one candidate's with
+        ``candidate_id``, an empty mapping when it holds none).
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> Dispatcher(load_default()).bookings()
+            {}
+        """
+        if candidate_id is not None:
+            _need_type(candidate_id, str, "candidate_id")
+        with self._lock:
+            return {
+                cid: tuple(held)
+                for cid, held in self._bookings.items()
+                if held and (candidate_id is None or cid == candidate_id)
+            }
+
+    def held(self, candidate_id: str) -> int:
+        """How many bookings a candidate holds (what the capacity gate counts)."""
+        _need_type(candidate_id, str, "candidate_id")
+        return len(self._bookings.get(candidate_id, ()))
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The dispatcher's lock (re-entrant). Its own methods take it; a book that keeps the
+        bookings in step with its entries (:class:`~zhiyuan.matching.NeedBook`) holds it across
+        a check and the write that follows."""
+        return self._lock
 
     # --- the three layers ---------------------------------------------------------------------
 

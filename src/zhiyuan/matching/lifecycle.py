@@ -43,7 +43,7 @@ References:
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hours import Evidence
     >>> from zhiyuan.matching import Need
     >>> t = lambda h: datetime(2025, 5, 1, h, tzinfo=SHANGHAI)
@@ -941,7 +941,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
 
     def _dispatcher_lock(self) -> contextlib.AbstractContextManager[Any]:
         d = self.dispatcher
-        return contextlib.nullcontext() if d is None else d._lock
+        return contextlib.nullcontext() if d is None else d.lock
 
     def _check_dispatcher(self, entry: NeedEntry, after: NeedStatus) -> None:
         d = self.dispatcher

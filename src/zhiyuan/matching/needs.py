@@ -13,7 +13,7 @@ References:
 
 Example:
     >>> from datetime import datetime, date
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> s = Skill(name="医疗/护理", expires=date(2026, 1, 1))
     >>> s.satisfies("医疗"), s.satisfies("医疗/护理/老年护理"), s.valid_on(date(2026, 1, 1))
     (True, False, False)
@@ -200,7 +200,7 @@ class Availability:
 
     Example:
         >>> from datetime import datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> from zhiyuan.hours import Recurrence
         >>> sat = Slot(recurrence=Recurrence(rule="FREQ=WEEKLY;BYDAY=SA",
         ...            dtstart=datetime(2025, 1, 4, 9, tzinfo=SHANGHAI)), minutes=180)

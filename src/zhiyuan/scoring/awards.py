@@ -10,7 +10,7 @@ falsified hours bars new applications for the scheme's ``ban_years``.
 
 Example:
     >>> from datetime import date, datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hierarchy import Organization, Registry, load_default, Grant, Jurisdiction
     >>> from zhiyuan.hours import Evidence, HourLedger, HourPolicy, ServiceRecord, Volunteer
     >>> from zhiyuan.scoring import StarScheme

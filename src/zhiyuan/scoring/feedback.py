@@ -25,7 +25,7 @@ item 7): the scale (1–5 stars) follows the platforms, and the prior is a param
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> book = FeedbackBook()
     >>> t = lambda d: datetime(2025, 3, d, 18, tzinfo=SHANGHAI)
     >>> book.add_rating(Rating(id="g1", record_id="r1", volunteer_id="v1", stars=5, at=t(1)))
@@ -194,7 +194,7 @@ class Rating:
 
     Example:
         >>> from datetime import datetime
-        >>> from zhiyuan._validators import SHANGHAI
+        >>> from zhiyuan import SHANGHAI
         >>> Rating(id="g1", record_id="r1", volunteer_id="v1", stars=6,
         ...        at=datetime(2025, 3, 1, tzinfo=SHANGHAI))
         Traceback (most recent call last):
@@ -594,7 +594,7 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
 
         Example:
             >>> from datetime import date, datetime
-            >>> from zhiyuan._validators import SHANGHAI
+            >>> from zhiyuan import SHANGHAI
             >>> from zhiyuan.hierarchy import load_default, Registry, Organization
             >>> from zhiyuan.hours import HourLedger, ServiceRecord, Evidence, Volunteer
             >>> reg = Registry(load_default(), [Organization(id="o1", name="向阳街道志愿者协会",

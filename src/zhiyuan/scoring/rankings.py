@@ -7,7 +7,7 @@ minutes in the months before a date.
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hours import HourRow, Evidence, Purpose
     >>> d = datetime(2025, 3, 1).date()
     >>> rows = [HourRow(v, d, m, m, Evidence.QR_SCAN, "助老", frozenset({Purpose.STARS}),

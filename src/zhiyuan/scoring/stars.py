@@ -17,7 +17,7 @@ References:
 
 Example:
     >>> from datetime import datetime
-    >>> from zhiyuan._validators import SHANGHAI
+    >>> from zhiyuan import SHANGHAI
     >>> from zhiyuan.hours import HourRow, Evidence, Purpose
     >>> rows = [HourRow("v1", datetime(2024, 5, 1).date(), 563 * 60, 563 * 60, Evidence.QR_SCAN,
     ...                 "助老", frozenset({Purpose.STARS}), "370602001001")]
