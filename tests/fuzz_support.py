@@ -136,11 +136,11 @@ def _extra() -> dict[type, Callable[[], list[Any]]]:
     from zhiyuan.matching import (
         AcceptanceTimes,
         Booking,
-        Cancelled,
         Declined,
         Expired,
         FillRate,
         MatchingMetrics,
+        NeedCancelled,
         Rewarded,
         Travel,
         Unfilled,
@@ -195,7 +195,7 @@ def _extra() -> dict[type, Callable[[], list[Any]]]:
         Rejected: lambda: [Rejected(record_id="r1", by="admin", at=at, reason="重复 / duplicate")],
         AcceptanceTimes: lambda: [acceptance],
         Booking: lambda: [Booking(candidate_id="v1", need_id="n1", start=at, end=later)],
-        Cancelled: lambda: [Cancelled(id="n1#cancel", at=at, need_id="n1", by="resident")],
+        NeedCancelled: lambda: [NeedCancelled(id="n1#cancel", at=at, need_id="n1", by="resident")],
         Declined: lambda: [Declined(id="n1#decline", at=at, need_id="n1", candidate_id="v1")],
         Expired: lambda: [Expired(id="n1#expire", at=at, need_id="n1", candidate_id="v1")],
         MatchingMetrics: lambda: [

@@ -19,11 +19,11 @@ from zhiyuan.hours import Evidence
 from zhiyuan.matching import CandidateKind, Dispatcher, DispatchResult, Need
 from zhiyuan.matching.lifecycle import (
     Accepted,
-    Cancelled,
     Completed,
     Declined,
     Expired,
     NeedBook,
+    NeedCancelled,
     NeedState,
     NeedStatus,
     Offered,
@@ -647,7 +647,7 @@ def test_entries_are_frozen_and_validated() -> None:
     with pytest.raises(InvalidValue, match="need"):
         Posted(id="p", at=at(1, 9), need="n1")  # type: ignore[arg-type]
     with pytest.raises(InvalidValue, match="id"):
-        Cancelled(id="", at=at(1, 9), need_id="n1", by="x")
+        NeedCancelled(id="", at=at(1, 9), need_id="n1", by="x")
     # an enum's value converts to its member (one converter, to_enum); anything else is refused
     team = Offered(id="o", at=at(1, 9), need_id="n1", candidate_id="a", kind="team")  # type: ignore[arg-type]
     assert team.kind is CandidateKind.TEAM

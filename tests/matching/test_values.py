@@ -26,7 +26,6 @@ from zhiyuan.matching import (
     BatchPair,
     BatchResult,
     Booking,
-    Cancelled,
     Candidate,
     Completed,
     Declined,
@@ -36,6 +35,7 @@ from zhiyuan.matching import (
     FillRate,
     MatchingMetrics,
     Need,
+    NeedCancelled,
     NeedPosted,
     NeedStatus,
     Offered,
@@ -144,7 +144,7 @@ VALID: dict[type, dict[str, Any]] = {
         "posting_id": "p",
         "issuer": "i",
     },
-    Cancelled: {"id": "o", "at": T, "need_id": "n1", "by": "r"},
+    NeedCancelled: {"id": "o", "at": T, "need_id": "n1", "by": "r"},
     Unfilled: {"id": "o", "at": T, "need_id": "n1"},
 }
 

@@ -28,11 +28,11 @@ from zhiyuan.matching.dispatch import (
 )
 from zhiyuan.matching.lifecycle import (
     Accepted,
-    Cancelled,
     Completed,
     Declined,
     Expired,
     NeedBook,
+    NeedCancelled,
     NeedEntry,
     NeedState,
     NeedStatus,
@@ -83,7 +83,6 @@ __all__ = [
     "BatchPair",
     "BatchResult",
     "Booking",
-    "Cancelled",
     "Candidate",
     "CandidateKind",
     "Completed",
@@ -96,6 +95,7 @@ __all__ = [
     "MatchingMetrics",
     "Need",
     "NeedBook",
+    "NeedCancelled",
     "NeedEntry",
     "NeedPosted",
     "NeedState",

@@ -6,7 +6,7 @@ policy's ``offer_timeout_minutes``), :class:`Accepted` (接单), :class:`Decline
 withdrawal after accepting), :class:`Expired` (the offer timed out), :class:`Started` (服务中),
 :class:`Completed` (已完成: it carries the :class:`~zhiyuan.hours.ServiceRecord` of each volunteer
 who served, for the hour ledger), :class:`Rated` (评单, 1–5 stars), :class:`Rewarded` (奖单:
-points earned in a :class:`~zhiyuan.credit.ledger.PointsLedger`), :class:`Cancelled` and
+points earned in a :class:`~zhiyuan.credit.ledger.PointsLedger`), :class:`NeedCancelled` and
 :class:`Unfilled` (nobody left after escalation).
 
 A need's :class:`NeedState` is a fold of its entries (:func:`advance`, :func:`fold`)::
@@ -106,11 +106,11 @@ from zhiyuan.scoring.feedback import MAX_STARS, MIN_STARS, FeedbackBook, Rating
 
 __all__ = [
     "Accepted",
-    "Cancelled",
     "Completed",
     "Declined",
     "Expired",
     "NeedBook",
+    "NeedCancelled",
     "NeedEntry",
     "NeedState",
     "NeedStatus",
@@ -398,7 +398,7 @@ class Rewarded:
 
 
 @attrs.frozen(kw_only=True)
-class Cancelled:
+class NeedCancelled:
     """取消: the need is withdrawn (by the requester or an administrator) before the service."""
 
     id: str = attrs.field(validator=non_empty)
@@ -428,7 +428,7 @@ NeedEntry = (
     | Completed
     | Rated
     | Rewarded
-    | Cancelled
+    | NeedCancelled
     | Unfilled
 )
 """Any entry of the need lifecycle."""
@@ -445,7 +445,7 @@ _ENTRY_TYPES = (
     Completed,
     Rated,
     Rewarded,
-    Cancelled,
+    NeedCancelled,
     Unfilled,
 )
 
@@ -461,7 +461,7 @@ register_tagged_union(
         Completed: "needs.completed",
         Rated: "needs.rated",
         Rewarded: "needs.rewarded",
-        Cancelled: "needs.cancelled",
+        NeedCancelled: "needs.cancelled",
         Unfilled: "needs.unfilled",
     },
 )
@@ -492,7 +492,7 @@ class NeedStatus:
     completed: Completed | None = None
     rated: Rated | None = None
     rewarded: tuple[Rewarded, ...] = ()
-    cancelled: Cancelled | None = None
+    cancelled: NeedCancelled | None = None
     unfilled: Unfilled | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -509,7 +509,7 @@ class NeedStatus:
             and {type(r) for r in self.rewarded} <= {Rewarded}
             and (self.completed is None or type(self.completed) is Completed)
             and (self.rated is None or type(self.rated) is Rated)
-            and (self.cancelled is None or type(self.cancelled) is Cancelled)
+            and (self.cancelled is None or type(self.cancelled) is NeedCancelled)
             and (self.unfilled is None or type(self.unfilled) is Unfilled)
         ):
             _check_status(self)
@@ -588,7 +588,7 @@ _STATUS_TUPLES: tuple[tuple[str, type], ...] = (
 _STATUS_ENTRIES: tuple[tuple[str, type], ...] = (
     ("completed", Completed),
     ("rated", Rated),
-    ("cancelled", Cancelled),
+    ("cancelled", NeedCancelled),
     ("unfilled", Unfilled),
 )
 
@@ -613,7 +613,7 @@ _ACTIONS: dict[type[Any], tuple[str, str]] = {
     Completed: ("完成", "complete"),
     Rated: ("评单", "rate"),
     Rewarded: ("奖单", "reward"),
-    Cancelled: ("取消", "cancel"),
+    NeedCancelled: ("取消", "cancel"),
     Unfilled: ("标记无人接单", "mark unfilled"),
 }
 
@@ -753,7 +753,7 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
         if any(r.candidate_id == entry.candidate_id for r in status.rewarded):
             raise Conflict(_text("need.rewarded", (nid, entry.candidate_id)))
         return attrs.evolve(status, last_at=at, rewarded=(*status.rewarded, entry))
-    if isinstance(entry, Cancelled):
+    if isinstance(entry, NeedCancelled):
         _require(status, _BEFORE_START, entry)
         return attrs.evolve(status, last_at=at, cancelled=entry)
     _require(status, _OPEN, entry)  # Unfilled
@@ -980,7 +980,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
             )
         elif isinstance(entry, Declined):
             d.release(entry.candidate_id, need.id)
-        elif isinstance(entry, (Completed, Cancelled, Unfilled)):
+        elif isinstance(entry, (Completed, NeedCancelled, Unfilled)):
             for cid in status.accepted:
                 d.release(cid, need.id)
 
@@ -1397,9 +1397,9 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         by: str,
         reason: str = "",
         id: str | None = None,
-    ) -> Cancelled:
+    ) -> NeedCancelled:
         """取消: withdraw the need before the service starts (bookings are released)."""
-        entry = Cancelled(
+        entry = NeedCancelled(
             id=self._own(id, need_id, "cancel"),
             at=self._when(at),
             need_id=need_id,
