@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from h_support import (
+
+from support.hours import (
     CHENGYANG_VILLAGE,
     CITY,
     COUNTY,
@@ -28,7 +29,6 @@ from h_support import (
     record,
     volunteer,
 )
-
 from zhiyuan.errors import (
     Conflict,
     InvalidValue,

@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 
 import attrs
 import pytest
-from h_support import PROVINCE, at, facts, ledger, overlaps, record, volunteer
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from support.hours import PROVINCE, at, facts, ledger, overlaps, record, volunteer
 from zhiyuan.errors import Conflict
 from zhiyuan.hours import (
     Evidence,

@@ -9,7 +9,10 @@ from typing import Any
 
 import attrs
 import pytest
-from h_support import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from support.hours import (
     NOW,
     SH,
     at,
@@ -22,9 +25,6 @@ from h_support import (
     seg,
     volunteer,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from zhiyuan._validators import MINUTES
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.errors import InvalidInput, InvalidValue

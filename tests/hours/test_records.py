@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 import pytest
-from h_support import SH, YOUYI, at, record, sh_datetimes
 from hypothesis import given
 from hypothesis import strategies as st
 
+from support.hours import SH, YOUYI, at, record, sh_datetimes
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml, unstructure
 from zhiyuan.errors import InvalidInput, InvalidValue
 from zhiyuan.hours import Evidence, GeoFix, ServiceRecord

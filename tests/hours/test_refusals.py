@@ -10,7 +10,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from h_support import (
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from support.hours import (
     CHENGYANG_VILLAGE,
     COUNTY,
     HAIAN,
@@ -23,9 +26,6 @@ from h_support import (
     registry,
     volunteer,
 )
-from hypothesis import event, given, settings
-from hypothesis import strategies as st
-
 from zhiyuan.errors import InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hours import (
     AUTO,

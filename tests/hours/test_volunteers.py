@@ -8,10 +8,10 @@ from typing import Any
 
 import attrs
 import pytest
-from h_support import YOUYI, complete_id, id_for, mod11_2_ok, volunteer
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from support.hours import YOUYI, complete_id, id_for, mod11_2_ok, volunteer
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml, unstructure
 from zhiyuan.errors import InvalidInput, InvalidValue, ZhiyuanError
 from zhiyuan.hours import ADULT_AGE, IdNumber, Phone, Volunteer, check_character, mask_id

@@ -11,7 +11,8 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from m_support import (
+
+from support.matching import (
     CITY,
     COUNTY,
     HOME,
@@ -30,7 +31,6 @@ from m_support import (
     other_county_village,
     tree,
 )
-
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy import Level

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from m_support import ORG, SIBLING, VILLAGE, at, cand, dispatcher, hour_ledger, need
 
+from support.matching import ORG, SIBLING, VILLAGE, at, cand, dispatcher, hour_ledger, need
 from zhiyuan.credit.ledger import PointsLedger, PostingKind, volunteer_account
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hours import Evidence

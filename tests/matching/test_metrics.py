@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from m_support import HOME, ORG, at, cand, need
 
+from support.matching import HOME, ORG, at, cand, need
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours import Evidence, GeoFix
 from zhiyuan.matching import distance_m

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from m_support import SH, VILLAGE, at, cand, dispatcher, need
 
+from support.matching import SH, VILLAGE, at, cand, dispatcher, need
 from zhiyuan.convert import from_json, to_json
 from zhiyuan.errors import InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hours import GeoFix, Recurrence

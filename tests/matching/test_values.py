@@ -11,8 +11,8 @@ from typing import Any
 
 import attrs
 import pytest
-from m_support import VILLAGE, at, need
 
+from support.matching import VILLAGE, at, need
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import finding
 from zhiyuan.hours import Evidence, Recurrence

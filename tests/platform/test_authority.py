@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from p_support import (
+
+from support.platform import (
     CY,
     CY_VILLAGE,
     GRANTS,
@@ -24,7 +25,6 @@ from p_support import (
     serve,
     volunteer,
 )
-
 from zhiyuan.credit import Catalog, Item
 from zhiyuan.errors import PermissionDenied
 from zhiyuan.hierarchy import Grant

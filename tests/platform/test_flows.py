@@ -16,7 +16,9 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from p_support import (
+
+import zhiyuan.credit
+from support.platform import (
     CY_VILLAGE,
     GRANTS,
     STARS,
@@ -34,8 +36,6 @@ from p_support import (
     time_bank,
     volunteer,
 )
-
-import zhiyuan.credit
 from zhiyuan.credit import ClawbackRule, ConversionPolicy, PostingKind, convert
 from zhiyuan.credit.ledger import Timing
 from zhiyuan.errors import Conflict, InvalidValue, NotFound

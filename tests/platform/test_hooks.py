@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from p_support import (
+
+from support.platform import (
     CY_VILLAGE,
     Clock,
     Heard,
@@ -20,7 +21,6 @@ from p_support import (
     time_bank,
     volunteer,
 )
-
 from zhiyuan.credit.conversion import Expiry
 from zhiyuan.errors import InvalidValue, NotFound, PermissionDenied
 from zhiyuan.hours import Evidence, HourPolicy

@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from p_support import STARS, Clock, at, rules, serve, volunteer
 
+from support.platform import STARS, Clock, at, rules, serve, volunteer
 from zhiyuan.convert import from_json, to_json
 from zhiyuan.credit import ConversionPolicy
 from zhiyuan.errors import InvalidValue

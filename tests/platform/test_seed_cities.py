@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from p_support import (
+
+from support.platform import (
     CY_VILLAGE,
     CY_VILLAGE2,
     LK_VILLAGE,
@@ -20,7 +21,6 @@ from p_support import (
     rules,
     volunteer,
 )
-
 from zhiyuan.credit import ClawbackRule, ConversionPolicy, PostingKind
 from zhiyuan.errors import Conflict, PermissionDenied
 from zhiyuan.hours import Evidence

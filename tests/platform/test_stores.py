@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from p_support import GRANTS, Clock, registry, rules, serve, time_bank, volunteer
-
+from support.platform import GRANTS, Clock, registry, rules, serve, time_bank, volunteer
 from zhiyuan.platform import Platform
 
 

@@ -1,7 +1,7 @@
 """Star awards (星级认定): apply → decide → public notice → granted | rejected; revocations, bans,
 downgrades, who may decide, and counts by region.
 
-Ledgers come from :mod:`s_support` (QR records certified on posting, no notice). Every datetime is
+Ledgers come from :mod:`support.scoring` (QR records certified on posting, no notice). Every datetime is
 explicit, in Asia/Shanghai.
 """
 
@@ -14,7 +14,8 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from s_support import (
+
+from support.scoring import (
     ADMINS,
     CHENGYANG_VILLAGE,
     HAIAN,
@@ -28,7 +29,6 @@ from s_support import (
     star_ledger,
     volunteer,
 )
-
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, PermissionDenied
 from zhiyuan.hierarchy import Jurisdiction
 from zhiyuan.hours import HourLedger
@@ -67,7 +67,7 @@ def make_book(
 ) -> tuple[StarBook, HourLedger]:
     """A book over a fresh ledger; ``served`` is hours per volunteer (default: v1 112 h).
 
-    Decisions are checked against ``judge`` (default: the admins of ``s_support.ADMINS``), or
+    Decisions are checked against ``judge`` (default: the admins of ``support.scoring.ADMINS``), or
     not at all with ``trust=True``."""
     served = {"v1": 112} if served is None else served
     ledger = star_ledger(

@@ -1,6 +1,6 @@
 """Star schemes and ratings (星级评定): thresholds, which hours count, conditions, explanations.
 
-Ratings are computed from real ledgers (:func:`s_support.star_ledger`, QR records certified on
+Ratings are computed from real ledgers (:func:`support.scoring.star_ledger`, QR records certified on
 posting) where the ledger's part matters, and from :class:`HourRow` values built directly where
 only the scheme's arithmetic is under test. Every datetime is explicit, in Asia/Shanghai.
 """
@@ -15,7 +15,8 @@ import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from s_support import (
+
+from support.scoring import (
     CATEGORIES,
     HAIAN,
     LONG,
@@ -31,7 +32,6 @@ from s_support import (
     star_schemes,
     volunteer,
 )
-
 from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.errors import InvalidInput, InvalidValue
