@@ -27,6 +27,7 @@ from zhiyuan.errors import (
 )
 from zhiyuan.hierarchy import Level, Region, RegionCode, RegionTree, load_default
 from zhiyuan.journal import Journal
+from zhiyuan.schedule import Schedule
 from zhiyuan.store import open_journal
 
 __version__ = "0.1.0"
@@ -45,6 +46,7 @@ __all__ = [
     "Region",
     "RegionCode",
     "RegionTree",
+    "Schedule",
     "UnknownRegion",
     "ZhiyuanError",
     "__version__",

@@ -41,6 +41,7 @@ from cattrs.preconf.json import make_converter as _make_json_converter
 from zhiyuan._private import is_masked_type
 from zhiyuan._validators import SHANGHAI, in_years
 from zhiyuan.errors import InvalidInput, InvalidValue, ZhiyuanError
+from zhiyuan.schedule import Schedule
 
 __all__ = [
     "TAG",
@@ -169,6 +170,7 @@ def _make() -> cattrs.Converter:
     c.register_structure_hook(bool, _structure_bool)
     c.register_structure_hook(float, _structure_float)
     c.register_unstructure_hook_func(_is_set_type, _set_unstructurer(c))
+    c.register_unstructure_hook_func(_is_schedule, _schedule_unstructurer(c))
     c.register_structure_hook_func(is_masked_type, lambda v, t: t.parse(v))
     c.register_unstructure_hook_func(is_masked_type, lambda v: v.masked)
     c.register_structure_hook_factory(_is_collection, lambda t: _collection_hook(t, c))
@@ -210,6 +212,7 @@ _COLLECTIONS: dict[Any, Callable[[list[Any]], Any]] = {
     cabc.MutableSet: set,
     frozenset: frozenset,
     AbstractSet: frozenset,
+    Schedule: lambda items: Schedule(items, empty=True),  # the owner checks what it needs
 }
 
 
@@ -244,6 +247,17 @@ def _collection_hook(t: Any, c: cattrs.Converter) -> Callable[[Any, Any], Any]:
     return structure_collection
 
 
+def _is_schedule(t: Any) -> bool:
+    return (get_origin(t) or t) is Schedule
+
+
+def _schedule_unstructurer(c: cattrs.Converter) -> Any:
+    def unstructure_schedule(value: Schedule[Any]) -> list[Any]:
+        return [c.unstructure(x) for x in value]  # in order of effective_from
+
+    return unstructure_schedule
+
+
 def _is_set_type(t: Any) -> bool:
     return t in (set, frozenset) or get_origin(t) in (set, frozenset, AbstractSet)
 
@@ -276,11 +290,13 @@ Personal data (ID numbers, phones) exports masked; see ``reveal`` on :func:`unst
 _revealing: cattrs.Converter = converter.copy()
 _revealing.register_unstructure_hook_func(is_masked_type, lambda v: v.reveal())
 _revealing.register_unstructure_hook_func(_is_set_type, _set_unstructurer(_revealing))
+_revealing.register_unstructure_hook_func(_is_schedule, _schedule_unstructurer(_revealing))
 
 _compact: cattrs.Converter = _revealing.copy(omit_if_default=True)
 """Personal data in full and fields at their defaults left out: the journal's stored form (smaller
 and faster to write; it structures back to the same value through :data:`converter`)."""
 _compact.register_unstructure_hook_func(_is_set_type, _set_unstructurer(_compact))
+_compact.register_unstructure_hook_func(_is_schedule, _schedule_unstructurer(_compact))
 
 
 # --- tagged unions: entries that say what they are --------------------------------------------

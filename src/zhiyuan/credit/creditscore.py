@@ -41,7 +41,6 @@ Example:
 
 from __future__ import annotations
 
-import bisect
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -57,6 +56,7 @@ from zhiyuan._validators import (
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourRow
+from zhiyuan.schedule import Schedule
 
 __all__ = [
     "CREDIT_PROFILES",
@@ -330,15 +330,10 @@ class CreditBonus:
 
 
 def _policy_for(
-    policy: CreditScorePolicy | Sequence[CreditScorePolicy], year: int
+    policy: CreditScorePolicy | Iterable[CreditScorePolicy], year: int
 ) -> CreditScorePolicy:
-    if isinstance(policy, CreditScorePolicy):
-        return policy
-    ordered = sorted(policy, key=lambda p: p.effective_from)
-    if not ordered:
-        raise InvalidValue("policy", (), "至少需要一个政策 / need at least one policy")
-    i = bisect.bisect_right([p.effective_from for p in ordered], date(year, 12, 31)) - 1
-    return ordered[max(i, 0)]
+    """The policy in force on the year's last day."""
+    return Schedule(policy, kind=CreditScorePolicy, field="policy").on(date(year, 12, 31))
 
 
 def _check_year(year: object) -> int:

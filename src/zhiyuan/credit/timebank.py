@@ -96,9 +96,7 @@ Example:
 
 from __future__ import annotations
 
-import bisect
 import enum
-import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol, TypeVar
@@ -108,7 +106,6 @@ import attrs
 from zhiyuan._validators import (
     COUNT,
     bounded,
-    in_years,
     is_bool,
     is_date,
     items,
@@ -134,6 +131,7 @@ from zhiyuan.hierarchy.codes import Level, normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.journal._pickle import register_state_type
+from zhiyuan.schedule import Schedule
 
 __all__ = [
     "DIRECT_RELATIVES",
@@ -653,14 +651,6 @@ def _minutes(value: object) -> int:
     return _whole("minutes", value, 1, MAX_AMOUNT)
 
 
-def _day(value: object, field: str = "day") -> date:
-    """A calendar day (a ``date``, not a ``datetime``), in the years the library knows."""
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise InvalidValue(field, value, "需要日期 / need a date (not a datetime)")
-    in_years(field, value)
-    return value
-
-
 def _optional_text(field: str, value: object) -> str | None:
     if value is None:
         return None
@@ -941,15 +931,16 @@ class TimeBank:
             it through the bank: postings made to it directly are folded in, but the caps and
             rules are only checked for the bank's own operations.
         tree: the region tree (bank regions, 通存通兑 scopes, roll-ups).
-        policies: one policy or several; each operation is judged by the one in force on its
-            date (the latest ``effective_from`` on or before it; the earliest before that).
+        policies: one policy or several (a :class:`~zhiyuan.Schedule`); each operation is
+            judged by the one in force on its date (the latest ``effective_from`` on or before
+            it; the earliest before that). Two taking effect on one day are refused.
     """
 
     def __init__(
         self,
         ledger: PointsLedger,
         tree: RegionTree,
-        policies: TimeBankPolicy | Sequence[TimeBankPolicy] = (),
+        policies: TimeBankPolicy | Iterable[TimeBankPolicy] = (),
     ) -> None:
         if not isinstance(ledger, PointsLedger):
             raise InvalidValue("ledger", ledger, "需要 PointsLedger / need a PointsLedger")
@@ -961,24 +952,13 @@ class TimeBank:
             )
         if not isinstance(tree, RegionTree):
             raise InvalidValue("tree", tree, "需要 RegionTree / need a RegionTree")
-        given = (
-            (policies,)
-            if isinstance(policies, TimeBankPolicy)
-            else items_of("policies", TimeBankPolicy, policies)
+        schedule = Schedule(
+            policies, kind=TimeBankPolicy, field="policies", default=TimeBankPolicy()
         )
-        ordered = sorted(given or (TimeBankPolicy(),), key=lambda p: p.effective_from)
-        for before, after in itertools.pairwise(ordered):
-            if before.effective_from == after.effective_from:
-                raise InvalidValue(
-                    "policies",
-                    after.effective_from.isoformat(),
-                    "两个办法同日生效 / two policies take effect on the same day",
-                )
         self.ledger = ledger
         self.journal = ledger.journal
         self.tree = tree
-        self.policies: tuple[TimeBankPolicy, ...] = tuple(ordered)
-        self._starts = [p.effective_from for p in ordered]
+        self.policies: Schedule[TimeBankPolicy] = schedule
         self._lock = ledger._lock
         self._state = _Fold()
         self._bank_of: dict[tuple[str, Level | None], str] = {}
@@ -994,8 +974,7 @@ class TimeBank:
 
     def policy_for(self, day: date) -> TimeBankPolicy:
         """The policy in force on ``day`` (a ``date``)."""
-        i = bisect.bisect_right(self._starts, _day(day)) - 1
-        return self.policies[max(i, 0)]
+        return self.policies.on(day)
 
     def bank_of(self, region: object, *, day: date | None = None) -> str:
         """The 12-digit code of the bank that serves ``region`` (under the policy of ``day``).

@@ -81,6 +81,7 @@ from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import Volunteer
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._pickle import register_state_type
+from zhiyuan.schedule import Schedule
 
 __all__ = [
     "AUTO",
@@ -438,8 +439,10 @@ class HourLedger(Book[Entry, _HoursState]):
 
     Args:
         registry: the tree and the organizations that organize activities.
-        policies: hour policies; each record is judged by the one in force on its service date
-            (the latest ``effective_from`` on or before it; the earliest policy before that).
+        policies: one hour policy or several (a :class:`~zhiyuan.Schedule`, default: the
+            national rules); each record is judged by the one in force on its service date (the
+            latest ``effective_from`` on or before it; the earliest policy before that). Two
+            taking effect on one day are refused.
         jurisdiction: who may certify, reject and reverse; ``None`` trusts every caller.
         volunteers: volunteers to register at once (more with :meth:`add_volunteer`).
         extra_rules: local rules run after each policy's own chain (see
@@ -457,7 +460,7 @@ class HourLedger(Book[Entry, _HoursState]):
         self,
         registry: Registry,
         *,
-        policies: Sequence[HourPolicy] = (),
+        policies: HourPolicy | Iterable[HourPolicy] = (),
         jurisdiction: Jurisdiction | None = None,
         volunteers: Iterable[Volunteer] = (),
         extra_rules: Sequence[Rule] = (),
@@ -469,25 +472,18 @@ class HourLedger(Book[Entry, _HoursState]):
             raise InvalidValue(
                 "registry", type(registry).__name__, "需要 Registry / need a Registry"
             )
-        given = items("policies", policies)
-        for p in given:
-            if not isinstance(p, HourPolicy):
-                raise InvalidValue(
-                    "policies", type(p).__name__, "需要 HourPolicy / need HourPolicy values"
-                )
+        schedule = Schedule(policies, kind=HourPolicy, field="policies", default=HourPolicy())
         extra_rules = items("extra_rules", extra_rules)
         for r in extra_rules:
             if not callable(r):
                 raise InvalidValue("extra_rules", r, "规则须为可调用对象 / a rule is a callable")
         self.registry = registry
         self.tree = registry.tree
-        ordered = sorted(given or [HourPolicy()], key=lambda p: p.effective_from)
-        self.policies: tuple[HourPolicy, ...] = tuple(ordered)
-        self._starts = [p.effective_from for p in ordered]
-        self._single = len(ordered) == 1
+        self.policies: Schedule[HourPolicy] = schedule
+        self._single = len(schedule) == 1
         self.jurisdiction = jurisdiction
         # each policy's own chain, then the local rules (a district's rule is one more step)
-        self._chains = {id(p): (*p._rules, *extra_rules) for p in ordered}
+        self._chains = {id(p): (*p._rules, *extra_rules) for p in schedule}
         self._org_node: dict[str, str] = {o.id: o.region_code for o in registry.organizations()}
         super().__init__(journal=journal, name=name, clock=clock)
         self.add_volunteers(volunteers)
@@ -553,11 +549,8 @@ class HourLedger(Book[Entry, _HoursState]):
             return list(self._state.volunteers.values())
 
     def policy_for(self, day: date) -> HourPolicy:
-        """The policy in force on ``day``."""
-        if isinstance(day, datetime) or not isinstance(day, date):
-            raise InvalidValue("day", day, "需要日期 / need a date (not a datetime)")
-        i = bisect.bisect_right(self._starts, day) - 1
-        return self.policies[max(i, 0)]
+        """The policy in force on ``day`` (:meth:`Schedule.on <zhiyuan.Schedule.on>`)."""
+        return self.policies.on(day)
 
     def _org(self, organization_id: str) -> str:
         node = self._org_node.get(organization_id)

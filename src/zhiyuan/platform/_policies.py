@@ -2,50 +2,29 @@
 
 from __future__ import annotations
 
-import bisect
-import itertools
-from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
-from zhiyuan._validators import day_arg, items_of
 from zhiyuan.credit.conversion import ConversionPolicy
 from zhiyuan.credit.timebank import TimeBankPolicy
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours.policy import HourPolicy
 from zhiyuan.matching.dispatch import DispatchPolicy
+from zhiyuan.schedule import Schedule
 from zhiyuan.scoring.stars import StarScheme
 
 __all__ = ["Policies"]
 
-P = TypeVar("P", HourPolicy, ConversionPolicy, TimeBankPolicy, StarScheme, DispatchPolicy)
+
+def _hours(value: Any) -> Schedule[HourPolicy]:
+    return Schedule(value, kind=HourPolicy, field="hours")
 
 
-def _schedule(field: str, kind: type[P], value: Any) -> tuple[P, ...]:
-    """Policies of one kind, ordered by ``effective_from``; two on one day are refused."""
-    given = items_of(field, kind, value)
-    ordered = tuple(sorted(given, key=lambda p: p.effective_from))
-    for before, after in itertools.pairwise(ordered):
-        if before.effective_from == after.effective_from:
-            raise InvalidValue(
-                field,
-                after.effective_from.isoformat(),
-                "两个办法同日生效 / two policies take effect on the same day",
-            )
-    return ordered
-
-
-def _hours(value: Any) -> tuple[HourPolicy, ...]:
-    out = _schedule("hours", HourPolicy, value)
-    if not out:
-        raise InvalidValue("hours", [], "至少一个工时规则 / need at least one hour policy")
-    return out
-
-
-def _conversion(value: Any) -> tuple[ConversionPolicy, ...]:
-    out = _schedule("conversion", ConversionPolicy, value)
+def _conversion(value: Any) -> Schedule[ConversionPolicy]:
+    """Conversion policies by date; none (hours earn no points) is allowed."""
+    out = Schedule(value, kind=ConversionPolicy, field="conversion", empty=True)
     if len({p.name for p in out}) < len(out):
         raise InvalidValue(
             "conversion",
@@ -61,37 +40,25 @@ def _conversion(value: Any) -> tuple[ConversionPolicy, ...]:
     return out
 
 
-def _time_bank(value: Any) -> tuple[TimeBankPolicy, ...]:
-    return _schedule("time_bank", TimeBankPolicy, value)
+def _time_bank(value: Any) -> Schedule[TimeBankPolicy]:
+    return Schedule(value, kind=TimeBankPolicy, field="time_bank", empty=True)
 
 
-def _one_or_more(field: str, kind: type[P], value: Any) -> tuple[P, ...]:
-    out = _schedule(field, kind, (value,) if isinstance(value, kind) else value)
-    if not out:
-        raise InvalidValue(field, [], f"至少一个 / need at least one {kind.__name__}")
-    return out
+def _stars(value: Any) -> Schedule[StarScheme]:
+    return Schedule(value, kind=StarScheme, field="stars")
 
 
-def _stars(value: Any) -> tuple[StarScheme, ...]:
-    return _one_or_more("stars", StarScheme, value)
-
-
-def _dispatch(value: Any) -> tuple[DispatchPolicy, ...]:
-    return _one_or_more("dispatch", DispatchPolicy, value)
-
-
-def _in_force(policies: Sequence[P], day: date) -> P:
-    """The policy in force on ``day``: the latest one from on or before it, else the earliest."""
-    starts = [p.effective_from for p in policies]
-    return policies[max(bisect.bisect_right(starts, day) - 1, 0)]
+def _dispatch(value: Any) -> Schedule[DispatchPolicy]:
+    return Schedule(value, kind=DispatchPolicy, field="dispatch")
 
 
 @attrs.frozen(kw_only=True)
 class Policies:
     """Every rule a :class:`~zhiyuan.platform.Platform` runs on, as data.
 
-    Each policy kind with an ``effective_from`` is a schedule: the policy in force on a day is
-    the latest one taking effect on or before it (the earliest one before that). Hours are
+    Each policy kind is a :class:`~zhiyuan.Schedule` by ``effective_from``: the policy in force
+    on a day is the latest one taking effect on or before it (the earliest one before that),
+    and two of a kind taking effect on one day are refused. Hours are
     judged by their service date; the conversion and time-bank policies follow the service date
     too, so a record's points do not depend on when it happened to be certified.
 
@@ -114,13 +81,13 @@ class Policies:
         True
     """
 
-    hours: tuple[HourPolicy, ...] = attrs.field(default=(HourPolicy(),), converter=_hours)
-    stars: tuple[StarScheme, ...] = attrs.field(default=(StarScheme(),), converter=_stars)
-    conversion: tuple[ConversionPolicy, ...] = attrs.field(
+    hours: Schedule[HourPolicy] = attrs.field(default=(HourPolicy(),), converter=_hours)
+    stars: Schedule[StarScheme] = attrs.field(default=(StarScheme(),), converter=_stars)
+    conversion: Schedule[ConversionPolicy] = attrs.field(
         default=(ConversionPolicy(),), converter=_conversion
     )
-    time_bank: tuple[TimeBankPolicy, ...] = attrs.field(default=(), converter=_time_bank)
-    dispatch: tuple[DispatchPolicy, ...] = attrs.field(
+    time_bank: Schedule[TimeBankPolicy] = attrs.field(default=(), converter=_time_bank)
+    dispatch: Schedule[DispatchPolicy] = attrs.field(
         default=(DispatchPolicy(),), converter=_dispatch
     )
 
@@ -131,16 +98,16 @@ class Policies:
 
     def conversion_for(self, day: date) -> ConversionPolicy | None:
         """The conversion policy in force on ``day`` (``None``: hours earn no points)."""
-        return _in_force(self.conversion, day_arg("day", day)) if self.conversion else None
+        return self.conversion.on(day) if self.conversion else None
 
     def stars_for(self, day: date) -> StarScheme:
         """The star scheme in force on ``day``."""
-        return _in_force(self.stars, day_arg("day", day))
+        return self.stars.on(day)
 
     def dispatch_for(self, day: date) -> DispatchPolicy:
         """The dispatch policy in force on ``day``."""
-        return _in_force(self.dispatch, day_arg("day", day))
+        return self.dispatch.on(day)
 
     def time_bank_for(self, day: date) -> TimeBankPolicy | None:
         """The time-bank policy in force on ``day`` (``None``: no time bank)."""
-        return _in_force(self.time_bank, day_arg("day", day)) if self.time_bank else None
+        return self.time_bank.on(day) if self.time_bank else None

@@ -38,7 +38,6 @@ Example:
 
 from __future__ import annotations
 
-import bisect
 import itertools
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
@@ -50,11 +49,9 @@ from dateutil.relativedelta import relativedelta
 from zhiyuan._validators import (
     aware,
     bounded,
-    day_arg,
     flag,
     is_bool,
     is_date,
-    items_of,
     key,
     non_empty,
     to_shanghai,
@@ -67,6 +64,7 @@ from zhiyuan.hours.ledger import HourLedger
 from zhiyuan.journal import Book
 from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.journal._pickle import register_state_type
+from zhiyuan.schedule import Schedule
 from zhiyuan.scoring.stars import Downgrade, StarScheme, star_name
 
 __all__ = [
@@ -210,7 +208,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
             application is judged, a decision approved, a notice timed and a revocation's ban
             set by the scheme in force on its day (the latest taking effect on or before it,
             the earliest before that); a held level follows the downgrade rule of the scheme
-            in force on the day asked about.
+            in force on the day asked about. Two taking effect on one day are refused.
         ledger: the hour ledger (volunteers, certified hours, the tree); the book records in
             its journal.
         jurisdiction: who may decide and revoke; ``None`` trusts every caller.
@@ -230,14 +228,8 @@ class StarBook(Book[AwardEntry, _StarsState]):
         jurisdiction: Jurisdiction | None = None,
         name: str | None = None,
     ) -> None:
-        given = (
-            (scheme,) if isinstance(scheme, StarScheme) else items_of("scheme", StarScheme, scheme)
-        )
-        if not given:
-            raise InvalidValue("scheme", [], "至少一个星级办法 / need at least one star scheme")
-        self.schemes: tuple[StarScheme, ...] = tuple(sorted(given, key=lambda x: x.effective_from))
-        self._starts = [x.effective_from for x in self.schemes]
-        self.scheme = self.schemes[-1]
+        self.schemes: Schedule[StarScheme] = Schedule(scheme, kind=StarScheme, field="scheme")
+        self.scheme = self.schemes.latest
         """The latest scheme (the only one, when one is given)."""
         self.ledger = ledger
         self.jurisdiction = jurisdiction
@@ -248,10 +240,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
 
     def scheme_for(self, day: date) -> StarScheme:
         """The scheme in force on ``day``."""
-        if len(self.schemes) == 1:
-            return self.schemes[0]
-        i = bisect.bisect_right(self._starts, day_arg("day", day)) - 1
-        return self.schemes[max(i, 0)]
+        return self.schemes.on(day)
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -48,8 +48,6 @@ Example:
 
 from __future__ import annotations
 
-import bisect
-import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Literal
@@ -63,7 +61,6 @@ from zhiyuan._validators import (
     arg_of,
     aware,
     bounded,
-    day_arg,
     is_a,
     is_date,
     key,
@@ -78,6 +75,7 @@ from zhiyuan.hours.ledger import HourLedger
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.journal._pickle import register_state_type
+from zhiyuan.schedule import Schedule
 
 __all__ = [
     "MAX_STARS",
@@ -427,21 +425,6 @@ def _moment(value: datetime | None, field: str = "as_of") -> datetime | None:
     return to_shanghai(value)
 
 
-def _check_priors(priors: Sequence[BayesianPrior]) -> tuple[BayesianPrior, ...]:
-    for p in priors:
-        if not isinstance(p, BayesianPrior):
-            raise InvalidValue("priors", p, "需要 BayesianPrior / need BayesianPrior values")
-    out = sorted(priors or [_DEFAULT_PRIOR], key=lambda p: p.effective_from)
-    for a, b in itertools.pairwise(out):
-        if a.effective_from == b.effective_from:
-            raise InvalidValue(
-                "priors",
-                a.effective_from.isoformat(),
-                "同一生效日有两个先验 / two priors take effect on the same day",
-            )
-    return tuple(out)
-
-
 class _FeedbackState:
     """The folded feedback: ratings in order, complaints and their resolutions by complaint id."""
 
@@ -496,8 +479,9 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
         name: str | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self.priors: tuple[BayesianPrior, ...] = _check_priors(priors)
-        self._starts = [p.effective_from for p in self.priors]
+        self.priors: Schedule[BayesianPrior] = Schedule(
+            priors, kind=BayesianPrior, field="priors", default=_DEFAULT_PRIOR
+        )
         super().__init__(journal=journal, name=name, clock=clock)
         with self.journal.transaction():
             for e in entries:
@@ -508,8 +492,7 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
 
     def prior_for(self, day: date) -> BayesianPrior:
         """The prior in force on ``day``."""
-        i = bisect.bisect_right(self._starts, day_arg("day", day)) - 1
-        return self.priors[max(i, 0)]
+        return self.priors.on(day)
 
     # --- adding -------------------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ import attrs
 from zhiyuan._validators import (
     COUNT,
     bounded,
+    day_arg,
     is_bool,
     is_date,
     items_of,
@@ -61,6 +62,7 @@ from zhiyuan._validators import (
 )
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
+from zhiyuan.schedule import Schedule
 from zhiyuan.scoring.feedback import FeedbackScore
 
 __all__ = [
@@ -430,14 +432,10 @@ def scorecard_for(cards: Iterable[Scorecard], day: date, *, name: str | None = N
         >>> scorecard_for(SCORECARDS.values(), date(2024, 1, 1), name="新时代文明实践站星级评定（示例）").name
         '新时代文明实践站星级评定（示例）'
     """
-    best: Scorecard | None = None
-    for c in cards:
-        if name is not None and c.name != name:
-            continue
-        if c.effective_from <= day and (best is None or c.effective_from > best.effective_from):
-            best = c
+    chosen = [c for c in items_of("cards", Scorecard, cards) if name is None or c.name == name]
+    best = Schedule(chosen, field="cards").in_force(day) if chosen else None
     if best is None:
-        raise NotFound("scorecard in force", day.isoformat())
+        raise NotFound("scorecard in force", day_arg("day", day).isoformat())
     return best
 
 
