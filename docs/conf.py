@@ -75,9 +75,13 @@ intersphinx_mapping = (
 # ``Book[E, S]`` and ``Fold[E_contra]`` (also as ``Generic[E, S]`` and ``Protocol[E_contra]`` in
 # their bases, hence py:obj), and the bare ``V`` of ``Transaction.view``.
 _ALWAYS_IGNORED = [
-    ("py:class", r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N|(zhiyuan\.schedule\.)?P"),
+    (
+        "py:class",
+        r"zhiyuan\.convert\.T|zhiyuan\.hierarchy\.tree\.N|(zhiyuan\.schedule\.)?P|zhiyuan\.hours\.policy\.N",
+    ),
     ("py:class", r"numpy\._typing\..*|NDArray"),
     ("py:(class|obj)", r"zhiyuan\.journal\._book\.(E|E_contra|S)"),
+    ("py:(class|obj)", r"zhiyuan\.schedule\.P"),
     ("py:class", r"V"),
 ]
 nitpick_ignore_regex = (

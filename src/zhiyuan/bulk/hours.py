@@ -107,7 +107,6 @@ from zhiyuan.hours.policy import (
     HourPolicy,
     Overflow,
     OverlapRule,
-    Rounding,
     Segment,
     Status,
 )
@@ -371,15 +370,7 @@ def _unsort(values: npt.NDArray[_T], order: I64) -> npt.NDArray[_T]:
 
 
 def _snap(pol: HourPolicy, m: I64) -> I64:
-    u = pol.unit_minutes
-    if u == 1:
-        return m
-    if pol.rounding is Rounding.DOWN:
-        return m // u * u
-    if pol.rounding is Rounding.UP:
-        return -(-m // u) * u
-    q, r = np.divmod(m, u)
-    return (q + (2 * r >= u)) * u
+    return pol.rounding.snap(m, pol.unit_minutes)
 
 
 def _vector(

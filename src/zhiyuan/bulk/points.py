@@ -83,7 +83,6 @@ from zhiyuan.bulk._columns import EVIDENCE
 from zhiyuan.credit.conversion import ConversionPolicy
 from zhiyuan.credit.ledger import MAX_AMOUNT, _within
 from zhiyuan.errors import InvalidValue
-from zhiyuan.hours.policy import Rounding
 from zhiyuan.hours.records import Evidence
 
 __all__ = [
@@ -601,12 +600,7 @@ def _value(policy: ConversionPolicy, credit: npt.NDArray[Any]) -> npt.NDArray[An
 
 def _round(policy: ConversionPolicy, num: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """``policy._round`` elementwise, in integers."""
-    den = policy._denominator()
-    if policy.rounding is Rounding.DOWN:
-        return num // den
-    if policy.rounding is Rounding.UP:
-        return -(-num // den)
-    return (2 * num + den) // (2 * den)
+    return policy.rounding.divide(num, policy._denominator())
 
 
 def _window(days: IntArray, unit: str) -> IntArray:

@@ -517,12 +517,7 @@ class ConversionPolicy:
         return _HOUR * self._lcm
 
     def _round(self, num: int) -> int:
-        den = self._denominator()
-        if self.rounding is Rounding.DOWN:
-            return num // den
-        if self.rounding is Rounding.UP:
-            return -(-num // den)
-        return (2 * num + den) // (2 * den)
+        return self.rounding.divide(num, self._denominator())
 
     def points_for(self, minutes: int) -> int:
         """Points for ``minutes`` of credited time from zero, rounded (before any cap).

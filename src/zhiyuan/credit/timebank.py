@@ -931,7 +931,7 @@ class TimeBank:
             it through the bank: postings made to it directly are folded in, but the caps and
             rules are only checked for the bank's own operations.
         tree: the region tree (bank regions, 通存通兑 scopes, roll-ups).
-        policies: one policy or several (a :class:`~zhiyuan.Schedule`); each operation is
+        policies: one policy or several (a :class:`~zhiyuan.schedule.Schedule`); each operation is
             judged by the one in force on its date (the latest ``effective_from`` on or before
             it; the earliest before that). Two taking effect on one day are refused.
     """

@@ -439,7 +439,7 @@ class HourLedger(Book[Entry, _HoursState]):
 
     Args:
         registry: the tree and the organizations that organize activities.
-        policies: one hour policy or several (a :class:`~zhiyuan.Schedule`, default: the
+        policies: one hour policy or several (a :class:`~zhiyuan.schedule.Schedule`, default: the
             national rules); each record is judged by the one in force on its service date (the
             latest ``effective_from`` on or before it; the earliest policy before that). Two
             taking effect on one day are refused.
@@ -549,7 +549,7 @@ class HourLedger(Book[Entry, _HoursState]):
             return list(self._state.volunteers.values())
 
     def policy_for(self, day: date) -> HourPolicy:
-        """The policy in force on ``day`` (:meth:`Schedule.on <zhiyuan.Schedule.on>`)."""
+        """The policy in force on ``day`` (:meth:`Schedule.on <zhiyuan.schedule.Schedule.on>`)."""
         return self.policies.on(day)
 
     def _org(self, organization_id: str) -> str:

@@ -42,7 +42,7 @@ import enum
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -62,6 +62,12 @@ from zhiyuan.errors import InvalidValue, show
 from zhiyuan.explain import MESSAGES, Finding, finding, register_messages
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import ADULT_AGE, Volunteer
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+N = TypeVar("N", int, "npt.NDArray[np.int64]")
 
 __all__ = [
     "MESSAGES",
@@ -98,7 +104,17 @@ class Purpose(enum.Enum):
 
 
 class Rounding(enum.Enum):
-    """How counted minutes snap to the policy's unit (计时单位)."""
+    """How a quotient becomes a whole number: counted minutes snapping to the policy's unit
+    (计时单位), hours becoming points, averages kept in hundredths.
+
+    :meth:`divide` and :meth:`snap` are the library's one integer rounding kernel: the object
+    path calls them with Python integers and the columnar twins with numpy integer arrays, so
+    both round alike by construction.
+
+    Example:
+        >>> [r.divide(45, 30) for r in Rounding], [r.snap(45, 30) for r in Rounding]
+        ([1, 2, 2], [30, 60, 60])
+    """
 
     DOWN = "down"
     """Drop the remainder (29 min with a 30-min unit counts 0)."""
@@ -106,6 +122,19 @@ class Rounding(enum.Enum):
     """Round to the nearest unit, halves up."""
     UP = "up"
     """Any remainder counts a whole unit."""
+
+    def divide(self, num: N, den: int) -> N:
+        """``num / den`` rounded this way, exactly, in integers (``den > 0``; ``num`` a Python
+        integer or a numpy integer array, elementwise)."""
+        if self is Rounding.DOWN:
+            return num // den
+        if self is Rounding.UP:
+            return -(-num // den)
+        return (2 * num + den) // (2 * den)
+
+    def snap(self, value: N, unit: int) -> N:
+        """``value`` rounded this way to a whole multiple of ``unit`` (``unit > 0``)."""
+        return value if unit == 1 else self.divide(value, unit) * unit
 
 
 class OverlapRule(enum.Enum):
@@ -500,15 +529,7 @@ class HourPolicy:
         """
         if type(minutes) is not int:
             raise InvalidValue("minutes", minutes, "需要整数 / must be an integer")
-        u = self.unit_minutes
-        if u == 1:
-            return minutes
-        if self.rounding is Rounding.DOWN:
-            return minutes // u * u
-        if self.rounding is Rounding.UP:
-            return -(-minutes // u) * u
-        q, r = divmod(minutes, u)
-        return (q + (2 * r >= u)) * u
+        return self.rounding.snap(minutes, self.unit_minutes)
 
     def evaluate(
         self,

@@ -56,7 +56,7 @@ def _dispatch(value: Any) -> Schedule[DispatchPolicy]:
 class Policies:
     """Every rule a :class:`~zhiyuan.platform.Platform` runs on, as data.
 
-    Each policy kind is a :class:`~zhiyuan.Schedule` by ``effective_from``: the policy in force
+    Each policy kind is a :class:`~zhiyuan.schedule.Schedule` by ``effective_from``: the policy in force
     on a day is the latest one taking effect on or before it (the earliest one before that),
     and two of a kind taking effect on one day are refused. Hours are
     judged by their service date; the conversion and time-bank policies follow the service date

@@ -72,6 +72,7 @@ from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourLedger
+from zhiyuan.hours.policy import Rounding
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.journal._pickle import register_state_type
@@ -126,11 +127,6 @@ register_messages(
         ),
     }
 )
-
-
-def _half_up(num: int, den: int) -> int:
-    """``num / den`` rounded to the nearest integer, halves up (``num >= 0``, ``den > 0``)."""
-    return (2 * num + den) // (2 * den)
 
 
 def format_hundredths(value: int) -> str:
@@ -300,7 +296,7 @@ class BayesianPrior:
         den = self.weight + count
         if den == 0:
             return self.mean_hundredths
-        return _half_up(self.weight * self.mean_hundredths + 100 * star_sum, den)
+        return Rounding.HALF_UP.divide(self.weight * self.mean_hundredths + 100 * star_sum, den)
 
 
 _DEFAULT_PRIOR = BayesianPrior()
@@ -339,7 +335,7 @@ class FeedbackScore:
                 f"{MAX_STARS * self.count} / {self.count} ratings sum to "
                 f"{MIN_STARS * self.count}..{MAX_STARS * self.count} stars",
             )
-        raw = _half_up(100 * self.star_sum, self.count) if self.count else None
+        raw = Rounding.HALF_UP.divide(100 * self.star_sum, self.count) if self.count else None
         if self.raw_mean_hundredths != raw:
             raise InvalidValue(
                 "raw_mean_hundredths", self.raw_mean_hundredths, f"应为 / should be {raw}"
@@ -364,7 +360,7 @@ class FeedbackScore:
         return cls(
             count=count,
             star_sum=total,
-            raw_mean_hundredths=_half_up(100 * total, count) if count else None,
+            raw_mean_hundredths=Rounding.HALF_UP.divide(100 * total, count) if count else None,
             bayesian_hundredths=prior.apply(star_sum=total, count=count),
             prior=prior,
         )

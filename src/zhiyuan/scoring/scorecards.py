@@ -62,6 +62,7 @@ from zhiyuan._validators import (
 )
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
+from zhiyuan.hours.policy import Rounding
 from zhiyuan.schedule import Schedule
 from zhiyuan.scoring.feedback import FeedbackScore
 
@@ -122,10 +123,6 @@ def _show(value: int, decimals: int) -> str:
     sign = "-" if value < 0 else ""
     whole, frac = divmod(abs(value), 10**decimals)
     return f"{sign}{whole}.{frac:0{decimals}d}"
-
-
-def _half_up(num: int, den: int) -> int:
-    return (2 * num + den) // (2 * den)
 
 
 def _text(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
@@ -501,9 +498,11 @@ def station_values(
         )
     return {
         "monthly_activities": activities,
-        "volunteers_per_100": _half_up(volunteers * 10000, residents),
-        "hours_per_volunteer": _half_up(minutes * 10, 60 * volunteers) if volunteers else 0,
-        "needs_filled_pct": _half_up(filled * 100, posted) if posted else 0,
+        "volunteers_per_100": Rounding.HALF_UP.divide(volunteers * 10000, residents),
+        "hours_per_volunteer": Rounding.HALF_UP.divide(minutes * 10, 60 * volunteers)
+        if volunteers
+        else 0,
+        "needs_filled_pct": Rounding.HALF_UP.divide(filled * 100, posted) if posted else 0,
         "feedback": feedback.bayesian_hundredths,
     }
 
