@@ -712,22 +712,9 @@ class Platform:
         """Certified records not yet converted under a policy that converts each record alone
         (no carry), converted on top of what was issued (for the caps)."""
         ids = [p.posting_id(r.record.id) for r in rows]
-        found = self.journal.find_many(self.points.name, ids)
-        prior: list[Posting] = []
-        for pid, earn in found.items():
-            prior.append(earn)
-            prior.extend(view.reversals(pid))
-        conv = convert(seen.hour_rows(rows), p, already=prior)
+        conv = convert(seen.hour_rows(rows), p, already=self._issued(ids, view))
         return [
-            Drift(
-                kind=DriftKind.POINTS_MISSING,
-                volunteer_id=vid,
-                ref=rc.record_id,
-                amount=rc.posting.amount,
-                posting=rc.posting,
-            )
-            for rc in conv.rows
-            if rc.posting is not None
+            _missing(vid, rc.record_id, rc.posting) for rc in conv.rows if rc.posting is not None
         ]
 
     def _converted_last(
@@ -744,23 +731,17 @@ class Platform:
         conversion of it. The others' postings are looked up only when a cap counts them."""
         capped = (p.daily_cap, p.monthly_cap, p.yearly_cap, p.lifetime_cap) != (None,) * 4
         ids = [p.posting_id(r.record.id) for r in (rows if capped else (new,))]
-        prior: list[Posting] = []
-        for pid, earn in self.journal.find_many(self.points.name, ids).items():
-            prior.append(earn)
-            prior.extend(view.reversals(pid))
         earlier = seen.hour_rows([r for r in rows if r is not new])
-        rc = _convert_last(seen.hour_row(new), earlier, p, prior)
-        if rc.posting is None:
-            return []
-        return [
-            Drift(
-                kind=DriftKind.POINTS_MISSING,
-                volunteer_id=vid,
-                ref=rc.record_id,
-                amount=rc.posting.amount,
-                posting=rc.posting,
-            )
-        ]
+        rc = _convert_last(seen.hour_row(new), earlier, p, self._issued(ids, view))
+        return [] if rc.posting is None else [_missing(vid, rc.record_id, rc.posting)]
+
+    def _issued(self, ids: Sequence[str], view: Any) -> list[Posting]:
+        """The conversion postings under ``ids`` that exist, each followed by its reversals."""
+        out: list[Posting] = []
+        for pid, earn in self.journal.find_many(self.points.name, ids).items():
+            out.append(earn)
+            out.extend(view.reversals(pid))
+        return out
 
     def _carried(
         self, vid: str, p: ConversionPolicy, rows: Sequence[_Row], view: Any, seen: _Seen
@@ -1387,6 +1368,17 @@ class _Seen:
 
     def hour_rows(self, rows: Iterable[_Row]) -> list[HourRow]:
         return [self.hour_row(r) for r in rows]
+
+
+def _missing(vid: str, record_id: str, posting: Posting) -> Drift:
+    """A record's conversion not yet recorded: the posting that repairs it."""
+    return Drift(
+        kind=DriftKind.POINTS_MISSING,
+        volunteer_id=vid,
+        ref=record_id,
+        amount=posting.amount,
+        posting=posting,
+    )
 
 
 def _last_of(record_id: str | None, rows: Sequence[_Row]) -> _Row | None:
