@@ -90,9 +90,7 @@ class Schedule(tuple[P, ...]):
     ) -> Schedule[P]:
         if isinstance(policies, cls):
             given: tuple[Any, ...] = tuple(policies)
-        elif (kind is not None and isinstance(policies, kind)) or hasattr(
-            policies, "effective_from"
-        ):
+        elif hasattr(policies, "effective_from"):  # one policy
             given = (policies,)
         else:
             given = items(field, policies)
@@ -126,13 +124,12 @@ class Schedule(tuple[P, ...]):
     def on(self, day: date) -> P:
         """The policy in force on ``day`` (a ``date``): the latest taking effect on or before
         it, the earliest before that."""
+        day = day_arg("day", day)
         if len(self) == 1:
-            day_arg("day", day)
             return self[0]
-        i = bisect.bisect_right(self, day_arg("day", day), key=_start) - 1
         if not self:
             raise NotFound("policy in force", day.isoformat())
-        return self[max(i, 0)]
+        return self[max(bisect.bisect_right(self, day, key=_start) - 1, 0)]
 
     def in_force(self, day: date) -> P | None:
         """The policy in force on ``day``, or ``None`` before the first took effect."""

@@ -516,6 +516,15 @@ class ConversionPolicy:
     def _denominator(self) -> int:
         return _HOUR * self._lcm
 
+    def _caps(self) -> dict[str, int | None]:
+        """The caps by window (``day``, ``month``, ``year``, ``lifetime``; ``None``: no cap)."""
+        return {
+            "day": self.daily_cap,
+            "month": self.monthly_cap,
+            "year": self.yearly_cap,
+            "lifetime": self.lifetime_cap,
+        }
+
     def _round(self, num: int) -> int:
         return self.rounding.divide(num, self._denominator())
 
@@ -959,12 +968,7 @@ def _one(
     credit[vid] = after
     points = raw
     use = usage.setdefault(vid, _Usage())
-    caps = {
-        "day": policy.daily_cap,
-        "month": policy.monthly_cap,
-        "year": policy.yearly_cap,
-        "lifetime": policy.lifetime_cap,
-    }
+    caps = policy._caps()
     for window, used in use.windows(row.service_date):
         cap = caps[window]
         if cap is None or points == 0:

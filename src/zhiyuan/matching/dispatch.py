@@ -492,7 +492,7 @@ class Dispatcher:
             distance=0 if meters is None else p.km_weight * meters // 1000,
             rating=p.rating_weight * max(500 - candidate.rating_hundredths, 0) // 100,
             reliability=p.reliability_weight * (100 - candidate.reliability_percent) // 100,
-            load=p.load_weight * max(candidate.load, len(self._bookings.get(candidate.id, ()))),
+            load=p.load_weight * max(candidate.load, self.held(candidate.id)),
         )
 
     def rank(

@@ -729,7 +729,7 @@ class Platform:
         """The record ``new``, certified last of ``rows``, converted on top of the others
         (:func:`~zhiyuan.credit.conversion._convert_last`): a sum over the history, not a
         conversion of it. The others' postings are looked up only when a cap counts them."""
-        capped = (p.daily_cap, p.monthly_cap, p.yearly_cap, p.lifetime_cap) != (None,) * 4
+        capped = any(cap is not None for cap in p._caps().values())
         ids = [p.posting_id(r.record.id) for r in (rows if capped else (new,))]
         earlier = seen.hour_rows([r for r in rows if r is not new])
         rc = _convert_last(seen.hour_row(new), earlier, p, self._issued(ids, view))
