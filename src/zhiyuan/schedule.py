@@ -32,7 +32,13 @@ __all__ = ["Dated", "Schedule"]
 
 
 class Dated(Protocol):
-    """Anything with the day it takes effect (every policy class of the library)."""
+    """Anything with the day it takes effect (every policy class of the library).
+
+    Example:
+        >>> from zhiyuan.hours import HourPolicy
+        >>> isinstance(HourPolicy().effective_from, date)
+        True
+    """
 
     @property
     def effective_from(self) -> date: ...
@@ -118,12 +124,24 @@ class Schedule(tuple[P, ...]):
 
     @property
     def latest(self) -> P:
-        """The policy that took effect last."""
+        """The policy that took effect last.
+
+        Example:
+            >>> from zhiyuan.hours import HourPolicy
+            >>> Schedule([HourPolicy(), HourPolicy(effective_from=date(2026, 1, 1))]).latest.effective_from
+            datetime.date(2026, 1, 1)
+        """
         return self[-1]
 
     def on(self, day: date) -> P:
         """The policy in force on ``day`` (a ``date``): the latest taking effect on or before
-        it, the earliest before that."""
+        it, the earliest before that.
+
+        Example:
+            >>> from zhiyuan.scoring import StarScheme
+            >>> Schedule(StarScheme()).on(date(2000, 1, 1)).effective_from  # before the first
+            datetime.date(2012, 10, 23)
+        """
         day = day_arg("day", day)
         if len(self) == 1:
             return self[0]
@@ -132,6 +150,12 @@ class Schedule(tuple[P, ...]):
         return self[max(bisect.bisect_right(self, day, key=_start) - 1, 0)]
 
     def in_force(self, day: date) -> P | None:
-        """The policy in force on ``day``, or ``None`` before the first took effect."""
+        """The policy in force on ``day``, or ``None`` before the first took effect.
+
+        Example:
+            >>> from zhiyuan.scoring import StarScheme
+            >>> Schedule(StarScheme()).in_force(date(2025, 1, 1)) == StarScheme()
+            True
+        """
         i = bisect.bisect_right(self, day_arg("day", day), key=_start) - 1
         return None if i < 0 else self[i]

@@ -125,7 +125,12 @@ class Rounding(enum.Enum):
 
     def divide(self, num: N, den: int) -> N:
         """``num / den`` rounded this way, exactly, in integers (``den > 0``; ``num`` a Python
-        integer or a numpy integer array, elementwise)."""
+        integer or a numpy integer array, elementwise).
+
+        Example:
+            >>> Rounding.HALF_UP.divide(433, 100), Rounding.UP.divide(401, 100)
+            (4, 5)
+        """
         if self is Rounding.DOWN:
             return num // den
         if self is Rounding.UP:
@@ -133,7 +138,12 @@ class Rounding(enum.Enum):
         return (2 * num + den) // (2 * den)
 
     def snap(self, value: N, unit: int) -> N:
-        """``value`` rounded this way to a whole multiple of ``unit`` (``unit > 0``)."""
+        """``value`` rounded this way to a whole multiple of ``unit`` (``unit > 0``).
+
+        Example:
+            >>> Rounding.DOWN.snap(89, 30), Rounding.HALF_UP.snap(75, 30)
+            (60, 90)
+        """
         return value if unit == 1 else self.divide(value, unit) * unit
 
 

@@ -427,7 +427,13 @@ class Dispatcher:
             }
 
     def held(self, candidate_id: str) -> int:
-        """How many bookings a candidate holds (what the capacity gate counts)."""
+        """How many bookings a candidate holds (what the capacity gate counts).
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> Dispatcher(load_default()).held("v1")
+            0
+        """
         _need_type(candidate_id, str, "candidate_id")
         return len(self._bookings.get(candidate_id, ()))
 
@@ -435,7 +441,15 @@ class Dispatcher:
     def lock(self) -> threading.RLock:
         """The dispatcher's lock (re-entrant). Its own methods take it; a book that keeps the
         bookings in step with its entries (:class:`~zhiyuan.matching.NeedBook`) holds it across
-        a check and the write that follows."""
+        a check and the write that follows.
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> d = Dispatcher(load_default())
+            >>> with d.lock:
+            ...     d.bookings()
+            {}
+        """
         return self._lock
 
     # --- the three layers ---------------------------------------------------------------------
