@@ -88,7 +88,7 @@ nitpick_ignore_regex = (
     [
         (
             "py:.*",
-            r"(abc|contextlib|datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing|os|html|str)\..*",
+            r"(abc|contextlib|datetime|decimal|zoneinfo|array|pathlib|enum|collections\.abc|typing|os|html|str|threading)\..*",
         ),
         ("py:.*", r"(attrs|attr|cattrs)(\..*)?"),
         ("py:.*", r"(dateutil|numpy|scipy|pandas|dask|matplotlib)(\..*)?"),
