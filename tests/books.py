@@ -94,7 +94,7 @@ def open_books(journal: Journal) -> Books:
     points = PointsLedger(journal=journal)
     credits = PointsLedger("time_credits", journal=journal)
     timebank = TimeBank(credits, REGISTRY.tree, TimeBankPolicy(transfer_relations={"spouse"}))
-    stars = StarBook(StarScheme(notice_days=7), hours)
+    stars = StarBook(hours, policies=StarScheme(notice_days=7))
     feedback = FeedbackBook(journal=journal)
     needs = NeedBook(journal=journal)
     orders = Redemptions(points, CATALOG, volunteers=hours.volunteer, level_of=stars)

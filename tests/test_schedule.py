@@ -110,10 +110,10 @@ REFUSERS: dict[str, tuple[str, Callable[[], object]]] = {
         lambda: TimeBank(PointsLedger(instrument="time_credits"), _TREE, _twice(TimeBankPolicy)),
     ),
     "StarBook": (
-        "scheme",
-        lambda: StarBook(_twice(StarScheme), HourLedger(Registry(_TREE))),
+        "policies",
+        lambda: StarBook(HourLedger(Registry(_TREE)), policies=_twice(StarScheme)),
     ),
-    "FeedbackBook": ("priors", lambda: FeedbackBook(priors=_twice(BayesianPrior))),
+    "FeedbackBook": ("policies", lambda: FeedbackBook(policies=_twice(BayesianPrior))),
     "credit_bonuses": (
         "policy",
         lambda: credit_bonuses([], {}, _twice(CreditScorePolicy), 2024),
@@ -147,8 +147,9 @@ def test_books_look_their_policy_up_through_the_schedule() -> None:
     assert ledger.policy_for(DAY0 + timedelta(days=399)) is old
     assert ledger.policy_for(DAY0 + timedelta(days=400)) is new
     assert ledger.policy_for(DAY0 - timedelta(days=1)) is old  # before every policy: the earliest
-    stars = StarBook(StarScheme(), ledger)
-    assert stars.scheme_for(DAY0) is stars.scheme
+    stars = StarBook(ledger, policies=StarScheme())
+    assert stars.policy_for(DAY0) is stars.policies.latest
+    assert FeedbackBook().policy_for(DAY0) is FeedbackBook().policies.latest
 
 
 def test_policies_round_trip_through_json_as_schedules() -> None:

@@ -399,8 +399,8 @@ def test_a_star_book_can_be_passed_directly_and_hours_are_untouched() -> None:
             at=start + timedelta(hours=9),
         )  # fmt: skip
     stars = StarBook(
-        StarScheme(notice_days=7),
         hours,
+        policies=StarScheme(notice_days=7),
         jurisdiction=Jurisdiction(TREE, [Grant(principal="zf", region_code="370602")]),
     )
     stars.apply("app1", "v1", 1, at=at(2024, 2, 1))

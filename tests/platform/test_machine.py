@@ -344,7 +344,7 @@ class PlatformMachine(RuleBasedStateMachine):
     def rated(self, vid: str) -> int:
         v = self.city.hours.volunteer(vid)
         return (
-            self.city.stars.scheme_for(self.now.date())
+            self.city.stars.policy_for(self.now.date())
             .rate_rows(
                 vid,
                 self.certified_rows(vid),

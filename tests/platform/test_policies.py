@@ -82,8 +82,8 @@ def test_a_star_application_is_judged_by_the_scheme_in_force_on_its_day(
     city.apply_star("a1", "v1", 1, by="v1")
     city.decide_star("a1", by="approver", approve=True, reason="符合")
     assert city.stars.level("v1") == 1
-    assert city.stars.scheme_for(date(2025, 3, 1)) is STARS
-    assert city.stars.scheme is EASIER  # the latest
+    assert city.stars.policy_for(date(2025, 3, 1)) is STARS
+    assert city.stars.policies.latest is EASIER  # the latest
 
 
 def test_dispatch_follows_the_policy_in_force(make_city: Make, clock: Clock) -> None:

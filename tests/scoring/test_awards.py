@@ -76,7 +76,7 @@ def make_book(
     for vid, h in served.items():
         serve(ledger, f"{vid}-base", vid, SERVED, hours(h))
     j = None if trust else (jurisdiction() if judge is None else judge)
-    return StarBook(scheme, ledger, jurisdiction=j), ledger
+    return StarBook(ledger, policies=scheme, jurisdiction=j), ledger
 
 
 def grant(book: StarBook, app_id: str, vid: str, level: int, when: datetime, by: str) -> None:

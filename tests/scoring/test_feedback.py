@@ -324,11 +324,11 @@ def test_as_of_must_be_aware() -> None:
 def test_prior_in_force_on_the_day() -> None:
     old = BayesianPrior(mean_hundredths=400, weight=5, effective_from=date(2021, 2, 1))
     new = BayesianPrior(mean_hundredths=300, weight=10, effective_from=date(2025, 3, 10))
-    book = FeedbackBook(priors=[new, old])
+    book = FeedbackBook(policies=[new, old])
     book.add_rating(rating("g1", stars=5, at=at(3, 1)))
-    assert book.prior_for(date(2025, 3, 9)) == old
-    assert book.prior_for(date(2025, 3, 10)) == new
-    assert book.prior_for(date(2000, 1, 1)) == old  # before any: the earliest
+    assert book.policy_for(date(2025, 3, 9)) == old
+    assert book.policy_for(date(2025, 3, 10)) == new
+    assert book.policy_for(date(2000, 1, 1)) == old  # before any: the earliest
     assert book.score("v1", as_of=at(3, 9)).prior == old
     assert book.score("v1", as_of=at(3, 10)).prior == new
     assert book.score("v1").prior == old  # as of the newest rating (3-01)
@@ -340,8 +340,8 @@ def test_prior_in_force_on_the_day() -> None:
 
 def test_two_priors_on_one_day_are_refused() -> None:
     with pytest.raises(InvalidValue) as err:
-        FeedbackBook(priors=[BayesianPrior(weight=3), BayesianPrior(weight=4)])
-    assert err.value.field == "priors"
+        FeedbackBook(policies=[BayesianPrior(weight=3), BayesianPrior(weight=4)])
+    assert err.value.field == "policies"
 
 
 def test_replay_from_entries_gives_the_same_book() -> None:
@@ -562,7 +562,7 @@ def test_concurrent_adds_count_each_entry_once() -> None:
         t.join()
     assert errors == []
     assert len(book) == 200
-    assert book.score() == FeedbackScore.of([r.stars for r in ratings], book.priors[0])
+    assert book.score() == FeedbackScore.of([r.stars for r in ratings], book.policies[0])
 
 
 # --- properties --------------------------------------------------------------------------------

@@ -277,7 +277,7 @@ class Platform:
             registry, policies=policies.hours, jurisdiction=self.jurisdiction, journal=journal
         )
         self.points = PointsLedger(policies.instrument, journal=journal)
-        self.stars = StarBook(policies.stars, self.hours, jurisdiction=self.jurisdiction)
+        self.stars = StarBook(self.hours, policies=policies.stars, jurisdiction=self.jurisdiction)
         self.feedback = FeedbackBook(journal=journal)
         self.dispatcher = Dispatcher(
             self.tree,
@@ -809,7 +809,7 @@ class Platform:
         volunteer = self.hours.volunteer(vid)
         marks = self.stars.marks(vid)
         return (
-            self.stars.scheme_for(now.date())
+            self.stars.policy_for(now.date())
             .rate_rows(vid, rows, now, volunteer=volunteer, held=held, marks=marks)
             .level
         )
@@ -879,7 +879,7 @@ class Platform:
         held = self.stars.level(vid, as_of=now)
         stamp = self._position(tx)
         why = (reason or _UNDONE) + f"；现评 {d.amount} 星 / now rated {d.amount}"
-        if self.stars.scheme_for(now.date()).on_lapse is Lapse.REVOKE:
+        if self.stars.policy_for(now.date()).on_lapse is Lapse.REVOKE:
             rev = Revocation(
                 id=derive(foreign(vid), "lapse", stamp), volunteer_id=vid, by=by, reason=why, at=now
             )

@@ -26,7 +26,7 @@ Example:
     ...         evidence=Evidence.QR_SCAN, start=t(d).replace(hour=8), end=t(d).replace(hour=16)),
     ...         at=t(d).replace(hour=17))
     >>> j = Jurisdiction(tree, [Grant(principal="zhifu", region_code="370602")])
-    >>> book = StarBook(StarScheme(notice_days=7), ledger, jurisdiction=j)
+    >>> book = StarBook(ledger, policies=StarScheme(notice_days=7), jurisdiction=j)
     >>> book.apply("app1", "v1", 1, at=datetime(2024, 2, 1, tzinfo=SHANGHAI))
     >>> book.decide("app1", by="zhifu", approve=True, reason="符合条件",
     ...             at=datetime(2024, 2, 3, tzinfo=SHANGHAI))
@@ -39,7 +39,7 @@ Example:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -204,13 +204,14 @@ class StarBook(Book[AwardEntry, _StarsState]):
     """The star awards of one scheme, checked against the ledger's hours and the tree.
 
     Args:
-        scheme: the star scheme, or several with their ``effective_from`` dates: an
+        ledger: the hour ledger (volunteers, certified hours, the tree); the book records in
+            its journal.
+        policies: the star scheme, or several with their ``effective_from`` dates (default: the
+            national :class:`~zhiyuan.scoring.StarScheme`): an
             application is judged, a decision approved, a notice timed and a revocation's ban
             set by the scheme in force on its day (the latest taking effect on or before it,
             the earliest before that); a held level follows the downgrade rule of the scheme
             in force on the day asked about. Two taking effect on one day are refused.
-        ledger: the hour ledger (volunteers, certified hours, the tree); the book records in
-            its journal.
         jurisdiction: who may decide and revoke; ``None`` trusts every caller.
         name: the book's name in the journal (default ``stars``; give another for a second
             scheme on the same ledger).
@@ -222,15 +223,15 @@ class StarBook(Book[AwardEntry, _StarsState]):
 
     def __init__(
         self,
-        scheme: StarScheme | Sequence[StarScheme],
         ledger: HourLedger,
         *,
+        policies: StarScheme | Iterable[StarScheme] = (),
         jurisdiction: Jurisdiction | None = None,
         name: str | None = None,
     ) -> None:
-        self.schemes: Schedule[StarScheme] = Schedule(scheme, kind=StarScheme, field="scheme")
-        self.scheme = self.schemes.latest
-        """The latest scheme (the only one, when one is given)."""
+        self.policies: Schedule[StarScheme] = Schedule(
+            policies, kind=StarScheme, field="policies", default=StarScheme()
+        )
         self.ledger = ledger
         self.jurisdiction = jurisdiction
         super().__init__(journal=ledger.journal, name=name)
@@ -238,9 +239,9 @@ class StarBook(Book[AwardEntry, _StarsState]):
     def _new_state(self) -> _StarsState:
         return _StarsState()
 
-    def scheme_for(self, day: date) -> StarScheme:
+    def policy_for(self, day: date) -> StarScheme:
         """The scheme in force on ``day``."""
-        return self.schemes.on(day)
+        return self.policies.on(day)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -272,7 +273,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
                 and (cut is None or rev.at <= cut)
             ):
                 return "revoked"
-        if dec.at + timedelta(days=self.scheme_for(dec.at.date()).notice_days) > now:
+        if dec.at + timedelta(days=self.policy_for(dec.at.date()).notice_days) > now:
             return "notice"
         return "granted"
 
@@ -284,7 +285,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
             app = st.apps[app_id]
             if self._status(app, cut, now) == "granted":
                 dec = st.decisions[app_id]
-                notice = self.scheme_for(dec.at.date()).notice_days
+                notice = self.policy_for(dec.at.date()).notice_days
                 yield app.level, dec.at + timedelta(days=notice)
 
     def level(self, volunteer_id: str, *, as_of: datetime | None = None) -> int:
@@ -296,7 +297,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
             grants = list(self._granted(volunteer_id, cut, when))
         if not grants:
             return 0
-        rule = self.scheme_for(when.date()).downgrade
+        rule = self.policy_for(when.date()).downgrade
         if rule is Downgrade.YEARLY_RESET:
             grants = [(lv, t) for lv, t in grants if t.year == when.year]
             return max((lv for lv, _ in grants), default=0)
@@ -358,7 +359,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
 
     def _approver_node(self, volunteer_id: str, level: int, day: date) -> str:
         home = self.ledger.volunteer(volunteer_id).home_region
-        want: Level = self.scheme_for(day).approver_level(level)
+        want: Level = self.policy_for(day).approver_level(level)
         code = RegionCode(home)
         if code.level > want:
             anc = [a for a in code.ancestors() if a.level is want]
@@ -392,7 +393,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
             if self.journal.find(self.name, id) is not None:
                 raise Conflict(f"id {id!r} is already used / 编号已被占用")
             volunteer = self.ledger.volunteer(volunteer_id)
-            scheme = self.scheme_for(when.date())
+            scheme = self.policy_for(when.date())
             if not 1 <= level <= scheme.top:
                 raise InvalidValue("level", level, f"星级应为 1–{scheme.top} / level out of range")
             held = self.level(volunteer_id, as_of=when)
@@ -473,7 +474,7 @@ class StarBook(Book[AwardEntry, _StarsState]):
         own_id(id, "id")
         with self.journal.transaction() as tx:
             when = self._when(at)
-            years = self.scheme_for(when.date()).ban_years
+            years = self.policy_for(when.date()).ban_years
             ban = when.date() + relativedelta(years=years) if falsified else None
             rev = Revocation(
                 id=id,

@@ -453,7 +453,7 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
     leaves the book exactly as it was. All methods are thread-safe.
 
     Args:
-        priors: Bayesian priors; a score as of a moment uses the one in force on that day (the
+        policies: Bayesian priors; a score as of a moment uses the one in force on that day (the
             latest ``effective_from`` on or before it; the earliest before that). Default: one
             :class:`BayesianPrior`.
         entries: entries to add at once, in order (as by :meth:`add`, in one transaction).
@@ -469,14 +469,14 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
     def __init__(
         self,
         *,
-        priors: Sequence[BayesianPrior] = (),
+        policies: BayesianPrior | Iterable[BayesianPrior] = (),
         entries: Iterable[FeedbackEntry] = (),
         journal: Journal | None = None,
         name: str | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self.priors: Schedule[BayesianPrior] = Schedule(
-            priors, kind=BayesianPrior, field="priors", default=_DEFAULT_PRIOR
+        self.policies: Schedule[BayesianPrior] = Schedule(
+            policies, kind=BayesianPrior, field="policies", default=_DEFAULT_PRIOR
         )
         super().__init__(journal=journal, name=name, clock=clock)
         with self.journal.transaction():
@@ -486,9 +486,9 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
     def _new_state(self) -> _FeedbackState:
         return _FeedbackState()
 
-    def prior_for(self, day: date) -> BayesianPrior:
+    def policy_for(self, day: date) -> BayesianPrior:
         """The prior in force on ``day``."""
-        return self.priors.on(day)
+        return self.policies.on(day)
 
     # --- adding -------------------------------------------------------------------------------
 
@@ -737,11 +737,11 @@ class FeedbackBook(Book[FeedbackEntry, _FeedbackState]):
         chosen = self.ratings(volunteer_id, team_id=team_id, as_of=when)
         if prior is None:
             if when is not None:
-                prior = self.prior_for(when.date())
+                prior = self.policy_for(when.date())
             elif chosen:
-                prior = self.prior_for(max(r.at for r in chosen).date())
+                prior = self.policy_for(max(r.at for r in chosen).date())
             else:
-                prior = self.priors[0]
+                prior = self.policies[0]
         return FeedbackScore.of((r.stars for r in chosen), prior)
 
     def complaint_status(
