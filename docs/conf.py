@@ -7,8 +7,12 @@ and references to stdlib and third-party types are ignored instead of failing ``
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import zhiyuan
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))  # local extensions
 
 OFFLINE = bool(os.environ.get("OFFLINE"))
 
@@ -24,6 +28,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
+    "profile_sources",  # docs/_ext: the sources of the shipped profiles, built from the code
 ]
 if not OFFLINE:
     extensions.append("sphinx.ext.intersphinx")

@@ -6,7 +6,7 @@ Datetimes are bounded to 2000–2100 and Asia/Shanghai by default: unbounded gen
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
@@ -29,6 +29,7 @@ __all__ = [
     "region_codes",
     "region_names",
     "regions",
+    "sources",
     "tree_codes",
     "tree_records",
 ]
@@ -221,4 +222,27 @@ def any_input() -> st.SearchStrategy[object]:
         st.binary(max_size=14),
         st.lists(st.integers(), max_size=3),
         st.from_regex(r"\s*[0-9０-９]{1,13}\s*", fullmatch=True),
+    )
+
+
+# --- policy sources ----------------------------------------------------------------------------
+
+
+def sources() -> st.SearchStrategy[Any]:
+    """:class:`~zhiyuan.profiles.Source` values, or ``None`` (a policy of one's own)."""
+    from zhiyuan.profiles import Source
+
+    words = st.text(
+        st.characters(codec="utf-8", blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20
+    ).filter(str.strip)
+    return st.none() | st.builds(
+        Source,
+        document=words,
+        issuer=words,
+        date=st.none() | st.dates(min_value=date(1950, 1, 1), max_value=date(2100, 1, 1)),
+        clause=st.none() | words,
+        url=st.none() | st.just("https://example.org/a.html"),
+        region_code=st.none() | region_codes(),
+        verified=st.booleans(),
+        note=st.none() | words,
     )

@@ -11,7 +11,7 @@ import pytest
 from zhiyuan.credit.catalog import Item
 from zhiyuan.credit.conversion import ConversionPolicy, Tier
 from zhiyuan.credit.creditscore import CreditScorePolicy, HourTier
-from zhiyuan.credit.timebank import TimeBankPolicy
+from zhiyuan.credit.timebank_policy import TimeBankPolicy
 from zhiyuan.errors import InvalidValue, ZhiyuanError
 from zhiyuan.scoring.feedback import BayesianPrior
 from zhiyuan.scoring.scorecards import Band, Indicator

@@ -329,6 +329,13 @@ def test_demo_and_simulate_compare_two_scenarios(
     # the volunteers line shows the same population on both sides
     vols = next(ln for ln in table.splitlines() if ln.startswith("志愿者"))
     assert vols.split()[-1] == "+0"
+    # the report says which rules each side ran under, with their sources
+    from zhiyuan.scoring import STAR_PROFILES
+
+    cited = STAR_PROFILES["zhangjiagang"].source
+    assert cited is not None and "local 依据 / rules applied:" in table
+    assert f"星级 / stars zhangjiagang: {cited.explain().splitlines()[0]}" in table
+    assert "工时 / hours local: 出处 / source: 未注明" in table  # the variant of one's own
     a = tmp_path / "a.toml"
     a.write_text('name = "A"\n', encoding="utf-8")
     b = tmp_path / "b.toml"
@@ -364,7 +371,9 @@ def test_demo_and_simulate_compare_two_scenarios(
     stars_a = sum(v for k, v in data["a"]["star_counts"].items() if k != "0")
     stars_b = sum(v for k, v in data["b"]["star_counts"].items() if k != "0")
     assert stars_b >= stars_a  # lower thresholds never give fewer stars
-    assert "<table>" in out_html.read_text(encoding="utf-8")
+    page = out_html.read_text(encoding="utf-8")
+    assert "<table>" in page and "依据 / rules applied" in page
+    assert data["a"]["sources"][0][0] == "工时 / hours national"
     code, _, err = run(["simulate", "--region", "1101"], capsys)
     assert code == 2 and "city profile" in err
 

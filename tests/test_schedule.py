@@ -25,7 +25,7 @@ from zhiyuan.hierarchy import Registry, load_default
 from zhiyuan.hours import HourLedger, HourPolicy
 from zhiyuan.platform import Policies
 from zhiyuan.scoring import BayesianPrior, FeedbackBook, StarBook, StarScheme, scorecard_for
-from zhiyuan.scoring.scorecards import SCORECARDS
+from zhiyuan.scoring.scorecards import SCORECARD_PROFILES
 
 DAY0 = date(2020, 1, 1)
 
@@ -121,7 +121,11 @@ REFUSERS: dict[str, tuple[str, Callable[[], object]]] = {
     "scorecard_for": (
         "cards",
         lambda: scorecard_for(
-            [attrs.evolve(c, effective_from=_TWO_DAYS) for c in list(SCORECARDS.values())[:1]] * 2,
+            [
+                attrs.evolve(c, effective_from=_TWO_DAYS)
+                for c in list(SCORECARD_PROFILES.values())[:1]
+            ]
+            * 2,
             date(2024, 6, 1),
         ),
     ),

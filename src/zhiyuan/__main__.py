@@ -298,13 +298,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def demo_scenarios() -> tuple[Scenario, Scenario]:
     """The demo's two scenarios: the national rules, and an illustrative local variant."""
     from zhiyuan.credit import CONVERSION_PROFILES, ConversionPolicy
-    from zhiyuan.hours import HourPolicy, Overflow
+    from zhiyuan.hours import HOUR_PROFILES, HourPolicy, Overflow
     from zhiyuan.scoring import STAR_PROFILES
 
-    national = Scenario(name="national", points=ConversionPolicy(name="1 pt/h"))
+    national = Scenario(
+        name="national",
+        hours=HOUR_PROFILES["national"],
+        stars=STAR_PROFILES["national"],
+        points=ConversionPolicy(name="1 pt/h"),  # no national text sets a conversion
+    )
     local = Scenario(
         name="local",
-        hours=HourPolicy(
+        hours=HourPolicy(  # an illustrative variant of one's own: it cites no source
             name="local", unit_minutes=30, daily_cap_minutes=480, over_daily_cap=Overflow.TRIM
         ),
         stars=STAR_PROFILES["zhangjiagang"],

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from zhiyuan.errors import InvalidValue
+from zhiyuan.errors import InvalidValue, show
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 """The default time zone of the library (China has observed no daylight saving since 1991)."""
@@ -160,6 +160,47 @@ def to_enum(field: str, kind: type[E], value: object) -> E:
     except ValueError:
         names = ", ".join(str(k.value) for k in kind)
         raise InvalidValue(field, value, f"应为 / one of {names}") from None
+
+
+def enum_items(field: str, kind: type[E], value: object) -> tuple[E, ...]:
+    """Members of ``kind``, in order, from a collection of members or their values (not a
+    string, a mapping, ``None`` or a bool), errors naming ``field``: the one coercer behind
+    every policy's lists and sets of levels and evidence kinds. A lone value is refused rather
+    than taken for a list of one, so that ``"qr_scan,gps"`` cannot pass for two.
+
+    Example:
+        >>> from zhiyuan.hours import Evidence
+        >>> enum_items("evidence", Evidence, ["gps", Evidence.QR_SCAN])
+        (<Evidence.GPS: 'gps'>, <Evidence.QR_SCAN: 'qr_scan'>)
+        >>> enum_items("evidence", Evidence, "gps")
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: evidence: 'gps': 需要一组值（列表或集合） / need a collection (a list or a set)
+    """
+    return tuple(to_enum(field, kind, v) for v in items(field, value))
+
+
+def enum_set(field: str, kind: type[E], value: object) -> frozenset[E]:
+    """:func:`enum_items` as a set.
+
+    Example:
+        >>> from zhiyuan.hours import Evidence
+        >>> sorted(e.value for e in enum_set("evidence", Evidence, ["gps", Evidence.QR_SCAN]))
+        ['gps', 'qr_scan']
+    """
+    return frozenset(enum_items(field, kind, value))
+
+
+def mapping(field: str, value: object) -> Mapping[Any, Any]:
+    """``value`` if it is a mapping (a dict, or a TOML table), else an error naming ``field``."""
+    if not isinstance(value, Mapping):
+        raise InvalidValue(
+            field,
+            value,
+            "需要映射（键到值）/ need a mapping (a dict, or a TOML table)",
+            shown=show(value),
+        )
+    return value
 
 
 def moment(at: object, field: str = "at", clock: Clock = system_clock) -> datetime:

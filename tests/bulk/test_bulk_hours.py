@@ -39,7 +39,7 @@ from zhiyuan.bulk import (  # noqa: E402
 from zhiyuan.errors import InvalidValue, ZhiyuanError  # noqa: E402
 from zhiyuan.hierarchy import Organization, Registry, load_default  # noqa: E402
 from zhiyuan.hours import (  # noqa: E402
-    PROFILES,
+    HOUR_PROFILES,
     Evidence,
     HourLedger,
     HourPolicy,
@@ -248,7 +248,7 @@ SUPPORTED = ("national", "hailin", "university", "guangdong", "jindu")
 @pytest.mark.parametrize("profile", SUPPORTED)
 @given(rows=histories())
 def test_profiles_agree_with_the_ledger(profile: str, rows: list[dict[str, Any]]) -> None:
-    assert_same(rows, PROFILES[profile])
+    assert_same(rows, HOUR_PROFILES[profile])
 
 
 @settings(max_examples=300)
@@ -265,13 +265,13 @@ def test_whole_minutes_in_start_order_never_need_the_loop(
     profile: str, rows: list[dict[str, Any]]
 ) -> None:
     """No daily cap that trims, whole minutes, start order: the vector path is exact alone."""
-    got = assert_same(rows, PROFILES[profile])
+    got = assert_same(rows, HOUR_PROFILES[profile])
     assert got is None or not got.fallback.any()
 
 
 @given(rows=histories(shuffled=True))
 def test_shuffled_histories_agree_with_fallback_off_or_on(rows: list[dict[str, Any]]) -> None:
-    policy = PROFILES["university"]
+    policy = HOUR_PROFILES["university"]
     got = assert_same(rows, policy)
     if got is not None and got.fallback.any():
         with pytest.raises(NotVectorized):
@@ -305,7 +305,7 @@ def test_trim_in_start_order_is_the_running_maximum() -> None:
         rec("b", ts(1, 10), ts(1, 11)),  # another volunteer: untouched
         rec("a", ts(1, 14), ts(1, 15)),
     ]
-    got = assert_same(rows, PROFILES["national"])
+    got = assert_same(rows, HOUR_PROFILES["national"])
     assert got.counted_minutes.tolist() == [180, 0, 60, 60, 60]
     assert not got.fallback.any()
 
@@ -316,11 +316,11 @@ def test_records_out_of_start_order_go_to_the_loop_and_stay_exact() -> None:
         rec("a", ts(1, 9), ts(1, 15)),  # earlier start, meets 14:00–16:00 in the middle
         rec("b", ts(1, 9), ts(1, 10)),
     ]
-    got = assert_same(rows, PROFILES["national"])
+    got = assert_same(rows, HOUR_PROFILES["national"])
     assert got.counted_minutes.tolist() == [120, 300, 60]
     assert got.fallback.tolist() == [True, True, False]
     with pytest.raises(NotVectorized, match=r"hours\.overlap"):
-        evaluate_hours(as_columns(rows), PROFILES["national"], now=NOW, fallback=False)
+        evaluate_hours(as_columns(rows), HOUR_PROFILES["national"], now=NOW, fallback=False)
 
 
 def test_a_piece_rounded_to_nothing_does_not_hold_its_time() -> None:
@@ -330,7 +330,7 @@ def test_a_piece_rounded_to_nothing_does_not_hold_its_time() -> None:
         rec("a", ts(1, 9, 30), ts(1, 10, 40)),  # 40 min left → 0 h: not held
         rec("a", ts(1, 10), ts(1, 11)),  # counts the full hour
     ]
-    got = assert_same(rows, PROFILES["hailin"])
+    got = assert_same(rows, HOUR_PROFILES["hailin"])
     assert got.counted_minutes.tolist() == [60, 0, 60]
     assert got.fallback.all()
 
@@ -342,7 +342,7 @@ def test_university_daily_cap_is_a_clipped_running_sum() -> None:
         rec("a", ts(2, 18), ts(2, 19)),  # 0: the day is full
         rec("a", ts(3, 8), ts(3, 9)),  # a new day
     ]
-    got = assert_same(rows, PROFILES["university"])
+    got = assert_same(rows, HOUR_PROFILES["university"])
     assert got.counted_minutes.tolist() == [240, 240, 0, 60]
     assert not got.fallback.any()
 
@@ -353,7 +353,7 @@ def test_guangdong_sends_the_ninth_hour_for_approval() -> None:
         rec("a", ts(2, 16), ts(2, 18)),  # 420 + 120 > 480: needs approval, all minutes stay
         rec("a", ts(2, 22), ts(3, 2)),  # across midnight: no room for the 2nd's 120: approval
     ]
-    got = assert_same(rows, PROFILES["guangdong"])
+    got = assert_same(rows, HOUR_PROFILES["guangdong"])
     assert [STATUSES[s] for s in got.status] == [
         Status.ACCEPTED,
         Status.NEEDS_APPROVAL,
@@ -368,7 +368,7 @@ def test_midnight_span_under_a_trimming_cap_is_exact() -> None:
         rec("a", ts(2, 21), ts(3, 3)),  # 180 on the 2nd (no room), 180 on the 3rd
         rec("a", ts(3, 9), ts(3, 16)),  # 420 on the 3rd, 300 left
     ]
-    got = assert_same(rows, PROFILES["university"])
+    got = assert_same(rows, HOUR_PROFILES["university"])
     assert got.counted_minutes.tolist() == [480, 180, 300]
 
 
@@ -413,22 +413,22 @@ def test_dataframes_numpy_and_arrow_give_the_same_answer() -> None:
         rec("v1", ts(1, 23), ts(2, 1), evidence="gps", category="环保"),
         rec("v2", ts(1, 11), ts(1, 13), recorded_at=ts(2, 9)),
     ]
-    plain = evaluate_hours(as_columns(rows), PROFILES["university"], now=NOW)
+    plain = evaluate_hours(as_columns(rows), HOUR_PROFILES["university"], now=NOW)
     frame = pd.DataFrame(as_columns(rows))
     frame["start"] = pd.to_datetime(frame["start"], unit="s", utc=True).dt.tz_convert(SH)
     frame["category"] = frame["category"].astype("category")
     frame["recorded_at"] = frame["recorded_at"].where(frame["recorded_at"] != NONE)  # NaN: none
-    framed = evaluate_hours(frame, PROFILES["university"], now=NOW)
+    framed = evaluate_hours(frame, HOUR_PROFILES["university"], now=NOW)
     arrays = {k: np.asarray(v) for k, v in as_columns(rows).items()}
-    for other in (framed, evaluate_hours(arrays, PROFILES["university"], now=NOW)):
+    for other in (framed, evaluate_hours(arrays, HOUR_PROFILES["university"], now=NOW)):
         for name, values in plain.as_dict().items():
             assert other.as_dict()[name].tolist() == values.tolist(), name
     pa = pytest.importorskip("pyarrow")
     table = pa.Table.from_pandas(pd.DataFrame(as_columns(rows)))
-    assert evaluate_hours(table, PROFILES["university"], now=NOW).counted_minutes.tolist() == (
+    assert evaluate_hours(table, HOUR_PROFILES["university"], now=NOW).counted_minutes.tolist() == (
         plain.counted_minutes.tolist()
     )
-    out = evaluate_hours_frame(pd.DataFrame(as_columns(rows)), PROFILES["university"], now=NOW)
+    out = evaluate_hours_frame(pd.DataFrame(as_columns(rows)), HOUR_PROFILES["university"], now=NOW)
     assert out["counted_minutes"].tolist() == plain.counted_minutes.tolist()
     assert list(out.columns[:2]) == ["volunteer", "start"]
 

@@ -21,7 +21,7 @@ from zhiyuan import SHANGHAI  # noqa: E402
 from zhiyuan.bulk import EVIDENCE, evaluate_hours, rate_stars  # noqa: E402
 from zhiyuan.bulk import dask as zdask  # noqa: E402
 from zhiyuan.errors import InvalidValue  # noqa: E402
-from zhiyuan.hours import PROFILES  # noqa: E402
+from zhiyuan.hours import HOUR_PROFILES  # noqa: E402
 from zhiyuan.scoring import STAR_PROFILES  # noqa: E402
 
 SH = SHANGHAI
@@ -64,8 +64,10 @@ def test_dask_hours_equal_in_memory(
     seed: int, n: int, volunteers: int, parts: int, profile: str
 ) -> None:
     df = records(seed, n, volunteers)
-    expected = evaluate_hours(df, PROFILES[profile], now=NOW)
-    lazy = zdask.evaluate_hours(dd.from_pandas(df, npartitions=parts), PROFILES[profile], now=NOW)
+    expected = evaluate_hours(df, HOUR_PROFILES[profile], now=NOW)
+    lazy = zdask.evaluate_hours(
+        dd.from_pandas(df, npartitions=parts), HOUR_PROFILES[profile], now=NOW
+    )
     got = lazy.compute(scheduler="synchronous").sort_values(zdask.ROW)
     assert got[zdask.ROW].tolist() == list(range(n))
     for name in RESULTS:
@@ -74,17 +76,17 @@ def test_dask_hours_equal_in_memory(
 
 def test_an_order_column_and_partitioned_input() -> None:
     df = records(7, 200, 9)
-    expected = evaluate_hours(df, PROFILES["university"], now=NOW)
+    expected = evaluate_hours(df, HOUR_PROFILES["university"], now=NOW)
     df["seq"] = np.arange(len(df)) * 10  # a posting key (record number, time of entry …)
     shuffled = df.sample(frac=1.0, random_state=1)  # the frame's own order no longer matters
     ddf = dd.from_pandas(shuffled, npartitions=4)
-    out = zdask.evaluate_hours(ddf, PROFILES["university"], now=NOW, order="seq")
+    out = zdask.evaluate_hours(ddf, HOUR_PROFILES["university"], now=NOW, order="seq")
     got = out.compute(scheduler="synchronous").sort_values("seq")
     assert got["counted_minutes"].tolist() == expected.counted_minutes.tolist()
     # already partitioned by volunteer: no shuffle, the promise is checked
     by_volunteer = dd.from_pandas(shuffled.sort_values("volunteer"), npartitions=1)
     out = zdask.evaluate_hours(
-        by_volunteer, PROFILES["university"], now=NOW, order="seq", partitioned=True
+        by_volunteer, HOUR_PROFILES["university"], now=NOW, order="seq", partitioned=True
     )
     got = out.compute(scheduler="synchronous").sort_values("seq")
     assert got["counted_minutes"].tolist() == expected.counted_minutes.tolist()

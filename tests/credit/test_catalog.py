@@ -25,20 +25,18 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
-from zhiyuan.credit.catalog import (
+from zhiyuan.credit.catalog import Catalog, Item, Period
+from zhiyuan.credit.ledger import PointsLedger
+from zhiyuan.credit.redemptions import (
     Cancelled,
-    Catalog,
     Fulfilled,
-    Item,
     Order,
     OrderState,
-    Period,
     Redemptions,
     Reserved,
     Tally,
     fold_orders,
 )
-from zhiyuan.credit.ledger import PointsLedger
 from zhiyuan.errors import (
     Conflict,
     InsufficientBalance,

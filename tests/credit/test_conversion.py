@@ -982,7 +982,7 @@ def test_without_caps_carry_makes_the_total_the_rounded_value_of_all_hours(
             (r.weighted_minutes if p.weighted else r.minutes) * p.multiplier(r.category)
             for r in mine
         ]
-        total = p._round(p._value(sum(credited)))
+        total = p.round_value(p.value(sum(credited)))
         assert conv.by_volunteer().get(vid, 0) == total
 
 

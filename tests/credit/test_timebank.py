@@ -24,18 +24,9 @@ from hypothesis import strategies as st
 from zhiyuan import SHANGHAI
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.credit import PointsLedger, Posting, PostingKind, volunteer_account
-from zhiyuan.credit.timebank import (
-    TIMEBANK_PROFILES,
-    RegionPosition,
-    Relation,
-    Settlement,
-    TimeBank,
-    TimeBankPolicy,
-    bank_account,
-    clearing_account,
-    fold_positions,
-    served_account,
-)
+from zhiyuan.credit.accounts import bank_account, clearing_account, served_account
+from zhiyuan.credit.timebank import RegionPosition, Settlement, TimeBank, fold_positions
+from zhiyuan.credit.timebank_policy import TIMEBANK_PROFILES, Relation, TimeBankPolicy
 from zhiyuan.errors import (
     Conflict,
     InsufficientBalance,

@@ -17,18 +17,9 @@ import pytest
 
 from zhiyuan import SHANGHAI
 from zhiyuan.credit import PointsLedger, PostingKind, owed_account, volunteer_account
-from zhiyuan.credit.timebank import (
-    TIMEBANK_PROFILES,
-    RegionPosition,
-    Relation,
-    Settlement,
-    TimeBank,
-    TimeBankPolicy,
-    bank_account,
-    clearing_account,
-    fold_positions,
-    served_account,
-)
+from zhiyuan.credit.accounts import bank_account, clearing_account, served_account
+from zhiyuan.credit.timebank import RegionPosition, Settlement, TimeBank, fold_positions
+from zhiyuan.credit.timebank_policy import TIMEBANK_PROFILES, Relation, TimeBankPolicy
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.hierarchy import Level, RegionTree, load_default
 from zhiyuan.hours import Volunteer

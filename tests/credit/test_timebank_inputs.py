@@ -19,14 +19,13 @@ from zhiyuan import SHANGHAI
 from zhiyuan.credit import PointsLedger, Posting
 from zhiyuan.credit.timebank import (
     RegionPosition,
-    Relation,
     Settlement,
     TimeBank,
-    TimeBankPolicy,
     TimeBankReceipt,
     _id_of,
     fold_positions,
 )
+from zhiyuan.credit.timebank_policy import Relation, TimeBankPolicy
 from zhiyuan.errors import InvalidValue, UnknownRegion, ZhiyuanError
 from zhiyuan.explain import finding
 from zhiyuan.hierarchy import Level, load_default

@@ -26,16 +26,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from zhiyuan import SHANGHAI
 from zhiyuan.credit import PointsLedger, owed_account
-from zhiyuan.credit.timebank import (
-    Relation,
-    TimeBank,
-    TimeBankPolicy,
-    TimeBankReceipt,
-    bank_account,
-    clearing_account,
-    fold_positions,
-    served_account,
-)
+from zhiyuan.credit.accounts import bank_account, clearing_account, served_account
+from zhiyuan.credit.timebank import TimeBank, TimeBankReceipt, fold_positions
+from zhiyuan.credit.timebank_policy import Relation, TimeBankPolicy
 from zhiyuan.errors import Conflict, InvalidValue, ZhiyuanError
 from zhiyuan.hierarchy import Level, load_default
 from zhiyuan.journal import Journal

@@ -40,6 +40,8 @@ LOSSY = {
     "zhiyuan.state.State",
     # a journal record keeps its entry as the JSON it was stored as
     "zhiyuan.journal.Record",
+    # a rule of the hour policy's chain holds code (its run and in_force functions)
+    "zhiyuan.hours.HourRule",
     # a report naming a practice unit of any kind: the kind is not written
     "zhiyuan.hierarchy.Shortfall",
 }

@@ -40,7 +40,7 @@ from zhiyuan.errors import (
 from zhiyuan.hierarchy import Grant, Organization, Registry
 from zhiyuan.hours import (
     AUTO,
-    PROFILES,
+    HOUR_PROFILES,
     Certified,
     Evidence,
     HourLedger,
@@ -74,7 +74,7 @@ def snapshot(lg: HourLedger) -> tuple[Any, ...]:
 
 
 def test_lifecycle_with_a_public_notice() -> None:
-    lg = ledger(policies=[PROFILES["jindu"]])  # 3-day 公示
+    lg = ledger(policies=[HOUR_PROFILES["jindu"]])  # 3-day 公示
     out = lg.post(record(minutes=180), at=POSTED_AT)
     assert out.counted_minutes == 180
     assert lg.status("r1") == "submitted"
@@ -102,7 +102,7 @@ def test_lifecycle_with_a_public_notice() -> None:
 
 
 def test_reject_during_the_notice_but_not_after() -> None:
-    lg = ledger(policies=[PROFILES["jindu"]])
+    lg = ledger(policies=[HOUR_PROFILES["jindu"]])
     lg.post(record("r1"), at=POSTED_AT)
     lg.post(record("r2", start=at(2025, 3, 3, 10)), at=POSTED_AT)
     for rid in ("r1", "r2"):
@@ -398,7 +398,7 @@ def test_others_may_not_certify_reject_or_reverse(who: str) -> None:
 
 
 def test_records_that_need_approval_need_authority_over_the_parent_node() -> None:
-    lg = ledger(policies=[PROFILES["guangdong"]], grants=ADMINS)
+    lg = ledger(policies=[HOUR_PROFILES["guangdong"]], grants=ADMINS)
     out = lg.post(record(minutes=540), at=at(2025, 3, 3, 20))
     assert out.status is Status.NEEDS_APPROVAL
     before = snapshot(lg)
@@ -408,7 +408,7 @@ def test_records_that_need_approval_need_authority_over_the_parent_node() -> Non
     lg.certify("r1", by="county-admin", at=at(2025, 3, 4))
     assert lg.minutes("v1") == 540
     # an organizer at the county needs the city
-    lg2 = ledger(policies=[PROFILES["guangdong"]], grants=ADMINS)
+    lg2 = ledger(policies=[HOUR_PROFILES["guangdong"]], grants=ADMINS)
     lg2.post(record(org="o-zf", minutes=540), at=at(2025, 3, 3, 20))
     with pytest.raises(PermissionDenied):
         lg2.certify("r1", by="county-admin", at=at(2025, 3, 4))
@@ -529,7 +529,7 @@ def test_totals_by_region_roll_up_the_tree() -> None:
 
 
 def test_fold_agrees_with_the_queries_at_every_moment() -> None:
-    lg = ledger(policies=[PROFILES["jindu"]])
+    lg = ledger(policies=[HOUR_PROFILES["jindu"]])
     lg.post(record("a", minutes=60), at=POSTED_AT)
     lg.post(record("b", start=at(2025, 3, 3, 10), minutes=30), at=POSTED_AT)
     lg.post(record("c", vid="v2", minutes=45), at=POSTED_AT)

@@ -29,10 +29,11 @@ from zhiyuan._validators import MINUTES
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.errors import InvalidInput, InvalidValue
 from zhiyuan.hours import (
-    PROFILES,
+    HOUR_PROFILES,
     RULES,
     Evidence,
     HourPolicy,
+    HourRule,
     Outcome,
     Overflow,
     OverlapRule,
@@ -67,6 +68,20 @@ def run(policy: HourPolicy, rec: ServiceRecord, **kw: Any) -> Outcome:
 # --- the national default -------------------------------------------------------------------
 
 
+def test_the_default_rules_are_values_with_unique_ids_and_switch_off_with_their_policy() -> None:
+    assert all(isinstance(r, HourRule) for r in RULES)
+    assert len({r.id for r in RULES}) == len(RULES)
+    assert [r.id for r in HourPolicy().rules] == [
+        "hours.span", "hours.age", "hours.schedule_cap", "hours.overlap", "hours.daily_cap",
+    ]  # fmt: skip
+    full = HourPolicy(
+        excluded_categories={"x"}, deadline_days=30, record_cap_minutes=120, unit_minutes=30
+    )
+    assert full.rules == RULES
+    assert all(r.rejects for r in RULES if r.id in {"hours.category", "hours.overlap"})
+    assert not any(r.rejects for r in RULES if r.id in {"hours.rounding", "hours.record_cap"})
+
+
 def test_national_default_counts_every_minute_and_explains_nothing() -> None:
     rec = record(minutes=220)
     out = run(HourPolicy(), rec)
@@ -76,7 +91,7 @@ def test_national_default_counts_every_minute_and_explains_nothing() -> None:
     assert out.segments == (seg(rec.start, rec.end),)
     assert out.day_minutes == ((D, 220),)
     assert out.explain() == "r1: accepted, 220 min served, 220 counted"
-    assert HourPolicy() == PROFILES["national"]
+    assert HourPolicy() == attrs.evolve(HOUR_PROFILES["national"], source=None)  # but its source
 
 
 def test_counts_toward_follows_the_evidence() -> None:
@@ -120,7 +135,7 @@ def test_record_cap_boundary(served: int, counted: int) -> None:
     ],
 )
 def test_hailin_whole_hours_at_most_two(served: int, counted: int, rules: list[str]) -> None:
-    out = run(PROFILES["hailin"], record(minutes=served))
+    out = run(HOUR_PROFILES["hailin"], record(minutes=served))
     assert out.counted_minutes == counted
     assert rules_of(out) == rules
 
@@ -208,14 +223,14 @@ def test_daily_cap_reject() -> None:
 
 
 def test_guangdong_more_than_eight_hours_needs_approval() -> None:
-    gd = PROFILES["guangdong"]
+    gd = HOUR_PROFILES["guangdong"]
     assert run(gd, record(minutes=480)).status is Status.ACCEPTED
     out = run(gd, record(minutes=540))
     assert out.status is Status.NEEDS_APPROVAL and out.counted_minutes == 540
 
 
 def test_university_half_hours_and_eight_a_day() -> None:
-    uni = PROFILES["university"]
+    uni = HOUR_PROFILES["university"]
     soon = at(2025, 3, 5)  # within the 30-day deadline
     assert run(uni, record(minutes=100), now=soon).counted_minutes == 90
     out = run(uni, record(minutes=9 * 60 + 10), now=soon)
@@ -231,7 +246,7 @@ def test_university_half_hours_and_eight_a_day() -> None:
 def test_daily_cap_on_a_full_day_still_counts_the_next_days_part() -> None:
     # University: 8 h already on 3 March; 23:15 → 00:44 is 45 min on the 3rd (no room) and
     # 44 min on the 4th. The 4th's 44 min give one 30-minute unit.
-    uni = PROFILES["university"]
+    uni = HOUR_PROFILES["university"]
     rec = record(start=at(2025, 3, 3, 23, 15), end=at(2025, 3, 4, 0, 44))
     out = run(uni, rec, day_used={D: 480}, now=at(2025, 3, 5))
     assert out.counted_minutes == 30
@@ -298,7 +313,7 @@ def test_deadline_uses_recorded_at_and_shanghai_dates() -> None:
         start=at(2025, 3, 3, 22), end=at(2025, 3, 3, 23, 30), recorded_at=at(2025, 3, 3, 23, 45)
     )
     assert run(p, entered, now=at(2025, 6, 1)).status is Status.ACCEPTED
-    assert run(PROFILES["university"], record(), now=at(2025, 4, 3)).status is Status.REJECTED
+    assert run(HOUR_PROFILES["university"], record(), now=at(2025, 4, 3)).status is Status.REJECTED
 
 
 # --- schedule cap (志愿汇: top-ups never exceed the scheduled duration) -----------------------
@@ -502,11 +517,11 @@ def test_span_limit() -> None:
 
 def test_a_record_spans_at_most_a_day_by_default() -> None:
     # Regression: one 62-day record counted 1,488 h under the national default.
-    assert all(p.max_span_minutes == 1440 for p in PROFILES.values())
+    assert all(p.max_span_minutes == 1440 for p in HOUR_PROFILES.values())
     long = record(start=at(2025, 3, 1), end=at(2025, 5, 2))
     assert long.served_minutes == 62 * 1440
-    for name in sorted(PROFILES):
-        out = run(PROFILES[name], long)
+    for name in sorted(HOUR_PROFILES):
+        out = run(HOUR_PROFILES[name], long)
         assert out.status is Status.REJECTED and out.counted_minutes == 0, name
         assert rules_of(out) == ["hours.span"]
         assert finding(out, "hours.span").numbers == {"served": 62 * 1440, "limit": 1440}
@@ -545,14 +560,14 @@ def test_a_local_rule_is_one_more_step() -> None:
             d.reject("hours.complaint", "投诉成立，不计时长", "an upheld complaint: 0 h")
 
     chain = [*RULES, rule_complaint]
-    ok = PROFILES["hailin"].evaluate(record("r-ok", minutes=120), now=NOW, rules=chain)
-    bad = PROFILES["hailin"].evaluate(record("r-bad", minutes=120), now=NOW, rules=chain)
+    ok = HOUR_PROFILES["hailin"].evaluate(record("r-ok", minutes=120), now=NOW, rules=chain)
+    bad = HOUR_PROFILES["hailin"].evaluate(record("r-bad", minutes=120), now=NOW, rules=chain)
     assert ok.counted_minutes == 120
     assert bad.status is Status.REJECTED and rules_of(bad) == ["hours.complaint"]
 
 
 def test_explain_lists_every_finding() -> None:
-    out = PROFILES["hailin"].evaluate(record(minutes=220), now=NOW)
+    out = HOUR_PROFILES["hailin"].evaluate(record(minutes=220), now=NOW)
     lines = out.explain().splitlines()
     assert lines[0] == "r1: accepted, 220 min served, 120 counted"
     assert lines[1].startswith("  [hours.record_cap] ")
@@ -562,9 +577,9 @@ def test_explain_lists_every_finding() -> None:
 # --- the policy as data -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(PROFILES))
+@pytest.mark.parametrize("name", sorted(HOUR_PROFILES))
 def test_profiles_round_trip(name: str) -> None:
-    p = PROFILES[name]
+    p = HOUR_PROFILES[name]
     assert p.name == name
     assert isinstance(p.effective_from, date)
     assert from_json(to_json(p), HourPolicy) == p
@@ -572,14 +587,14 @@ def test_profiles_round_trip(name: str) -> None:
 
 
 def test_profiles_hold_the_cited_numbers() -> None:
-    assert PROFILES["hailin"].record_cap_minutes == 120
-    assert PROFILES["hailin"].unit_minutes == 60
-    uni = PROFILES["university"]
+    assert HOUR_PROFILES["hailin"].record_cap_minutes == 120
+    assert HOUR_PROFILES["hailin"].unit_minutes == 60
+    uni = HOUR_PROFILES["university"]
     assert (uni.unit_minutes, uni.rounding, uni.daily_cap_minutes) == (30, Rounding.DOWN, 480)
-    gd = PROFILES["guangdong"]
+    gd = HOUR_PROFILES["guangdong"]
     assert (gd.daily_cap_minutes, gd.over_daily_cap) == (480, Overflow.APPROVAL)
-    assert PROFILES["jindu"].notice_days == 3
-    national = PROFILES["national"]
+    assert HOUR_PROFILES["jindu"].notice_days == 3
+    national = HOUR_PROFILES["national"]
     assert national.unit_minutes == 1
     assert national.daily_cap_minutes is None and national.deadline_days is None
     assert national.record_cap_minutes is None
@@ -767,6 +782,12 @@ def test_every_outcome_is_consistent_and_bounded(
         assert out.counted_minutes <= policy.snap(out.served_minutes)
     assert out.weighted_minutes == out.counted_minutes * policy.weight(rec.category) // 100
     assert out.counts_toward == policy.purposes(rec.evidence)
+    # every finding comes from a rule of this policy's chain; a rejection from one that rejects
+    ids = {r.id for r in policy.rules} | {"hours.minor"}  # the age rule's flag
+    assert {f.rule for f in out.findings} <= ids
+    if out.status is Status.REJECTED:
+        (rejecter,) = [r for r in policy.rules if r.id == out.findings[-1].rule]
+        assert rejecter.rejects
     if out.status is not Status.REJECTED:
         assert sum(m for _, m in out.day_minutes) == out.counted_minutes
         assert out.counted_minutes % policy.unit_minutes == 0

@@ -29,7 +29,7 @@ from support.hours import (
 from zhiyuan.errors import InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hours import (
     AUTO,
-    PROFILES,
+    HOUR_PROFILES,
     Certified,
     Evidence,
     HourLedger,
@@ -256,7 +256,7 @@ def test_the_fold_judges_the_notice_on_the_ledgers_clock() -> None:
     # Regression: a ledger on its own clock said "pending" while fold(entries) without as_of
     # said "certified" (judged at the wall clock).
     clock = Clock(at(2025, 3, 5, 9))
-    lg = fresh(clock, policies=[PROFILES["jindu"]])  # a 3-day notice
+    lg = fresh(clock, policies=[HOUR_PROFILES["jindu"]])  # a 3-day notice
     lg.post(record("r1"), at=at(2025, 3, 3, 12))
     lg.certify("r1", by="admin", at=at(2025, 3, 4, 9))
     assert lg.minutes("v1", status="pending") == 60 and lg.minutes("v1") == 0

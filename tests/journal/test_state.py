@@ -12,7 +12,7 @@ from books import REGISTRY, fixed_clock, open_books, script, snapshot
 from zhiyuan.credit import CONVERSION_PROFILES, TIMEBANK_PROFILES
 from zhiyuan.errors import InvalidInput
 from zhiyuan.hierarchy import Organization, PracticeCenter, Registry, Team, load_default
-from zhiyuan.hours import PROFILES, HourPolicy
+from zhiyuan.hours import HOUR_PROFILES, HourPolicy
 from zhiyuan.journal import Journal
 from zhiyuan.matching import DispatchPolicy
 from zhiyuan.scoring import BayesianPrior, StarScheme
@@ -33,7 +33,7 @@ def full_state() -> State:
         ],
     )
     policies = {
-        "hours": (HourPolicy(notice_days=3, auto_certify={"qr_scan"}), PROFILES["hailin"]),
+        "hours": (HourPolicy(notice_days=3, auto_certify={"qr_scan"}), HOUR_PROFILES["hailin"]),
         "stars": (StarScheme(notice_days=7),),
         "conversion": (CONVERSION_PROFILES["rongcheng"],),
         "timebank": (TIMEBANK_PROFILES["qingdao"],),

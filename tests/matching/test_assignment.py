@@ -24,6 +24,9 @@ from scipy.optimize import linear_sum_assignment
 from zhiyuan.errors import InvalidValue, ZhiyuanError
 from zhiyuan.matching import assignment as asg
 from zhiyuan.matching.assignment import Assignment, AssignmentProblem, solve
+from zhiyuan.matching.assignment import exact as asg_exact
+from zhiyuan.matching.assignment import lap as asg_lap
+from zhiyuan.matching.assignment import problem as asg_problem
 
 Pair = tuple[int, int, int]  # need, candidate, cost
 
@@ -190,8 +193,8 @@ def check_feasible(a: Assignment, h: list[int], c: list[int], pairs: list[Pair])
 
 def pure_python(mp: pytest.MonkeyPatch) -> None:
     """Behave as if numpy and scipy were not installed."""
-    mp.setattr(asg, "_has_numpy", lambda: False)
-    mp.setattr(asg, "scipy_available", lambda: False)
+    mp.setattr(asg_problem, "_has_numpy", lambda: False)
+    mp.setattr(asg_exact, "scipy_available", lambda: False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +342,7 @@ def test_vectorised_and_pure_paths_agree(inst: tuple[list[int], list[int], list[
         pure_greedy = solve(pure, method="greedy")
         pure_exact = solve(pure)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(asg, "_NUMPY_MIN_PAIRS", 0)
+        mp.setattr(asg_problem, "_NUMPY_MIN_PAIRS", 0)
         vec = problem(h, c, pairs)
         assert vec == pure and hash(vec) == hash(pure)
         assert solve(vec, method="greedy") == pure_greedy
@@ -510,7 +513,7 @@ def test_from_dense_rejects_bad_block_rows_and_sizes() -> None:
 
 
 def test_from_dense_pure_rejects_non_integers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(asg, "_has_numpy", lambda: False)
+    monkeypatch.setattr(asg_problem, "_has_numpy", lambda: False)
     with pytest.raises(InvalidValue, match=r"costs\[0\]\[1\]"):
         AssignmentProblem.from_dense(headcounts=[1], capacities=[1, 1], costs=[[1, 2.5]])
     with pytest.raises(InvalidValue, match=r"costs\[0\]"):
@@ -584,7 +587,7 @@ def test_empty_and_trivial(n: int, m: int, pairs: list[Pair]) -> None:
 
 
 def test_scipy_backend_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(asg, "scipy_available", lambda: False)
+    monkeypatch.setattr(asg_exact, "scipy_available", lambda: False)
     p = AssignmentProblem.from_lists(headcounts=[1], capacities=[1], options=[[(0, 5)]])
     with pytest.raises(InvalidValue, match="solver"):
         solve(p, backend="scipy")
@@ -670,7 +673,7 @@ def test_bad_inputs_name_the_field(
     change: dict[str, Any], field: str, vectorised: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if vectorised:
-        monkeypatch.setattr(asg, "_NUMPY_MIN_PAIRS", 0)
+        monkeypatch.setattr(asg_problem, "_NUMPY_MIN_PAIRS", 0)
     kwargs: dict[str, Any] = {
         "headcounts": [1, 1],
         "capacities": [1, 1],
@@ -773,7 +776,7 @@ def test_about_cheapest_keeps_at_least_each_needs_k_cheapest(rows: list[list[int
     costs = np.array([v for r in rows for v in r], dtype=np.int64)
     if needs.size == 0:
         return
-    got = asg._about_cheapest(needs, cands, costs, len(rows), 30, k)
+    got = asg_lap._about_cheapest(needs, cands, costs, len(rows), 30, k)
     assert list(got) == sorted(set(got.tolist()))
     for i, r in enumerate(rows):
         mine = sorted(costs[got][needs[got] == i].tolist())
@@ -952,7 +955,7 @@ def test_a_chain_is_searched_to_the_optimum() -> None:
 def test_a_search_that_runs_out_says_so_and_keeps_the_windows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(asg, "_BRANCH_SOLVES", 1)
+    monkeypatch.setattr(asg_exact, "_BRANCH_SOLVES", 1)
     rnd = random.Random(5)
     h = [rnd.randint(1, 2) for _ in range(12)]
     c = [rnd.randint(2, 4) for _ in range(6)]
@@ -1045,7 +1048,7 @@ def test_bad_arguments_are_invalid_values(call: Any, field: str) -> None:
 def test_from_dense_pure_rejects_rows_that_are_not_sequences(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(asg, "_has_numpy", lambda: False)
+    monkeypatch.setattr(asg_problem, "_has_numpy", lambda: False)
     with pytest.raises(InvalidValue, match=r"costs\[0\]"):
         AssignmentProblem.from_dense(headcounts=[1], capacities=[1], costs=[None])  # type: ignore[list-item]
     with pytest.raises(InvalidValue, match="costs"):
@@ -1100,7 +1103,7 @@ RAGGED: list[tuple[Any, str, object]] = [  # costs for 2 needs × 3 candidates, 
 def test_from_dense_rows_are_checked_alike_with_and_without_numpy(
     costs: Any, field: str, value: object, with_numpy: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(asg, "_has_numpy", lambda: with_numpy)
+    monkeypatch.setattr(asg_problem, "_has_numpy", lambda: with_numpy)
     for given_as in (costs, lambda a, b: costs[a:b]):  # a matrix, or rows fetched by a function
         with pytest.raises(InvalidValue) as err:
             AssignmentProblem.from_dense(headcounts=[1, 1], capacities=[1, 1, 1], costs=given_as)
@@ -1129,7 +1132,7 @@ def test_from_dense_numpy_and_pure_paths_agree_on_any_rows(n: int, m: int, rows:
     outcomes: list[tuple[str, object]] = []
     for has_numpy in (lambda: True, lambda: False):
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(asg, "_has_numpy", has_numpy)
+            mp.setattr(asg_problem, "_has_numpy", has_numpy)
             try:
                 p = AssignmentProblem.from_dense(headcounts=[1] * n, capacities=[1] * m, costs=rows)
                 outcomes.append(("ok", p))

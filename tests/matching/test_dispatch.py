@@ -694,7 +694,10 @@ def test_policy_defaults_and_single_level() -> None:
     p = DispatchPolicy()
     assert p.escalation == (Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY, Level.CITY)
     assert p.offer_timeout_minutes is None and p.max_distance_m is None  # no national numbers
-    assert DispatchPolicy(escalation="county").escalation == (Level.COUNTY,)  # type: ignore[arg-type]
+    assert DispatchPolicy(escalation=["county"]).escalation == (Level.COUNTY,)
+    with pytest.raises(InvalidValue) as err:  # a lone level is not a ladder: one rule for lists
+        DispatchPolicy(escalation="county")
+    assert err.value.field == "escalation"
 
 
 def test_policy_round_trips_through_json_and_toml() -> None:

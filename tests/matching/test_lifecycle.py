@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from support.matching import ORG, SIBLING, VILLAGE, at, cand, dispatcher, hour_ledger, need
-from zhiyuan.credit.ledger import PointsLedger, PostingKind, volunteer_account
+from zhiyuan.credit.accounts import volunteer_account
+from zhiyuan.credit.ledger import PointsLedger, PostingKind
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hours import Evidence
 from zhiyuan.matching import CandidateKind, Dispatcher, DispatchResult, Need
@@ -22,7 +23,6 @@ from zhiyuan.matching.lifecycle import (
     Completed,
     Declined,
     Expired,
-    NeedBook,
     NeedCancelled,
     NeedState,
     NeedStatus,
@@ -35,6 +35,7 @@ from zhiyuan.matching.lifecycle import (
     advance,
     fold,
 )
+from zhiyuan.matching.needbook import NeedBook
 from zhiyuan.scoring.feedback import FeedbackBook
 
 ISSUER = "issuer:城阳"

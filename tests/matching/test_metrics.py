@@ -14,7 +14,7 @@ from support.matching import HOME, ORG, at, cand, need
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours import Evidence, GeoFix
 from zhiyuan.matching import distance_m
-from zhiyuan.matching.lifecycle import NeedBook, fold
+from zhiyuan.matching.lifecycle import fold
 from zhiyuan.matching.metrics import (
     AcceptanceTimes,
     FillRate,
@@ -28,6 +28,7 @@ from zhiyuan.matching.metrics import (
     travel,
     workload,
 )
+from zhiyuan.matching.needbook import NeedBook
 
 
 def half_up(x: Fraction) -> int:

@@ -16,11 +16,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from strategies import sources
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound
 from zhiyuan.scoring.feedback import BayesianPrior, FeedbackScore
 from zhiyuan.scoring.scorecards import (
-    SCORECARDS,
+    SCORECARD_PROFILES,
     Band,
     Indicator,
     Scorecard,
@@ -275,9 +276,9 @@ def test_scorecard_for_picks_the_card_in_force() -> None:
 # --- round trips -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", sorted(SCORECARDS))
+@pytest.mark.parametrize("key", sorted(SCORECARD_PROFILES))
 def test_shipped_cards_round_trip(key: str) -> None:
-    c = SCORECARDS[key]
+    c = SCORECARD_PROFILES[key]
     assert from_json(to_json(c), Scorecard) == c
     assert from_toml(to_toml(c), Scorecard) == c
 
@@ -326,12 +327,13 @@ label = "优秀"
 
 
 def test_shipped_cards() -> None:
-    station, district = SCORECARDS["station_stars"], SCORECARDS["district_test"]
+    station, district = SCORECARD_PROFILES["station_stars"], SCORECARD_PROFILES["district_test"]
     assert station.max_points == district.max_points == 100
     assert [b.label for b in station.bands] == ["五星", "四星", "三星", "二星", "一星"]
     assert [b.label for b in district.bands] == ["AAAAA", "AAAA", "AAA", "AA", "A"]
-    assert "wmf.fjsen.com/2023-05/08" in station.source  # 石狮日报, the 所/站 star rating
-    assert "xiexiebang.com/a1/d80ed2335e71ecda.html" in district.source  # the test sheet
+    assert station.source is not None and district.source is not None
+    assert "wmf.fjsen.com/2023-05/08" in station.source.explain()  # 石狮日报, the 所/站 star rating
+    assert "xiexiebang.com/a1/d80ed2335e71ecda.html" in district.source.explain()  # the test sheet
     assert district.indicator("staff_volunteer_pct").target == 70
     assert district.indicator("party_volunteer_pct").target == 80
     assert not district.indicator("upheld_complaints").higher_is_better
@@ -362,7 +364,7 @@ def test_station_values_arithmetic() -> None:
         "needs_filled_pct": 93,
         "feedback": 433,
     }
-    r = SCORECARDS["station_stars"].score(v)
+    r = SCORECARD_PROFILES["station_stars"].score(v)
     # 25×3//4 = 18; 20×1447//1500 = 19; 20×180//250 = 14; 15×93//95 = 14; 20×433//450 = 19
     assert [p.points for p in r.parts] == [18, 19, 14, 14, 19]
     assert r.total == 84 and r.band is not None and r.band.label == "四星"
@@ -468,7 +470,7 @@ def scorecards(draw: st.DrawFn) -> Scorecard:
         indicators=inds,
         bands=draw(st.permutations(bands)),
         missing_counts_zero=draw(st.booleans()),
-        source=draw(st.text(st.characters(codec="utf-8"), max_size=30)),
+        source=draw(sources()),
     )
 
 

@@ -65,16 +65,16 @@ twin) raise :class:`NotVectorized` naming the rule.
 Example:
     >>> from datetime import datetime
     >>> from zhiyuan import SHANGHAI, system_clock
-    >>> from zhiyuan.hours import PROFILES
+    >>> from zhiyuan.hours import HOUR_PROFILES
     >>> t = lambda d, h, m=0: int(datetime(2025, 3, d, h, m, tzinfo=SHANGHAI).timestamp())
     >>> records = {"volunteer": ["v1", "v1", "v2"],
     ...            "start": [t(1, 9), t(1, 11), t(1, 20)],
     ...            "end": [t(1, 12, 40), t(1, 13), t(2, 1)],
     ...            "evidence": ["qr_scan"] * 3, "category": ["助老"] * 3}
     >>> now = datetime(2025, 3, 2, 12, tzinfo=SHANGHAI)
-    >>> evaluate_hours(records, PROFILES["national"], now=now).counted_minutes.tolist()
+    >>> evaluate_hours(records, HOUR_PROFILES["national"], now=now).counted_minutes.tolist()
     [220, 20, 300]
-    >>> evaluate_hours(records, PROFILES["hailin"], now=now).counted_minutes.tolist()
+    >>> evaluate_hours(records, HOUR_PROFILES["hailin"], now=now).counted_minutes.tolist()
     [120, 0, 120]
 """
 
@@ -134,16 +134,13 @@ STATUSES: tuple[Status, ...] = (Status.ACCEPTED, Status.NEEDS_APPROVAL, Status.R
 """Status codes: code ``i`` is ``STATUSES[i]``."""
 ACCEPTED, NEEDS_APPROVAL, REJECTED = 0, 1, 2
 
-REJECTING_RULES: tuple[str, ...] = (
-    "hours.category",
-    "hours.span",
-    "hours.age",
-    "hours.deadline",
-    "hours.overlap",
-    "hours.daily_cap",
+REJECTING_RULES: tuple[str, ...] = tuple(r.id for r in RULES if r.rejects)
+"""Codes of ``HourColumns.rejected_by``: the rule that rejected a row (``-1``: none); the ids of
+the default rules that can reject (:attr:`~zhiyuan.hours.HourRule.rejects`), in chain order."""
+_CATEGORY, _SPAN, _AGE, _DEADLINE, _OVERLAP, _DAILY = (
+    REJECTING_RULES.index(f"hours.{r}")
+    for r in ("category", "span", "age", "deadline", "overlap", "daily_cap")
 )
-"""Codes of ``HourColumns.rejected_by``: the rule that rejected a row (``-1``: none)."""
-_CATEGORY, _SPAN, _AGE, _DEADLINE, _OVERLAP, _DAILY = range(6)
 
 _CHAIN = RULES  # the vector path knows exactly the default chain
 _BIG = np.int64(1 << 34)  # > any span of epoch seconds between 2000 and the year 2500
@@ -175,7 +172,7 @@ def check_policy(policy: HourPolicy) -> None:
         ...
         zhiyuan.bulk.hours.NotVectorized: hours.age: min_age needs birth dates, which columns do not carry
     """
-    chain = tuple(policy._rules)
+    chain = policy.rules
     for rule in chain:
         if rule not in _CHAIN:
             name = getattr(rule, "__name__", repr(rule))
@@ -642,7 +639,7 @@ def _loop(
         vid = int(rows.volunteer[i])
         occ = occupied.setdefault(vid, [])
         used = day_used.setdefault(vid, {})
-        out = pol._evaluate(_record(rows, i), now, None, occ, used, pol._rules)
+        out = pol._evaluate(_record(rows, i), now, None, occ, used, pol.rules)
         counted[pos] = out.counted_minutes
         weighted[pos] = out.weighted_minutes
         status[pos] = code[out.status]

@@ -476,11 +476,11 @@ def convert_points(
 
     after = _group_cumsum(units, starts)
     before = after - units
-    v_after, v_before = _value(policy, after), _value(policy, before)
+    v_after, v_before = policy.value(after), policy.value(before)
     if policy.carry:
-        raw = _round(policy, v_after) - _round(policy, v_before)
+        raw = policy.round_value(v_after) - policy.round_value(v_before)
     else:
-        raw = _round(policy, v_after - v_before)
+        raw = policy.round_value(v_after - v_before)
     if exact:
         try:
             raw = raw.astype(np.int64)
@@ -565,8 +565,8 @@ def _needs_python_ints(
     volunteer's total credit ``C``; the bound is taken crudely in exact integers first, then per
     volunteer in floats with a margin.
     """
-    per_unit = policy._lcm * policy.points_per_hour
-    den = policy._denominator()
+    per_unit = policy.steepest
+    den = policy.denominator
     top = max(percents, default=0)
     if 2 * int(mins.max()) * top * len(mins) * per_unit + den < _INT64_SAFE:
         return False
@@ -582,25 +582,6 @@ def _group_cumsum(x: npt.NDArray[Any], starts: IntArray) -> npt.NDArray[Any]:
     counts = np.diff(np.append(starts, len(x)))
     out: npt.NDArray[Any] = total - np.repeat(base, counts)
     return out
-
-
-def _value(policy: ConversionPolicy, credit: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """``policy._value`` elementwise: tier bands as a piecewise-linear sum."""
-    num: npt.NDArray[Any] | None = None
-    lcm = policy._lcm
-    for lower, upper, hpp in policy._bands:
-        part = np.maximum(credit - lower, 0)
-        if upper is not None:
-            part = np.minimum(part, upper - lower)
-        term = part * (lcm // hpp)
-        num = term if num is None else num + term
-    assert num is not None
-    return num * policy.points_per_hour
-
-
-def _round(policy: ConversionPolicy, num: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """``policy._round`` elementwise, in integers."""
-    return policy.rounding.divide(num, policy._denominator())
 
 
 def _window(days: IntArray, unit: str) -> IntArray:

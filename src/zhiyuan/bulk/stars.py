@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -34,7 +33,7 @@ from zhiyuan.bulk import _frames
 from zhiyuan.bulk._columns import EVIDENCE, PURPOSES, Columns, day_number
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours.policy import Purpose
-from zhiyuan.scoring.stars import StarScheme
+from zhiyuan.scoring.stars import StarScheme, months_since
 
 __all__ = ["UNMET_RULES", "StarColumns", "rate_stars", "rate_stars_frame"]
 
@@ -154,16 +153,14 @@ def _per_volunteer(name: str, values: PerVolunteer, ids: AnyArray, *, dates: boo
 
 
 def _months_since(registered: I64, today: date) -> I64:
-    """Whole months from each registration day to ``today`` as ``relativedelta`` counts them
-    (a month from Jan 31 is complete on Feb 28), 0 for registrations after ``today``."""
+    """:func:`~zhiyuan.scoring.stars.months_since` from each registration day to ``today``, 0 for
+    registrations after ``today``."""
     reg = registered.astype("datetime64[D]")
     month = reg.astype("datetime64[M]")
     ry = month.astype(np.int64) // 12 + 1970
     rm = month.astype(np.int64) % 12 + 1
     rd = (reg - month.astype("datetime64[D]")).astype(np.int64) + 1
-    month_days = calendar.monthrange(today.year, today.month)[1]
-    months = (today.year - ry) * 12 + (today.month - rm)
-    months = months - (today.day < np.minimum(rd, month_days))
+    months = months_since(ry, rm, rd, today)
     return np.where(registered <= day_number(today), np.maximum(months, 0), 0)
 
 

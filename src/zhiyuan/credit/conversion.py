@@ -85,6 +85,7 @@ from zhiyuan._validators import (
     SHANGHAI,
     YEARS,
     bounded,
+    enum_set,
     in_years,
     is_a,
     is_bool,
@@ -99,22 +100,23 @@ from zhiyuan._validators import (
     to_enum,
     to_shanghai,
 )
+from zhiyuan.credit.accounts import VOLUNTEER_PREFIX, issuer_account, volunteer_account
+from zhiyuan.credit.accounts import check_issuer as _issuer
 from zhiyuan.credit.ledger import (
     ClawbackRule,
     PointsLedger,
     Posting,
     PostingKind,
     Timing,
-    _issuer,
     _postings,
-    volunteer_account,
 )
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, show
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourRow
-from zhiyuan.hours.policy import Purpose, Rounding
+from zhiyuan.hours.policy import N, Purpose, Rounding
 from zhiyuan.hours.records import Evidence
 from zhiyuan.journal._ids import derive, foreign
+from zhiyuan.profiles import Profiles, Source, explain_policy, to_source
 
 __all__ = [
     "CONVERSION_PROFILES",
@@ -321,9 +323,7 @@ def _tiers(value: object) -> tuple[Tier, ...]:
 def _kinds(value: object) -> frozenset[Evidence] | None:
     """``None`` (every attested kind) or a collection of evidence kinds (members or values); a
     single kind or a string is refused, so that ``"qr_scan,gps"`` cannot pass for a set."""
-    if value is None:
-        return None
-    return frozenset(to_enum("evidence", Evidence, v) for v in items("evidence", value))
+    return None if value is None else enum_set("evidence", Evidence, value)
 
 
 def _strs(value: object) -> frozenset[str] | None:
@@ -360,19 +360,19 @@ def _at(field: str, value: object) -> datetime:
     return moment(value, field)
 
 
-def _rounding(value: Any) -> Rounding:
+def _rounding(value: object) -> Rounding:
     return to_enum("rounding", Rounding, value)
 
 
-def _expiry(value: Any) -> Expiry:
+def _expiry(value: object) -> Expiry:
     return to_enum("expiry", Expiry, value)
 
 
-def _timing(value: Any) -> Timing:
+def _timing(value: object) -> Timing:
     return to_enum("timing", Timing, value)
 
 
-def _clawback(value: Any) -> ClawbackRule:
+def _clawback(value: object) -> ClawbackRule:
     return to_enum("clawback", ClawbackRule, value)
 
 
@@ -388,6 +388,8 @@ class ConversionPolicy:
         effective_from: rows served before this date do not convert under this policy (default:
             2017-12-01, when 《志愿服务条例》 came into force; no national text sets a
             conversion, so this is a floor, not a claim about any scheme).
+        source: where the policy comes from (:class:`~zhiyuan.profiles.Source`): set on every
+            shipped profile, ``None`` for a policy of your own.
         instrument: what is issued (``points``, ``time_credits``, ``credit_score`` …), the
             instrument of the ledger it is posted to; posting ids are ``<record id>#convert``.
         issuer: the account points come from (default ``issuer:<name>``).
@@ -421,9 +423,10 @@ class ConversionPolicy:
 
     name: str = attrs.field(default="default", validator=non_empty)
     effective_from: date = attrs.field(default=_DEFAULT_FROM, validator=is_date)
+    source: Source | None = attrs.field(default=None, converter=to_source)
     instrument: str = attrs.field(default="points", validator=non_empty)
     issuer: str = attrs.field(
-        default=attrs.Factory(lambda self: f"issuer:{self.name}", takes_self=True),
+        default=attrs.Factory(lambda self: issuer_account(self.name), takes_self=True),
         validator=_issuer_account,
     )
     evidence: frozenset[Evidence] | None = attrs.field(default=None, converter=_kinds)
@@ -449,6 +452,10 @@ class ConversionPolicy:
 
     _bands: tuple[tuple[int, int | None, int], ...] = attrs.field(init=False, eq=False, repr=False)
     _lcm: int = attrs.field(init=False, eq=False, repr=False)
+
+    def explain(self) -> str:
+        """This policy in two lines, Chinese / English: name, first day in force, source."""
+        return explain_policy(self, "工时折算规则", "conversion policy")
 
     def __attrs_post_init__(self) -> None:
         if self.tiers:
@@ -503,18 +510,48 @@ class ConversionPolicy:
         """
         return derive(foreign(key("record_id", record_id)), "convert")
 
-    def _value(self, credit: int) -> int:
-        """The exact value of ``credit`` cumulative minute-percents, over :meth:`_denominator`."""
-        num = 0
+    @property
+    def denominator(self) -> int:
+        """The denominator of every :meth:`value`: 6,000 (an hour in minute-percents) × the least
+        common multiple of the tiers' hours per point."""
+        return _HOUR * self._lcm
+
+    @property
+    def steepest(self) -> int:
+        """A bound on what one minute-percent of credit adds to :meth:`value` (for overflow checks)."""
+        return self._lcm * self.points_per_hour
+
+    def value(self, credit: N) -> N:
+        """The exact worth of ``credit`` cumulative minute-percents (minutes × category percent),
+        as a numerator over :attr:`denominator`: the tier bands as a piecewise-linear sum.
+
+        ``credit`` is a Python integer (the object path) or a numpy integer array (the columnar
+        twin, :func:`~zhiyuan.bulk.convert_points`), elementwise: one kernel for both.
+
+        Example:
+            >>> weihai = CONVERSION_PROFILES["weihai"]
+            >>> weihai.value(21 * 6000) / weihai.denominator   # 20 h at 1 per h, 1 h at 1 per 2 h
+            20.5
+        """
+        num = 0 * credit
         for lower, upper, hpp in self._bands:
-            if credit <= lower:
-                break
-            part = (credit if upper is None else min(credit, upper)) - lower
-            num += part * (self._lcm // hpp)
+            part = credit - lower
+            part = part * (part > 0)
+            if upper is not None:
+                width = upper - lower
+                part = part - (part - width) * (part > width)
+            num = num + part * (self._lcm // hpp)
         return num * self.points_per_hour
 
-    def _denominator(self) -> int:
-        return _HOUR * self._lcm
+    def round_value(self, num: N) -> N:
+        """A :meth:`value` numerator as whole points, rounded the policy's way.
+
+        Example:
+            >>> weihai = CONVERSION_PROFILES["weihai"]
+            >>> weihai.round_value(weihai.value(21 * 6000))
+            20
+        """
+        return self.rounding.divide(num, self.denominator)
 
     def _caps(self) -> dict[str, int | None]:
         """The caps by window (``day``, ``month``, ``year``, ``lifetime``; ``None``: no cap)."""
@@ -524,9 +561,6 @@ class ConversionPolicy:
             "year": self.yearly_cap,
             "lifetime": self.lifetime_cap,
         }
-
-    def _round(self, num: int) -> int:
-        return self.rounding.divide(num, self._denominator())
 
     def points_for(self, minutes: int) -> int:
         """Points for ``minutes`` of credited time from zero, rounded (before any cap).
@@ -540,7 +574,7 @@ class ConversionPolicy:
             raise InvalidValue(
                 "minutes", minutes, f"需要 0 到 {COUNT} 的整数 / need a whole number, 0 to {COUNT}"
             )
-        return self._round(self._value(minutes * _CENTI))
+        return self.round_value(self.value(minutes * _CENTI))
 
     def multiplier(self, category: str) -> int:
         """The category's multiplier in percent (100 when none is set)."""
@@ -779,7 +813,7 @@ def _prior(
             p.kind is PostingKind.EARN
             and p.ref is not None
             and p.id == policy.posting_id(p.ref)
-            and p.target.startswith("volunteer:")
+            and p.target.startswith(VOLUNTEER_PREFIX)
         ):
             mine[p.id] = p
     reversed_: dict[str, int] = {}
@@ -791,7 +825,7 @@ def _prior(
         net = p.amount - reversed_.get(pid, 0)
         if net <= 0:
             continue
-        vid = p.target[len("volunteer:") :]
+        vid = p.target[len(VOLUNTEER_PREFIX) :]
         assert p.ref is not None
         day = dates.get(p.ref) or p.at.astimezone(SHANGHAI).date()
         usage.setdefault(vid, _Usage()).add(day, net)
@@ -921,11 +955,11 @@ def _one(
             finding("conversion.multiplier", (row.category, percent, minutes, _minutes_text(units)))
         )
     findings.extend(_rate_findings(policy, before, after))
-    den = policy._denominator()
-    v0, v1 = policy._value(before), policy._value(after)
+    den = policy.denominator
+    v0, v1 = policy.value(before), policy.value(after)
     zh, en = _MODE[policy.rounding]
     if policy.carry:
-        r0, r1 = policy._round(v0), policy._round(v1)
+        r0, r1 = policy.round_value(v0), policy.round_value(v1)
         raw = r1 - r0
         if v0 != r0 * den or v1 != r1 * den:
             left = v1 - r1 * den
@@ -947,7 +981,7 @@ def _one(
                 )
     else:
         worth = v1 - v0
-        raw = policy._round(worth)
+        raw = policy.round_value(worth)
         rest = worth - raw * den
         if rest > 0:
             findings.append(
@@ -1042,10 +1076,10 @@ def _one(
 
 
 def _rate_findings(policy: ConversionPolicy, before: int, after: int) -> list[Finding]:
-    den = policy._denominator()
+    den = policy.denominator
     pph = policy.points_per_hour
     if not policy.tiers:
-        worth = policy._value(after) - policy._value(before)
+        worth = policy.value(after) - policy.value(before)
         return [
             finding(
                 "conversion.rate",
@@ -1128,58 +1162,132 @@ def post_conversion(ledger: PointsLedger, conversion: Conversion) -> int:
     return ledger._post_earnings(postings, "conversion")
 
 
-CONVERSION_PROFILES: dict[str, ConversionPolicy] = {
-    "huangshi": ConversionPolicy(
-        name="huangshi",
-        evidence=frozenset({Evidence.SIGN_IN_CODE, Evidence.QR_SCAN, Evidence.GPS}),
-        expiry=Expiry.YEAR_END,
-    ),
-    "huangshan": ConversionPolicy(name="huangshan", expiry=Expiry.PERIOD, expiry_years=3),
-    "hailin": ConversionPolicy(name="hailin"),
-    "zhiyuanhui": ConversionPolicy(
-        name="zhiyuanhui",
-        instrument="gongyi_coins",
-        evidence=frozenset({Evidence.SIGN_IN_CODE, Evidence.QR_SCAN, Evidence.GPS}),
-    ),
-    "rongcheng": ConversionPolicy(name="rongcheng", hours_per_point=4),
-    "weihai": ConversionPolicy(
-        name="weihai",
-        effective_from=date(2018, 11, 1),
-        instrument="credit_score",
-        tiers=(
-            Tier(up_to_hours=20),
-            Tier(up_to_hours=80, hours_per_point=2),
-            Tier(up_to_hours=200, hours_per_point=3),
-            Tier(hours_per_point=4),
+CONVERSION_PROFILES: Profiles[ConversionPolicy] = Profiles(
+    {
+        "huangshi": ConversionPolicy(
+            name="huangshi",
+            evidence=frozenset({Evidence.SIGN_IN_CODE, Evidence.QR_SCAN, Evidence.GPS}),
+            expiry=Expiry.YEAR_END,
+            source=Source(
+                document="志愿黄石积分规则（文件名未知 / title unknown）",
+                issuer="志愿黄石（平台 / platform）",
+                region_code="4202",
+                note="Known only from POLICIES.md's summary (reported): no document, date or URL "
+                "was recorded, and none was found. Undated: effective_from is the library's floor.",
+            ),
         ),
-    ),
-    "shanghai_time_bank": ConversionPolicy(
-        name="shanghai_time_bank",
-        effective_from=date(2023, 1, 1),
-        instrument="time_credits",
-        daily_cap=2,
-        lifetime_cap=600,
-    ),
-}
-"""Shipped conversion profiles (POLICIES.md "Points, credit and time banks" and §3.1–3.3; all
-reported unless marked V). Where a source gives no date, ``effective_from`` is the library's
-floor (2017-12-01), not a claim.
+        "huangshan": ConversionPolicy(
+            name="huangshan",
+            expiry=Expiry.PERIOD,
+            expiry_years=3,
+            source=Source(
+                document="黄山志愿服务积分兑换规则（文件名未知 / title unknown）",
+                issuer="黄山（发布单位未知 / issuer unknown）",
+                note="Known only from POLICIES.md's summary (reported): no document, date or URL "
+                "was recorded, and none was found; whether 黄山市 or 黄山区 is not known, so no "
+                "region is given. Undated: effective_from is the library's floor.",
+            ),
+        ),
+        "hailin": ConversionPolicy(
+            name="hailin",
+            source=Source(
+                document="《社区志愿者积分奖励制度(试行)》",
+                issuer="海林市（转载，未注明发文单位 / a reprint naming no issuer）",
+                clause="第三条",
+                url="http://m.51dongshi.net/eedfrcvreebvs.html",
+                region_code="231083",
+                verified=True,
+                note="1 h = 1 point (第三条). Also https://360docs.net/doc/9918628663.html . "
+                "Undated: effective_from is the library's floor.",
+            ),
+        ),
+        "zhiyuanhui": ConversionPolicy(
+            name="zhiyuanhui",
+            instrument="gongyi_coins",
+            evidence=frozenset({Evidence.SIGN_IN_CODE, Evidence.QR_SCAN, Evidence.GPS}),
+            source=Source(
+                document="志愿汇 信用时长与荣誉时长（文件名未知 / title unknown）",
+                issuer="志愿汇（平台 / platform）",
+                url="http://4idols.com/PublicInterestSMS/mnxeushoel.html",
+                note="A platform's rule, used in many regions, so no region is given. Undated: "
+                "effective_from is the library's floor.",
+            ),
+        ),
+        "rongcheng": ConversionPolicy(
+            name="rongcheng",
+            hours_per_point=4,
+            source=Source(
+                document="《东岛刘家村信用管理办法》",
+                issuer="网易山东",
+                date=date(2024, 10, 4),
+                url="https://sd.news.163.com/24/1004/09/JDL5BLIS04379D5J.html",
+                region_code="371082",
+                note="荣成 王连街道 东岛刘家村: 4 h of volunteering = 1 credit point; a village "
+                "average above 5 unlocks rewards. The rules are named by 济宁新闻网 2019-08-25 "
+                "(http://www.jnnews.tv/p/715599.html). The region is 荣成市, whose villages each set "
+                "such rules under the city's credit system. effective_from is the library's floor.",
+            ),
+        ),
+        "weihai": ConversionPolicy(
+            name="weihai",
+            effective_from=date(2018, 11, 1),
+            instrument="credit_score",
+            tiers=(
+                Tier(up_to_hours=20),
+                Tier(up_to_hours=80, hours_per_point=2),
+                Tier(up_to_hours=200, hours_per_point=3),
+                Tier(hours_per_point=4),
+            ),
+            source=Source(
+                document="《关于在全市开展“海贝分”个人信用积分的试行意见》",
+                issuer="威海市发改委",
+                date=date(2020, 3, 5),
+                url="http://fgw.weihai.gov.cn/art/2020/3/5/art_37923_2296162.html",
+                region_code="3710",
+                verified=True,
+                note="The 意见 dates from 2018-11 (day unknown: effective_from is the 1st). The "
+                "diminishing tiers are as the 发改委's credit centre gave them on 2020-03-04, "
+                "published 2020-03-05; no cap was found.",
+            ),
+        ),
+        "shanghai_time_bank": ConversionPolicy(
+            name="shanghai_time_bank",
+            effective_from=date(2023, 1, 1),
+            instrument="time_credits",
+            daily_cap=2,
+            lifetime_cap=600,
+            source=Source(
+                document="沪助养老时光汇《管理办法》",
+                issuer="上观新闻（江苏文明网转载 / reprinted by 江苏文明网）",
+                url="https://www.jswmb.cn/article/14627/78339.html",
+                region_code="31",
+                note="1 h = 1 时间币. The caps of 2 a day and 600 per person (长宁 pilot) are in "
+                "POLICIES.md's summary only, without a source (unverified). The platform dates "
+                "from 2023; the day is assumed.",
+            ),
+        ),
+    },
+    kind=ConversionPolicy,
+    field="CONVERSION_PROFILES",
+)
+"""Shipped conversion profiles (POLICIES.md "Points, credit and time banks" and §3.1–3.3), each
+citing its source in ``source``. Where a source gives no date, ``effective_from`` is the
+library's floor (2017-12-01), not a claim.
 
 - ``huangshi``: 志愿黄石, 1 h = 1 point; only credit hours (信用时长: sign-in/sign-out, never
   admin-added honour hours) convert; points expire on 31 December.
 - ``huangshan``: 黄山, 1 h = 1 point, valid 3 years; redemption never reduces hours.
-- ``hailin``: 海林 社区志愿者积分奖励制度, 1 h = 1 point (V: http://m.51dongshi.net/eedfrcvreebvs.html ,
+- ``hailin``: 海林, 1 h = 1 point (http://m.51dongshi.net/eedfrcvreebvs.html ,
   https://360docs.net/doc/9918628663.html ); its 2-h-per-activity cap is an hour rule
-  (``zhiyuan.hours.PROFILES["hailin"]``), its referral points and quarterly redemption are not
+  (``zhiyuan.hours.HOUR_PROFILES["hailin"]``), its referral points and quarterly redemption are not
   conversion rules.
 - ``zhiyuanhui``: 志愿汇, 1 credit hour → 1 公益币; honour hours do not convert
   (http://4idols.com/PublicInterestSMS/mnxeushoel.html ).
-- ``rongcheng``: 荣成 东岛刘家村 美德信用积分, 4 h = 1 point, remainders carried (网易山东
-  2024-10-04: https://sd.news.163.com/24/1004/09/JDL5BLIS04379D5J.html ).
-- ``weihai``: 威海 海贝分 (《关于在全市开展"海贝分"个人信用积分的试行意见》, 2018-11; day of month
-  unknown), diminishing: cumulative hours 1–20 → 1 pt per h, 21–80 → 1 per 2 h, 81–200 → 1 per 3 h,
-  beyond 200 → 1 per 4 h; no cap was found (V: 威海市发改委 2020-03-05,
-  http://fgw.weihai.gov.cn/art/2020/3/5/art_37923_2296162.html ).
+- ``rongcheng``: 荣成 东岛刘家村 美德信用积分, 4 h = 1 point, remainders carried
+  (https://sd.news.163.com/24/1004/09/JDL5BLIS04379D5J.html ).
+- ``weihai``: 威海 海贝分, diminishing: cumulative hours 1–20 → 1 pt per h, 21–80 → 1 per 2 h,
+  81–200 → 1 per 3 h, beyond 200 → 1 per 4 h; no cap
+  (http://fgw.weihai.gov.cn/art/2020/3/5/art_37923_2296162.html ).
 - ``shanghai_time_bank``: 上海 沪助养老时光汇 (长宁 pilot), 1 h = 1 time coin, at most 2 a day and
-  600 per person; the platform dates from 2023 (day unknown) (https://www.jswmb.cn/article/14627/78339.html ).
+  600 per person (https://www.jswmb.cn/article/14627/78339.html ).
 """

@@ -56,6 +56,7 @@ from zhiyuan._validators import (
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.ledger import HourRow
+from zhiyuan.profiles import Profiles, Source, explain_policy, to_source
 from zhiyuan.schedule import Schedule
 
 __all__ = [
@@ -185,6 +186,8 @@ class CreditScorePolicy:
         name: a label for reports.
         effective_from: the first day the policy applies; a year is judged by the policy in
             force on its last day.
+        source: where the policy comes from (:class:`~zhiyuan.profiles.Source`): set on every
+            shipped profile, ``None`` for a policy of your own.
         hour_tiers: bands of hours and their rates, in order (威海: 20 h at 1 per h, 60 h at 1
             per 2 h, 120 h at 1 per 3 h, then 1 per 4 h). One unbounded tier is "N hours → P
             points". Empty: hours earn nothing. Hours beyond a last bounded band earn nothing.
@@ -198,6 +201,7 @@ class CreditScorePolicy:
 
     name: str = attrs.field(default="default", validator=non_empty)
     effective_from: date = attrs.field(default=date(2000, 1, 1), validator=is_date)
+    source: Source | None = attrs.field(default=None, converter=to_source)
     hour_tiers: tuple[HourTier, ...] = attrs.field(default=(), converter=_tiers)
     basis: ScoreBasis = ScoreBasis.YEAR
     star_points: tuple[int, ...] = attrs.field(default=(), converter=_star_points)
@@ -205,6 +209,10 @@ class CreditScorePolicy:
     total_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
     scale: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "points"))
     collection_month: int | None = attrs.field(default=None, validator=_opt_month)
+
+    def explain(self) -> str:
+        """This policy in two lines, Chinese / English: name, first day in force, source."""
+        return explain_policy(self, "志愿+信用加分规则", "credit-score policy")
 
     def __attrs_post_init__(self) -> None:
         for t in self.hour_tiers[:-1]:
@@ -259,37 +267,60 @@ class CreditScorePolicy:
         return None if self.collection_month is None else date(year + 1, self.collection_month, 1)
 
 
-CREDIT_PROFILES: dict[str, CreditScorePolicy] = {
-    "weihai": CreditScorePolicy(
-        name="weihai",
-        effective_from=date(2018, 11, 1),
-        hour_tiers=(
-            HourTier(hours=20, hours_per_step=1),
-            HourTier(hours=60, hours_per_step=2),
-            HourTier(hours=120, hours_per_step=3),
-            HourTier(hours=None, hours_per_step=4),
+CREDIT_PROFILES: Profiles[CreditScorePolicy] = Profiles(
+    {
+        "weihai": CreditScorePolicy(
+            name="weihai",
+            effective_from=date(2018, 11, 1),
+            hour_tiers=(
+                HourTier(hours=20, hours_per_step=1),
+                HourTier(hours=60, hours_per_step=2),
+                HourTier(hours=120, hours_per_step=3),
+                HourTier(hours=None, hours_per_step=4),
+            ),
+            basis=ScoreBasis.CUMULATIVE,
+            source=Source(
+                document="《关于在全市开展“海贝分”个人信用积分的试行意见》",
+                issuer="威海市发改委",
+                date=date(2020, 3, 5),
+                url="http://fgw.weihai.gov.cn/art/2020/3/5/art_37923_2296162.html",
+                region_code="3710",
+                verified=True,
+                note="The 意见 dates from 2018-11 (day unknown: effective_from is the 1st); "
+                "residents 18+, grades AAA…D. The tiers are as the 发改委's credit centre gave "
+                "them on 2020-03-04, published 2020-03-05 on its official site. No cap was found "
+                "(the excerpt is cut off): none is set.",
+            ),
         ),
-        basis=ScoreBasis.CUMULATIVE,
-    ),
-    "fuzhou": CreditScorePolicy(
-        name="fuzhou",
-        effective_from=date(2020, 5, 13),
-        star_points=(1, 2, 3, 4, 5),
-        total_cap=50,
-        scale=1000,
-        collection_month=4,
-    ),
-}
-"""Shipped 志愿+信用 policies (POLICIES.md §3.3):
+        "fuzhou": CreditScorePolicy(
+            name="fuzhou",
+            effective_from=date(2020, 5, 13),
+            star_points=(1, 2, 3, 4, 5),
+            total_cap=50,
+            scale=1000,
+            collection_month=4,
+            source=Source(
+                document="《福州市志愿者信用积分管理办法(试行)》",
+                issuer="福州晚报",
+                date=date(2020, 5, 13),
+                url="http://www.biying172.com/html/94/20200513/5ebb4cb84dfdb.shtml",
+                region_code="3501",
+                note="Issued jointly by the 市委文明办 and the 市信用办 (as reported); the report's "
+                "date is used as effective_from. The 最美 (3–8) and campaign honours (1–5) are "
+                "not modelled.",
+            ),
+        ),
+    },
+    kind=CreditScorePolicy,
+    field="CREDIT_PROFILES",
+)
+"""Shipped 志愿+信用 policies (POLICIES.md §3.3), each citing its source in ``source``:
 
-- ``weihai``: 海贝分 (《关于在全市开展"海贝分"个人信用积分的试行意见》, 2018-11; 威海市发改委
-  2020-03-05, official site). Hours 1–20 → 1 pt per h; 21–80 → 1 per 2 h; 81–200 → 1 per 3 h;
-  over 200 → 1 per 4 h. Applied to cumulative hours (our reading of 增量递减: the rate falls as
-  a volunteer's hours grow). No cap found (the excerpt is cut off): none set.
-- ``fuzhou``: 茉莉分 (《福州市志愿者信用积分管理办法(试行)》, 2020; 福州晚报 2020-05-13, the date
-  used). 1★–5★ → 1–5 pts a year, volunteering capped at 50 of the model's 1,000; the previous
-  year's list is submitted each April. The "最美" (3–8) and campaign honours (1–5) are not
-  modelled.
+- ``weihai``: 海贝分 (official site). Hours 1–20 → 1 pt per h; 21–80 → 1 per 2 h; 81–200 → 1 per
+  3 h; over 200 → 1 per 4 h. Applied to cumulative hours (our reading of 增量递减: the rate falls
+  as a volunteer's hours grow). No cap found: none set.
+- ``fuzhou``: 茉莉分. 1★–5★ → 1–5 pts a year, volunteering capped at 50 of the model's 1,000;
+  the previous year's list is submitted each April.
 """
 
 

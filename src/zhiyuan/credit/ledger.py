@@ -5,7 +5,7 @@ over all accounts is always zero. Accounts are strings: ``volunteer:<id>`` (a vo
 spendable points, kept in lots), ``owed:<id>`` (what a volunteer owes after a clawback, never
 positive), ``issuer:<name>`` (where points come from: its negative balance is the outstanding
 liability), ``redemption``, ``expiry``, ``clearing:<region>`` (time-bank 通存通兑) and any other
-name a caller needs.
+name a caller needs (:mod:`zhiyuan.credit.accounts` builds and reads them).
 
 Every amount entering a ``volunteer:`` account opens a *lot* (its id is the posting's id) with
 its own ``available_from`` (the pending period) and ``expires_at``; every amount leaving one
@@ -65,6 +65,16 @@ from zhiyuan._validators import (
     to_shanghai,
 )
 from zhiyuan.convert import register_tagged_union
+from zhiyuan.credit.accounts import (
+    OWED_PREFIX,
+    VOLUNTEER_PREFIX,
+    check_issuer,
+    check_outlet,
+    is_personal,
+    owed_account,
+    volunteer_account,
+    volunteer_of,
+)
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound, show
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.journal import Book, Journal, Transaction
@@ -82,9 +92,7 @@ __all__ = [
     "Reversal",
     "Timing",
     "fold_balances",
-    "owed_account",
     "spending_order",
-    "volunteer_account",
 ]
 
 MAX_AMOUNT = COUNT
@@ -142,9 +150,6 @@ class PostingKind(enum.Enum):
     """调整: a manual adjustment."""
 
 
-_LOT_PREFIX = "volunteer:"
-_OWED_PREFIX = "owed:"
-_PERSONAL = (_LOT_PREFIX, _OWED_PREFIX)  # accounts that name a volunteer after the colon
 # The ledger's own corrections: they move points back to where they came from, not to a sale.
 _NOT_REFUNDABLE = frozenset(
     {PostingKind.EXPIRE, PostingKind.REVERSE, PostingKind.CLAWBACK, PostingKind.SETTLE}
@@ -179,42 +184,6 @@ def _kind_of(field: str, value: object, allowed: Sequence[PostingKind]) -> Posti
         names = ", ".join(k.value for k in allowed)
         raise InvalidValue(field, value if kind is None else kind.value, f"应为 / one of {names}")
     return kind
-
-
-def volunteer_account(volunteer_id: str) -> str:
-    """The spendable account of a volunteer (``volunteer:<id>``)."""
-    return _LOT_PREFIX + key("volunteer_id", volunteer_id)
-
-
-def owed_account(volunteer_id: str) -> str:
-    """What a volunteer owes after a clawback (``owed:<id>``; its balance is zero or negative)."""
-    return _OWED_PREFIX + key("volunteer_id", volunteer_id)
-
-
-def _issuer(value: object, field: str = "issuer") -> str:
-    """An account points may come from: not a volunteer's, not what one owes."""
-    name = key(field, value)
-    if name.startswith(_PERSONAL):
-        raise InvalidValue(
-            field,
-            name,
-            "发放方不能是志愿者账户 / points cannot be issued from a volunteer's account",
-        )
-    return name
-
-
-def _outlet(value: object, field: str = "to") -> str:
-    """An account points may be spent to: not a volunteer's (that is a transfer), not what one
-    owes (that is a settlement)."""
-    name = key(field, value)
-    if name.startswith(_PERSONAL):
-        raise InvalidValue(
-            field,
-            name,
-            "不能兑换到志愿者或欠分账户（转赠请用 transfer） / cannot spend to a volunteer's or "
-            "an owed account (use transfer to give points)",
-        )
-    return name
 
 
 def _aware(field: str, value: object) -> datetime:
@@ -270,7 +239,8 @@ class Posting:
 
     def __attrs_post_init__(self) -> None:
         for field, account in (("source", self.source), ("target", self.target)):
-            if account.startswith(_PERSONAL) and not account.partition(":")[2].strip():
+            vid = volunteer_of(account)
+            if vid is not None and not vid.strip():
                 raise InvalidValue(
                     field, account, "账户缺少志愿者编号 / the account names no volunteer"
                 )
@@ -278,7 +248,7 @@ class Posting:
             raise InvalidValue(
                 "target", self.target, "不能转给同一账户 / source and target are the same"
             )
-        if self.source.startswith(_LOT_PREFIX) and self.lot is None:
+        if self.source.startswith(VOLUNTEER_PREFIX) and self.lot is None:
             raise InvalidValue("lot", None, "从志愿者账户转出须指明批次 / an outflow names its lot")
 
 
@@ -468,7 +438,7 @@ class _PointsState:
                     del held[lot_id]
                     if not held:
                         del self.open[lot.account]
-        if target.startswith(_LOT_PREFIX):
+        if target.startswith(VOLUNTEER_PREFIX):
             new = _LotState(p)
             self.lots[p.id] = new
             opened = self.open.get(target)
@@ -504,7 +474,7 @@ class _View:
         self.delta[p.target] = self.delta.get(p.target, 0) + p.amount
         if p.lot is not None:
             self.used[p.lot] = self.used.get(p.lot, 0) + p.amount
-        if p.target.startswith(_LOT_PREFIX):
+        if p.target.startswith(VOLUNTEER_PREFIX):
             lot = self.new_lots[p.id] = _LotState(p)
             self.new.setdefault(p.target, []).append(lot)
         if p.reverses is not None:
@@ -545,7 +515,7 @@ def _settling(p: Posting, owed: int) -> list[Posting]:
         at=p.at,
         kind=PostingKind.SETTLE,
         source=p.target,
-        target=_OWED_PREFIX + p.target[len(_LOT_PREFIX) :],
+        target=OWED_PREFIX + p.target[len(VOLUNTEER_PREFIX) :],
         amount=min(owed, p.amount),
         lot=p.id,
         ref=p.id,
@@ -624,9 +594,9 @@ class PointsLedger(Book[Posting, _PointsState]):
                 if used > remaining:
                     raise InsufficientBalance(f"lot {p.lot}", used, remaining)
                 use[p.lot] = used
-            if p.target.startswith(_LOT_PREFIX):
+            if p.target.startswith(VOLUNTEER_PREFIX):
                 opened[p.id] = (p.target, p.amount)
-            if p.target.startswith(_OWED_PREFIX):
+            if p.target.startswith(OWED_PREFIX):
                 now = owed.get(p.target, state.balance.get(p.target, 0)) + p.amount
                 if now > 0:
                     raise Conflict(
@@ -704,9 +674,9 @@ class PointsLedger(Book[Posting, _PointsState]):
         :class:`~zhiyuan.errors.Conflict`). Returns how many earnings were new."""
         batch = _postings(field, postings)
         for p in batch:
-            if p.kind not in _EARN_KINDS or not p.target.startswith(_LOT_PREFIX) or p.lot:
+            if p.kind not in _EARN_KINDS or not p.target.startswith(VOLUNTEER_PREFIX) or p.lot:
                 raise InvalidValue(field, p.id, "不是积分发放 / not an earning")
-            _issuer(p.source, f"{field}.source")
+            check_issuer(p.source, f"{field}.source")
             if p.expires_at is not None and p.expires_at <= p.at:
                 raise InvalidValue(
                     f"{field}.expires_at",
@@ -728,7 +698,7 @@ class PointsLedger(Book[Posting, _PointsState]):
                 recorded[p.id] = p
                 owed = debt.get(p.target)
                 if owed is None:
-                    owed = -view.balance(_OWED_PREFIX + p.target[len(_LOT_PREFIX) :])
+                    owed = -view.balance(OWED_PREFIX + p.target[len(VOLUNTEER_PREFIX) :])
                 legs = _settling(p, owed)
                 debt[p.target] = owed - sum(x.amount for x in legs[1:])
                 out.extend(legs)
@@ -878,7 +848,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         key("id", id)
         target = volunteer_account(volunteer_id)
         _amount(amount)
-        source = _issuer(issuer)
+        source = check_issuer(issuer)
         kind = _kind_of("kind", kind, _EARN_KINDS)
         ref = _optional_text("ref", ref)
         with self.journal.transaction() as tx:
@@ -957,7 +927,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         own_id(id, "id")
         source = volunteer_account(volunteer_id)
         _amount(amount)
-        target = _outlet(to)
+        target = check_outlet(to)
         ref = _optional_text("ref", ref)
         kind = _kind_of("kind", kind, _SPEND_KINDS)
         with self.journal.transaction() as tx:
@@ -1017,7 +987,7 @@ class PointsLedger(Book[Posting, _PointsState]):
                     raise NotFound("posting", sp.id)
                 if recorded != sp:
                     raise Conflict(f"posting {sp.id!r} is not the one recorded / 与账本记录不符")
-                if sp.kind in _NOT_REFUNDABLE or sp.lot is None or sp.target.startswith(_PERSONAL):
+                if sp.kind in _NOT_REFUNDABLE or sp.lot is None or is_personal(sp.target):
                     raise InvalidValue("spend_postings", sp.id, "不是兑换 / not a spending")
                 rid = derive(sp.id, "refund")
                 prior: Posting | None = self.journal.find(self.name, rid)
@@ -1182,7 +1152,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         if (
             earn.kind not in _EARN_KINDS
             or earn.lot is not None
-            or not earn.target.startswith(_LOT_PREFIX)
+            or not earn.target.startswith(VOLUNTEER_PREFIX)
         ):
             raise InvalidValue("earn_id", earn_id, "不是积分发放 / not an earning")
         return earn
@@ -1202,7 +1172,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         taken back yet), ids ``<base>#…``: first what is left in its lot, then (a whole
         reversal only) what of it expired, then the spent rest per ``rule``."""
         earn_id = earn.id
-        vid = earn.target[len(_LOT_PREFIX) :]
+        vid = earn.target[len(VOLUNTEER_PREFIX) :]
         open_amount = earn.amount - sum(p.amount for p in view.reversals(earn_id))
         want = open_amount if amount is None else min(amount, open_amount)
         left = min(view.left(earn_id), want)

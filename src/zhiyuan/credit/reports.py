@@ -3,8 +3,8 @@
 Both are folds of the ledger's postings (up to ``as_of``), so they agree with
 :func:`~zhiyuan.credit.fold_balances` and do not change when expired lots are swept
 (:meth:`~zhiyuan.credit.PointsLedger.expire`). Redemptions by item and region belong to the
-catalog module; the time bank has its own liability by issuing bank
-(:meth:`~zhiyuan.credit.TimeBank.liability`).
+order book (:mod:`zhiyuan.credit.redemptions`); the time bank has its own liability by issuing
+bank (:meth:`~zhiyuan.credit.TimeBank.liability`).
 
 Example:
     >>> from datetime import datetime
@@ -34,14 +34,12 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from zhiyuan._validators import flag, items, key, moment
+from zhiyuan.credit.accounts import OWED_PREFIX, VOLUNTEER_PREFIX
 from zhiyuan.credit.ledger import PointsLedger, Posting, _within
 from zhiyuan.errors import InvalidValue, NotFound, show
 from zhiyuan.hierarchy.tree import RegionTree
 
 __all__ = ["ExpiringPoints", "expiring_soon", "points_liability_by_region"]
-
-_VOLUNTEER = "volunteer:"
-_OWED = "owed:"
 
 
 class ExpiringPoints(NamedTuple):
@@ -77,18 +75,18 @@ def _fold(postings: Iterable[Posting], as_of: datetime) -> tuple[dict[str, _Lot]
     for p in postings:
         if p.at > as_of:
             continue
-        if p.source.startswith(_VOLUNTEER) and p.lot is not None:
+        if p.source.startswith(VOLUNTEER_PREFIX) and p.lot is not None:
             lot = lots.get(p.lot)
             if lot is not None:
                 lots[p.lot] = lot._replace(amount=lot.amount - p.amount)
-        if p.target.startswith(_VOLUNTEER):
-            vid = p.target[len(_VOLUNTEER) :]
+        if p.target.startswith(VOLUNTEER_PREFIX):
+            vid = p.target[len(VOLUNTEER_PREFIX) :]
             lots[p.id] = _Lot(vid, p.amount, p.available_from or p.at, p.expires_at)
-        if p.target.startswith(_OWED):
-            vid = p.target[len(_OWED) :]
+        if p.target.startswith(OWED_PREFIX):
+            vid = p.target[len(OWED_PREFIX) :]
             owed[vid] = owed.get(vid, 0) + p.amount
-        if p.source.startswith(_OWED):
-            vid = p.source[len(_OWED) :]
+        if p.source.startswith(OWED_PREFIX):
+            vid = p.source[len(OWED_PREFIX) :]
             owed[vid] = owed.get(vid, 0) - p.amount
     return lots, owed
 

@@ -1,7 +1,8 @@
 """The time bank (时间银行): service given is banked as time credits, service received draws them.
 
 A :class:`TimeBank` keeps its credits in a :class:`~zhiyuan.credit.PointsLedger` of instrument
-``time_credits`` and judges every operation by the :class:`TimeBankPolicy` in force on its date.
+``time_credits`` and judges every operation by the :class:`TimeBankPolicy` in force on its date
+(its rules as data, with the shipped profiles: :mod:`zhiyuan.credit.timebank_policy`).
 
 Units:
     Ledger amounts are integer **minutes of time credit** (90 minutes of service bank 90), so
@@ -9,7 +10,7 @@ Units:
     people and for the caps, which policies state in credits as the local texts do (南京 1,500 h,
     上海 2 a day and 600 in all).
 
-Accounts (all strings, see :mod:`zhiyuan.credit.ledger`):
+Accounts (all strings, see :mod:`zhiyuan.credit.accounts`):
     ``bank:<code>``
         The issuing bank of a region: a deposit moves credits from it into the member's lot.
         Its balance is minus what it has issued.
@@ -59,14 +60,13 @@ operation again returns the recorded postings (``repeated``); another operation 
 is a :class:`~zhiyuan.errors.Conflict`. Thread-safe.
 
 References:
-    POLICIES.md §3.1: 《南京市养老服务时间银行实施方案(试行)》 (2019) and the 鼓楼 branch rules (2018);
-    上海 沪助养老时光汇《管理办法》; 《北京市养老服务时间银行实施方案(试行)》 (2022-06-01);
-    《青岛市养老服务时间银行实施方案(试行)》 (2020-04-14). See :data:`TIMEBANK_PROFILES`.
+    POLICIES.md §3.1 (南京, 上海, 北京, 青岛): the sources are cited with the policies, in
+    :mod:`zhiyuan.credit.timebank_policy`.
 
 Example:
     >>> from datetime import datetime
     >>> from zhiyuan import SHANGHAI
-    >>> from zhiyuan.credit import PointsLedger
+    >>> from zhiyuan.credit import TIMEBANK_PROFILES, PointsLedger
     >>> from zhiyuan.hierarchy import load_default
     >>> from zhiyuan.hours import Volunteer
     >>> t = lambda d: datetime(2021, 3, d, 10, tzinfo=SHANGHAI)
@@ -96,35 +96,27 @@ Example:
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 
 import attrs
 
-from zhiyuan._validators import (
-    COUNT,
-    bounded,
-    is_bool,
-    is_date,
-    items,
-    items_of,
-    moment,
-    names,
-    non_empty,
-    text,
-    to_enum,
-)
-from zhiyuan.credit.ledger import (
-    MAX_AMOUNT,
-    PointsLedger,
-    Posting,
-    PostingKind,
-    Timing,
+from zhiyuan._validators import is_bool, items_of, moment, non_empty, text
+from zhiyuan.credit.accounts import (
+    BANK_PREFIX,
+    CLEARING_PREFIX,
+    OWED_PREFIX,
+    SERVED_PREFIX,
+    VOLUNTEER_PREFIX,
+    bank_account,
+    clearing_account,
     owed_account,
+    served_account,
     volunteer_account,
 )
+from zhiyuan.credit.ledger import MAX_AMOUNT, PointsLedger, Posting, PostingKind
+from zhiyuan.credit.timebank_policy import Relation, TimeBankPolicy, _relation, _whole
 from zhiyuan.errors import Conflict, InsufficientBalance, InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level, normalize_code
@@ -134,43 +126,15 @@ from zhiyuan.journal._pickle import register_state_type
 from zhiyuan.schedule import Schedule
 
 __all__ = [
-    "DIRECT_RELATIVES",
-    "TIMEBANK_PROFILES",
     "Member",
     "RegionPosition",
-    "Relation",
     "Settlement",
     "TimeBank",
-    "TimeBankPolicy",
     "TimeBankReceipt",
-    "bank_account",
-    "clearing_account",
     "fold_positions",
-    "served_account",
 ]
 
 INSTRUMENT = "time_credits"
-
-_BANK = "bank:"
-_SERVED = "served:"
-_CLEARING = "clearing:"
-_VOLUNTEER = "volunteer:"
-_OWED = "owed:"
-
-
-def bank_account(region_code: str) -> str:
-    """The issuing account of a region's bank (``bank:<code>``)."""
-    return _BANK + region_code
-
-
-def served_account(region_code: str) -> str:
-    """Where credits go when service is received in a region (``served:<code>``)."""
-    return _SERVED + region_code
-
-
-def clearing_account(region_code: str) -> str:
-    """A region's clearing account for 通存通兑 (``clearing:<code>``)."""
-    return _CLEARING + region_code
 
 
 register_messages(
@@ -289,304 +253,6 @@ register_messages(
 )
 
 
-class Relation(enum.Enum):
-    """Who the other person is to the account holder (for gifts and for service to relatives)."""
-
-    SPOUSE = "spouse"
-    """配偶."""
-    PARENT = "parent"
-    """父母 (直系亲属)."""
-    CHILD = "child"
-    """子女 (直系亲属)."""
-    GRANDPARENT = "grandparent"
-    """(外)祖父母 (直系亲属)."""
-    GRANDCHILD = "grandchild"
-    """(外)孙子女 (直系亲属)."""
-    SIBLING = "sibling"
-    """兄弟姐妹."""
-    FRIEND = "friend"
-    """朋友 (上海: coins may be given to friends)."""
-    DONATION = "donation"
-    """捐赠: to a needy elder (失独/孤寡), an elder-care body or the platform (for gifts only)."""
-
-    @property
-    def zh(self) -> str:
-        """The Chinese name."""
-        return _RELATION_ZH[self]
-
-
-_RELATION_ZH = {
-    Relation.SPOUSE: "配偶",
-    Relation.PARENT: "父母",
-    Relation.CHILD: "子女",
-    Relation.GRANDPARENT: "祖父母",
-    Relation.GRANDCHILD: "孙子女",
-    Relation.SIBLING: "兄弟姐妹",
-    Relation.FRIEND: "朋友",
-    Relation.DONATION: "捐赠对象",
-}
-
-DIRECT_RELATIVES = frozenset(
-    {Relation.PARENT, Relation.CHILD, Relation.GRANDPARENT, Relation.GRANDCHILD}
-)
-"""直系亲属: parents, children, grandparents, grandchildren."""
-
-
-def _relation(value: object, field: str = "relation") -> Relation:
-    if isinstance(value, Relation):
-        return value
-    try:
-        return Relation(value)
-    except (ValueError, TypeError):
-        known = ", ".join(r.value for r in Relation)
-        raise InvalidValue(field, value, f"未知关系 / unknown relation (one of {known})") from None
-
-
-def _relations(field: str, value: object) -> frozenset[Relation]:
-    """A set of relations (one relation alone is taken as a set of one)."""
-    if isinstance(value, (str, Relation)):
-        value = (value,)
-    return frozenset(_relation(v, field) for v in items(field, value))
-
-
-def _transfer_relations(value: object) -> frozenset[Relation]:
-    return _relations("transfer_relations", value)
-
-
-def _withdraw_relations(value: object) -> frozenset[Relation]:
-    return _relations("withdraw_relations", value)
-
-
-def _level(field: str, value: object) -> Level | None:
-    return None if value is None else to_enum(field, Level, value)
-
-
-def _issuing_level(value: object) -> Level | None:
-    return _level("issuing_level", value)
-
-
-def _exchange_level(value: object) -> Level | None:
-    return _level("exchange_level", value)
-
-
-def _bank_hours(value: object) -> Timing | None:
-    return None if value is None else to_enum("bank_hours", Timing, value)
-
-
-def _bank_categories(value: object) -> frozenset[str] | None:
-    return names("bank_categories", value)
-
-
-def _opt_age(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 150:
-        raise InvalidValue(attribute.name, value, "年龄须为 0–150 的整数 / an age is 0 to 150")
-
-
-@attrs.frozen(kw_only=True)
-class TimeBankPolicy:
-    """The rules of a time bank (时间银行实施方案), as data.
-
-    Attributes:
-        name: a label for reports.
-        effective_from: the first day the policy applies.
-        minutes_per_credit: minutes of service per credit (60: 1 h = 1 时间币). Ledger amounts are
-            minutes; this converts them to credits and the caps below to minutes.
-        daily_deposit_cap: credits a member may bank per calendar day (by deposit date).
-        storage_cap: credits an account may hold at any time (南京 1,500), counting deposits,
-            gifts and donations received; the excess must be donated.
-        lifetime_cap: credits a member may bank in all from their own service (上海 600).
-        min_withdrawal_age: the recipient of a service must be at least this old (北京 60,
-            上海 65); ``None``: no age rule.
-        transfer_relations: to whom credits may be given (:class:`Relation`; ``donation`` allows
-            gifts to needy elders or the platform). Empty: no gifts.
-        withdraw_relations: who besides the holder may receive service paid from the account
-            (南京: spouse and direct relatives). Empty: the holder only.
-        group_time_donate_only: time banked by a group (团体) may only be donated (南京).
-        issuing_level: the level of the banks (青岛: street 街道 banks under district and city
-            tiers); ``None``: the region code given is the bank.
-        exchange_level: 通存通兑: credits may be redeemed at any bank within the same region of
-            this level (青岛 2021: the city); ``None``: only at the issuing bank.
-        bank_hours: whether certified service hours are banked by themselves on a
-            :class:`~zhiyuan.platform.Platform` (:class:`~zhiyuan.credit.Timing`: at once, or in
-            the batch :meth:`~zhiyuan.platform.Platform.settle` runs); ``None`` (default): only
-            deposits made by hand.
-        bank_categories: the service categories whose hours are banked (养老 pilots bank only
-            elderly care); ``None``: every category.
-    """
-
-    name: str = attrs.field(default="default", validator=non_empty)
-    effective_from: date = attrs.field(default=date(2000, 1, 1), validator=is_date)
-    minutes_per_credit: int = attrs.field(default=60, validator=bounded(1, 1440, "minutes"))
-    daily_deposit_cap: int | None = attrs.field(
-        default=None, validator=bounded(1, COUNT, "credits")
-    )
-    storage_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "credits"))
-    lifetime_cap: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "credits"))
-    min_withdrawal_age: int | None = attrs.field(default=None, validator=_opt_age)
-    transfer_relations: frozenset[Relation] = attrs.field(
-        default=frozenset({Relation.SPOUSE, *DIRECT_RELATIVES}),
-        converter=_transfer_relations,
-    )
-    withdraw_relations: frozenset[Relation] = attrs.field(
-        factory=frozenset, converter=_withdraw_relations
-    )
-    group_time_donate_only: bool = attrs.field(default=False, validator=is_bool)
-    issuing_level: Level | None = attrs.field(default=None, converter=_issuing_level)
-    exchange_level: Level | None = attrs.field(default=None, converter=_exchange_level)
-    bank_hours: Timing | None = attrs.field(default=None, converter=_bank_hours)
-    bank_categories: frozenset[str] | None = attrs.field(default=None, converter=_bank_categories)
-
-    def banks(self, category: str) -> bool:
-        """True if hours of ``category`` are banked by themselves under this policy.
-
-        Example:
-            >>> TimeBankPolicy(bank_hours="at_once", bank_categories=["养老"]).banks("养老")
-            True
-            >>> TimeBankPolicy().banks("养老")
-            False
-        """
-        if self.bank_hours is None:
-            return False
-        return self.bank_categories is None or category in self.bank_categories
-
-    def __attrs_post_init__(self) -> None:
-        if Relation.DONATION in self.withdraw_relations:
-            raise InvalidValue(
-                "withdraw_relations",
-                "donation",
-                "捐赠只用于转赠 / donation is for gifts, not for receiving service",
-            )
-        for field in ("issuing_level", "exchange_level"):
-            value = getattr(self, field)
-            if value is not None and not isinstance(value, Level):
-                raise InvalidValue(field, value, "需要层级 / need a Level")
-        if (
-            self.issuing_level is not None
-            and self.exchange_level is not None
-            and self.exchange_level > self.issuing_level
-        ):
-            raise InvalidValue(
-                "exchange_level",
-                self.exchange_level.value,
-                "通存通兑范围不能低于银行层级 / the exchange region cannot be below the banks",
-            )
-
-    def cap_minutes(self, credits: int | None) -> int | None:
-        """A cap in credits as minutes (``None`` stays ``None``).
-
-        Example:
-            >>> TIMEBANK_PROFILES["nanjing"].cap_minutes(1500)
-            90000
-        """
-        if credits is None:
-            return None
-        return _whole("credits", credits, 0, COUNT) * self.minutes_per_credit
-
-    def credits(self, minutes: int) -> tuple[int, int]:
-        """Minutes as whole credits and the minutes left over.
-
-        Example:
-            >>> TimeBankPolicy().credits(150)
-            (2, 30)
-        """
-        return divmod(_whole("minutes", minutes, 0, None), self.minutes_per_credit)
-
-
-TIMEBANK_PROFILES: dict[str, TimeBankPolicy] = {
-    "default": TimeBankPolicy(),
-    "nanjing": TimeBankPolicy(
-        name="nanjing",
-        effective_from=date(2019, 8, 30),
-        storage_cap=1500,
-        min_withdrawal_age=60,
-        transfer_relations=frozenset({*DIRECT_RELATIVES, Relation.DONATION}),
-        withdraw_relations=frozenset({Relation.SPOUSE, *DIRECT_RELATIVES}),
-        group_time_donate_only=True,
-        issuing_level=Level.CITY,
-    ),
-    "shanghai": TimeBankPolicy(
-        name="shanghai",
-        effective_from=date(2023, 1, 1),
-        daily_deposit_cap=2,
-        lifetime_cap=600,
-        min_withdrawal_age=65,
-        transfer_relations=frozenset(
-            {
-                Relation.SPOUSE,
-                *DIRECT_RELATIVES,
-                Relation.SIBLING,
-                Relation.FRIEND,
-                Relation.DONATION,
-            }
-        ),
-        issuing_level=Level.COUNTY,
-    ),
-    "shanghai_2028": TimeBankPolicy(
-        name="shanghai_2028",
-        effective_from=date(2028, 1, 1),
-        daily_deposit_cap=2,
-        lifetime_cap=600,
-        min_withdrawal_age=65,
-        transfer_relations=frozenset(
-            {
-                Relation.SPOUSE,
-                *DIRECT_RELATIVES,
-                Relation.SIBLING,
-                Relation.FRIEND,
-                Relation.DONATION,
-            }
-        ),
-        issuing_level=Level.COUNTY,
-        exchange_level=Level.CITY,
-    ),
-    "beijing": TimeBankPolicy(
-        name="beijing",
-        effective_from=date(2022, 6, 1),
-        min_withdrawal_age=60,
-        transfer_relations=frozenset({Relation.PARENT, Relation.GRANDPARENT}),
-        issuing_level=Level.CITY,
-    ),
-    "qingdao": TimeBankPolicy(
-        name="qingdao",
-        effective_from=date(2020, 4, 14),
-        min_withdrawal_age=60,
-        transfer_relations=frozenset(),
-        issuing_level=Level.TOWNSHIP,
-    ),
-    "qingdao_2021": TimeBankPolicy(
-        name="qingdao_2021",
-        effective_from=date(2021, 1, 1),
-        min_withdrawal_age=60,
-        transfer_relations=frozenset(),
-        issuing_level=Level.TOWNSHIP,
-        exchange_level=Level.CITY,
-    ),
-}
-"""Shipped time-bank policies (POLICIES.md §3.1; all sources are secondary reports):
-
-- ``default``: 1 h = 1 credit, no caps, no age rule, gifts to spouse and direct relatives, each
-  code its own bank, no 通存通兑 (the PKU report: no cross-region transfers).
-- ``nanjing``: 《南京市养老服务时间银行实施方案(试行)》 (Xinhua 2019-08-30; the date is the report's).
-  One city bank; an account holds at most 1,500 h; group time may only be donated; recipients
-  60+; withdrawals by the volunteer, spouse or direct relatives; gifts to direct relatives or
-  donations to 失独/孤寡 elders (鼓楼 branch rules, 现代快报 2018-10-18). Only services, never
-  cash.
-- ``shanghai``: 沪助养老时光汇《管理办法》 (上观/江苏文明网; platform since 2023, the day is
-  assumed). 1 h = 1 时间币; recipients 65+; gifts to friends and family or donations. District
-  banks, no 通存通兑 yet. The caps of 2 coins a day and 600 per person come from the brief,
-  **not from POLICIES.md** (unverified).
-- ``shanghai_2028``: the same with city-wide 通存通兑, the stated target "by 2028" (a target,
-  not a rule; for simulations).
-- ``beijing``: 《北京市养老服务时间银行实施方案(试行)》 (央视网 2022-01-20), from 2022-06-01. One
-  city-wide bank; redeem from age 60; gifts to parents and grandparents.
-- ``qingdao``: 《青岛市养老服务时间银行实施方案(试行)》 (2020-04-14, 大众日报). Street banks under
-  district and city tiers (liability rolls up the tree); recipients 60+; gifts not stated (none).
-- ``qingdao_2021``: the same with city-wide 通存通兑, planned for 2021 (the day is assumed).
-"""
-
-
 class Member(Protocol):
     """A person the time bank needs to know more of than an id (the recipient of a service).
 
@@ -629,22 +295,6 @@ def _age_of(member: object, day: date, field: str) -> int | None:
     if age is not None and (isinstance(age, bool) or not isinstance(age, int)):
         raise InvalidValue(field, age, "年龄须为整数 / an age is a whole number")
     return age
-
-
-def _whole(field: str, value: object, low: int, high: int | None) -> int:
-    """An ``int`` (not a bool) from ``low`` to ``high`` (``None``: no upper bound)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        if high is None:
-            reason = f"应为不小于 {low} 的整数 / a whole number, {low} or more"
-        else:
-            reason = f"应为 {low} 到 {high} 的整数 / a whole number, {low} to {high}"
-        raise InvalidValue(field, value, reason)
-    return value
 
 
 def _minutes(value: object) -> int:
@@ -815,11 +465,11 @@ class _Fold:
         if p.lot is not None and p.lot in self.left:
             self.left[p.lot] -= p.amount
             lot_origin = self.origin[p.lot]
-        if target.startswith(_VOLUNTEER):
+        if target.startswith(VOLUNTEER_PREFIX):
             o: str | None = None
-            if source.startswith(_BANK):
-                o = source[len(_BANK) :]
-                member = target[len(_VOLUNTEER) :]
+            if source.startswith(BANK_PREFIX):
+                o = source[len(BANK_PREFIX) :]
+                member = target[len(VOLUNTEER_PREFIX) :]
                 _inc(self.issued, o, p.amount)
                 _inc(self.deposited, member, p.amount)
                 _inc(self.daily, (member, p.at.date()), p.amount)
@@ -832,29 +482,29 @@ class _Fold:
             if o is not None:
                 self.origin[p.id] = o
                 self.left[p.id] = p.amount
-        elif target.startswith(_SERVED):
-            _inc(self.served, target[len(_SERVED) :], p.amount)
+        elif target.startswith(SERVED_PREFIX):
+            _inc(self.served, target[len(SERVED_PREFIX) :], p.amount)
             if lot_origin is not None:
                 _inc(self.redeemed, lot_origin, p.amount)
-        elif target.startswith(_BANK) and p.reverses is not None:  # a deposit reversed
-            bank = target[len(_BANK) :]
+        elif target.startswith(BANK_PREFIX) and p.reverses is not None:  # a deposit reversed
+            bank = target[len(BANK_PREFIX) :]
             _inc(self.issued, bank, -p.amount)
             deposit = self.by_id.get(p.reverses)
-            if deposit is not None and deposit.target.startswith(_VOLUNTEER):
-                member = deposit.target[len(_VOLUNTEER) :]
+            if deposit is not None and deposit.target.startswith(VOLUNTEER_PREFIX):
+                member = deposit.target[len(VOLUNTEER_PREFIX) :]
                 _inc(self.deposited, member, -p.amount)
                 _inc(self.daily, (member, deposit.at.date()), -p.amount)
-            if source.startswith(_OWED):  # the part already used, now owed to the bank
-                _inc(self.debts, (source[len(_OWED) :], bank), p.amount)
-        elif target.startswith(_OWED) and lot_origin is not None:  # a debt paid
-            _inc(self.debts, (target[len(_OWED) :], lot_origin), -p.amount)
-        if source.startswith(_SERVED) and lot_origin is None:  # a refund of a redemption
-            _inc(self.served, source[len(_SERVED) :], -p.amount)
+            if source.startswith(OWED_PREFIX):  # the part already used, now owed to the bank
+                _inc(self.debts, (source[len(OWED_PREFIX) :], bank), p.amount)
+        elif target.startswith(OWED_PREFIX) and lot_origin is not None:  # a debt paid
+            _inc(self.debts, (target[len(OWED_PREFIX) :], lot_origin), -p.amount)
+        if source.startswith(SERVED_PREFIX) and lot_origin is None:  # a refund of a redemption
+            _inc(self.served, source[len(SERVED_PREFIX) :], -p.amount)
             spent = self.by_id.get(p.reverses or "")
             if spent is not None and spent.lot in self.origin:
                 _inc(self.redeemed, self.origin[spent.lot], -p.amount)
-        if source.startswith(_CLEARING) and target.startswith(_CLEARING):
-            a, b = source[len(_CLEARING) :], target[len(_CLEARING) :]
+        if source.startswith(CLEARING_PREFIX) and target.startswith(CLEARING_PREFIX):
+            a, b = source[len(CLEARING_PREFIX) :], target[len(CLEARING_PREFIX) :]
             _inc(self.clearing, a, -p.amount)
             _inc(self.clearing, b, p.amount)
             if p.reverses is None:
@@ -981,7 +631,7 @@ class TimeBank:
 
         Example:
             >>> from zhiyuan.hierarchy import load_default
-            >>> from zhiyuan.credit import PointsLedger
+            >>> from zhiyuan.credit import TIMEBANK_PROFILES, PointsLedger
             >>> bank = TimeBank(PointsLedger(instrument="time_credits"), load_default(),
             ...                 TIMEBANK_PROFILES["qingdao"])
             >>> bank.bank_of("370214001001")
@@ -1551,14 +1201,14 @@ class TimeBank:
             if any(
                 p.kind is not PostingKind.SPEND
                 or p.lot is None
-                or not p.source.startswith(_VOLUNTEER)
-                or not p.target.startswith(_SERVED)
+                or not p.source.startswith(VOLUNTEER_PREFIX)
+                or not p.target.startswith(SERVED_PREFIX)
                 for p in spends
             ):
                 raise InvalidValue(
                     "withdrawal_id", wid, "不是时间银行兑换 / not a time-bank withdrawal"
                 )
-            vid = spends[0].source[len(_VOLUNTEER) :]
+            vid = spends[0].source[len(VOLUNTEER_PREFIX) :]
             before = {p.id: self._existing(derive(p.id, "refund")) for p in legs}
             recorded = [r for r in before.values() if r is not None]
             if recorded:
@@ -1626,7 +1276,11 @@ class TimeBank:
         unclear: dict[tuple[str, str], int] = {}
         for p in out:
             if p.kind is PostingKind.CLEAR:  # clearing:server → clearing:issuer
-                _inc(unclear, (p.target[len(_CLEARING) :], p.source[len(_CLEARING) :]), p.amount)
+                _inc(
+                    unclear,
+                    (p.target[len(CLEARING_PREFIX) :], p.source[len(CLEARING_PREFIX) :]),
+                    p.amount,
+                )
         findings.extend(
             finding("timebank.refund", (n, issuer, server), "clear")
             for (issuer, server), n in unclear.items()
@@ -1697,8 +1351,8 @@ class TimeBank:
             if (
                 d.kind is not PostingKind.EARN
                 or d.lot is not None
-                or not d.source.startswith(_BANK)
-                or not d.target.startswith(_VOLUNTEER)
+                or not d.source.startswith(BANK_PREFIX)
+                or not d.target.startswith(VOLUNTEER_PREFIX)
             ):
                 raise InvalidValue("deposit_id", did, "不是时间银行存入 / not a time-bank deposit")
             prior = self._reversal_of(did)
@@ -1714,8 +1368,8 @@ class TimeBank:
                     when.isoformat(),
                     "冲销不能早于存入 / a reversal cannot come before the deposit",
                 )
-            bank = d.source[len(_BANK) :]
-            vid = d.target[len(_VOLUNTEER) :]
+            bank = d.source[len(BANK_PREFIX) :]
+            vid = d.target[len(VOLUNTEER_PREFIX) :]
             gift = self._existing(derive(did, "donate"))
             held = gift if gift is not None and gift.lot == did else d
             left = max(self._state.left.get(held.id, 0), 0)
@@ -1779,7 +1433,7 @@ class TimeBank:
         findings = [
             finding(
                 "timebank.reverse",
-                (did, note, d.amount, bank, left, held.target[len(_VOLUNTEER) :]),
+                (did, note, d.amount, bank, left, held.target[len(VOLUNTEER_PREFIX) :]),
             )
             if left
             else finding("timebank.reverse", (did, note, d.amount, bank), "spent")

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from zhiyuan._validators import non_empty, non_negative
+from zhiyuan._validators import mapping, non_empty, non_negative
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion, show
 from zhiyuan.hierarchy.codes import Level, level_of, normalize_code
 from zhiyuan.hierarchy.tree import Region, RegionTree
@@ -194,19 +194,8 @@ def _level_key(key: object, field: str) -> Level:
         ) from None
 
 
-def _mapping(field: str, value: object) -> Mapping[Any, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidValue(
-            field,
-            value,
-            "需要层级到值的映射 / need a mapping from level to value",
-            shown=show(value),
-        )
-    return value
-
-
 def _levels_map(value: Mapping[Any, int]) -> dict[Level, int]:
-    value = _mapping("required", value)
+    value = mapping("required", value)
     out: dict[Level, int] = {}
     for k, v in value.items():
         lv = _level_key(k, "required")
@@ -217,7 +206,7 @@ def _levels_map(value: Mapping[Any, int]) -> dict[Level, int]:
 
 
 def _kinds_map(value: Mapping[Any, Iterable[str]]) -> dict[Level, tuple[str, ...]]:
-    value = _mapping("required_kinds", value)
+    value = mapping("required_kinds", value)
     out: dict[Level, tuple[str, ...]] = {}
     for k, v in value.items():
         lv = _level_key(k, "required_kinds")
@@ -364,13 +353,12 @@ class Registry:
             self._items[key] = item
 
     def _of(self, cls: type[Any], within: object | None) -> Iterator[Any]:
-        if within is not None:
-            anc = self.tree._idx(within)  # validates the code once
-            end = anc + self.tree.subtree_size(within)
-            idx = self.tree._index
-        for item in list(self._items.values()):
-            if isinstance(item, cls) and (within is None or anc <= idx[item.region_code] < end):
-                yield item
+        found = [item for item in list(self._items.values()) if isinstance(item, cls)]
+        if within is None:
+            yield from found
+            return
+        inside = self.tree.within_mask([item.region_code for item in found], within)
+        yield from (item for item, keep in zip(found, inside, strict=True) if keep)
 
     def units(
         self, *, within: object | None = None, level: Level | None = None

@@ -3,8 +3,8 @@
 Certified hours are the permanent record that stars, points and reports are computed from.
 
 Example:
-    >>> from zhiyuan.hours import HourPolicy, PROFILES
-    >>> HourPolicy().unit_minutes, PROFILES["university"].daily_cap_minutes
+    >>> from zhiyuan.hours import HourPolicy, HOUR_PROFILES
+    >>> HourPolicy().unit_minutes, HOUR_PROFILES["university"].daily_cap_minutes
     (1, 480)
 """
 
@@ -47,11 +47,12 @@ from zhiyuan.hours.ledger import (
     fold,
 )
 from zhiyuan.hours.policy import (
-    PROFILES,
+    HOUR_PROFILES,
     RULES,
     Draft,
     Finding,
     HourPolicy,
+    HourRule,
     Outcome,
     Overflow,
     OverlapRule,
@@ -75,8 +76,8 @@ __all__ = [
     "ADULT_AGE",
     "AUTO",
     "CSV_COLUMNS",
+    "HOUR_PROFILES",
     "ID_TYPE_RESIDENT",
-    "PROFILES",
     "RULES",
     "AttendanceReport",
     "Certificate",
@@ -91,6 +92,7 @@ __all__ = [
     "HourLedger",
     "HourPolicy",
     "HourRow",
+    "HourRule",
     "IdNumber",
     "ImportReport",
     "ImportResult",

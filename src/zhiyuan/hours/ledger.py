@@ -483,7 +483,7 @@ class HourLedger(Book[Entry, _HoursState]):
         self._single = len(schedule) == 1
         self.jurisdiction = jurisdiction
         # each policy's own chain, then the local rules (a district's rule is one more step)
-        self._chains = {id(p): (*p._rules, *extra_rules) for p in schedule}
+        self._chains = {id(p): (*p.rules, *extra_rules) for p in schedule}
         self._org_node: dict[str, str] = {o.id: o.region_code for o in registry.organizations()}
         super().__init__(journal=journal, name=name, clock=clock)
         self.add_volunteers(volunteers)

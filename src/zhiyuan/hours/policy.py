@@ -7,7 +7,7 @@ adds a :class:`Finding` with its rule id, the numbers, and a Chinese and English
 :class:`Outcome` explains itself. Minutes are integers throughout.
 
 The national texts set no rounding, daily cap, recording deadline or per-record cap (POLICIES.md
-"National texts"): the default policy leaves them off, and the local profiles in :data:`PROFILES`
+"National texts"): the default policy leaves them off, and the local profiles in :data:`HOUR_PROFILES`
 switch them on, each citing its source. One limit is on by default: a record covers at most one
 day (``max_span_minutes``, 1440), since local platforms record a multi-day activity day by day.
 
@@ -19,7 +19,7 @@ References:
 Example:
     >>> from datetime import datetime
     >>> from zhiyuan import SHANGHAI
-    >>> from zhiyuan.hours import ServiceRecord, Evidence, HourPolicy, PROFILES
+    >>> from zhiyuan.hours import ServiceRecord, Evidence, HourPolicy, HOUR_PROFILES
     >>> rec = ServiceRecord(id="r1", volunteer_id="v1", activity_id="a", organization_id="o",
     ...     region_code="370602", category="助老", evidence=Evidence.QR_SCAN,
     ...     start=datetime(2025, 3, 1, 9, 0, tzinfo=SHANGHAI),
@@ -27,7 +27,7 @@ Example:
     >>> now = datetime(2025, 3, 2, tzinfo=SHANGHAI)
     >>> HourPolicy().evaluate(rec, now=now).counted_minutes
     220
-    >>> out = PROFILES["hailin"].evaluate(rec, now=now)
+    >>> out = HOUR_PROFILES["hailin"].evaluate(rec, now=now)
     >>> out.counted_minutes
     120
     >>> print(out.explain())
@@ -51,17 +51,21 @@ from zhiyuan._validators import (
     MINUTES,
     SHANGHAI,
     bounded,
+    enum_set,
+    is_bool,
     is_date,
     items,
+    mapping,
     moment,
     non_empty,
     text,
     to_enum,
 )
-from zhiyuan.errors import InvalidValue, show
+from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import MESSAGES, Finding, finding, register_messages
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import ADULT_AGE, Volunteer
+from zhiyuan.profiles import Profiles, Source, explain_policy, to_source
 
 if TYPE_CHECKING:
     import numpy as np
@@ -70,12 +74,13 @@ if TYPE_CHECKING:
 N = TypeVar("N", int, "npt.NDArray[np.int64]")
 
 __all__ = [
+    "HOUR_PROFILES",
     "MESSAGES",
-    "PROFILES",
     "RULES",
     "Draft",
     "Finding",
     "HourPolicy",
+    "HourRule",
     "Outcome",
     "Overflow",
     "OverlapRule",
@@ -308,29 +313,12 @@ class Outcome:
         return "\n".join([head, *(f"  {f}" for f in self.findings)])
 
 
-def _kinds(field: str, value: object) -> frozenset[Evidence]:
-    """A set of evidence kinds from a collection of members or their values (not a string,
-    a mapping, ``None`` or a bool)."""
-    return frozenset(to_enum(field, Evidence, v) for v in items(field, value))
-
-
 def _schedule_capped(value: object) -> frozenset[Evidence]:
-    return _kinds("schedule_capped", value)
+    return enum_set("schedule_capped", Evidence, value)
 
 
 def _auto_certify(value: object) -> frozenset[Evidence]:
-    return _kinds("auto_certify", value)
-
-
-def _mapping(field: str, value: object) -> Mapping[Any, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidValue(
-            field,
-            value,
-            "需要映射（键到值）/ need a mapping (a dict, or a TOML table)",
-            shown=show(value),
-        )
-    return value
+    return enum_set("auto_certify", Evidence, value)
 
 
 def _category(field: str, value: object) -> str:
@@ -339,15 +327,15 @@ def _category(field: str, value: object) -> str:
     return text(field, value)
 
 
-def _rounding(value: Any) -> Rounding:
+def _rounding(value: object) -> Rounding:
     return to_enum("rounding", Rounding, value)
 
 
-def _overflow(value: Any) -> Overflow:
+def _overflow(value: object) -> Overflow:
     return to_enum("overflow", Overflow, value)
 
 
-def _overlap(value: Any) -> OverlapRule:
+def _overlap(value: object) -> OverlapRule:
     return to_enum("overlap", OverlapRule, value)
 
 
@@ -358,15 +346,15 @@ def _categories(value: object) -> frozenset[str]:
 
 def _purposes(value: object) -> dict[Purpose, frozenset[Evidence]]:
     out: dict[Purpose, frozenset[Evidence]] = {}
-    for k, v in _mapping("counts_toward", value).items():
+    for k, v in mapping("counts_toward", value).items():
         purpose = to_enum("counts_toward", Purpose, k)
-        out[purpose] = _kinds(f"counts_toward.{purpose.value}", v)
+        out[purpose] = enum_set(f"counts_toward.{purpose.value}", Evidence, v)
     return out
 
 
 def _weights(value: object) -> dict[str, int]:
     out = {}
-    for k, v in _mapping("category_weights", value).items():
+    for k, v in mapping("category_weights", value).items():
         name = _category("category_weights", k)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 100_000:
             raise InvalidValue(
@@ -402,6 +390,8 @@ class HourPolicy:
         name: a label for reports.
         effective_from: the date from which a history is judged by this policy (default: the
             in-force date of 民政部令第67号, 2021-02-01).
+        source: where the policy comes from (:class:`~zhiyuan.profiles.Source`): set on every
+            shipped profile, ``None`` for a policy of your own.
         unit_minutes: the counting unit; 1 counts every whole minute (national: hours, stored
             in minutes, no rounding rule).
         rounding: how counted minutes snap to the unit.
@@ -465,6 +455,7 @@ class HourPolicy:
 
     name: str = attrs.field(default="national", validator=non_empty)
     effective_from: date = attrs.field(default=date(2021, 2, 1), validator=is_date)
+    source: Source | None = attrs.field(default=None, converter=to_source)
     unit_minutes: int = attrs.field(default=1, validator=bounded(1, 1440, "minutes"))
     rounding: Rounding = attrs.field(default=Rounding.DOWN, converter=_rounding)
     record_cap_minutes: int | None = attrs.field(
@@ -492,7 +483,11 @@ class HourPolicy:
     auto_certify: frozenset[Evidence] = attrs.field(factory=frozenset, converter=_auto_certify)
 
     _purpose_of: dict[Evidence, frozenset[Purpose]] = attrs.field(init=False, eq=False, repr=False)
-    _rules: tuple[Rule, ...] = attrs.field(init=False, eq=False, repr=False)
+    _rules: tuple[HourRule, ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def explain(self) -> str:
+        """This policy in two lines, Chinese / English: name, first day in force, source."""
+        return explain_policy(self, "工时规则", "hour policy")
 
     def __attrs_post_init__(self) -> None:
         if self.late is Overflow.TRIM:
@@ -513,7 +508,17 @@ class HourPolicy:
             for e in Evidence
         }
         object.__setattr__(self, "_purpose_of", table)
-        object.__setattr__(self, "_rules", tuple(r for r in RULES if _can_fire(r, self)))
+        object.__setattr__(self, "_rules", tuple(r for r in RULES if r.in_force(self)))
+
+    @property
+    def rules(self) -> tuple[HourRule, ...]:
+        """The chain this policy runs: :data:`~zhiyuan.hours.policy.RULES` less the rules it switches off.
+
+        Example:
+            >>> [r.id for r in HOUR_PROFILES["hailin"].rules][-3:]
+            ['hours.record_cap', 'hours.rounding', 'hours.daily_cap']
+        """
+        return self._rules
 
     def purposes(self, evidence: Evidence | str) -> frozenset[Purpose]:
         """The purposes a record with this evidence (a member or its value) counts toward.
@@ -640,7 +645,7 @@ def _day_used(value: object) -> Mapping[date, int]:
     """``day_used`` checked: ``None`` or a mapping of dates to whole minutes."""
     if value is None:
         return {}
-    for day, m in _mapping("day_used", value).items():
+    for day, m in mapping("day_used", value).items():
         if isinstance(day, datetime) or not isinstance(day, date):
             raise InvalidValue("day_used", day, "键须为日期 / keys are dates")
         if type(m) is not int or m < 0:
@@ -724,15 +729,77 @@ class Draft:
 
 
 Rule = Callable[[Draft], None]
-"""A rule: reads and adjusts the draft of one evaluation (minutes, segments, status, findings)."""
+"""A rule: reads and adjusts the draft of one evaluation (minutes, segments, status, findings).
+The default rules are :class:`HourRule` values; a local rule is any such callable."""
 
 
+def _always(_: HourPolicy) -> bool:
+    return True
+
+
+def _callable(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise InvalidValue(attribute.name, value, "需要可调用对象 / need a callable")
+
+
+@attrs.frozen
+class HourRule:
+    """One rule of the default chain (:data:`~zhiyuan.hours.policy.RULES`) as a value: what it does, the id of the
+    findings it writes, whether it can reject a record, and when a policy switches it on.
+
+    The object path runs the chain of :attr:`HourPolicy.rules`; the columnar twin
+    (:func:`~zhiyuan.bulk.evaluate_hours`) derives its rejection codes and its coverage check from the same
+    values, so the two cannot drift apart.
+
+    Attributes:
+        id: the rule id of its findings (``hours.category`` …).
+        run: reads and adjusts the draft of one evaluation.
+        rejects: whether it can reject a record.
+        in_force: whether a policy runs it at all (a rule a policy switches off is left out of
+            that policy's chain).
+
+    Example:
+        >>> def rule_no_night(d: Draft) -> None:  # a local rule, as a value of its own
+        ...     if d.record.start.hour < 6:
+        ...         d.reject("hours.night")
+        >>> HourRule("hours.night", rule_no_night, rejects=True).rejects
+        True
+        >>> [r.id for r in RULES if r.rejects]
+        ['hours.category', 'hours.span', 'hours.age', 'hours.deadline', 'hours.overlap', 'hours.daily_cap']
+        >>> RULES[0].in_force(HourPolicy()), RULES[0].in_force(HourPolicy(excluded_categories={"x"}))
+        (False, True)
+    """
+
+    id: str = attrs.field(validator=non_empty)
+    run: Rule = attrs.field(repr=False, validator=_callable)
+    rejects: bool = attrs.field(kw_only=True, validator=is_bool)
+    in_force: Callable[[HourPolicy], bool] = attrs.field(
+        default=_always, kw_only=True, repr=False, validator=_callable
+    )
+
+    def __call__(self, d: Draft) -> None:
+        self.run(d)
+
+
+def _rule(
+    rule_id: str, *, rejects: bool, in_force: Callable[[HourPolicy], bool] = _always
+) -> Callable[[Rule], HourRule]:
+    """Make the decorated function one :class:`HourRule`."""
+
+    def make(run: Rule) -> HourRule:
+        return HourRule(rule_id, run, rejects=rejects, in_force=in_force)
+
+    return make
+
+
+@_rule("hours.category", rejects=True, in_force=lambda p: bool(p.excluded_categories))
 def rule_category(d: Draft) -> None:
     """``hours.category``: excluded categories never count."""
     if d.record.category in d.policy.excluded_categories:
         d.reject("hours.category", d.record.category)
 
 
+@_rule("hours.span", rejects=True)
 def rule_span(d: Draft) -> None:
     """``hours.span``: a record longer than ``max_span_minutes`` is rejected as implausible."""
     cap = d.policy.max_span_minutes
@@ -740,6 +807,7 @@ def rule_span(d: Draft) -> None:
         d.reject("hours.span", d.minutes, cap)
 
 
+@_rule("hours.age", rejects=True)
 def rule_age(d: Draft) -> None:
     """``hours.age``: flag minors; reject below ``min_age``."""
     v = d.volunteer
@@ -757,6 +825,7 @@ def rule_age(d: Draft) -> None:
         d.find("hours.minor", age)
 
 
+@_rule("hours.deadline", rejects=True, in_force=lambda p: p.deadline_days is not None)
 def rule_deadline(d: Draft) -> None:
     """``hours.deadline``: a record entered more than ``deadline_days`` after the service date."""
     limit = d.policy.deadline_days
@@ -774,6 +843,7 @@ def rule_deadline(d: Draft) -> None:
         d.reject("hours.deadline", late, limit, variant="reject")
 
 
+@_rule("hours.schedule_cap", rejects=False)
 def rule_schedule(d: Draft) -> None:
     """``hours.schedule_cap``: a top-up or a missed check-out counts only the time inside the
     activity's schedule.
@@ -803,6 +873,7 @@ def rule_schedule(d: Draft) -> None:
         d.find("hours.schedule_cap", before, d.minutes, sched, variant=variant)
 
 
+@_rule("hours.overlap", rejects=True)
 def rule_overlap(d: Draft) -> None:
     """``hours.overlap``: one person cannot serve in two places at once."""
     occ = d.occupied
@@ -838,6 +909,7 @@ def rule_overlap(d: Draft) -> None:
     d.find("hours.overlap", before, d.minutes, variant="trim")
 
 
+@_rule("hours.record_cap", rejects=False, in_force=lambda p: p.record_cap_minutes is not None)
 def rule_record_cap(d: Draft) -> None:
     """``hours.record_cap``: at most ``record_cap_minutes`` per record (per activity)."""
     cap = d.policy.record_cap_minutes
@@ -847,6 +919,7 @@ def rule_record_cap(d: Draft) -> None:
     d.minutes = cap
 
 
+@_rule("hours.rounding", rejects=False, in_force=lambda p: p.unit_minutes != 1)
 def rule_rounding(d: Draft) -> None:
     """``hours.rounding``: snap counted minutes to the unit."""
     snapped = d.policy.snap(d.minutes)
@@ -938,6 +1011,7 @@ def _attribute(
     return [(_day(n), m) for (n, _), m in zip(per_day, takes, strict=True) if m]
 
 
+@_rule("hours.daily_cap", rejects=True)
 def rule_daily_cap(d: Draft) -> None:
     """``hours.daily_cap``: at most ``daily_cap_minutes`` per volunteer per day (lower for minors).
 
@@ -993,18 +1067,7 @@ def rule_daily_cap(d: Draft) -> None:
     d.find("hours.daily_cap", cap, minutes, can, variant="trim")
 
 
-def _can_fire(rule: Rule, p: HourPolicy) -> bool:
-    """False for a default rule that the policy switches off (so it is not run at all)."""
-    off: dict[Rule, bool] = {
-        rule_category: not p.excluded_categories,
-        rule_deadline: p.deadline_days is None,
-        rule_record_cap: p.record_cap_minutes is None,
-        rule_rounding: p.unit_minutes == 1,
-    }
-    return not off.get(rule, False)
-
-
-RULES: tuple[Rule, ...] = (
+RULES: tuple[HourRule, ...] = (
     rule_category,
     rule_span,
     rule_age,
@@ -1015,40 +1078,108 @@ RULES: tuple[Rule, ...] = (
     rule_rounding,
     rule_daily_cap,
 )
-"""The default rule chain, in order. A local rule is one more callable appended to a copy."""
+"""The default rule chain, in order (:class:`HourRule` values). A local rule is one more callable
+appended to a copy."""
 
 
-PROFILES: dict[str, HourPolicy] = {
-    "national": HourPolicy(),
-    "guangdong": HourPolicy(
-        name="guangdong",
-        effective_from=date(2021, 2, 1),
-        daily_cap_minutes=8 * 60,
-        over_daily_cap=Overflow.APPROVAL,
-    ),
-    "hailin": HourPolicy(
-        name="hailin",
-        unit_minutes=60,
-        rounding=Rounding.DOWN,
-        record_cap_minutes=120,
-    ),
-    "university": HourPolicy(
-        name="university",
-        unit_minutes=30,
-        rounding=Rounding.DOWN,
-        daily_cap_minutes=8 * 60,
-        over_daily_cap=Overflow.TRIM,
-        deadline_days=30,
-    ),
-    "jindu": HourPolicy(name="jindu", notice_days=3),
-}
-"""Shipped policy profiles (POLICIES.md §2.6 and "Hours: what local practice adds"):
+HOUR_PROFILES: Profiles[HourPolicy] = Profiles(
+    {
+        "national": HourPolicy(
+            source=Source(
+                document="《志愿服务记录与证明出具办法(试行)》",
+                issuer="民政部",
+                date=date(2020, 12, 2),
+                url="http://m.fjcv.org/page179?article_id=1124&pagenum=all",
+                verified=True,
+                note="民政部令第67号, published 2020-12-02, in force 2021-02-01 (the policy's "
+                "effective_from). Arts. 1–4 read in a reprint of 国务院公报; no rounding rule, "
+                "daily cap, recording deadline or retention period was found in the national "
+                "texts, so none is set (POLICIES.md §2.3, §7). Time actually served, counted in "
+                "hours, travel excluded: the 2012 draft of 《志愿服务记录办法》 (新华社 on gov.cn "
+                "2012-09-27, https://www.gov.cn/jrzg/2012-09/27/content_2234139.htm).",
+            ),
+        ),
+        "guangdong": HourPolicy(
+            name="guangdong",
+            effective_from=date(2021, 2, 1),
+            daily_cap_minutes=8 * 60,
+            over_daily_cap=Overflow.APPROVAL,
+            source=Source(
+                document="《关于调整志愿服务时长记录规则的通知》",
+                issuer="广东省志愿者联合会",
+                url="https://www.quxuehao.com/12644399.html",
+                region_code="44",
+                verified=True,
+                note="i志愿, QR sign-in/out: ≤ 8 h a volunteer a day counts at once; 8–12 h "
+                "needs the approval of the publishing team's parent organization, > 12 h that of "
+                "the provincial authority (one approval step here). Read in a reprint that shows "
+                "no signature or date: 广东省志愿者联合会 runs i志愿 and issues its rules (深圳市义工"
+                "联合会 2019-09-23, http://www.szguanai.com/content/2019-10/11/content_22529466.htm"
+                "). effective_from is the national date, not the notice's.",
+            ),
+        ),
+        "hailin": HourPolicy(
+            name="hailin",
+            unit_minutes=60,
+            rounding=Rounding.DOWN,
+            record_cap_minutes=120,
+            source=Source(
+                document="《社区志愿者积分奖励制度(试行)》",
+                issuer="海林市（转载，未注明发文单位 / a reprint naming no issuer）",
+                clause="第七条",
+                url="http://m.51dongshi.net/eedfrcvreebvs.html",
+                region_code="231083",
+                verified=True,
+                note="Hours in whole hours, at most 2 h per activity (第七条); its 0 h for an "
+                "activity that drew a complaint (第八条) is not an hour rule here. Also "
+                "https://360docs.net/doc/9918628663.html . Undated: effective_from is the "
+                "national date.",
+            ),
+        ),
+        "university": HourPolicy(
+            name="university",
+            unit_minutes=30,
+            rounding=Rounding.DOWN,
+            daily_cap_minutes=8 * 60,
+            over_daily_cap=Overflow.TRIM,
+            deadline_days=30,
+            source=Source(
+                document="《中国石油大学志愿者服务小时认证流程》",
+                issuer="中国石油大学（北京）校青年志愿者协会",
+                clause="第3、5条",
+                url="https://360docs.net/doc/3a15727857.html",
+                verified=True,
+                note="Half-hour units, more than 8 h counts as 8 (第5条); certified within a month "
+                "of the activity (第3条; papers within a week, 第2条). The text is unsigned; it "
+                "names the 校青年志愿者协会 as certifier and uses 中国石油大学(北京)'s form. A "
+                "university's rule, not a region's; undated: effective_from is the national date.",
+            ),
+        ),
+        "jindu": HourPolicy(
+            name="jindu",
+            notice_days=3,
+            source=Source(
+                document="《招远市志愿服务认证管理流程图》",
+                issuer="金都志愿365服务认证管理平台（招远市）",
+                url="https://max.book118.com/html/2018/0615/172702049.shtm",
+                region_code="370685",
+                note="The volunteer applies for certification, the organization's manager may "
+                "correct the hours, then the activity is publicly noticed (公示) for three days. "
+                "POLICIES.md reports the rule without a source; this copy (uploaded 2018-06-15) "
+                "names 招远市. Undated: effective_from is the national date.",
+            ),
+        ),
+    },
+    kind=HourPolicy,
+    field="HOUR_PROFILES",
+)
+"""Shipped policy profiles (POLICIES.md §2.6 and "Hours: what local practice adds"); each cites
+its source in ``source`` (:class:`~zhiyuan.profiles.Source`):
 
-- ``national``: the national texts; no rounding, caps or deadline (a record spans at most a
-  day, as every profile's: ``max_span_minutes``).
-- ``guangdong``: 广东 i志愿, ≤ 8 h a day counts at once, more needs approval
-  (《关于调整志愿服务时长记录规则的通知》).
+- ``national``: the national texts (民政部令第67号); no rounding, caps or deadline (a record
+  spans at most a day, as every profile's: ``max_span_minutes``).
+- ``guangdong``: 广东 i志愿, ≤ 8 h a day counts at once, more needs approval.
 - ``hailin``: 海林, whole hours, at most 2 h per activity.
 - ``university``: 中国石油大学, half-hour units, > 8 h a day counts as 8, certified within a month.
-- ``jindu``: 金都志愿365, a 3-day public notice (公示) before hours are certified.
+- ``jindu``: 金都志愿365 (招远), a 3-day public notice (公示) before hours are certified.
 """

@@ -31,7 +31,6 @@ from zhiyuan.matching.lifecycle import (
     Completed,
     Declined,
     Expired,
-    NeedBook,
     NeedCancelled,
     NeedEntry,
     NeedState,
@@ -59,6 +58,7 @@ from zhiyuan.matching.metrics import (
     travel,
     workload,
 )
+from zhiyuan.matching.needbook import NeedBook
 from zhiyuan.matching.needs import (
     FIVE_FOR,
     SEVEN_HELPS,

@@ -55,6 +55,7 @@ from zhiyuan._validators import (
     MINUTES,
     aware,
     bounded,
+    enum_items,
     is_a,
     is_date,
     items,
@@ -70,6 +71,7 @@ from zhiyuan.hierarchy.codes import Level, RegionCode
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.records import GeoFix
 from zhiyuan.matching.needs import Candidate, Need
+from zhiyuan.profiles import Source, explain_policy, to_source
 
 __all__ = [
     "Booking",
@@ -135,8 +137,7 @@ def distance_m(a: GeoFix, b: GeoFix) -> int:
 
 
 def _levels(value: Iterable[object]) -> tuple[Level, ...]:
-    given = [value] if isinstance(value, (str, Level)) else items("escalation", value)
-    return tuple(to_enum("escalation", Level, v) for v in given)
+    return enum_items("escalation", Level, value)
 
 
 _WEIGHT = bounded(0, COUNT, "cost points")
@@ -161,6 +162,7 @@ class DispatchPolicy:
 
     name: str = attrs.field(default="default", validator=non_empty)
     effective_from: date = attrs.field(default=date(2021, 1, 1), validator=is_date)
+    source: Source | None = attrs.field(default=None, converter=to_source)
     tree_weight: int = attrs.field(default=100, validator=_WEIGHT)
     km_weight: int = attrs.field(default=10, validator=_WEIGHT)
     rating_weight: int = attrs.field(default=20, validator=_WEIGHT)
@@ -174,6 +176,10 @@ class DispatchPolicy:
     offer_timeout_minutes: int | None = attrs.field(
         default=None, validator=bounded(1, MINUTES, "minutes")
     )
+
+    def explain(self) -> str:
+        """This policy in two lines, Chinese / English: name, first day in force, source."""
+        return explain_policy(self, "派单规则", "dispatch policy")
 
     def __attrs_post_init__(self) -> None:
         depths = [lv.depth for lv in self.escalation]

@@ -25,9 +25,11 @@ from zhiyuan._validators import (
     non_empty,
     to_enum,
 )
-from zhiyuan.credit.catalog import Catalog, Order, Redemptions
+from zhiyuan.credit.accounts import issuer_account
+from zhiyuan.credit.catalog import Catalog
 from zhiyuan.credit.conversion import ConversionPolicy, _convert_last, convert
 from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, Timing
+from zhiyuan.credit.redemptions import Order, Redemptions
 from zhiyuan.credit.reports import ExpiringPoints, expiring_soon
 from zhiyuan.credit.timebank import TimeBank
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, PermissionDenied, ZhiyuanError, show
@@ -40,7 +42,8 @@ from zhiyuan.hours.volunteers import Volunteer
 from zhiyuan.journal import Journal, Transaction
 from zhiyuan.journal._ids import derive, foreign
 from zhiyuan.matching.dispatch import Dispatcher
-from zhiyuan.matching.lifecycle import Completed, NeedBook, Offered, Rated, Rewarded
+from zhiyuan.matching.lifecycle import Completed, Offered, Rated, Rewarded
+from zhiyuan.matching.needbook import NeedBook
 from zhiyuan.matching.needs import Candidate, Need
 from zhiyuan.platform._acts import Act, ActBook
 from zhiyuan.platform._events import Event, EventKind, Hook, HookFailure, Hooks
@@ -1059,7 +1062,7 @@ class Platform:
 
     def _issuer(self, now: datetime) -> str:
         p = self.policies.conversion_for(now.date())
-        return p.issuer if p is not None else "issuer:platform"
+        return p.issuer if p is not None else issuer_account("platform")
 
     def notify_expiring(self, *, within_days: int) -> list[ExpiringPoints]:
         """Tell the hooks whose points expire within ``within_days`` days (积分即将过期), and

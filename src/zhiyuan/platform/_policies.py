@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from zhiyuan.credit.conversion import ConversionPolicy
-from zhiyuan.credit.timebank import TimeBankPolicy
+from zhiyuan.credit.timebank_policy import TimeBankPolicy
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours.policy import HourPolicy
 from zhiyuan.matching.dispatch import DispatchPolicy

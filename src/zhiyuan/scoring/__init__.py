@@ -42,7 +42,7 @@ from zhiyuan.scoring.rankings import (
     top_volunteers,
 )
 from zhiyuan.scoring.scorecards import (
-    SCORECARDS,
+    SCORECARD_PROFILES,
     Band,
     Indicator,
     Scorecard,
@@ -65,7 +65,7 @@ from zhiyuan.scoring.stars import (
 __all__ = [
     "MAX_STARS",
     "MIN_STARS",
-    "SCORECARDS",
+    "SCORECARD_PROFILES",
     "STAR_PROFILES",
     "ActivityRule",
     "Application",

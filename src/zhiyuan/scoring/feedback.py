@@ -76,6 +76,7 @@ from zhiyuan.hours.policy import Rounding
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._ids import derive, own_id
 from zhiyuan.journal._pickle import register_state_type
+from zhiyuan.profiles import Source, explain_policy, to_source
 from zhiyuan.schedule import Schedule
 
 __all__ = [
@@ -290,6 +291,11 @@ class BayesianPrior:
     mean_hundredths: int = attrs.field(default=400, validator=_prior_mean)
     weight: int = attrs.field(default=5, validator=bounded(0, COUNT, "ratings"))
     effective_from: date = attrs.field(default=date(2021, 2, 1), validator=is_date)
+    source: Source | None = attrs.field(default=None, converter=to_source)
+
+    def explain(self) -> str:
+        """This policy in two lines, Chinese / English: name, first day in force, source."""
+        return explain_policy(self, "评价先验", "Bayesian prior")
 
     def apply(self, *, star_sum: int, count: int) -> int:
         """The Bayesian average in hundredths for ``count`` ratings summing to ``star_sum``."""

@@ -15,7 +15,7 @@ arithmetic is on integers:
 - lower is better: full marks at or below the target, ``weight × target // value`` above it
   (twice the target, half the points; with a target of 0, any value above 0 earns nothing).
 
-:data:`SCORECARDS` ships two cited examples, and :func:`~zhiyuan.scoring.station_values` computes the standard
+:data:`SCORECARD_PROFILES` ships two cited examples, and :func:`~zhiyuan.scoring.station_values` computes the standard
 station indicator values from plain counts.
 
 Example:
@@ -63,11 +63,12 @@ from zhiyuan._validators import (
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hours.policy import Rounding
+from zhiyuan.profiles import Profiles, Source, explain_policy, to_source
 from zhiyuan.schedule import Schedule
 from zhiyuan.scoring.feedback import FeedbackScore
 
 __all__ = [
-    "SCORECARDS",
+    "SCORECARD_PROFILES",
     "Band",
     "Indicator",
     "ScorePart",
@@ -305,17 +306,18 @@ class Scorecard:
     Attributes:
         name: the card's name (Chinese); ``name_en`` its English name (optional).
         effective_from: the date from which assessments use this card (:func:`scorecard_for`).
+        source: where the policy comes from (:class:`~zhiyuan.profiles.Source`): set on every
+            shipped profile, ``None`` for a policy of your own.
         indicators: the scored items, in the order shown; ids are unique.
         bands: the grades, kept sorted by ``min_points`` from the highest down; no two share a
             threshold and none needs more than the card's full marks.
         missing_counts_zero: ``True`` lets an unreported indicator score 0 points (whichever way
             it points: leaving out a complaint count never earns full marks); ``False`` (default)
             makes it an :class:`~zhiyuan.errors.InvalidValue` naming the indicator.
-        source: where the card comes from (文件, date, link).
 
     Example:
         >>> from zhiyuan.convert import from_json, to_json
-        >>> card = SCORECARDS["station_stars"]
+        >>> card = SCORECARD_PROFILES["station_stars"]
         >>> from_json(to_json(card), Scorecard) == card
         True
         >>> [b.label for b in card.bands]
@@ -325,10 +327,14 @@ class Scorecard:
     name: str = attrs.field(validator=non_empty)
     name_en: str = attrs.field(default="", validator=_text)
     effective_from: date = attrs.field(validator=is_date)
+    source: Source | None = attrs.field(default=None, converter=to_source)
     indicators: tuple[Indicator, ...] = attrs.field(converter=_indicators)
     bands: tuple[Band, ...] = attrs.field(default=(), converter=_bands)
     missing_counts_zero: bool = attrs.field(default=False, validator=is_bool)
-    source: str = attrs.field(default="", validator=_text)
+
+    def explain(self) -> str:
+        """This policy in two lines, Chinese / English: name, first day in force, source."""
+        return explain_policy(self, "考核评分表", "scorecard")
 
     def __attrs_post_init__(self) -> None:
         if not self.indicators:
@@ -426,7 +432,7 @@ def scorecard_for(cards: Iterable[Scorecard], day: date, *, name: str | None = N
     list). No card in force is :class:`~zhiyuan.errors.NotFound`.
 
     Example:
-        >>> scorecard_for(SCORECARDS.values(), date(2024, 1, 1), name="新时代文明实践站星级评定（示例）").name
+        >>> scorecard_for(SCORECARD_PROFILES.values(), date(2024, 1, 1), name="新时代文明实践站星级评定（示例）").name
         '新时代文明实践站星级评定（示例）'
     """
     chosen = [c for c in items_of("cards", Scorecard, cards) if name is None or c.name == name]
@@ -455,7 +461,7 @@ def station_values(
     needs_filled: int,
     feedback: FeedbackScore,
 ) -> dict[str, int]:
-    """The standard station indicator values (the ids of ``SCORECARDS["station_stars"]``).
+    """The standard station indicator values (the ids of ``SCORECARD_PROFILES["station_stars"]``).
 
     Integer arithmetic, quotients rounded half up:
 
@@ -563,15 +569,19 @@ _STATION = Scorecard(
         Band(min_points=60, label="二星", label_en="2 stars"),
         Band(min_points=50, label="一星", label_en="1 star"),
     ),
-    source=(
-        "Stars 1–5 for 所/站: 石狮日报 2023-05-08, http://wmf.fjsen.com/2023-05/08/content_31310161.htm "
+    source=Source(
+        document="新时代文明实践所、站星级评定",
+        issuer="石狮日报",
+        date=date(2023, 5, 8),
+        url="http://wmf.fjsen.com/2023-05/08/content_31310161.htm",
+        note="Stars 1–5 for 所/站: 石狮日报 2023-05-08, http://wmf.fjsen.com/2023-05/08/content_31310161.htm "
         "(venue, signage, team, rules, management, activities; S). Monthly activity: 高台县 2019, "
         "https://4bub.com/system/2019/06/10/030002247.shtml (≥1 a month; S) and the district test "
         "sheet https://xiexiebang.com/a1/d80ed2335e71ecda.html (所/站 monthly; V). Volunteers per "
         "100 residents: 全国文明城市 ≥8 % (洛阳日报 2009), 青岛市南 14.47 % (seed 001). Hours: "
         "全国文明城市测评体系 ≥25 h per capita a year (黄淮学院 2018; S). Needs filled and "
         "feedback: 英德 100 % dispatched, 98 % satisfied (人民日报 2022-01-11; S). Weights, "
-        "targets beyond those and band thresholds are illustrative (POLICIES.md §1.5, §2.7, §4.1)."
+        "targets beyond those and band thresholds are illustrative (POLICIES.md §1.5, §2.7, §4.1).",
     ),
 )
 
@@ -628,21 +638,28 @@ _DISTRICT = Scorecard(
         Band(min_points=60, label="AA"),
         Band(min_points=50, label="A"),
     ),
-    source=(
-        '"XX区新时代文明实践工作测评实施细则(试行)", https://xiexiebang.com/a1/d80ed2335e71ecda.html '
-        "(V, reprint, undated: base 100 points with deductions per item; staff of government, "
+    source=Source(
+        document="XX区新时代文明实践工作测评实施细则(试行)",
+        issuer="XX区（转载，未注明日期 / a reprint, undated）",
+        url="https://xiexiebang.com/a1/d80ed2335e71ecda.html",
+        verified=True,
+        note="(V, reprint, undated: base 100 points with deductions per item; staff of government, "
         "public institutions and SOEs who are volunteers ≥70 %; Party members ≥80 %; sub-centres "
         "and support teams an activity at least every two months, 所/站 monthly). The complaint "
         "item follows 海林 (0 h for an upheld complaint). A…AAAAA labels follow the style of "
         "graded assessments (the 5A–1A of 社会组织评估, recalled, not verified); thresholds, "
-        "weights and the effective date are illustrative (POLICIES.md §1.5)."
+        "weights and the effective date are illustrative (POLICIES.md §1.5).",
     ),
 )
 
-SCORECARDS: dict[str, Scorecard] = {
-    "station_stars": _STATION,
-    "district_test": _DISTRICT,
-}
+SCORECARD_PROFILES: Profiles[Scorecard] = Profiles(
+    {
+        "station_stars": _STATION,
+        "district_test": _DISTRICT,
+    },
+    kind=Scorecard,
+    field="SCORECARD_PROFILES",
+)
 """Shipped example scorecards, each citing its sources in ``source`` (POLICIES.md §1.5):
 
 - ``station_stars``: a 新时代文明实践站 graded 一星…五星 (石狮 rates 所 and 站 1★–5★) on the

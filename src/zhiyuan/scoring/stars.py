@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import calendar
 import enum
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,6 +47,8 @@ from zhiyuan._validators import (
     SHANGHAI,
     YEARS,
     bounded,
+    enum_items,
+    enum_set,
     is_date,
     non_empty,
     non_negative,
@@ -55,9 +58,10 @@ from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level
 from zhiyuan.hours.ledger import HourLedger, HourRow
-from zhiyuan.hours.policy import Purpose
+from zhiyuan.hours.policy import N, Purpose
 from zhiyuan.hours.records import Evidence
 from zhiyuan.hours.volunteers import Volunteer
+from zhiyuan.profiles import Profiles, Source, explain_policy, to_source
 
 __all__ = [
     "STAR_PROFILES",
@@ -71,6 +75,23 @@ __all__ = [
 ]
 
 _ZH_NUM = "零一二三四五六七八九十"
+
+
+def months_since(year: N, month: N, day: N, today: date) -> N:
+    """Whole months from a day, given as its year, month and day numbers, to ``today``, counted
+    as ``dateutil.relativedelta`` counts them: a month from 31 January is complete on the last
+    day of February. Negative for a day after ``today`` (callers clamp at 0).
+
+    The numbers are Python integers (the object path) or numpy integer arrays (the columnar
+    twin, :func:`~zhiyuan.bulk.rate_stars`), elementwise: one kernel for both.
+
+    Example:
+        >>> months_since(2024, 1, 31, date(2024, 2, 29)), months_since(2024, 1, 31, date(2024, 2, 28))
+        (1, 0)
+    """
+    last = calendar.monthrange(today.year, today.month)[1]
+    due = day - (day - last) * (day > last)  # min(day, last)
+    return (today.year - year) * 12 + (today.month - month) - (today.day < due)
 
 
 def star_name(level: int) -> tuple[str, str]:
@@ -170,7 +191,7 @@ class Lapse(enum.Enum):
     hours earn."""
 
 
-def _lapse(value: Any) -> Lapse:
+def _lapse(value: object) -> Lapse:
     return to_enum("on_lapse", Lapse, value)
 
 
@@ -198,26 +219,18 @@ def _months(value: Iterable[Any]) -> tuple[int, ...]:
 
 
 def _levels(value: Iterable[Any]) -> tuple[Level, ...]:
-    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
-        raise InvalidValue("approving", value, "需要层级列表 / need a list of levels")
-    return tuple(to_enum("approving", Level, v) for v in value)
+    return enum_items("approving", Level, value)
 
 
 def _opt_kinds(value: Any) -> frozenset[Evidence] | None:
-    if value is None:
-        return None
-    if isinstance(value, (str, Evidence)):
-        value = (value,)
-    if isinstance(value, (bytes, dict)) or not isinstance(value, Iterable):
-        raise InvalidValue("evidence", value, "需要记录依据列表 / need a list of evidence kinds")
-    return frozenset(to_enum("evidence", Evidence, v) for v in value)
+    return None if value is None else enum_set("evidence", Evidence, value)
 
 
-def _window(value: Any) -> Window:
+def _window(value: object) -> Window:
     return to_enum("window", Window, value)
 
 
-def _downgrade(value: Any) -> Downgrade:
+def _downgrade(value: object) -> Downgrade:
     return to_enum("downgrade", Downgrade, value)
 
 
@@ -248,6 +261,8 @@ class StarScheme:
     Attributes:
         name: a label for reports.
         effective_from: when the scheme applies (national: 2012-10-23, 民函〔2012〕340号).
+        source: where the policy comes from (:class:`~zhiyuan.profiles.Source`): set on every
+            shipped profile, ``None`` for a policy of your own.
         thresholds_hours: certified hours for 1★, 2★ … (strictly increasing).
         window: which hours count by date; ``window_years`` for a rolling window.
         evidence: evidence kinds that count; ``None`` follows the hour policy's
@@ -268,6 +283,7 @@ class StarScheme:
 
     name: str = attrs.field(default="national", validator=non_empty)
     effective_from: date = attrs.field(default=date(2012, 10, 23), validator=is_date)
+    source: Source | None = attrs.field(default=None, converter=to_source)
     thresholds_hours: tuple[int, ...] = attrs.field(
         default=(100, 300, 600, 1000, 1500), converter=_thresholds
     )
@@ -284,6 +300,10 @@ class StarScheme:
     notice_days: int = attrs.field(default=0, validator=bounded(0, DAYS, "days"))
     downgrade: Downgrade = attrs.field(default=Downgrade.NONE, converter=_downgrade)
     on_lapse: Lapse = attrs.field(default=Lapse.REVIEW, converter=_lapse)
+
+    def explain(self) -> str:
+        """This policy in two lines, Chinese / English: name, first day in force, source."""
+        return explain_policy(self, "星级评定办法", "star scheme")
 
     def __attrs_post_init__(self) -> None:
         t = self.thresholds_hours
@@ -426,8 +446,8 @@ class StarScheme:
         out: list[Finding] = []
         if volunteer is not None and level <= len(self.min_months) and self.min_months[level - 1]:
             need = self.min_months[level - 1]
-            delta = relativedelta(day, volunteer.registered_on)
-            have = max(delta.years * 12 + delta.months, 0)
+            reg = volunteer.registered_on
+            have = max(months_since(reg.year, reg.month, reg.day, day), 0)
             if have < need:
                 out.append(finding("stars.months", (level, need, have)))
         if self.sequential_from is not None and level >= self.sequential_from and held < level - 1:
@@ -528,44 +548,161 @@ class StarRating:
         return f"{self.volunteer_id}: " + "; ".join(f"{f.zh} / {f.en}" for f in self.findings)
 
 
-STAR_PROFILES: dict[str, StarScheme] = {
-    "national": StarScheme(),
-    "beijing_2007": StarScheme(
-        name="beijing_2007",
-        effective_from=date(2007, 1, 1),
-        thresholds_hours=(100, 200, 500, 800, 1000),
-    ),
-    "sichuan": StarScheme(name="sichuan", effective_from=date(2021, 9, 1), sequential_from=5),
-    "longgang": StarScheme(
-        name="longgang",
-        effective_from=date(2023, 1, 1),
-        thresholds_hours=(100, 300, 600, 1000),
-        min_months=(6, 6, 12, 12),
-        approving=(Level.TOWNSHIP, Level.TOWNSHIP, Level.TOWNSHIP, Level.COUNTY),
-    ),
-    "guangdong": StarScheme(name="guangdong", notice_days=7, ban_years=3),
-    "guangxi": StarScheme(name="guangxi", clean_years=3),
-    "zhangjiagang": StarScheme(
-        name="zhangjiagang",
-        effective_from=date(2014, 1, 1),
-        thresholds_hours=(30, 60, 100, 200, 300),
-    ),
-    "qidong": StarScheme(
-        name="qidong", effective_from=date(2019, 1, 1), window=Window.CALENDAR_YEAR
-    ),
-    "nanhai": StarScheme(name="nanhai", window=Window.ROLLING_YEARS, window_years=5),
-}
-"""Shipped star schemes (POLICIES.md §1):
+STAR_PROFILES: Profiles[StarScheme] = Profiles(
+    {
+        "national": StarScheme(
+            source=Source(
+                document="《志愿服务记录办法》",
+                issuer="民政部",
+                date=date(2012, 10, 23),
+                url="https://www.gov.cn/jrzg/2012-09/27/content_2234139.htm",
+                verified=True,
+                note="民函〔2012〕340号. The thresholds were read in the draft as quoted by 新华社 on "
+                "gov.cn (2012-09-27, the link); that the final text keeps them as a numbered "
+                "article is unconfirmed. The same thresholds: 《中国社区志愿者注册管理办法》第十八条 "
+                "(http://www.cnvolunteer.org/jmzyz/pgybz.shtml). Approval by level (1–2★ county, "
+                "3–4★ city, 5★ province): 东南网 Q&A 2013-12-17, reported "
+                "(http://www.caoliu14.com/2013-12/17/content_13170627_2.htm).",
+            ),
+        ),
+        "beijing_2007": StarScheme(
+            name="beijing_2007",
+            effective_from=date(2007, 1, 1),
+            thresholds_hours=(100, 200, 500, 800, 1000),
+            source=Source(
+                document="《北京市志愿者管理办法(试行)》",
+                issuer="北京日报",
+                url="http://damoshentu.com/shangxun/177170.shtml",
+                region_code="11",
+                note="A mirror of the 北京日报 report on the day the 办法 took effect (about "
+                "2007; the day is not shown): effective_from 2007-01-01 is assumed. Since "
+                "replaced by 100/300/600/1,000/1,500 h.",
+            ),
+        ),
+        "sichuan": StarScheme(
+            name="sichuan",
+            effective_from=date(2021, 9, 1),
+            sequential_from=5,
+            source=Source(
+                document="《四川青年志愿者星级认定规则(试行)》",
+                issuer="西南石油大学校团委（通知转引 / quoted in its notice）",
+                date=date(2021, 9, 1),
+                url="https://www.2mdqqw1.xyz/tw/info/1013/18152.htm",
+                region_code="51",
+                verified=True,
+                note="5★ only for a 4★ volunteer with 1,500 h, after a selection round. The date "
+                "is the notice's (a mirror). The 志愿四川 flow: "
+                "http://tw.cdysxy.cn/2021_09/30_22/content-31158.shtml .",
+            ),
+        ),
+        "longgang": StarScheme(
+            name="longgang",
+            effective_from=date(2023, 1, 1),
+            thresholds_hours=(100, 300, 600, 1000),
+            min_months=(6, 6, 12, 12),
+            approving=(Level.TOWNSHIP, Level.TOWNSHIP, Level.TOWNSHIP, Level.COUNTY),
+            source=Source(
+                document="《龙岗区星级志愿者评定管理办法(2023年修订版)》",
+                issuer="深圳市龙岗区人民政府",
+                date=date(2024, 1, 10),
+                url="https://www.chinagovernance.com/document/11094509",
+                region_code="440307",
+                verified=True,
+                note="Quoted by the district government's notice 龙岗区2023年星级志愿者认定工作启动 "
+                "(the date and link). The 2023 revision's day is not given: effective_from "
+                "2023-01-01 is assumed.",
+            ),
+        ),
+        "guangdong": StarScheme(
+            name="guangdong",
+            notice_days=7,
+            ban_years=3,
+            source=Source(
+                document="《广东省星级志愿者资质认证管理办法》",
+                issuer="共青团广东省委等（转述 / as reported）",
+                url="http://www.397.win/1146329.html",
+                region_code="44",
+                note="POLICIES.md's summary gives the rules (reported) without a source; this "
+                "Q&A paraphrases them: the list is publicly noticed on the certifying "
+                "federation's site for at least 5 working days (7 calendar days here); falsified "
+                "hours bar a volunteer for 1–3 years. The 办法 is cited by a 东莞 大朗 notice of "
+                "2018 (https://lu-xu.com/yule/1450850.html, a rewritten copy). Undated: "
+                "effective_from is the national date.",
+            ),
+        ),
+        "guangxi": StarScheme(
+            name="guangxi",
+            clean_years=3,
+            source=Source(
+                document="《关于实施广西优秀志愿者守信联合激励加快推进志愿者信用体系建设的行动计划》",
+                issuer="南国早报",
+                date=date(2022, 5, 11),
+                url="http://hljswt.bcpcn.com/articles/2/101901.html",
+                region_code="45",
+                note="Joint incentives for star volunteers registered on 桂志愿 with a full record "
+                "and no bad credit for 3 consecutive years; 39 measures (POLICIES.md's copy, "
+                "2023: https://peipeiwa.cn/Btc/39268.html). effective_from is the national date.",
+            ),
+        ),
+        "zhangjiagang": StarScheme(
+            name="zhangjiagang",
+            effective_from=date(2014, 1, 1),
+            thresholds_hours=(30, 60, 100, 200, 300),
+            source=Source(
+                document="《张家港市星级志愿者认定奖励通知》",
+                issuer="张家港市志愿者协会",
+                date=date(2014, 5, 26),
+                url="http://www.zjgfwd.org/archiver/?tid-2640.html",
+                region_code="320582",
+                verified=True,
+                note="Under 《张家港志愿者礼遇办法(试行)》. Bronze, silver and gold stars at "
+                "600/1,000/1,500 h, a lifetime award at 3,000 h; prizes repeat every 300 h. A "
+                "forum reprint; effective_from 2014-01-01 is assumed.",
+            ),
+        ),
+        "qidong": StarScheme(
+            name="qidong",
+            effective_from=date(2019, 1, 1),
+            window=Window.CALENDAR_YEAR,
+            source=Source(
+                document="《2019年启东市志愿者礼遇办法》",
+                issuer="启东市文明办",
+                region_code="320681",
+                note="Hours within one year: 100/300/600/1,000/1,500 → 1★–5★; one reward a year. "
+                "Known from a search excerpt of the report (no URL); effective_from 2019-01-01 "
+                "is assumed.",
+            ),
+        ),
+        "nanhai": StarScheme(
+            name="nanhai",
+            window=Window.ROLLING_YEARS,
+            window_years=5,
+            source=Source(
+                document="《2021年佛山市南海区新市民志愿者参加社会服务活动时数认证操作指引》",
+                issuer="南海区义工联",
+                clause="第四条",
+                url="https://freewechat.com/a/MzAxOTMxNzcwNw==/2650058830/1",
+                region_code="440605",
+                note="Only records of the last 5 years count; records from other cities are "
+                "removed; old records are back-filled by the organizing team on i志愿. A copy of "
+                "the 南海义工联 WeChat account. effective_from is the national date.",
+            ),
+        ),
+    },
+    kind=StarScheme,
+    field="STAR_PROFILES",
+)
+"""Shipped star schemes (POLICIES.md §1), each citing its source in ``source``:
 
 - ``national``: 100/300/600/1,000/1,500 h cumulative; 1–2★ county, 3–4★ city, 5★ province.
-- ``beijing_2007``: 100/200/500/800/1,000 h (《北京市志愿者管理办法(试行)》).
-- ``sichuan``: hold 4★ before applying for 5★ (《四川青年志愿者星级认定规则(试行)》, 2021).
+- ``beijing_2007``: 100/200/500/800/1,000 h.
+- ``sichuan``: hold 4★ before applying for 5★.
 - ``longgang``: 深圳龙岗 2023, four stars; ½ year of registration for 1–2★, 1 year for 3–4★;
   1–3★ approved at street level, 4★ by the district.
 - ``guangdong``: public notice ≥ 5 working days (7 calendar days); a ban of up to 3 years after
   falsified hours.
 - ``guangxi``: no bad record in 3 consecutive years (桂志愿).
-- ``zhangjiagang``: 30/60/100/200/300 h (2014).
-- ``qidong``: hours within the calendar year (启东 2019).
+- ``zhangjiagang``: 30/60/100/200/300 h.
+- ``qidong``: hours within the calendar year.
 - ``nanhai``: only the last 5 years of records count (佛山南海).
 """

@@ -43,6 +43,7 @@ from zhiyuan.hierarchy.codes import Level
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.policy import HourPolicy, Purpose
 from zhiyuan.matching.dispatch import DispatchPolicy
+from zhiyuan.profiles import cite
 from zhiyuan.scoring.stars import StarScheme
 from zhiyuan.simulate.population import Population, np
 from zhiyuan.simulate.report import Comparison, ScenarioResult
@@ -171,7 +172,20 @@ def replay(
         needs=needs,
         needs_filled=filled,
         seconds=round(time.perf_counter() - t0, 3),
+        sources=_sources(scenario),
     )
+
+
+def _sources(scenario: Scenario) -> tuple[tuple[str, str], ...]:
+    """Each policy of the scenario with the source it cites, in report order."""
+    roles: list[tuple[str, object]] = [
+        ("工时 / hours", scenario.hours),
+        ("星级 / stars", scenario.stars),
+        ("积分 / points", scenario.points),
+    ]
+    if scenario.dispatch is not None:
+        roles.append(("派单 / dispatch", scenario.dispatch))
+    return tuple((f"{role} {getattr(p, 'name', '')}".rstrip(), cite(p)) for role, p in roles)
 
 
 def _expired(policy: ConversionPolicy, day: Any, now: datetime) -> Any:

@@ -50,7 +50,9 @@ class ScenarioResult:
     """The outcome of replaying one population under one scenario.
 
     Minutes and points are integers; ``hours_by_region`` maps county codes to counted minutes;
-    ``fill_rate_percent`` is ``None`` when no needs were simulated.
+    ``fill_rate_percent`` is ``None`` when no needs were simulated. ``sources`` holds, for each
+    policy of the scenario, its role and the ``出处 / source`` line it cites
+    (:func:`zhiyuan.profiles.cite`), so that a report says which rules it ran under.
     """
 
     scenario: str
@@ -65,6 +67,7 @@ class ScenarioResult:
     needs: int = 0
     needs_filled: int = 0
     seconds: float = 0.0
+    sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def fill_rate_percent(self) -> int | None:
@@ -132,6 +135,11 @@ class Comparison:
             lines.append("计入小时最多的县区 / counties with the most counted hours:")
             for code, name, ha, hb in top:
                 lines.append(f"  {name} ({code[:6]}): {ha:,} h → {hb:,} h")
+        for side in (self.a, self.b):
+            if side.sources:
+                lines.append("")
+                lines.append(f"{side.scenario} 依据 / rules applied:")
+                lines += [f"  {role}: {line}" for role, line in side.sources]
         return "\n".join(lines)
 
     def _top_regions(self, n: int = 5) -> list[tuple[str, str, int, int]]:
@@ -165,6 +173,15 @@ class Comparison:
             f"<td>{'' if va is None or vb is None else f'{vb - va:+,}'}</td></tr>"
             for label, va, vb in self.rows()
         )
+        cited = "".join(
+            f"<h2>{html.escape(side.scenario)} 依据 / rules applied</h2><ul>"
+            + "".join(
+                f"<li>{html.escape(role)}: {html.escape(line)}</li>" for role, line in side.sources
+            )
+            + "</ul>"
+            for side in (self.a, self.b)
+            if side.sources
+        )
         chart = _chart(self)
         img = f'<img alt="star levels" src="data:image/png;base64,{chart}">' if chart else ""
         a, b = html.escape(self.a.scenario), html.escape(self.b.scenario)
@@ -176,7 +193,7 @@ class Comparison:
             "td:first-child{text-align:left}</style></head><body>"
             f"<h1>政策模拟 / what-if: {a} vs {b}</h1>"
             f"<table><tr><th></th><th>{a}</th><th>{b}</th><th>Δ</th></tr>{rows}</table>"
-            f"{img}</body></html>"
+            f"{img}{cited}</body></html>"
         )
 
 
