@@ -15,11 +15,9 @@ from __future__ import annotations
 import ast
 import csv
 import gzip
-import importlib
 import inspect
 import itertools
 import json
-import pkgutil
 import re
 import sys
 from datetime import date, datetime
@@ -32,7 +30,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import zhiyuan
 from strategies import sources
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.credit import ConversionPolicy, CreditScorePolicy, TimeBankPolicy
@@ -40,7 +37,7 @@ from zhiyuan.errors import InvalidInput, InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hours import HourPolicy
 from zhiyuan.matching.dispatch import DispatchPolicy
-from zhiyuan.profiles import Profiles, Source
+from zhiyuan.profiles import Profiles, Source, shipped_tables
 from zhiyuan.scoring import StarScheme
 from zhiyuan.scoring.feedback import BayesianPrior
 from zhiyuan.scoring.scorecards import Scorecard
@@ -73,28 +70,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]{3,}")
 
 
-def _discover() -> dict[str, Profiles[Any]]:
-    """Every ``*_PROFILES`` that is a :class:`Profiles` in ``__all__`` of ``zhiyuan`` or of any of
-    its public modules and packages (the same table exported twice is found once)."""
-    modules = [zhiyuan]
-    for info in pkgutil.iter_modules(zhiyuan.__path__):
-        if info.name.startswith("_"):  # private modules, and __main__ (the CLI)
-            continue
-        try:
-            modules.append(importlib.import_module(f"zhiyuan.{info.name}"))
-        except ModuleNotFoundError as exc:  # a module of an optional extra (numpy …) not installed
-            if (exc.name or "zhiyuan").split(".")[0] == "zhiyuan":
-                raise
-    found: dict[str, Profiles[Any]] = {}
-    for module in modules:
-        for name in getattr(module, "__all__", ()):
-            value = getattr(module, name)
-            if name.endswith("_PROFILES") and isinstance(value, Profiles):
-                assert found.setdefault(name, value) is value, f"two tables named {name}"
-    return found
-
-
-TABLES = _discover()
+TABLES = shipped_tables()
 SHIPPED = [(table, name) for table in TABLES.values() for name in table]
 SHIPPED_IDS = [f"{table.field}.{name}" for table, name in SHIPPED]
 DEFAULTS: dict[type[Any], Any] = {

@@ -21,8 +21,6 @@ only that table (no section).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from typing import Any, ClassVar
 
@@ -31,8 +29,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-import zhiyuan
-from zhiyuan.profiles import Profiles, Source
+from zhiyuan.profiles import Profiles, Source, shipped_tables
 
 COLUMNS = (
     "name",
@@ -48,26 +45,6 @@ COLUMNS = (
 WIDTHS = (10, 8, 22, 14, 8, 6, 8, 5, 8)
 NONE = "—"
 URL = re.compile(r"https?://[^\s)，。]+")
-
-
-def shipped_tables() -> dict[str, Profiles[Any]]:
-    """Every shipped table by name, in the order of the packages that export them."""
-    modules = [zhiyuan]
-    for info in pkgutil.iter_modules(zhiyuan.__path__):
-        if info.name.startswith("_"):  # private modules, and __main__ (the CLI)
-            continue
-        try:
-            modules.append(importlib.import_module(f"zhiyuan.{info.name}"))
-        except ModuleNotFoundError as exc:  # a module of an optional extra (numpy …) not installed
-            if (exc.name or "zhiyuan").split(".")[0] == "zhiyuan":
-                raise
-    found: dict[str, Profiles[Any]] = {}
-    for module in modules:
-        for name in getattr(module, "__all__", ()):
-            value = getattr(module, name)
-            if name.endswith("_PROFILES") and isinstance(value, Profiles):
-                found.setdefault(name, value)
-    return found
 
 
 def _short(code: str) -> str:

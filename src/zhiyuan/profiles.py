@@ -30,7 +30,7 @@ from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import normalize_code, parent_of
 from zhiyuan.schedule import Dated, Schedule
 
-__all__ = ["Profiles", "Source", "cite", "explain_policy", "to_source"]
+__all__ = ["Profiles", "Source", "cite", "explain_policy", "shipped_tables", "to_source"]
 
 
 def _optional_text(field: str) -> Any:
@@ -236,3 +236,43 @@ class Profiles(Mapping[str, P]):
     def regions(self) -> dict[str, Schedule[P]]:
         """Every region that has profiles of its own (12-digit codes), with them by date."""
         return dict(self._by_region)
+
+
+def shipped_tables() -> dict[str, Profiles[Any]]:
+    """Every table of shipped profiles by its name: each ``*_PROFILES`` that is a
+    :class:`Profiles` in ``__all__`` of :mod:`zhiyuan` or of one of its public modules and
+    packages (a table exported twice is found once; the modules of an optional extra that is not
+    installed are passed over).
+
+    Example:
+        >>> tables = shipped_tables()
+        >>> "HOUR_PROFILES" in tables and tables["HOUR_PROFILES"].field
+        'HOUR_PROFILES'
+    """
+    import importlib
+    import pkgutil
+
+    import zhiyuan
+
+    modules = [zhiyuan]
+    for info in pkgutil.iter_modules(zhiyuan.__path__):
+        if info.name.startswith("_"):  # private modules, and __main__ (the CLI)
+            continue
+        try:
+            modules.append(importlib.import_module(f"zhiyuan.{info.name}"))
+        except ModuleNotFoundError as exc:  # an optional extra (numpy …) not installed
+            if (exc.name or "zhiyuan").split(".")[0] == "zhiyuan":
+                raise
+    found: dict[str, Profiles[Any]] = {}
+    for module in modules:
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            if (
+                name.endswith("_PROFILES")
+                and isinstance(value, Profiles)
+                and found.setdefault(name, value) is not value
+            ):
+                raise InvalidValue(
+                    name, value.kind.__name__, "两个同名的表 / two tables of one name"
+                )
+    return found

@@ -277,6 +277,35 @@ class TimeBankPolicy:
         return divmod(_whole("minutes", minutes, 0, None), self.minutes_per_credit)
 
 
+_SHANGHAI = TimeBankPolicy(
+    name="shanghai",
+    effective_from=date(2023, 1, 1),
+    daily_deposit_cap=2,
+    lifetime_cap=600,
+    min_withdrawal_age=65,
+    transfer_relations=frozenset(
+        {
+            Relation.SPOUSE,
+            *DIRECT_RELATIVES,
+            Relation.SIBLING,
+            Relation.FRIEND,
+            Relation.DONATION,
+        }
+    ),
+    issuing_level=Level.COUNTY,
+    source=Source(
+        document="沪助养老时光汇《管理办法》",
+        issuer="上观新闻（江苏文明网转载 / reprinted by 江苏文明网）",
+        url="https://www.jswmb.cn/article/14627/78339.html",
+        region_code="31",
+        note="The platform dates from 2023 (the day is assumed). The caps of 2 coins a "
+        "day and 600 per person (长宁 pilot) are in POLICIES.md's summary only, without a "
+        "source (unverified).",
+    ),
+)
+"""上海 (time coins, 长宁 pilot caps); its 2028 target below differs only in exchange."""
+
+
 TIMEBANK_PROFILES: Profiles[TimeBankPolicy] = Profiles(
     {
         "default": TimeBankPolicy(
@@ -317,48 +346,11 @@ TIMEBANK_PROFILES: Profiles[TimeBankPolicy] = Profiles(
                 "standards and the renaming: http://zeichang.com/wenda/62175.html .",
             ),
         ),
-        "shanghai": TimeBankPolicy(
-            name="shanghai",
-            effective_from=date(2023, 1, 1),
-            daily_deposit_cap=2,
-            lifetime_cap=600,
-            min_withdrawal_age=65,
-            transfer_relations=frozenset(
-                {
-                    Relation.SPOUSE,
-                    *DIRECT_RELATIVES,
-                    Relation.SIBLING,
-                    Relation.FRIEND,
-                    Relation.DONATION,
-                }
-            ),
-            issuing_level=Level.COUNTY,
-            source=Source(
-                document="沪助养老时光汇《管理办法》",
-                issuer="上观新闻（江苏文明网转载 / reprinted by 江苏文明网）",
-                url="https://www.jswmb.cn/article/14627/78339.html",
-                region_code="31",
-                note="The platform dates from 2023 (the day is assumed). The caps of 2 coins a "
-                "day and 600 per person (长宁 pilot) are in POLICIES.md's summary only, without a "
-                "source (unverified).",
-            ),
-        ),
-        "shanghai_2028": TimeBankPolicy(
+        "shanghai": _SHANGHAI,
+        "shanghai_2028": attrs.evolve(
+            _SHANGHAI,
             name="shanghai_2028",
             effective_from=date(2028, 1, 1),
-            daily_deposit_cap=2,
-            lifetime_cap=600,
-            min_withdrawal_age=65,
-            transfer_relations=frozenset(
-                {
-                    Relation.SPOUSE,
-                    *DIRECT_RELATIVES,
-                    Relation.SIBLING,
-                    Relation.FRIEND,
-                    Relation.DONATION,
-                }
-            ),
-            issuing_level=Level.COUNTY,
             exchange_level=Level.CITY,
             source=Source(
                 document="沪助养老时光汇《管理办法》",
