@@ -939,24 +939,13 @@ def _day(n: int) -> date:
 
 def _split_days(segments: Sequence[Segment], minutes: int) -> Sequence[tuple[date, int]]:
     """Attribute ``minutes`` to service dates, earliest time first (segments are in local seconds)."""
-    if len(segments) == 1:
-        s, e = segments[0]
-        day = s // 86400
-        if e <= (day + 1) * 86400:
-            return ((_day(day), minutes),) if minutes else ()
-    per_day: dict[int, int] = {}
-    for s, e in segments:
-        t = s
-        while t < e:
-            day = t // 86400
-            stop = min(e, (day + 1) * 86400)
-            per_day[day] = per_day.get(day, 0) + stop - t
-            t = stop
+    days = _day_seconds(segments)
+    if len(days) == 1:
+        return ((_day(days[0][0]), minutes),) if minutes else ()
     out: list[tuple[date, int]] = []
     done = cum = 0
-    days = sorted(per_day)
-    for k, day in enumerate(days):
-        cum += per_day[day]
+    for k, (day, seconds) in enumerate(days):
+        cum += seconds
         upto = minutes if k == len(days) - 1 else min(minutes, cum // 60)
         if upto > done:
             out.append((_day(day), upto - done))
