@@ -464,12 +464,12 @@ def test_factorizing_with_and_without_pandas_gives_sorted_codes(ids: list[Any]) 
     uniques, inverse = np.unique(values, return_inverse=True)
     codes, got = _frames.factorize(values)
     assert got.tolist() == uniques.tolist() and codes.tolist() == inverse.tolist()
-    saved = _frames._pd
-    _frames._pd = None  # as if pandas were not installed
+    saved = _frames._modules.get("pandas")
+    _frames._modules["pandas"] = None  # as if pandas were not installed
     try:
         codes, got = _frames.factorize(values)
     finally:
-        _frames._pd = saved
+        _frames._modules["pandas"] = saved
     assert got.tolist() == uniques.tolist() and codes.tolist() == inverse.tolist()
 
 

@@ -39,9 +39,17 @@ Fields and their encodings (times are int64 epoch seconds, days int64 days since
     counted (and category-weighted) minutes of certified rows, for star ratings.
 ``purposes``
     bits of :data:`PURPOSES` (``1 << i`` for ``PURPOSES[i]``) a row counts toward.
+``status``
+    the rows' :class:`~zhiyuan.hours.Status` (members, their values ``"accepted"`` …, or codes
+    into :data:`STATUSES`), as :func:`~zhiyuan.bulk.evaluate_hours_frame` adds it: star ratings
+    count only accepted rows, as the ledger counts only accepted records.
 
 Aliases accepted on input: ``volunteer_id``, ``region_code``, ``service_date``,
-``counted_minutes`` (for ``volunteer``, ``region``, ``day``, ``minutes``).
+``counted_minutes`` (for ``volunteer``, ``region``, ``day``, ``minutes``); results name their
+columns as the input named them (:attr:`Columns.names`).
+
+The source may be a pandas or polars DataFrame or an Arrow table; a pandas frame's index is kept
+(:attr:`Columns.index`) so that results line up with the rows they came from.
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ import numpy.typing as npt
 from zhiyuan._validators import items_of
 from zhiyuan.bulk import _frames
 from zhiyuan.errors import InvalidValue, show
-from zhiyuan.hours.policy import Purpose
+from zhiyuan.hours.policy import Purpose, Status
 from zhiyuan.hours.records import Evidence
 
 __all__ = [
@@ -67,6 +75,7 @@ __all__ = [
     "NONE",
     "PURPOSES",
     "SHANGHAI_OFFSET",
+    "STATUSES",
     "Columns",
     "day_number",
     "epoch_seconds",
@@ -79,6 +88,9 @@ AnyArray = npt.NDArray[Any]
 
 EVIDENCE: tuple[Evidence, ...] = tuple(Evidence)
 """Evidence codes: code ``i`` is ``EVIDENCE[i]`` (the order of :class:`~zhiyuan.hours.Evidence`)."""
+
+STATUSES: tuple[Status, ...] = (Status.ACCEPTED, Status.NEEDS_APPROVAL, Status.REJECTED)
+"""Status codes: code ``i`` is ``STATUSES[i]``."""
 
 PURPOSES: tuple[Purpose, ...] = tuple(Purpose)
 """Purpose bits: bit ``1 << i`` is ``PURPOSES[i]`` (stars 1, points 2, reports 4)."""
@@ -112,7 +124,7 @@ _INT_FIELDS = (
 )
 _OPTIONAL_INTS = ("scheduled_minutes", "scheduled_start", "recorded_at")
 _KNOWN = frozenset(
-    {"volunteer", "evidence", "category", "checkout_missing", "region", *_INT_FIELDS}
+    {"volunteer", "evidence", "category", "checkout_missing", "region", "status", *_INT_FIELDS}
 )
 
 
@@ -142,9 +154,7 @@ def purpose_bits(purposes: Iterable[Purpose]) -> int:
 def _array(name: str, values: object) -> AnyArray:
     if _frames.is_series(values):
         out = _frames.series_values(name, values)
-        if isinstance(out, _frames.Coded):
-            return np.asarray(out.names)[out.codes]
-        return out
+        return out.decoded() if isinstance(out, _frames.Coded) else out
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise InvalidValue(name, arr.shape, "需要一维列 / a column is one-dimensional")
@@ -195,16 +205,19 @@ def _bools(name: str, values: AnyArray) -> Bools:
     raise InvalidValue(name, str(arr.dtype), "需要布尔值 / need bools")
 
 
-def _evidence(values: AnyArray) -> I64:
+def _members(name: str, values: AnyArray, members: tuple[Any, ...], what: str) -> I64:
+    """Codes into ``members`` (enum members) from codes, members or their values."""
     if values.dtype.kind in "iu":
         codes = values.astype(np.int64, copy=False)
-        if len(codes) and (int(codes.min()) < 0 or int(codes.max()) >= len(EVIDENCE)):
-            bad = codes[(codes < 0) | (codes >= len(EVIDENCE))][0]
-            raise InvalidValue("evidence", int(bad), f"记录依据代码为 0–{len(EVIDENCE) - 1}")
+        if len(codes) and (int(codes.min()) < 0 or int(codes.max()) >= len(members)):
+            i = int(np.flatnonzero((codes < 0) | (codes >= len(members)))[0])
+            raise InvalidValue(
+                f"{name}[{i}]", int(codes[i]), f"{what}代码为 0–{len(members) - 1} / a code"
+            )
         return codes
     lookup: dict[object, int] = {}
-    for i, kind in enumerate(EVIDENCE):
-        lookup[kind] = lookup[kind.value] = i
+    for i, member in enumerate(members):
+        lookup[member] = lookup[member.value] = i
     objects = np.asarray(values, dtype=object)
     try:
         inverse, uniques = _frames.factorize(objects)
@@ -213,9 +226,18 @@ def _evidence(values: AnyArray) -> I64:
     table = np.empty(len(uniques), dtype=np.int64)
     for i, u in enumerate(uniques.tolist()):
         if u not in lookup:
-            raise InvalidValue("evidence", u, "未知的记录依据 / unknown evidence kind")
+            raise InvalidValue(
+                name, u, f"未知的{what} / unknown; one of {', '.join(m.value for m in members)}"
+            )
         table[i] = lookup[u]
     return table[inverse]
+
+
+def _labelled(name: str, value: object, members: tuple[Any, ...], what: str) -> I64:
+    """A column of enum members however it comes (a categorical is decoded first)."""
+    if isinstance(value, _frames.Coded):
+        value = value.decoded()
+    return _members(name, _array(name, value), members, what)
 
 
 def _day_values(values: object) -> AnyArray:
@@ -242,14 +264,18 @@ def _names(value: object) -> tuple[str, ...]:
 # The dtype each encoded column must have (``volunteer_ids`` and ``region``: any 1-D array).
 _DTYPES: dict[str, type[np.generic]] = {
     "checkout_missing": np.bool_,
+    "status": np.int8,
     **dict.fromkeys(("volunteer", "evidence", "category", *_INT_FIELDS), np.int64),
 }
+
+
+_NOT_ARRAYS = frozenset({"categories", "index", "names"})
 
 
 def _check_array(field: attrs.Attribute[Any], value: object) -> None:
     """A constructor argument is a one-dimensional array of its column's dtype (or ``None``
     where the column is optional)."""
-    if value is None and field.default is None:
+    if field.name in _NOT_ARRAYS or (value is None and field.default is None):
         return
     if not isinstance(value, np.ndarray) or value.ndim != 1:
         raise InvalidValue(
@@ -285,6 +311,11 @@ class Columns:
         ([1, 0, 1], ['v1', 'v2'])
         >>> cols.evidence.tolist(), cols.categories, len(cols)
         ([1, 2, 1], ('助老', '环保'), 3)
+
+    Attributes:
+        index: the source's pandas index (``None`` for other sources), for lining results up.
+        names: the source's own names of columns it gave under an alias (``{"volunteer":
+            "volunteer_id"}``), so that results keep them.
     """
 
     volunteer: I64
@@ -303,11 +334,13 @@ class Columns:
     minutes: I64 | None = None
     weighted_minutes: I64 | None = None
     purposes: I64 | None = None
+    status: npt.NDArray[np.int8] | None = None
+    index: Any = None
+    names: Mapping[str, str] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         for f in attrs.fields(Columns):
-            if f.name != "categories":
-                _check_array(f, getattr(self, f.name))
+            _check_array(f, getattr(self, f.name))
         n = len(self.volunteer)
         for f in attrs.fields(Columns):
             v = getattr(self, f.name)
@@ -320,6 +353,8 @@ class Columns:
             _check_codes("evidence", self.evidence, len(EVIDENCE))
         if self.category is not None:
             _check_codes("category", self.category, len(self.categories))
+        if self.status is not None:
+            _check_codes("status", self.status.astype(np.int64), len(STATUSES))
 
     def __len__(self) -> int:
         return len(self.volunteer)
@@ -332,12 +367,13 @@ class Columns:
         categories: Sequence[str] | None = None,
         volunteer_ids: Sequence[Any] | AnyArray | None = None,
     ) -> Columns:
-        """Columns from a mapping of columns, a pandas DataFrame, or an object with ``to_pandas()``.
+        """Columns from a mapping of columns, a pandas or polars DataFrame, an Arrow table, or an
+        object with ``to_pandas()``.
 
         Args:
             source: the columns (a :class:`Columns` is returned as it is). A mapping may hold
                 only known columns (a misspelt one is an error, not a silent default); a
-                DataFrame may hold others, which are ignored.
+                frame may hold others, which are ignored.
             categories: names for a ``category`` column given as integer codes.
             volunteer_ids: when given, ``volunteer`` holds codes into it (no factorizing: the
                 fast way in for ids that are already dense numbers).
@@ -346,7 +382,8 @@ class Columns:
             return source
         raw: Mapping[str, object]
         strict = False
-        if _frames.is_frame(source):
+        index = _frames.frame_index(source)
+        if _frames.frame_kind(source) is not None:
             raw = _frames.frame_columns(source)
         elif isinstance(source, Mapping):
             raw, strict = source, True
@@ -359,8 +396,11 @@ class Columns:
                 "需要列的映射或 DataFrame / need a mapping of columns or a DataFrame",
             )
         cols: dict[str, object] = {}
+        given: dict[str, str] = {}
         for key, value in raw.items():
             name = _ALIASES.get(str(key), str(key))
+            if name != str(key):
+                given[name] = str(key)
             if name in cols:
                 raise InvalidValue(str(key), name, "列重复 / the same column twice")
             if name not in _KNOWN:
@@ -374,7 +414,7 @@ class Columns:
             cols[name] = value
         if "volunteer" not in cols:
             raise InvalidValue("volunteer", None, "缺少志愿者列 / the volunteer column is missing")
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {"index": index, "names": given}
         vol = cols["volunteer"]
         if volunteer_ids is not None:
             fields["volunteer"] = _ints("volunteer", _array("volunteer", vol))
@@ -411,10 +451,10 @@ class Columns:
                     raise InvalidValue(name, "categorical", "需要整数 / need whole numbers")
                 fields[name] = _ints(name, _array(name, values), optional=name in _OPTIONAL_INTS)
         if "evidence" in cols:
-            ev = cols["evidence"]
-            if isinstance(ev, _frames.Coded):
-                ev = np.asarray(ev.names, dtype=object)[ev.codes]
-            fields["evidence"] = _evidence(_array("evidence", ev))
+            fields["evidence"] = _labelled("evidence", cols["evidence"], EVIDENCE, "记录依据")
+        if "status" in cols:
+            codes = _labelled("status", cols["status"], STATUSES, "状态")
+            fields["status"] = codes.astype(np.int8)
         if "checkout_missing" in cols:
             fields["checkout_missing"] = _bools(
                 "checkout_missing", _array("checkout_missing", cols["checkout_missing"])
@@ -422,12 +462,20 @@ class Columns:
         if "region" in cols:
             reg = cols["region"]
             if isinstance(reg, _frames.Coded):
-                reg = np.asarray(reg.names)[reg.codes]
+                reg = reg.decoded()
             fields["region"] = _array("region", reg)
         return cls(**fields)
 
     def get(self, name: str) -> AnyArray:
-        """A column that must be present (a clear error names it otherwise)."""
+        """A column that must be present (a clear error names it otherwise); ``day`` is
+        computed from ``start`` when not given (:meth:`service_days`).
+
+        Example:
+            >>> Columns.of({"volunteer": ["v1"], "start": [1740790800]}).get("day").tolist()
+            [20148]
+        """
+        if name == "day":
+            return self.service_days()
         value = getattr(self, name, None)
         if not isinstance(value, np.ndarray):
             raise InvalidValue(name, None, f"缺少 {name} 列 / the {name} column is missing")
@@ -442,15 +490,27 @@ class Columns:
 
     def to_pandas(self) -> Any:
         """A DataFrame with decoded ids, evidence values and category names (needs pandas)."""
-        out: dict[str, AnyArray] = {"volunteer": self.volunteer_ids[self.volunteer]}
+        return self.to_frame("pandas")
+
+    def to_frame(self, kind: str = "pandas") -> Any:
+        """A frame of ``kind`` (``"pandas"``, ``"polars"`` or ``"pyarrow"``) with decoded ids,
+        evidence, categories and status as categoricals, the source's column names and (pandas)
+        index."""
+        out: dict[str, AnyArray | _frames.Coded] = {
+            self.names.get("volunteer", "volunteer"): self.volunteer_ids[self.volunteer]
+        }
+        labels = {
+            "evidence": tuple(e.value for e in EVIDENCE),
+            "category": self.categories,
+            "status": tuple(s.value for s in STATUSES),
+        }
         for f in attrs.fields(Columns):
             v = getattr(self, f.name)
             if f.name in ("volunteer", "volunteer_ids") or not isinstance(v, np.ndarray):
                 continue
-            if f.name == "evidence":
-                out[f.name] = np.array([e.value for e in EVIDENCE], dtype=object)[v]
-            elif f.name == "category":
-                out[f.name] = np.array(self.categories, dtype=object)[v]
+            name = self.names.get(f.name, f.name)
+            if f.name in labels:
+                out[name] = _frames.Coded(v.astype(np.int64), np.asarray(labels[f.name]))
             else:
-                out[f.name] = v
-        return _frames.make_frame(out)
+                out[name] = v
+        return _frames.make_frame(out, kind=kind, index=self.index)

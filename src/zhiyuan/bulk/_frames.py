@@ -1,8 +1,15 @@
-"""The pandas boundary of :mod:`zhiyuan.bulk`: every use of pandas goes through here.
+"""The frame boundary of :mod:`zhiyuan.bulk`: every use of pandas, polars and pyarrow goes here.
 
-pandas is optional (the ``pandas`` extra) and ships no type information, so it is imported lazily,
+The three are optional (the ``pandas``, ``polars`` and ``arrow`` extras) and are imported lazily,
 by name, and typed as ``Any`` on this side of the boundary only; what crosses it is numpy arrays
-and plain Python values. Nothing here is imported unless a DataFrame is given or asked for.
+and plain Python values. Nothing here is imported unless a frame is given or asked for.
+
+Why numpy is the interchange (and not narwhals or Arrow): the bulk kernels are numpy, and each
+of the three libraries converts its numeric columns to and from numpy without a copy, so reading
+a frame is one conversion per column and writing one is one constructor call. A dataframe
+abstraction layer would add a dependency to save the few dozen lines below, and going through
+Arrow would make pyarrow a requirement of every pandas and polars user. A frame comes back as
+the kind it came in: a pandas DataFrame with its index, a polars DataFrame, or an Arrow table.
 """
 
 from __future__ import annotations
@@ -19,44 +26,65 @@ __all__ = [
     "Coded",
     "factorize",
     "frame_columns",
+    "frame_index",
+    "frame_kind",
     "is_frame",
     "is_series",
     "make_frame",
+    "module",
     "pandas",
     "series_values",
+    "with_columns",
 ]
 
 DATE_COLUMNS = frozenset({"day", "service_date"})
 """Columns of dates (not instants): naive datetimes are fine there."""
 
 _MISSING = object()
-_pd: Any = _MISSING
+_modules: dict[str, Any] = {}
+_EXTRAS = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow"}
+
+
+def module(name: str, *, required: bool = True) -> Any:
+    """The module ``name`` (``pandas``, ``polars`` or ``pyarrow``), or ``None`` when it is not
+    installed and not ``required``."""
+    found = _modules.get(name, _MISSING)
+    if found is _MISSING:
+        try:
+            found = importlib.import_module(name)
+        except ImportError:
+            found = None
+        _modules[name] = found
+    if found is None and required:
+        raise InvalidValue(
+            name,
+            None,
+            f"需要 {name}（pip install 'zhiyuan[{_EXTRAS.get(name, name)}]'）/ this needs {name}",
+        )
+    return found
 
 
 def pandas(*, required: bool = True) -> Any:
     """The pandas module, or ``None`` when it is not installed and not ``required``."""
-    global _pd
-    if _pd is _MISSING:
-        try:
-            _pd = importlib.import_module("pandas")
-        except ImportError:
-            _pd = None
-    if _pd is None and required:
-        raise InvalidValue(
-            "pandas",
-            None,
-            "需要 pandas（pip install 'zhiyuan[pandas]'）/ this needs pandas",
-        )
-    return _pd
+    return module("pandas", required=required)
 
 
 def _module_of(obj: object) -> str:
     return type(obj).__module__.partition(".")[0]
 
 
+def frame_kind(obj: object) -> str | None:
+    """``"pandas"``, ``"polars"`` or ``"pyarrow"`` for a DataFrame or Arrow table of that
+    library (checked without importing any of them), ``None`` for anything else."""
+    mod, name = _module_of(obj), type(obj).__name__
+    if (mod, name) in (("pandas", "DataFrame"), ("polars", "DataFrame"), ("pyarrow", "Table")):
+        return mod
+    return None
+
+
 def is_frame(obj: object) -> bool:
     """True for a pandas DataFrame (checked without importing pandas)."""
-    return _module_of(obj) == "pandas" and type(obj).__name__ == "DataFrame"
+    return frame_kind(obj) == "pandas"
 
 
 def is_series(obj: object) -> bool:
@@ -65,13 +93,17 @@ def is_series(obj: object) -> bool:
 
 
 class Coded:
-    """A column already given as codes into names (a pandas categorical)."""
+    """A column given as codes into names (a categorical); code ``-1`` is a missing value."""
 
     __slots__ = ("codes", "names")
 
     def __init__(self, codes: npt.NDArray[np.int64], names: npt.NDArray[Any]) -> None:
         self.codes = codes
         self.names = names
+
+    def decoded(self) -> npt.NDArray[Any]:
+        """The values as objects (``None`` where missing)."""
+        return np.asarray([*self.names.tolist(), None], dtype=object)[self.codes]
 
 
 def series_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
@@ -116,14 +148,140 @@ def series_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
     return np.asarray(s.to_numpy())
 
 
+def _polars_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
+    """One polars Series as numpy values, as :func:`series_values` reads a pandas one."""
+    pl = module("polars")
+    dtype = s.dtype
+    if isinstance(dtype, pl.Enum):
+        return Coded(
+            np.asarray(s.to_physical().fill_null(-1).to_numpy(), dtype=np.int64),
+            np.asarray(dtype.categories.to_numpy(), dtype=object),
+        )
+    if isinstance(dtype, pl.Categorical):
+        s = s.cast(pl.String)
+    elif isinstance(dtype, pl.Datetime):
+        if name in DATE_COLUMNS:
+            if dtype.time_zone is not None:
+                s = s.dt.convert_time_zone("Asia/Shanghai")
+            s = s.dt.date()
+        elif dtype.time_zone is None:
+            raise InvalidValue(
+                name, str(dtype), "缺少时区 / naive datetimes: give them a zone first"
+            )
+        else:
+            return np.asarray(s.dt.epoch("s").fill_null(-1).to_numpy(), dtype=np.int64)
+    if s.dtype == pl.Date:
+        if s.null_count():
+            raise InvalidValue(name, None, "缺少日期 / a date is missing")
+        return np.asarray(s.cast(pl.Int32).to_numpy(), dtype=np.int64).astype("datetime64[D]")
+    if s.null_count() and s.dtype.is_numeric():
+        return np.asarray(s.cast(pl.Float64).to_numpy())
+    values = np.asarray(s.to_numpy())
+    return values.astype(object) if values.dtype.kind == "U" else values
+
+
+def _arrow_values(name: str, col: Any) -> npt.NDArray[Any] | Coded:
+    """One Arrow column as numpy values, as :func:`series_values` reads a pandas one."""
+    pa = module("pyarrow")
+    pc = importlib.import_module("pyarrow.compute")
+    col = col.combine_chunks() if hasattr(col, "combine_chunks") else col
+    kind = col.type
+    if pa.types.is_dictionary(kind):
+        return Coded(
+            np.asarray(pc.fill_null(col.indices, -1).to_numpy(), dtype=np.int64),
+            np.asarray(col.dictionary.to_numpy(zero_copy_only=False), dtype=object),
+        )
+    if pa.types.is_timestamp(kind):
+        if name in DATE_COLUMNS:
+            if kind.tz is not None:  # the Shanghai date of each instant
+                col = pc.local_timestamp(pc.cast(col, pa.timestamp(kind.unit, "Asia/Shanghai")))
+            col = pc.cast(col, pa.date32(), safe=False)
+        elif kind.tz is None:
+            raise InvalidValue(
+                name, str(kind), "缺少时区 / naive datetimes: give them a zone first"
+            )
+        else:
+            secs = pc.cast(pc.cast(col, pa.timestamp("s", kind.tz), safe=False), pa.int64())
+            return np.asarray(pc.fill_null(secs, -1).to_numpy(), dtype=np.int64)
+    if pa.types.is_date(col.type):
+        if col.null_count:
+            raise InvalidValue(name, None, "缺少日期 / a date is missing")
+        days = pc.cast(pc.cast(col, pa.date32()), pa.int32())
+        return np.asarray(days.to_numpy(), dtype=np.int64).astype("datetime64[D]")
+    values = np.asarray(col.to_numpy(zero_copy_only=False))
+    return values.astype(object) if values.dtype.kind == "U" else values
+
+
 def frame_columns(df: Any) -> dict[str, npt.NDArray[Any] | Coded]:
-    """A DataFrame's columns as numpy values (see :func:`series_values`)."""
+    """A frame's columns as numpy values (see :func:`series_values`): a pandas or polars
+    DataFrame, or an Arrow table."""
+    kind = frame_kind(df)
+    if kind == "polars":
+        return {str(c): _polars_values(str(c), df[c]) for c in df.columns}
+    if kind == "pyarrow":
+        return {str(c): _arrow_values(str(c), df.column(c)) for c in df.column_names}
     return {str(c): series_values(str(c), df[c]) for c in df.columns}
 
 
-def make_frame(columns: dict[str, npt.NDArray[Any]]) -> Any:
-    """A DataFrame from equal-length numpy columns (no copy where pandas can avoid one)."""
-    return pandas().DataFrame(columns, copy=False)
+def frame_index(df: Any) -> Any:
+    """A pandas DataFrame's index (``None`` for other frames: they have none)."""
+    return df.index if frame_kind(df) == "pandas" else None
+
+
+def _column(kind: str, name: str, values: npt.NDArray[Any] | Coded) -> Any:
+    """One output column in a frame library's own form (categoricals for :class:`Coded`)."""
+    if not isinstance(values, Coded):
+        return values
+    names = [str(n) for n in values.names]
+    if kind == "pandas":
+        return pandas().Categorical.from_codes(values.codes, categories=names)
+    missing = values.codes < 0  # a code of -1: no value
+    if kind == "polars":
+        pl = module("polars")
+        labels = np.asarray([*names, None], dtype=object)[values.codes]  # -1 picks the None
+        return pl.Series(name, labels.tolist(), dtype=pl.Enum(names))
+    pa = module("pyarrow")
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.where(missing, 0, values.codes), type=pa.int32(), mask=missing),
+        pa.array(names, type=pa.string()),
+    )
+
+
+def make_frame(
+    columns: dict[str, npt.NDArray[Any] | Coded], *, kind: str = "pandas", index: Any = None
+) -> Any:
+    """A frame of ``kind`` (``"pandas"``, ``"polars"`` or ``"pyarrow"``) from equal-length numpy
+    columns (no copy where the library can avoid one); :class:`Coded` columns become
+    categoricals with their names as labels, and a pandas frame takes ``index``."""
+    out = {name: _column(kind, name, v) for name, v in columns.items()}
+    if kind == "polars":
+        return module("polars").DataFrame(out)
+    if kind == "pyarrow":
+        return module("pyarrow").table(out)
+    return pandas().DataFrame(out, index=index, copy=False)
+
+
+def with_columns(frame: Any, columns: dict[str, npt.NDArray[Any] | Coded]) -> Any:
+    """``frame`` (pandas, polars or Arrow) with ``columns`` added or replaced, as the same kind;
+    the input is not changed, and a pandas frame keeps its index."""
+    kind = frame_kind(frame)
+    if kind == "polars":
+        pl = module("polars")
+        return frame.with_columns(
+            [pl.Series(name, _column(kind, name, v)) for name, v in columns.items()]
+        )
+    if kind == "pyarrow":
+        for name, v in columns.items():
+            col = _column(kind, name, v)
+            at = frame.column_names.index(name) if name in frame.column_names else -1
+            frame = (
+                frame.append_column(name, [col]) if at < 0 else frame.set_column(at, name, [col])
+            )
+        return frame
+    out = frame.copy()
+    for name, v in columns.items():
+        out[name] = _column("pandas", name, v)
+    return out
 
 
 def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:

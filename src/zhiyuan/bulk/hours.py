@@ -81,6 +81,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+import warnings
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -98,6 +99,7 @@ from zhiyuan.bulk._columns import (
     NONE,
     PURPOSES,
     SHANGHAI_OFFSET,
+    STATUSES,
     Columns,
     epoch_seconds,
 )
@@ -120,6 +122,7 @@ __all__ = [
     "STATUSES",
     "HourColumns",
     "NotVectorized",
+    "SlowPathWarning",
     "check_policy",
     "counted_rows",
     "evaluate_hours",
@@ -130,8 +133,6 @@ I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 AnyArray = npt.NDArray[Any]
 
-STATUSES: tuple[Status, ...] = (Status.ACCEPTED, Status.NEEDS_APPROVAL, Status.REJECTED)
-"""Status codes: code ``i`` is ``STATUSES[i]``."""
 ACCEPTED, NEEDS_APPROVAL, REJECTED = 0, 1, 2
 
 REJECTING_RULES: tuple[str, ...] = tuple(r.id for r in RULES if r.rejects)
@@ -199,6 +200,7 @@ class HourColumns:
         rejected_by: codes into :data:`REJECTING_RULES`, ``-1`` when not rejected.
         purposes: bits of :data:`~zhiyuan.bulk.PURPOSES` the evidence counts toward.
         fallback: rows evaluated by the exact per-volunteer loop instead of the vector path.
+        index: the input's pandas index (``None`` for other inputs), kept by :meth:`to_pandas`.
     """
 
     served_minutes: I64
@@ -208,17 +210,50 @@ class HourColumns:
     rejected_by: npt.NDArray[np.int8]
     purposes: I64
     fallback: Bools
+    index: Any = None
 
     def __len__(self) -> int:
         return len(self.counted_minutes)
 
     def as_dict(self) -> dict[str, AnyArray]:
-        """The columns by name."""
-        return {f.name: getattr(self, f.name) for f in attrs.fields(HourColumns)}
+        """The columns by name, as codes (:data:`STATUSES`, :data:`REJECTING_RULES`)."""
+        return {
+            f.name: getattr(self, f.name) for f in attrs.fields(HourColumns) if f.name != "index"
+        }
+
+    def labelled(self) -> dict[str, AnyArray | _frames.Coded]:
+        """The columns by name, ``status`` and ``rejected_by`` as labelled categoricals (the
+        statuses' values, the rules' ids; a row not rejected has a missing ``rejected_by``)."""
+        out: dict[str, AnyArray | _frames.Coded] = dict(self.as_dict())
+        out["status"] = _frames.Coded(
+            self.status.astype(np.int64), np.array([s.value for s in STATUSES], dtype=object)
+        )
+        out["rejected_by"] = _frames.Coded(
+            self.rejected_by.astype(np.int64), np.array(REJECTING_RULES, dtype=object)
+        )
+        return out
 
     def to_pandas(self) -> Any:
-        """The columns as a DataFrame (needs pandas)."""
-        return _frames.make_frame(self.as_dict())
+        """The columns as a DataFrame (needs pandas), with the input's index and labelled
+        categoricals (:meth:`labelled`): ``df.join(result.to_pandas())`` lines up whatever the
+        input's order or index.
+
+        Example:
+            >>> import pandas as pd
+            >>> rows = pd.DataFrame({"volunteer": ["v1", "v2"], "start": [1740790800] * 2,
+            ...                      "end": [1740794400, 1740790810], "evidence": "gps",
+            ...                      "category": "助老"}, index=[10, 20])
+            >>> now = datetime(2025, 3, 2, tzinfo=SHANGHAI)
+            >>> out = evaluate_hours(rows, now=now).to_pandas()
+            >>> out.index.tolist(), out["status"].tolist(), out["rejected_by"].tolist()
+            ([10, 20], ['accepted', 'accepted'], [nan, nan])
+        """
+        return self.to_frame("pandas")
+
+    def to_frame(self, kind: str = "pandas") -> Any:
+        """The columns as a frame of ``kind`` (``"pandas"``, ``"polars"`` or ``"pyarrow"``), as
+        :meth:`to_pandas` makes them."""
+        return _frames.make_frame(self.labelled(), kind=kind, index=self.index)
 
 
 def _empty() -> HourColumns:
@@ -301,6 +336,7 @@ def evaluate_hours(
     *,
     now: datetime | None = None,
     fallback: bool = True,
+    order: str = "rows",
 ) -> HourColumns:
     """Evaluate service records under ``policy``, as posting them in row order into a ledger.
 
@@ -316,11 +352,18 @@ def evaluate_hours(
             after it, and it is the entry time of rows without ``recorded_at``.
         fallback: evaluate the volunteers the vector path cannot prove exact with the object
             path (default); ``False`` raises :class:`NotVectorized` instead.
+        order: the posting order: ``"rows"`` (default), the rows' order; ``"start"``, each
+            volunteer's rows by start time (ties in row order), as an export in no particular
+            order was most likely entered. Results are in the rows' order either way. A
+            volunteer whose rows are out of start order is evaluated exactly but on the slow
+            path: when that is a large share of the rows, :class:`SlowPathWarning` says so.
 
     Raises:
         InvalidValue: a malformed row (named with its index), as the ledger would refuse it.
         NotVectorized: the policy needs a rule the columnar path does not cover.
     """
+    if order not in ("rows", "start"):
+        raise InvalidValue("order", order, "应为 rows 或 start / one of rows, start")
     pol = HourPolicy() if policy is None else policy
     check_policy(pol)
     moment = system_clock() if now is None else now
@@ -331,10 +374,13 @@ def evaluate_hours(
     n = len(cols)
     if n == 0:
         return _empty()
-    order = np.argsort(rows.volunteer, kind="stable")
-    counted_s, status_s, rej_s, bad_s = _vector(pol, rows, order, now_s)
+    if order == "start":
+        posting = np.lexsort((rows.start, rows.volunteer))  # stable: ties keep row order
+    else:
+        posting = np.argsort(rows.volunteer, kind="stable")
+    counted_s, status_s, rej_s, bad_s = _vector(pol, rows, posting, now_s)
     weights = np.array([pol.weight(c) for c in rows.categories], dtype=np.int64)
-    weighted_s = counted_s * weights[rows.category[order]] // 100
+    weighted_s = counted_s * weights[rows.category[posting]] // 100
     if bool(bad_s.any()):
         if not fallback:
             raise NotVectorized(
@@ -342,22 +388,55 @@ def evaluate_hours(
                 f"{int(bad_s.sum())} row(s) need the exact per-volunteer loop "
                 "(records out of start order, or caps that move counted time)",
             )
-        _loop(pol, rows, order, bad_s, moment, counted_s, weighted_s, status_s, rej_s)
+        _warn_if_slow(rows, posting, bad_s, order)
+        _loop(pol, rows, posting, bad_s, moment, counted_s, weighted_s, status_s, rej_s)
     bits = np.array(
         [sum(1 << PURPOSES.index(p) for p in pol.purposes(e)) for e in EVIDENCE], dtype=np.int64
     )
     return HourColumns(
         served_minutes=(rows.end - rows.start) // 60,
-        counted_minutes=_unsort(counted_s, order),
-        weighted_minutes=_unsort(weighted_s, order),
-        status=_unsort(status_s, order),
-        rejected_by=_unsort(rej_s, order),
+        counted_minutes=_unsort(counted_s, posting),
+        weighted_minutes=_unsort(weighted_s, posting),
+        status=_unsort(status_s, posting),
+        rejected_by=_unsort(rej_s, posting),
         purposes=bits[rows.evidence],
-        fallback=_unsort(bad_s, order),
+        fallback=_unsort(bad_s, posting),
+        index=cols.index,
     )
 
 
 _T = TypeVar("_T", bound=np.generic)
+
+SLOW_SHARE = 0.05
+"""The share of rows on the slow path, out of start order, above which a warning is given."""
+SLOW_ROWS = 10_000
+"""… and the number of such rows (small inputs are fast whatever their order)."""
+
+
+class SlowPathWarning(UserWarning):
+    """Many rows were evaluated on the exact per-volunteer path because each volunteer's rows
+    are out of start order: the results are right, but ``order="start"`` (when the rows were
+    entered in start order) or sorting the rows first is many times faster."""
+
+
+def _warn_if_slow(rows: _Rows, posting: I64, bad: Bools, order: str) -> None:
+    """Warn when many of the slow rows are there because of the row order, not the rules."""
+    if order != "rows" or int(bad.sum()) < SLOW_ROWS:
+        return
+    v, s = rows.volunteer[posting], rows.start[posting]
+    back = np.zeros(len(v), dtype=bool)
+    back[1:] = (v[1:] == v[:-1]) & (s[1:] < s[:-1])  # a row that starts before the one before
+    marked = np.zeros(int(v.max()) + 1, dtype=bool)
+    marked[v[back]] = True
+    slow = int((bad & marked[v]).sum())
+    if slow >= SLOW_ROWS and slow > SLOW_SHARE * len(v):
+        warnings.warn(
+            f"{slow} 行因记录未按开始时间排列而逐行计算；按开始时间排序或用 order='start' 更快 / "
+            f"{slow} of {len(v)} rows took the slow exact path because the rows are not in "
+            "start order: sort them by start, or pass order='start'",
+            SlowPathWarning,
+            stacklevel=3,
+        )
 
 
 def _unsort(values: npt.NDArray[_T], order: I64) -> npt.NDArray[_T]:
@@ -662,17 +741,28 @@ def evaluate_hours_frame(
     *,
     now: datetime | None = None,
     fallback: bool = True,
+    order: str = "rows",
 ) -> Any:
-    """:func:`evaluate_hours` on a pandas DataFrame: the frame with the result columns added.
+    """:func:`evaluate_hours` on a frame: the frame with the result columns added, as the same
+    kind (a pandas DataFrame with its index, a polars DataFrame, an Arrow table).
 
-    This is the partition function of :mod:`zhiyuan.bulk.dask`: given all rows of some
-    volunteers, in posting order, it gives their results, whatever other partitions hold.
+    ``status`` and ``rejected_by`` are labelled categoricals (:meth:`HourColumns.labelled`), and
+    :func:`~zhiyuan.bulk.rate_stars_frame` on the result counts only the accepted rows, as the
+    ledger does. This is the partition function of :mod:`zhiyuan.bulk.dask`: given all rows of
+    some volunteers, in posting order, it gives their results, whatever other partitions hold.
+
+    Example:
+        >>> import polars as pl
+        >>> rows = pl.DataFrame({"volunteer_id": ["v1", "v1"], "start": [1740790800] * 2,
+        ...                      "end": [1740794400, 1740797400], "evidence": ["gps", "gps"],
+        ...                      "category": ["助老", "会议"]})
+        >>> now = datetime(2025, 3, 2, tzinfo=SHANGHAI)
+        >>> out = evaluate_hours_frame(rows, HourPolicy(excluded_categories=["会议"]), now=now)
+        >>> out["counted_minutes"].to_list(), out["rejected_by"].to_list()
+        ([60, 0], [None, 'hours.category'])
     """
-    result = evaluate_hours(frame, policy, now=now, fallback=fallback)
-    out = frame.copy()
-    for name, values in result.as_dict().items():
-        out[name] = values
-    return out
+    result = evaluate_hours(frame, policy, now=now, fallback=fallback, order=order)
+    return _frames.with_columns(frame, result.labelled())
 
 
 def counted_rows(
@@ -713,6 +803,8 @@ def counted_rows(
     codes = np.array([STATUSES.index(s) for s in wanted], dtype=np.int8)
     keep = np.isin(result.status, codes) & (result.counted_minutes > 0)
     return Columns(
+        index=None if cols.index is None else cols.index[keep],
+        names=cols.names,
         volunteer=cols.volunteer[keep],
         volunteer_ids=cols.volunteer_ids,
         start=cols.get("start")[keep],

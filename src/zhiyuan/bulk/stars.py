@@ -35,7 +35,7 @@ from zhiyuan.errors import InvalidValue
 from zhiyuan.hours.policy import Purpose
 from zhiyuan.scoring.stars import StarScheme, months_since
 
-__all__ = ["UNMET_RULES", "StarColumns", "rate_stars", "rate_stars_frame"]
+__all__ = ["UNMET_LABELS", "UNMET_RULES", "StarColumns", "rate_stars", "rate_stars_frame"]
 
 I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -43,6 +43,15 @@ AnyArray = npt.NDArray[Any]
 
 UNMET_RULES: tuple[str, ...] = ("stars.months", "stars.sequential", "stars.clean")
 """Bits of ``StarColumns.unmet``: bit ``1 << i`` is ``UNMET_RULES[i]`` (as in ``StarRating.unmet``)."""
+
+UNMET_LABELS: npt.NDArray[Any] = np.array(
+    [
+        "+".join(r for i, r in enumerate(UNMET_RULES) if bits >> i & 1)
+        for bits in range(1 << len(UNMET_RULES))
+    ],
+    dtype=object,
+)
+"""The label of each value of ``StarColumns.unmet``: its rules' ids joined by ``+``."""
 
 _STARS_BIT = 1 << PURPOSES.index(Purpose.STARS)
 
@@ -64,6 +73,7 @@ class StarColumns:
         unmet: bits of :data:`UNMET_RULES`: conditions other than hours that block the next level.
         scheme: the scheme's name.
         as_of: the rating date (Asia/Shanghai).
+        volunteer_column: the name of the ids' column in frames (the input's own name).
     """
 
     volunteer_ids: AnyArray
@@ -74,14 +84,15 @@ class StarColumns:
     unmet: npt.NDArray[np.int8]
     scheme: str
     as_of: date
+    volunteer_column: str = "volunteer"
 
     def __len__(self) -> int:
         return len(self.level)
 
     def as_dict(self) -> dict[str, AnyArray]:
-        """The columns by name (``volunteer`` for the ids)."""
+        """The columns by name (:attr:`volunteer_column` for the ids), ``unmet`` as bits."""
         return {
-            "volunteer": self.volunteer_ids,
+            self.volunteer_column: self.volunteer_ids,
             "level": self.level,
             "counted_minutes": self.counted_minutes,
             "next_level": self.next_level,
@@ -89,9 +100,30 @@ class StarColumns:
             "unmet": self.unmet,
         }
 
+    def labelled(self) -> dict[str, AnyArray | _frames.Coded]:
+        """The columns by name, ``unmet`` as a labelled categorical: the unmet rules' ids
+        joined by ``+`` (``"stars.months+stars.clean"``), empty when nothing else blocks."""
+        out: dict[str, AnyArray | _frames.Coded] = dict(self.as_dict())
+        out["unmet"] = _frames.Coded(self.unmet.astype(np.int64), UNMET_LABELS)
+        return out
+
     def to_pandas(self) -> Any:
-        """The columns as a DataFrame (needs pandas)."""
-        return _frames.make_frame(self.as_dict())
+        """The columns as a DataFrame (needs pandas), ``unmet`` labelled (:meth:`labelled`).
+
+        Example:
+            >>> from zhiyuan import SHANGHAI
+            >>> rows = {"volunteer_id": ["v1"], "day": [date(2025, 1, 2)], "minutes": [6000],
+            ...         "purposes": [7]}
+            >>> out = rate_stars(rows, None, datetime(2025, 3, 1, tzinfo=SHANGHAI))
+            >>> frame = out.to_pandas()
+            >>> frame.columns.tolist()[:3], frame["level"].tolist(), frame["unmet"].tolist()
+            (['volunteer_id', 'level', 'counted_minutes'], [1], [''])
+        """
+        return self.to_frame("pandas")
+
+    def to_frame(self, kind: str = "pandas") -> Any:
+        """The columns as a frame of ``kind`` (``"pandas"``, ``"polars"`` or ``"pyarrow"``)."""
+        return _frames.make_frame(self.labelled(), kind=kind)
 
 
 def _as_of_day(as_of: datetime) -> date:
@@ -211,7 +243,9 @@ def rate_stars(
     Args:
         rows: certified rows as columns (:meth:`~zhiyuan.bulk.Columns.of`): ``volunteer``,
             ``day`` (or ``start``), ``minutes``, and as the scheme needs them
-            ``weighted_minutes``, ``evidence``, ``category``, ``purposes``.
+            ``weighted_minutes``, ``evidence``, ``category``, ``purposes``. With a ``status``
+            column (as :func:`~zhiyuan.bulk.evaluate_hours_frame` adds it), only accepted rows
+            count, as in the ledger.
         scheme: the star scheme (``None``: the national one).
         as_of: the rating moment (aware).
         volunteers: the volunteers to rate (rows of others are ignored); default: every id in
@@ -244,6 +278,8 @@ def rate_stars(
         mask = m if mask is None else mask & m
 
     keep(day <= today_n)
+    if cols.status is not None:
+        keep(cols.status == 0)  # accepted (STATUSES[0]): waiting or rejected rows never count
     start = sch.window_start(today)
     if start is not None:
         keep(day >= day_number(start))
@@ -315,6 +351,7 @@ def rate_stars(
         unmet=unmet.astype(np.int8),
         scheme=sch.name,
         as_of=today,
+        volunteer_column=cols.names.get("volunteer", "volunteer"),
     )
 
 
@@ -327,10 +364,14 @@ def rate_stars_frame(
     held: PerVolunteer = None,
     marks: Mapping[Any, Sequence[date]] | tuple[Any, Any] | None = None,
 ) -> Any:
-    """:func:`rate_stars` on a pandas DataFrame of rows: one result row per volunteer in it.
+    """:func:`rate_stars` on a frame of rows: one result row per volunteer in it, as a frame of
+    the same kind (pandas, polars, Arrow), the ids' column named as in the input and ``unmet``
+    labelled (:meth:`StarColumns.labelled`).
 
-    The partition function of :mod:`zhiyuan.bulk.dask`: ``registered_on`` and ``held`` are
-    mappings or pandas Series keyed by volunteer id (the partition's volunteers are looked up).
+    It chains with :func:`~zhiyuan.bulk.evaluate_hours_frame`: only the rows it accepted count
+    (its ``status`` column), as the ledger counts them. The partition function of
+    :mod:`zhiyuan.bulk.dask`: ``registered_on`` and ``held`` are mappings or pandas Series keyed
+    by volunteer id (the partition's volunteers are looked up).
     """
     result = rate_stars(frame, scheme, as_of, registered_on=registered_on, held=held, marks=marks)
-    return result.to_pandas()
+    return result.to_frame(_frames.frame_kind(frame) or "pandas")
