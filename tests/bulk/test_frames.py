@@ -29,12 +29,14 @@ from zhiyuan.bulk import (  # noqa: E402
     UNMET_RULES,
     Columns,
     SlowPathWarning,
+    convert_points_frame,
     evaluate_hours,
     evaluate_hours_frame,
     rate_stars,
     rate_stars_frame,
 )
 from zhiyuan.bulk.stars import UNMET_LABELS  # noqa: E402
+from zhiyuan.credit import CONVERSION_PROFILES, convert  # noqa: E402
 from zhiyuan.errors import InvalidValue  # noqa: E402
 from zhiyuan.hierarchy import Organization, Registry, load_default  # noqa: E402
 from zhiyuan.hours import (  # noqa: E402
@@ -95,8 +97,8 @@ def exports(draw: st.DrawFn) -> list[dict[str, Any]]:
     return rows
 
 
-def ledger_chain(rows: list[dict[str, Any]], scheme: str) -> dict[str, tuple[int, int]]:
-    """The object path: post the records in row order, rate the ledger's rows."""
+def ledger_of(rows: list[dict[str, Any]]) -> HourLedger:
+    """The object path: the records posted in row order into a fresh ledger."""
     vols = [
         Volunteer(id=v, name="志愿者", home_region=REGION, registered_on=date(2015, 1, 1))
         for v in VOLUNTEERS
@@ -121,7 +123,13 @@ def ledger_chain(rows: list[dict[str, Any]], scheme: str) -> dict[str, tuple[int
         for i, r in enumerate(rows)
     ]
     ledger.post_many(records, at=NOW)
-    rated = STAR_PROFILES[scheme].rate_many(vols, ledger.rows(as_of=AS_OF), AS_OF)
+    return ledger
+
+
+def ledger_chain(rows: list[dict[str, Any]], scheme: str) -> dict[str, tuple[int, int]]:
+    """The object path: post the records in row order, rate the ledger's rows."""
+    ledger = ledger_of(rows)
+    rated = STAR_PROFILES[scheme].rate_many(ledger.volunteers(), ledger.rows(as_of=AS_OF), AS_OF)
     return {v: (r.level, r.counted_minutes) for v, r in rated.items()}
 
 
@@ -347,3 +355,34 @@ def test_a_shuffled_export_warns_that_it_takes_the_slow_path() -> None:
         warnings.simplefilter("error")
         fast = evaluate_hours(cols, HOUR_PROFILES["national"], now=NOW, order="start")
     assert not fast.fallback.any()
+
+
+# --- points from a frame -------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=exports(),
+    name=st.sampled_from(sorted(CONVERSION_PROFILES)),
+    kind=st.sampled_from(KINDS),
+)
+def test_points_from_a_frame_equal_the_ledger_and_convert(
+    rows: list[dict[str, Any]], name: str, kind: str
+) -> None:
+    """evaluate_hours_frame → convert_points_frame == ledger → rows → convert, record by record
+    (the frame carries the record ids and the certification times the ledger would give)."""
+    policy = attrs.evolve(CONVERSION_PROFILES[name], effective_from=date(2000, 1, 1))
+    ledger = ledger_of(rows)
+    certified = ledger.rows(as_of=AS_OF)
+    expected = {r.record_id: r.points for r in convert(certified, policy).rows}
+    if not rows:
+        return
+    when = {r.record_id: int(r.certified_at.timestamp()) for r in certified if r.certified_at}
+    frame = frame_of(rows)
+    frame["record_id"] = [f"r{i}" for i in range(len(rows))]
+    frame["certified_at"] = [when.get(f"r{i}", -1) for i in range(len(rows))]
+    evaluated = evaluate_hours_frame(to_kind(frame, kind), POLICY, now=NOW)
+    out = convert_points_frame(evaluated, policy)
+    assert type(out) is type(evaluated)
+    got = dict(zip(column(out, "record_id"), column(out, "points"), strict=True))
+    assert {k: v for k, v in got.items() if v} == {k: v for k, v in expected.items() if v}

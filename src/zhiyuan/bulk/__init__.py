@@ -5,13 +5,17 @@ backend posting one record at a time; :mod:`zhiyuan.bulk` evaluates the same pol
 millions of rows for notebooks and simulations, with the same answers to the minute (DESIGN.md
 principle 5; the property tests in ``tests/bulk`` compare them on random data).
 
-- :class:`Columns`: the input, from a dict of columns, a pandas DataFrame, or anything with
-  ``to_pandas()`` (pyarrow, polars).
+- :class:`Columns`: the input, from a dict of columns, a pandas or polars DataFrame, or an Arrow
+  table.
 - :func:`evaluate_hours`: the hour policy, as posting the rows in order into an HourLedger.
 - :func:`rate_stars`: star levels, as :meth:`StarScheme.rate_many <zhiyuan.scoring.StarScheme.rate_many>`.
+- :func:`points_of`, :func:`convert_points`: points, as :func:`~zhiyuan.credit.convert`.
+- ``*_frame`` forms of the three take a frame and give one of the same kind back (pandas with
+  its index, polars, Arrow), chained: records → hours → stars or points.
 - :mod:`zhiyuan.bulk.dask`: the same functions over a dask DataFrame, partitioned by volunteer.
 
-Needs numpy (``pip install 'zhiyuan[sim]'``); pandas only for DataFrames, dask only for
+Needs numpy (``pip install 'zhiyuan[sim]'``); pandas, polars or pyarrow only for their frames,
+dask only for
 :mod:`zhiyuan.bulk.dask`. The rest of zhiyuan imports without any of them.
 """
 
@@ -39,7 +43,14 @@ from zhiyuan.bulk.hours import (
     evaluate_hours,
     evaluate_hours_frame,
 )
-from zhiyuan.bulk.points import conversion_mask, convert_points, end_of_day, record_order
+from zhiyuan.bulk.points import (
+    conversion_mask,
+    convert_points,
+    convert_points_frame,
+    end_of_day,
+    points_of,
+    record_order,
+)
 from zhiyuan.bulk.stars import UNMET_RULES, StarColumns, rate_stars, rate_stars_frame
 
 __all__ = [
@@ -62,10 +73,12 @@ __all__ = [
     "check_policy",
     "conversion_mask",
     "convert_points",
+    "convert_points_frame",
     "counted_rows",
     "end_of_day",
     "evaluate_hours",
     "evaluate_hours_frame",
+    "points_of",
     "rate_stars",
     "rate_stars_frame",
     "record_order",

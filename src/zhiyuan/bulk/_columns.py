@@ -39,6 +39,12 @@ Fields and their encodings (times are int64 epoch seconds, days int64 days since
     counted (and category-weighted) minutes of certified rows, for star ratings.
 ``purposes``
     bits of :data:`PURPOSES` (``1 << i`` for ``PURPOSES[i]``) a row counts toward.
+``certified_at``
+    when a row counted as certified, epoch seconds; ``-1`` (or missing) for none (points are then
+    posted at the end of the service day, as :func:`~zhiyuan.credit.convert` posts them).
+``record_id``
+    the rows' record ids (any ids), carried along: points order a volunteer's rows posted at one
+    moment by them (without them, by row order).
 ``status``
     the rows' :class:`~zhiyuan.hours.Status` (members, their values ``"accepted"`` …, or codes
     into :data:`STATUSES`), as :func:`~zhiyuan.bulk.evaluate_hours_frame` adds it: star ratings
@@ -117,14 +123,24 @@ _INT_FIELDS = (
     "scheduled_minutes",
     "scheduled_start",
     "recorded_at",
+    "certified_at",
     "day",
     "minutes",
     "weighted_minutes",
     "purposes",
 )
-_OPTIONAL_INTS = ("scheduled_minutes", "scheduled_start", "recorded_at")
+_OPTIONAL_INTS = ("scheduled_minutes", "scheduled_start", "recorded_at", "certified_at")
 _KNOWN = frozenset(
-    {"volunteer", "evidence", "category", "checkout_missing", "region", "status", *_INT_FIELDS}
+    {
+        "volunteer",
+        "evidence",
+        "category",
+        "checkout_missing",
+        "region",
+        "record_id",
+        "status",
+        *_INT_FIELDS,
+    }
 )
 
 
@@ -330,6 +346,8 @@ class Columns:
     checkout_missing: Bools | None = None
     recorded_at: I64 | None = None
     region: AnyArray | None = None
+    certified_at: I64 | None = None
+    record_id: AnyArray | None = None
     day: I64 | None = None
     minutes: I64 | None = None
     weighted_minutes: I64 | None = None
@@ -459,11 +477,12 @@ class Columns:
             fields["checkout_missing"] = _bools(
                 "checkout_missing", _array("checkout_missing", cols["checkout_missing"])
             )
-        if "region" in cols:
-            reg = cols["region"]
-            if isinstance(reg, _frames.Coded):
-                reg = reg.decoded()
-            fields["region"] = _array("region", reg)
+        for name in ("region", "record_id"):  # carried along as they are
+            if name in cols:
+                carried = cols[name]
+                if isinstance(carried, _frames.Coded):
+                    carried = carried.decoded()
+                fields[name] = _array(name, carried)
         return cls(**fields)
 
     def get(self, name: str) -> AnyArray:

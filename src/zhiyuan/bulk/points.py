@@ -79,10 +79,12 @@ import numpy as np
 import numpy.typing as npt
 
 from zhiyuan._validators import MAX_YEAR, MIN_YEAR, MINUTES, SHANGHAI, moment
-from zhiyuan.bulk._columns import EVIDENCE
+from zhiyuan.bulk import _frames
+from zhiyuan.bulk._columns import EVIDENCE, NONE, PURPOSES, Columns
 from zhiyuan.credit.conversion import ConversionPolicy
 from zhiyuan.credit.ledger import MAX_AMOUNT, _within
 from zhiyuan.errors import InvalidValue
+from zhiyuan.hours.policy import Purpose
 from zhiyuan.hours.records import Evidence
 
 __all__ = [
@@ -92,8 +94,10 @@ __all__ = [
     "Spent",
     "conversion_mask",
     "convert_points",
+    "convert_points_frame",
     "end_of_day",
     "lot_balances",
+    "points_of",
     "record_order",
     "spend_lots",
 ]
@@ -509,6 +513,64 @@ def convert_points(
         )
     out[idx] = pts
     return out
+
+
+_POINTS_BIT = 1 << PURPOSES.index(Purpose.POINTS)
+
+
+def points_of(rows: object, policy: ConversionPolicy) -> IntArray:
+    """Points per row of counted rows given as columns (:meth:`~zhiyuan.bulk.Columns.of`: a
+    mapping, a pandas or polars DataFrame, an Arrow table), in the rows' order: the columns of
+    :func:`convert_points` read from their usual names.
+
+    The rows need ``volunteer``, ``day`` (or ``start``), ``minutes`` (or ``counted_minutes``),
+    ``evidence``, ``category`` and ``purposes``, and ``weighted_minutes`` under a weighted
+    policy; ``certified_at`` (default: the end of the service day) and ``record_id`` (default:
+    row order) order a volunteer's rows. With a ``status`` column (as
+    :func:`~zhiyuan.bulk.evaluate_hours_frame` adds it) only accepted rows earn points, so the
+    frame of evaluated records converts as the ledger's certified rows do.
+
+    Example:
+        >>> from zhiyuan.credit import CONVERSION_PROFILES
+        >>> rows = {"volunteer": ["v1"] * 4, "day": [20148, 20149, 20150, 20151],
+        ...         "minutes": [60] * 4, "evidence": ["qr_scan"] * 4, "category": ["助老"] * 4,
+        ...         "purposes": [7] * 4}
+        >>> points_of(rows, CONVERSION_PROFILES["rongcheng"]).tolist()   # 4 h = 1 point
+        [0, 0, 0, 1]
+    """
+    cols = Columns.of(rows)
+    n = len(cols)
+    day = cols.service_days()
+    at = end_of_day(day) if n else np.zeros(0, dtype=np.int64)
+    if cols.certified_at is not None:
+        at = np.where(cols.certified_at != NONE, cols.certified_at, at)
+    order = (
+        np.arange(n, dtype=np.int64) if cols.record_id is None else record_order(cols.record_id)
+    )
+    idx = np.flatnonzero(cols.status == 0) if cols.status is not None else np.arange(n)
+    weighted = cols.weighted_minutes
+    out = np.zeros(n, dtype=np.int64)
+    out[idx] = convert_points(
+        volunteer=cols.volunteer[idx],
+        service_day=day[idx],
+        certified_at=at[idx],
+        record_order=order[idx],
+        minutes=cols.get("minutes")[idx],
+        evidence=cols.get("evidence")[idx],
+        points_purpose=(cols.get("purposes")[idx] & _POINTS_BIT) != 0,
+        category=cols.get("category")[idx],
+        categories=cols.categories,
+        policy=policy,
+        weighted_minutes=None if weighted is None else weighted[idx],
+    )
+    return out
+
+
+def convert_points_frame(frame: Any, policy: ConversionPolicy) -> Any:
+    """:func:`points_of` on a frame: the frame with a ``points`` column added, as the same kind
+    (pandas with its index, polars, Arrow). It chains with
+    :func:`~zhiyuan.bulk.evaluate_hours_frame`: records in, points per record out."""
+    return _frames.with_columns(frame, {"points": points_of(frame, policy)})
 
 
 def _span(a: IntArray) -> tuple[int, int]:
