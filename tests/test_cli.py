@@ -1,9 +1,12 @@
-"""The command line: ``python -m zhiyuan`` demo, tree, find and report."""
+"""The command line: ``python -m zhiyuan`` demo, simulate, tree, find, stars and report."""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
+import io
+import json
 import re
 import subprocess
 import sys
@@ -196,7 +199,7 @@ def test_report_on_a_small_directory(nbs_small: Path, capsys: pytest.CaptureFixt
     code, out, err = run(["report", str(nbs_small)], capsys)
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0] == "<RegionTree 6 regions: province=2, city=2, county=2>"
+    assert lines[0] == "6 regions / 个区划: 2 省级 · 2 市级 · 2 县级"
     assert lines[1] == "2 anomalies / 2 处异常: collision 1, orphan 1"
     assert lines[2].startswith("  collision 441900: ")
     assert "kept '东莞市', merged '东莞市辖区'" in lines[2]
@@ -225,7 +228,7 @@ def test_report_on_a_clean_directory(tmp_path: Path, capsys: pytest.CaptureFixtu
     (tmp_path / "provinces.csv").write_text("code,name\n37,山东省\n", "utf-8")
     code, out, _ = run(["report", str(tmp_path)], capsys)
     assert code == 0
-    assert out.splitlines() == ["<RegionTree 1 regions: province=1>", "no anomalies / 无异常"]
+    assert out.splitlines() == ["1 region / 个区划: 1 省级", "no anomalies / 无异常"]
 
 
 @pytest.mark.parametrize(
@@ -612,3 +615,306 @@ def test_the_find_example_of_the_help_finds_towns(
     codes = re.findall(r"\((\d+)\)$", out, re.MULTILINE)
     assert len(codes) >= 2, out  # namesakes, as the example promises
     assert all(len(c) == 9 for c in codes), out  # towns (乡级), not villages
+
+
+# --- output formats: CSV, JSON and Parquet agree with the text -----------------------------------
+
+_STAR_LINE = re.compile(
+    r"  (\w+): (\S+) \(([\d,]+) 小时\)(?:  还差 ([\d,]+) 小时 / [\d,]+ hours? to (\d)★)?$"
+)
+
+
+def _stars_text(out: str) -> dict[str, tuple[str, int, int | None, int | None]]:
+    """volunteer → (star, counted minutes, minutes missing, next level), read off the text."""
+    found = {}
+    for line in out.splitlines():
+        m = _STAR_LINE.match(line)
+        if m:
+            vid, star, hours, missing, nxt = m.groups()
+            found[vid] = (
+                star,
+                int(hours.replace(",", "")) * 60,
+                None if missing is None else int(missing.replace(",", "")) * 60,
+                None if nxt is None else int(nxt),
+            )
+    return found
+
+
+def _read_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_stars_writes_csv_json_and_parquet_that_agree_with_the_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "records.csv"
+    path.write_text(STARS_CSV, encoding="utf-8")
+    argv = ["stars", str(path), "--scheme", "zhangjiagang", "--as-of", "2025-12-31"]
+    code, text, _ = run(argv, capsys)
+    assert code == 1  # r6 is invalid, in every format
+    want = _stars_text(text)
+    assert want == {
+        "v1": ("一星级", 1800, 1800, 2),
+        "v2": ("无星级", 0, 1800, 1),
+        "v3": ("无星级", 0, 1800, 1),
+    }
+
+    code, out, err = run([*argv, "--format", "csv"], capsys)
+    assert code == 1 and "r6" in err
+    assert out.splitlines()[0] == (
+        "volunteer_id,level,star,counted_minutes,next_level,minutes_missing,scheme,as_of"
+    )
+    rows = _read_csv(out)
+    got = {
+        r["volunteer_id"]: (
+            r["star"].split(" / ")[0],
+            int(r["counted_minutes"]),
+            int(r["minutes_missing"]),
+            int(r["next_level"]),
+        )
+        for r in rows
+    }
+    assert got == want
+    assert [r["level"] for r in rows] == ["1", "0", "0"]  # integers, not "1.0"
+    assert {(r["scheme"], r["as_of"]) for r in rows} == {("zhangjiagang", "2025-12-31")}
+
+    code, out, _ = run([*argv, "--format", "json"], capsys)
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["ratings"] == [
+        {
+            k: (int(v) if k in ("level", "counted_minutes", "next_level", "minutes_missing") else v)
+            for k, v in r.items()
+        }
+        for r in rows
+    ]
+    for r in doc["ratings"]:
+        assert all(type(r[k]) is int for k in ("level", "counted_minutes", "minutes_missing"))
+    assert doc["scheme"] == "zhangjiagang" and doc["as_of"] == "2025-12-31"
+    assert doc["volunteers"] == 3 and doc["invalid_rows"] == 1
+    summary = ", ".join(f"{p['star'].split(' / ')[0]} {p['volunteers']}" for p in doc["per_level"])
+    assert f"per level / 各星级: {summary}" in text.splitlines()
+    assert json.loads(json.dumps(doc, ensure_ascii=False)) == doc
+
+    target = tmp_path / "ratings.parquet"
+    code, out, _ = run([*argv, "--format", "parquet", "--output", str(target)], capsys)
+    assert code == 1
+    assert out == f"Parquet: {target}\n"
+    table = pq.read_table(target)
+    assert [str(t) for t in table.schema.types] == [
+        "string",
+        "int64",
+        "string",
+        "int64",
+        "int64",
+        "int64",
+        "string",
+        "date32[day]",
+    ]
+    assert [{**r, "as_of": r["as_of"].isoformat()} for r in table.to_pylist()] == doc["ratings"]
+    meta = json.loads(table.schema.metadata[b"zhiyuan"])
+    assert meta == {k: v for k, v in doc.items() if k != "ratings"}
+
+
+def test_stars_output_writes_the_format_to_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text(STARS_CSV, encoding="utf-8")
+    argv = ["stars", str(path), "--as-of", "2026-12-31"]
+    for fmt, name in (("text", "文本 / text"), ("csv", "CSV"), ("json", "JSON")):
+        _, on_stdout, _ = run([*argv, "--format", fmt], capsys)
+        target = tmp_path / f"out.{fmt}"
+        code, out, _ = run([*argv, "--format", fmt, "--output", str(target)], capsys)
+        assert code == 0
+        assert out.splitlines() == [f"{name}: {target}"]
+        assert target.read_text(encoding="utf-8") == on_stdout
+    _, text, _ = run(argv, capsys)
+    assert (tmp_path / "out.text").read_text(encoding="utf-8") == text  # the default is text
+
+
+_TABLE_ROW = re.compile(r"^(.+?)\s+(-?[\d,]+)\s+(-?[\d,]+)\s+([+-][\d,]+)$")
+
+
+def _metrics_text(out: str) -> list[tuple[str, int, int, int]]:
+    """The comparison table's rows, read off the text: (metric, A, B, B − A)."""
+    lines = out.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("-----")) + 1
+    rows = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        m = _TABLE_ROW.match(line)
+        assert m is not None, line
+        label, *nums = m.groups()
+        a, b, d = (int(n.replace(",", "")) for n in nums)
+        rows.append((label.strip(), a, b, d))
+    return rows
+
+
+def test_simulate_writes_csv_json_and_parquet_that_agree_with_the_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    argv = ["simulate", "--region", "370202", "--scale", "0.01", "--seed", "5"]
+    code, text, _ = run(argv, capsys)
+    assert code == 0
+    want = _metrics_text(text)
+    assert len(want) >= 9 and want[0][0] == "志愿者 / volunteers"
+
+    also = tmp_path / "also.json"
+    code, out, err = run([*argv, "--format", "csv", "--json", str(also)], capsys)
+    assert code == 0
+    assert out.splitlines()[0] == "metric,a,b,delta"  # nothing but CSV on stdout
+    assert f"  JSON: {also}" in err.splitlines()  # the note went to stderr
+    rows = _read_csv(out)
+    assert [(r["metric"], int(r["a"]), int(r["b"]), int(r["delta"])) for r in rows] == want
+
+    code, out, _ = run([*argv, "--format", "json"], capsys)
+    assert code == 0
+    doc = json.loads(out)
+    same = json.loads(also.read_text(encoding="utf-8"))  # --json: the same document …
+    for side in "ab":  # … but for how long each replay took
+        assert doc[side].pop("seconds") >= 0 and same[side].pop("seconds") >= 0
+    assert doc == same
+    assert [(r["metric"], r["a"], r["b"], r["delta"]) for r in doc["rows"]] == want
+    assert all(type(r[k]) is int for r in doc["rows"] for k in ("a", "b", "delta"))
+    run_ = doc["run"]
+    assert run_["random_seed"] == 5 and run_["scale"] == 0.01 and run_["city"] == "市南区"
+    assert run_["seed_city_file"] == "001"
+    pop = run_["population"]
+    assert (
+        f"合成人口 / synthetic population: {pop['volunteers']:,} volunteers / 志愿者, "
+        f"{pop['records']:,} records / 记录, {pop['served_hours']:,.0f} h / 小时 "
+        "(随机种子 / random seed 5)"
+    ) in text
+    assert doc["a"]["volunteers"] == pop["volunteers"] == want[0][1]
+
+    target = tmp_path / "metrics.parquet"
+    code, out, _ = run([*argv, "--format", "parquet", "--output", str(target)], capsys)
+    assert code == 0 and out == f"Parquet: {target}\n"
+    table = pq.read_table(target)
+    assert table.column_names == ["metric", "a", "b", "delta"]
+    assert [str(t) for t in table.schema.types] == ["string", "int64", "int64", "int64"]
+    assert table.to_pylist() == doc["rows"]
+    meta = json.loads(table.schema.metadata[b"zhiyuan"])
+    assert meta["run"] == doc["run"]
+    assert meta["a"]["star_counts"] == doc["a"]["star_counts"]
+    assert meta["b"]["sources"] == doc["b"]["sources"]
+
+
+@pytest.mark.parametrize("command", [["stars", "{tmp}/records.csv"], ["simulate"]], ids=_ids)
+def test_parquet_needs_a_file(
+    command: list[str], bad_inputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*_argv(command, bad_inputs), "--format", "parquet"])
+    out, err = capsys.readouterr()
+    assert info.value.code == 2 and out == ""
+    assert_one_error_line(err, "--output", "Parquet", f"zhiyuan {command[0]} --help")
+
+
+@pytest.mark.parametrize("command", [["stars", "{tmp}/records.csv"], ["simulate"]], ids=_ids)
+def test_parquet_without_pyarrow_is_one_bilingual_error(
+    command: list[str],
+    bad_inputs: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow: ImportError
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    target = bad_inputs / "out.parquet"
+    argv = [*_argv(command, bad_inputs), "--format", "parquet", "--output", str(target)]
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert out == ""  # refused before the work, not after it
+    assert_one_error_line(err, "--format: 'parquet'", "pyarrow", "pip install 'zhiyuan[arrow]'")
+    assert not target.exists()
+
+
+def test_parquet_without_pyarrow_prints_no_traceback(bad_inputs: Path) -> None:
+    script = (
+        "import sys; sys.modules['pyarrow'] = None; from zhiyuan.__main__ import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "stars",
+            str(bad_inputs / "records.csv"),
+            "--format",
+            "parquet",
+            "--output",
+            str(bad_inputs / "out.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert_one_error_line(proc.stderr, "pyarrow", "zhiyuan[arrow]")
+
+
+# --- no object reprs on stdout; the seed-city file is not the random seed -----------------------
+
+_REPR = re.compile(r"<[A-Z][\w.]*[ >]|object at 0x")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--scale", "0.005", "--top", "1"],
+        ["simulate", "--region", "370202", "--scale", "0.005"],
+        ["simulate", "--region", "370202", "--scale", "0.005", "--format", "csv"],
+        ["simulate", "--region", "370202", "--scale", "0.005", "--format", "json"],
+        ["tree", "3706"],
+        ["find", "永乐镇"],
+        ["stars", "{tmp}/records.csv", "--as-of", "2025-12-31"],
+        ["stars", "{tmp}/records.csv", "--as-of", "2025-12-31", "--format", "csv"],
+        ["stars", "{tmp}/records.csv", "--as-of", "2025-12-31", "--format", "json"],
+        ["report", "{nbs}"],
+    ],
+    ids=_ids,
+)
+def test_no_command_prints_an_object_repr(
+    argv: list[str], bad_inputs: Path, nbs_small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [a.replace("{nbs}", str(nbs_small)) for a in _argv(argv, bad_inputs)]
+    code, out, _ = run(argv, capsys)
+    assert code in (0, 1)
+    assert out.strip()
+    assert _REPR.search(out) is None, _REPR.search(out)
+
+
+def test_the_seed_city_file_is_not_shown_as_the_random_seed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(["simulate", "--region", "3706", "--scale", "0.002", "--seed", "42"], capsys)
+    assert code == 0
+    assert "seed 000" not in out  # the profile's file number, once shown as if it were the seed
+    lines = out.splitlines()
+    assert lines[0] == "政策模拟 / what-if: 烟台市 at 0.002×; A = national, B = local"
+    assert lines[1] == (
+        "  城市数据 / city figures (种子城市资料 / seed-city file 000): "
+        "146 万 registered, 2,920 万 hours, 1.9 万 teams, 1.5 万 stations"
+    )
+    assert lines[2].startswith("  合成人口 / synthetic population: 2,920 volunteers / 志愿者, ")
+    assert lines[2].endswith("(随机种子 / random seed 42)")
+    code, out, _ = run(["demo", "--scale", "0.002", "--seed", "9"], capsys)
+    assert "(随机种子 / random seed 9)" in out and "seed 000" not in out
+
+
+def test_the_find_example_of_the_docs_is_what_find_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "reference" / "cli.md").read_text("utf-8")
+    m = re.search(r"```text\n\$ python -m zhiyuan find (\S+)\n(.*?)```", docs, re.DOTALL)
+    assert m is not None
+    code, out, _ = run(["find", m.group(1)], capsys)
+    assert code == 0
+    assert out == m.group(2)
+    assert re.search(r"\(\d{9}\)$", out, re.MULTILINE)  # a town (乡级) among them

@@ -2,7 +2,9 @@
 
 ``demo`` prints the seed cities' trees and the practice units short of the team standard;
 ``tree`` prints a subtree; ``find`` looks regions up by name; ``report`` loads NBS files and
-prints the validation report. ``--help`` on each subcommand says more.
+prints the validation report; ``stars`` rates a CSV of records and ``simulate`` compares two
+scenarios, each as text, CSV, JSON or Parquet (``--format``, ``--output``). ``--help`` on each
+subcommand says more.
 
 Bad input never ends in a traceback: option values are checked by the parser (before anything
 is printed), and :func:`main` turns zhiyuan's errors and the errors of reading a file (missing,
@@ -16,15 +18,19 @@ import contextlib
 import csv
 import errno
 import gzip
+import importlib
+import io
 import itertools
+import json
 import os
 import random
+import re
 import sys
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from zhiyuan import __version__
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, ZhiyuanError
@@ -195,6 +201,117 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error / 错误: {message} (用法 / usage: {self.prog} --help)\n")
 
 
+# --- output formats: text, CSV, JSON, Parquet ----------------------------------------------------
+
+FORMATS = ("text", "csv", "json", "parquet")
+"""The values of ``--format`` (``stars`` and ``simulate``)."""
+
+_FORMAT_NAMES = {"text": "文本 / text", "csv": "CSV", "json": "JSON", "parquet": "Parquet"}
+
+_NEEDS_PYARROW = (
+    "Parquet 需要 pyarrow（pip install 'zhiyuan[arrow]'）/ "
+    "Parquet needs pyarrow: pip install 'zhiyuan[arrow]'"
+)
+_NEEDS_OUTPUT = (
+    "--format parquet: Parquet 是二进制格式，须用 --output 指定文件 / "
+    "Parquet is binary: name a file with --output"
+)
+
+
+class _Result:
+    """What ``stars`` or ``simulate`` found, ready for every format: the text a person reads,
+    the table (``columns``: names and Arrow types; ``rows``: plain values, dates as
+    :class:`~datetime.date`) for CSV and Parquet, and the JSON document, which holds the rows and
+    everything else the text says (Parquet keeps the rest of it in its schema metadata)."""
+
+    def __init__(
+        self,
+        text: str,
+        columns: Sequence[tuple[str, str]],
+        rows: list[dict[str, object]],
+        document: dict[str, Any],
+        rows_key: str,
+    ) -> None:
+        self.text = text
+        self.columns = tuple(columns)
+        self.rows = rows
+        self.document = document
+        self.rows_key = rows_key
+
+    def csv(self) -> str:
+        """The table as CSV: a header row, then one row per item; no value is an empty field."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([name for name, _ in self.columns])
+        for row in self.rows:
+            writer.writerow(["" if row[n] is None else _plain(row[n]) for n, _ in self.columns])
+        return buf.getvalue()
+
+    def json(self) -> str:
+        """The JSON document (UTF-8 text, integers as integers)."""
+        return _json_text(self.document)
+
+    def parquet(self, path: str) -> None:
+        """Write the table to ``path`` as Parquet; the rest of the document goes in the schema
+        metadata under ``zhiyuan`` (JSON)."""
+        pa = _pyarrow()
+        pq = importlib.import_module("pyarrow.parquet")
+        rest = {k: v for k, v in self.document.items() if k != self.rows_key}
+        schema = pa.schema(
+            [(name, getattr(pa, kind)()) for name, kind in self.columns],
+            metadata={"zhiyuan": json.dumps(rest, ensure_ascii=False)},
+        )
+        pq.write_table(pa.Table.from_pylist(self.rows, schema=schema), path)
+
+
+def _plain(value: object) -> object:
+    """A value for CSV and JSON: dates as ISO text (YYYY-MM-DD), the rest as it is."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _json_text(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _pyarrow() -> Any:
+    """The pyarrow module (with ``pyarrow.parquet``), or a bilingual error naming the extra."""
+    try:
+        module = importlib.import_module("pyarrow")
+        importlib.import_module("pyarrow.parquet")
+    except ImportError:
+        raise InvalidValue("--format", "parquet", _NEEDS_PYARROW) from None
+    return module
+
+
+def _emit(result: _Result, fmt: str, output: str | None, notes: Sequence[str] = ()) -> None:
+    """Print ``result`` in ``fmt`` on stdout, or write it to ``output`` and say so.
+
+    ``notes`` (the other files written, ``JSON: cmp.json``) follow on stdout, or on stderr when
+    stdout carries CSV or JSON, so that it stays parseable.
+    """
+    if fmt == "parquet":
+        if output is None:  # main() refuses this first; kept for callers of the function
+            raise InvalidValue("--output", None, _NEEDS_OUTPUT)
+        result.parquet(output)
+    else:
+        text = (
+            result.csv() if fmt == "csv" else result.json() if fmt == "json" else result.text + "\n"
+        )
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+    if output is not None:
+        print(f"{_FORMAT_NAMES[fmt]}: {output}")
+    quiet = fmt != "text" and output is None
+    for note in notes:
+        if quiet:
+            print(f"  {note}", file=sys.stderr)
+        else:
+            print(note)
+
+
 # --- commands ------------------------------------------------------------------------------------
 
 
@@ -318,6 +435,21 @@ def demo_scenarios() -> tuple[Scenario, Scenario]:
     return national, local
 
 
+_ASSUMPTIONS = (
+    "Assumptions / 假设: accepted hours are certified at the end of the service day; "
+    "points are not redeemed (outstanding = issued − expired); the population is synthetic."
+)
+
+_DOSSIER = re.compile(r"seed (\d+): (.*)", re.DOTALL)
+
+
+def _figures(source: str) -> tuple[str | None, str]:
+    """A city profile's ``source`` split into the number of the seed-city file its figures come
+    from (``seed 000: …``, not a random seed) and the figures themselves."""
+    m = _DOSSIER.fullmatch(source)
+    return (m.group(1), m.group(2)) if m else (None, source)
+
+
 def _simulate(
     tree: RegionTree,
     city: str,
@@ -326,6 +458,8 @@ def _simulate(
     scenarios: tuple[Scenario, Scenario],
     json_out: str | None,
     html_out: str | None,
+    fmt: str = "text",
+    output: str | None = None,
 ) -> int:
     import time
 
@@ -333,11 +467,15 @@ def _simulate(
 
     profile = CITY_PROFILES[city]
     a, b = scenarios
-    print(
-        f"政策模拟 / what-if: {profile.name} at {scale:g}× ({profile.source}); "
-        f"A = {a.name}, B = {b.name}",
-        flush=True,
-    )
+    dossier, figures = _figures(profile.source)
+    where = f" (种子城市资料 / seed-city file {dossier})" if dossier else ""
+    head = [
+        f"政策模拟 / what-if: {profile.name} at {scale:g}×; A = {a.name}, B = {b.name}",
+        f"  城市数据 / city figures{where}: {figures or '—'}",
+    ]
+    stream = fmt == "text" and output is None  # the heading shows before the long part
+    if stream:
+        print("\n".join(head), flush=True)
     t0 = time.perf_counter()
     print("  generating the population … / 生成人口 …", file=sys.stderr, flush=True)
     pop = generate(profile, tree, scale=scale, seed=seed)
@@ -345,23 +483,55 @@ def _simulate(
     print(f"  replaying {pop.n_records:,} records twice … / 回放 …", file=sys.stderr, flush=True)
     cmp = compare(pop, a, b, tree)
     t2 = time.perf_counter()
-    print(repr(pop))
     print(f"  generated in {t1 - t0:.1f} s, both replays in {t2 - t1:.1f} s", file=sys.stderr)
-    print()
-    print(cmp.text())
-    print()
-    print(
-        "Assumptions / 假设: accepted hours are certified at the end of the service day; "
-        "points are not redeemed (outstanding = issued − expired); the population is synthetic."
-    )
+    hours = pop.total_hours()
+    body = [
+        f"  合成人口 / synthetic population: {pop.n_volunteers:,} volunteers / 志愿者, "
+        f"{pop.n_records:,} records / 记录, {hours:,.0f} h / 小时 "
+        f"(随机种子 / random seed {pop.seed})",
+        "",
+        cmp.text(),
+        "",
+        _ASSUMPTIONS,
+    ]
+    run = {
+        "city": profile.name,
+        "profile": city,
+        "region_code": profile.region_code,
+        "scale": scale,
+        "random_seed": pop.seed,
+        "seed_city_file": dossier,
+        "city_figures": figures,
+        "hours_estimated": profile.hours_estimated,
+        "population": {
+            "volunteers": pop.n_volunteers,
+            "records": pop.n_records,
+            "served_hours": hours,
+        },
+        "assumptions": _ASSUMPTIONS.removeprefix("Assumptions / 假设: "),
+    }
+    document = {"run": run, **json.loads(cmp.to_json())}
+    rows: list[dict[str, object]] = [
+        {"metric": label, "a": va, "b": vb, "delta": None if va is None or vb is None else vb - va}
+        for label, va, vb in cmp.rows()
+    ]
+    columns = (("metric", "string"), ("a", "int64"), ("b", "int64"), ("delta", "int64"))
+    result = _Result("\n".join(head + body), columns, rows, document, "rows")
+    notes = []
     if json_out:
         with open(json_out, "w", encoding="utf-8") as fh:
-            fh.write(cmp.to_json())
-        print(f"JSON: {json_out}")
+            fh.write(_json_text(document))
+        notes.append(f"JSON: {json_out}")
     if html_out:
         with open(html_out, "w", encoding="utf-8") as fh:
             fh.write(cmp.html())
-        print(f"HTML: {html_out}")
+        notes.append(f"HTML: {html_out}")
+    if stream:
+        print("\n".join(body))
+        for note in notes:
+            print(note)
+    else:
+        _emit(result, fmt, output, notes)
     return 0
 
 
@@ -389,7 +559,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     a = load("--policy", args.policy, a_default)
     b = load("--compare", args.compare, b_default)
     scale = 1.0 if args.full else args.scale
-    return _simulate(tree, city, scale, args.seed, (a, b), args.json, args.html)
+    return _simulate(
+        tree, city, scale, args.seed, (a, b), args.json, args.html, args.format, args.output
+    )
 
 
 def cmd_tree(args: argparse.Namespace) -> int:
@@ -410,7 +582,9 @@ def cmd_find(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     with _reading("data", args.data):
         tree = RegionTree.from_nbs_dir(args.data)
-    print(repr(tree))
+    counts = " · ".join(f"{n:,} {lv.zh}" for lv, n in tree.counts().items())
+    size = len(tree)
+    print(f"{size:,} region{'' if size == 1 else 's'} / 个区划: {counts}")
     print(tree.report)
     return 0
 
@@ -470,19 +644,70 @@ def cmd_stars(args: argparse.Namespace) -> int:
     ratings = scheme.rate_many(
         [ledger.volunteer(v) for v in sorted(first_region)], ledger.rows(as_of=as_of), as_of
     )
-    print(f"{scheme.name}: {len(ratings):,} volunteers as of {as_of_day} / 截至 {as_of_day}")
+    lines = [f"{scheme.name}: {len(ratings):,} volunteers as of {as_of_day} / 截至 {as_of_day}"]
+    table: list[dict[str, object]] = []
     counts: dict[int, int] = {}
     for vid, r in ratings.items():
         counts[r.level] = counts.get(r.level, 0) + 1
-        zh, _ = star_name(r.level)
+        zh, en = star_name(r.level)
         hours, _ = format_duration(r.counted_minutes)
         gap = ""
         if r.next_level is not None:
             gap = f"  还差 {format_duration(r.minutes_missing)[0]} / {format_duration(r.minutes_missing)[1]} to {r.next_level}★"
-        print(f"  {vid}: {zh} ({hours}){gap}")
+        lines.append(f"  {vid}: {zh} ({hours}){gap}")
+        table.append(
+            {
+                "volunteer_id": vid,
+                "level": r.level,
+                "star": f"{zh} / {en}",
+                "counted_minutes": r.counted_minutes,
+                "next_level": r.next_level,
+                "minutes_missing": r.minutes_missing,
+                "scheme": r.scheme,
+                "as_of": r.as_of,
+            }
+        )
     summary = ", ".join(f"{star_name(lv)[0]} {n}" for lv, n in sorted(counts.items()))
-    print(f"per level / 各星级: {summary}")
+    lines.append(f"per level / 各星级: {summary}")
+    document = {
+        "scheme": scheme.name,
+        "as_of": as_of_day.isoformat(),
+        "volunteers": len(ratings),
+        "invalid_rows": report.invalid,
+        "per_level": [
+            {"level": lv, "star": " / ".join(star_name(lv)), "volunteers": n}
+            for lv, n in sorted(counts.items())
+        ],
+        "ratings": [{k: _plain(v) for k, v in row.items()} for row in table],
+    }
+    columns = (
+        ("volunteer_id", "string"),
+        ("level", "int64"),
+        ("star", "string"),
+        ("counted_minutes", "int64"),
+        ("next_level", "int64"),
+        ("minutes_missing", "int64"),
+        ("scheme", "string"),
+        ("as_of", "date32"),
+    )
+    _emit(_Result("\n".join(lines), columns, table, document, "ratings"), args.format, args.output)
     return 0 if not report.invalid else 1
+
+
+def _output_options(parser: argparse.ArgumentParser, table: str) -> None:
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        metavar="FORMAT",
+        help=f"text (default), csv, json or parquet: csv and parquet hold {table}, json all of it",
+    )
+    parser.add_argument(
+        "--output",
+        type=_output_file,
+        metavar="FILE",
+        help="write to FILE instead of stdout (parquet needs a file, and pyarrow: zhiyuan[arrow])",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -500,7 +725,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seed cities' trees, team-standard shortfalls, and a 烟台 what-if simulation",
     )
     d.add_argument(
-        "--seed", type=_whole, default=2023, help="seed of the synthetic data (default 2023)"
+        "--seed", type=_whole, default=2023, help="random seed of the synthetic data (default 2023)"
     )
     d.add_argument(
         "--top", type=_whole, default=5, help="how many of the most short units to list (default 5)"
@@ -520,7 +745,9 @@ def build_parser() -> argparse.ArgumentParser:
         "figures (on its real villages) and replays it under scenario A and scenario B. A "
         "scenario is a TOML (or .json) file with [hours], [stars], [points] and [dispatch] "
         "tables; anything left out keeps the national default. Example: "
-        "`zhiyuan simulate --region 3706 --policy a.toml --compare b.toml --scale 0.1`.",
+        "`zhiyuan simulate --region 3706 --policy a.toml --compare b.toml --scale 0.1`. "
+        "The comparison prints as text, CSV or JSON, or goes to a file (--output), also as "
+        "Parquet.",
     )
     sim.add_argument(
         "--region", default="3706", help="the seed city's code (3706, 1408, 370214, 370202, 5203)"
@@ -535,7 +762,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--full", action="store_true", help="the city's full size")
     sim.add_argument(
-        "--seed", type=_whole, default=2023, help="seed of the synthetic population (default 2023)"
+        "--seed",
+        type=_whole,
+        default=2023,
+        help="random seed of the synthetic population (default 2023)",
     )
     sim.add_argument(
         "--json", type=_output_file, help="also write the comparison as JSON to this file"
@@ -546,7 +776,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write an HTML page (charts with matplotlib) to this file",
     )
     sim.add_argument("--data", help=data_help)
-    sim.set_defaults(func=cmd_simulate)
+    _output_options(sim, "the table of metrics")
+    sim.set_defaults(func=cmd_simulate, parser=sim)
 
     t = sub.add_parser(
         "tree", help="print a subtree with counts per level, e.g. `tree 3706 --depth 2`"
@@ -569,7 +800,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="rate every volunteer in a CSV of certified records, e.g. `stars records.csv`",
         description="Reads a CSV whose header names ServiceRecord fields (id, volunteer_id, "
         "activity_id, organization_id, region_code, category, start, end, evidence, …), treats "
-        "every row as certified, and prints each volunteer's star level and what is missing.",
+        "every row as certified, and prints each volunteer's star level and what is missing: "
+        "as text, or as CSV or JSON, or into a file (--output), also as Parquet.",
     )
     st.add_argument("records", help="the CSV file (UTF-8)")
     st.add_argument(
@@ -577,7 +809,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--as-of", type=_day, help="the rating date, YYYY-MM-DD (default: today)")
     st.add_argument("--data", help=data_help)
-    st.set_defaults(func=cmd_stars)
+    _output_options(st, "a row per volunteer")
+    st.set_defaults(func=cmd_stars, parser=st)
 
     r = sub.add_parser("report", help="load a directory of NBS named files; print its anomalies")
     r.add_argument(
@@ -596,6 +829,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "format", None) == "parquet":
+            if args.output is None:
+                args.parser.error(_NEEDS_OUTPUT)
+            _pyarrow()  # before the work, not after it
         status = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here when the rest of the output was buffered
     except BrokenPipeError:
