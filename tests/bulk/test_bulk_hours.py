@@ -464,13 +464,14 @@ def test_factorizing_with_and_without_pandas_gives_sorted_codes(ids: list[Any]) 
     uniques, inverse = np.unique(values, return_inverse=True)
     codes, got = _frames.factorize(values)
     assert got.tolist() == uniques.tolist() and codes.tolist() == inverse.tolist()
-    saved = _frames._modules.get("pandas")
-    _frames._modules["pandas"] = None  # as if pandas were not installed
-    try:
-        codes, got = _frames.factorize(values)
-    finally:
-        _frames._modules["pandas"] = saved
-    assert got.tolist() == uniques.tolist() and codes.tolist() == inverse.tolist()
+    for absent in (("pyarrow",), ("pyarrow", "pandas")):  # as if they were not installed
+        saved = {name: _frames.module(name) for name in absent}
+        _frames._modules.update(dict.fromkeys(absent))
+        try:
+            codes, got = _frames.factorize(values)
+        finally:
+            _frames._modules.update(saved)
+        assert got.tolist() == uniques.tolist() and codes.tolist() == inverse.tolist()
 
 
 def test_empty_input() -> None:

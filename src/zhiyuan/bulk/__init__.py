@@ -29,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     ) from exc
 
 from zhiyuan.bulk._columns import DAY, EVIDENCE, MIN_TIME, NONE, PURPOSES, Columns
+from zhiyuan.bulk._frames import Coded
 from zhiyuan.bulk.hours import (
     ACCEPTED,
     NEEDS_APPROVAL,
@@ -65,6 +66,7 @@ __all__ = [
     "REJECTING_RULES",
     "STATUSES",
     "UNMET_RULES",
+    "Coded",
     "Columns",
     "HourColumns",
     "NotVectorized",
