@@ -918,3 +918,39 @@ def test_the_find_example_of_the_docs_is_what_find_prints(
     assert code == 0
     assert out == m.group(2)
     assert re.search(r"\(\d{9}\)$", out, re.MULTILINE)  # a town (乡级) among them
+
+
+def test_simulate_replays_a_file_of_real_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`simulate --records FILE --registrations FILE`: the what-if of a city's own export."""
+    records = tmp_path / "records.csv"
+    records.write_text(
+        "volunteer_id,region_code,start,end,evidence,category\n"
+        "v1,370202001001,2025-03-01 09:00:00,2025-03-01 12:00:00,qr_scan,助老\n"
+        "v1,370202001001,2025-03-02 09:00:00,2025-03-02 19:00:00,qr_scan,助老\n"
+        "v2,370202001001,2025-03-01 09:00:00,2025-03-01 10:00:00,gps,环保\n",
+        encoding="utf-8",
+    )
+    people = tmp_path / "volunteers.csv"
+    people.write_text(
+        "volunteer_id,registered_on\nv1,2024-01-01\nv2,2024-06-01\nv3,2025-01-01\n",
+        encoding="utf-8",
+    )
+    code = main(
+        ["simulate", "--records", str(records), "--registrations", str(people), "--format", "json"]
+    )
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["run"]["records_file"] == str(records)
+    assert doc["run"]["population"] == {"volunteers": 3, "records": 3, "served_hours": 14.0}
+    assert any("行为不变" in line for line in doc["run"]["assumptions"])
+    # national: all 14 h count; the local variant caps the day at 8 h
+    rows = {r["metric"]: r for r in doc["rows"]}
+    assert rows["计入小时 / counted hours"]["a"] == 14
+    assert rows["计入小时 / counted hours"]["b"] == 12
+    assert main(["simulate", "--records", str(records)]) == 0
+    text = capsys.readouterr().out
+    assert "真实记录 / real records: 2 volunteers" in text and "<" not in text
+    assert main(["simulate", "--registrations", str(people)]) == 2
+    assert "--registrations" in capsys.readouterr().err

@@ -409,7 +409,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"      {tree.path(s.unit.region_code)}: {s.have}/{s.need}")
     print()
     scale = 1.0 if args.full else args.scale
-    return _simulate(tree, "yantai", scale, args.seed, demo_scenarios(), None, None)
+    return _simulate(tree, ("yantai", scale, args.seed), demo_scenarios(), None, None)
 
 
 def demo_scenarios() -> tuple[Scenario, Scenario]:
@@ -435,11 +435,6 @@ def demo_scenarios() -> tuple[Scenario, Scenario]:
     return national, local
 
 
-_ASSUMPTIONS = (
-    "Assumptions / 假设: accepted hours are certified at the end of the service day; "
-    "points are not redeemed (outstanding = issued − expired); the population is synthetic."
-)
-
 _DOSSIER = re.compile(r"seed (\d+): (.*)", re.DOTALL)
 
 
@@ -452,64 +447,86 @@ def _figures(source: str) -> tuple[str | None, str]:
 
 def _simulate(
     tree: RegionTree,
-    city: str,
-    scale: float,
-    seed: int,
+    source: tuple[str, float, int] | tuple[str, str | None],
     scenarios: tuple[Scenario, Scenario],
     json_out: str | None,
     html_out: str | None,
     fmt: str = "text",
     output: str | None = None,
 ) -> int:
+    """A what-if of a seed city's synthetic population (``(city, scale, seed)``) or of a file
+    of real records (``(records, registrations)``)."""
     import time
 
-    from zhiyuan.simulate import CITY_PROFILES, compare, generate
+    from zhiyuan.simulate import CITY_PROFILES, Population, compare, from_records, generate
 
-    profile = CITY_PROFILES[city]
     a, b = scenarios
-    dossier, figures = _figures(profile.source)
-    where = f" (种子城市资料 / seed-city file {dossier})" if dossier else ""
-    head = [
-        f"政策模拟 / what-if: {profile.name} at {scale:g}×; A = {a.name}, B = {b.name}",
-        f"  城市数据 / city figures{where}: {figures or '—'}",
-    ]
     stream = fmt == "text" and output is None  # the heading shows before the long part
-    if stream:
-        print("\n".join(head), flush=True)
     t0 = time.perf_counter()
-    print("  generating the population … / 生成人口 …", file=sys.stderr, flush=True)
-    pop = generate(profile, tree, scale=scale, seed=seed)
+    pop: Population
+    if len(source) == 3:
+        city, scale, seed = source
+        profile = CITY_PROFILES[city]
+        dossier, figures = _figures(profile.source)
+        where = f" (种子城市资料 / seed-city file {dossier})" if dossier else ""
+        head = [
+            f"政策模拟 / what-if: {profile.name} at {scale:g}×; A = {a.name}, B = {b.name}",
+            f"  城市数据 / city figures{where}: {figures or '—'}",
+        ]
+        if stream:
+            print("\n".join(head), flush=True)
+        print("  generating the population … / 生成人口 …", file=sys.stderr, flush=True)
+        pop = generate(profile, tree, scale=scale, seed=seed)
+        people = (
+            f"  合成人口 / synthetic population: {pop.n_volunteers:,} volunteers / 志愿者, "
+            f"{pop.n_records:,} records / 记录, {pop.total_hours():,.0f} h / 小时 "
+            f"(随机种子 / random seed {pop.seed})"
+        )
+        run: dict[str, object] = {
+            "city": profile.name,
+            "profile": city,
+            "region_code": profile.region_code,
+            "scale": scale,
+            "random_seed": pop.seed,
+            "seed_city_file": dossier,
+            "city_figures": figures,
+            "hours_estimated": profile.hours_estimated,
+        }
+    else:
+        records, registrations = source
+        print(f"  reading {records} … / 读取记录 …", file=sys.stderr, flush=True)
+        with _reading("--records", records):
+            pop = from_records(records, tree, registrations=registrations)
+        profile = pop.profile
+        head = [f"政策模拟 / what-if: {profile.name} ({records}); A = {a.name}, B = {b.name}"]
+        if stream:
+            print("\n".join(head), flush=True)
+        people = (
+            f"  真实记录 / real records: {pop.n_volunteers:,} volunteers / 志愿者, "
+            f"{pop.n_records:,} records / 记录, {pop.total_hours():,.0f} h / 小时, "
+            f"{profile.source.removeprefix('records: ').split(', ')[-1]}"
+        )
+        run = {
+            "city": profile.name,
+            "region_code": profile.region_code,
+            "records_file": records,
+            "registrations_file": registrations,
+        }
     t1 = time.perf_counter()
     print(f"  replaying {pop.n_records:,} records twice … / 回放 …", file=sys.stderr, flush=True)
     cmp = compare(pop, a, b, tree)
     t2 = time.perf_counter()
-    print(f"  generated in {t1 - t0:.1f} s, both replays in {t2 - t1:.1f} s", file=sys.stderr)
+    print(
+        f"  read or generated in {t1 - t0:.1f} s, both replays in {t2 - t1:.1f} s", file=sys.stderr
+    )
     hours = pop.total_hours()
-    body = [
-        f"  合成人口 / synthetic population: {pop.n_volunteers:,} volunteers / 志愿者, "
-        f"{pop.n_records:,} records / 记录, {hours:,.0f} h / 小时 "
-        f"(随机种子 / random seed {pop.seed})",
-        "",
-        cmp.text(),
-        "",
-        _ASSUMPTIONS,
-    ]
-    run = {
-        "city": profile.name,
-        "profile": city,
-        "region_code": profile.region_code,
-        "scale": scale,
-        "random_seed": pop.seed,
-        "seed_city_file": dossier,
-        "city_figures": figures,
-        "hours_estimated": profile.hours_estimated,
-        "population": {
-            "volunteers": pop.n_volunteers,
-            "records": pop.n_records,
-            "served_hours": hours,
-        },
-        "assumptions": _ASSUMPTIONS.removeprefix("Assumptions / 假设: "),
+    body = [people, "", cmp.text()]
+    run["population"] = {
+        "volunteers": pop.n_volunteers,
+        "records": pop.n_records,
+        "served_hours": hours,
     }
+    run["assumptions"] = list(cmp.assumptions)
     document = {"run": run, **json.loads(cmp.to_json())}
     rows: list[dict[str, object]] = [
         {"metric": label, "a": va, "b": vb, "delta": None if va is None or vb is None else vb - va}
@@ -541,7 +558,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     tree = _load(args.data)
     code = normalize_code(args.region)
     city = next((k for k, p in CITY_PROFILES.items() if p.region_code == code), None)
-    if city is None:
+    if args.registrations is not None and args.records is None:
+        raise InvalidValue(
+            "--registrations", args.registrations, "需要 --records / needs --records"
+        )
+    if city is None and args.records is None:
         known = ", ".join(
             f"{p.region_code[:6].rstrip('0') or p.region_code} {p.name}"
             for p in CITY_PROFILES.values()
@@ -559,9 +580,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     a = load("--policy", args.policy, a_default)
     b = load("--compare", args.compare, b_default)
     scale = 1.0 if args.full else args.scale
-    return _simulate(
-        tree, city, scale, args.seed, (a, b), args.json, args.html, args.format, args.output
-    )
+    source: tuple[str, float, int] | tuple[str, str | None]
+    if args.records is None:
+        assert city is not None  # refused above
+        source = (city, scale, args.seed)
+    else:
+        source = (args.records, args.registrations)
+    return _simulate(tree, source, (a, b), args.json, args.html, args.format, args.output)
 
 
 def cmd_tree(args: argparse.Namespace) -> int:
@@ -740,9 +765,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser(
         "simulate",
-        help="what-if: a seed city's synthetic history under two scenarios, compared",
-        description="Generates a synthetic population calibrated to a seed city's published "
-        "figures (on its real villages) and replays it under scenario A and scenario B. A "
+        help="what-if: a city's records (or a seed city's synthetic ones) under two scenarios",
+        description="Replays a city's real records (--records) or a synthetic population "
+        "calibrated to a seed city's published figures (on its real villages) under scenario A "
+        "and scenario B. A "
         "scenario is a TOML (or .json) file with [hours], [stars], [points] and [dispatch] "
         "tables; anything left out keeps the national default. Example: "
         "`zhiyuan simulate --region 3706 --policy a.toml --compare b.toml --scale 0.1`. "
@@ -761,6 +787,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="fraction of the city's size, in (0, 1] (default 0.05)",
     )
     sim.add_argument("--full", action="store_true", help="the city's full size")
+    sim.add_argument(
+        "--records",
+        help="replay a city's real records instead (a .csv or .parquet file: volunteer_id, "
+        "region_code, start, end, evidence, category; times without a zone are Shanghai times)",
+    )
+    sim.add_argument(
+        "--registrations",
+        help="with --records: the volunteers (volunteer_id, registered_on, optional region_code)",
+    )
     sim.add_argument(
         "--seed",
         type=_whole,

@@ -172,7 +172,7 @@ def _polars_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
         s = s.cast(pl.String)
     if s.dtype == pl.String and not s.null_count() and module("pyarrow", required=False):
         return Coded(*_arrow_factorize(s.to_arrow()))  # sorted names, as factorize gives
-    elif isinstance(dtype, pl.Datetime):
+    if isinstance(dtype, pl.Datetime):
         if name in DATE_COLUMNS:
             if dtype.time_zone is not None:
                 s = s.dt.convert_time_zone("Asia/Shanghai")

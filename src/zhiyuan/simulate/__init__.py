@@ -1,4 +1,5 @@
-"""Policy simulation: synthetic populations on the real tree and what-if replays (needs numpy).
+"""Policy simulation: what-if replays of a city's real records or of a synthetic population on
+the real tree (needs numpy).
 
 Example:
     >>> from zhiyuan.simulate import CITY_PROFILES
@@ -15,10 +16,12 @@ from zhiyuan.simulate.population import (
     Population,
     generate,
 )
-from zhiyuan.simulate.replay import Scenario, compare, replay
+from zhiyuan.simulate.records import from_records, read_table
+from zhiyuan.simulate.replay import ASSUMPTIONS, Scenario, compare, replay
 from zhiyuan.simulate.report import Comparison, ScenarioResult
 
 __all__ = [
+    "ASSUMPTIONS",
     "CATEGORIES",
     "CITY_PROFILES",
     "CityProfile",
@@ -27,6 +30,8 @@ __all__ = [
     "Scenario",
     "ScenarioResult",
     "compare",
+    "from_records",
     "generate",
+    "read_table",
     "replay",
 ]

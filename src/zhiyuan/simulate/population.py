@@ -173,6 +173,8 @@ class Population:
     category: Array
     evidence_kinds: tuple[Evidence, ...] = _EVIDENCE
     categories: tuple[str, ...] = CATEGORIES
+    synthetic: bool = True
+    """Drawn by :func:`generate` (``False``: a city's real records, :func:`~zhiyuan.simulate.from_records`)."""
 
     @property
     def n_volunteers(self) -> int:
@@ -189,8 +191,9 @@ class Population:
         return float((self.end - self.start).sum()) / 3600
 
     def __repr__(self) -> str:
+        size = f" ×{self.scale:g}" if self.synthetic else " (records)"
         return (
-            f"<Population {self.profile.name} ×{self.scale:g}: {self.n_volunteers:,} volunteers, "
+            f"<Population {self.profile.name}{size}: {self.n_volunteers:,} volunteers, "
             f"{self.n_records:,} records, {self.total_hours():,.0f} h>"
         )
 

@@ -7,11 +7,14 @@ generated :class:`~zhiyuan.simulate.Population` through them on the columnar pat
 levels, points issued and still outstanding, hours by county, and, when the scenario has a
 dispatch policy, the fill rate of a sample of needs. :func:`compare` does it for two scenarios.
 
-Assumptions of the replay (say them in any report): every record the hour policy accepts or
-sends for approval is certified (approval granted) at the end of its service day; nobody
-redeems points (outstanding = issued − expired by the end of the history); needs are posted in
-random communities of the city and dispatched one by one, each to its best candidate, who
-accepts.
+Assumptions of the replay (:data:`ASSUMPTIONS`, stated in every result and report): every
+record the hour policy accepts or sends for approval is certified (approval granted) at the end
+of its service day; nobody redeems points (outstanding = issued − expired by the end of the
+history); people do not change what they do under the other rules (the same records are
+replayed under both); needs are posted in random communities of the city and dispatched one by
+one, each to its best candidate, who accepts. The population is either synthetic
+(:func:`~zhiyuan.simulate.generate`) or a city's real records
+(:func:`~zhiyuan.simulate.from_records`).
 
 Example:
     >>> from zhiyuan.hierarchy import load_default
@@ -37,7 +40,7 @@ from typing import Any
 import attrs
 
 from zhiyuan._validators import SHANGHAI, non_empty, non_negative
-from zhiyuan.convert import from_json, from_toml
+from zhiyuan.convert import from_json, from_toml, unstructure
 from zhiyuan.credit.conversion import ConversionPolicy, Expiry
 from zhiyuan.hierarchy.codes import Level
 from zhiyuan.hierarchy.tree import RegionTree
@@ -48,7 +51,24 @@ from zhiyuan.scoring.stars import StarScheme
 from zhiyuan.simulate.population import Population, np
 from zhiyuan.simulate.report import Comparison, ScenarioResult
 
-__all__ = ["Scenario", "compare", "replay"]
+__all__ = ["ASSUMPTIONS", "Scenario", "compare", "replay"]
+
+ASSUMPTIONS: dict[str, str] = {
+    "certified": "接受或待审批的工时均在服务当日结束时认证 / every hour accepted or sent for "
+    "approval is certified at the end of its service day",
+    "unchanged": "行为不变：同一批记录在两种政策下重放 / people do not change behaviour: the "
+    "same records are replayed under both policies",
+    "no_redemption": "积分不兑换：未兑 = 发放 − 过期 / nobody redeems points: outstanding = "
+    "issued − expired",
+    "synthetic": "人口为合成数据，按种子城市公开数据校准 / the population is synthetic, "
+    "calibrated to the seed city's published figures",
+    "records": "每位志愿者的记录按开始时间录入 / each volunteer's records are posted in start "
+    "order",
+    "needs": "需求随机发布在本市社区，逐一派给最佳人选并被接受 / needs are posted in random "
+    "communities and each goes to its best candidate, who accepts",
+}
+"""What a replay takes for granted, by key, each ``中文 / English``; a result lists those that
+apply to it (:attr:`ScenarioResult.assumptions <zhiyuan.simulate.ScenarioResult.assumptions>`)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -145,7 +165,9 @@ def replay(
         weighted_minutes=hours.weighted_minutes[ok],
     )
     issued = int(points.sum())
-    outstanding = issued - int(points[_expired(scenario.points, day, now)].sum())
+    today = (int(now.timestamp()) + 8 * 3600) // 86400
+    expiry = _expiry_days(scenario.points, day)
+    outstanding = issued - int(points[expiry <= today].sum())
 
     # Hours by county: minutes per village, rolled up the tree.
     per_village = np.bincount(pop.place[ok], weights=counted, minlength=len(pop.villages))
@@ -159,6 +181,11 @@ def replay(
     needs = filled = 0
     if scenario.dispatch is not None and scenario.needs:
         needs, filled = _simulate_needs(pop, scenario, tree)
+    kinds = ["certified", "unchanged", "no_redemption"]
+    kinds.append("synthetic" if pop.synthetic else "records")
+    if needs:
+        kinds.append("needs")
+    first_day = date(1970, 1, 1) + timedelta(days=int((pop.start.min() + 8 * 3600) // 86400))
     return ScenarioResult(
         scenario=scenario.name,
         volunteers=n_vol,
@@ -173,6 +200,15 @@ def replay(
         needs_filled=filled,
         seconds=round(time.perf_counter() - t0, 3),
         sources=_sources(scenario),
+        policies=unstructure(scenario),
+        points_by_month=_by_month(points, day, expiry, today),
+        city=pop.profile.name,
+        region_code=pop.profile.region_code,
+        first_day=first_day if pop.n_records else None,
+        last_day=pop.profile.last_day,
+        scale=pop.scale if pop.synthetic else None,
+        random_seed=pop.seed if pop.synthetic else None,
+        assumptions=tuple(ASSUMPTIONS[k] for k in kinds),
     )
 
 
@@ -188,28 +224,57 @@ def _sources(scenario: Scenario) -> tuple[tuple[str, str], ...]:
     return tuple((f"{role} {getattr(p, 'name', '')}".rstrip(), cite(p)) for role, p in roles)
 
 
-def _expired(policy: ConversionPolicy, day: Any, now: datetime) -> Any:
-    """Rows whose points expired by ``now`` (earned at the end of their service day)."""
-    today = (int(now.timestamp()) + 8 * 3600) // 86400
+_NEVER = np.iinfo(np.int64).max if np is not None else 0
+
+
+def _expiry_days(policy: ConversionPolicy, day: Any) -> Any:
+    """The day number each row's points expire at its start (earned at the end of the service
+    day; :data:`_NEVER` for points that never expire)."""
     if policy.expiry is Expiry.NONE:
-        return np.zeros(len(day), dtype=bool)
+        return np.full(len(day), _NEVER, dtype=np.int64)
     if policy.expiry is Expiry.YEAR_END:
         years = (np.datetime64("1970-01-01") + day.astype("timedelta64[D]")).astype("datetime64[Y]")
-        next_year = (years + 1).astype("datetime64[D]").astype(np.int64)
-        return next_year <= today
+        return (years + 1).astype("datetime64[D]").astype(np.int64)
     # A fixed period: computed per distinct day (few thousand), exactly as the object path does.
     uniq, inverse = np.unique(day, return_inverse=True)
     ends = np.array(
         [
-            (
-                policy.expires_at(_end_of(date(1970, 1, 1) + timedelta(days=int(d))))
-                or datetime.max.replace(tzinfo=SHANGHAI)
-            ).timestamp()
-            // 86400
+            _NEVER if end is None else int(end.timestamp() + 8 * 3600) // 86400
             for d in uniq
-        ]
+            for end in [policy.expires_at(_end_of(date(1970, 1, 1) + timedelta(days=int(d))))]
+        ],
+        dtype=np.int64,
     )
-    return ends[inverse] <= today
+    return ends[inverse]
+
+
+def _month(days: Any) -> Any:
+    """Month numbers (months since 1970-01) of day numbers."""
+    return (
+        (np.datetime64("1970-01-01") + days.astype("timedelta64[D]"))
+        .astype("datetime64[M]")
+        .astype(np.int64)
+    )
+
+
+def _by_month(points: Any, day: Any, expiry: Any, today: int) -> dict[str, tuple[int, int, int]]:
+    """Issued, expired and outstanding (at the month's end) points of every month from the first
+    points to ``today``'s month."""
+    earning = points > 0
+    if not earning.any():
+        return {}
+    first = int(_month(day[earning]).min())
+    last = int(_month(np.array([today]))[0])
+    size = last - first + 1
+    issued = np.bincount(_month(day[earning]) - first, weights=points[earning], minlength=size)
+    gone = earning & (expiry <= today)
+    expired = np.bincount(_month(expiry[gone]) - first, weights=points[gone], minlength=size)
+    outstanding = np.cumsum(issued) - np.cumsum(expired)
+    months = np.datetime64("1970-01", "M") + np.arange(first, last + 1).astype("timedelta64[M]")
+    return {
+        str(m): (int(i), int(e), int(o))
+        for m, i, e, o in zip(months, issued, expired, outstanding, strict=True)
+    }
 
 
 def _simulate_needs(pop: Population, scenario: Scenario, tree: RegionTree) -> tuple[int, int]:

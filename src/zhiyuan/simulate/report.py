@@ -28,6 +28,7 @@ import base64
 import html
 import io
 import json
+from datetime import date
 from typing import Any
 
 import attrs
@@ -53,6 +54,14 @@ class ScenarioResult:
     ``fill_rate_percent`` is ``None`` when no needs were simulated. ``sources`` holds, for each
     policy of the scenario, its role and the ``出处 / source`` line it cites
     (:func:`zhiyuan.profiles.cite`), so that a report says which rules it ran under.
+
+    The rest says what was run, for a report to name it: ``policies`` the scenario's policies
+    as plain data (JSON-ready, for a field-by-field comparison of A and B); ``points_by_month``
+    the points of each month (``"2025-03"``: issued, expired, outstanding at the month's end,
+    the last being the liability); ``city``, ``region_code``, ``first_day`` and ``last_day`` the
+    history's place and period; ``scale`` and ``random_seed`` a synthetic population's (``None``
+    for real records); ``assumptions`` what the replay takes for granted, each
+    ``中文 / English``.
     """
 
     scenario: str
@@ -68,6 +77,15 @@ class ScenarioResult:
     needs_filled: int = 0
     seconds: float = 0.0
     sources: tuple[tuple[str, str], ...] = ()
+    policies: dict[str, Any] = attrs.field(factory=dict)
+    points_by_month: dict[str, tuple[int, int, int]] = attrs.field(factory=dict)
+    city: str = ""
+    region_code: str = ""
+    first_day: date | None = None
+    last_day: date | None = None
+    scale: float | None = None
+    random_seed: int | None = None
+    assumptions: tuple[str, ...] = ()
 
     @property
     def fill_rate_percent(self) -> int | None:
@@ -140,7 +158,16 @@ class Comparison:
                 lines.append("")
                 lines.append(f"{side.scenario} 依据 / rules applied:")
                 lines += [f"  {role}: {line}" for role, line in side.sources]
+        if self.assumptions:
+            lines.append("")
+            lines.append("假设 / assumptions:")
+            lines += [f"  - {line}" for line in self.assumptions]
         return "\n".join(lines)
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """What the replays assume, each once (A's, then any only B states)."""
+        return tuple(dict.fromkeys((*self.a.assumptions, *self.b.assumptions)))
 
     def _top_regions(self, n: int = 5) -> list[tuple[str, str, int, int]]:
         ha, hb = self.a.hours_by_region, self.b.hours_by_region
