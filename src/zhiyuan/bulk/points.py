@@ -544,9 +544,7 @@ def points_of(rows: object, policy: ConversionPolicy) -> IntArray:
     at = end_of_day(day) if n else np.zeros(0, dtype=np.int64)
     if cols.certified_at is not None:
         at = np.where(cols.certified_at != NONE, cols.certified_at, at)
-    order = (
-        np.arange(n, dtype=np.int64) if cols.record_id is None else record_order(cols.record_id)
-    )
+    order = np.arange(n, dtype=np.int64) if cols.record_id is None else record_order(cols.record_id)
     idx = np.flatnonzero(cols.status == 0) if cols.status is not None else np.arange(n)
     weighted = cols.weighted_minutes
     out = np.zeros(n, dtype=np.int64)
