@@ -48,6 +48,7 @@ from zhiyuan.hierarchy import (
     normalize_code,
 )
 from zhiyuan.hierarchy.units import TEAM_KINDS
+from zhiyuan.progress import Bar
 from zhiyuan.simulate.replay import Scenario
 
 _P = TypeVar("_P")
@@ -462,6 +463,7 @@ def _simulate(
 
     a, b = scenarios
     stream = fmt == "text" and output is None  # the heading shows before the long part
+    bar = Bar()  # on stderr, and only when it is a terminal
     t0 = time.perf_counter()
     pop: Population
     if len(source) == 3:
@@ -476,7 +478,8 @@ def _simulate(
         if stream:
             print("\n".join(head), flush=True)
         print("  generating the population … / 生成人口 …", file=sys.stderr, flush=True)
-        pop = generate(profile, tree, scale=scale, seed=seed)
+        pop = generate(profile, tree, scale=scale, seed=seed, progress=bar)
+        bar.close()
         people = (
             f"  合成人口 / synthetic population: {pop.n_volunteers:,} volunteers / 志愿者, "
             f"{pop.n_records:,} records / 记录, {pop.total_hours():,.0f} h / 小时 "
@@ -496,7 +499,8 @@ def _simulate(
         records, registrations = source
         print(f"  reading {records} … / 读取记录 …", file=sys.stderr, flush=True)
         with _reading("--records", records):
-            pop = from_records(records, tree, registrations=registrations)
+            pop = from_records(records, tree, registrations=registrations, progress=bar)
+        bar.close()
         profile = pop.profile
         head = [f"政策模拟 / what-if: {profile.name} ({records}); A = {a.name}, B = {b.name}"]
         if stream:
@@ -514,7 +518,8 @@ def _simulate(
         }
     t1 = time.perf_counter()
     print(f"  replaying {pop.n_records:,} records twice … / 回放 …", file=sys.stderr, flush=True)
-    cmp = compare(pop, a, b, tree)
+    cmp = compare(pop, a, b, tree, progress=bar)
+    bar.close()
     t2 = time.perf_counter()
     print(
         f"  read or generated in {t1 - t0:.1f} s, both replays in {t2 - t1:.1f} s", file=sys.stderr
@@ -663,7 +668,9 @@ def cmd_stars(args: argparse.Namespace) -> int:
             Volunteer(id=vid, name=vid, home_region=code, registered_on=date(2000, 1, 1))
         )
     with _reading("records", args.records), path.open(encoding="utf-8-sig", newline="") as fh:
-        report = import_csv(ledger, fh, at=as_of)
+        bar = Bar()
+        report = import_csv(ledger, fh, at=as_of, progress=bar)
+        bar.close()
     if report.invalid:
         print(report, file=sys.stderr)
     ratings = scheme.rate_many(

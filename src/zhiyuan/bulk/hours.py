@@ -113,6 +113,7 @@ from zhiyuan.hours.policy import (
     Status,
 )
 from zhiyuan.hours.records import ServiceRecord
+from zhiyuan.progress import Progress
 
 __all__ = [
     "ACCEPTED",
@@ -337,6 +338,7 @@ def evaluate_hours(
     now: datetime | None = None,
     fallback: bool = True,
     order: str = "rows",
+    progress: Progress | None = None,
 ) -> HourColumns:
     """Evaluate service records under ``policy``, as posting them in row order into a ledger.
 
@@ -357,6 +359,8 @@ def evaluate_hours(
             order was most likely entered. Results are in the rows' order either way. A
             volunteer whose rows are out of start order is evaluated exactly but on the slow
             path: when that is a large share of the rows, :class:`SlowPathWarning` says so.
+        progress: told when the vector path is done and then every 10,000 rows of the exact
+            path (:mod:`zhiyuan.progress`).
 
     Raises:
         InvalidValue: a malformed row (named with its index), as the ledger would refuse it.
@@ -379,6 +383,9 @@ def evaluate_hours(
     else:
         posting = np.argsort(rows.volunteer, kind="stable")
     counted_s, status_s, rej_s, bad_s = _vector(pol, rows, posting, now_s)
+    slow = int(bad_s.sum())
+    if progress is not None:
+        progress("工时（向量）/ hours (vector path)", n - slow, n)
     weights = np.array([pol.weight(c) for c in rows.categories], dtype=np.int64)
     weighted_s = counted_s * weights[rows.category[posting]] // 100
     if bool(bad_s.any()):
@@ -389,7 +396,7 @@ def evaluate_hours(
                 "(records out of start order, or caps that move counted time)",
             )
         _warn_if_slow(rows, posting, bad_s, order)
-        _loop(pol, rows, posting, bad_s, moment, counted_s, weighted_s, status_s, rej_s)
+        _loop(pol, rows, posting, bad_s, moment, counted_s, weighted_s, status_s, rej_s, progress)
     bits = np.array(
         [sum(1 << PURPOSES.index(p) for p in pol.purposes(e)) for e in EVIDENCE], dtype=np.int64
     )
@@ -707,13 +714,17 @@ def _loop(
     weighted: I64,
     status: npt.NDArray[np.int8],
     rej: npt.NDArray[np.int8],
+    progress: Progress | None = None,
 ) -> None:
     """Re-evaluate the marked rows (whole volunteers, in row order) on the object path (the rows
     are checked already, so the policy's own checks of its arguments are skipped)."""
     occupied: dict[int, list[Segment]] = {}
     day_used: dict[int, dict[date, int]] = {}
     code = {st: i for i, st in enumerate(STATUSES)}
-    for pos in np.flatnonzero(bad).tolist():
+    marked = np.flatnonzero(bad).tolist()
+    for k, pos in enumerate(marked, 1):
+        if progress is not None and (k % 10_000 == 0 or k == len(marked)):
+            progress("工时（逐行）/ hours (exact path)", k, len(marked))
         i = int(order[pos])
         vid = int(rows.volunteer[i])
         occ = occupied.setdefault(vid, [])

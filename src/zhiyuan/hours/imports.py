@@ -91,6 +91,7 @@ from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hours.ledger import HourLedger
 from zhiyuan.hours.policy import Outcome, Status
 from zhiyuan.hours.records import ServiceRecord
+from zhiyuan.progress import Progress
 
 __all__ = ["CSV_COLUMNS", "ImportReport", "ImportResult", "RowResult", "import_csv", "import_jsonl"]
 
@@ -406,11 +407,23 @@ def _post(ledger: HourLedger, row: _Row, at: datetime, seen: dict[str, Outcome])
     )
 
 
-def _run(ledger: HourLedger, rows: Iterable[_Row], at: datetime | None) -> ImportReport:
+PROGRESS_EVERY = 1000
+"""How many rows an import reads between two calls of its progress callback."""
+
+
+def _run(
+    ledger: HourLedger, rows: Iterable[_Row], at: datetime | None, progress: Progress | None
+) -> ImportReport:
     with ledger.journal.transaction():
         when = ledger._when(at)
         seen: dict[str, Outcome] = {}
-        results = [_post(ledger, row, when, seen) for row in rows]
+        results = []
+        for row in rows:
+            results.append(_post(ledger, row, when, seen))
+            if progress is not None and len(results) % PROGRESS_EVERY == 0:
+                progress("导入 / import", len(results), None)
+        if progress is not None:
+            progress("导入 / import", len(results), len(results))
     return ImportReport(results=results, at=when)
 
 
@@ -464,7 +477,13 @@ def _jsonl_rows(lines: Iterable[str]) -> Iterator[_Row]:
         yield _make(n, data)
 
 
-def import_jsonl(ledger: HourLedger, source: Source, *, at: datetime | None = None) -> ImportReport:
+def import_jsonl(
+    ledger: HourLedger,
+    source: Source,
+    *,
+    at: datetime | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Post every record of a JSON-lines source (one record per line, as the converter dumps it).
 
     Args:
@@ -472,6 +491,8 @@ def import_jsonl(ledger: HourLedger, source: Source, *, at: datetime | None = No
         source: the text, a path, or a text file object.
         at: the moment every record is posted and judged against (aware; default: the
             ledger clock's now).
+        progress: told every 1,000 rows how many were read (the total is not known ahead;
+            :mod:`zhiyuan.progress`).
 
     Returns:
         One :class:`RowResult` per non-blank line.
@@ -501,7 +522,7 @@ def import_jsonl(ledger: HourLedger, source: Source, *, at: datetime | None = No
         "JSON 格式错误 / malformed JSON: Expecting ',' delimiter at column 12 @ $"
     """
     with _open(source) as lines:
-        return _run(ledger, _jsonl_rows(lines), at)
+        return _run(ledger, _jsonl_rows(lines), at, progress)
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -657,7 +678,13 @@ def _csv_rows(lines: Iterable[str]) -> Iterator[_Row]:
         yield row
 
 
-def import_csv(ledger: HourLedger, source: Source, *, at: datetime | None = None) -> ImportReport:
+def import_csv(
+    ledger: HourLedger,
+    source: Source,
+    *,
+    at: datetime | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Post every row of a CSV source whose header names :class:`ServiceRecord` fields.
 
     See the module documentation for the columns and cell formats.
@@ -668,6 +695,8 @@ def import_csv(ledger: HourLedger, source: Source, *, at: datetime | None = None
             line ends inside quoted cells survive).
         at: the moment every record is posted and judged against (aware; default: the
             ledger clock's now).
+        progress: told every 1,000 rows how many were read (the total is not known ahead;
+            :mod:`zhiyuan.progress`).
 
     Returns:
         One :class:`RowResult` per data row (blank lines and the header have none; an empty
@@ -692,4 +721,4 @@ def import_csv(ledger: HourLedger, source: Source, *, at: datetime | None = None
         0
     """
     with _open(source) as lines:
-        return _run(ledger, _csv_rows(lines), at)
+        return _run(ledger, _csv_rows(lines), at, progress)

@@ -27,6 +27,7 @@ from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.records import Evidence
+from zhiyuan.progress import Progress, stepper
 
 __all__ = ["CATEGORIES", "CITY_PROFILES", "CityProfile", "Population", "generate", "np"]
 
@@ -206,7 +207,12 @@ def _need_numpy() -> None:
 
 
 def generate(
-    profile: CityProfile, tree: RegionTree, *, scale: float = 0.01, seed: int = 2023
+    profile: CityProfile,
+    tree: RegionTree,
+    *,
+    scale: float = 0.01,
+    seed: int = 2023,
+    progress: Progress | None = None,
 ) -> Population:
     """Draw a population shaped like ``profile`` at ``scale`` (1.0 = the city's full size).
 
@@ -214,7 +220,8 @@ def generate(
     weight per village. Each active volunteer's total hours are lognormal (σ = 1.5), scaled so
     the population's hours match the profile's; they are served in records of 1–4 hours
     (sometimes a full day) spread over the years since ``first_year``, mostly in the home
-    village, sometimes elsewhere in the same township.
+    village, sometimes elsewhere in the same township. ``progress`` is told of each of its three
+    steps (:mod:`zhiyuan.progress`).
 
     Example:
         >>> from zhiyuan.hierarchy import load_default
@@ -231,6 +238,7 @@ def generate(
         raise InvalidValue(
             "seed", seed, "种子应为 0 到 2**63-1 的整数 / a whole number, 0 to 2**63-1"
         )
+    step = stepper(progress, 3)
     rng = np.random.default_rng(seed)
     villages = tuple(r.code for r in tree.descendants(profile.region_code) if r.code[9:] != "000")
     if not villages:
@@ -247,6 +255,7 @@ def generate(
     )
     t0, t1 = int(first.timestamp()), int(last.timestamp())
     registered = rng.integers(t0, t1 - 86400 * 30, n_vol, dtype=np.int64)
+    step("生成志愿者 / volunteers")
 
     active = rng.random(n_vol) >= profile.inactive_share / 100
     raw = rng.lognormal(mean=0.0, sigma=1.5, size=n_vol) * active
@@ -270,6 +279,7 @@ def generate(
     end = start + minutes * 60
     order = np.lexsort((start, volunteer))
     volunteer, start, end = volunteer[order], start[order], end[order]
+    step("生成记录 / records")
     elsewhere = rng.random(n_rec) < 0.15
     place = home[volunteer].copy()
     place[elsewhere] = rng.integers(0, len(villages), int(elsewhere.sum()))
@@ -277,6 +287,7 @@ def generate(
     evidence = rng.choice(len(_EVIDENCE), size=n_rec, p=ev_p / ev_p.sum()).astype(np.int8)
     cat_p = np.array(_CATEGORY_WEIGHTS, dtype=float)
     category = rng.choice(len(CATEGORIES), size=n_rec, p=cat_p / cat_p.sum()).astype(np.int8)
+    step("地点与类别 / places and categories")
     return Population(
         profile=profile,
         scale=scale,

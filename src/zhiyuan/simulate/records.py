@@ -29,6 +29,7 @@ from typing import Any
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.progress import Progress, stepper
 from zhiyuan.simulate.population import CityProfile, Population, _need_numpy, np
 
 __all__ = ["from_records", "read_table"]
@@ -136,6 +137,7 @@ def from_records(
     registrations: object = None,
     name: str | None = None,
     region: object = None,
+    progress: Progress | None = None,
 ) -> Population:
     """A population of real records, to replay under scenarios (see the module doc).
 
@@ -146,6 +148,8 @@ def from_records(
         name: the report's name for the place (default: the region's name).
         region: the region the report is about (default: the lowest one that holds every
             record's region); every record must be within it.
+        progress: told of each of the three steps (read, places, order;
+            :mod:`zhiyuan.progress`).
 
     Raises:
         InvalidValue: a malformed column or row (named), a region outside ``region``.
@@ -167,7 +171,9 @@ def from_records(
     _need_numpy()
     from zhiyuan.bulk import EVIDENCE, Columns
 
+    step = stepper(progress, 3)
     cols = Columns.of(_source(records))
+    step("读取记录 / records read")
     n = len(cols)
     if n == 0:
         raise InvalidValue("records", 0, "没有记录 / no records")
@@ -215,6 +221,7 @@ def from_records(
     if outside:
         raise InvalidValue("region", outside[0], f"不在 {top} 内 / not within {top}")
 
+    step("地点 / places")
     order = np.lexsort((start, volunteer))
     volunteer, start, end, place = volunteer[order], start[order], end[order], place[order]
     evidence = cols.get("evidence")[order].astype(np.int8)
@@ -233,6 +240,8 @@ def from_records(
         registered[at] = reg["registered_on"] * 86400 - 8 * 3600  # 00:00 in Shanghai
         if home_of is not None:
             home[at] = home_of
+
+    step("排序 / ordered")
 
     def day_of(t: int) -> date:
         return date(1970, 1, 1) + timedelta(days=(t + 8 * 3600) // 86400)

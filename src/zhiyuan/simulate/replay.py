@@ -47,6 +47,7 @@ from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.policy import HourPolicy, Purpose
 from zhiyuan.matching.dispatch import DispatchPolicy
 from zhiyuan.profiles import cite
+from zhiyuan.progress import Progress, stepper
 from zhiyuan.scoring.stars import StarScheme
 from zhiyuan.simulate.population import Population, np
 from zhiyuan.simulate.report import Comparison, ScenarioResult
@@ -103,13 +104,25 @@ def _end_of(day: date) -> datetime:
 
 
 def replay(
-    pop: Population, scenario: Scenario, tree: RegionTree, *, as_of: datetime | None = None
+    pop: Population,
+    scenario: Scenario,
+    tree: RegionTree,
+    *,
+    as_of: datetime | None = None,
+    progress: Progress | None = None,
 ) -> ScenarioResult:
-    """Run ``pop`` through ``scenario`` on the columnar path; see the module doc."""
+    """Run ``pop`` through ``scenario`` on the columnar path; see the module doc. ``progress``
+    is told of each step (hours, stars, points, counties, needs; :mod:`zhiyuan.progress`)."""
     from zhiyuan.bulk import Columns, evaluate_hours, rate_stars
     from zhiyuan.bulk.points import convert_points
 
     t0 = time.perf_counter()
+    simulated = scenario.dispatch is not None and scenario.needs > 0
+    tell = stepper(progress, 5 if simulated else 4)
+
+    def step(what: str) -> None:
+        tell(f"{scenario.name}: {what}")
+
     now = as_of or _end_of(pop.profile.last_day)
     n_vol = pop.n_volunteers
     ids = np.arange(n_vol)
@@ -124,7 +137,8 @@ def replay(
         categories=pop.categories,
         volunteer_ids=ids,
     )
-    hours = evaluate_hours(records, scenario.hours, now=now)
+    hours = evaluate_hours(records, scenario.hours, now=now, progress=progress)
+    step("工时 / hours")
     ok = (hours.status != 2) & (hours.counted_minutes > 0)
     counted = hours.counted_minutes[ok]
     day = (pop.start[ok] + 8 * 3600) // 86400
@@ -147,6 +161,7 @@ def replay(
     ]
     stars = rate_stars(rows, scenario.stars, now, registered_on=registered)
     star_counts = {lv: int(n) for lv, n in enumerate(np.bincount(stars.level)) if n}
+    step("星级 / stars")
 
     # Points: certified at the end of the service day, in record order.
     certified_at = (day + 1) * 86400 - 8 * 3600 - 1
@@ -168,6 +183,7 @@ def replay(
     today = (int(now.timestamp()) + 8 * 3600) // 86400
     expiry = _expiry_days(scenario.points, day)
     outstanding = issued - int(points[expiry <= today].sum())
+    step("积分 / points")
 
     # Hours by county: minutes per village, rolled up the tree.
     per_village = np.bincount(pop.place[ok], weights=counted, minlength=len(pop.villages))
@@ -177,10 +193,12 @@ def replay(
     rolled = tree.rollup(pairs)
     counties = {c: m for c, m in rolled.items() if tree.level(c) is Level.COUNTY}
     names = {c: tree[c].name or c for c in counties}
+    step("县区 / counties")
 
     needs = filled = 0
-    if scenario.dispatch is not None and scenario.needs:
+    if simulated:
         needs, filled = _simulate_needs(pop, scenario, tree)
+        step("需求 / needs")
     kinds = ["certified", "unchanged", "no_redemption"]
     kinds.append("synthetic" if pop.synthetic else "records")
     if needs:
@@ -323,7 +341,17 @@ def _simulate_needs(pop: Population, scenario: Scenario, tree: RegionTree) -> tu
 
 
 def compare(
-    pop: Population, a: Scenario, b: Scenario, tree: RegionTree, *, as_of: datetime | None = None
+    pop: Population,
+    a: Scenario,
+    b: Scenario,
+    tree: RegionTree,
+    *,
+    as_of: datetime | None = None,
+    progress: Progress | None = None,
 ) -> Comparison:
-    """Replay ``pop`` under ``a`` and ``b`` and line the results up."""
-    return Comparison(a=replay(pop, a, tree, as_of=as_of), b=replay(pop, b, tree, as_of=as_of))
+    """Replay ``pop`` under ``a`` and ``b`` and line the results up (``progress`` is told of
+    each replay's steps, as :func:`replay`)."""
+    return Comparison(
+        a=replay(pop, a, tree, as_of=as_of, progress=progress),
+        b=replay(pop, b, tree, as_of=as_of, progress=progress),
+    )
