@@ -465,7 +465,7 @@ def test_factorizing_with_and_without_pandas_gives_sorted_codes(ids: list[Any]) 
     codes, got = _frames.factorize(values)
     assert got.tolist() == uniques.tolist() and codes.tolist() == inverse.tolist()
     for absent in (("pyarrow",), ("pyarrow", "pandas")):  # as if they were not installed
-        saved = {name: _frames.module(name) for name in absent}
+        saved = {name: _frames.optional_module(name) for name in absent}
         _frames._modules.update(dict.fromkeys(absent))
         try:
             codes, got = _frames.factorize(values)

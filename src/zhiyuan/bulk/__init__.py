@@ -29,7 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     ) from exc
 
 from zhiyuan.bulk._columns import DAY, EVIDENCE, MIN_TIME, NONE, PURPOSES, Columns
-from zhiyuan.bulk._frames import Coded
+from zhiyuan.bulk._frames import Coded, frame_columns, optional_module
 from zhiyuan.bulk.hours import (
     ACCEPTED,
     NEEDS_APPROVAL,
@@ -80,6 +80,8 @@ __all__ = [
     "end_of_day",
     "evaluate_hours",
     "evaluate_hours_frame",
+    "frame_columns",
+    "optional_module",
     "points_of",
     "rate_stars",
     "rate_stars_frame",

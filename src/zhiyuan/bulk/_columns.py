@@ -31,7 +31,8 @@ Fields and their encodings (times are int64 epoch seconds, days int64 days since
 ``recorded_at``
     when the record was entered, epoch seconds; ``-1`` (or missing) for "when posted".
 ``region``
-    the service region code, carried along unchanged (not used by the rules).
+    the service region code, carried along unchanged (not used by the rules); a categorical
+    (text read from a frame) stays one, a :class:`~zhiyuan.bulk.Coded`.
 ``day``
     the service date as a day number (or ``datetime64[D]``, or ``date`` objects); when absent,
     it is computed from ``start``.
@@ -250,9 +251,13 @@ def _members(name: str, values: AnyArray, members: tuple[Any, ...], what: str) -
 
 
 def _labelled(name: str, value: object, members: tuple[Any, ...], what: str) -> I64:
-    """A column of enum members however it comes (a categorical is decoded first)."""
+    """A column of enum members however it comes (a categorical through its few names)."""
     if isinstance(value, _frames.Coded):
-        value = value.decoded()
+        if len(value.codes) and int(value.codes.min()) < 0:
+            i = int(np.flatnonzero(value.codes < 0)[0])
+            raise InvalidValue(f"{name}[{i}]", None, "缺少值 / a value is missing")
+        table = _members(name, np.asarray(value.names, dtype=object), members, what)
+        return table[value.codes]
     return _members(name, _array(name, value), members, what)
 
 
@@ -286,6 +291,7 @@ _DTYPES: dict[str, type[np.generic]] = {
 
 
 _NOT_ARRAYS = frozenset({"categories", "index", "names"})
+_MAY_BE_CODED = frozenset({"region"})
 
 
 def _check_array(field: attrs.Attribute[Any], value: object) -> None:
@@ -293,6 +299,8 @@ def _check_array(field: attrs.Attribute[Any], value: object) -> None:
     where the column is optional)."""
     if field.name in _NOT_ARRAYS or (value is None and field.default is None):
         return
+    if field.name in _MAY_BE_CODED and isinstance(value, _frames.Coded):
+        value = value.codes
     if not isinstance(value, np.ndarray) or value.ndim != 1:
         raise InvalidValue(
             field.name,
@@ -345,7 +353,7 @@ class Columns:
     scheduled_start: I64 | None = None
     checkout_missing: Bools | None = None
     recorded_at: I64 | None = None
-    region: AnyArray | None = None
+    region: AnyArray | _frames.Coded | None = None
     certified_at: I64 | None = None
     record_id: AnyArray | None = None
     day: I64 | None = None
@@ -362,6 +370,7 @@ class Columns:
         n = len(self.volunteer)
         for f in attrs.fields(Columns):
             v = getattr(self, f.name)
+            v = v.codes if isinstance(v, _frames.Coded) else v
             if isinstance(v, np.ndarray) and f.name != "volunteer_ids" and len(v) != n:
                 raise InvalidValue(
                     f.name, len(v), f"列长度应为 {n} / every column has the same length ({n})"
@@ -477,12 +486,16 @@ class Columns:
             fields["checkout_missing"] = _bools(
                 "checkout_missing", _array("checkout_missing", cols["checkout_missing"])
             )
-        for name in ("region", "record_id"):  # carried along as they are
-            if name in cols:
-                carried = cols[name]
-                if isinstance(carried, _frames.Coded):
-                    carried = carried.decoded()
-                fields[name] = _array(name, carried)
+        if "region" in cols:  # carried along as it is
+            region = cols["region"]
+            fields["region"] = (
+                region if isinstance(region, _frames.Coded) else _array("region", region)
+            )
+        if "record_id" in cols:
+            rid = cols["record_id"]
+            fields["record_id"] = (
+                rid.decoded() if isinstance(rid, _frames.Coded) else _array("record_id", rid)
+            )
         return cls(**fields)
 
     def get(self, name: str) -> AnyArray:
@@ -525,7 +538,12 @@ class Columns:
         }
         for f in attrs.fields(Columns):
             v = getattr(self, f.name)
-            if f.name in ("volunteer", "volunteer_ids") or not isinstance(v, np.ndarray):
+            if f.name in ("volunteer", "volunteer_ids"):
+                continue
+            if isinstance(v, _frames.Coded):
+                out[self.names.get(f.name, f.name)] = v
+                continue
+            if not isinstance(v, np.ndarray):
                 continue
             name = self.names.get(f.name, f.name)
             if f.name in labels:

@@ -32,7 +32,7 @@ __all__ = [
     "is_frame",
     "is_series",
     "make_frame",
-    "module",
+    "optional_module",
     "pandas",
     "series_values",
     "with_columns",
@@ -49,9 +49,19 @@ _modules: dict[str, Any] = {}
 _EXTRAS = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow"}
 
 
-def module(name: str, *, required: bool = True) -> Any:
-    """The module ``name`` (``pandas``, ``polars`` or ``pyarrow``), or ``None`` when it is not
-    installed and not ``required``."""
+def optional_module(name: str, *, required: bool = True) -> Any:
+    """The module ``name`` of an optional extra (``pandas``, ``polars``, ``pyarrow``), imported
+    once, or ``None`` when it is not installed and not ``required``.
+
+    Raises:
+        InvalidValue: it is not installed and ``required``, naming the extra to install.
+
+    Example:
+        >>> optional_module("pandas").__name__
+        'pandas'
+        >>> optional_module("no_such_frames", required=False) is None
+        True
+    """
     found = _modules.get(name, _MISSING)
     if found is _MISSING:
         try:
@@ -70,7 +80,7 @@ def module(name: str, *, required: bool = True) -> Any:
 
 def pandas(*, required: bool = True) -> Any:
     """The pandas module, or ``None`` when it is not installed and not ``required``."""
-    return module("pandas", required=required)
+    return optional_module("pandas", required=required)
 
 
 def _module_of(obj: object) -> str:
@@ -111,6 +121,10 @@ class Coded:
 
     codes: I64
     names: AnyArray
+
+    def take(self, index: Any) -> Coded:
+        """The rows ``index`` picks (a mask or positions), as a categorical with the same names."""
+        return Coded(self.codes[index], self.names)
 
     def decoded(self) -> AnyArray:
         """The values as objects (``None`` where missing)."""
@@ -161,7 +175,7 @@ def series_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
 
 def _polars_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
     """One polars Series as numpy values, as :func:`series_values` reads a pandas one."""
-    pl = module("polars")
+    pl = optional_module("polars")
     dtype = s.dtype
     if isinstance(dtype, pl.Enum):
         return Coded(
@@ -170,7 +184,7 @@ def _polars_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
         )
     if isinstance(dtype, pl.Categorical):
         s = s.cast(pl.String)
-    if s.dtype == pl.String and not s.null_count() and module("pyarrow", required=False):
+    if s.dtype == pl.String and not s.null_count() and optional_module("pyarrow", required=False):
         return Coded(*_arrow_factorize(s.to_arrow()))  # sorted names, as factorize gives
     if isinstance(dtype, pl.Datetime):
         if name in DATE_COLUMNS:
@@ -195,7 +209,7 @@ def _polars_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
 
 def _arrow_values(name: str, col: Any) -> npt.NDArray[Any] | Coded:
     """One Arrow column as numpy values, as :func:`series_values` reads a pandas one."""
-    pa = module("pyarrow")
+    pa = optional_module("pyarrow")
     pc = importlib.import_module("pyarrow.compute")
     col = col.combine_chunks() if hasattr(col, "combine_chunks") else col
     kind = col.type
@@ -204,6 +218,8 @@ def _arrow_values(name: str, col: Any) -> npt.NDArray[Any] | Coded:
             np.asarray(pc.fill_null(col.indices, -1).to_numpy(), dtype=np.int64),
             np.asarray(col.dictionary.to_numpy(zero_copy_only=False), dtype=object),
         )
+    if (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and not col.null_count:
+        return Coded(*_arrow_factorize(col))  # sorted names, as factorize gives
     if pa.types.is_timestamp(kind):
         if name in DATE_COLUMNS:
             if kind.tz is not None:  # the Shanghai date of each instant
@@ -226,8 +242,25 @@ def _arrow_values(name: str, col: Any) -> npt.NDArray[Any] | Coded:
 
 
 def frame_columns(df: Any) -> dict[str, npt.NDArray[Any] | Coded]:
-    """A frame's columns as numpy values (see :func:`series_values`): a pandas or polars
-    DataFrame, or an Arrow table."""
+    """A frame's columns as numpy values: a pandas or polars DataFrame, or an Arrow table.
+
+    Aware times become int64 epoch seconds (missing: ``-1``), dates ``datetime64[D]``, text and
+    categoricals :class:`Coded` (codes into sorted names) where the library can encode them
+    without Python objects, numbers stay numbers. Naive times are refused.
+
+    Raises:
+        InvalidValue: not a frame, or a column of naive times.
+
+    Example:
+        >>> import pandas as pd
+        >>> cols = frame_columns(pd.DataFrame({"n": [1, 2], "c": pd.Categorical(["x", "y"])}))
+        >>> cols["n"].tolist(), cols["c"].decoded().tolist()
+        ([1, 2], ['x', 'y'])
+    """
+    if frame_kind(df) is None:
+        raise InvalidValue(
+            "frame", type(df).__name__, "需要 DataFrame 或 Arrow 表 / need a DataFrame or a table"
+        )
     kind = frame_kind(df)
     if kind == "polars":
         return {str(c): _polars_values(str(c), df[c]) for c in df.columns}
@@ -250,10 +283,10 @@ def _column(kind: str, name: str, values: npt.NDArray[Any] | Coded) -> Any:
         return pandas().Categorical.from_codes(values.codes, categories=names)
     missing = values.codes < 0  # a code of -1: no value
     if kind == "polars":
-        pl = module("polars")
+        pl = optional_module("polars")
         labels = np.asarray([*names, None], dtype=object)[values.codes]  # -1 picks the None
         return pl.Series(name, labels.tolist(), dtype=pl.Enum(names))
-    pa = module("pyarrow")
+    pa = optional_module("pyarrow")
     return pa.DictionaryArray.from_arrays(
         pa.array(np.where(missing, 0, values.codes), type=pa.int32(), mask=missing),
         pa.array(names, type=pa.string()),
@@ -268,9 +301,9 @@ def make_frame(
     categoricals with their names as labels, and a pandas frame takes ``index``."""
     out = {name: _column(kind, name, v) for name, v in columns.items()}
     if kind == "polars":
-        return module("polars").DataFrame(out)
+        return optional_module("polars").DataFrame(out)
     if kind == "pyarrow":
-        return module("pyarrow").table(out)
+        return optional_module("pyarrow").table(out)
     return pandas().DataFrame(out, index=index, copy=False)
 
 
@@ -279,7 +312,7 @@ def with_columns(frame: Any, columns: dict[str, npt.NDArray[Any] | Coded]) -> An
     the input is not changed, and a pandas frame keeps its index."""
     kind = frame_kind(frame)
     if kind == "polars":
-        pl = module("polars")
+        pl = optional_module("polars")
         return frame.with_columns(
             [pl.Series(name, _column(kind, name, v)) for name, v in columns.items()]
         )
@@ -300,7 +333,7 @@ def with_columns(frame: Any, columns: dict[str, npt.NDArray[Any] | Coded]) -> An
 def _arrow_strings(values: npt.NDArray[Any]) -> Any:
     """``values`` as an Arrow string array when pyarrow is installed and every value is a
     string (or missing); ``None`` otherwise (numbers, enum members, mixed kinds)."""
-    pa = module("pyarrow", required=False)
+    pa = optional_module("pyarrow", required=False)
     if pa is None or not len(values):
         return None
     first = values[0]

@@ -823,7 +823,13 @@ def counted_rows(
         evidence=cols.get("evidence")[keep],
         category=cols.get("category")[keep],
         categories=cols.categories,
-        region=None if cols.region is None else cols.region[keep],
+        region=(
+            None
+            if cols.region is None
+            else cols.region.take(keep)
+            if isinstance(cols.region, _frames.Coded)
+            else cols.region[keep]
+        ),
         day=cols.service_days()[keep],
         minutes=result.counted_minutes[keep],
         weighted_minutes=result.weighted_minutes[keep],

@@ -45,12 +45,12 @@ def read_table(path: str | Path) -> Any:
         InvalidValue: another kind of file, or one that cannot be read.
         NotFound: no such file.
     """
-    from zhiyuan.bulk import _frames
+    from zhiyuan.bulk import optional_module
 
     file = Path(path)
     if not file.is_file():
         raise NotFound("records file", str(path))
-    _frames.module("pyarrow")
+    pa = optional_module("pyarrow")
     suffix = file.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -61,7 +61,6 @@ def read_table(path: str | Path) -> Any:
             raise InvalidValue("path", str(path), "需要 .csv 或 .parquet 文件 / a .csv or .parquet")
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise InvalidValue("path", str(path), f"无法读取 / cannot be read: {exc}") from None
-    pa = _frames.module("pyarrow")
     pc = importlib.import_module("pyarrow.compute")
     for name in _TIME_COLUMNS:
         if name in table.column_names:
@@ -78,17 +77,14 @@ def _source(value: object) -> Any:
 
 def _registrations(value: object) -> dict[str, Any]:
     """The registrations table as ``volunteer`` ids, ``registered_on`` days and ``region``."""
-    from zhiyuan.bulk import _frames
+    from zhiyuan.bulk import Coded, frame_columns
 
     table = _source(value)
-    if _frames.frame_kind(table) is not None:
-        raw: Mapping[str, Any] = _frames.frame_columns(table)
-    elif isinstance(table, Mapping):
+    raw: Mapping[str, Any]
+    if isinstance(table, Mapping):
         raw = {str(k): np.asarray(v) for k, v in table.items()}
     else:
-        raise InvalidValue(
-            "registrations", type(table).__name__, "需要表格或文件 / need a table or a file"
-        )
+        raw = frame_columns(table)
     cols = {("volunteer" if k == "volunteer_id" else k): v for k, v in raw.items()}
     cols = {("region" if k == "region_code" else k): v for k, v in cols.items()}
     for name in ("volunteer", "registered_on"):
@@ -100,7 +96,7 @@ def _registrations(value: object) -> dict[str, Any]:
     for name in ("volunteer", "registered_on", "region"):
         if name in cols:
             v = cols[name]
-            out[name] = v.decoded() if isinstance(v, _frames.Coded) else np.asarray(v)
+            out[name] = v.decoded() if isinstance(v, Coded) else np.asarray(v)
     days = out["registered_on"]
     if days.dtype == object:
         if any(not isinstance(d, date) or isinstance(d, datetime) for d in days.tolist()):
@@ -169,7 +165,7 @@ def from_records(
         180
     """
     _need_numpy()
-    from zhiyuan.bulk import EVIDENCE, Columns
+    from zhiyuan.bulk import EVIDENCE, Coded, Columns
 
     step = stepper(progress, 3)
     cols = Columns.of(_source(records))
@@ -188,9 +184,13 @@ def from_records(
     volunteer = np.searchsorted(ids, rec_ids)[cols.volunteer]
 
     # places: every region named, checked against the tree
-    uniq, inverse = np.unique(
-        np.asarray(cols.region, dtype=object).astype(str), return_inverse=True
-    )
+    if isinstance(cols.region, Coded):  # text read from a frame: already coded
+        inverse, uniq = cols.region.codes, cols.region.names
+        if len(inverse) and int(inverse.min()) < 0:
+            i = int(np.flatnonzero(inverse < 0)[0])
+            raise InvalidValue(f"region[{i}]", None, "缺少区划代码 / a region is missing")
+    else:
+        uniq, inverse = np.unique(np.asarray(cols.region).astype(str), return_inverse=True)
     extra: Any = None
     if reg is not None and "region" in reg:
         extra = np.asarray(reg["region"]).astype(str)
@@ -206,7 +206,7 @@ def from_records(
             villages.append(code)
         return codes[code]
 
-    place = np.array([place_of(u, "region") for u in uniq.tolist()], dtype=np.int32)[inverse]
+    place = np.array([place_of(str(u), "region") for u in uniq.tolist()], dtype=np.int32)[inverse]
     home_of = (
         None
         if extra is None
