@@ -378,7 +378,7 @@ def test_demo_and_simulate_compare_two_scenarios(
     assert "<table>" in page and "依据 / rules applied" in page
     assert data["a"]["sources"][0][0] == "工时 / hours national"
     code, _, err = run(["simulate", "--region", "1101"], capsys)
-    assert code == 2 and "city profile" in err
+    assert code == 2 and "region not found" in err and "110100000000" in err
 
 
 # --- bad input and a bad environment: one error line, never a traceback ---------------------------

@@ -190,3 +190,41 @@ def test_points_by_month_add_up_to_the_totals() -> None:
     assert cmp.a.policies["stars"]["name"] == "national"
     assert cmp.b.policies["stars"]["name"] == "longgang"
     assert cmp.a.last_day - cmp.a.first_day > timedelta(days=365)
+
+
+# --- a profile for any region ----------------------------------------------------------------
+
+
+def test_a_profile_for_any_region() -> None:
+    from zhiyuan.simulate import PUBLISHED_TOTALS, profile_for
+
+    assert profile_for("3706", TREE) is CITY_PROFILES["yantai"]
+    shandong = profile_for("37", TREE)
+    assert (shandong.volunteers, shandong.cumulative_hours) == PUBLISHED_TOTALS["370000000000"][:2]
+    part = profile_for("370602", TREE)  # 芝罘区: its share of 山东's villages in this tree
+    villages = lambda c: sum(1 for r in TREE.descendants(c) if r.code[9:] != "000")  # noqa: E731
+    share = villages("370602") / villages("37")
+    assert part.volunteers == round(17_200_000 * share)
+    assert part.hours_estimated and "芝罘区" in part.source
+    with pytest.raises(InvalidValue, match="volunteers"):
+        profile_for("520302", TREE)  # 贵州 publishes nothing here
+    given = profile_for("520302", TREE, volunteers=5000)
+    assert given.cumulative_hours == 5000 * 15 and given.hours_estimated
+    own = profile_for("520302", TREE, volunteers=5000, hours=80_000)
+    assert own.cumulative_hours == 80_000 and not own.hours_estimated
+    with pytest.raises(NotFound):
+        profile_for("5101", TREE)
+
+
+def test_the_command_line_simulates_any_region(capsys: pytest.CaptureFixture[str]) -> None:
+    from zhiyuan.__main__ import main
+
+    assert main(["simulate", "--region", "37", "--scale", "0.001", "--format", "json"]) == 0
+    import json
+
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["run"]["city"] == "山东省" and doc["run"]["population"]["volunteers"] == 17_200
+    assert main(["simulate", "--region", "520302", "--scale", "0.01"]) == 2
+    assert "--volunteers" in capsys.readouterr().err
+    assert main(["simulate", "--region", "520302", "--volunteers", "3000", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"]["population"]["volunteers"] == 150

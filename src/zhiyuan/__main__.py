@@ -49,6 +49,7 @@ from zhiyuan.hierarchy import (
 )
 from zhiyuan.hierarchy.units import TEAM_KINDS
 from zhiyuan.progress import Bar
+from zhiyuan.simulate.population import CityProfile
 from zhiyuan.simulate.replay import Scenario
 
 _P = TypeVar("_P")
@@ -448,7 +449,7 @@ def _figures(source: str) -> tuple[str | None, str]:
 
 def _simulate(
     tree: RegionTree,
-    source: tuple[str, float, int] | tuple[str, str | None],
+    source: tuple[str | CityProfile, float, int] | tuple[str, str | None],
     scenarios: tuple[Scenario, Scenario],
     json_out: str | None,
     html_out: str | None,
@@ -468,7 +469,7 @@ def _simulate(
     pop: Population
     if len(source) == 3:
         city, scale, seed = source
-        profile = CITY_PROFILES[city]
+        profile = CITY_PROFILES[city] if isinstance(city, str) else city
         dossier, figures = _figures(profile.source)
         where = f" (种子城市资料 / seed-city file {dossier})" if dossier else ""
         head = [
@@ -487,7 +488,7 @@ def _simulate(
         )
         run: dict[str, object] = {
             "city": profile.name,
-            "profile": city,
+            "profile": city if isinstance(city, str) else None,
             "region_code": profile.region_code,
             "scale": scale,
             "random_seed": pop.seed,
@@ -558,21 +559,19 @@ def _simulate(
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from zhiyuan.simulate import CITY_PROFILES
+    from zhiyuan.simulate import CITY_PROFILES, profile_for
 
     tree = _load(args.data)
     code = normalize_code(args.region)
-    city = next((k for k, p in CITY_PROFILES.items() if p.region_code == code), None)
+    city: str | CityProfile | None = next(
+        (k for k, p in CITY_PROFILES.items() if p.region_code == code), None
+    )
     if args.registrations is not None and args.records is None:
         raise InvalidValue(
             "--registrations", args.registrations, "需要 --records / needs --records"
         )
-    if city is None and args.records is None:
-        known = ", ".join(
-            f"{p.region_code[:6].rstrip('0') or p.region_code} {p.name}"
-            for p in CITY_PROFILES.values()
-        )
-        raise NotFound(f"city profile (known: {known})", args.region)
+    if args.records is None and (city is None or args.volunteers or args.hours):
+        city = profile_for(code, tree, volunteers=args.volunteers, hours=args.hours)
     a_default, b_default = demo_scenarios()
 
     def load(option: str, path: str | None, default: Scenario) -> Scenario:
@@ -585,7 +584,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     a = load("--policy", args.policy, a_default)
     b = load("--compare", args.compare, b_default)
     scale = 1.0 if args.full else args.scale
-    source: tuple[str, float, int] | tuple[str, str | None]
+    source: tuple[str | CityProfile, float, int] | tuple[str, str | None]
     if args.records is None:
         assert city is not None  # refused above
         source = (city, scale, args.seed)
@@ -783,8 +782,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Parquet.",
     )
     sim.add_argument(
-        "--region", default="3706", help="the seed city's code (3706, 1408, 370214, 370202, 5203)"
+        "--region",
+        default="3706",
+        help="any province, city or county by code: a seed city's own figures (3706, 1408, "
+        "370214, 370202, 5203), else a share of the published totals above it (山东 37 …)",
     )
+    sim.add_argument(
+        "--volunteers", type=_whole, help="registered volunteers, where nothing is published"
+    )
+    sim.add_argument("--hours", type=_whole, help="cumulative hours (default: estimated)")
     sim.add_argument("--policy", help="scenario A (default: national rules)")
     sim.add_argument("--compare", help="scenario B (default: an illustrative local variant)")
     sim.add_argument(

@@ -12,9 +12,12 @@ from __future__ import annotations
 from zhiyuan.simulate.population import (
     CATEGORIES,
     CITY_PROFILES,
+    NATIONAL_HOURS_PER_VOLUNTEER,
+    PUBLISHED_TOTALS,
     CityProfile,
     Population,
     generate,
+    profile_for,
 )
 from zhiyuan.simulate.records import from_records, read_table
 from zhiyuan.simulate.replay import ASSUMPTIONS, Scenario, compare, replay
@@ -24,6 +27,8 @@ __all__ = [
     "ASSUMPTIONS",
     "CATEGORIES",
     "CITY_PROFILES",
+    "NATIONAL_HOURS_PER_VOLUNTEER",
+    "PUBLISHED_TOTALS",
     "CityProfile",
     "Comparison",
     "Population",
@@ -32,6 +37,7 @@ __all__ = [
     "compare",
     "from_records",
     "generate",
+    "profile_for",
     "read_table",
     "replay",
 ]

@@ -23,13 +23,23 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from zhiyuan._validators import SHANGHAI, is_date, non_empty, non_negative, positive
-from zhiyuan.errors import InvalidValue
+from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.records import Evidence
 from zhiyuan.progress import Progress, stepper
 
-__all__ = ["CATEGORIES", "CITY_PROFILES", "CityProfile", "Population", "generate", "np"]
+__all__ = [
+    "CATEGORIES",
+    "CITY_PROFILES",
+    "NATIONAL_HOURS_PER_VOLUNTEER",
+    "PUBLISHED_TOTALS",
+    "CityProfile",
+    "Population",
+    "generate",
+    "np",
+    "profile_for",
+]
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -148,6 +158,120 @@ CITY_PROFILES: dict[str, CityProfile] = {
     ),
 }
 """The seed cities' profiles (figures from POLICIES.md; estimates marked)."""
+
+PUBLISHED_TOTALS: dict[str, tuple[int, int | None, str]] = {
+    "370000000000": (
+        17_200_000,
+        480_000_000,
+        "山东 2022-06: about 1,720 万 registered, 4.8 亿 h cumulative (POLICIES.md §6.2)",
+    ),
+    "610000000000": (
+        4_490_000,
+        72_510_000,
+        "陕西 2021-03: 449 万 registered, 7,251 万 h (POLICIES.md §6.2)",
+    ),
+    "450000000000": (10_870_000, None, "广西 2023: 1,087 万 registered (POLICIES.md §6.2)"),
+    "310000000000": (5_900_000, None, "上海 end 2021: 590 万+ registered (POLICIES.md §6.2)"),
+    "330200000000": (
+        2_145_965,
+        7_200_000,
+        "宁波 2023: 2,145,965 registered, 720 万 credit hours (POLICIES.md §6.2)",
+    ),
+    "330600000000": (
+        690_000,
+        1_700_000,
+        "绍兴 2018: 69 万 registered, 170 万 h on 志愿汇 (POLICIES.md §6.2)",
+    ),
+    "340200000000": (506_300, None, "芜湖: 50.63 万 registered (POLICIES.md §6.2)"),
+    "150100000000": (
+        232_214,
+        134_054,
+        "呼和浩特 2018: 232,214 registered, 134,054 h (POLICIES.md §6.2)",
+    ),
+}
+"""Published totals of provinces and cities (registered volunteers, cumulative hours or
+``None`` when unpublished, and the source), by 12-digit code: what :func:`profile_for`
+apportions to the regions below them."""
+
+NATIONAL_HOURS_PER_VOLUNTEER = 15
+"""Cumulative hours per registered volunteer where nothing closer is published: the middle of
+the national 10–20 (2016–2017: 11.93–13.85 h; POLICIES.md §6.2)."""
+
+
+def _villages(tree: RegionTree, code: str) -> int:
+    """How many village-level regions the tree holds under ``code`` (at least 1)."""
+    return max(sum(1 for r in tree.descendants(code) if r.code[9:] != "000"), 1)
+
+
+def profile_for(
+    code: object, tree: RegionTree, *, volunteers: int | None = None, hours: int | None = None
+) -> CityProfile:
+    """A profile for any region: a seed city's own (:data:`CITY_PROFILES`); else the published
+    totals of the region or of the nearest region above it that has them
+    (:data:`PUBLISHED_TOTALS`), shared out by the region's share of that region's villages in
+    ``tree``; ``volunteers`` and ``hours`` override the figures (and are needed where nothing
+    is published). Hours left unknown are the province's hours per volunteer where published,
+    else the national :data:`NATIONAL_HOURS_PER_VOLUNTEER`. The share is taken in the tree
+    given: load the whole country (:doc:`/howto/load-whole-country`) for a region's true share
+    of its province; the embedded tree holds only the seed cities, so there a region's share of
+    山东 is its share of the seed cities' villages.
+
+    Raises:
+        NotFound: ``code`` is not in the tree.
+        InvalidValue: nothing is published for the region and ``volunteers`` is not given.
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> tree = load_default()
+        >>> profile_for("3706", tree).volunteers   # 烟台's own figures
+        1460000
+        >>> p = profile_for("370602", tree)          # 芝罘区: a share of 山东's totals
+        >>> p.name, p.hours_estimated, p.volunteers > 0, p.cumulative_hours // p.volunteers
+        ('芝罘区', True, True, 27)
+        >>> profile_for("5101", tree)
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.NotFound: region not found / 未找到: '510100000000'
+    """
+    norm = _code(code)
+    if norm not in tree:
+        raise NotFound("region", norm)
+    for profile in CITY_PROFILES.values():
+        if profile.region_code == norm and volunteers is None and hours is None:
+            return profile
+    name = tree[norm].name or norm
+    found = next(
+        (c for c in (norm, *(r.code for r in tree.ancestors(norm))) if c in PUBLISHED_TOTALS),
+        None,
+    )
+    rate = NATIONAL_HOURS_PER_VOLUNTEER
+    source = f"{name}: figures given"
+    if found is not None:
+        total_v, total_h, where = PUBLISHED_TOTALS[found]
+        share = _villages(tree, norm) / _villages(tree, found)
+        if total_h is not None:
+            rate = total_h // total_v
+        if volunteers is None:
+            volunteers = max(round(total_v * share), 1)
+            if hours is None and total_h is not None:
+                hours = max(round(total_h * share), 1)
+            source = where if found == norm else f"{name}: {share:.2%} of the villages of {where}"
+    if volunteers is None:
+        raise InvalidValue(
+            "volunteers",
+            None,
+            f"{name} 没有公开数据，请给出志愿者人数 / nothing is published for {name}: give the "
+            "number of volunteers (--volunteers)",
+        )
+    estimated = hours is None or found is not None
+    return CityProfile(
+        name=name,
+        region_code=norm,
+        volunteers=volunteers,
+        cumulative_hours=hours if hours is not None else volunteers * rate,
+        hours_estimated=estimated,
+        source=source,
+    )
 
 
 @attrs.frozen(kw_only=True, eq=False)
