@@ -10,7 +10,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 np = pytest.importorskip("numpy")
 pa = pytest.importorskip("pyarrow")
@@ -33,6 +36,7 @@ from zhiyuan.simulate import (  # noqa: E402
     compare,
     from_records,
     generate,
+    replay,
 )
 
 TREE = load_default()
@@ -228,3 +232,23 @@ def test_the_command_line_simulates_any_region(capsys: pytest.CaptureFixture[str
     assert "--volunteers" in capsys.readouterr().err
     assert main(["simulate", "--region", "520302", "--volunteers", "3000", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["run"]["population"]["volunteers"] == 150
+
+
+# --- blocked replays ---------------------------------------------------------------------------
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    block=st.integers(1, 5000),
+    city=st.sampled_from(["shinan", "chengyang"]),
+)
+def test_a_blocked_replay_equals_the_whole(seed: int, block: int, city: str) -> None:
+    """Blocks of whole volunteers (down to one record) add up to the replay of everything."""
+    pop = generate(CITY_PROFILES[city], TREE, scale=0.003, seed=seed)
+    for scenario in (A, B):
+        whole = replay(pop, scenario, TREE, block_records=None)
+        blocked = replay(pop, scenario, TREE, block_records=block)
+        assert attrs.evolve(blocked, seconds=0) == attrs.evolve(whole, seconds=0)
+    with pytest.raises(InvalidValue, match="block_records"):
+        replay(pop, A, TREE, block_records=0)

@@ -42,6 +42,7 @@ import attrs
 from zhiyuan._validators import SHANGHAI, non_empty, non_negative
 from zhiyuan.convert import from_json, from_toml, unstructure
 from zhiyuan.credit.conversion import ConversionPolicy, Expiry
+from zhiyuan.errors import InvalidValue
 from zhiyuan.hierarchy.codes import Level
 from zhiyuan.hierarchy.tree import RegionTree
 from zhiyuan.hours.policy import HourPolicy, Purpose
@@ -103,6 +104,23 @@ def _end_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=SHANGHAI)
 
 
+BLOCK_RECORDS = 2_000_000
+"""How many records :func:`replay` evaluates at once by default (whole volunteers at a time):
+memory then grows with the block, not with the history."""
+
+
+@attrs.define
+class _Totals:
+    """What the blocks of one replay add up to."""
+
+    counted: int = 0
+    levels: Any = None
+    issued: int = 0
+    outstanding: int = 0
+    months: dict[int, list[int]] = attrs.field(factory=dict)
+    per_place: Any = None
+
+
 def replay(
     pop: Population,
     scenario: Scenario,
@@ -110,12 +128,19 @@ def replay(
     *,
     as_of: datetime | None = None,
     progress: Progress | None = None,
+    block_records: int | None = BLOCK_RECORDS,
 ) -> ScenarioResult:
     """Run ``pop`` through ``scenario`` on the columnar path; see the module doc. ``progress``
-    is told of each step (hours, stars, points, counties, needs; :mod:`zhiyuan.progress`)."""
-    from zhiyuan.bulk import Columns, evaluate_hours, rate_stars
-    from zhiyuan.bulk.points import convert_points
+    is told of each step (hours, stars, points, counties, needs; :mod:`zhiyuan.progress`).
 
+    Volunteers are independent and every figure is a sum over volunteers, so the history is
+    evaluated in blocks of whole volunteers of about ``block_records`` records each (``None``:
+    all at once), which bounds the memory of a replay; the result is the same either way.
+    """
+    if block_records is not None and (
+        isinstance(block_records, bool) or not isinstance(block_records, int) or block_records < 1
+    ):
+        raise InvalidValue("block_records", block_records, "需要正整数 / a whole number ≥ 1")
     t0 = time.perf_counter()
     simulated = scenario.dispatch is not None and scenario.needs > 0
     tell = stepper(progress, 5 if simulated else 4)
@@ -124,72 +149,29 @@ def replay(
         tell(f"{scenario.name}: {what}")
 
     now = as_of or _end_of(pop.profile.last_day)
-    n_vol = pop.n_volunteers
-    ids = np.arange(n_vol)
-    records = Columns.of(
-        {
-            "volunteer": pop.volunteer,
-            "start": pop.start,
-            "end": pop.end,
-            "evidence": pop.evidence,
-            "category": pop.category,
-        },
-        categories=pop.categories,
-        volunteer_ids=ids,
-    )
-    hours = evaluate_hours(records, scenario.hours, now=now, progress=progress)
-    step("工时 / hours")
-    ok = (hours.status != 2) & (hours.counted_minutes > 0)
-    counted = hours.counted_minutes[ok]
-    day = (pop.start[ok] + 8 * 3600) // 86400
-    vol = pop.volunteer[ok]
-    rows = Columns.of(
-        {
-            "volunteer": vol,
-            "day": day,
-            "minutes": counted,
-            "weighted_minutes": hours.weighted_minutes[ok],
-            "evidence": pop.evidence[ok],
-            "category": pop.category[ok],
-            "purposes": hours.purposes[ok],
-        },
-        categories=pop.categories,
-        volunteer_ids=ids,
-    )
-    registered = [
-        date(1970, 1, 1) + timedelta(days=int(d)) for d in (pop.registered + 8 * 3600) // 86400
-    ]
-    stars = rate_stars(rows, scenario.stars, now, registered_on=registered)
-    star_counts = {lv: int(n) for lv, n in enumerate(np.bincount(stars.level)) if n}
-    step("星级 / stars")
-
-    # Points: certified at the end of the service day, in record order.
-    certified_at = (day + 1) * 86400 - 8 * 3600 - 1
-    points_bit = 1 << list(Purpose).index(Purpose.POINTS)
-    points = convert_points(
-        volunteer=vol,
-        service_day=day,
-        certified_at=certified_at,
-        record_order=np.flatnonzero(ok),
-        minutes=counted,
-        evidence=pop.evidence[ok],
-        points_purpose=(hours.purposes[ok] & points_bit) != 0,
-        category=pop.category[ok],
-        categories=pop.categories,
-        policy=scenario.points,
-        weighted_minutes=hours.weighted_minutes[ok],
-    )
-    issued = int(points.sum())
     today = (int(now.timestamp()) + 8 * 3600) // 86400
-    expiry = _expiry_days(scenario.points, day)
-    outstanding = issued - int(points[expiry <= today].sum())
-    step("积分 / points")
+    totals = _Totals(
+        levels=np.zeros(scenario.stars.top + 1, dtype=np.int64),
+        per_place=np.zeros(len(pop.villages), dtype=np.int64),
+    )
+    n = pop.n_records
+    size = n if block_records is None else block_records
+    cut = 0  # first record of the block
+    first_vol = 0
+    while True:
+        stop = min(cut + size, n)
+        if stop < n:  # whole volunteers: end the block where a volunteer ends
+            stop = int(np.searchsorted(pop.volunteer, pop.volunteer[stop - 1], side="right"))
+        last_vol = pop.n_volunteers if stop >= n else int(pop.volunteer[stop])
+        _block(pop, scenario, now, today, cut, stop, first_vol, last_vol, totals, progress)
+        if stop >= n:
+            break
+        cut, first_vol = stop, last_vol
+    for what in ("工时 / hours", "星级 / stars", "积分 / points"):
+        step(what)
 
     # Hours by county: minutes per village, rolled up the tree.
-    per_village = np.bincount(pop.place[ok], weights=counted, minlength=len(pop.villages))
-    pairs = [
-        (pop.villages[i], int(m)) for i in np.flatnonzero(per_village) for m in [per_village[i]]
-    ]
+    pairs = [(pop.villages[i], int(totals.per_place[i])) for i in np.flatnonzero(totals.per_place)]
     rolled = tree.rollup(pairs)
     counties = {c: m for c, m in rolled.items() if tree.level(c) is Level.COUNTY}
     names = {c: tree[c].name or c for c in counties}
@@ -206,12 +188,12 @@ def replay(
     first_day = date(1970, 1, 1) + timedelta(days=int((pop.start.min() + 8 * 3600) // 86400))
     return ScenarioResult(
         scenario=scenario.name,
-        volunteers=n_vol,
-        records=pop.n_records,
-        counted_minutes=int(hours.counted_minutes.sum()),
-        star_counts=star_counts,
-        points_issued=issued,
-        points_outstanding=outstanding,
+        volunteers=pop.n_volunteers,
+        records=n,
+        counted_minutes=totals.counted,
+        star_counts={lv: int(k) for lv, k in enumerate(totals.levels) if k},
+        points_issued=totals.issued,
+        points_outstanding=totals.outstanding,
         hours_by_region=counties,
         region_names=names,
         needs=needs,
@@ -219,15 +201,95 @@ def replay(
         seconds=round(time.perf_counter() - t0, 3),
         sources=_sources(scenario),
         policies=unstructure(scenario),
-        points_by_month=_by_month(points, day, expiry, today),
+        points_by_month=_by_month(totals.months, today),
         city=pop.profile.name,
         region_code=pop.profile.region_code,
-        first_day=first_day if pop.n_records else None,
+        first_day=first_day if n else None,
         last_day=pop.profile.last_day,
         scale=pop.scale if pop.synthetic else None,
         random_seed=pop.seed if pop.synthetic else None,
         assumptions=tuple(ASSUMPTIONS[k] for k in kinds),
     )
+
+
+def _block(
+    pop: Population,
+    scenario: Scenario,
+    now: datetime,
+    today: int,
+    lo: int,
+    hi: int,
+    v_lo: int,
+    v_hi: int,
+    totals: _Totals,
+    progress: Progress | None,
+) -> None:
+    """Replay records ``lo:hi`` (volunteers ``v_lo:v_hi``, every record of each) and add the
+    block's figures to ``totals``."""
+    from zhiyuan.bulk import Columns, evaluate_hours, rate_stars
+    from zhiyuan.bulk.points import convert_points
+
+    ids = np.arange(v_hi - v_lo)
+    vol_all = pop.volunteer[lo:hi] - v_lo
+    start, evidence, category = pop.start[lo:hi], pop.evidence[lo:hi], pop.category[lo:hi]
+    records = Columns.of(
+        {
+            "volunteer": vol_all,
+            "start": start,
+            "end": pop.end[lo:hi],
+            "evidence": evidence,
+            "category": category,
+        },
+        categories=pop.categories,
+        volunteer_ids=ids,
+    )
+    hours = evaluate_hours(records, scenario.hours, now=now, progress=progress)
+    totals.counted += int(hours.counted_minutes.sum())
+    ok = (hours.status != 2) & (hours.counted_minutes > 0)
+    counted = hours.counted_minutes[ok]
+    day = (start[ok] + 8 * 3600) // 86400
+    vol = vol_all[ok]
+    rows = Columns.of(
+        {
+            "volunteer": vol,
+            "day": day,
+            "minutes": counted,
+            "weighted_minutes": hours.weighted_minutes[ok],
+            "evidence": evidence[ok],
+            "category": category[ok],
+            "purposes": hours.purposes[ok],
+        },
+        categories=pop.categories,
+        volunteer_ids=ids,
+    )
+    registered = ((pop.registered[v_lo:v_hi] + 8 * 3600) // 86400).astype("datetime64[D]")
+    stars = rate_stars(rows, scenario.stars, now, registered_on=registered)
+    totals.levels += np.bincount(stars.level, minlength=len(totals.levels))
+
+    # Points: certified at the end of the service day, in record order.
+    certified_at = (day + 1) * 86400 - 8 * 3600 - 1
+    points_bit = 1 << list(Purpose).index(Purpose.POINTS)
+    points = convert_points(
+        volunteer=vol,
+        service_day=day,
+        certified_at=certified_at,
+        record_order=np.flatnonzero(ok),
+        minutes=counted,
+        evidence=evidence[ok],
+        points_purpose=(hours.purposes[ok] & points_bit) != 0,
+        category=category[ok],
+        categories=pop.categories,
+        policy=scenario.points,
+        weighted_minutes=hours.weighted_minutes[ok],
+    )
+    expiry = _expiry_days(scenario.points, day)
+    issued = int(points.sum())
+    totals.issued += issued
+    totals.outstanding += issued - int(points[expiry <= today].sum())
+    _add_months(totals.months, points, day, expiry, today)
+    totals.per_place += np.bincount(
+        pop.place[lo:hi][ok], weights=counted, minlength=len(pop.villages)
+    ).astype(np.int64)
 
 
 def _sources(scenario: Scenario) -> tuple[tuple[str, str], ...]:
@@ -275,24 +337,39 @@ def _month(days: Any) -> Any:
     )
 
 
-def _by_month(points: Any, day: Any, expiry: Any, today: int) -> dict[str, tuple[int, int, int]]:
-    """Issued, expired and outstanding (at the month's end) points of every month from the first
-    points to ``today``'s month."""
+def _add_months(
+    months: dict[int, list[int]], points: Any, day: Any, expiry: Any, today: int
+) -> None:
+    """Add a block's points issued and expired (by ``today``) to their months."""
     earning = points > 0
     if not earning.any():
-        return {}
-    first = int(_month(day[earning]).min())
-    last = int(_month(np.array([today]))[0])
-    size = last - first + 1
-    issued = np.bincount(_month(day[earning]) - first, weights=points[earning], minlength=size)
+        return
     gone = earning & (expiry <= today)
-    expired = np.bincount(_month(expiry[gone]) - first, weights=points[gone], minlength=size)
-    outstanding = np.cumsum(issued) - np.cumsum(expired)
-    months = np.datetime64("1970-01", "M") + np.arange(first, last + 1).astype("timedelta64[M]")
-    return {
-        str(m): (int(i), int(e), int(o))
-        for m, i, e, o in zip(months, issued, expired, outstanding, strict=True)
-    }
+    for month_of, mask, k in ((day, earning, 0), (expiry, gone, 1)):
+        m = _month(month_of[mask])
+        if not len(m):
+            continue
+        low = int(m.min())
+        sums = np.bincount(m - low, weights=points[mask]).astype(np.int64)
+        for i in np.flatnonzero(sums).tolist():
+            months.setdefault(low + i, [0, 0])[k] += int(sums[i])
+
+
+def _by_month(months: dict[int, list[int]], today: int) -> dict[str, tuple[int, int, int]]:
+    """Issued, expired and outstanding (at the month's end) points of every month from the first
+    points to ``today``'s month."""
+    if not months:
+        return {}
+    first = min(months)
+    last = int(_month(np.array([today]))[0])
+    out: dict[str, tuple[int, int, int]] = {}
+    outstanding = 0
+    for m in range(first, last + 1):
+        issued, expired = months.get(m, (0, 0))
+        outstanding += issued - expired
+        label = str(np.datetime64("1970-01", "M") + np.timedelta64(m, "M"))
+        out[label] = (issued, expired, outstanding)
+    return out
 
 
 def _simulate_needs(pop: Population, scenario: Scenario, tree: RegionTree) -> tuple[int, int]:
