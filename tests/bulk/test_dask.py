@@ -19,8 +19,15 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from zhiyuan import SHANGHAI  # noqa: E402
-from zhiyuan.bulk import EVIDENCE, evaluate_hours, rate_stars  # noqa: E402
+from zhiyuan.bulk import (  # noqa: E402
+    EVIDENCE,
+    convert_points_frame,
+    evaluate_hours,
+    evaluate_hours_frame,
+    rate_stars,
+)
 from zhiyuan.bulk import dask as zdask  # noqa: E402
+from zhiyuan.credit import CONVERSION_PROFILES  # noqa: E402
 from zhiyuan.errors import InvalidValue  # noqa: E402
 from zhiyuan.hours import HOUR_PROFILES  # noqa: E402
 from zhiyuan.scoring import STAR_PROFILES  # noqa: E402
@@ -144,3 +151,26 @@ def test_dask_stars_equal_in_memory(
     assert got["volunteer"].tolist() == expected.volunteer_ids.tolist()
     for name in ("level", "counted_minutes", "next_level", "minutes_missing", "unmet"):
         assert codes(got[name]) == getattr(expected, name).tolist(), name
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(1, 80),
+    volunteers=st.integers(1, 6),
+    parts=st.integers(1, 4),
+    name=st.sampled_from(["rongcheng", "huangshi", "weihai"]),
+)
+def test_dask_points_equal_in_memory(
+    seed: int, n: int, volunteers: int, parts: int, name: str
+) -> None:
+    """Records → hours → points over dask partitions equals the same chain in memory."""
+    df = records(seed, n, volunteers)
+    policy = CONVERSION_PROFILES[name]
+    expected = convert_points_frame(evaluate_hours_frame(df, None, now=NOW), policy)
+    hours = zdask.evaluate_hours(dd.from_pandas(df, npartitions=parts), None, now=NOW)
+    lazy = zdask.convert_points(hours, policy, order=zdask.ROW)
+    got = lazy.compute(scheduler="synchronous").sort_values(zdask.ROW)
+    assert got["points"].tolist() == expected["points"].tolist()
+    with pytest.raises(InvalidValue, match="row"):
+        zdask.convert_points(hours, policy)  # the row column is taken: name it

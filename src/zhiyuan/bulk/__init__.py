@@ -12,7 +12,7 @@ principle 5; the property tests in ``tests/bulk`` compare them on random data).
 - :func:`points_of`, :func:`convert_points`: points, as :func:`~zhiyuan.credit.convert`.
 - ``*_frame`` forms of the three take a frame and give one of the same kind back (pandas with
   its index, polars, Arrow), chained: records → hours → stars or points.
-- :mod:`zhiyuan.bulk.dask`: the same functions over a dask DataFrame, partitioned by volunteer.
+- :mod:`zhiyuan.bulk.dask`: hours, stars and points over a dask DataFrame, partitioned by volunteer.
 
 Needs numpy (``pip install 'zhiyuan[sim]'``); pandas, polars or pyarrow only for their frames,
 dask only for

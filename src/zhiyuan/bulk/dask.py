@@ -39,12 +39,21 @@ from typing import Any
 
 from zhiyuan._validators import system_clock
 from zhiyuan.bulk.hours import evaluate_hours_frame
+from zhiyuan.bulk.points import convert_points_frame
 from zhiyuan.bulk.stars import PerVolunteer, rate_stars_frame
+from zhiyuan.credit.conversion import ConversionPolicy
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours.policy import HourPolicy
 from zhiyuan.scoring.stars import StarScheme
 
-__all__ = ["ROW", "by_volunteer", "check_partitioned", "evaluate_hours", "rate_stars"]
+__all__ = [
+    "ROW",
+    "by_volunteer",
+    "check_partitioned",
+    "convert_points",
+    "evaluate_hours",
+    "rate_stars",
+]
 
 ROW = "row"
 """The column that carries each row's global posting position (added unless ``order`` is named)."""
@@ -175,3 +184,28 @@ def rate_stars(
     kw: dict[str, Any] = {"registered_on": registered_on, "held": held, "marks": marks}
     meta = rate_stars_frame(ready._meta, scheme, as_of, **kw)
     return ready.map_partitions(rate_stars_frame, scheme, as_of, meta=meta, **kw)
+
+
+def _points_partition(part: Any, order: str, policy: ConversionPolicy) -> Any:
+    return convert_points_frame(part.sort_values(order, kind="stable"), policy)
+
+
+def convert_points(
+    frame: Any,
+    policy: ConversionPolicy,
+    *,
+    order: str | None = None,
+    partitioned: bool = False,
+) -> Any:
+    """:func:`zhiyuan.bulk.convert_points_frame` over a dask DataFrame of counted rows (for
+    example the result of :func:`evaluate_hours`): a lazy frame with a ``points`` column.
+
+    ``order`` and ``partitioned`` are as in :func:`evaluate_hours`: without ``record_id`` and
+    ``certified_at`` columns a volunteer's rows are converted in their order, which the
+    :data:`ROW` column (or ``order``) keeps through the shuffle. The points equal the in-memory
+    ones row for row.
+    """
+    ready, key = _prepare(frame, order, partitioned)
+    meta = _points_partition(ready._meta, key, policy)
+    return ready.map_partitions(_points_partition, key, policy, meta=meta)
+
