@@ -39,7 +39,7 @@ docs: venv-dev
 test: pytest lint typecheck docs
 
 bench: venv-dev
-	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) benchmarks/summary.py
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .hypothesis
