@@ -208,4 +208,3 @@ def convert_points(
     ready, key = _prepare(frame, order, partitioned)
     meta = _points_partition(ready._meta, key, policy)
     return ready.map_partitions(_points_partition, key, policy, meta=meta)
-
