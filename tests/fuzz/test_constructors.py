@@ -32,6 +32,7 @@ LOSSY = {
     "zhiyuan.hours.Volunteer",
     "zhiyuan.hours.Registered",
     # hold parts that are not data: numpy columns, a region tree
+    "zhiyuan.bulk.Coded",
     "zhiyuan.bulk.Columns",
     "zhiyuan.bulk.HourColumns",
     "zhiyuan.bulk.StarColumns",
