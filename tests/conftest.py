@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,9 @@ for _path in (TESTS_DIR, REPO_ROOT / "tools"):  # shared test helpers; tools/pgc
 settings.register_profile("zhiyuan", deadline=None, print_blob=True)
 settings.register_profile("ci", deadline=None, print_blob=True, max_examples=500)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "zhiyuan"))
+
+# The whole-country tree's cache goes to a temporary directory, never the user's own cache.
+os.environ.setdefault("ZHIYUAN_CACHE_DIR", str(Path(tempfile.gettempdir()) / "zhiyuan-test-cache"))
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,14 @@ from typing import IO
 
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, show
 
-__all__ = ["LEVEL_FILES", "read_named_dir", "read_named_file", "read_structure_file"]
+__all__ = [
+    "LEVEL_FILES",
+    "named_files",
+    "read_named_dir",
+    "read_named_file",
+    "read_structure_file",
+    "structure_file",
+]
 
 LEVEL_FILES = ("provinces", "cities", "counties", "townships", "villages")
 """The named files of the NBS layout, from the top level down."""
@@ -152,24 +159,37 @@ def read_named_file(path: Path) -> Iterator[tuple[str, str, str | None]]:
         raise _unreadable(path, exc, reader.line_num + 1 if reader is not None else None) from exc
 
 
-def read_named_dir(path: object) -> Iterator[tuple[str, str, str | None]]:
-    """All rows of the named files in a directory, top level first."""
+def named_files(path: object) -> list[Path]:
+    """The named files present in a directory, top level first (``.csv.gz`` before ``.csv``).
+
+    A missing directory, or one without any named file, raises :class:`~zhiyuan.errors.NotFound`.
+    """
     directory = _path(path)
     if not directory.is_dir():
         raise NotFound("directory", str(directory))
-    found = [(stem, _find(directory, stem)) for stem in LEVEL_FILES]
-    if not any(p for _, p in found):
+    found = [p for stem in LEVEL_FILES if (p := _find(directory, stem)) is not None]
+    if not found:
         raise NotFound("NBS named files (provinces.csv[.gz] …)", str(directory))
-    for _, p in found:
-        if p is not None:
-            yield from read_named_file(p)
+    return found
+
+
+def read_named_dir(path: object) -> Iterator[tuple[str, str, str | None]]:
+    """All rows of the named files in a directory, top level first."""
+    for p in named_files(path):
+        yield from read_named_file(p)
+
+
+def structure_file(path: object) -> Path:
+    """``path`` as the :class:`Path` of an existing file, or :class:`~zhiyuan.errors.NotFound`."""
+    p = _path(path)
+    if not p.is_file():
+        raise NotFound("file", str(p))
+    return p
 
 
 def read_structure_file(path: object) -> Iterator[tuple[str, None, str | None, str]]:
     """``(code, None, parent code, level)`` rows of a codes-only structure file (2019 layout)."""
-    p = _path(path)
-    if not p.is_file():
-        raise NotFound("file", str(p))
+    p = structure_file(path)
     reader = None
     try:
         with _open(p) as fh:

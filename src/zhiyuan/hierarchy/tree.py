@@ -17,6 +17,7 @@ References:
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from array import array
 from collections import Counter
@@ -44,6 +45,7 @@ __all__ = [
 N = TypeVar("N", int, float)
 
 _DIGITS = (2, 4, 6, 9, 12)
+_PAD = {2: "0000000000", 4: "00000000", 6: "000000", 9: "000", 12: ""}
 _LEVELS = (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
 
 # Longest first: the first suffix that matches is removed.
@@ -281,12 +283,16 @@ class RegionTree:
         "_codes",
         "_index",
         "_levels",
+        "_members",
+        "_memo",
         "_name_index",
         "_names",
         "_parent",
         "_parent_list",
+        "_prefixes",
         "_report",
         "_size",
+        "_size_array",
     )
 
     def __init__(
@@ -302,14 +308,17 @@ class RegionTree:
         self._codes: tuple[str, ...] = tuple(codes)
         self._names: tuple[str | None, ...] = tuple(names)
         self._parent = parent
+        self._size_array = size
         # Lists, not arrays: indexing a list returns a stored int instead of boxing a new one,
         # which makes the O(1) checks (is_within, children) measurably faster.
         self._size: list[int] = size.tolist()
         self._parent_list: list[int] = parent.tolist()
         self._levels = levels
-        self._index = {c: i for i, c in enumerate(codes)}
+        self._index = dict(zip(self._codes, range(len(self._codes)), strict=True))
         self._report = report if report is not None else ValidationReport()
         self._name_index: dict[str, list[int]] | None = None
+        # Derived forms built on first use (code_ints, and zhiyuan.bulk.regions' arrays).
+        self._memo: dict[str, Any] = {}
 
     # --- construction -------------------------------------------------------------------------
 
@@ -374,15 +383,31 @@ class RegionTree:
                     )
                 )
                 continue
-            try:
-                code = normalize_code(raw)
-            except InvalidValue as exc:
-                anomalies.append(
-                    Anomaly(
-                        kind=AnomalyKind.BAD_CODE, code=_text(raw), detail=exc.reason, record=pos
+            # The common case inline (a plain string of 2/4/6/9/12 ASCII digits, not 00…): the
+            # same answer as normalize_code, without a call per row.
+            if (
+                type(raw) is str
+                and (pad := _PAD.get(len(raw))) is not None
+                and raw.isdigit()
+                and raw.isascii()
+                and raw[:2] != "00"
+            ):
+                code = raw + pad
+                n_raw = len(raw)
+            else:
+                try:
+                    code = normalize_code(raw)
+                except InvalidValue as exc:
+                    anomalies.append(
+                        Anomaly(
+                            kind=AnomalyKind.BAD_CODE,
+                            code=_text(raw),
+                            detail=exc.reason,
+                            record=pos,
+                        )
                     )
-                )
-                continue
+                    continue
+                n_raw = len(raw.strip()) if isinstance(raw, str) else len(str(raw))
             if name is not None and type(name) is not str:
                 text = _name_text(name)
                 if text is None:
@@ -398,7 +423,15 @@ class RegionTree:
                     continue
                 name = text
             parent: str | None = None
-            if parent_raw is not None and parent_raw != "" and parent_raw != "0":
+            if (
+                type(parent_raw) is str
+                and (pad := _PAD.get(len(parent_raw))) is not None
+                and parent_raw.isdigit()
+                and parent_raw.isascii()
+                and parent_raw[:2] != "00"
+            ):
+                parent = parent_raw + pad
+            elif parent_raw is not None and parent_raw != "" and parent_raw != "0":
                 try:
                     parent = normalize_code(parent_raw, field="parent_code")
                 except InvalidValue as exc:
@@ -409,11 +442,10 @@ class RegionTree:
                             detail=f"上级代码无效 / bad parent code {show(parent_raw)}: {exc.reason}",
                         )
                     )
-            n_raw = len(raw.strip()) if isinstance(raw, str) else len(str(raw))
-            lv = level_of(code)
             if level_raw is not None:
-                _check_level(level_raw, lv, _text(raw), anomalies)
+                _check_level(level_raw, level_of(code), _text(raw), anomalies)
             if code in name_of:
+                lv = level_of(code)
                 first = name_of[code]
                 if raw_len[code] == n_raw:
                     anomalies.append(
@@ -462,8 +494,14 @@ class RegionTree:
                 j = stack.pop()
                 prefixes.pop()
                 size[j] = i - j
-            lv = level_of(code)
-            depth = lv.depth
+            if code[9:] != "000":  # level_of(code).depth, inline: most rows are villages
+                depth = 5
+            elif code[6:9] != "000":
+                depth = 4
+            elif code[4:6] != "00":
+                depth = 3
+            else:
+                depth = 2 if code[2:4] != "00" else 1
             levels[i] = depth
             p = stack[-1] if stack else -1
             parent[i] = p
@@ -480,7 +518,13 @@ class RegionTree:
         return cls(codes, [name_of[c] for c in codes], parent, size, bytes(levels), report)
 
     @classmethod
-    def from_nbs_dir(cls, path: object) -> RegionTree:
+    def from_nbs_dir(
+        cls,
+        path: object,
+        *,
+        cache: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+    ) -> RegionTree:
         """Load the NBS named files (``provinces`` … ``villages``, ``.csv`` or ``.csv.gz``).
 
         The layout is that of the 2023 edition files: a header row, ``code`` and ``name`` columns and
@@ -494,24 +538,76 @@ class RegionTree:
         returned. A missing directory, or one without any named file, raises
         :class:`~zhiyuan.errors.NotFound`.
 
-        Example:
-            >>> from pathlib import Path
-            >>> tree = RegionTree.from_nbs_dir(Path("data/nbs"))  # doctest: +SKIP
-        """
-        from zhiyuan.hierarchy._nbs import read_named_dir
+        **Cache (缓存).** The first load of files of 1 MB or more (the whole country: about 3 s)
+        writes the tree to a cache file, and later loads of the same bytes read it back (well
+        under a second). The file lives in ``cache_dir`` if given, else in
+        ``$ZHIYUAN_CACHE_DIR``, else in ``$XDG_CACHE_HOME/zhiyuan`` or the platform's user cache
+        directory (``~/.cache/zhiyuan`` on Linux). It is used only when the SHA-256 digest of the
+        files, zhiyuan's version and the loader's code all match what it was written from, and
+        it is checked whole (BLAKE2b) before use. A cache that is stale, corrupt, unreadable or
+        cannot be written is passed over silently: the tree then loads from the files, as with
+        ``cache=False``. The format is a small binary one of zhiyuan's own (codes and names as
+        UTF-8 text, the tree's columns as their bytes), not pickle: loading a pickle runs code
+        named in the file, reading this runs none, and it loads as fast.
 
-        return cls.from_records(read_named_dir(path))
+        Example:
+            >>> import tempfile
+            >>> from pathlib import Path
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     _ = Path(d, "provinces.csv").write_text("code,name\\n37,山东省\\n", "utf-8")
+            ...     _ = Path(d, "cities.csv").write_text(
+            ...         "code,name,province_code\\n3706,烟台市,37\\n", "utf-8")
+            ...     tree = RegionTree.from_nbs_dir(d, cache_dir=Path(d, "cache"))
+            >>> tree.path("3706")
+            '山东省/烟台市'
+        """
+        from zhiyuan.hierarchy import _cache
+        from zhiyuan.hierarchy._nbs import _path, named_files, read_named_dir
+
+        return _cache.cached_load(
+            "nbs",
+            lambda: _path(path),
+            lambda: named_files(path),
+            lambda: cls.from_records(read_named_dir(path)),
+            cache=cache,
+            cache_dir=cache_dir,
+        )
 
     @classmethod
-    def from_nbs_structure(cls, path: object) -> RegionTree:
+    def from_nbs_structure(
+        cls,
+        path: object,
+        *,
+        cache: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+    ) -> RegionTree:
         """Load a codes-only five-level structure file (``code,parent_code,level``), such as 2019's.
 
         A file that cannot be read raises :class:`~zhiyuan.errors.InvalidInput` naming the file and
         line, as for :meth:`from_nbs_dir`; a missing file raises :class:`~zhiyuan.errors.NotFound`.
-        """
-        from zhiyuan.hierarchy._nbs import read_structure_file
+        The tree is cached as by :meth:`from_nbs_dir` (same keywords, same rules).
 
-        return cls.from_records(read_structure_file(path))
+        Example:
+            >>> import tempfile
+            >>> from pathlib import Path
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     f = Path(d, "structure.csv")
+            ...     _ = f.write_text("code,parent_code,level\\n37,0,1\\n3706,37,2\\n", "utf-8")
+            ...     tree = RegionTree.from_nbs_structure(f, cache=False)
+            >>> tree["3706"].parent_code, tree["3706"].name
+            ('370000000000', None)
+        """
+        from zhiyuan.hierarchy import _cache
+        from zhiyuan.hierarchy._nbs import read_structure_file, structure_file
+
+        return _cache.cached_load(
+            "structure",
+            lambda: structure_file(path),
+            lambda: [structure_file(path)],
+            lambda: cls.from_records(read_structure_file(path)),
+            cache=cache,
+            cache_dir=cache_dir,
+        )
 
     def to_records(self) -> Iterator[tuple[str, str | None, str | None]]:
         """The tree as ``(code, name, parent code)`` rows in preorder; :meth:`from_records` reads them back."""
@@ -589,8 +685,103 @@ class RegionTree:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """All 12-digit codes in preorder."""
+        """All 12-digit codes in preorder (which is ascending order: a parent's code is its
+        children's with their digits zeroed)."""
         return self._codes
+
+    # --- columns: the tree row by row, for array code (zhiyuan.bulk.regions) ------------------
+    #
+    # Row ``i`` is the ``i``-th region in preorder: ``codes[i]``, ``names[i]``, and the ``i``-th
+    # item of each column below. A subtree is a run of rows: ``i`` up to
+    # ``i + subtree_sizes[i]``. The columns are read-only views of the tree's own storage.
+
+    @property
+    def names(self) -> tuple[str | None, ...]:
+        """All names in preorder, row for row with :attr:`codes` (``None`` in a codes-only tree).
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> tree = load_default()
+            >>> tree.names[tree.row("370602")]
+            '芝罘区'
+        """
+        return self._names
+
+    def row(self, code: object) -> int:
+        """The row of ``code`` (any accepted form): its position in preorder and in the columns.
+
+        An unknown code raises :class:`~zhiyuan.errors.UnknownRegion`, a malformed one
+        :class:`~zhiyuan.errors.InvalidValue`.
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> tree = load_default()
+            >>> i = tree.row("370602")
+            >>> tree.codes[i], tree.row(370602000000) == i
+            ('370602000000', True)
+        """
+        return self._idx(code)
+
+    @property
+    def parent_rows(self) -> memoryview:
+        """The row of every row's parent, ``-1`` for a root: a read-only buffer of C ints
+        (``list(...)`` gives a list; ``numpy.asarray(...)`` an array, without a copy).
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> tree = load_default()
+            >>> tree.codes[tree.parent_rows[tree.row("370602")]]
+            '370600000000'
+            >>> tree.parent_rows[0]
+            -1
+        """
+        return memoryview(self._parent).toreadonly()
+
+    @property
+    def subtree_sizes(self) -> memoryview:
+        """How many rows every region's subtree holds, itself included (a read-only buffer of C
+        ints): the subtree of row ``i`` is rows ``i`` to ``i + subtree_sizes[i] - 1``.
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> tree = load_default()
+            >>> tree.subtree_sizes[tree.row("370202")] == tree.subtree_size("370202")
+            True
+        """
+        return memoryview(self._size_array).toreadonly()
+
+    @property
+    def depths(self) -> bytes:
+        """Every row's level as its depth, one byte each: 1 province, 2 city, 3 county,
+        4 township, 5 village (:meth:`Level.from_depth <zhiyuan.hierarchy.Level.from_depth>`).
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> load_default().depths[:3]
+            b'\\x01\\x02\\x03'
+        """
+        return self._levels
+
+    @property
+    def code_ints(self) -> memoryview:
+        """Every code as an integer (``370602001001``), in preorder and so ascending: a read-only
+        buffer of signed 64-bit ints (a 12-digit code fits), made on first use. Binary search
+        in it finds a code's row.
+
+        Example:
+            >>> from bisect import bisect_left
+            >>> from zhiyuan.hierarchy import load_default
+            >>> tree = load_default()
+            >>> ints = tree.code_ints
+            >>> ints.format, ints[tree.row("370602")]
+            ('q', 370602000000)
+            >>> bisect_left(ints, 370602000000) == tree.row("370602")
+            True
+        """
+        ints = self._memo.get("code_ints")
+        if ints is None:
+            ints = self._memo["code_ints"] = array("q", map(int, self._codes))
+        return memoryview(ints).toreadonly()
 
     def roots(self) -> list[Region]:
         """Regions without a parent in the tree (the provinces, for a whole-country tree)."""
@@ -659,18 +850,48 @@ class RegionTree:
         return sep.join(reversed(parts))
 
     def is_within(self, code: object, ancestor: object) -> bool:
-        """True if ``code`` is ``ancestor`` itself or lies in its subtree. O(1): a range check."""
-        index = self._index
+        """True if ``code`` is ``ancestor`` itself or lies in its subtree. O(1).
+
+        A subtree is every code in the tree that starts with the ancestor's significant digits
+        (``3706`` for 烟台市), so a 12-digit code is checked with a set lookup and a prefix
+        comparison; other forms by their rows. An unknown code raises
+        :class:`~zhiyuan.errors.UnknownRegion`.
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> tree = load_default()
+            >>> tree.is_within("370602001001", "3706"), tree.is_within(370602001001, 370602)
+            (True, True)
+        """
         try:
-            i = index[code]  # type: ignore[index]
-            a = index[ancestor]  # type: ignore[index]
-        except (KeyError, TypeError):  # another accepted form, or not a code at all
-            i = self._idx(code)
-            a = self._idx(ancestor)
+            if code in self._members:
+                prefix = self._prefixes.get(ancestor)  # type: ignore[call-overload]
+                if prefix is not None:
+                    return code.startswith(prefix)
+        except AttributeError:  # the first check: build the set and the prefixes
+            self._build_members()
+            return self.is_within(code, ancestor)
+        except TypeError:  # not hashable: the slow path names it
+            pass
+        i = self._idx(code)
+        a = self._idx(ancestor)
         return a <= i < a + self._size[a]
+
+    def _build_members(self) -> None:
+        """The set of codes and the significant prefix of every region above a village, for
+        :meth:`is_within` (built on first use: some 35 MB for the whole country)."""
+        levels, digits = self._levels, _DIGITS
+        self._prefixes: dict[str, str] = {
+            c: c[: digits[levels[i] - 1]]
+            for i, c in enumerate(self._codes)
+            if levels[i] != 5  # a village's subtree is itself
+        }
+        self._members: frozenset[str] = frozenset(self._codes)
 
     def within_mask(self, codes: Iterable[object], ancestor: object) -> list[bool]:
         """``[is_within(c, ancestor) for c in codes]``, resolving ``ancestor`` once (for bulk use).
+
+        :func:`zhiyuan.bulk.regions.within` is the numpy form, for millions of codes.
 
         Example:
             >>> from zhiyuan.hierarchy import load_default
@@ -679,10 +900,16 @@ class RegionTree:
         """
         a = self._idx(ancestor)
         end = a + self._size[a]
-        get, idx = self._lookup(), self._idx
+        prefix = self._codes[a][: _DIGITS[self._levels[a] - 1]]
+        idx = self._idx
         items = _items("codes", codes)
         try:
-            return [a <= (i if (i := get(c)) is not None else idx(c)) < end for c in items]
+            members = self._members
+        except AttributeError:
+            self._build_members()
+            members = self._members
+        try:
+            return [c.startswith(prefix) if c in members else a <= idx(c) < end for c in items]
         except TypeError:  # an unhashable code (a list …): the slow path names it
             return [a <= idx(c) < end for c in items]
 
@@ -873,13 +1100,15 @@ class RegionTree:
         n = len(codes)
         if len(items) * 16 >= n:  # dense: one backward pass over every row
             keys = [k for k, _ in items]
+            vals = [v for _, v in items]
             rows: list[int | None] = list(map(get, keys))
             if None in rows:  # another accepted code form, or an unknown code (raises)
                 rows = [i if i is not None else idx(k) for i, k in zip(rows, keys, strict=True)]
             dense: list[Any] = [0] * n
-            has = bytearray(n)
-            for i, (_, v) in zip(rows, items, strict=True):
+            for i, v in zip(rows, vals, strict=True):  # two plain loops: faster than one
                 dense[i] += v  # type: ignore[index]
+            has = bytearray(n)
+            for i in rows:
                 has[i] = 1  # type: ignore[index]
             for i in range(n - 1, 0, -1):
                 if has[i]:

@@ -190,7 +190,8 @@ PUBLISHED_TOTALS: dict[str, tuple[int, int | None, str]] = {
     ),
 }
 """Published totals of provinces and cities (registered volunteers, cumulative hours or
-``None`` when unpublished, and the source), by 12-digit code: what :func:`profile_for`
+``None`` when unpublished, and the source), by 12-digit code: what
+:func:`~zhiyuan.simulate.profile_for`
 apportions to the regions below them."""
 
 NATIONAL_HOURS_PER_VOLUNTEER = 15
@@ -206,12 +207,14 @@ def _villages(tree: RegionTree, code: str) -> int:
 def profile_for(
     code: object, tree: RegionTree, *, volunteers: int | None = None, hours: int | None = None
 ) -> CityProfile:
-    """A profile for any region: a seed city's own (:data:`CITY_PROFILES`); else the published
-    totals of the region or of the nearest region above it that has them
-    (:data:`PUBLISHED_TOTALS`), shared out by the region's share of that region's villages in
-    ``tree``; ``volunteers`` and ``hours`` override the figures (and are needed where nothing
-    is published). Hours left unknown are the province's hours per volunteer where published,
-    else the national :data:`NATIONAL_HOURS_PER_VOLUNTEER`. The share is taken in the tree
+    """A profile for any region: a seed city's own (:data:`CITY_PROFILES
+    <zhiyuan.simulate.population.CITY_PROFILES>`); else the published totals of the region or
+    of the nearest region above it that has them (:data:`PUBLISHED_TOTALS
+    <zhiyuan.simulate.population.PUBLISHED_TOTALS>`), shared out by the region's share of that
+    region's villages in ``tree``; ``volunteers`` and ``hours`` override the figures (and are
+    needed where nothing is published). Hours left unknown are the province's hours per
+    volunteer where published, else the national :data:`NATIONAL_HOURS_PER_VOLUNTEER
+    <zhiyuan.simulate.population.NATIONAL_HOURS_PER_VOLUNTEER>`. The share is taken in the tree
     given: load the whole country (:doc:`/howto/load-whole-country`) for a region's true share
     of its province; the embedded tree holds only the seed cities, so there a region's share of
     山东 is its share of the seed cities' villages.

@@ -7,7 +7,7 @@ generated :class:`~zhiyuan.simulate.Population` through them on the columnar pat
 levels, points issued and still outstanding, hours by county, and, when the scenario has a
 dispatch policy, the fill rate of a sample of needs. :func:`compare` does it for two scenarios.
 
-Assumptions of the replay (:data:`ASSUMPTIONS`, stated in every result and report): every
+Assumptions of the replay (:data:`~zhiyuan.simulate.replay.ASSUMPTIONS`, stated in every result and report): every
 record the hour policy accepts or sends for approval is certified (approval granted) at the end
 of its service day; nobody redeems points (outstanding = issued − expired by the end of the
 history); people do not change what they do under the other rules (the same records are
@@ -105,7 +105,7 @@ def _end_of(day: date) -> datetime:
 
 
 BLOCK_RECORDS = 2_000_000
-"""How many records :func:`replay` evaluates at once by default (whole volunteers at a time):
+"""How many records :func:`~zhiyuan.simulate.replay` evaluates at once by default (whole volunteers at a time):
 memory then grows with the block, not with the history."""
 
 
