@@ -55,8 +55,9 @@ Volunteers with a marked row — candidates out of start order; a not-held row t
 later pieces; a zero-length scheduled row meeting counted time under REJECT; a daily cap that
 trims or rejects in a day shared with a midnight-crossing row, or rejects at all; kept minutes
 that differ from the day split — are evaluated by the object path itself, one volunteer at a
-time, in row order (``HourPolicy.evaluate`` with the occupied time and per-day minutes held as
-``HourLedger`` holds them), so their results are exact by construction; ``HourColumns.fallback``
+time, in row order (the policy's own rule chain, through the kernel ``HourPolicy.evaluate``
+and ``HourLedger`` share, with the occupied time and per-day minutes held as the ledger holds
+them), so their results are exact by construction; ``HourColumns.fallback``
 marks their rows, and ``fallback=False`` raises :class:`NotVectorized` instead. Policies with
 age rules (``min_age``, ``minor_daily_cap_minutes``: they need birth dates, which columns do not
 carry) or with rules outside the default chain (``HourLedger(extra_rules=…)`` has no columnar
@@ -716,31 +717,86 @@ def _loop(
     rej: npt.NDArray[np.int8],
     progress: Progress | None = None,
 ) -> None:
-    """Re-evaluate the marked rows (whole volunteers, in row order) on the object path (the rows
-    are checked already, so the policy's own checks of its arguments are skipped)."""
+    """Re-evaluate the marked rows (whole volunteers, in row order) on the object path: the
+    policy's own rule chain on a :class:`~zhiyuan.hours.Draft` made from the row's checked plain
+    values (no record is built unless a rule asks for one; the policy's own checks of its
+    arguments are skipped), the volunteer's counted time and per-day minutes held as
+    ``HourLedger`` holds them."""
+    from functools import partial
+
+    from zhiyuan.hours.policy import Draft, _judge, _steps_of
+
     occupied: dict[int, list[Segment]] = {}
     day_used: dict[int, dict[date, int]] = {}
     code = {st: i for i, st in enumerate(STATUSES)}
-    marked = np.flatnonzero(bad).tolist()
-    for k, pos in enumerate(marked, 1):
-        if progress is not None and (k % 10_000 == 0 or k == len(marked)):
-            progress("工时（逐行）/ hours (exact path)", k, len(marked))
-        i = int(order[pos])
-        vid = int(rows.volunteer[i])
-        occ = occupied.setdefault(vid, [])
-        used = day_used.setdefault(vid, {})
-        out = pol._evaluate(_record(rows, i), now, None, occ, used, pol.rules)
-        counted[pos] = out.counted_minutes
-        weighted[pos] = out.weighted_minutes
-        status[pos] = code[out.status]
-        rej[pos] = (
-            REJECTING_RULES.index(out.findings[-1].rule) if out.status is Status.REJECTED else -1
+    chain = _steps_of(pol.rules)
+    marked = np.flatnonzero(bad)
+    at = order[marked]
+    # the marked rows' values as Python objects, once (times in epoch seconds, as segments)
+    volunteers = rows.volunteer[at].tolist()
+    starts = (rows.start[at] + SHANGHAI_OFFSET).tolist()
+    ends = (rows.end[at] + SHANGHAI_OFFSET).tolist()
+    kinds = [EVIDENCE[e] for e in rows.evidence[at].tolist()]
+    names = rows.categories
+    categories = [names[c] for c in rows.category[at].tolist()]
+    checkouts = rows.checkout[at].tolist()
+    sched = rows.scheduled[at]
+    ws = rows.sched_start[at]
+    ws = np.where(ws != NONE, ws, rows.start[at])
+    reach = _window_minutes(sched, ws, rows.end[at])  # the schedule, as far as the row reaches
+    schedules = [
+        None if m == NONE else (w, m)
+        for w, m in zip((ws + SHANGHAI_OFFSET).tolist(), reach.tolist(), strict=True)
+    ]
+    recorded = [None if r == NONE else r + SHANGHAI_OFFSET for r in rows.recorded[at].tolist()]
+    indices = at.tolist()
+    out_counted: list[int] = []
+    out_weighted: list[int] = []
+    out_status: list[int] = []
+    out_rej: list[int] = []
+    n = len(volunteers)
+    for k in range(n):
+        if progress is not None and ((k + 1) % 10_000 == 0 or k + 1 == n):
+            progress("工时（逐行）/ hours (exact path)", k + 1, n)
+        vid = volunteers[k]
+        occ = occupied.get(vid)
+        if occ is None:
+            occ = occupied[vid] = []
+            used = day_used[vid] = {}
+        else:
+            used = day_used[vid]
+        d = Draft._of(
+            pol,
+            now,
+            occ,
+            used,
+            starts[k],
+            ends[k],
+            categories[k],
+            kinds[k],
+            checkouts[k],
+            schedules[k],
+            recorded[k],
+            partial(_record, rows, indices[k]),
         )
-        if out.counted:  # as HourLedger._hold
-            for seg in out.segments:
-                bisect.insort(occ, seg)
-            for d, m in out.day_minutes:
-                used[d] = used.get(d, 0) + m
+        _judge(d, chain)
+        minutes, weighted_minutes = d.counted()
+        out_counted.append(minutes)
+        out_weighted.append(weighted_minutes)
+        out_status.append(code[d.status])
+        if d.status is Status.REJECTED:
+            out_rej.append(REJECTING_RULES.index(d.findings[-1].rule))
+        else:
+            out_rej.append(-1)
+            if minutes > 0:  # counted: held as HourLedger._hold holds it
+                for seg in d.segments:
+                    bisect.insort(occ, seg)
+                for day, m in d.days:
+                    used[day] = used.get(day, 0) + m
+    counted[marked] = out_counted
+    weighted[marked] = out_weighted
+    status[marked] = out_status
+    rej[marked] = out_rej
 
 
 # --- frames and rows -------------------------------------------------------------------------

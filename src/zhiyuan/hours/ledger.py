@@ -76,7 +76,17 @@ from zhiyuan.convert import register_tagged_union
 from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion, show
 from zhiyuan.hierarchy.jurisdiction import Action, Jurisdiction
 from zhiyuan.hierarchy.units import Registry
-from zhiyuan.hours.policy import HourPolicy, Outcome, Purpose, Rule, Segment, Status
+from zhiyuan.hours.policy import (
+    Draft,
+    HourPolicy,
+    Outcome,
+    Purpose,
+    Rule,
+    Segment,
+    Status,
+    _judge,
+    _steps_of,
+)
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.hours.volunteers import Volunteer
 from zhiyuan.journal import Book, Journal, Transaction
@@ -168,7 +178,20 @@ class Registered:
 
 @attrs.frozen(kw_only=True)
 class Posted:
-    """A record entered into the ledger, with the policy's outcome at posting time."""
+    """A record entered into the ledger, with the policy's outcome at posting time.
+
+    Example:
+        >>> from zhiyuan import SHANGHAI
+        >>> from zhiyuan.hours import HourPolicy
+        >>> t = lambda h: datetime(2025, 3, 1, h, tzinfo=SHANGHAI)
+        >>> rec = ServiceRecord(id="r1", volunteer_id="v1", activity_id="a1", organization_id="o1",
+        ...     region_code="370602001001", category="助老", evidence="qr_scan",
+        ...     start=t(9), end=t(12))
+        >>> entry = Posted(record=rec, outcome=HourPolicy().evaluate(rec, now=t(13)),
+        ...                policy="national", at=t(13))
+        >>> entry.id, entry.outcome.counted_minutes
+        ('post:r1', 180)
+    """
 
     record: ServiceRecord
     outcome: Outcome
@@ -224,6 +247,21 @@ class Reversed:
     def id(self) -> str:
         """``reverse:<record id>``."""
         return f"reverse:{self.record_id}"
+
+
+def _posted(record: ServiceRecord, outcome: Outcome, policy: str, at: datetime) -> Posted:
+    """``Posted(record=…, outcome=…, policy=…, at=…)`` for values the ledger has checked (``at``
+    as its validator checks it), without running the validator again for every record."""
+    entry = _new(Posted)
+    _set(entry, "record", record)
+    _set(entry, "outcome", outcome)
+    _set(entry, "policy", policy)
+    _set(entry, "at", at)
+    return entry
+
+
+_new, _set = object.__new__, object.__setattr__
+_POSTED_AT = attrs.fields(Posted).at
 
 
 Entry = Registered | Posted | Certified | Rejected | Reversed
@@ -316,38 +354,41 @@ class _HoursState:
     def apply(self, entry: Entry) -> None:
         if isinstance(entry, Posted):
             rec, out = entry.record, entry.outcome
-            self.rows[rec.id] = _Row(rec, out, entry.at)
-            self.by_volunteer.setdefault(rec.volunteer_id, []).append(rec.id)
+            rid, vid = rec.id, rec.volunteer_id
+            self.rows[rid] = _Row(rec, out, entry.at)
+            held = self.by_volunteer.get(vid)
+            if held is None:
+                self.by_volunteer[vid] = [rid]
+            else:
+                held.append(rid)
             if out.counted:
-                _hold(self.occupied, self.day_used, rec.volunteer_id, out, +1)
+                occ = self.occupied.get(vid)
+                if occ is None:
+                    occ = self.occupied[vid] = []
+                    self.day_used[vid] = {}
+                _hold(occ, self.day_used[vid], out, +1)
         elif isinstance(entry, Registered):
             self.volunteers[entry.volunteer.id] = entry.volunteer
         else:
             row = self.rows[entry.record_id]
             if row.mark(entry):
-                _hold(self.occupied, self.day_used, row.record.volunteer_id, row.outcome, -1)
+                vid = row.record.volunteer_id
+                _hold(self.occupied[vid], self.day_used[vid], row.outcome, -1)
 
 
-def _hold(
-    occupied: dict[str, list[Segment]],
-    day_used: dict[str, dict[date, int]],
-    vid: str,
-    out: Outcome,
-    sign: int,
-) -> None:
-    occ = occupied.get(vid)
-    if occ is None:
-        occ = occupied[vid] = []
-    days = day_used.get(vid)
-    if days is None:
-        days = day_used[vid] = {}
-    for seg in out.segments:
-        if sign > 0:
+def _hold(occ: list[Segment], days: dict[date, int], out: Outcome, sign: int) -> None:
+    """Take (``sign`` +1) or give back (-1) the time and the day minutes a counted outcome
+    holds, in a volunteer's held segments and minutes per day."""
+    if sign > 0:
+        for seg in out.segments:
             bisect.insort(occ, seg)
-        else:
+        for day, m in out.day_minutes:
+            days[day] = days.get(day, 0) + m
+    else:
+        for seg in out.segments:
             occ.remove(seg)
-    for day, m in out.day_minutes:
-        days[day] = days.get(day, 0) + sign * m
+        for day, m in out.day_minutes:
+            days[day] = days.get(day, 0) - m
 
 
 class _Overlay:
@@ -383,19 +424,27 @@ class _Overlay:
         days = self.day_used.get(vid)
         return self.state.day_used.get(vid, _EMPTY) if days is None else days
 
-    def _touch(self, vid: str) -> None:
-        if vid not in self.occupied:
-            self.occupied[vid] = list(self.state.occupied.get(vid, ()))
+    def _touch(self, vid: str) -> list[Segment]:
+        """The volunteer's held segments, copied from the state on first touch (with the
+        minutes per day)."""
+        occ = self.occupied.get(vid)
+        if occ is None:
+            occ = self.occupied[vid] = list(self.state.occupied.get(vid, ()))
             self.day_used[vid] = dict(self.state.day_used.get(vid, _EMPTY))
+        return occ
 
     def apply(self, entry: Entry) -> None:
         if isinstance(entry, Posted):
             rec, out = entry.record, entry.outcome
-            self.rows[rec.id] = _Row(rec, out, entry.at)
-            self.added.setdefault(rec.volunteer_id, []).append(rec.id)
+            rid, vid = rec.id, rec.volunteer_id
+            self.rows[rid] = _Row(rec, out, entry.at)
+            added = self.added.get(vid)
+            if added is None:
+                self.added[vid] = [rid]
+            else:
+                added.append(rid)
             if out.counted:
-                self._touch(rec.volunteer_id)
-                _hold(self.occupied, self.day_used, rec.volunteer_id, out, +1)
+                _hold(self._touch(vid), self.day_used[vid], out, +1)
         elif isinstance(entry, Registered):
             self.volunteers[entry.volunteer.id] = entry.volunteer
         else:
@@ -405,8 +454,8 @@ class _Overlay:
                 found if entry.record_id in self.rows else found.copy()
             )
             if row.mark(entry):
-                self._touch(row.record.volunteer_id)
-                _hold(self.occupied, self.day_used, row.record.volunteer_id, row.outcome, -1)
+                vid = row.record.volunteer_id
+                _hold(self._touch(vid), self.day_used[vid], row.outcome, -1)
 
 
 class _Reader:
@@ -480,10 +529,13 @@ class HourLedger(Book[Entry, _HoursState]):
         self.registry = registry
         self.tree = registry.tree
         self.policies: Schedule[HourPolicy] = schedule
-        self._single = len(schedule) == 1
+        self._only = schedule[0] if len(schedule) == 1 else None  # the one policy, if one
         self.jurisdiction = jurisdiction
-        # each policy's own chain, then the local rules (a district's rule is one more step)
-        self._chains = {id(p): (*p.rules, *extra_rules) for p in schedule}
+        # each policy's own chain, then the local rules (a district's rule is one more step),
+        # as the functions the evaluation calls
+        self._chains = {id(p): _steps_of((*p.rules, *extra_rules)) for p in schedule}
+        self._region_row = self.tree._lookup()  # the tree is immutable: one lookup for all
+        self._at_checked: datetime | None = None  # the last posting moment checked
         self._org_node: dict[str, str] = {o.id: o.region_code for o in registry.organizations()}
         super().__init__(journal=journal, name=name, clock=clock)
         self.add_volunteers(volunteers)
@@ -611,17 +663,23 @@ class HourLedger(Book[Entry, _HoursState]):
             return False
         st = self._state
         st.volunteers.update(view.volunteers)
-        st.rows.update(view.rows)
+        # the overlay's tables become the state's (an empty one is replaced, not copied into)
+        if st.rows:
+            st.rows.update(view.rows)
+        else:
+            st.rows = view.rows
         by_volunteer = st.by_volunteer
-        for e in entries:
-            if isinstance(e, Posted):
-                vid = e.record.volunteer_id
-                held = by_volunteer.get(vid)
-                if held is None:
-                    held = by_volunteer[vid] = []
-                held.append(e.record.id)
-        st.occupied.update(view.occupied)
-        st.day_used.update(view.day_used)
+        for vid, ids in view.added.items():  # each volunteer's records posted, in order
+            held = by_volunteer.get(vid)
+            if held is None:
+                by_volunteer[vid] = ids
+            else:
+                held.extend(ids)
+        if st.occupied:
+            st.occupied.update(view.occupied)
+            st.day_used.update(view.day_used)
+        else:
+            st.occupied, st.day_used = view.occupied, view.day_used
         return True
 
     def _stage_post(
@@ -633,7 +691,7 @@ class HourLedger(Book[Entry, _HoursState]):
         *,
         auto: bool = True,
     ) -> Outcome:
-        if not isinstance(record, ServiceRecord):
+        if type(record) is not ServiceRecord and not isinstance(record, ServiceRecord):
             raise InvalidValue(
                 "record", type(record).__name__, "需要 ServiceRecord / need a ServiceRecord"
             )
@@ -650,8 +708,9 @@ class HourLedger(Book[Entry, _HoursState]):
             raise NotFound("volunteer", vid)
         if record.organization_id not in self._org_node:
             self._org(record.organization_id)
-        if record.region_code not in self.tree:
-            raise UnknownRegion(record.region_code)
+        region = record.region_code
+        if self._region_row(region) is None and region not in self.tree:
+            raise UnknownRegion(region)
         if record.recorded_at is not None and record.recorded_at > at:
             raise InvalidValue(
                 "recorded_at",
@@ -664,17 +723,21 @@ class HourLedger(Book[Entry, _HoursState]):
                 record.end.isoformat(),
                 f"记录不能晚于当前时间 {at.isoformat()} / a record cannot end in the future",
             )
-        policy = self.policies[0] if self._single else self.policy_for(record.service_date)
-        outcome = policy._evaluate(
-            record,
-            at,
-            volunteer,
-            view.occupied_of(vid),
-            view.day_used_of(vid),
-            self._chains[id(policy)],
-        )
-        posted = Posted(record=record, outcome=outcome, policy=policy.name, at=at)
-        if auto and outcome.status is Status.ACCEPTED and record.evidence in policy.auto_certify:
+        policy = self._only
+        if policy is None:
+            policy = self.policy_for(record.service_date)
+        draft = Draft(record, policy, at, volunteer, view.occupied_of(vid), view.day_used_of(vid))
+        outcome = _judge(draft, self._chains[id(policy)]).outcome()
+        if at is not self._at_checked:  # as Posted(at=…) checks it, once per moment
+            aware(None, _POSTED_AT, at)
+            self._at_checked = at
+        posted = _posted(record, outcome, policy.name, at)
+        if (
+            auto
+            and policy.auto_certify
+            and outcome.status is Status.ACCEPTED
+            and record.evidence in policy.auto_certify
+        ):
             tx.add(self, (posted, self._certification(record.id, AUTO, at, policy)))
         else:
             tx.add(self, (posted,))

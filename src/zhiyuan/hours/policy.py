@@ -96,6 +96,13 @@ subtracting a Shanghai time from it measures instants (two datetimes sharing one
 as wall clocks, which would stretch service across the 1986–1991 summer-time shifts); day ``n``
 is ``[n·86400, (n+1)·86400)`` in China Standard Time, the local day outside those summers."""
 
+_LOCAL_EPOCH = datetime(1970, 1, 1, tzinfo=SHANGHAI)
+_ONE_OFFSET_FROM = 1992
+"""From this year on Asia/Shanghai keeps one offset, +08:00, the offset of :data:`_EPOCH` (its
+last summer time ended in September 1991): a Shanghai time from then on less
+:data:`_LOCAL_EPOCH`, subtracted as wall clocks (the cheap way: no offsets looked up), is exactly
+the same instant less :data:`_EPOCH`."""
+
 
 class Purpose(enum.Enum):
     """What certified hours are used for; the policy says which evidence counts toward each."""
@@ -178,6 +185,9 @@ class Status(enum.Enum):
     ACCEPTED = "accepted"
     NEEDS_APPROVAL = "needs_approval"
     REJECTED = "rejected"
+
+
+_ACCEPTED, _REJECTED = Status.ACCEPTED, Status.REJECTED
 
 
 register_messages(
@@ -284,6 +294,12 @@ class Outcome:
     overlap and schedule rules: no two counted records of one volunteer share any of them.
     ``day_minutes`` are the counted minutes per service date (for daily caps).
     ``weighted_minutes`` apply the policy's category weight to ``counted_minutes``.
+
+    Example:
+        >>> out = Outcome(record_id="r1", status=Status.ACCEPTED, served_minutes=200,
+        ...               counted_minutes=180, weighted_minutes=270)
+        >>> out.counted, out.explain()
+        (True, 'r1: accepted, 200 min served, 180 counted (270 weighted)')
     """
 
     record_id: str
@@ -300,7 +316,7 @@ class Outcome:
     @property
     def counted(self) -> bool:
         """True if the record counts (accepted or awaiting approval) with minutes > 0."""
-        return self.status is not Status.REJECTED and self.counted_minutes > 0
+        return self.status is not _REJECTED and self.counted_minutes > 0
 
     def explain(self) -> str:
         """A readable account: verdict, minutes, and one line per finding."""
@@ -484,6 +500,7 @@ class HourPolicy:
 
     _purpose_of: dict[Evidence, frozenset[Purpose]] = attrs.field(init=False, eq=False, repr=False)
     _rules: tuple[HourRule, ...] = attrs.field(init=False, eq=False, repr=False)
+    _steps: tuple[Rule, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def explain(self) -> str:
         """This policy in two lines, Chinese / English: name, first day in force, source."""
@@ -509,6 +526,7 @@ class HourPolicy:
         }
         object.__setattr__(self, "_purpose_of", table)
         object.__setattr__(self, "_rules", tuple(r for r in RULES if r.in_force(self)))
+        object.__setattr__(self, "_steps", _steps_of(self._rules))
 
     @property
     def rules(self) -> tuple[HourRule, ...]:
@@ -611,12 +629,24 @@ class HourPolicy:
         rules: Sequence[Rule],
     ) -> Outcome:
         """:meth:`evaluate` without the argument checks (the ledger has made them)."""
-        d = Draft(record, self, now, volunteer, occupied, day_used)
-        for rule in rules:
-            rule(d)
-            if d.status is Status.REJECTED:
-                break
-        return d.outcome()
+        chain = self._steps if rules is self._rules else _steps_of(rules)
+        return _judge(Draft(record, self, now, volunteer, occupied, day_used), chain).outcome()
+
+
+def _steps_of(rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    """A rule chain as the functions to call: each :class:`HourRule`'s ``run`` (calling it
+    calls that), any other rule as it is."""
+    return tuple(r.run if type(r) is HourRule else r for r in rules)
+
+
+def _judge(d: Draft, chain: Sequence[Rule]) -> Draft:
+    """Run a chain (:func:`_steps_of`) on a draft, stopping at the first rejection: the one
+    evaluation kernel of the object path, the ledger and the columnar path's exact loop."""
+    for step in chain:
+        step(d)
+        if d.status is _REJECTED:
+            break
+    return d
 
 
 def _segments(value: object) -> Sequence[Segment]:
@@ -653,29 +683,67 @@ def _day_used(value: object) -> Mapping[date, int]:
     return value  # type: ignore[return-value]
 
 
+def _seconds(moment: datetime) -> int:
+    """``moment`` in epoch seconds (:data:`_EPOCH`), as segments count them."""
+    return int((moment - _EPOCH).total_seconds())
+
+
 class Draft:
     """The working state of one evaluation, which each rule reads and adjusts.
 
     A rule is a callable taking a draft: it may change ``minutes`` (counted minutes so far),
     ``segments`` (the served intervals, seconds), ``status`` (a :class:`Status`) and ``days``,
     and add findings with :meth:`find` (or :meth:`reject`). ``record``, ``policy``, ``now``,
-    ``volunteer``, ``occupied`` and ``day_used`` are the inputs.
+    ``volunteer``, ``occupied`` and ``day_used`` are the inputs. The record's values that the
+    default rules read are on the draft as plain values, converted once: ``category``,
+    ``evidence``, ``checkout_missing``, ``served_minutes`` (:attr:`ServiceRecord.served_minutes
+    <zhiyuan.hours.ServiceRecord.served_minutes>`), :attr:`schedule`, :attr:`end_day` and
+    :attr:`entered_day`. The columnar path's exact loop gives them without a record; ``record``
+    is then built on first use (the default rules never need it there).
     """
 
     __slots__ = (
+        "_end",
+        "_entered",
+        "_make",
+        "_record",
+        "_schedule",
+        "category",
+        "checkout_missing",
         "day_used",
         "days",
+        "evidence",
         "findings",
         "minor",
         "minutes",
         "now",
         "occupied",
         "policy",
-        "record",
         "segments",
+        "served_minutes",
         "status",
         "volunteer",
     )
+    _end: int
+    _entered: int | None
+    _make: Callable[[], ServiceRecord] | None
+    _record: ServiceRecord | None
+    _schedule: Segment | None
+    category: str
+    checkout_missing: bool
+    day_used: Mapping[date, int]
+    days: Sequence[tuple[date, int]]
+    evidence: Evidence
+    findings: tuple[Finding, ...]
+    minor: bool
+    minutes: int
+    now: datetime
+    occupied: Sequence[Segment]
+    policy: HourPolicy
+    segments: Sequence[Segment]
+    served_minutes: int
+    status: Status
+    volunteer: Volunteer | None
 
     def __init__(
         self,
@@ -686,46 +754,183 @@ class Draft:
         occupied: Sequence[Segment],
         day_used: Mapping[date, int],
     ) -> None:
-        self.record = record
+        self._record = record
+        self._make = None  # (``_schedule``, ``_end`` and ``_entered`` are read only with it)
         self.policy = policy
         self.now = now
         self.volunteer = volunteer
         self.occupied = occupied
         self.day_used = day_used
-        s = int((record.start - _EPOCH).total_seconds())
-        e = int((record.end - _EPOCH).total_seconds())
-        self.segments: Sequence[Segment] = ((s, e),)
-        self.minutes = (e - s) // 60
-        self.status = Status.ACCEPTED
-        self.findings: tuple[Finding, ...] = ()
-        self.days: Sequence[tuple[date, int]] = ()
+        start, end = record.start, record.end
+        if start.tzinfo is SHANGHAI and end.tzinfo is SHANGHAI and start.year >= _ONE_OFFSET_FROM:
+            ts, te = start - _LOCAL_EPOCH, end - _LOCAL_EPOCH  # end > start: both in one offset
+        else:
+            ts, te = start - _EPOCH, end - _EPOCH
+        if ts.microseconds or te.microseconds:
+            s = int(ts.total_seconds())
+            e = int(te.total_seconds())
+            # the instants' difference, as ServiceRecord.served_minutes measures it
+            self.served_minutes = int((te - ts).total_seconds()) // 60
+        else:  # whole seconds: the same numbers, in integers
+            s = ts.days * 86400 + ts.seconds
+            e = te.days * 86400 + te.seconds
+            self.served_minutes = (e - s) // 60
+        self.segments = ((s, e),)
+        minutes = (e - s) // 60
+        self.minutes = self.served_minutes if minutes == self.served_minutes else minutes
+        self.category = record.category
+        self.evidence = record.evidence
+        self.checkout_missing = record.checkout_missing
+        self.status = _ACCEPTED
+        self.findings = ()
+        self.days = ()
         self.minor = False
+
+    @classmethod
+    def _of(
+        cls,
+        policy: HourPolicy,
+        now: datetime,
+        occupied: Sequence[Segment],
+        day_used: Mapping[date, int],
+        start: int,
+        end: int,
+        category: str,
+        evidence: Evidence,
+        checkout_missing: bool,
+        schedule: Segment | None,
+        recorded: int | None,
+        make: Callable[[], ServiceRecord],
+    ) -> Draft:
+        """A draft from checked plain values, with no record and no volunteer (the columnar
+        path's exact loop): ``start``, ``end`` and ``recorded`` (``None``: entered ``now``) in
+        epoch seconds, all from 2000 on, when China Standard Time is the local time, so a
+        service date is ``seconds // 86400``; ``schedule`` as :attr:`schedule` gives it;
+        ``make`` builds the record if a rule asks for it."""
+        d = cls.__new__(cls)
+        d._record = None
+        d._make = make
+        d.policy = policy
+        d.now = now
+        d.volunteer = None
+        d.occupied = occupied
+        d.day_used = day_used
+        d.segments = ((start, end),)
+        d.minutes = d.served_minutes = (end - start) // 60
+        d.category = category
+        d.evidence = evidence
+        d.checkout_missing = checkout_missing
+        d._schedule = schedule
+        d._end = end
+        d._entered = recorded
+        d.status = _ACCEPTED
+        d.findings = ()
+        d.days = ()
+        d.minor = False
+        return d
+
+    @property
+    def record(self) -> ServiceRecord:
+        """The record evaluated."""
+        rec = self._record
+        if rec is None:
+            assert self._make is not None
+            rec = self._record = self._make()
+        return rec
+
+    @property
+    def schedule(self) -> tuple[int, int] | None:
+        """The activity's schedule as ``(start, minutes)``: its start in epoch seconds (as
+        ``segments`` count them) and its length in whole minutes
+        (:attr:`ServiceRecord.scheduled_minutes <zhiyuan.hours.ServiceRecord.scheduled_minutes>`);
+        ``None`` when the record has none."""
+        if self._make is not None:
+            return self._schedule
+        rec = self.record
+        if rec.scheduled_start is None:
+            return None
+        minutes = rec.scheduled_minutes
+        if minutes is None:
+            return None
+        return (_seconds(rec.scheduled_start), minutes)
+
+    @property
+    def end_day(self) -> date:
+        """The date the service ended, in Asia/Shanghai."""
+        if self._make is not None:
+            return _day(self._end // 86400)
+        return self.record.end.astimezone(SHANGHAI).date()
+
+    @property
+    def entered_day(self) -> date:
+        """The date the record was entered (its ``recorded_at``, else ``now``), in Asia/Shanghai."""
+        if self._make is None:
+            entered = self.record.recorded_at or self.now
+        elif self._entered is None:
+            entered = self.now
+        else:
+            return _day(self._entered // 86400)
+        return entered.astimezone(SHANGHAI).date()
 
     def find(self, rule: str, *values: int | str, variant: str = "") -> None:
         self.findings += (finding(rule, values, variant),)
 
     def reject(self, rule: str, *values: int | str, variant: str = "") -> None:
         self.find(rule, *values, variant=variant)
-        self.status = Status.REJECTED
+        self.status = _REJECTED
         self.minutes = 0
         self.segments = ()
 
+    def counted(self) -> tuple[int, int]:
+        """The minutes that count (none when rejected) and those minutes weighted by the
+        record's category, as :meth:`outcome` gives them."""
+        if self.status is _REJECTED:
+            return 0, 0
+        counted = self.minutes
+        weight = self.policy.weight(self.category)
+        return counted, counted if weight == 100 else counted * weight // 100
+
     def outcome(self) -> Outcome:
-        pol, rec = self.policy, self.record
-        counted = self.minutes if self.status is not Status.REJECTED else 0
-        weighted = counted * pol.weight(rec.category) // 100
-        return Outcome(
-            record_id=rec.id,
-            status=self.status,
-            served_minutes=rec.served_minutes,
-            counted_minutes=counted,
-            weighted_minutes=weighted,
-            segments=tuple(self.segments) if self.status is not Status.REJECTED else (),
-            day_minutes=tuple(self.days) if self.status is not Status.REJECTED else (),
-            counts_toward=pol.purposes(rec.evidence),
-            findings=self.findings,
-            minor=self.minor,
-        )
+        """The evaluation's :class:`Outcome`."""
+        status = self.status
+        segments: tuple[Segment, ...] = ()
+        days: tuple[tuple[date, int], ...] = ()
+        if status is not _REJECTED:
+            segments, days = tuple(self.segments), tuple(self.days)
+        counted, weighted = self.counted()
+        rec = self._record
+        # Outcome(record_id=…, …, minor=…), set field by field: the generated __init__ checks
+        # nothing, and this is twice as fast (_OUTCOME_FIELDS pins the fields)
+        out: Outcome = _new(Outcome)
+        _set(out, "record_id", (self.record if rec is None else rec).id)
+        _set(out, "status", status)
+        _set(out, "served_minutes", self.served_minutes)
+        _set(out, "counted_minutes", counted)
+        _set(out, "weighted_minutes", weighted)
+        _set(out, "segments", segments)
+        _set(out, "day_minutes", days)
+        _set(out, "counts_toward", self.policy._purpose_of[self.evidence])
+        _set(out, "findings", self.findings)
+        _set(out, "minor", self.minor)
+        return out
+
+
+_new, _set = object.__new__, object.__setattr__
+_OUTCOME_FIELDS = (
+    "record_id",
+    "status",
+    "served_minutes",
+    "counted_minutes",
+    "weighted_minutes",
+    "segments",
+    "day_minutes",
+    "counts_toward",
+    "findings",
+    "minor",
+)
+"""The fields :meth:`Draft.outcome` sets, in order: all of :class:`Outcome`'s."""
+if tuple(f.name for f in attrs.fields(Outcome)) != _OUTCOME_FIELDS:  # pragma: no cover
+    raise AssertionError("Draft.outcome must set every field of Outcome")
 
 
 Rule = Callable[[Draft], None]
@@ -795,8 +1000,8 @@ def _rule(
 @_rule("hours.category", rejects=True, in_force=lambda p: bool(p.excluded_categories))
 def rule_category(d: Draft) -> None:
     """``hours.category``: excluded categories never count."""
-    if d.record.category in d.policy.excluded_categories:
-        d.reject("hours.category", d.record.category)
+    if d.category in d.policy.excluded_categories:
+        d.reject("hours.category", d.category)
 
 
 @_rule("hours.span", rejects=True)
@@ -831,9 +1036,7 @@ def rule_deadline(d: Draft) -> None:
     limit = d.policy.deadline_days
     if limit is None:
         return
-    entered = (d.record.recorded_at or d.now).astimezone(SHANGHAI).date()
-    end_day = d.record.end.astimezone(SHANGHAI).date()
-    late = (entered - end_day).days
+    late = (d.entered_day - d.end_day).days
     if late <= limit:
         return
     if d.policy.late is Overflow.APPROVAL:
@@ -854,13 +1057,12 @@ def rule_schedule(d: Draft) -> None:
     top-up never counts more than the schedule, nor time outside it: 13:00–18:00 entered for a
     09:00–12:00 activity counts nothing. A record without a schedule is not cut.
     """
-    rec = d.record
-    if not (rec.checkout_missing or rec.evidence in d.policy.schedule_capped):
+    if not (d.checkout_missing or d.evidence in d.policy.schedule_capped):
         return
-    sched = rec.scheduled_minutes
-    if sched is None or rec.scheduled_start is None:
+    schedule = d.schedule
+    if schedule is None:
         return
-    ws = int((rec.scheduled_start - _EPOCH).total_seconds())
+    ws, sched = schedule
     we = ws + sched * 60
     inside = [(max(s, ws), min(e, we)) for s, e in d.segments if min(e, we) > max(s, ws)]
     if inside == list(d.segments):
@@ -869,7 +1071,7 @@ def rule_schedule(d: Draft) -> None:
     d.segments = inside
     d.minutes = sum(e - s for s, e in inside) // 60
     if d.minutes != before:
-        variant = "checkout_window" if rec.checkout_missing else "topup_window"
+        variant = "checkout_window" if d.checkout_missing else "topup_window"
         d.find("hours.schedule_cap", before, d.minutes, sched, variant=variant)
 
 
@@ -937,11 +1139,18 @@ def _day(n: int) -> date:
     return date.fromordinal(_ORD_1970 + n)
 
 
-def _split_days(segments: Sequence[Segment], minutes: int) -> Sequence[tuple[date, int]]:
-    """Attribute ``minutes`` to service dates, earliest time first (segments are in local seconds)."""
-    days = _day_seconds(segments)
+@functools.lru_cache(maxsize=1 << 15)
+def _one_day(n: int, minutes: int) -> tuple[tuple[date, int]]:
+    """``minutes`` on day ``n`` as ``day_minutes`` holds them (cached: most records fall on one
+    day, and many share their day and their minutes, so they share one tuple)."""
+    return ((_day(n), minutes),)
+
+
+def _split_days(days: Sequence[tuple[int, int]], minutes: int) -> Sequence[tuple[date, int]]:
+    """Attribute ``minutes`` to service dates, earliest time first (``days`` as
+    :func:`_day_seconds` gives them)."""
     if len(days) == 1:
-        return ((_day(days[0][0]), minutes),) if minutes else ()
+        return _one_day(days[0][0], minutes) if minutes else ()
     out: list[tuple[date, int]] = []
     done = cum = 0
     for k, (day, seconds) in enumerate(days):
@@ -974,7 +1183,7 @@ def _day_seconds(segments: Sequence[Segment]) -> list[tuple[int, int]]:
 
 def _attribute(
     per_day: Sequence[tuple[int, int]], room: Sequence[int], total: int, minutes: int
-) -> list[tuple[date, int]]:
+) -> Sequence[tuple[date, int]]:
     """Spread ``minutes`` over the days: first each day's share of ``total`` minutes (split as
     :func:`_split_days` splits them, the last day taking the rest) as far as its ``room`` allows,
     earliest first; then what is left (minutes rounding added, or a share a full day could not
@@ -997,6 +1206,8 @@ def _attribute(
         takes[k] += take
         left -= take
     assert not left, "the minutes fit the room"
+    if last == 0:
+        return _one_day(per_day[0][0], takes[0]) if takes[0] else ()
     return [(_day(n), m) for (n, _), m in zip(per_day, takes, strict=True) if m]
 
 
@@ -1025,30 +1236,37 @@ def rule_daily_cap(d: Draft) -> None:
     if d.minor and pol.minor_daily_cap_minutes is not None:
         cap = pol.minor_daily_cap_minutes if cap is None else min(cap, pol.minor_daily_cap_minutes)
     minutes = d.minutes
-    days = _split_days(d.segments, minutes)
-    d.days = days
-    if cap is None or not minutes:
-        return
     per_day = _day_seconds(d.segments)
+    if cap is None or not minutes:
+        d.days = _split_days(per_day, minutes)
+        return
     used = d.day_used
-    room = (
-        [max(cap - used.get(_day(n), 0), 0) for n, _ in per_day] if used else [cap] * len(per_day)
-    )
-    served = sum(sec for _, sec in per_day) // 60
+    room: list[int] = []
+    seconds = fit_seconds = room_total = 0
+    for n, sec in per_day:  # each day's room (what the cap leaves of it), and what it admits
+        r = max(cap - used.get(_day(n), 0), 0) if used else cap
+        room.append(r)
+        room_total += r
+        seconds += sec
+        fit_seconds += min(sec, 60 * r)
+    served = seconds // 60
     record_cap = pol.record_cap_minutes
     before_rounding = served if record_cap is None else min(served, record_cap)
-    fits = sum(min(sec, 60 * r) for (_, sec), r in zip(per_day, room, strict=True)) // 60
+    fits = fit_seconds // 60
     unit = pol.unit_minutes
-    can = min(minutes, pol.snap(min(before_rounding, fits)), sum(room) // unit * unit)
+    snapped = pol.rounding.snap(min(before_rounding, fits), unit)  # pol.snap, on whole minutes
+    can = min(minutes, snapped, room_total // unit * unit)
     if can == minutes:
         d.days = _attribute(per_day, room, max(minutes, served), minutes)
         return
     over = minutes - can
     if pol.over_daily_cap is Overflow.REJECT:
+        d.days = _split_days(per_day, minutes)
         d.reject("hours.daily_cap", cap, over, variant="reject")
         return
     if pol.over_daily_cap is Overflow.APPROVAL:
-        d.status = Status.NEEDS_APPROVAL  # every minute counts once approved, split as served
+        d.days = _split_days(per_day, minutes)  # every minute counts once approved, split as served
+        d.status = Status.NEEDS_APPROVAL
         d.find("hours.daily_cap", cap, over, variant="approval")
         return
     d.days = _attribute(per_day, room, max(minutes, served), can)
