@@ -389,14 +389,14 @@ def evaluate_hours(
         progress("工时（向量）/ hours (vector path)", n - slow, n)
     weights = np.array([pol.weight(c) for c in rows.categories], dtype=np.int64)
     weighted_s = counted_s * weights[rows.category[posting]] // 100
-    if bool(bad_s.any()):
+    if slow:
         if not fallback:
             raise NotVectorized(
                 "hours.overlap/hours.daily_cap",
-                f"{int(bad_s.sum())} row(s) need the exact per-volunteer loop "
+                f"{slow} row(s) need the exact per-volunteer loop "
                 "(records out of start order, or caps that move counted time)",
             )
-        _warn_if_slow(rows, posting, bad_s, order)
+        _warn_if_slow(rows, posting, bad_s, slow, order)
         _loop(pol, rows, posting, bad_s, moment, counted_s, weighted_s, status_s, rej_s, progress)
     bits = np.array(
         [sum(1 << PURPOSES.index(p) for p in pol.purposes(e)) for e in EVIDENCE], dtype=np.int64
@@ -427,9 +427,10 @@ class SlowPathWarning(UserWarning):
     entered in start order) or sorting the rows first is many times faster."""
 
 
-def _warn_if_slow(rows: _Rows, posting: I64, bad: Bools, order: str) -> None:
-    """Warn when many of the slow rows are there because of the row order, not the rules."""
-    if order != "rows" or int(bad.sum()) < SLOW_ROWS:
+def _warn_if_slow(rows: _Rows, posting: I64, bad: Bools, n_bad: int, order: str) -> None:
+    """Warn when many of the ``n_bad`` slow rows are there because of the row order, not the
+    rules."""
+    if order != "rows" or n_bad < SLOW_ROWS:
         return
     v, s = rows.volunteer[posting], rows.start[posting]
     back = np.zeros(len(v), dtype=bool)

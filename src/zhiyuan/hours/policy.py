@@ -756,11 +756,7 @@ class Draft:
     ) -> None:
         self._record = record
         self._make = None  # (``_schedule``, ``_end`` and ``_entered`` are read only with it)
-        self.policy = policy
-        self.now = now
-        self.volunteer = volunteer
-        self.occupied = occupied
-        self.day_used = day_used
+        self._begin(policy, now, volunteer, occupied, day_used)
         start, end = record.start, record.end
         if start.tzinfo is SHANGHAI and end.tzinfo is SHANGHAI and start.year >= _ONE_OFFSET_FROM:
             ts, te = start - _LOCAL_EPOCH, end - _LOCAL_EPOCH  # end > start: both in one offset
@@ -781,6 +777,21 @@ class Draft:
         self.category = record.category
         self.evidence = record.evidence
         self.checkout_missing = record.checkout_missing
+
+    def _begin(
+        self,
+        policy: HourPolicy,
+        now: datetime,
+        volunteer: Volunteer | None,
+        occupied: Sequence[Segment],
+        day_used: Mapping[date, int],
+    ) -> None:
+        """The inputs every draft has, and the verdict before any rule: accepted, no findings."""
+        self.policy = policy
+        self.now = now
+        self.volunteer = volunteer
+        self.occupied = occupied
+        self.day_used = day_used
         self.status = _ACCEPTED
         self.findings = ()
         self.days = ()
@@ -810,11 +821,7 @@ class Draft:
         d = cls.__new__(cls)
         d._record = None
         d._make = make
-        d.policy = policy
-        d.now = now
-        d.volunteer = None
-        d.occupied = occupied
-        d.day_used = day_used
+        d._begin(policy, now, None, occupied, day_used)
         d.segments = ((start, end),)
         d.minutes = d.served_minutes = (end - start) // 60
         d.category = category
@@ -823,10 +830,6 @@ class Draft:
         d._schedule = schedule
         d._end = end
         d._entered = recorded
-        d.status = _ACCEPTED
-        d.findings = ()
-        d.days = ()
-        d.minor = False
         return d
 
     @property
