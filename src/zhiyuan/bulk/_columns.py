@@ -527,7 +527,13 @@ class Columns:
     def to_frame(self, kind: str = "pandas") -> Any:
         """A frame of ``kind`` (``"pandas"``, ``"polars"`` or ``"pyarrow"``) with decoded ids,
         evidence, categories and status as categoricals, the source's column names and (pandas)
-        index."""
+        index.
+
+        Example:
+            >>> cols = Columns.of({"volunteer_id": ["v2", "v1"], "start": [0, 0]})
+            >>> cols.to_frame("polars").columns
+            ['volunteer_id', 'start']
+        """
         out: dict[str, AnyArray | _frames.Coded] = {
             self.names.get("volunteer", "volunteer"): self.volunteer_ids[self.volunteer]
         }

@@ -225,7 +225,15 @@ class HourColumns:
 
     def labelled(self) -> dict[str, AnyArray | _frames.Coded]:
         """The columns by name, ``status`` and ``rejected_by`` as labelled categoricals (the
-        statuses' values, the rules' ids; a row not rejected has a missing ``rejected_by``)."""
+        statuses' values, the rules' ids; a row not rejected has a missing ``rejected_by``).
+
+        Example:
+            >>> rows = {"volunteer": ["v1"], "start": [1740790800], "end": [1740794400],
+            ...         "evidence": ["gps"], "category": ["助老"]}
+            >>> out = evaluate_hours(rows, now=datetime(2025, 3, 2, tzinfo=SHANGHAI))
+            >>> out.labelled()["status"].decoded().tolist()
+            ['accepted']
+        """
         out: dict[str, AnyArray | _frames.Coded] = dict(self.as_dict())
         out["status"] = _frames.Coded(
             self.status.astype(np.int64), np.array([s.value for s in STATUSES], dtype=object)
@@ -254,7 +262,15 @@ class HourColumns:
 
     def to_frame(self, kind: str = "pandas") -> Any:
         """The columns as a frame of ``kind`` (``"pandas"``, ``"polars"`` or ``"pyarrow"``), as
-        :meth:`to_pandas` makes them."""
+        :meth:`to_pandas` makes them.
+
+        Example:
+            >>> rows = {"volunteer": ["v1"], "start": [1740790800], "end": [1740794400],
+            ...         "evidence": ["gps"], "category": ["助老"]}
+            >>> out = evaluate_hours(rows, now=datetime(2025, 3, 2, tzinfo=SHANGHAI))
+            >>> out.to_frame("polars")["counted_minutes"].to_list()
+            [60]
+        """
         return _frames.make_frame(self.labelled(), kind=kind, index=self.index)
 
 
@@ -424,7 +440,15 @@ SLOW_ROWS = 10_000
 class SlowPathWarning(UserWarning):
     """Many rows were evaluated on the exact per-volunteer path because each volunteer's rows
     are out of start order: the results are right, but ``order="start"`` (when the rows were
-    entered in start order) or sorting the rows first is many times faster."""
+    entered in start order) or sorting the rows first is many times faster.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("error", SlowPathWarning)  # make it an error, to act on it
+        ...     issubclass(SlowPathWarning, UserWarning)
+        True
+    """
 
 
 def _warn_if_slow(rows: _Rows, posting: I64, bad: Bools, n_bad: int, order: str) -> None:

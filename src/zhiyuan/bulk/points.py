@@ -567,7 +567,17 @@ def points_of(rows: object, policy: ConversionPolicy) -> IntArray:
 def convert_points_frame(frame: Any, policy: ConversionPolicy) -> Any:
     """:func:`points_of` on a frame: the frame with a ``points`` column added, as the same kind
     (pandas with its index, polars, Arrow). It chains with
-    :func:`~zhiyuan.bulk.evaluate_hours_frame`: records in, points per record out."""
+    :func:`~zhiyuan.bulk.evaluate_hours_frame`: records in, points per record out.
+
+    Example:
+        >>> import polars as pl
+        >>> from zhiyuan.credit import CONVERSION_PROFILES
+        >>> rows = pl.DataFrame({"volunteer": ["v1", "v1"], "day": [20148, 20149],
+        ...                      "minutes": [120, 120], "evidence": ["qr_scan"] * 2,
+        ...                      "category": ["助老"] * 2, "purposes": [7, 7]})
+        >>> convert_points_frame(rows, CONVERSION_PROFILES["rongcheng"])["points"].to_list()
+        [0, 1]
+    """
     return _frames.with_columns(frame, {"points": points_of(frame, policy)})
 
 

@@ -102,7 +102,18 @@ class StarColumns:
 
     def labelled(self) -> dict[str, AnyArray | _frames.Coded]:
         """The columns by name, ``unmet`` as a labelled categorical: the unmet rules' ids
-        joined by ``+`` (``"stars.months+stars.clean"``), empty when nothing else blocks."""
+        joined by ``+`` (``"stars.months+stars.clean"``), empty when nothing else blocks.
+
+        Example:
+            >>> from zhiyuan import SHANGHAI
+            >>> from zhiyuan.scoring import STAR_PROFILES
+            >>> rows = {"volunteer": ["v1"], "day": [20148], "minutes": [7000], "purposes": [7]}
+            >>> out = rate_stars(rows, STAR_PROFILES["longgang"],
+            ...                  datetime(2025, 3, 2, tzinfo=SHANGHAI),
+            ...                  registered_on=[date(2025, 1, 1)])
+            >>> out.labelled()["unmet"].decoded().tolist()
+            ['stars.months']
+        """
         out: dict[str, AnyArray | _frames.Coded] = dict(self.as_dict())
         out["unmet"] = _frames.Coded(self.unmet.astype(np.int64), UNMET_LABELS)
         return out
@@ -122,7 +133,15 @@ class StarColumns:
         return self.to_frame("pandas")
 
     def to_frame(self, kind: str = "pandas") -> Any:
-        """The columns as a frame of ``kind`` (``"pandas"``, ``"polars"`` or ``"pyarrow"``)."""
+        """The columns as a frame of ``kind`` (``"pandas"``, ``"polars"`` or ``"pyarrow"``).
+
+        Example:
+            >>> from zhiyuan import SHANGHAI
+            >>> rows = {"volunteer": ["v1"], "day": [20148], "minutes": [6000], "purposes": [7]}
+            >>> table = rate_stars(rows, None, datetime(2025, 3, 2, tzinfo=SHANGHAI))
+            >>> table.to_frame("pyarrow").column("level").to_pylist()
+            [1]
+        """
         return _frames.make_frame(self.labelled(), kind=kind)
 
 

@@ -44,6 +44,13 @@ def read_table(path: str | Path) -> Any:
     Raises:
         InvalidValue: another kind of file, or one that cannot be read.
         NotFound: no such file.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "records.csv"
+        >>> _ = path.write_text("volunteer_id,start\\nv1,2025-03-01 09:00:00\\n")
+        >>> read_table(path).column("start").type
+        TimestampType(timestamp[s, tz=Asia/Shanghai])
     """
     from zhiyuan.bulk import optional_module
 
