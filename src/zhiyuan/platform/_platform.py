@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import functools
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -32,7 +31,7 @@ from zhiyuan.credit.ledger import PointsLedger, Posting, PostingKind, Timing
 from zhiyuan.credit.redemptions import Order, Redemptions
 from zhiyuan.credit.reports import ExpiringPoints, expiring_soon
 from zhiyuan.credit.timebank import TimeBank
-from zhiyuan.errors import Conflict, InvalidValue, NotFound, PermissionDenied, ZhiyuanError, show
+from zhiyuan.errors import Conflict, InvalidValue, NotFound, ZhiyuanError, show
 from zhiyuan.hierarchy.jurisdiction import Action, Grant, Jurisdiction
 from zhiyuan.hierarchy.units import Registry
 from zhiyuan.hours.ledger import HourLedger, HourRow, Registered, _hour_row, _Row
@@ -46,8 +45,11 @@ from zhiyuan.matching.lifecycle import Completed, Offered, Rated, Rewarded
 from zhiyuan.matching.needbook import NeedBook
 from zhiyuan.matching.needs import Candidate, Need
 from zhiyuan.platform._acts import Act, ActBook
-from zhiyuan.platform._events import Event, EventKind, Hook, HookFailure, Hooks
+from zhiyuan.platform._core import _WHAT, PlatformCore
+from zhiyuan.platform._deeds import DeedFlows
+from zhiyuan.platform._events import Event, EventKind, Hooks
 from zhiyuan.platform._policies import Policies
+from zhiyuan.platform._projects import ProjectFlows
 from zhiyuan.scoring.awards import Review, Revocation, StarBook
 from zhiyuan.scoring.feedback import FeedbackBook
 from zhiyuan.scoring.stars import Lapse
@@ -165,7 +167,7 @@ class Reconciliation:
         return "\n".join(d.explain() for d in self.drifts)
 
 
-class Platform:
+class Platform(ProjectFlows, DeedFlows, PlatformCore):
     """A city's volunteer platform (志愿服务平台): every book over one journal, with the rules
     that keep them consistent and authority on every write.
 
@@ -308,6 +310,8 @@ class Platform:
         # registrations recorded by this process or folded in from another keep the dispatcher
         # in step
         self.hours._listeners.append(self._on_hours)
+        self._init_projects()
+        self._init_deeds()
 
     @classmethod
     def open(
@@ -354,133 +358,6 @@ class Platform:
 
     def __exit__(self, *_: object) -> None:
         self.close()
-
-    # --- hooks --------------------------------------------------------------------------------
-
-    def subscribe(self, hook: Hook, kinds: Iterable[EventKind | str] | None = None) -> None:
-        """Call ``hook(event)`` for every :class:`Event` (of ``kinds``, if given) after the
-        operation that made it is recorded. A hook that raises never undoes or fails the
-        operation: it is logged (logger ``zhiyuan.platform``) and kept in :attr:`hook_failures`.
-        """
-        self._hooks.subscribe(hook, kinds)
-
-    def unsubscribe(self, hook: Hook) -> None:
-        """Stop calling ``hook``."""
-        self._hooks.unsubscribe(hook)
-
-    @property
-    def hook_failures(self) -> list[HookFailure]:
-        """The latest hook failures (at most 1,000), oldest first."""
-        return list(self._hooks.failures)
-
-    def _emit(
-        self,
-        kind: EventKind,
-        at: datetime,
-        subject: str,
-        ref: str,
-        amount: int | None = None,
-        detail: str = "",
-    ) -> None:
-        if self._hooks:
-            self._box.append(
-                Event(kind=kind, at=at, subject=subject, ref=ref, amount=amount, detail=detail)
-            )
-
-    # --- operations: the machinery ------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _op(self) -> Iterator[tuple[Transaction, datetime]]:
-        """One operation: a journal transaction (joining an open one, the platform's or the
-        journal's), its moment, and its events, told to the hooks once the transaction that
-        writes them is recorded (and never if it is undone)."""
-        j = self.journal
-        with j.transaction() as tx:
-            box = self._boxes.get(tx)
-            if box is None:
-                box = self._boxes[tx] = []
-                tx.when_done(functools.partial(self._done, tx))
-            self._box = box
-            mark = len(box)
-            try:
-                yield tx, j.now()
-            except BaseException:
-                del box[mark:]
-                raise
-
-    def _done(self, tx: Transaction, recorded: bool) -> None:
-        events = self._boxes.pop(tx, [])
-        if recorded and events:
-            self._hooks.deliver(events)
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Several operations as one: all of their entries are recorded, or none; hooks hear of
-        them once it ends.
-
-        Example:
-            >>> from zhiyuan.hierarchy import Registry, load_default
-            >>> city = Platform(Registry(load_default()))
-            >>> with city.transaction():
-            ...     pass
-        """
-        with self._op():
-            yield
-
-    def _allow(
-        self,
-        name: str,
-        by: object,
-        code: object,
-        now: datetime,
-        target: str,
-        action: str | None,
-    ) -> Act:
-        """The act of ``by`` doing ``name`` to ``target``: checked against the jurisdiction on
-        the day of ``now`` when ``action`` is given (``None``: acting for oneself)."""
-        who = key("by", by)
-        region = self.tree[code].code
-        if action is not None:
-            self.jurisdiction.check(who, action, region, on=now.date())
-        return Act(
-            id=Act.id_for(name, target),
-            action=name,
-            by=who,
-            region_code=region,
-            target=target,
-            at=now,
-            own=action is None,
-        )
-
-    def _did(self, tx: Transaction, act: Act, write: Callable[[], T]) -> tuple[T, bool]:
-        """Run a book's ``write`` and record ``act`` with it if it recorded anything (a repeat
-        of a recorded operation is a no-op, and so is its act); returns what ``write``
-        returned and whether it recorded anything."""
-        before = len(tx)
-        out = write()
-        new = len(tx) > before
-        if new:
-            self._act(tx, act)
-        return out, new
-
-    def _position(self, tx: Transaction) -> str:
-        """The journal position the next staged entry will take: a step that makes the ids of
-        repeated platform work (corrections, lapses, batch acts) unique, even when the clock
-        stands still."""
-        return str(self.journal._seq + len(tx) + 1)
-
-    def _act(self, tx: Transaction, act: Act) -> None:
-        """Record ``act`` unless the same action on the same target was authorized before."""
-        if self.journal.find(self.acts.name, act.id) is None:
-            tx.add(self.acts, [act])
-
-    @staticmethod
-    def _not_own(by: object, volunteer_id: str, what: str) -> None:
-        if by == volunteer_id:
-            verb, thing, thing_en = _WHAT[what]
-            raise PermissionDenied(
-                f"不能{verb}本人的{thing} / nobody may {what} their own {thing_en} ({volunteer_id})"
-            )
 
     def _row(self, tx: Transaction, record_id: object) -> _Row:
         rid = key("record_id", record_id)
@@ -530,6 +407,13 @@ class Platform:
             if new:
                 self._posted(tx, now, rec, outcome, key("by", by))
             return outcome
+
+    def _post_record(
+        self, tx: Transaction, now: datetime, record: ServiceRecord, by: str
+    ) -> Outcome:
+        outcome = self.hours.post(record, at=now)
+        self._posted(tx, now, record, outcome, by)
+        return outcome
 
     def _posted(
         self, tx: Transaction, now: datetime, rec: ServiceRecord, outcome: Outcome, by: str
@@ -1282,8 +1166,7 @@ class Platform:
             self._emit(EventKind.NEED_COMPLETED, now, need.requester, need.id, len(done.records))
             who = key("by", by)
             for rec in done.records:
-                outcome = self.hours.post(rec, at=now)
-                self._posted(tx, now, rec, outcome, who)
+                self._post_record(tx, now, rec, who)
             return done
 
     def rate(self, need_id: str, stars: int, *, by: str, comment: str = "") -> Rated:
@@ -1403,15 +1286,6 @@ def _deposit_id(row: _Row) -> str:
     """The time-bank deposit of a record's hours: ``<record id>#bank``."""
     return derive(foreign(row.record.id), "bank")
 
-
-_WHAT = {
-    "certify": ("认证", "工时", "hours"),
-    "reject": ("驳回", "工时", "hours"),
-    "reverse": ("冲销", "工时", "hours"),
-    "decide": ("审批", "星级", "stars"),
-    "adjust": ("调整", "积分", "points"),
-    "reward": ("奖励", "服务", "service"),
-}
 
 _DONE = {"reject": "rejected", "reverse": "reversed"}
 
