@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from zhiyuan._validators import key
+from zhiyuan.credit.accounts import issuer_account
 from zhiyuan.credit.ledger import PointsLedger
 from zhiyuan.errors import PermissionDenied
 from zhiyuan.hierarchy.jurisdiction import Jurisdiction
@@ -47,6 +48,10 @@ class PlatformCore:
     _hooks: Hooks
     _boxes: dict[Transaction, list[Event]]
     _box: list[Event]
+
+    def _issuer(self, now: datetime) -> str:
+        p = self.policies.conversion_for(now.date())
+        return p.issuer if p is not None else issuer_account("platform")
 
     def _post_record(
         self, tx: Transaction, now: datetime, record: ServiceRecord, by: str
