@@ -30,7 +30,7 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from zhiyuan import __version__
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, ZhiyuanError
@@ -48,6 +48,7 @@ from zhiyuan.hierarchy import (
     normalize_code,
 )
 from zhiyuan.hierarchy.units import TEAM_KINDS
+from zhiyuan.hierarchy.zones import ZONES, Zone
 from zhiyuan.progress import Bar
 from zhiyuan.simulate.population import CityProfile
 from zhiyuan.simulate.replay import Scenario
@@ -411,7 +412,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"      {tree.path(s.unit.region_code)}: {s.have}/{s.need}")
     print()
     scale = 1.0 if args.full else args.scale
-    return _simulate(tree, ("yantai", scale, args.seed), demo_scenarios(), None, None)
+    return _simulate(tree, _Synthetic("yantai", scale, args.seed), demo_scenarios(), None, None)
 
 
 def demo_scenarios() -> tuple[Scenario, Scenario]:
@@ -447,17 +448,32 @@ def _figures(source: str) -> tuple[str | None, str]:
     return (m.group(1), m.group(2)) if m else (None, source)
 
 
+class _Synthetic(NamedTuple):
+    """A what-if of a city's synthetic population."""
+
+    city: str | CityProfile
+    scale: float
+    seed: int
+
+
+class _Records(NamedTuple):
+    """A what-if of a file of real records (and registrations), optionally of one zone."""
+
+    records: str
+    registrations: str | None
+    zone: Zone | None = None
+
+
 def _simulate(
     tree: RegionTree,
-    source: tuple[str | CityProfile, float, int] | tuple[str, str | None],
+    source: _Synthetic | _Records,
     scenarios: tuple[Scenario, Scenario],
     json_out: str | None,
     html_out: str | None,
     fmt: str = "text",
     output: str | None = None,
 ) -> int:
-    """A what-if of a seed city's synthetic population (``(city, scale, seed)``) or of a file
-    of real records (``(records, registrations)``)."""
+    """A what-if of a seed city's synthetic population or of a file of real records."""
     import time
 
     from zhiyuan.simulate import CITY_PROFILES, Population, compare, from_records, generate
@@ -467,7 +483,7 @@ def _simulate(
     bar = Bar()  # on stderr, and only when it is a terminal
     t0 = time.perf_counter()
     pop: Population
-    if len(source) == 3:
+    if isinstance(source, _Synthetic):
         city, scale, seed = source
         profile = CITY_PROFILES[city] if isinstance(city, str) else city
         dossier, figures = _figures(profile.source)
@@ -497,10 +513,10 @@ def _simulate(
             "hours_estimated": profile.hours_estimated,
         }
     else:
-        records, registrations = source
+        records, registrations, zone = source
         print(f"  reading {records} … / 读取记录 …", file=sys.stderr, flush=True)
         with _reading("--records", records):
-            pop = from_records(records, tree, registrations=registrations, progress=bar)
+            pop = from_records(records, tree, registrations=registrations, zone=zone, progress=bar)
         bar.close()
         profile = pop.profile
         head = [f"政策模拟 / what-if: {profile.name} ({records}); A = {a.name}, B = {b.name}"]
@@ -516,6 +532,7 @@ def _simulate(
             "region_code": profile.region_code,
             "records_file": records,
             "registrations_file": registrations,
+            "zone": None if zone is None else zone.id,
         }
     t1 = time.perf_counter()
     print(f"  replaying {pop.n_records:,} records twice … / 回放 …", file=sys.stderr, flush=True)
@@ -570,6 +587,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise InvalidValue(
             "--registrations", args.registrations, "需要 --records / needs --records"
         )
+    if args.zone is not None and args.records is None:
+        raise InvalidValue("--zone", args.zone, "需要 --records / needs --records")
+    if args.zone is not None and args.zone not in ZONES:
+        raise InvalidValue(
+            "--zone", args.zone, f"未知功能区 / not a shipped zone: {'、'.join(ZONES)}"
+        )
     if args.records is None and (city is None or args.volunteers or args.hours):
         city = profile_for(code, tree, volunteers=args.volunteers, hours=args.hours)
     a_default, b_default = demo_scenarios()
@@ -584,12 +607,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     a = load("--policy", args.policy, a_default)
     b = load("--compare", args.compare, b_default)
     scale = 1.0 if args.full else args.scale
-    source: tuple[str | CityProfile, float, int] | tuple[str, str | None]
+    source: _Synthetic | _Records
     if args.records is None:
         assert city is not None  # refused above
-        source = (city, scale, args.seed)
+        source = _Synthetic(city, scale, args.seed)
     else:
-        source = (args.records, args.registrations)
+        zone = None if args.zone is None else ZONES[args.zone]
+        source = _Records(args.records, args.registrations, zone)
     return _simulate(tree, source, (a, b), args.json, args.html, args.format, args.output)
 
 
@@ -808,6 +832,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--registrations",
         help="with --records: the volunteers (volunteer_id, registered_on, optional region_code)",
+    )
+    sim.add_argument(
+        "--zone",
+        help="with --records: only the records within a functional zone (功能区), by its name: "
+        + ", ".join(ZONES),
     )
     sim.add_argument(
         "--seed",

@@ -19,16 +19,19 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from zhiyuan._validators import is_bool, is_date, key, non_empty, text
+from zhiyuan._validators import is_bool, is_date, items_of, key, non_empty, text
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import normalize_code, parent_of
 from zhiyuan.schedule import Dated, Schedule
+
+if TYPE_CHECKING:
+    from zhiyuan.hierarchy.zones import Zone
 
 __all__ = ["Profiles", "Source", "cite", "explain_policy", "shipped_tables", "to_source"]
 
@@ -62,6 +65,9 @@ class Source:
         url: where to read it.
         region_code: the region whose rules these are (any accepted code form; kept as 12
             digits); :meth:`Profiles.for_region` finds profiles by it.
+        zone: the id of the functional zone (:class:`~zhiyuan.hierarchy.Zone`) whose rules
+            these are, when they hold in a zone rather than a region;
+            :meth:`Profiles.for_region` finds them when given the zones.
         verified: ``True`` when the text itself was read (POLICIES.md's "V"), ``False`` when
             the rule is reported by a secondary source.
         note: what else a reader should know: further sources, what is illustrative.
@@ -82,6 +88,7 @@ class Source:
     clause: str | None = attrs.field(default=None, validator=_optional_text("clause"))
     url: str | None = attrs.field(default=None, validator=_optional_text("url"))
     region_code: str | None = attrs.field(default=None, converter=_region)
+    zone: str | None = attrs.field(default=None, validator=_optional_text("zone"))
     verified: bool = attrs.field(default=False, validator=is_bool)
     note: str | None = attrs.field(default=None, validator=_optional_text("note"))
 
@@ -172,13 +179,14 @@ class Profiles(Mapping[str, P]):
         TypeError: 'Profiles' object does not support item assignment
     """
 
-    __slots__ = ("_by_name", "_by_region", "field", "kind")
+    __slots__ = ("_by_name", "_by_region", "_by_zone", "field", "kind")
 
     def __init__(self, profiles: Mapping[str, P], *, kind: type[P], field: str) -> None:
         self.kind = kind
         self.field = field
         by_name: dict[str, P] = {}
         by_region: dict[str, list[P]] = {}
+        by_zone: dict[str, list[P]] = {}
         for name, profile in profiles.items():
             name = key(field, name)
             if not isinstance(profile, kind):
@@ -192,8 +200,12 @@ class Profiles(Mapping[str, P]):
             region = source.region_code if isinstance(source, Source) else None
             if region is not None:
                 by_region.setdefault(region, []).append(profile)
+            zone = source.zone if isinstance(source, Source) else None
+            if zone is not None:
+                by_zone.setdefault(zone, []).append(profile)
         self._by_name = by_name
         self._by_region = {r: Schedule(ps, kind=kind, field=field) for r, ps in by_region.items()}
+        self._by_zone = {z: Schedule(ps, kind=kind, field=field) for z, ps in by_zone.items()}
 
     def __getitem__(self, name: str) -> P:
         try:
@@ -210,10 +222,14 @@ class Profiles(Mapping[str, P]):
     def __repr__(self) -> str:
         return f"Profiles({self.kind.__name__}: {', '.join(self._by_name)})"
 
-    def for_region(self, code: object, *, on: date | None = None) -> P:
+    def for_region(self, code: object, *, on: date | None = None, zones: Iterable[Zone] = ()) -> P:
         """The profile of a region: its own, or that of the nearest region above it that has
         one. Of several profiles citing one region, the one in force ``on`` a day (the latest
         taking effect on or before it, the earliest before that); without ``on``, the latest.
+
+        With ``zones``, a profile whose source names one of them (``Source.zone``) holds at
+        each of that zone's members, as if cited there: a region inside the zone has it unless
+        a region between it and the member has a profile of its own.
 
         Raises:
             InvalidValue: ``code`` is not a region code, or ``on`` not a date.
@@ -223,11 +239,34 @@ class Profiles(Mapping[str, P]):
             >>> from zhiyuan.credit import CONVERSION_PROFILES
             >>> CONVERSION_PROFILES.for_region("371082").name   # 荣成
             'rongcheng'
+
+            A profile for a zone (here a table of one's own, for 长岛综合试验区):
+
+            >>> import attrs
+            >>> from zhiyuan.hierarchy.zones import ZONES
+            >>> from zhiyuan.hours import HOUR_PROFILES, HourPolicy
+            >>> island = attrs.evolve(HOUR_PROFILES["national"], name="changdao",
+            ...     source=Source(document="海岛志愿服务时长办法", issuer="长岛管委", zone="长岛综合试验区"))
+            >>> mine = Profiles({"national": HOUR_PROFILES["national"], "changdao": island},
+            ...                 kind=HourPolicy, field="MY_PROFILES")
+            >>> mine.for_region("370614110001", zones=ZONES.values()).name
+            'changdao'
+            >>> mine.for_region("370614001001", zones=ZONES.values())  # 登州街道: not in the zone
+            Traceback (most recent call last):
+            ...
+            zhiyuan.errors.NotFound: MY_PROFILES not found / 未找到: '370614001001'
         """
         norm = normalize_code(code, field="code")
+        at: dict[str, Schedule[P]] = {}  # zone profiles by the member they hold at
+        from zhiyuan.hierarchy.zones import Zone  # zones cite their sources: import when used
+
+        for z in items_of("zones", Zone, zones):
+            found = self._by_zone.get(z.id)
+            if found is not None:
+                at.update(dict.fromkeys(z.codes, found))
         c: str | None = norm
         while c is not None:
-            found = self._by_region.get(c)
+            found = self._by_region.get(c) or at.get(c)
             if found is not None:
                 return found.latest if on is None else found.on(on)
             c = parent_of(c)

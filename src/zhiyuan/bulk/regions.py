@@ -9,10 +9,11 @@ simulation's villages), with the same answers, and refuse what the tree refuses.
 - :func:`region_rows`: the tree's row of every code (:meth:`RegionTree.row
   <zhiyuan.hierarchy.RegionTree.row>`).
 - :func:`within`: :meth:`RegionTree.is_within <zhiyuan.hierarchy.RegionTree.is_within>` as a
-  boolean array, for one ancestor or one per code.
+  boolean array, for one ancestor, a functional zone, or one ancestor per code.
 - :func:`ancestor_codes`: every code's ancestor at a level (its 县, its 乡镇 …).
 - :func:`rollup`: :meth:`RegionTree.rollup <zhiyuan.hierarchy.RegionTree.rollup>` over integer
   columns, as a :class:`RegionTotals`.
+- :func:`zone_rollup`: the sum of a column in each functional zone (功能区).
 - :func:`region_frame`: the tree as a table (pandas, polars or Arrow), with ancestor columns.
 
 How: the tree keeps its regions in preorder, which is also ascending code order (a parent's
@@ -52,6 +53,7 @@ from zhiyuan.bulk import _frames
 from zhiyuan.errors import InvalidValue, UnknownRegion, show
 from zhiyuan.hierarchy.codes import Level, normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.hierarchy.zones import Zone
 
 __all__ = [
     "NONE",
@@ -62,6 +64,7 @@ __all__ = [
     "region_rows",
     "rollup",
     "within",
+    "zone_rollup",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -383,8 +386,9 @@ def within(tree: RegionTree, codes: object, ancestor: object) -> Bools:
     """:meth:`RegionTree.is_within <zhiyuan.hierarchy.RegionTree.is_within>` of every code, as
     a boolean array: the code is ``ancestor`` or lies in its subtree.
 
-    ``ancestor`` is one code (any accepted form) for all, or an array of codes as long as
-    ``codes``, one for each. Unknown or malformed codes raise, as in :func:`region_rows`.
+    ``ancestor`` is one code (any accepted form) for all, a :class:`~zhiyuan.hierarchy.Zone`
+    (in any of its members), or an array of codes as long as ``codes``, one for each. Unknown
+    or malformed codes raise, as in :func:`region_rows`.
 
     Example:
         >>> from zhiyuan.hierarchy import load_default
@@ -393,9 +397,14 @@ def within(tree: RegionTree, codes: object, ancestor: object) -> Bools:
         [True, False, True]
         >>> within(tree, ["370602001001", "370202001001"], ["370602", "3706"]).tolist()
         [True, False]
+        >>> from zhiyuan.hierarchy.zones import ZONES
+        >>> within(tree, ["370614110201", "370614001001"], ZONES["长岛综合试验区"]).tolist()
+        [True, False]
     """
     arrays = _arrays(tree)
     rows = _rows(arrays, "codes", codes)
+    if isinstance(ancestor, Zone):
+        return _in_zone(tree, arrays, rows, ancestor)
     if isinstance(ancestor, np.generic):
         ancestor = ancestor.item()
     if isinstance(ancestor, (str, int)) or not isinstance(ancestor, Iterable):
@@ -409,6 +418,38 @@ def within(tree: RegionTree, codes: object, ancestor: object) -> Bools:
             f"上级代码的个数应与代码相同（{rows.size}）/ one ancestor per code: {rows.size}",
         )
     return (rows >= anc) & (rows < arrays.end[anc])
+
+
+def _in_zone(tree: RegionTree, arrays: _TreeArrays, rows: I64, zone: Zone) -> Bools:
+    out = np.zeros(rows.size, dtype=bool)
+    for code in zone.codes:
+        a = _one_row(tree, "zone", code)
+        out |= (rows >= a) & (rows < int(arrays.end[a]))
+    return out
+
+
+def zone_rollup(
+    tree: RegionTree, codes: object, values: object, zones: Iterable[Zone]
+) -> dict[str, int]:
+    """The sum of ``values`` in each zone, by zone id (a report by 功能区): a row counts in every
+    zone that holds its code (zones may overlap), zones with nothing in them show 0.
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> from zhiyuan.hierarchy.zones import ZONES
+        >>> zone_rollup(load_default(), ["370614110201", "520302013001", "370602001001"],
+        ...             [90, 60, 30], ZONES.values())
+        {'长岛综合试验区': 90, '昆嵛山保护区': 0, '新蒲新区': 60}
+    """
+    arrays = _arrays(tree)
+    rows = _rows(arrays, "codes", codes)
+    v = _int_values(values, rows.size)
+    out: dict[str, int] = {}
+    for zone in _items("zones", zones):
+        if not isinstance(zone, Zone):
+            raise InvalidValue("zones", zone, "需要功能区 / need Zone values", shown=show(zone))
+        out[zone.id] = sum(v[_in_zone(tree, arrays, rows, zone)].tolist())
+    return out
 
 
 def _level(level: object) -> Level:

@@ -31,6 +31,7 @@ from zhiyuan._validators import COUNT, SHANGHAI, bounded, key, non_empty
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.errors import Conflict, InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import normalize_code
+from zhiyuan.hierarchy.zones import Zone, to_zone
 
 __all__ = ["Catalog", "Item", "Period"]
 
@@ -84,6 +85,10 @@ def _period(value: Any) -> Period | None:
         ) from None
 
 
+def _optional_zone(value: Any) -> Zone | None:
+    return None if value is None else to_zone(value)
+
+
 def _optional_code(value: Any) -> str | None:
     return None if value is None else normalize_code(value, field="within")
 
@@ -101,6 +106,8 @@ class Item:
         min_star_level: the star level the volunteer must hold (0: none) (黄山, 郑州).
         within: a region code: only volunteers whose home region lies in its subtree may
             redeem (``None``: anyone).
+        zone: a :class:`~zhiyuan.hierarchy.Zone`: only volunteers whose home region lies in it
+            may redeem (with ``within``, both must hold).
         limit: at most this many units per person per ``period``; ``limit`` and ``period`` are
             given together or not at all.
         period: ``"day"``, ``"month"``, ``"quarter"``, ``"year"`` or ``"lifetime"``.
@@ -112,7 +119,7 @@ class Item:
         >>> item.within, item.period
         ('370600000000', <Period.MONTH: 'month'>)
         >>> to_json(Item(id="u", name="雨伞", price=22))
-        '{"id": "u", "name": "雨伞", "price": 22, "stock": null, "min_star_level": 0, "within": null, "limit": null, "period": null}'
+        '{"id": "u", "name": "雨伞", "price": 22, "stock": null, "min_star_level": 0, "within": null, "zone": null, "limit": null, "period": null}'
         >>> Item(id="u", name="雨伞", price=22, limit=1)
         Traceback (most recent call last):
         ...
@@ -125,6 +132,7 @@ class Item:
     stock: int | None = attrs.field(default=None, validator=bounded(0, COUNT, "units"))
     min_star_level: int = attrs.field(default=0, validator=bounded(0, 100, "stars"))
     within: str | None = attrs.field(default=None, converter=_optional_code)
+    zone: Zone | None = attrs.field(default=None, converter=_optional_zone)
     limit: int | None = attrs.field(default=None, validator=bounded(1, COUNT, "units"))
     period: Period | None = attrs.field(default=None, converter=_period)
 

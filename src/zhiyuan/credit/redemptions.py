@@ -94,6 +94,7 @@ from zhiyuan.errors import (
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import RegionCode
 from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.hierarchy.zones import Zone
 from zhiyuan.hours.volunteers import Volunteer
 from zhiyuan.journal import Book
 from zhiyuan.journal._ids import derive, own_id
@@ -487,10 +488,12 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
             return f.level(volunteer_id, as_of=at)
         return f(volunteer_id, at)
 
-    def _within(self, home: str, region: str) -> bool:
+    def _within(self, home: str, region: str | Zone) -> bool:
         tree = self.tree
         if tree is not None and home in tree:
             return tree.is_within(home, region)
+        if isinstance(region, Zone):
+            return region.covers(home)
         return RegionCode(home).is_within(RegionCode(region))
 
     # --- reading ------------------------------------------------------------------------------
@@ -562,6 +565,14 @@ class Redemptions(Book[OrderEntry, _OrdersState]):
                 raise UnknownRegion(item.within)
             if not self._within(volunteer.home_region, item.within):
                 eligibility.append(finding("redeem.region", (item.within, volunteer.home_region)))
+        if item.zone is not None:
+            if self.tree is not None:
+                for c in item.zone.codes:
+                    self.tree[c]  # an unknown member raises UnknownRegion
+            if not self._within(volunteer.home_region, item.zone):
+                eligibility.append(
+                    finding("redeem.region", (item.zone.name, volunteer.home_region))
+                )
         limits: list[Finding] = []
         if item.limit is not None and item.period is not None:
             used = self._used(vid, at, item.period, item.id)

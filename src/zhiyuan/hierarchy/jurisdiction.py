@@ -33,6 +33,7 @@ from zhiyuan._validators import Clock, is_date, non_empty, system_clock, to_shan
 from zhiyuan.errors import InvalidValue, PermissionDenied, show
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.hierarchy.zones import Zone, to_zone
 
 __all__ = ["ALL_ACTIONS", "Action", "Grant", "Jurisdiction"]
 
@@ -59,8 +60,12 @@ class Action(enum.StrEnum):
     """Adjust points or credit (积分调整)."""
 
 
-def _code(value: object) -> str:
-    return normalize_code(value, field="region_code")
+def _optional_code(value: object) -> str | None:
+    return None if value is None else normalize_code(value, field="region_code")
+
+
+def _optional_zone(value: object) -> Zone | None:
+    return None if value is None else to_zone(value)
 
 
 def _actions(value: Iterable[str] | str) -> frozenset[str]:
@@ -119,20 +124,39 @@ def _grant(grant: object) -> Grant:
 
 @attrs.frozen(kw_only=True)
 class Grant:
-    """A principal's authority over a node and its subtree (授权).
+    """A principal's authority over a node and its subtree, or over a functional zone (授权).
 
-    ``actions`` defaults to every action (``"*"``). ``valid_from`` and ``valid_until`` (inclusive
-    dates) bound the grant in time when set.
+    Give ``region_code`` (a node: its subtree) or ``zone`` (a
+    :class:`~zhiyuan.hierarchy.Zone`: every member's subtree), not both. ``actions`` defaults to
+    every action (``"*"``). ``valid_from`` and ``valid_until`` (inclusive dates) bound the grant
+    in time when set.
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> from zhiyuan.hierarchy.zones import ZONES
+        >>> g = Grant(principal="长岛管委", zone=ZONES["长岛综合试验区"], actions={"record"})
+        >>> j = Jurisdiction(load_default(), [g])
+        >>> j.can_act("长岛管委", "record", "370614110000"), j.can_act("长岛管委", "record", "370614001000")
+        (True, False)
+        >>> j.scope("长岛管委", "record")[:2]
+        ['370614006000', '370614110000']
     """
 
     principal: str = attrs.field(validator=non_empty)
-    region_code: str = attrs.field(converter=_code)
+    region_code: str | None = attrs.field(default=None, converter=_optional_code)
+    zone: Zone | None = attrs.field(default=None, converter=_optional_zone)
     actions: frozenset[str] = attrs.field(default=frozenset({ALL_ACTIONS}), converter=_actions)
     role: str = attrs.field(default="admin", validator=non_empty)
     valid_from: date | None = attrs.field(default=None, validator=is_date)
     valid_until: date | None = attrs.field(default=None, validator=is_date)
 
     def __attrs_post_init__(self) -> None:
+        if (self.region_code is None) == (self.zone is None):
+            raise InvalidValue(
+                "region_code",
+                self.region_code,
+                "授权须给出区划或功能区之一 / a grant needs a region_code or a zone, not both",
+            )
         if (
             self.valid_from is not None
             and self.valid_until is not None
@@ -143,6 +167,16 @@ class Grant:
                 self.valid_until.isoformat(),
                 f"早于生效日 {self.valid_from.isoformat()} / before valid_from",
             )
+
+    @property
+    def scope(self) -> str | Zone:
+        """Where the grant holds: its region code, or its zone."""
+        return self.zone if self.zone is not None else str(self.region_code)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The top codes the grant covers: its region, or its zone's members."""
+        return self.zone.codes if self.zone is not None else (str(self.region_code),)
 
     def permits(self, action: str) -> bool:
         """True if the grant covers ``action``."""
@@ -199,7 +233,8 @@ class Jurisdiction:
     def add(self, grant: Grant) -> None:
         """Add a grant (the same grant twice is kept once)."""
         grant = _grant(grant)
-        self.tree[grant.region_code]  # raises UnknownRegion for a code not in the tree
+        for c in grant.codes:
+            self.tree[c]  # raises UnknownRegion for a code not in the tree
         with self._lock:
             held = self._by_principal.setdefault(grant.principal, [])
             if grant not in held:
@@ -233,7 +268,7 @@ class Jurisdiction:
         action = _action(action)
         day = self._today() if on is None else on
         for g in self.grants(principal):
-            if g.permits(action) and g.in_force(day) and self.tree.is_within(c, g.region_code):
+            if g.permits(action) and g.in_force(day) and self.tree.is_within(c, g.scope):
                 return g
         return None
 
@@ -257,7 +292,12 @@ class Jurisdiction:
         on = _on(on)
         day = self._today() if on is None else on
         codes = sorted(
-            {g.region_code for g in self.grants(principal) if g.permits(action) and g.in_force(day)}
+            {
+                c
+                for g in self.grants(principal)
+                if g.permits(action) and g.in_force(day)
+                for c in g.codes
+            }
         )
         top: list[str] = []
         for c in codes:

@@ -30,6 +30,7 @@ import attrs
 from zhiyuan._validators import to_enum
 from zhiyuan.errors import InvalidValue, UnknownRegion, ZhiyuanError, show
 from zhiyuan.hierarchy.codes import Level, RegionCode, level_of, normalize_code, parent_of
+from zhiyuan.hierarchy.zones import Zone
 
 __all__ = [
     "Anomaly",
@@ -852,6 +853,9 @@ class RegionTree:
     def is_within(self, code: object, ancestor: object) -> bool:
         """True if ``code`` is ``ancestor`` itself or lies in its subtree. O(1).
 
+        ``ancestor`` may be a :class:`~zhiyuan.hierarchy.Zone`: then ``code`` lies in one of its
+        members' subtrees.
+
         A subtree is every code in the tree that starts with the ancestor's significant digits
         (``3706`` for 烟台市), so a 12-digit code is checked with a set lookup and a prefix
         comparison; other forms by their rows. An unknown code raises
@@ -874,6 +878,9 @@ class RegionTree:
         except TypeError:  # not hashable: the slow path names it
             pass
         i = self._idx(code)
+        if isinstance(ancestor, Zone):
+            size = self._size
+            return any(a <= i < a + size[a] for a in map(self._idx, ancestor.codes))
         a = self._idx(ancestor)
         return a <= i < a + self._size[a]
 
@@ -889,7 +896,8 @@ class RegionTree:
         self._members: frozenset[str] = frozenset(self._codes)
 
     def within_mask(self, codes: Iterable[object], ancestor: object) -> list[bool]:
-        """``[is_within(c, ancestor) for c in codes]``, resolving ``ancestor`` once (for bulk use).
+        """``[is_within(c, ancestor) for c in codes]``, resolving ``ancestor`` once (for bulk use);
+        ``ancestor`` may be a :class:`~zhiyuan.hierarchy.Zone`.
 
         :func:`zhiyuan.bulk.regions.within` is the numpy form, for millions of codes.
 
@@ -898,11 +906,14 @@ class RegionTree:
             >>> load_default().within_mask(["370602001001", "370202001001"], "3706")
             [True, False]
         """
+        items = _items("codes", codes)
+        if isinstance(ancestor, Zone):
+            masks = [self.within_mask(items, m) for m in ancestor.codes]
+            return [any(row) for row in zip(*masks, strict=True)]
         a = self._idx(ancestor)
         end = a + self._size[a]
         prefix = self._codes[a][: _DIGITS[self._levels[a] - 1]]
         idx = self._idx
-        items = _items("codes", codes)
         try:
             members = self._members
         except AttributeError:

@@ -29,6 +29,7 @@ from typing import Any
 from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hierarchy.tree import RegionTree
+from zhiyuan.hierarchy.zones import Zone, to_zone
 from zhiyuan.progress import Progress, stepper
 from zhiyuan.simulate.population import CityProfile, Population, _need_numpy, np
 
@@ -121,6 +122,13 @@ def _ids(values: Any) -> Any:
     return arr if arr.dtype.kind in "iu" else arr.astype(str).astype(object)
 
 
+def _in(tree: RegionTree, raw: str, zone: Zone, field: str) -> bool:
+    code = normalize_code(raw, field=field)
+    if code not in tree:
+        raise NotFound(field, code)
+    return tree.is_within(code, zone)
+
+
 def _common_region(tree: RegionTree, codes: list[str]) -> str:
     """The lowest region containing every one of ``codes``."""
     first = codes[0]
@@ -140,6 +148,7 @@ def from_records(
     registrations: object = None,
     name: str | None = None,
     region: object = None,
+    zone: Zone | None = None,
     progress: Progress | None = None,
 ) -> Population:
     """A population of real records, to replay under scenarios (see the module doc).
@@ -151,6 +160,9 @@ def from_records(
         name: the report's name for the place (default: the region's name).
         region: the region the report is about (default: the lowest one that holds every
             record's region); every record must be within it.
+        zone: a functional zone (:class:`~zhiyuan.hierarchy.Zone`): only the records within it
+            are kept, and the registrations of volunteers who have records there or live there;
+            the report is named after it.
         progress: told of each of the three steps (read, places, order;
             :mod:`zhiyuan.progress`).
 
@@ -170,6 +182,16 @@ def from_records(
         ('云霄路社区', 2, 2, False)
         >>> compare(pop, Scenario(), Scenario(name="b"), load_default()).a.counted_minutes
         180
+
+        Only the records of a functional zone (长岛综合试验区's 砣矶镇 and not 登州街道):
+
+        >>> from zhiyuan.hierarchy.zones import ZONES
+        >>> pop = from_records({"volunteer": ["a", "b"], "region": ["370614110201", "370614001001"],
+        ...                     "start": [t, t], "end": [t + 7200, t + 3600],
+        ...                     "evidence": ["qr_scan"] * 2, "category": ["助老"] * 2},
+        ...                    load_default(), zone=ZONES["长岛综合试验区"])
+        >>> pop.profile.name, pop.n_volunteers, pop.n_records
+        ('长岛综合试验区', 1, 1)
     """
     _need_numpy()
     from zhiyuan.bulk import EVIDENCE, Coded, Columns
@@ -181,16 +203,12 @@ def from_records(
     if n == 0:
         raise InvalidValue("records", 0, "没有记录 / no records")
     start, end = cols.get("start"), cols.get("end")
+    evidence, category = cols.get("evidence"), cols.get("category")
     if cols.region is None:
         raise InvalidValue("region", None, "缺少 region 列 / the region column is missing")
     reg = _registrations(registrations) if registrations is not None else None
 
-    # volunteers: those with records and those registered
-    rec_ids = _ids(cols.volunteer_ids)
-    ids = rec_ids if reg is None else np.unique(np.concatenate([rec_ids, _ids(reg["volunteer"])]))
-    volunteer = np.searchsorted(ids, rec_ids)[cols.volunteer]
-
-    # places: every region named, checked against the tree
+    # the records' regions, as codes into their distinct values
     if isinstance(cols.region, Coded):  # text read from a frame: already coded
         inverse, uniq = cols.region.codes, cols.region.names
         if len(inverse) and int(inverse.min()) < 0:
@@ -198,6 +216,44 @@ def from_records(
             raise InvalidValue(f"region[{i}]", None, "缺少区划代码 / a region is missing")
     else:
         uniq, inverse = np.unique(np.asarray(cols.region).astype(str), return_inverse=True)
+    rec_volunteer = cols.volunteer
+    if zone is not None:
+        zone = to_zone(zone)
+        inside = np.array([_in(tree, str(u), zone, "region") for u in uniq.tolist()], dtype=bool)
+        keep = inside[inverse]
+        if not keep.any():
+            raise InvalidValue("zone", zone.name, "区内没有记录 / no record lies in the zone")
+        start, end, inverse = start[keep], end[keep], inverse[keep]
+        evidence, category, rec_volunteer = evidence[keep], category[keep], rec_volunteer[keep]
+        n = int(keep.sum())
+        if reg is not None:
+            mine = np.isin(np.arange(len(cols.volunteer_ids)), rec_volunteer)
+            served = set(_ids(cols.volunteer_ids)[mine].tolist())
+            lives = (
+                np.array(
+                    [
+                        _in(tree, c, zone, "registrations.region")
+                        for c in np.asarray(reg["region"]).astype(str).tolist()
+                    ],
+                    dtype=bool,
+                )
+                if "region" in reg
+                else np.zeros(len(reg["volunteer"]), dtype=bool)
+            )
+            who = _ids(reg["volunteer"]).tolist()
+            take = lives | np.array([v in served for v in who], dtype=bool)
+            reg = {k: np.asarray(v)[take] for k, v in reg.items()}
+
+    # volunteers: those with records and those registered
+    rec_ids = _ids(cols.volunteer_ids)
+    ids = rec_ids if reg is None else np.unique(np.concatenate([rec_ids, _ids(reg["volunteer"])]))
+    if zone is not None:  # only those with records in the zone, or registered in it
+        used = np.zeros(len(rec_ids), dtype=bool)
+        used[np.unique(rec_volunteer)] = True
+        kept = rec_ids[used]
+        ids = kept if reg is None else np.unique(np.concatenate([kept, _ids(reg["volunteer"])]))
+    volunteer = np.searchsorted(ids, rec_ids)[rec_volunteer]
+
     extra: Any = None
     if reg is not None and "region" in reg:
         extra = np.asarray(reg["region"]).astype(str)
@@ -231,8 +287,8 @@ def from_records(
     step("地点 / places")
     order = np.lexsort((start, volunteer))
     volunteer, start, end, place = volunteer[order], start[order], end[order], place[order]
-    evidence = cols.get("evidence")[order].astype(np.int8)
-    category = cols.get("category")[order].astype(np.int16)
+    evidence = evidence[order].astype(np.int8)
+    category = category[order].astype(np.int16)
 
     n_vol = len(ids)
     first = np.full(n_vol, -1, dtype=np.int64)  # each volunteer's first record (sorted by start)
@@ -255,7 +311,7 @@ def from_records(
 
     last_day = day_of(int(end.max()))
     served_hours = int((end - start).sum()) // 3600
-    place_name = tree[top].name or top
+    place_name = zone.name if zone is not None else tree[top].name or top
     profile = CityProfile(
         name=name or place_name,
         region_code=top,
