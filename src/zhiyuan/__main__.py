@@ -35,6 +35,7 @@ from typing import Any, NamedTuple, NoReturn, TypeVar
 from zhiyuan import __version__
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hierarchy import (
+    TEAM_STANDARD_PROFILES,
     Level,
     PracticeCenter,
     PracticeInstitute,
@@ -43,7 +44,6 @@ from zhiyuan.hierarchy import (
     RegionTree,
     Registry,
     Team,
-    TeamStandard,
     load_default,
     normalize_code,
 )
@@ -51,7 +51,7 @@ from zhiyuan.hierarchy.units import TEAM_KINDS
 from zhiyuan.hierarchy.zones import ZONES, Zone
 from zhiyuan.progress import Bar
 from zhiyuan.simulate.population import CityProfile
-from zhiyuan.simulate.replay import Scenario
+from zhiyuan.simulate.replay import Response, Scenario
 
 _P = TypeVar("_P")
 
@@ -392,7 +392,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for code in cities:
         _print_tree(tree, code, depth=1)
         print()
-    standard = TeamStandard()
+    standard = TEAM_STANDARD_PROFILES["yantai"]
     reg = synthetic_registry(tree, cities, seed=args.seed)
     print(f"队伍建设标准 / team standard: {standard.name} (synthetic teams, seed {args.seed})")
     for code in cities:
@@ -472,6 +472,7 @@ def _simulate(
     html_out: str | None,
     fmt: str = "text",
     output: str | None = None,
+    response: Response | None = None,
 ) -> int:
     """A what-if of a seed city's synthetic population or of a file of real records."""
     import time
@@ -536,7 +537,7 @@ def _simulate(
         }
     t1 = time.perf_counter()
     print(f"  replaying {pop.n_records:,} records twice … / 回放 …", file=sys.stderr, flush=True)
-    cmp = compare(pop, a, b, tree, progress=bar)
+    cmp = compare(pop, a, b, tree, progress=bar, response=response)
     bar.close()
     t2 = time.perf_counter()
     print(
@@ -614,7 +615,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         zone = None if args.zone is None else ZONES[args.zone]
         source = _Records(args.records, args.registrations, zone)
-    return _simulate(tree, source, (a, b), args.json, args.html, args.format, args.output)
+    response = None
+    if args.response is not None:
+        response = Response(share_percent=args.response)
+    return _simulate(tree, source, (a, b), args.json, args.html, args.format, args.output, response)
 
 
 def cmd_tree(args: argparse.Namespace) -> int:
@@ -832,6 +836,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--registrations",
         help="with --records: the volunteers (volunteer_id, registered_on, optional region_code)",
+    )
+    sim.add_argument(
+        "--response",
+        type=_whole,
+        metavar="PERCENT",
+        help="a simple response model (off by default): this share of the volunteers within 8 h "
+        "of a star level under B serve the hours they lack",
     )
     sim.add_argument(
         "--zone",

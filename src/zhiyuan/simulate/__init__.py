@@ -20,7 +20,7 @@ from zhiyuan.simulate.population import (
     profile_for,
 )
 from zhiyuan.simulate.records import from_records, read_table
-from zhiyuan.simulate.replay import ASSUMPTIONS, Scenario, compare, replay
+from zhiyuan.simulate.replay import ASSUMPTIONS, Response, Scenario, compare, replay, respond
 from zhiyuan.simulate.report import Comparison, ScenarioResult
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "CityProfile",
     "Comparison",
     "Population",
+    "Response",
     "Scenario",
     "ScenarioResult",
     "compare",
@@ -40,4 +41,5 @@ __all__ = [
     "profile_for",
     "read_table",
     "replay",
+    "respond",
 ]

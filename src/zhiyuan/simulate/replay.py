@@ -39,7 +39,7 @@ from typing import Any
 
 import attrs
 
-from zhiyuan._validators import SHANGHAI, non_empty, non_negative
+from zhiyuan._validators import SHANGHAI, bounded, non_empty, non_negative
 from zhiyuan.convert import from_json, from_toml, unstructure
 from zhiyuan.credit.conversion import ConversionPolicy, Expiry
 from zhiyuan.errors import InvalidValue
@@ -53,7 +53,7 @@ from zhiyuan.scoring.stars import StarScheme
 from zhiyuan.simulate.population import Population, np
 from zhiyuan.simulate.report import Comparison, ScenarioResult
 
-__all__ = ["ASSUMPTIONS", "Scenario", "compare", "replay"]
+__all__ = ["ASSUMPTIONS", "Response", "Scenario", "compare", "replay", "respond"]
 
 ASSUMPTIONS: dict[str, str] = {
     "certified": "接受或待审批的工时均在服务当日结束时认证 / every hour accepted or sent for "
@@ -119,6 +119,7 @@ class _Totals:
     outstanding: int = 0
     months: dict[int, list[int]] = attrs.field(factory=dict)
     per_place: Any = None
+    missing: list[Any] | None = None  # per block, the stars' minutes short of the next level
 
 
 def replay(
@@ -155,18 +156,7 @@ def replay(
         per_place=np.zeros(len(pop.villages), dtype=np.int64),
     )
     n = pop.n_records
-    size = n if block_records is None else block_records
-    cut = 0  # first record of the block
-    first_vol = 0
-    while True:
-        stop = min(cut + size, n)
-        if stop < n:  # whole volunteers: end the block where a volunteer ends
-            stop = int(np.searchsorted(pop.volunteer, pop.volunteer[stop - 1], side="right"))
-        last_vol = pop.n_volunteers if stop >= n else int(pop.volunteer[stop])
-        _block(pop, scenario, now, today, cut, stop, first_vol, last_vol, totals, progress)
-        if stop >= n:
-            break
-        cut, first_vol = stop, last_vol
+    _blocks(pop, scenario, now, today, totals, progress, block_records)
     for what in ("工时 / hours", "星级 / stars", "积分 / points"):
         step(what)
 
@@ -210,6 +200,31 @@ def replay(
         random_seed=pop.seed if pop.synthetic else None,
         assumptions=tuple(ASSUMPTIONS[k] for k in kinds),
     )
+
+
+def _blocks(
+    pop: Population,
+    scenario: Scenario,
+    now: datetime,
+    today: int,
+    totals: _Totals,
+    progress: Progress | None,
+    block_records: int | None,
+) -> None:
+    """Replay every record, in blocks of whole volunteers of about ``block_records`` records."""
+    n = pop.n_records
+    size = n if block_records is None else block_records
+    cut = 0  # first record of the block
+    first_vol = 0
+    while True:
+        stop = min(cut + size, n)
+        if stop < n:  # whole volunteers: end the block where a volunteer ends
+            stop = int(np.searchsorted(pop.volunteer, pop.volunteer[stop - 1], side="right"))
+        last_vol = pop.n_volunteers if stop >= n else int(pop.volunteer[stop])
+        _block(pop, scenario, now, today, cut, stop, first_vol, last_vol, totals, progress)
+        if stop >= n:
+            break
+        cut, first_vol = stop, last_vol
 
 
 def _block(
@@ -265,6 +280,9 @@ def _block(
     registered = ((pop.registered[v_lo:v_hi] + 8 * 3600) // 86400).astype("datetime64[D]")
     stars = rate_stars(rows, scenario.stars, now, registered_on=registered)
     totals.levels += np.bincount(stars.level, minlength=len(totals.levels))
+    if totals.missing is not None:  # only hours stand between them and the next level
+        short = np.where(stars.unmet == 0, stars.minutes_missing, 0)
+        totals.missing.append(np.where(stars.next_level > 0, short, 0))
 
     # Points: certified at the end of the service day, in record order.
     certified_at = (day + 1) * 86400 - 8 * 3600 - 1
@@ -417,6 +435,93 @@ def _simulate_needs(pop: Population, scenario: Scenario, tree: RegionTree) -> tu
     return scenario.needs, filled
 
 
+@attrs.frozen(kw_only=True)
+class Response:
+    """A simple response model (行为响应) for what-ifs, off by default: some volunteers who are
+    close to a star level under the new rules serve the hours they lack.
+
+    A replay assumes people do not change what they do; this model relaxes that in one way a
+    policy maker asks about ("if we lower the thresholds, will people near them serve more?").
+    Under scenario B, a volunteer is *near* a level when only hours stand between them and it
+    (no other condition unmet) and they lack at most ``within_hours``. Of those, a share of
+    ``share_percent`` (drawn with ``seed``) serve once more, on the day after their last record,
+    from 09:00, for the hours they lack rounded up to a whole hour, at the place and in the
+    category and evidence of their last record. One who would serve after the history's end does
+    not respond. Nothing else changes; the result's assumptions say who responded.
+
+    Example:
+        >>> Response().share_percent, Response().within_hours
+        (30, 8)
+    """
+
+    share_percent: int = attrs.field(default=30, validator=bounded(0, 100, "percent"))
+    within_hours: int = attrs.field(default=8, validator=bounded(1, 10_000, "hours"))
+    seed: int = attrs.field(default=0, validator=non_negative)
+
+
+def respond(
+    pop: Population,
+    scenario: Scenario,
+    tree: RegionTree,
+    response: Response,
+    *,
+    as_of: datetime | None = None,
+    block_records: int | None = BLOCK_RECORDS,
+) -> tuple[Population, int, int]:
+    """``pop`` with the extra service of the volunteers who respond to ``scenario`` (see
+    :class:`Response`), and how many were near a level and how many responded.
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> from zhiyuan.simulate import CITY_PROFILES, generate
+        >>> tree = load_default()
+        >>> pop = generate(CITY_PROFILES["shinan"], tree, scale=0.01, seed=3)
+        >>> more, near, took = respond(pop, Scenario(), tree, Response(share_percent=100))
+        >>> took > 0 and more.n_records == pop.n_records + took and near >= took
+        True
+    """
+    if not isinstance(response, Response):
+        raise InvalidValue("response", response, "需要 Response / need a Response")
+    now = as_of or _end_of(pop.profile.last_day)
+    now_s = int(now.timestamp())
+    today = (now_s + 8 * 3600) // 86400
+    totals = _Totals(
+        levels=np.zeros(scenario.stars.top + 1, dtype=np.int64),
+        per_place=np.zeros(len(pop.villages), dtype=np.int64),
+        missing=[],
+    )
+    _blocks(pop, scenario, now, today, totals, None, block_records)
+    missing = np.concatenate(totals.missing) if totals.missing else np.zeros(0, dtype=np.int64)
+    near = np.flatnonzero((missing > 0) & (missing <= response.within_hours * 60))
+    rng = np.random.default_rng(response.seed)
+    chosen = near[rng.random(near.size) < response.share_percent / 100]
+    last = np.searchsorted(pop.volunteer, chosen, side="right") - 1  # each one's last record
+    day = (pop.end[last] + 8 * 3600) // 86400 + 1
+    start = day * 86400 - 8 * 3600 + 9 * 3600  # 09:00 the next day, Shanghai
+    end = start + -(-missing[chosen] // 60) * 3600
+    fits = end <= now_s
+    chosen, last, start, end = chosen[fits], last[fits], start[fits], end[fits]
+    if not chosen.size:
+        return pop, int(near.size), 0
+    order = np.lexsort(
+        (np.concatenate([pop.start, start]), np.concatenate([pop.volunteer, chosen]))
+    )
+
+    def more(column: Any, extra: Any) -> Any:
+        return np.concatenate([column, extra.astype(column.dtype)])[order]
+
+    grown = attrs.evolve(
+        pop,
+        volunteer=more(pop.volunteer, chosen),
+        start=more(pop.start, start),
+        end=more(pop.end, end),
+        place=more(pop.place, pop.place[last]),
+        evidence=more(pop.evidence, pop.evidence[last]),
+        category=more(pop.category, pop.category[last]),
+    )
+    return grown, int(near.size), int(chosen.size)
+
+
 def compare(
     pop: Population,
     a: Scenario,
@@ -425,10 +530,40 @@ def compare(
     *,
     as_of: datetime | None = None,
     progress: Progress | None = None,
+    response: Response | None = None,
 ) -> Comparison:
     """Replay ``pop`` under ``a`` and ``b`` and line the results up (``progress`` is told of
-    each replay's steps, as :func:`replay`)."""
-    return Comparison(
-        a=replay(pop, a, tree, as_of=as_of, progress=progress),
-        b=replay(pop, b, tree, as_of=as_of, progress=progress),
-    )
+    each replay's steps, as :func:`replay`).
+
+    With a ``response`` (:class:`Response`, off by default), B is replayed on the records of
+    :func:`respond`: some volunteers near a level under B serve the hours they lack, and B's
+    assumptions say so instead of "people do not change behaviour".
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> from zhiyuan.simulate import CITY_PROFILES, generate
+        >>> tree = load_default()
+        >>> pop = generate(CITY_PROFILES["shinan"], tree, scale=0.01, seed=3)
+        >>> low = Scenario(name="low", stars=StarScheme(name="low", thresholds_hours=(50, 300, 600, 1000, 1500)))
+        >>> cmp = compare(pop, Scenario(), low, tree, response=Response())
+        >>> cmp.b.records > cmp.a.records, cmp.b.counted_minutes > cmp.a.counted_minutes
+        (True, True)
+        >>> any(line.startswith("行为响应") for line in cmp.b.assumptions)
+        True
+    """
+    res_a = replay(pop, a, tree, as_of=as_of, progress=progress)
+    b_pop = pop
+    took = near = 0
+    if response is not None:
+        b_pop, near, took = respond(pop, b, tree, response, as_of=as_of)
+    res_b = replay(b_pop, b, tree, as_of=as_of, progress=progress)
+    if response is not None:
+        said = (
+            f"行为响应：B 下仅差不足 {response.within_hours} 小时即可升星的 {near:,} 名志愿者中，"
+            f"{took:,} 名（抽取 {response.share_percent}%）次日补足所差时长 / response: of the "
+            f"{near:,} volunteers within {response.within_hours} h of a level under B, {took:,} "
+            f"(a {response.share_percent}% draw) served the hours they lacked the next day"
+        )
+        kept = tuple(x for x in res_b.assumptions if x != ASSUMPTIONS["unchanged"])
+        res_b = attrs.evolve(res_b, assumptions=(*kept, said))
+    return Comparison(a=res_a, b=res_b)
