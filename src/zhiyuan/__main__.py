@@ -321,8 +321,12 @@ def _emit(result: _Result, fmt: str, output: str | None, notes: Sequence[str] = 
 def _load(data: str | None) -> RegionTree:
     if not data:
         return load_default()
-    with _reading("--data", data):
-        return RegionTree.from_nbs_dir(data)
+    bar = Bar()  # on stderr, and only when it is a terminal
+    try:
+        with _reading("--data", data):
+            return RegionTree.from_nbs_dir(data, progress=bar)
+    finally:
+        bar.close()
 
 
 def _counts_line(tree: RegionTree, code: str) -> str:

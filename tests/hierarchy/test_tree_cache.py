@@ -387,3 +387,43 @@ def test_roundtrip_codes_only_trees(records: list[tuple[object, str | None, obje
         back = _cache.read_tree(path, "digest")
         assert back is not None
         _same(tree, back)
+
+
+def test_a_load_tells_its_progress_from_the_files_and_from_the_cache(
+    small_dir: Path, tmp_path: Path, no_floor: None
+) -> None:
+    seen: list[tuple[str, int, int | None]] = []
+    cold = RegionTree.from_nbs_dir(
+        small_dir, cache_dir=tmp_path / "c", progress=lambda *a: seen.append(a)
+    )
+    assert seen == [("区划 / regions", 10, 10)]  # 2 + 3 + 3 + 2 regions read, then built
+    seen.clear()
+    warm = RegionTree.from_nbs_dir(
+        small_dir, cache_dir=tmp_path / "c", progress=lambda *a: seen.append(a)
+    )
+    _same(cold, warm)
+    assert seen == [("区划（缓存）/ regions (cache)", len(warm), len(warm))]
+    quiet = RegionTree.from_nbs_dir(small_dir, cache=False)  # no callback: nothing to tell
+    _same(cold, quiet)
+
+
+def test_a_long_load_tells_every_100_000_regions(tmp_path: Path) -> None:
+    provinces = ["code,name"] + [f"{p},省{p}" for p in range(11, 66)]
+    cities = ["code,name,province_code"] + [
+        f"{p}{c:02d},市{p}{c},{p}" for p in range(11, 66) for c in range(1, 21)
+    ]
+    counties = ["code,name,city_code,province_code"] + [
+        f"{p}{c:02d}{k:02d},县,{p}{c:02d},{p}"
+        for p in range(11, 66)
+        for c in range(1, 21)
+        for k in range(1, 99)
+    ]
+    d = tmp_path / "big"
+    d.mkdir()
+    for name, lines in (("provinces", provinces), ("cities", cities), ("counties", counties)):
+        (d / f"{name}.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    seen: list[tuple[str, int, int | None]] = []
+    tree = RegionTree.from_nbs_dir(d, cache=False, progress=lambda *a: seen.append(a))
+    n = 55 + 55 * 20 + 55 * 20 * 98
+    assert len(tree) == n
+    assert seen == [("区划 / regions", 100_000, None), ("区划 / regions", n, n)]

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zhiyuan.errors import InvalidValue, show
+from zhiyuan.progress import Progress
 
 if TYPE_CHECKING:
     from zhiyuan.hierarchy.tree import RegionTree
@@ -140,11 +141,12 @@ def cached_load(
     *,
     cache: object,
     cache_dir: object,
+    progress: Progress | None = None,
 ) -> RegionTree:
     """``build()``, or the tree cached for the same source bytes; a fresh build is cached.
 
     ``source`` gives the path the cache file is named after, ``files`` the files whose bytes the
-    tree is built from. Anything going wrong with the cache falls back to ``build()``, whose
+    tree is built from; ``progress`` is told once of a tree read from the cache. Anything going wrong with the cache falls back to ``build()``, whose
     errors (a missing or damaged file) are the ones raised.
     """
     if not isinstance(cache, bool):
@@ -167,6 +169,8 @@ def cached_load(
     except Exception:  # a cache must never stop a load
         hit = None
     if hit is not None:
+        if progress is not None:
+            progress("区划（缓存）/ regions (cache)", len(hit), len(hit))
         return hit
     tree = build()
     with contextlib.suppress(Exception):  # an unwritable cache directory: the tree is still good

@@ -31,6 +31,7 @@ from zhiyuan._validators import to_enum
 from zhiyuan.errors import InvalidValue, UnknownRegion, ZhiyuanError, show
 from zhiyuan.hierarchy.codes import Level, RegionCode, level_of, normalize_code, parent_of
 from zhiyuan.hierarchy.zones import Zone
+from zhiyuan.progress import Progress
 
 __all__ = [
     "Anomaly",
@@ -525,6 +526,7 @@ class RegionTree:
         *,
         cache: bool = True,
         cache_dir: str | os.PathLike[str] | None = None,
+        progress: Progress | None = None,
     ) -> RegionTree:
         """Load the NBS named files (``provinces`` … ``villages``, ``.csv`` or ``.csv.gz``).
 
@@ -551,6 +553,10 @@ class RegionTree:
         UTF-8 text, the tree's columns as their bytes), not pickle: loading a pickle runs code
         named in the file, reading this runs none, and it loads as fast.
 
+        ``progress`` (:mod:`zhiyuan.progress`) is told every 100,000 regions read from the files
+        (the total is not known ahead) and once the tree is built, or once when it comes from
+        the cache.
+
         Example:
             >>> import tempfile
             >>> from pathlib import Path
@@ -569,9 +575,10 @@ class RegionTree:
             "nbs",
             lambda: _path(path),
             lambda: named_files(path),
-            lambda: cls.from_records(read_named_dir(path)),
+            lambda: _told(progress, lambda rows: cls.from_records(rows), read_named_dir(path)),
             cache=cache,
             cache_dir=cache_dir,
+            progress=progress,
         )
 
     @classmethod
@@ -581,12 +588,14 @@ class RegionTree:
         *,
         cache: bool = True,
         cache_dir: str | os.PathLike[str] | None = None,
+        progress: Progress | None = None,
     ) -> RegionTree:
         """Load a codes-only five-level structure file (``code,parent_code,level``), such as 2019's.
 
         A file that cannot be read raises :class:`~zhiyuan.errors.InvalidInput` naming the file and
         line, as for :meth:`from_nbs_dir`; a missing file raises :class:`~zhiyuan.errors.NotFound`.
-        The tree is cached as by :meth:`from_nbs_dir` (same keywords, same rules).
+        The tree is cached, and ``progress`` told, as by :meth:`from_nbs_dir` (same keywords,
+        same rules).
 
         Example:
             >>> import tempfile
@@ -605,9 +614,10 @@ class RegionTree:
             "structure",
             lambda: structure_file(path),
             lambda: [structure_file(path)],
-            lambda: cls.from_records(read_structure_file(path)),
+            lambda: _told(progress, lambda rows: cls.from_records(rows), read_structure_file(path)),
             cache=cache,
             cache_dir=cache_dir,
+            progress=progress,
         )
 
     def to_records(self) -> Iterator[tuple[str, str | None, str | None]]:
@@ -1303,3 +1313,28 @@ def _parent_anomaly(
             f"{actual if actual is not None else 'the root'})",
         )
     )
+
+
+LOAD_STAGE = "区划 / regions"
+"""The stage a tree load tells its progress callback."""
+
+
+def _told(
+    progress: Progress | None, build: Callable[[Iterable[Any]], RegionTree], rows: Iterable[Any]
+) -> RegionTree:
+    """``build(rows)``, telling ``progress`` every 100,000 rows read and once built."""
+    if progress is None:
+        return build(rows)
+    count = 0
+
+    def counted() -> Iterator[Any]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            if count % 100_000 == 0:
+                progress(LOAD_STAGE, count, None)
+            yield row
+
+    tree = build(counted())
+    progress(LOAD_STAGE, count, count)
+    return tree
