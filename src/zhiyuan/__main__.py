@@ -27,7 +27,7 @@ import random
 import re
 import sys
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn, TypeVar
@@ -50,7 +50,7 @@ from zhiyuan.hierarchy import (
 from zhiyuan.hierarchy.units import TEAM_KINDS
 from zhiyuan.hierarchy.zones import ZONES, Zone
 from zhiyuan.progress import Bar
-from zhiyuan.simulate.population import CityProfile
+from zhiyuan.simulate.population import CityProfile, Population
 from zhiyuan.simulate.replay import Response, Scenario
 
 _P = TypeVar("_P")
@@ -452,6 +452,25 @@ def _figures(source: str) -> tuple[str | None, str]:
     return (m.group(1), m.group(2)) if m else (None, source)
 
 
+_STREAM_ABOVE = 2_000_000
+"""A synthetic what-if of more volunteers than this is drawn and replayed in blocks."""
+
+
+class _Sizes:
+    """Counts the volunteers, records and hours of the blocks that pass through :meth:`count`."""
+
+    def __init__(self) -> None:
+        self.volunteers = self.records = 0
+        self.hours = 0.0
+
+    def count(self, blocks: Iterable[Population]) -> Iterator[Population]:
+        for block in blocks:
+            self.volunteers += block.n_volunteers
+            self.records += block.n_records
+            self.hours += block.total_hours()
+            yield block
+
+
 class _Synthetic(NamedTuple):
     """A what-if of a city's synthetic population."""
 
@@ -481,13 +500,22 @@ def _simulate(
     """A what-if of a seed city's synthetic population or of a file of real records."""
     import time
 
-    from zhiyuan.simulate import CITY_PROFILES, Population, compare, from_records, generate
+    from zhiyuan.simulate import (
+        CITY_PROFILES,
+        Comparison,
+        compare,
+        compare_blocks,
+        from_records,
+        generate,
+        generate_blocks,
+    )
 
     a, b = scenarios
     stream = fmt == "text" and output is None  # the heading shows before the long part
     bar = Bar()  # on stderr, and only when it is a terminal
     t0 = time.perf_counter()
     pop: Population
+    cmp: Comparison
     if isinstance(source, _Synthetic):
         city, scale, seed = source
         profile = CITY_PROFILES[city] if isinstance(city, str) else city
@@ -499,23 +527,46 @@ def _simulate(
         ]
         if stream:
             print("\n".join(head), flush=True)
-        print("  generating the population … / 生成人口 …", file=sys.stderr, flush=True)
-        pop = generate(profile, tree, scale=scale, seed=seed, progress=bar)
-        bar.close()
+        blocked = round(profile.volunteers * scale) > _STREAM_ABOVE
+        if blocked and response is not None:
+            raise InvalidValue(
+                "--response",
+                response.share_percent,
+                f"超过 {_STREAM_ABOVE:,} 名志愿者时分块回放，不支持行为响应 / not with more "
+                f"than {_STREAM_ABOVE:,} volunteers, which are replayed in blocks",
+            )
+        if blocked:  # a province: drawn and replayed a block of volunteers at a time
+            print(
+                "  generating and replaying in blocks … / 分块生成并回放 …",
+                file=sys.stderr,
+                flush=True,
+            )
+            size = _Sizes()
+            blocks = generate_blocks(profile, tree, scale=scale, seed=seed, progress=bar)
+            cmp = compare_blocks(size.count(blocks), a, b, tree)
+            bar.close()
+            n_vol, n_rec, hours = size.volunteers, size.records, size.hours
+        else:
+            print("  generating the population … / 生成人口 …", file=sys.stderr, flush=True)
+            pop = generate(profile, tree, scale=scale, seed=seed, progress=bar)
+            bar.close()
+            n_vol, n_rec, hours = pop.n_volunteers, pop.n_records, pop.total_hours()
         people = (
-            f"  合成人口 / synthetic population: {pop.n_volunteers:,} volunteers / 志愿者, "
-            f"{pop.n_records:,} records / 记录, {pop.total_hours():,.0f} h / 小时 "
-            f"(随机种子 / random seed {pop.seed})"
+            f"  合成人口 / synthetic population: {n_vol:,} volunteers / 志愿者, "
+            f"{n_rec:,} records / 记录, {hours:,.0f} h / 小时 "
+            f"(随机种子 / random seed {seed}"
+            + ("; 分块生成 / drawn in blocks)" if blocked else ")")
         )
         run: dict[str, object] = {
             "city": profile.name,
             "profile": city if isinstance(city, str) else None,
             "region_code": profile.region_code,
             "scale": scale,
-            "random_seed": pop.seed,
+            "random_seed": seed,
             "seed_city_file": dossier,
             "city_figures": figures,
             "hours_estimated": profile.hours_estimated,
+            "blocks": blocked,
         }
     else:
         records, registrations, zone = source
@@ -527,9 +578,11 @@ def _simulate(
         head = [f"政策模拟 / what-if: {profile.name} ({records}); A = {a.name}, B = {b.name}"]
         if stream:
             print("\n".join(head), flush=True)
+        blocked = False
+        n_vol, n_rec, hours = pop.n_volunteers, pop.n_records, pop.total_hours()
         people = (
-            f"  真实记录 / real records: {pop.n_volunteers:,} volunteers / 志愿者, "
-            f"{pop.n_records:,} records / 记录, {pop.total_hours():,.0f} h / 小时, "
+            f"  真实记录 / real records: {n_vol:,} volunteers / 志愿者, "
+            f"{n_rec:,} records / 记录, {hours:,.0f} h / 小时, "
             f"{profile.source.removeprefix('records: ').split(', ')[-1]}"
         )
         run = {
@@ -540,20 +593,16 @@ def _simulate(
             "zone": None if zone is None else zone.id,
         }
     t1 = time.perf_counter()
-    print(f"  replaying {pop.n_records:,} records twice … / 回放 …", file=sys.stderr, flush=True)
-    cmp = compare(pop, a, b, tree, progress=bar, response=response)
-    bar.close()
+    if not blocked:
+        print(f"  replaying {n_rec:,} records twice … / 回放 …", file=sys.stderr, flush=True)
+        cmp = compare(pop, a, b, tree, progress=bar, response=response)
+        bar.close()
     t2 = time.perf_counter()
     print(
         f"  read or generated in {t1 - t0:.1f} s, both replays in {t2 - t1:.1f} s", file=sys.stderr
     )
-    hours = pop.total_hours()
     body = [people, "", cmp.text()]
-    run["population"] = {
-        "volunteers": pop.n_volunteers,
-        "records": pop.n_records,
-        "served_hours": hours,
-    }
+    run["population"] = {"volunteers": n_vol, "records": n_rec, "served_hours": hours}
     run["assumptions"] = list(cmp.assumptions)
     document = {"run": run, **json.loads(cmp.to_json())}
     rows: list[dict[str, object]] = [

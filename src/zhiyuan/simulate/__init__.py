@@ -17,10 +17,19 @@ from zhiyuan.simulate.population import (
     CityProfile,
     Population,
     generate,
+    generate_blocks,
     profile_for,
 )
 from zhiyuan.simulate.records import from_records, read_table
-from zhiyuan.simulate.replay import ASSUMPTIONS, Response, Scenario, compare, replay, respond
+from zhiyuan.simulate.replay import (
+    ASSUMPTIONS,
+    Response,
+    Scenario,
+    compare,
+    compare_blocks,
+    replay,
+    respond,
+)
 from zhiyuan.simulate.report import Comparison, ScenarioResult
 
 __all__ = [
@@ -36,8 +45,10 @@ __all__ = [
     "Scenario",
     "ScenarioResult",
     "compare",
+    "compare_blocks",
     "from_records",
     "generate",
+    "generate_blocks",
     "profile_for",
     "read_table",
     "replay",

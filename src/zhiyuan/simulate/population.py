@@ -17,6 +17,7 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from zhiyuan.hours.records import Evidence
 from zhiyuan.progress import Progress, stepper
 
 __all__ = [
+    "BLOCK_VOLUNTEERS",
     "CATEGORIES",
     "CITY_PROFILES",
     "NATIONAL_HOURS_PER_VOLUNTEER",
@@ -37,6 +39,7 @@ __all__ = [
     "CityProfile",
     "Population",
     "generate",
+    "generate_blocks",
     "np",
     "profile_for",
 ]
@@ -333,31 +336,10 @@ def _need_numpy() -> None:
         )
 
 
-def generate(
-    profile: CityProfile,
-    tree: RegionTree,
-    *,
-    scale: float = 0.01,
-    seed: int = 2023,
-    progress: Progress | None = None,
-) -> Population:
-    """Draw a population shaped like ``profile`` at ``scale`` (1.0 = the city's full size).
-
-    Volunteers spread over the city's villages and communities in proportion to a random
-    weight per village. Each active volunteer's total hours are lognormal (σ = 1.5), scaled so
-    the population's hours match the profile's; they are served in records of 1–4 hours
-    (sometimes a full day) spread over the years since ``first_year``, mostly in the home
-    village, sometimes elsewhere in the same township. ``progress`` is told of each of its three
-    steps (:mod:`zhiyuan.progress`).
-
-    Example:
-        >>> from zhiyuan.hierarchy import load_default
-        >>> pop = generate(CITY_PROFILES["shinan"], load_default(), scale=0.01, seed=1)
-        >>> pop.n_volunteers, pop.n_records > 1000
-        (839, True)
-        >>> generate(CITY_PROFILES["shinan"], load_default(), scale=0.01, seed=1).n_records == pop.n_records
-        True
-    """
+def _checked(
+    profile: CityProfile, tree: RegionTree, scale: object, seed: object
+) -> tuple[str, ...]:
+    """The profile's villages, after checking ``scale`` and ``seed``."""
     _need_numpy()
     if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale <= 1:
         raise InvalidValue("scale", scale, "规模应在 (0, 1] / scale is in (0, 1]")
@@ -365,33 +347,51 @@ def generate(
         raise InvalidValue(
             "seed", seed, "种子应为 0 到 2**63-1 的整数 / a whole number, 0 to 2**63-1"
         )
-    step = stepper(progress, 3)
-    rng = np.random.default_rng(seed)
     villages = tuple(r.code for r in tree.descendants(profile.region_code) if r.code[9:] != "000")
     if not villages:
         raise InvalidValue(
             "region_code", profile.region_code, "该区划下没有村级 / no villages under this code"
         )
-    n_vol = max(round(profile.volunteers * scale), 1)
-    weights = rng.gamma(2.0, 1.0, len(villages))
-    home = rng.choice(len(villages), size=n_vol, p=weights / weights.sum()).astype(np.int32)
+    return villages
 
+
+def _window(profile: CityProfile) -> tuple[int, int]:
+    """The history's first and last moments, as epoch seconds."""
     first = datetime(profile.first_year, 1, 1, tzinfo=SHANGHAI)
     last = datetime(
         profile.last_day.year, profile.last_day.month, profile.last_day.day, tzinfo=SHANGHAI
     )
-    t0, t1 = int(first.timestamp()), int(last.timestamp())
+    return int(first.timestamp()), int(last.timestamp())
+
+
+_DURATIONS = (60, 90, 120, 150, 180, 240, 480)
+_P_DURATION = (0.2, 0.15, 0.25, 0.1, 0.15, 0.1, 0.05)
+_SIGMA = 1.5
+
+
+def _draw(
+    profile: CityProfile,
+    villages: tuple[str, ...],
+    p_village: Any,
+    n_vol: int,
+    rng: Any,
+    hours_of: Any,
+    step: Any,
+) -> dict[str, Any]:
+    """Draw ``n_vol`` volunteers and their records (the columns of a :class:`Population`);
+    ``hours_of(raw)`` turns the volunteers' lognormal draws into their total hours."""
+    home = rng.choice(len(villages), size=n_vol, p=p_village).astype(np.int32)
+    t0, t1 = _window(profile)
     registered = rng.integers(t0, t1 - 86400 * 30, n_vol, dtype=np.int64)
     step("生成志愿者 / volunteers")
 
     active = rng.random(n_vol) >= profile.inactive_share / 100
-    raw = rng.lognormal(mean=0.0, sigma=1.5, size=n_vol) * active
-    target_hours = profile.cumulative_hours * scale
-    hours = raw * (target_hours / max(raw.sum(), 1e-9))
+    raw = rng.lognormal(mean=0.0, sigma=_SIGMA, size=n_vol) * active
+    hours = hours_of(raw)
     # Records of 1–4 h (sometimes 8): hours ÷ the mean duration of them per volunteer, the
     # fraction drawn at random so that the expected total matches the profile.
-    durations = np.array([60, 90, 120, 150, 180, 240, 480], dtype=np.int64)
-    p_dur = np.array([0.2, 0.15, 0.25, 0.1, 0.15, 0.1, 0.05])
+    durations = np.array(_DURATIONS, dtype=np.int64)
+    p_dur = np.array(_P_DURATION)
     mean_h = float((durations * p_dur).sum()) / 60
     counts = np.floor(hours / mean_h + rng.random(n_vol)).astype(np.int64)
     n_rec = int(counts.sum())
@@ -415,17 +415,118 @@ def generate(
     cat_p = np.array(_CATEGORY_WEIGHTS, dtype=float)
     category = rng.choice(len(CATEGORIES), size=n_rec, p=cat_p / cat_p.sum()).astype(np.int8)
     step("地点与类别 / places and categories")
-    return Population(
-        profile=profile,
-        scale=scale,
-        seed=seed,
-        villages=villages,
-        home=home,
-        registered=registered,
-        volunteer=volunteer,
-        start=start,
-        end=end,
-        place=place.astype(np.int32),
-        evidence=evidence,
-        category=category,
+    return {
+        "home": home,
+        "registered": registered,
+        "volunteer": volunteer,
+        "start": start,
+        "end": end,
+        "place": place.astype(np.int32),
+        "evidence": evidence,
+        "category": category,
+    }
+
+
+def generate(
+    profile: CityProfile,
+    tree: RegionTree,
+    *,
+    scale: float = 0.01,
+    seed: int = 2023,
+    progress: Progress | None = None,
+) -> Population:
+    """Draw a population shaped like ``profile`` at ``scale`` (1.0 = the city's full size).
+
+    Volunteers spread over the city's villages and communities in proportion to a random
+    weight per village. Each active volunteer's total hours are lognormal (σ = 1.5), scaled so
+    the population's hours match the profile's; they are served in records of 1–4 hours
+    (sometimes a full day) spread over the years since ``first_year``, mostly in the home
+    village, sometimes elsewhere in the city. ``progress`` is told of each of its three steps
+    (:mod:`zhiyuan.progress`). For a province, :func:`generate_blocks` draws the same kind of
+    population a block of volunteers at a time.
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> pop = generate(CITY_PROFILES["shinan"], load_default(), scale=0.01, seed=1)
+        >>> pop.n_volunteers, pop.n_records > 1000
+        (839, True)
+        >>> generate(CITY_PROFILES["shinan"], load_default(), scale=0.01, seed=1).n_records == pop.n_records
+        True
+    """
+    villages = _checked(profile, tree, scale, seed)
+    step = stepper(progress, 3)
+    rng = np.random.default_rng(seed)
+    n_vol = max(round(profile.volunteers * scale), 1)
+    weights = rng.gamma(2.0, 1.0, len(villages))
+    target_hours = profile.cumulative_hours * scale
+    columns = _draw(
+        profile,
+        villages,
+        weights / weights.sum(),
+        n_vol,
+        rng,
+        lambda raw: raw * (target_hours / max(raw.sum(), 1e-9)),
+        step,
     )
+    return Population(profile=profile, scale=scale, seed=seed, villages=villages, **columns)
+
+
+BLOCK_VOLUNTEERS = 500_000
+"""How many volunteers :func:`generate_blocks` draws at a time by default (about 3.5 million
+records for a city of 烟台's habits)."""
+
+
+def generate_blocks(
+    profile: CityProfile,
+    tree: RegionTree,
+    *,
+    scale: float = 0.01,
+    seed: int = 2023,
+    block_volunteers: int = BLOCK_VOLUNTEERS,
+    progress: Progress | None = None,
+) -> Iterator[Population]:
+    """Draw the population of :func:`generate` a block of volunteers at a time, so that a
+    province (山东: 1,691万 volunteers, some 2亿 records) never has to be held at once.
+
+    Each block is a :class:`Population` of ``block_volunteers`` volunteers (the last one
+    fewer), numbered from 0 within the block, over the same villages (their weights drawn once,
+    from ``seed``). The blocks are drawn from their own random streams (``seed`` and the block's
+    number), and each volunteer's hours are scaled by the expected mean of the draws rather than
+    by their sum, so the total hours match the profile's in expectation, not exactly, and the
+    volunteers are not those :func:`generate` draws with the same seed: the same kind of
+    population, not the same one. ``progress`` is told after each block (volunteers drawn of
+    all). Feed the blocks to :func:`~zhiyuan.simulate.compare_blocks`.
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> blocks = list(generate_blocks(CITY_PROFILES["shinan"], load_default(), scale=0.05,
+        ...                               seed=1, block_volunteers=2_000))
+        >>> [b.n_volunteers for b in blocks]
+        [2000, 2000, 197]
+        >>> sum(b.total_hours() for b in blocks) / (CITY_PROFILES["shinan"].cumulative_hours * 0.05)  # doctest: +ELLIPSIS
+        0.9...
+    """
+    villages = _checked(profile, tree, scale, seed)
+    if isinstance(block_volunteers, bool) or not isinstance(block_volunteers, int):
+        raise InvalidValue("block_volunteers", block_volunteers, "需要正整数 / a whole number ≥ 1")
+    if block_volunteers < 1:
+        raise InvalidValue("block_volunteers", block_volunteers, "需要正整数 / a whole number ≥ 1")
+    n_vol = max(round(profile.volunteers * scale), 1)
+    weights = np.random.default_rng(seed).gamma(2.0, 1.0, len(villages))
+    p_village = weights / weights.sum()
+    # E[raw] of one volunteer: the active share times the lognormal mean exp(σ²/2)
+    mean_raw = (1 - profile.inactive_share / 100) * float(np.exp(_SIGMA**2 / 2))
+    per_raw = profile.cumulative_hours * scale / (n_vol * mean_raw)
+    done = 0
+    for k, lo in enumerate(range(0, n_vol, block_volunteers)):
+        size = min(block_volunteers, n_vol - lo)
+        rng = np.random.default_rng([seed, k])
+        columns = _draw(profile, villages, p_village, size, rng, lambda raw: raw * per_raw, _quiet)
+        done += size
+        if progress is not None:
+            progress("生成 / generate", done, n_vol)
+        yield Population(profile=profile, scale=scale, seed=seed, villages=villages, **columns)
+
+
+def _quiet(_: str) -> None:
+    """A step that tells nobody."""

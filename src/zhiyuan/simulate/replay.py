@@ -34,6 +34,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -53,7 +54,15 @@ from zhiyuan.scoring.stars import StarScheme
 from zhiyuan.simulate.population import Population, np
 from zhiyuan.simulate.report import Comparison, ScenarioResult
 
-__all__ = ["ASSUMPTIONS", "Response", "Scenario", "compare", "replay", "respond"]
+__all__ = [
+    "ASSUMPTIONS",
+    "Response",
+    "Scenario",
+    "compare",
+    "compare_blocks",
+    "replay",
+    "respond",
+]
 
 ASSUMPTIONS: dict[str, str] = {
     "certified": "接受或待审批的工时均在服务当日结束时认证 / every hour accepted or sent for "
@@ -143,20 +152,56 @@ def replay(
     ):
         raise InvalidValue("block_records", block_records, "需要正整数 / a whole number ≥ 1")
     t0 = time.perf_counter()
+    now = as_of or _end_of(pop.profile.last_day)
+    today = (int(now.timestamp()) + 8 * 3600) // 86400
+    totals = _totals(scenario, pop)
+    _blocks(pop, scenario, now, today, totals, progress, block_records)
+    shape = _Shape()
+    shape.add(pop)
+    return _result(pop, shape, scenario, tree, totals, today, t0, progress)
+
+
+class _Shape:
+    """What a result says about the population it replayed, added up block by block."""
+
+    def __init__(self) -> None:
+        self.volunteers = 0
+        self.records = 0
+        self.first: int | None = None
+
+    def add(self, pop: Population) -> None:
+        self.volunteers += pop.n_volunteers
+        self.records += pop.n_records
+        if pop.n_records:
+            low = int(pop.start.min())
+            self.first = low if self.first is None else min(self.first, low)
+
+
+def _totals(scenario: Scenario, pop: Population) -> _Totals:
+    return _Totals(
+        levels=np.zeros(scenario.stars.top + 1, dtype=np.int64),
+        per_place=np.zeros(len(pop.villages), dtype=np.int64),
+    )
+
+
+def _result(
+    pop: Population,
+    shape: _Shape,
+    scenario: Scenario,
+    tree: RegionTree,
+    totals: _Totals,
+    today: int,
+    t0: float,
+    progress: Progress | None,
+) -> ScenarioResult:
+    """The result of a replay whose records are all in ``totals``; ``pop`` (the population, or
+    its first block) gives the place, the villages and the sample of needs."""
     simulated = scenario.dispatch is not None and scenario.needs > 0
     tell = stepper(progress, 5 if simulated else 4)
 
     def step(what: str) -> None:
         tell(f"{scenario.name}: {what}")
 
-    now = as_of or _end_of(pop.profile.last_day)
-    today = (int(now.timestamp()) + 8 * 3600) // 86400
-    totals = _Totals(
-        levels=np.zeros(scenario.stars.top + 1, dtype=np.int64),
-        per_place=np.zeros(len(pop.villages), dtype=np.int64),
-    )
-    n = pop.n_records
-    _blocks(pop, scenario, now, today, totals, progress, block_records)
     for what in ("工时 / hours", "星级 / stars", "积分 / points"):
         step(what)
 
@@ -175,11 +220,15 @@ def replay(
     kinds.append("synthetic" if pop.synthetic else "records")
     if needs:
         kinds.append("needs")
-    first_day = date(1970, 1, 1) + timedelta(days=int((pop.start.min() + 8 * 3600) // 86400))
+    first_day = (
+        None
+        if shape.first is None
+        else date(1970, 1, 1) + timedelta(days=(shape.first + 8 * 3600) // 86400)
+    )
     return ScenarioResult(
         scenario=scenario.name,
-        volunteers=pop.n_volunteers,
-        records=n,
+        volunteers=shape.volunteers,
+        records=shape.records,
         counted_minutes=totals.counted,
         star_counts={lv: int(k) for lv, k in enumerate(totals.levels) if k},
         points_issued=totals.issued,
@@ -194,7 +243,7 @@ def replay(
         points_by_month=_by_month(totals.months, today),
         city=pop.profile.name,
         region_code=pop.profile.region_code,
-        first_day=first_day if n else None,
+        first_day=first_day,
         last_day=pop.profile.last_day,
         scale=pop.scale if pop.synthetic else None,
         random_seed=pop.seed if pop.synthetic else None,
@@ -567,3 +616,64 @@ def compare(
         kept = tuple(x for x in res_b.assumptions if x != ASSUMPTIONS["unchanged"])
         res_b = attrs.evolve(res_b, assumptions=(*kept, said))
     return Comparison(a=res_a, b=res_b)
+
+
+def compare_blocks(
+    blocks: Iterable[Population],
+    a: Scenario,
+    b: Scenario,
+    tree: RegionTree,
+    *,
+    as_of: datetime | None = None,
+    progress: Progress | None = None,
+) -> Comparison:
+    """:func:`compare` of a population given in blocks of whole volunteers (as
+    :func:`~zhiyuan.simulate.generate_blocks` draws a province), each block replayed under
+    ``a`` and ``b`` as it comes and then let go, so that only one block is ever held.
+
+    Every figure is a sum over volunteers, so the result is what :func:`compare` gives for the
+    blocks put together (a test checks it), except ``seconds``, which is the whole run's for
+    both. The blocks must share their villages (the first block's place, villages and
+    sample of needs stand for all). ``progress`` is told of each block replayed and then of each
+    scenario's steps.
+
+    Example:
+        >>> from zhiyuan.hierarchy import load_default
+        >>> from zhiyuan.simulate import CITY_PROFILES, generate_blocks
+        >>> tree = load_default()
+        >>> blocks = generate_blocks(CITY_PROFILES["shinan"], tree, scale=0.02, seed=5,
+        ...                          block_volunteers=500)
+        >>> cmp = compare_blocks(blocks, Scenario(), Scenario(name="same"), tree)
+        >>> cmp.a.volunteers, cmp.a.counted_minutes == cmp.b.counted_minutes
+        (1679, True)
+    """
+    t0 = time.perf_counter()
+    first: Population | None = None
+    shape = _Shape()
+    totals_a = totals_b = _Totals()
+    now = as_of
+    today = 0
+    for k, part in enumerate(blocks):
+        if not isinstance(part, Population):
+            raise InvalidValue(f"blocks[{k}]", part, "需要 Population / need a Population")
+        if first is None:
+            first = part
+            now = as_of or _end_of(part.profile.last_day)
+            today = (int(now.timestamp()) + 8 * 3600) // 86400
+            totals_a, totals_b = _totals(a, part), _totals(b, part)
+        elif part.villages != first.villages:
+            raise InvalidValue(
+                f"blocks[{k}]", k, "各块的村居须相同 / every block needs the same villages"
+            )
+        assert now is not None
+        _blocks(part, a, now, today, totals_a, None, BLOCK_RECORDS)
+        _blocks(part, b, now, today, totals_b, None, BLOCK_RECORDS)
+        shape.add(part)
+        if progress is not None:
+            progress("回放 / replay", shape.volunteers, None)
+    if first is None:
+        raise InvalidValue("blocks", 0, "没有数据块 / no blocks")
+    return Comparison(
+        a=_result(first, shape, a, tree, totals_a, today, t0, progress),
+        b=_result(first, shape, b, tree, totals_b, today, t0, progress),
+    )
