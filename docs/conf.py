@@ -125,6 +125,10 @@ nitpick_ignore.append(("py:class", "zhiyuan._private.Masked"))
 # ``Book[Entry, _HoursState]``, and are documented nowhere.
 nitpick_ignore_regex.append(("py:class", r"zhiyuan\.[a-z_.]+\._[A-Z][A-Za-z]*State"))
 
+# The platform's parts (``PlatformCore`` and its mixins ``NeedFlows``, ``ProjectFlows``,
+# ``DeedFlows``) are private: the reference documents their members on ``Platform`` itself.
+nitpick_ignore_regex.append(("py:class", r"zhiyuan\.platform\._[a-z]+\.[A-Za-z]+"))
+
 # ``Clock`` is a type alias (Callable[[], datetime]) that autodoc shows by name; it is documented
 # once, as data on the top-level page (docs/reference/zhiyuan.md), under ``zhiyuan.Clock``.
 autodoc_type_aliases = {"Clock": "zhiyuan.Clock"}

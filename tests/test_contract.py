@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from strategies import sources
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
-from zhiyuan.credit import ConversionPolicy, CreditScorePolicy, TimeBankPolicy
+from zhiyuan.credit import ConversionPolicy, CreditScorePolicy, DeedScheme, TimeBankPolicy
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hours import HourPolicy
@@ -53,6 +53,7 @@ POLICY_CLASSES: tuple[type[Any], ...] = (
     Scorecard,
     DispatchPolicy,
     BayesianPrior,
+    DeedScheme,
 )
 
 EXPECTED_TABLES = {
@@ -62,6 +63,7 @@ EXPECTED_TABLES = {
     "TIMEBANK_PROFILES": TimeBankPolicy,
     "STAR_PROFILES": StarScheme,
     "SCORECARD_PROFILES": Scorecard,
+    "DEED_PROFILES": DeedScheme,
 }
 """Every shipped table and the class of its profiles: a new table must be added here."""
 

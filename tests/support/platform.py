@@ -149,6 +149,13 @@ ACTION_OF: dict[str, str] = {
     "complete": Action.RECORD,
     "rate": Action.DISPATCH,
     "reward": Action.ADJUST_POINTS,
+    "claim_deed": Action.RECORD,
+    "approve_deed": Action.ADJUST_POINTS,
+    "reject_deed": Action.ADJUST_POINTS,
+    "reverse_deed": Action.ADJUST_POINTS,
+    "deduct": Action.ADJUST_POINTS,
+    "award_site": Action.ADJUST_POINTS,
+    "award_team": Action.ADJUST_POINTS,
 }
 """The action each platform write is authorized under when ``by`` acts for someone else."""
 

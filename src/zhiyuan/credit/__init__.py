@@ -1,4 +1,5 @@
-"""Credit: the points ledger, conversion of certified hours, redemption, time bank, 志愿+信用.
+"""Credit: the points ledger, conversion of certified hours, good-deed points and deductions
+(道德积分) with the points of sites and teams (阵地积分), redemption, time bank, 志愿+信用.
 
 Example:
     >>> from zhiyuan.credit import PointsLedger
@@ -14,7 +15,9 @@ from zhiyuan.credit.accounts import (
     ISSUER_PREFIX,
     OWED_PREFIX,
     SERVED_PREFIX,
+    SITE_PREFIX,
     STOCK_PREFIX,
+    TEAM_PREFIX,
     VOLUNTEER_PREFIX,
     bank_account,
     check_issuer,
@@ -24,7 +27,9 @@ from zhiyuan.credit.accounts import (
     issuer_account,
     owed_account,
     served_account,
+    site_account,
     stock_account,
+    team_account,
     volunteer_account,
     volunteer_of,
 )
@@ -48,6 +53,23 @@ from zhiyuan.credit.creditscore import (
     ScoreBasis,
     credit_bonuses,
     credit_history,
+)
+from zhiyuan.credit.deeds import (
+    DEED_PROFILES,
+    Deed,
+    DeedApproved,
+    DeedBook,
+    DeedClaimed,
+    DeedEntry,
+    DeedEvidence,
+    DeedHolder,
+    DeedRejected,
+    DeedReversed,
+    DeedScheme,
+    DeedState,
+    Indicator,
+    approval_region,
+    fold_deeds,
 )
 from zhiyuan.credit.ledger import (
     MAX_AMOUNT,
@@ -74,7 +96,13 @@ from zhiyuan.credit.redemptions import (
     Tally,
     fold_orders,
 )
-from zhiyuan.credit.reports import ExpiringPoints, expiring_soon, points_liability_by_region
+from zhiyuan.credit.reports import (
+    AccountRank,
+    ExpiringPoints,
+    expiring_soon,
+    points_liability_by_region,
+    rank_accounts,
+)
 from zhiyuan.credit.timebank import (
     Member,
     RegionPosition,
@@ -95,14 +123,18 @@ __all__ = [
     "CLEARING_PREFIX",
     "CONVERSION_PROFILES",
     "CREDIT_PROFILES",
+    "DEED_PROFILES",
     "DIRECT_RELATIVES",
     "ISSUER_PREFIX",
     "MAX_AMOUNT",
     "OWED_PREFIX",
     "SERVED_PREFIX",
+    "SITE_PREFIX",
     "STOCK_PREFIX",
+    "TEAM_PREFIX",
     "TIMEBANK_PROFILES",
     "VOLUNTEER_PREFIX",
+    "AccountRank",
     "Balances",
     "Cancelled",
     "Catalog",
@@ -112,10 +144,22 @@ __all__ = [
     "ConversionStatus",
     "CreditBonus",
     "CreditScorePolicy",
+    "Deed",
+    "DeedApproved",
+    "DeedBook",
+    "DeedClaimed",
+    "DeedEntry",
+    "DeedEvidence",
+    "DeedHolder",
+    "DeedRejected",
+    "DeedReversed",
+    "DeedScheme",
+    "DeedState",
     "ExpiringPoints",
     "Expiry",
     "Fulfilled",
     "HourTier",
+    "Indicator",
     "Item",
     "Lot",
     "Member",
@@ -141,6 +185,7 @@ __all__ = [
     "TimeBankPolicy",
     "TimeBankReceipt",
     "Timing",
+    "approval_region",
     "bank_account",
     "check_issuer",
     "check_outlet",
@@ -150,6 +195,7 @@ __all__ = [
     "credit_history",
     "expiring_soon",
     "fold_balances",
+    "fold_deeds",
     "fold_orders",
     "fold_positions",
     "is_personal",
@@ -157,9 +203,12 @@ __all__ = [
     "owed_account",
     "points_liability_by_region",
     "post_conversion",
+    "rank_accounts",
     "served_account",
+    "site_account",
     "spending_order",
     "stock_account",
+    "team_account",
     "volunteer_account",
     "volunteer_of",
 ]

@@ -16,6 +16,14 @@ plain strings. Those the library reads are ``<prefix><name>``, each prefix defin
     A time bank's issuing account (:func:`bank_account`), the service received in a region
     (:func:`served_account`) and a region's 通存通兑 clearing account
     (:func:`clearing_account`); see :mod:`zhiyuan.credit.timebank`.
+``site:<unit id>``, ``team:<team id>``
+    The points of a 新时代文明实践 site (阵地积分: a 中心, 所 or 站,
+    :class:`~zhiyuan.hierarchy.PracticeUnit`) and of a volunteer team
+    (:class:`~zhiyuan.hierarchy.Team`): :func:`site_account`, :func:`team_account`. They hold a
+    plain balance (no lots, no expiry), moved only by approved deeds
+    (:class:`~zhiyuan.credit.DeedBook`: 城阳's 文明实践积分平台 scores its sites and teams);
+    a deduction may take one below zero, since the balance is a score to rank by
+    (:func:`~zhiyuan.credit.rank_accounts`), not a currency.
 ``stock:<item id>``
     A catalog item's stock, as an :class:`~zhiyuan.errors.InsufficientBalance` names it when it
     runs short (:func:`stock_account`); not an account of the ledger.
@@ -28,6 +36,8 @@ any other name a caller needs are accounts too.
 Example:
     >>> volunteer_account("v1"), owed_account("v1"), bank_account("370214001000")
     ('volunteer:v1', 'owed:v1', 'bank:370214001000')
+    >>> site_account("站-东果园"), team_account("t1"), is_personal(site_account("站-东果园"))
+    ('site:站-东果园', 'team:t1', False)
     >>> is_personal("owed:v1"), is_personal(issuer_account("烟台"))
     (True, False)
     >>> volunteer_of("volunteer:v1"), volunteer_of("issuer:烟台")
@@ -45,7 +55,9 @@ __all__ = [
     "ISSUER_PREFIX",
     "OWED_PREFIX",
     "SERVED_PREFIX",
+    "SITE_PREFIX",
     "STOCK_PREFIX",
+    "TEAM_PREFIX",
     "VOLUNTEER_PREFIX",
     "bank_account",
     "check_issuer",
@@ -55,7 +67,9 @@ __all__ = [
     "issuer_account",
     "owed_account",
     "served_account",
+    "site_account",
     "stock_account",
+    "team_account",
     "volunteer_account",
     "volunteer_of",
 ]
@@ -82,6 +96,14 @@ SERVED_PREFIX = "served:"
 CLEARING_PREFIX = "clearing:"
 """The prefix of a region's 通存通兑 clearing account, ``clearing:<code>``
 (:func:`~zhiyuan.credit.clearing_account`)."""
+
+SITE_PREFIX = "site:"
+"""The prefix of a practice site's points (阵地积分), ``site:<unit id>``
+(:func:`~zhiyuan.credit.site_account`)."""
+
+TEAM_PREFIX = "team:"
+"""The prefix of a volunteer team's points, ``team:<team id>``
+(:func:`~zhiyuan.credit.team_account`)."""
 
 STOCK_PREFIX = "stock:"
 """The prefix of a catalog item's stock, ``stock:<item id>``
@@ -123,6 +145,31 @@ def served_account(region_code: str) -> str:
 def clearing_account(region_code: str) -> str:
     """A region's clearing account for 通存通兑 (``clearing:<code>``)."""
     return CLEARING_PREFIX + region_code
+
+
+def site_account(unit_id: str) -> str:
+    """The points account of a 新时代文明实践 site (阵地积分), ``site:<unit id>``: a 中心, 所 or
+    站 by its :class:`~zhiyuan.hierarchy.PracticeUnit` id.
+
+    Example:
+        >>> site_account("所-城阳街道")
+        'site:所-城阳街道'
+        >>> site_account(" ")
+        Traceback (most recent call last):
+        ...
+        zhiyuan.errors.InvalidValue: unit_id: ' ': 需要非空文本 / need non-empty text
+    """
+    return SITE_PREFIX + key("unit_id", unit_id)
+
+
+def team_account(team_id: str) -> str:
+    """The points account of a volunteer team (志愿服务队伍), ``team:<team id>``.
+
+    Example:
+        >>> team_account("t-助老")
+        'team:t-助老'
+    """
+    return TEAM_PREFIX + key("team_id", team_id)
 
 
 def stock_account(item_id: str) -> str:

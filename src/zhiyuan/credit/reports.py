@@ -1,6 +1,7 @@
-"""Reports over a points ledger: outstanding points by home region, points about to expire.
+"""Reports over a points ledger: outstanding points by home region, points about to expire,
+and rankings of accounts (sites and teams by their points, 阵地积分排名).
 
-Both are folds of the ledger's postings (up to ``as_of``), so they agree with
+All are folds of the ledger's postings (up to ``as_of``), so they agree with
 :func:`~zhiyuan.credit.fold_balances` and do not change when expired lots are swept
 (:meth:`~zhiyuan.credit.PointsLedger.expire`). Redemptions by item and region belong to the
 order book (:mod:`zhiyuan.credit.redemptions`); the time bank has its own liability by issuing
@@ -25,21 +26,31 @@ Example:
     [('v1', 20, datetime.date(2025, 6, 30))]
     >>> expiring_soon(book, within_days=120, as_of=t(3, 1))
     []
+    >>> [str(r) for r in rank_accounts(book, "volunteer:", as_of=t(3, 1))]
+    ['1. v1 20 pts', '1. v2 20 pts']
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from zhiyuan._validators import flag, items, key, moment
+import attrs
+
+from zhiyuan._validators import SHANGHAI, flag, items, key, moment
 from zhiyuan.credit.accounts import OWED_PREFIX, VOLUNTEER_PREFIX
 from zhiyuan.credit.ledger import PointsLedger, Posting, _within
 from zhiyuan.errors import InvalidValue, NotFound, show
 from zhiyuan.hierarchy.tree import RegionTree
 
-__all__ = ["ExpiringPoints", "expiring_soon", "points_liability_by_region"]
+__all__ = [
+    "AccountRank",
+    "ExpiringPoints",
+    "expiring_soon",
+    "points_liability_by_region",
+    "rank_accounts",
+]
 
 
 class ExpiringPoints(NamedTuple):
@@ -173,3 +184,120 @@ def expiring_soon(
 def _ids(value: object) -> set[str]:
     """Volunteer ids from a collection of them (a single string is refused: it is not a list)."""
     return {key("volunteer_ids", v) for v in items("volunteer_ids", value)}
+
+
+@attrs.frozen(kw_only=True)
+class AccountRank:
+    """One place in a ranking of accounts (:func:`rank_accounts`).
+
+    Attributes:
+        rank: the place, shared by ties (competition ranking, 1-2-2-4).
+        account: the account (``site:u1``).
+        holder: what follows the prefix (the unit, team or volunteer id).
+        points: the points held at the cut-off, or gained over the period.
+
+    Example:
+        >>> str(AccountRank(rank=2, account="site:站-东果园", holder="站-东果园", points=1200))
+        '2. 站-东果园 1,200 pts'
+    """
+
+    rank: int
+    account: str
+    holder: str
+    points: int
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.holder} {self.points:,} pts"
+
+
+def _prefix(value: object) -> str:
+    p = key("prefix", value)
+    if not p.endswith(":") or len(p) < 2:
+        raise InvalidValue(
+            "prefix", p, "需要账户前缀，如 site: / need an account prefix such as site:"
+        )
+    return p
+
+
+def _period(value: object) -> tuple[date, date] | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 2
+        or not all(isinstance(d, date) and not isinstance(d, datetime) for d in value)
+        or value[1] < value[0]
+    ):
+        raise InvalidValue(
+            "period",
+            value,
+            "需要（首日, 末日次日）两个日期 / need (first day, day after the last), two dates",
+            shown=show(value),
+        )
+    return value[0], value[1]
+
+
+def rank_accounts(
+    ledger: PointsLedger,
+    prefix: str,
+    *,
+    n: int | None = None,
+    period: tuple[date, date] | None = None,
+    as_of: datetime | None = None,
+) -> list[AccountRank]:
+    """The accounts under ``prefix`` ranked by points, most first (城阳: 阵地积分 of sites
+    ``site:``, of teams ``team:``; :func:`~zhiyuan.credit.site_account`,
+    :func:`~zhiyuan.credit.team_account`).
+
+    Without ``period``: the points each account holds, from every posting made by ``as_of``
+    (default: the ledger clock's now). With ``period`` (``(first day, day after the last)``,
+    days in Asia/Shanghai): the points each gained in it, its postings in less its postings
+    out, made in the period and by ``as_of``. Every account with a posting counted is ranked,
+    at zero or below too. Ties share a place (competition ranking, 1-2-2-4, as
+    :func:`zhiyuan.scoring.rank`) and are listed by holder id; ``n`` keeps the first ``n``
+    (``None``: all). For ``volunteer:`` accounts the balance is the raw one (lots unswept after
+    expiry included, ``owed:`` apart).
+
+    Example:
+        >>> from datetime import date, datetime
+        >>> from zhiyuan import SHANGHAI
+        >>> from zhiyuan.credit import Posting
+        >>> t = lambda m, d: datetime(2025, m, d, 10, tzinfo=SHANGHAI)
+        >>> book = PointsLedger()
+        >>> _ = book.post_many([
+        ...     Posting(id=f"p{i}", at=t(m, 1), kind="earn", source="issuer:城阳",
+        ...             target=f"site:{s}", amount=a)
+        ...     for i, (m, s, a) in enumerate([(1, "u1", 30), (2, "u2", 20), (3, "u3", 20),
+        ...                                    (3, "u1", 5)])])
+        >>> [str(r) for r in rank_accounts(book, "site:", as_of=t(4, 1))]
+        ['1. u1 35 pts', '2. u2 20 pts', '2. u3 20 pts']
+        >>> [str(r) for r in rank_accounts(book, "site:", period=(date(2025, 3, 1),
+        ...                                                        date(2025, 4, 1)))]
+        ['1. u3 20 pts', '2. u1 5 pts']
+    """
+    ledger = _ledger(ledger)
+    pre = _prefix(prefix)
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+        raise InvalidValue("n", n, "需要非负整数 / need a whole number ≥ 0")
+    span = _period(period)
+    when = _when(as_of, ledger)
+    net: dict[str, int] = {}
+    for p in ledger.postings:
+        if p.at > when:
+            continue
+        if span is not None and not span[0] <= p.at.astimezone(SHANGHAI).date() < span[1]:
+            continue
+        if p.target.startswith(pre):
+            net[p.target] = net.get(p.target, 0) + p.amount
+        if p.source.startswith(pre):
+            net[p.source] = net.get(p.source, 0) - p.amount
+    ordered = sorted(net.items(), key=lambda kv: (-kv[1], kv[0]))
+    if n is not None:
+        ordered = ordered[:n]
+    out: list[AccountRank] = []
+    for i, (account, points) in enumerate(ordered):
+        place = out[-1].rank if out and out[-1].points == points else i + 1
+        out.append(
+            AccountRank(rank=place, account=account, holder=account[len(pre) :], points=points)
+        )
+    return out

@@ -310,7 +310,7 @@ class Platform(NeedFlows, ProjectFlows, DeedFlows, PlatformCore):
         # in step
         self.hours._listeners.append(self._on_hours)
         self._init_projects()
-        self._init_deeds()
+        self._init_deeds(policies.deeds)
 
     @classmethod
     def open(

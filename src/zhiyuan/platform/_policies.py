@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from zhiyuan.credit.conversion import ConversionPolicy
+from zhiyuan.credit.deeds import DeedScheme
 from zhiyuan.credit.timebank_policy import TimeBankPolicy
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours.policy import HourPolicy
@@ -48,6 +49,11 @@ def _stars(value: Any) -> Schedule[StarScheme]:
     return Schedule(value, kind=StarScheme, field="stars")
 
 
+def _deeds(value: Any) -> Schedule[DeedScheme]:
+    """Good-deed schemes by date (道德积分); none is allowed."""
+    return Schedule(value, kind=DeedScheme, field="deeds", empty=True)
+
+
 def _dispatch(value: Any) -> Schedule[DispatchPolicy]:
     return Schedule(value, kind=DispatchPolicy, field="dispatch")
 
@@ -69,6 +75,8 @@ class Policies:
             none. All keep one instrument.
         time_bank: time-bank policies; empty (default) for no time bank.
         dispatch: dispatch policies (网约 matching; one, or several by date).
+        deeds: good-deed schemes (道德积分, :class:`~zhiyuan.credit.DeedScheme`): a claim is
+            judged by the scheme in force on the deed's day; empty (default) for none.
 
     Example:
         >>> from datetime import date
@@ -90,6 +98,7 @@ class Policies:
     dispatch: Schedule[DispatchPolicy] = attrs.field(
         default=(DispatchPolicy(),), converter=_dispatch
     )
+    deeds: Schedule[DeedScheme] = attrs.field(default=(), converter=_deeds)
 
     @property
     def instrument(self) -> str:
@@ -111,3 +120,7 @@ class Policies:
     def time_bank_for(self, day: date) -> TimeBankPolicy | None:
         """The time-bank policy in force on ``day`` (``None``: no time bank)."""
         return self.time_bank.on(day) if self.time_bank else None
+
+    def deeds_for(self, day: date) -> DeedScheme | None:
+        """The good-deed scheme in force on ``day`` (``None``: none)."""
+        return self.deeds.on(day) if self.deeds else None
