@@ -492,7 +492,8 @@ class Response:
     A replay assumes people do not change what they do; this model relaxes that in one way a
     policy maker asks about ("if we lower the thresholds, will people near them serve more?").
     Under scenario B, a volunteer is *near* a level when only hours stand between them and it
-    (no other condition unmet) and they lack at most ``within_hours``. Of those, a share of
+    (no other condition unmet), they lack at most ``within_hours``, and they have served at all.
+    Of those, a share of
     ``share_percent`` (drawn with ``seed``) serve once more, on the day after their last record,
     from 09:00, for the hours they lack rounded up to a whole hour, at the place and in the
     category and evidence of their last record. One who would serve after the history's end does
@@ -541,7 +542,9 @@ def respond(
     )
     _blocks(pop, scenario, now, today, totals, None, block_records)
     missing = np.concatenate(totals.missing) if totals.missing else np.zeros(0, dtype=np.int64)
-    near = np.flatnonzero((missing > 0) & (missing <= response.within_hours * 60))
+    served = np.zeros(pop.n_volunteers, dtype=bool)
+    served[pop.volunteer] = True  # one who never served has no last record to follow
+    near = np.flatnonzero((missing > 0) & (missing <= response.within_hours * 60) & served)
     rng = np.random.default_rng(response.seed)
     chosen = near[rng.random(near.size) < response.share_percent / 100]
     last = np.searchsorted(pop.volunteer, chosen, side="right") - 1  # each one's last record
