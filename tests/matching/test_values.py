@@ -26,6 +26,7 @@ from zhiyuan.matching import (
     BatchPair,
     BatchResult,
     Booking,
+    CallUpResult,
     Candidate,
     Completed,
     Declined,
@@ -35,6 +36,7 @@ from zhiyuan.matching import (
     FillRate,
     MatchingMetrics,
     Need,
+    NeedCallUp,
     NeedCancelled,
     NeedPosted,
     NeedStatus,
@@ -46,8 +48,11 @@ from zhiyuan.matching import (
     Skill,
     Slot,
     Started,
+    Taken,
     Travel,
     Unfilled,
+    Urgency,
+    UrgencyTier,
     Workload,
 )
 
@@ -111,6 +116,7 @@ VALID: dict[type, dict[str, Any]] = {
         "costs": [1],
         "starts": [0],
         "ends": [1],
+        "priorities": [0],
     },
     FillRate: {"filled": 1, "posted": 2},
     AcceptanceTimes: {"count": 1, "median_minutes": 5, "p90_minutes": 5, "minutes": (5,)},
@@ -146,6 +152,10 @@ VALID: dict[type, dict[str, Any]] = {
     },
     NeedCancelled: {"id": "o", "at": T, "need_id": "n1", "by": "r"},
     Unfilled: {"id": "o", "at": T, "need_id": "n1"},
+    Taken: {"id": "o", "at": T, "need_id": "n1", "candidate_id": "a"},
+    UrgencyTier: {"urgency": Urgency.NORMAL, "places": 2, "filled": 1},
+    NeedCallUp: {"need_id": "n1", "urgency": Urgency.NORMAL, "places": 1, "filled": 0},
+    CallUpResult: {"pairs": (), "needs": ()},
 }
 
 
@@ -162,6 +172,9 @@ JUNK: list[object] = [None, True, "x", {"a": 1}, 1.5, _Opaque(), "\ud800"]
 ONE_OR_MANY = {(Candidate, "skills"), (Need, "skills"), (Completed, "served")}
 """Fields that take one text for a collection of one."""
 
+NONE_IS_ABSENT = {(AssignmentProblem, "priorities")}
+"""Optional fields stored in another form (bytes) whose ``None`` means "not given"."""
+
 
 def kind_of(field: attrs.Attribute[Any]) -> str:
     """The field's annotation as written (``"str | None"``), resolved or not."""
@@ -175,11 +188,13 @@ def accepts(cls: type, field: attrs.Attribute[Any], junk: object) -> bool:
     """Whether ``junk`` is a value of the kind the field takes (so not junk for it)."""
     kind = kind_of(field)
     if junk is None:
-        return "None" in kind
+        return "None" in kind or (cls, field.alias) in NONE_IS_ABSENT
     if junk == "x":  # text: for text fields, and a one-element collection of text
         return kind.startswith("str") or (cls, field.name) in ONE_OR_MANY
     if isinstance(junk, dict):
         return kind.startswith("dict")
+    if junk is True:  # a bool: for bool fields only
+        return kind.startswith("bool")
     return False  # a bool, a float, an object, a lone surrogate: never
 
 

@@ -149,6 +149,8 @@ ACTION_OF: dict[str, str] = {
     "complete": Action.RECORD,
     "rate": Action.DISPATCH,
     "reward": Action.ADJUST_POINTS,
+    "take": Action.DISPATCH,
+    "call_up": Action.DISPATCH,
     "claim_deed": Action.RECORD,
     "approve_deed": Action.ADJUST_POINTS,
     "reject_deed": Action.ADJUST_POINTS,

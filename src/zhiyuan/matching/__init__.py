@@ -1,5 +1,5 @@
 """Matching (网约): needs (点单), candidates, dispatch (派单) with 就近 escalation, the need
-lifecycle (接单 → 评单 → 奖单), batch assignment, and metrics.
+lifecycle (接单 or 抢单 → 评单 → 奖单), batch assignment, the call-up (紧急召集), and metrics.
 
 Example:
     >>> from zhiyuan.matching import SEVEN_HELPS
@@ -16,7 +16,8 @@ from zhiyuan.matching.assignment import (
     scipy_available,
 )
 from zhiyuan.matching.assignment import solve as solve_assignment
-from zhiyuan.matching.batch import BatchPair, BatchResult, dispatch_batch
+from zhiyuan.matching.batch import BatchPair, BatchResult, UrgencyTier, dispatch_batch
+from zhiyuan.matching.callup import CallUpResult, NeedCallUp, call_up
 from zhiyuan.matching.dispatch import (
     Booking,
     Dispatcher,
@@ -39,6 +40,7 @@ from zhiyuan.matching.lifecycle import (
     Rated,
     Rewarded,
     Started,
+    Taken,
     Unfilled,
     advance,
 )
@@ -83,6 +85,7 @@ __all__ = [
     "BatchPair",
     "BatchResult",
     "Booking",
+    "CallUpResult",
     "Candidate",
     "CandidateKind",
     "Completed",
@@ -95,6 +98,7 @@ __all__ = [
     "MatchingMetrics",
     "Need",
     "NeedBook",
+    "NeedCallUp",
     "NeedCancelled",
     "NeedEntry",
     "NeedPosted",
@@ -108,12 +112,15 @@ __all__ = [
     "Skill",
     "Slot",
     "Started",
+    "Taken",
     "Travel",
     "Unfilled",
     "Urgency",
+    "UrgencyTier",
     "Workload",
     "acceptance_times",
     "advance",
+    "call_up",
     "dispatch_batch",
     "distance_m",
     "fill_rate",

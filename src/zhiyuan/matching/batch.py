@@ -5,8 +5,21 @@
 time, but going up the ladder until each need has twice as many eligible candidates as slots,
 since the needs of a batch compete for the nearest ones), then assigns them all together with :func:`~zhiyuan.matching.solve_assignment`: the
 most slots filled (needs with ``headcount`` > 1, candidates with ``capacity`` > 1, never the same
-candidate twice on one need), then the least total cost. Each chosen pair keeps its score parts.
-Capacity counts what the candidate can still take (capacity less current load and bookings).
+candidate twice on one need), then the least total cost. Each chosen pair keeps its score parts, and the level of the ladder at which the need's search
+reaches the candidate. Capacity counts what the candidate can still take (capacity less current
+load and bookings).
+
+Urgency first (紧急优先): the places of more urgent needs are filled first, lexicographically
+(:class:`~zhiyuan.matching.Urgency`, passed to the assignment as priorities: package docs of
+:mod:`zhiyuan.matching.assignment`, "Priorities"). An emergency place is never left empty to fill
+a normal one that one eligible candidate could serve; among the assignments that serve every
+urgency as well, the most places are filled, then the least cost. The result says how many
+places of each urgency were filled (:attr:`BatchResult.tiers <zhiyuan.matching.BatchResult.tiers>`).
+
+A batch looks only as far up the ladder as twice each need's headcount, to keep the nearest
+candidates for the nearest needs; a place can then stay empty while an eligible candidate farther
+up stays idle. A call-up (紧急召集, :func:`~zhiyuan.matching.call_up`) fills every place that can
+be filled.
 
 No double booking (同一时段不重复派单): the gates keep a candidate away from a need that overlaps
 one of its *existing* bookings, but the needs of one batch are booked only after it, so the batch
@@ -52,29 +65,99 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
 
-from zhiyuan._validators import is_a, items_of, non_empty, non_negative
+from zhiyuan._validators import is_a, items_of, non_empty, non_negative, to_enum
 from zhiyuan.errors import InvalidValue
-from zhiyuan.matching.assignment import AssignmentProblem, Method, solve
+from zhiyuan.explain import finding, register_messages
+from zhiyuan.hierarchy.codes import Level
+from zhiyuan.matching.assignment import Assignment, AssignmentProblem, Backend, Method, solve
 from zhiyuan.matching.dispatch import Dispatcher, ScoreParts
-from zhiyuan.matching.needs import Need
+from zhiyuan.matching.needs import Candidate, Need, Urgency
 
-__all__ = ["BatchPair", "BatchResult", "dispatch_batch"]
+__all__ = ["BatchPair", "BatchResult", "UrgencyTier", "assign", "dispatch_batch", "urgency_tiers"]
+
+register_messages(
+    {
+        ("batch.tier", ""): (
+            ("urgency_zh", "filled", "places", "urgency"),
+            "{urgency_zh}：已派 {filled}/{places} 个名额",
+            "{urgency}: {filled} of {places} places filled",
+        ),
+    }
+)
+
+
+def _level(value: object) -> Level | None:
+    return None if value is None else to_enum("level", Level, value)
 
 
 @attrs.frozen(kw_only=True)
 class BatchPair:
-    """One chosen (need, candidate) pair with its cost (a whole number ≥ 0) and score parts."""
+    """One chosen (need, candidate) pair with its cost (a whole number ≥ 0) and score parts, and
+    the level of the ladder at which the need's search reaches the candidate (``None`` when not
+    known)."""
 
     need_id: str = attrs.field(validator=non_empty)
     candidate_id: str = attrs.field(validator=non_empty)
     cost: int = attrs.field(validator=non_negative)
     parts: ScoreParts = attrs.field(validator=is_a(ScoreParts))
+    level: Level | None = attrs.field(default=None, converter=_level)
+
+
+def _urgency(value: object) -> Urgency:
+    return to_enum("urgency", Urgency, value)
+
+
+@attrs.frozen(kw_only=True)
+class UrgencyTier:
+    """The places of one urgency in a batch or call-up, and how many were filled.
+
+    Example:
+        >>> print(UrgencyTier(urgency=Urgency.EMERGENCY, places=12, filled=12))
+        紧急：已派 12/12 个名额 / emergency: 12 of 12 places filled
+    """
+
+    urgency: Urgency = attrs.field(converter=_urgency)
+    places: int = attrs.field(validator=non_negative)
+    filled: int = attrs.field(validator=non_negative)
+
+    def __attrs_post_init__(self) -> None:
+        if self.filled > self.places:
+            raise InvalidValue(
+                "filled", self.filled, f"不能多于名额 {self.places} / more than the places"
+            )
+
+    def __str__(self) -> str:
+        u = self.urgency
+        f = finding("batch.tier", (u.zh, self.filled, self.places, u.value))
+        return f"{f.zh} / {f.en}"
+
+
+def _urgency_tiers(value: Any) -> tuple[UrgencyTier, ...]:
+    return items_of("tiers", UrgencyTier, value)
+
+
+def urgency_tiers(
+    needs: Sequence[Need], places: Sequence[int], pairs: Sequence[BatchPair]
+) -> tuple[UrgencyTier, ...]:
+    """The places of each urgency among ``needs`` (``places[i]`` for ``needs[i]``) and how many
+    ``pairs`` fill, most urgent first."""
+    want: dict[Urgency, int] = {}
+    got: dict[Urgency, int] = {}
+    of = {n.id: n.urgency for n in needs}
+    for n, k in zip(needs, places, strict=True):
+        want[n.urgency] = want.get(n.urgency, 0) + k
+    for p in pairs:
+        got[of[p.need_id]] = got.get(of[p.need_id], 0) + 1
+    return tuple(
+        UrgencyTier(urgency=u, places=want[u], filled=got.get(u, 0))
+        for u in sorted(want, key=lambda u: -u.rank)
+    )
 
 
 def _batch_pairs(value: Any) -> tuple[BatchPair, ...]:
@@ -98,17 +181,21 @@ def _unfilled(value: object) -> dict[str, int]:
 
 @attrs.frozen(kw_only=True)
 class BatchResult:
-    """The pairs chosen for a batch, the total cost, and the needs left short (need id → slots)."""
+    """The pairs chosen for a batch, the total cost, the needs left short (need id → slots),
+    and the places of each urgency filled (most urgent first)."""
 
     pairs: tuple[BatchPair, ...] = attrs.field(converter=_batch_pairs)
     total_cost: int = attrs.field(validator=non_negative)
     unfilled: dict[str, int] = attrs.field(converter=_unfilled)
     method: str = attrs.field(validator=non_empty)
     backend: str = attrs.field(validator=non_empty)
+    tiers: tuple[UrgencyTier, ...] = attrs.field(default=(), converter=_urgency_tiers)
 
     def explain(self) -> str:
-        """One line per pair with its score parts, then the needs left short."""
-        lines = [f"{p.need_id} ← {p.candidate_id}: {p.parts}" for p in self.pairs]
+        """The places filled by urgency, one line per pair with its score parts, then the needs
+        left short."""
+        lines = [str(t) for t in self.tiers]
+        lines += [f"{p.need_id} ← {p.candidate_id}: {p.parts}" for p in self.pairs]
         lines += [f"{nid}: 还差 {k} 人 / {k} short" for nid, k in sorted(self.unfilled.items())]
         return "\n".join(lines)
 
@@ -132,43 +219,11 @@ def dispatch_batch(
         seen.add(n.id)
     if method not in ("exact", "greedy"):
         raise InvalidValue("method", method, "须为 exact 或 greedy / must be exact or greedy")
-    cand_index: dict[str, int] = {}
-    capacities: list[int] = []
-    options: list[list[tuple[int, int]]] = []
-    parts: dict[tuple[int, int], ScoreParts] = {}
-    for i, need in enumerate(needs):
-        row: list[tuple[int, int]] = []
-        # a batch competes for the nearest candidates: look up the ladder until there are
-        # twice as many eligible candidates as slots (or the ladder ends)
-        for cand, sp in dispatcher.candidates_for(need, at_least=2 * need.headcount):
-            j = cand_index.get(cand.id)
-            if j is None:
-                j = cand_index[cand.id] = len(capacities)
-                held = dispatcher.held(cand.id)
-                capacities.append(max(cand.capacity - max(cand.load, held), 1))
-            row.append((j, sp.total))
-            parts[(i, j)] = sp
-        options.append(row)
-    if not capacities:
-        capacities = [1]
-    problem = AssignmentProblem.from_lists(
-        headcounts=[n.headcount for n in needs],
-        capacities=capacities,
-        options=options,
-        starts=[_micros(n.start) for n in needs],
-        ends=[_micros(n.end) for n in needs],
-    )
-    result = solve(problem, method=method)
-    ids = {j: cid for cid, j in cand_index.items()}
-    pairs = tuple(
-        BatchPair(
-            need_id=needs[p.need].id,
-            candidate_id=ids[p.candidate],
-            cost=p.cost,
-            parts=parts[(p.need, p.candidate)],
-        )
-        for p in result.pairs
-    )
+    # a batch competes for the nearest candidates: look up the ladder until there are twice
+    # as many eligible candidates as slots (or the ladder ends)
+    pools = [dispatcher.candidates_for(n, at_least=2 * n.headcount) for n in needs]
+    heads = [n.headcount for n in needs]
+    result, pairs = assign(dispatcher, needs, heads, pools, method=method)
     unfilled = {needs[i].id: int(k) for i, k in enumerate(result.unfilled) if k}
     return BatchResult(
         pairs=pairs,
@@ -176,7 +231,67 @@ def dispatch_batch(
         unfilled=unfilled,
         method=result.method,
         backend=result.backend,
+        tiers=urgency_tiers(needs, heads, pairs),
     )
+
+
+def assign(
+    dispatcher: Dispatcher,
+    needs: Sequence[Need],
+    heads: Sequence[int],
+    pools: Sequence[Sequence[tuple[Candidate, ScoreParts]]],
+    *,
+    method: Method = "exact",
+    backend: Backend = "auto",
+    weight: Callable[[int, Candidate, ScoreParts], int] | None = None,
+) -> tuple[Assignment, tuple[BatchPair, ...]]:
+    """Assign ``needs`` (``heads[i]`` places each, ≥ 1) to the eligible candidates of their
+    ``pools`` in one problem, with their windows and their urgency as priorities; each pair
+    weighs ``weight(i, candidate, parts)`` in the solve (default: its cost, and then the
+    assignment's ``total_cost`` is theirs), and keeps its cost and parts in the result.
+    Returns the assignment and the chosen pairs (shared by
+    :func:`dispatch_batch` and :func:`~zhiyuan.matching.call_up`)."""
+    cand_index: dict[str, int] = {}
+    capacities: list[int] = []
+    options: list[list[tuple[int, int]]] = []
+    chosen: dict[tuple[int, int], tuple[Candidate, ScoreParts]] = {}
+    for i, pool in enumerate(pools):
+        row: list[tuple[int, int]] = []
+        for cand, sp in pool:
+            j = cand_index.get(cand.id)
+            if j is None:
+                j = cand_index[cand.id] = len(capacities)
+                held = dispatcher.held(cand.id)
+                capacities.append(max(cand.capacity - max(cand.load, held), 1))
+            row.append((j, sp.total if weight is None else weight(i, cand, sp)))
+            chosen[(i, j)] = (cand, sp)
+        options.append(row)
+    if not capacities:
+        capacities = [1]
+    urgent = len({n.urgency for n in needs}) > 1
+    problem = AssignmentProblem.from_lists(
+        headcounts=heads,
+        capacities=capacities,
+        options=options,
+        starts=[_micros(n.start) for n in needs],
+        ends=[_micros(n.end) for n in needs],
+        priorities=[n.urgency.rank for n in needs] if urgent else None,
+    )
+    result = solve(problem, method=method, backend=backend)
+    pairs = []
+    for p in result.pairs:
+        cand, sp = chosen[(p.need, p.candidate)]
+        need = needs[p.need]
+        pairs.append(
+            BatchPair(
+                need_id=need.id,
+                candidate_id=cand.id,
+                cost=sp.total,
+                parts=sp,
+                level=dispatcher.level_of(need, cand),
+            )
+        )
+    return result, tuple(pairs)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

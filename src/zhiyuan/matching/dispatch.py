@@ -57,6 +57,7 @@ from zhiyuan._validators import (
     bounded,
     enum_items,
     is_a,
+    is_bool,
     is_date,
     items,
     items_of,
@@ -158,6 +159,22 @@ class DispatchPolicy:
     all in integers (each term rounded down). ``escalation`` lists the levels searched in
     order; ``min_candidates`` is how many eligible candidates stop the search;
     ``max_distance_m`` optionally gates out candidates farther than that.
+
+    ``allow_taking`` lets volunteers and teams take an open need without an offer (抢单,
+    :meth:`NeedBook.take <zhiyuan.matching.NeedBook.take>`), as 城阳's order has it: 百姓点单 →
+    志愿者接单 → 中心派单, volunteers grabbing orders from a public hall (滴滴大厅) and the centre
+    dispatching the rest (山东新闻联播 2021-06-18, POLICIES.md §4.1 and "Matching (seeds and
+    reports)"); the 长江云 platform lets organizations 抢单 beside the binding 层层派单 (§4.1).
+    Off by default: dispatch by the centre is the national pattern, and taking is a city's
+    choice.
+
+    Example:
+        >>> from zhiyuan.profiles import Source
+        >>> chengyang = DispatchPolicy(name="chengyang", allow_taking=True, source=Source(
+        ...     document="城阳 文明实践积分平台 滴滴大厅 (山东新闻联播 2021-06-18)",
+        ...     issuer="城阳区新时代文明实践中心", region_code="370214"))
+        >>> DispatchPolicy().allow_taking, chengyang.allow_taking
+        (False, True)
     """
 
     name: str = attrs.field(default="default", validator=non_empty)
@@ -176,6 +193,7 @@ class DispatchPolicy:
     offer_timeout_minutes: int | None = attrs.field(
         default=None, validator=bounded(1, MINUTES, "minutes")
     )
+    allow_taking: bool = attrs.field(default=False, validator=is_bool)
 
     def explain(self) -> str:
         """This policy in two lines, Chinese / English: name, first day in force, source."""
@@ -489,6 +507,35 @@ class Dispatcher:
             return finding("dispatch.distance", (limit,))
         return None
 
+    def level_of(self, need: Need, candidate: Candidate) -> Level | None:
+        """The level of the policy's ladder at which a search for ``need`` first reaches
+        ``candidate``'s home (``None``: outside the widest level), whether or not it passes the
+        gates.
+
+        Example:
+            >>> from zhiyuan.hierarchy import load_default
+            >>> from datetime import datetime
+            >>> from zhiyuan import SHANGHAI
+            >>> t = lambda h: datetime(2025, 5, 1, h, tzinfo=SHANGHAI)
+            >>> d = Dispatcher(load_default())
+            >>> n = Need(id="n1", requester="r", region_code="370214001001", category="帮老",
+            ...          start=t(9), end=t(10), posted_at=t(7))
+            >>> [d.level_of(n, Candidate(id="c", home_region=h)).value
+            ...  for h in ("370214001001", "370214001002", "370214002001", "370202001001")]
+            ['village', 'township', 'county', 'city']
+        """
+        _need_type(need, Need, "need")
+        _need_type(candidate, Candidate, "candidate")
+        if need.region_code not in self.tree:
+            raise NotFound("region", need.region_code)
+        if candidate.home_region not in self.tree:
+            raise NotFound("region", candidate.home_region)
+        homes = set(self._homes(candidate.home_region))  # where rank() finds the candidate
+        for level, anc in _ladder(RegionCode(need.region_code), self.policy.escalation):
+            if anc in homes:
+                return level
+        return None
+
     def score(self, need: Need, candidate: Candidate) -> ScoreParts:
         """The candidate's cost for the need, part by part."""
         _need_type(need, Need, "need")
@@ -536,12 +583,7 @@ class Dispatcher:
         trail: list[Finding] = []
         ranked: list[Ranked] = []
         with self._lock:
-            for level in self.policy.escalation:
-                if level > code.level:
-                    continue
-                anc = code.value if level is code.level else _ancestor(code, level)
-                if anc is None:
-                    continue
+            for level, anc in _ladder(code, self.policy.escalation):
                 for cid in self._by_region.get(anc, ()):
                     if cid in seen:
                         continue
@@ -612,6 +654,19 @@ def _optional_count(value: object, low: int, field: str) -> None:
         raise InvalidValue(
             field, value, f"应为 {low} 到 {COUNT} 的整数 / a whole number, {low} to {COUNT}"
         )
+
+
+def _ladder(code: RegionCode, escalation: Iterable[Level]) -> list[tuple[Level, str]]:
+    """The levels of the ladder a search for a need in ``code`` goes through, lowest first,
+    each with the need's region at that level (levels below the need's own are skipped)."""
+    out = []
+    for level in escalation:
+        if level > code.level:
+            continue
+        anc = code.value if level is code.level else _ancestor(code, level)
+        if anc is not None:
+            out.append((level, anc))
+    return out
 
 
 def _ancestor(code: RegionCode, level: Level) -> str | None:

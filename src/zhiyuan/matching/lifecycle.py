@@ -2,7 +2,8 @@
 
 Everything that happens to a need is an immutable entry with an id and an aware ``at``:
 :class:`Posted` (点单), :class:`Offered` (派单 to one candidate, with a deadline from the
-policy's ``offer_timeout_minutes``), :class:`Accepted` (接单), :class:`Declined` (拒单, or a
+policy's ``offer_timeout_minutes``), :class:`Accepted` (接单), :class:`Taken` (抢单: a volunteer or
+team takes an open need without an offer, where the city's policy allows it), :class:`Declined` (拒单, or a
 withdrawal after accepting), :class:`Expired` (the offer timed out), :class:`Started` (服务中),
 :class:`Completed` (已完成: it carries the :class:`~zhiyuan.hours.ServiceRecord` of each volunteer
 who served, for the hour ledger), :class:`Rated` (评单, 1–5 stars), :class:`Rewarded` (奖单:
@@ -14,13 +15,25 @@ A need's :class:`NeedState` is a fold of its entries (:func:`advance`, :func:`fo
     posted ──offer──▶ offered ──accept (headcount reached)──▶ accepted ──start──▶ in_service
        ▲                 │  decline / expire: back to posted (or offered, if other offers stay open)
        └─────────────────┘
+    posted / offered ──take (a place with no open offer; headcount reached)──▶ accepted
     in_service ──complete──▶ completed ──rate──▶ rated;  every server rewarded ──▶ rewarded
     posted / offered / accepted ──cancel──▶ cancelled;  posted / offered ──mark_unfilled──▶ unfilled
 
 A need with ``headcount`` > 1 is filled when that many candidates have accepted; until then it
 stays ``posted``/``offered`` and takes more acceptances. An accepted candidate may still withdraw
 (a :class:`Declined` after accepting) until the service starts; the need then takes the next one
-(重新派单). A candidate is offered a need once. Reward may follow completion with or without a
+(重新派单). A candidate is offered a need once.
+
+Taking (抢单) fills a place like an acceptance, without an offer: the place must be free (not
+accepted, and not covered by an open offer, so an offer already made is never overtaken), and
+the candidate must not have been offered the need or have taken it before (a candidate who
+declined or withdrew does not come back through the hall), and a candidate who took a need is
+not offered it. A taker then holds its place as an
+accepted candidate: it may withdraw before the start, serves, and is completed, rated and
+rewarded like any other; a team that took a need names its members at completion. Whether a
+city lets anyone take a need is policy (:attr:`DispatchPolicy.allow_taking
+<zhiyuan.matching.DispatchPolicy.allow_taking>`), checked by the book; the fold only keeps the
+rules of the places. Reward may follow completion with or without a
 rating (a resident who never rates must not cost the volunteer the points); the state is
 ``rewarded`` once every candidate who served has been rewarded.
 
@@ -38,7 +51,8 @@ fold, no journal. The book that records the entries, keeps a
 points is :class:`~zhiyuan.matching.NeedBook` (:mod:`zhiyuan.matching.needbook`).
 
 References:
-    城阳 网约 "滴滴" model (百姓点单 → 中心派单 → 志愿者接单 → 群众评单 → 积分奖单); 志多星 states
+    城阳 网约 "滴滴" model (百姓点单 → 志愿者接单 → 中心派单 → 群众评单 → 积分奖单: volunteers
+    take orders from a public hall, the centre dispatches the rest); 长江云 organizations 抢单; 志多星 states
     审核中 → 服务中 → 已完成, re-dispatch and cancel; 杭州上城 5-star rating (POLICIES.md §4.1–4.2).
 
 Example:
@@ -110,6 +124,7 @@ __all__ = [
     "Rated",
     "Rewarded",
     "Started",
+    "Taken",
     "Unfilled",
     "advance",
     "fold",
@@ -158,6 +173,21 @@ register_messages(
             ("need", "last"),
             "早于需求 {need} 的上一条记录（{last}）",
             "before the last entry of need {need} ({last})",
+        ),
+        ("need.asked_before", ""): (
+            ("need", "candidate"),
+            "{candidate} 已被派过或接过需求 {need}，不能抢单",
+            "{candidate} was offered or took need {need} before: it cannot take it",
+        ),
+        ("need.took_before", ""): (
+            ("need", "candidate"),
+            "{candidate} 抢过需求 {need}，不再向其派单",
+            "{candidate} took need {need}: it is not offered it",
+        ),
+        ("need.no_vacancy", ""): (
+            ("need", "headcount"),
+            "需求 {need} 的 {headcount} 个名额都已有人接单或待答派单",
+            "every one of the {headcount} places of need {need} is accepted or has an open offer",
         ),
         ("need.served", ""): (
             ("need",),
@@ -294,6 +324,26 @@ class Accepted:
 
 
 @attrs.frozen(kw_only=True)
+class Taken:
+    """抢单: a volunteer or a team (``kind``) takes a free place of an open need without an offer
+    (where the city's :class:`~zhiyuan.matching.DispatchPolicy` allows it).
+
+    Example:
+        >>> from datetime import datetime
+        >>> from zhiyuan import SHANGHAI
+        >>> Taken(id="t1", at=datetime(2025, 5, 1, 8, tzinfo=SHANGHAI), need_id="n1",
+        ...       candidate_id="城阳街道助老服务队", kind="team").kind
+        <CandidateKind.TEAM: 'team'>
+    """
+
+    id: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(converter=to_shanghai, validator=aware)
+    need_id: str = attrs.field(validator=non_empty)
+    candidate_id: str = attrs.field(validator=non_empty)
+    kind: CandidateKind = attrs.field(default=CandidateKind.VOLUNTEER, converter=_kind)
+
+
+@attrs.frozen(kw_only=True)
 class Declined:
     """拒单: a candidate declines its open offer, or withdraws after accepting (before the start)."""
 
@@ -406,6 +456,7 @@ NeedEntry = (
     Posted
     | Offered
     | Accepted
+    | Taken
     | Declined
     | Expired
     | Started
@@ -421,6 +472,7 @@ ENTRY_TYPES = (
     Posted,
     Offered,
     Accepted,
+    Taken,
     Declined,
     Expired,
     Started,
@@ -438,6 +490,7 @@ register_tagged_union(
         Posted: "needs.posted",
         Offered: "needs.offered",
         Accepted: "needs.accepted",
+        Taken: "needs.taken",
         Declined: "needs.declined",
         Expired: "needs.expired",
         Started: "needs.started",
@@ -457,13 +510,15 @@ class NeedStatus:
     """One need folded from its entries: offers, acceptances, service, rating and rewards.
 
     ``open`` lists the candidates whose offer awaits an answer, ``accepted`` those holding a
-    place now (in order), ``withdrawn`` those who declined after accepting.
+    place now (in order, takers among them), ``taken`` every :class:`Taken` entry (抢单),
+    ``withdrawn`` those who declined after accepting or taking.
     """
 
     need: Need
     posted_at: datetime
     last_at: datetime
     offers: tuple[Offered, ...] = ()
+    taken: tuple[Taken, ...] = ()
     open: tuple[str, ...] = ()
     accepted: tuple[str, ...] = ()
     declined: tuple[str, ...] = ()
@@ -488,6 +543,8 @@ class NeedStatus:
             and {type(x) for t in ids for x in t} <= {str}
             and type(self.offers) is tuple
             and {type(o) for o in self.offers} <= {Offered}
+            and type(self.taken) is tuple
+            and {type(t) for t in self.taken} <= {Taken}
             and type(self.rewarded) is tuple
             and {type(r) for r in self.rewarded} <= {Rewarded}
             and (self.completed is None or type(self.completed) is Completed)
@@ -513,6 +570,20 @@ class NeedStatus:
     def offered(self) -> tuple[str, ...]:
         """Every candidate offered the need so far, in order."""
         return tuple(o.candidate_id for o in self.offers)
+
+    @property
+    def takers(self) -> tuple[str, ...]:
+        """Every candidate that took the need (抢单) so far, in order."""
+        return tuple(t.candidate_id for t in self.taken)
+
+    def kind_of(self, candidate_id: str) -> CandidateKind | None:
+        """Whether a candidate offered the need or taking it is a volunteer or a team (``None``:
+        neither offered it nor took it)."""
+        for t in self.taken:
+            if t.candidate_id == candidate_id:
+                return t.kind
+        offer = self.offer_to(candidate_id)
+        return None if offer is None else offer.kind
 
     @property
     def vacancies(self) -> int:
@@ -561,6 +632,7 @@ _STATUS_MOMENTS = tuple(
 )
 _STATUS_TUPLES: tuple[tuple[str, type], ...] = (
     ("offers", Offered),
+    ("taken", Taken),
     ("open", str),
     ("accepted", str),
     ("declined", str),
@@ -590,6 +662,7 @@ _ACTIONS: dict[type[Any], tuple[str, str]] = {
     Posted: ("点单", "post"),
     Offered: ("派单", "offer"),
     Accepted: ("接单", "accept"),
+    Taken: ("抢单", "take"),
     Declined: ("拒单", "decline"),
     Expired: ("记超时", "expire an offer"),
     Started: ("开始服务", "start"),
@@ -664,6 +737,8 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
         _require(status, OPEN_STATES, entry)
         if status.offer_to(entry.candidate_id) is not None:
             raise Conflict(_text("need.offered_before", (nid, entry.candidate_id)))
+        if entry.candidate_id in status.takers:
+            raise Conflict(_text("need.took_before", (nid, entry.candidate_id)))
         return attrs.evolve(
             status,
             last_at=at,
@@ -679,6 +754,22 @@ def advance(status: NeedStatus | None, entry: NeedEntry) -> NeedStatus:
             status,
             last_at=at,
             open=_without(status.open, entry.candidate_id),
+            accepted=accepted,
+            first_accepted_at=status.first_accepted_at or at,
+            filled_at=at if len(accepted) >= status.need.headcount else None,
+        )
+    if isinstance(entry, Taken):
+        _require(status, OPEN_STATES, entry)
+        cid = entry.candidate_id
+        if status.offer_to(cid) is not None or cid in status.takers:
+            raise Conflict(_text("need.asked_before", (nid, cid)))
+        if status.vacancies == 0:
+            raise Conflict(_text("need.no_vacancy", (nid, status.need.headcount)))
+        accepted = (*status.accepted, cid)
+        return attrs.evolve(
+            status,
+            last_at=at,
+            taken=(*status.taken, entry),
             accepted=accepted,
             first_accepted_at=status.first_accepted_at or at,
             filled_at=at if len(accepted) >= status.need.headcount else None,

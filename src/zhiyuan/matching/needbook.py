@@ -11,9 +11,9 @@ values in a :class:`~zhiyuan.scoring.FeedbackBook`, and a reward with its points
 
 Invalid changes raise as :func:`~zhiyuan.matching.advance` does, and the book is left exactly as
 it was. The same entry again is a no-op (idempotent by id); another entry under a used id is a
-Conflict. With a :class:`~zhiyuan.matching.Dispatcher`, offers and acceptances must pass its
-gates, and its bookings follow the book: booked on accept, released on decline, completion,
-cancellation and unfilled. All methods are thread-safe.
+Conflict. With a :class:`~zhiyuan.matching.Dispatcher`, offers, acceptances and takings must
+pass its gates, and its bookings follow the book: booked on accept or take, released on
+decline, completion, cancellation and unfilled. All methods are thread-safe.
 
 Example:
     >>> from datetime import datetime
@@ -49,12 +49,15 @@ from typing import Any, TypeVar, cast
 
 from zhiyuan._validators import Clock, items, key, to_enum
 from zhiyuan.credit.ledger import PointsLedger
-from zhiyuan.errors import Conflict, InvalidValue, NotFound, UnknownRegion
+from zhiyuan.errors import Conflict, InvalidValue, NotFound, PermissionDenied, UnknownRegion
 from zhiyuan.explain import finding, register_messages
 from zhiyuan.hours.records import Evidence, ServiceRecord
 from zhiyuan.journal import Book, Journal, Transaction
 from zhiyuan.journal._ids import derive, foreign, own_id
 from zhiyuan.journal._pickle import register_state_type
+from zhiyuan.matching.assignment import Backend
+from zhiyuan.matching.callup import CallUpResult
+from zhiyuan.matching.callup import call_up as plan_call_up
 from zhiyuan.matching.dispatch import Booking, Dispatcher, DispatchPolicy, DispatchResult
 from zhiyuan.matching.lifecycle import (
     BEFORE_START_STATES,
@@ -73,6 +76,7 @@ from zhiyuan.matching.lifecycle import (
     Rated,
     Rewarded,
     Started,
+    Taken,
     Unfilled,
     advance,
     fold,
@@ -85,10 +89,10 @@ __all__ = ["NeedBook"]
 
 register_messages(
     {
-        ("need.no_vacancy", ""): (
-            ("need", "headcount"),
-            "需求 {need} 的 {headcount} 个名额都已有人接单或待答派单",
-            "every one of the {headcount} places of need {need} is accepted or has an open offer",
+        ("need.take_policy", ""): (
+            ("policy",),
+            "派单规则「{policy}」不允许抢单",
+            "the dispatch policy {policy!r} does not allow taking a need (抢单)",
         ),
         ("need.gate", ""): (
             ("need", "candidate", "why_zh", "why"),
@@ -165,6 +169,10 @@ def _members(value: object) -> dict[str, tuple[str, ...]]:
     return out
 
 
+_CALLED = OPEN_STATES | {NeedState.ACCEPTED}
+"""The states a call-up takes: open needs, and filled ones (with no place left to fill)."""
+
+
 def _need_id(value: object) -> str:
     """A need id given to a book's method: non-empty text."""
     if not isinstance(value, str) or not value.strip():
@@ -190,6 +198,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
 
     kind = "needs"
     entry_type = NeedEntry
+    state_version = 2  # 2: a need's status keeps the takings (抢单)
 
     def __init__(
         self,
@@ -251,6 +260,8 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
             old = self.journal.find(self.name, entry.id)
             if old is not None and old == entry:
                 return old  # type: ignore[no-any-return]
+            if isinstance(entry, Taken):
+                self._check_taking()
             # the state's objection first (it names the state), then a used id, then the gates
             after = advance(self._view(tx).get(entry.need_id), entry)
             if old is not None:
@@ -268,6 +279,11 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         d = self.dispatcher
         return contextlib.nullcontext() if d is None else d.lock
 
+    def _check_taking(self) -> None:
+        """Raise :class:`~zhiyuan.errors.PermissionDenied` unless the policy allows taking."""
+        if not self.policy.allow_taking:
+            raise PermissionDenied(_text("need.take_policy", (self.policy.name,)))
+
     def _check_dispatcher(self, entry: NeedEntry, after: NeedStatus) -> None:
         d = self.dispatcher
         if d is None:
@@ -275,9 +291,9 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         if isinstance(entry, Posted):
             if entry.need.region_code not in d.tree:
                 raise UnknownRegion(entry.need.region_code)
-        elif isinstance(entry, (Offered, Accepted)):
+        elif isinstance(entry, (Offered, Accepted, Taken)):
             cand = d.candidate(entry.candidate_id)  # NotFound for an unknown candidate
-            if isinstance(entry, Offered) and entry.kind is not cand.kind:
+            if isinstance(entry, (Offered, Taken)) and entry.kind is not cand.kind:
                 raise InvalidValue(
                     "kind",
                     entry.kind.value,
@@ -294,7 +310,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
             return
         status = self._state.status[entry.need_id]
         need = status.need
-        if isinstance(entry, Accepted):
+        if isinstance(entry, (Accepted, Taken)):
             d.book(
                 Booking(
                     candidate_id=entry.candidate_id,
@@ -451,6 +467,111 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         )
         return self._add(entry)
 
+    def take(
+        self,
+        need_id: str,
+        candidate_id: str,
+        *,
+        at: datetime | None = None,
+        kind: CandidateKind | None = None,
+        id: str | None = None,
+    ) -> Taken:
+        """抢单: a volunteer or team takes a free place of an open need without an offer.
+
+        Only where the policy allows it (:attr:`DispatchPolicy.allow_taking
+        <zhiyuan.matching.DispatchPolicy.allow_taking>`; else
+        :class:`~zhiyuan.errors.PermissionDenied` naming the policy). The place must be free:
+        not accepted and not covered by an open offer (else :class:`~zhiyuan.errors.Conflict`),
+        and the candidate must not have been offered the need or have taken it before. With a
+        dispatcher, the candidate must pass its gates and is booked there, as on acceptance;
+        ``kind`` defaults to the dispatcher's record of the candidate, else a volunteer.
+
+        Example:
+            >>> from datetime import datetime
+            >>> from zhiyuan import SHANGHAI
+            >>> from zhiyuan.matching import DispatchPolicy, Need
+            >>> t = lambda h: datetime(2025, 5, 1, h, tzinfo=SHANGHAI)
+            >>> need = Need(id="n1", requester="张大爷", region_code="370214001001",
+            ...             category="帮老", start=t(9), end=t(11), posted_at=t(7))
+            >>> book = NeedBook(policy=DispatchPolicy(name="chengyang", allow_taking=True))
+            >>> _ = book.post(need)
+            >>> book.take("n1", "城阳街道助老服务队", at=t(8), kind="team").kind.value
+            'team'
+            >>> print(book.status("n1"))
+            n1: 已接单 / accepted (1/1)
+            >>> NeedBook().take("n1", "v1", at=t(8))
+            Traceback (most recent call last):
+            ...
+            zhiyuan.errors.PermissionDenied: 派单规则「default」不允许抢单 / the dispatch policy 'default' does not allow taking a need (抢单)
+        """
+        if kind is None and self.dispatcher is not None:
+            with contextlib.suppress(NotFound):  # an unknown candidate is refused by add()
+                kind = self.dispatcher.candidate(candidate_id).kind
+        entry = Taken(
+            id=self._own(id, need_id, "take", candidate_id),
+            at=self._when(at),
+            need_id=need_id,
+            candidate_id=candidate_id,
+            kind=CandidateKind.VOLUNTEER if kind is None else kind,
+        )
+        return self._add(entry)
+
+    def call_up(
+        self,
+        need_ids: Iterable[str],
+        *,
+        at: datetime | None = None,
+        accept: bool = False,
+        backend: Backend = "auto",
+    ) -> CallUpResult:
+        """紧急召集: offer every free place of the open needs ``need_ids`` that can be filled,
+        urgent needs first, each need's search up the ladder only as far as needed
+        (:func:`~zhiyuan.matching.call_up`), and record the offers in one transaction; with
+        ``accept`` (a binding call-up, 层层派单), the acceptances too.
+
+        A need's free places are those neither accepted nor covered by an open offer (a need
+        already filled has none, and is left as it is); the candidates who were offered a need
+        or took it before are left out for it. Needs the book's dispatcher. Raises
+        :class:`~zhiyuan.errors.NotFound` for a need not posted,
+        :class:`~zhiyuan.errors.Conflict` for a need past acceptance (in service, done,
+        cancelled or unfilled), :class:`~zhiyuan.errors.InvalidValue` for a need id twice;
+        nothing is recorded then. Returns the call-up's result; its pairs are the offers recorded (ids as
+        :meth:`offer` gives them).
+        """
+        if self.dispatcher is None:
+            raise InvalidValue(
+                "dispatcher", None, "紧急召集需要派单器 / a call-up needs the book's dispatcher"
+            )
+        ids = [_need_id(nid) for nid in items("need_ids", need_ids)]
+        if len(set(ids)) != len(ids):
+            twice = next(nid for nid in ids if ids.count(nid) > 1)
+            raise InvalidValue("need_ids", twice, "需求编号重复 / a need id twice")
+        if not isinstance(accept, bool):
+            raise InvalidValue("accept", accept, "需要布尔值 / need true or false")
+        with self.journal.transaction() as tx, self._dispatcher_lock():
+            when = self._when(at)
+            view = self._view(tx)
+            statuses: list[NeedStatus] = []
+            for nid in ids:
+                status = view.get(nid)
+                if status is None:
+                    raise NotFound("need", nid)
+                if status.state not in _CALLED:
+                    raise state_conflict(nid, status.state, Offered)
+                statuses.append(status)
+            result = plan_call_up(
+                self.dispatcher,
+                [s.need for s in statuses],
+                places={s.need_id: s.vacancies for s in statuses},
+                exclude={s.need_id: {*s.offered, *s.takers} for s in statuses},
+                backend=backend,
+            )
+            for p in result.pairs:
+                self.offer(p.need_id, p.candidate_id, at=when)
+                if accept:
+                    self.accept(p.need_id, p.candidate_id, at=when)
+            return result
+
     def expire_offers(
         self,
         as_of: datetime | None = None,
@@ -555,7 +676,8 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         need's region and category, its window as the schedule, ``organization_id`` as the
         organizer, ``evidence`` as given (e.g. ``SUPERVISOR`` or ``QR_SCAN``), recorded at ``at``.
 
-        A team that served names the members who came in ``members`` (team id → volunteer
+        A candidate that took the need (:meth:`take`) is completed like one that accepted an
+        offer. A team that served names the members who came in ``members`` (team id → volunteer
         ids): each gets a record ``need:<need id>:<team id>:<volunteer id>`` with the team as
         ``team_id``. A team left out of ``members`` gets no records; naming a candidate that is
         not an accepted team is :class:`~zhiyuan.errors.InvalidValue`.
@@ -572,9 +694,8 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
             s = self._when(start, "start") if start is not None else status.started_at
             e = self._when(end, "end") if end is not None else when
             need = status.need
-            kinds = {o.candidate_id: o.kind for o in status.offers}
             for team in crews:
-                if team not in status.accepted or kinds.get(team) is not CandidateKind.TEAM:
+                if team not in status.accepted or status.kind_of(team) is not CandidateKind.TEAM:
                     raise InvalidValue(
                         "members", team, "不是已接单的团队 / not a team that accepted the need"
                     )
@@ -599,7 +720,7 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
             records = tuple(
                 served(f"need:{need_id}:{cid}", cid)
                 for cid in status.accepted
-                if kinds.get(cid) is CandidateKind.VOLUNTEER
+                if status.kind_of(cid) is CandidateKind.VOLUNTEER
             ) + tuple(
                 served(f"need:{need_id}:{team}:{vid}", vid, team)
                 for team, crew in crews.items()

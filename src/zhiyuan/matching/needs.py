@@ -74,7 +74,17 @@ FIVE_FOR: tuple[str, ...] = (
 
 
 class Urgency(enum.Enum):
-    """How urgent a need is; urgent needs are offered first in a batch."""
+    """How urgent a need is (紧急程度): more urgent needs are served first.
+
+    :func:`~zhiyuan.matching.dispatch_batch` and :func:`~zhiyuan.matching.call_up` fill the
+    places of the most urgent needs first, lexicographically: an emergency place is never left
+    empty to fill a normal one that the same candidate could serve (the assignment's
+    priorities, :mod:`zhiyuan.matching.assignment`, "Priorities").
+
+    Example:
+        >>> Urgency.EMERGENCY.rank > Urgency.NORMAL.rank, Urgency.EMERGENCY.zh
+        (True, '紧急')
+    """
 
     LOW = "low"
     NORMAL = "normal"
@@ -86,8 +96,19 @@ class Urgency(enum.Enum):
         """0 (low) … 3 (emergency)."""
         return _URGENCY_RANK[self]
 
+    @property
+    def zh(self) -> str:
+        """The Chinese name: 不急, 普通, 加急, 紧急."""
+        return _URGENCY_ZH[self]
+
 
 _URGENCY_RANK = {Urgency.LOW: 0, Urgency.NORMAL: 1, Urgency.HIGH: 2, Urgency.EMERGENCY: 3}
+_URGENCY_ZH = {
+    Urgency.LOW: "不急",
+    Urgency.NORMAL: "普通",
+    Urgency.HIGH: "加急",
+    Urgency.EMERGENCY: "紧急",
+}
 
 
 def _code(value: Any) -> str:

@@ -65,6 +65,9 @@ class EventKind(enum.StrEnum):
     """A need was posted (点单)."""
     NEED_DISPATCHED = "need.dispatched"
     """A need was offered to a candidate (派单; ``subject`` is the candidate)."""
+    NEED_TAKEN = "need.taken"
+    """A candidate took a place of a need without an offer (抢单; ``subject`` is the
+    candidate)."""
     NEED_COMPLETED = "need.completed"
     """A need was completed (its hour records are posted)."""
     NEED_REWARDED = "need.rewarded"

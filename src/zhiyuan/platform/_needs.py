@@ -8,14 +8,15 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from zhiyuan._validators import arg_of, key
-from zhiyuan.errors import NotFound
+from zhiyuan._validators import arg_of, flag, items, key
+from zhiyuan.errors import InvalidValue, NotFound
 from zhiyuan.hierarchy.jurisdiction import Action
 from zhiyuan.hours.records import Evidence
 from zhiyuan.journal import Transaction
 from zhiyuan.journal._ids import derive, foreign
+from zhiyuan.matching.callup import CallUpResult
 from zhiyuan.matching.dispatch import Dispatcher
-from zhiyuan.matching.lifecycle import Completed, Offered, Rated, Rewarded
+from zhiyuan.matching.lifecycle import Completed, Offered, Rated, Rewarded, Taken
 from zhiyuan.matching.needbook import NeedBook
 from zhiyuan.matching.needs import Need
 from zhiyuan.platform._acts import Act
@@ -116,6 +117,57 @@ class NeedFlows(PlatformCore):
                 self._did(tx, act, lambda: self.needs.accept(need.id, cid, at=now))
             else:
                 self._did(tx, act, lambda: self.needs.decline(need.id, cid, at=now, reason=reason))
+
+    def take(self, need_id: str, candidate_id: str, *, by: str) -> Taken:
+        """Take an open need without an offer (抢单), where the dispatch policy in force allows it
+        (:attr:`DispatchPolicy.allow_taking <zhiyuan.matching.DispatchPolicy.allow_taking>`,
+        else :class:`~zhiyuan.errors.PermissionDenied` naming the policy); ``by`` is the
+        candidate (a volunteer, or a team acting as itself), or a principal with
+        :attr:`~zhiyuan.hierarchy.Action.DISPATCH` over the need's region. See
+        :meth:`NeedBook.take <zhiyuan.matching.NeedBook.take>` for the rules of the places.
+        """
+        cid = key("candidate_id", candidate_id)
+        with self._op() as (tx, now):
+            need = self._need(tx, need_id)
+            act = self._allow(
+                "take",
+                by,
+                need.region_code,
+                now,
+                derive(foreign(need.id), cid),
+                None if by == cid else Action.DISPATCH,
+            )
+            out, new = self._did(tx, act, lambda: self.needs.take(need.id, cid, at=now))
+            if new:
+                self._emit(EventKind.NEED_TAKEN, now, cid, need.id)
+            return out
+
+    def call_up(self, need_ids: Iterable[str], *, by: str, accept: bool = True) -> CallUpResult:
+        """A call-up (紧急召集): fill every free place of the open needs ``need_ids`` that can be
+        filled, urgent needs first, each need's search up the ladder only as far as needed
+        (:func:`~zhiyuan.matching.call_up`), recording the offers it decides and, unless
+        ``accept`` is ``False``, their acceptances (a binding call-up, 层层派单), all in one
+        transaction. ``by`` needs :attr:`~zhiyuan.hierarchy.Action.DISPATCH` over every need's
+        region; one act is recorded per offer.
+        """
+        ids = [key("need_ids", nid) for nid in items("need_ids", need_ids)]
+        binding = flag("accept", accept)
+        with self._op() as (tx, now):
+            acts = {}
+            for nid in ids:
+                need = self._need(tx, nid)
+                if nid in acts:
+                    raise InvalidValue("need_ids", nid, "需求编号重复 / a need id twice")
+                acts[nid] = self._allow("call_up", by, need.region_code, now, nid, Action.DISPATCH)
+            result = self.needs.call_up(ids, at=now, accept=binding)
+            for p in result.pairs:
+                offer_id = self.needs._default_id(p.need_id, "offer", p.candidate_id)
+                act = attrs.evolve(
+                    acts[p.need_id], id=Act.id_for("call_up", offer_id), target=offer_id
+                )
+                self._act(tx, act)
+                self._emit(EventKind.NEED_DISPATCHED, now, p.candidate_id, p.need_id)
+            return result
 
     def start(self, need_id: str, *, by: str) -> None:
         """Start the service of a need; ``by`` needs :attr:`~zhiyuan.hierarchy.Action.RECORD`

@@ -11,7 +11,8 @@ is forbidden. A candidate serves a need at most once.
 An assignment picks allowed pairs so that need ``i`` gets at most ``headcounts[i]`` of them and
 candidate ``j`` at most ``capacities[j]``. The objective is **lexicographic**:
 
-1. fill as many slots as possible (派满优先);
+1. fill as many slots as possible (派满优先; with priorities, the slots of each priority in turn,
+   highest first: see "Priorities");
 2. among the assignments that fill that many, take one of least total cost.
 
 So a cheaper assignment never leaves a slot empty that another assignment fills. Slots that no
@@ -61,6 +62,45 @@ empty that another candidate could fill, and it depends on which pair is dropped
 skips a pair whose candidate already holds an overlapping need (it never breaks the rule, and
 never beats ``exact``). The pruning lemma below still holds with windows: a candidate blocked
 for ``i`` because it holds an overlapping need is charged to that pair, as one at capacity is.
+
+Priorities (紧急优先)
+---------------------
+A problem given ``priorities`` (one integer ≥ 0 per need, higher first;
+:func:`~zhiyuan.matching.dispatch_batch` and :func:`~zhiyuan.matching.call_up` give each need's
+:attr:`Urgency.rank <zhiyuan.matching.Urgency.rank>`) serves them **lexicographically**: first
+as many slots of the highest priority as possible, then of the next, …, and then the least cost.
+An urgent slot is never left empty to fill a less urgent one that the same candidate could
+serve. :attr:`~zhiyuan.matching.Assignment.tiers` says how many slots of each priority were
+filled. Equal priorities, or none, change nothing.
+
+Without time windows this costs no slot. The slots that can be filled together, counted per
+need, are the flows of a network (source → needs → candidates → sink), an integral polymatroid;
+the greedy that raises the highest priorities first ends at one of its bases, and every base has
+the maximal size. So the assignment that serves priorities first also fills the most slots. The
+same holds with windows when overlapping is transitive (time slots that are either the same or
+apart: "one need per slot and candidate" is then again a capacity in the network). Only with
+chains of overlapping windows (9–11, 10–12, 11–13) is the problem no flow; the priorities then
+still come first, and an urgent slot may take the candidate that could have served two others.
+
+Each method keeps the rule:
+
+* ``greedy`` takes the pairs by (−priority, cost, need, candidate).
+* The **scipy** backend prices each slot row's private "unfilled" column at its need's price
+  (``slot_penalties`` in :mod:`~zhiyuan.matching.assignment.problem`): the lowest priority's is
+  ``S·wmax + 1`` (as without priorities), each higher one's that plus every lower slot at its
+  price, so one more slot filled at a priority outweighs emptying every slot below it and any
+  cost difference. The prices grow with the number of priorities present (only those present
+  count): several in one large batch can leave float64's exact range, and the exact method then
+  falls back to the python backend with a note that says so.
+* The **python** backend adds to each pair's cost the difference between the highest price and
+  its need's: a flow of maximal size then pays least when it serves the priorities first, and
+  since the assignment that does is a maximal flow (above), the least-cost maximal flow is it.
+  Costs stay exact integers of any size.
+* The search over **time windows** compares assignments by the slots filled at each priority,
+  then the cost (``objective`` in :mod:`~zhiyuan.matching.assignment.problem`), and its repair fills
+  the needs of higher priority first.
+
+The pruning below stays exact: the replacement in its proof keeps every need's filled slots.
 
 Methods and backends
 --------------------

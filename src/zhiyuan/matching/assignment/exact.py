@@ -26,7 +26,7 @@ from zhiyuan.errors import InvalidValue
 from zhiyuan.matching.assignment.flow import exact_python
 from zhiyuan.matching.assignment.greedy import greedy_pairs
 from zhiyuan.matching.assignment.lap import TooWide, exact_scipy, scipy_available
-from zhiyuan.matching.assignment.problem import AssignmentProblem, cost_order
+from zhiyuan.matching.assignment.problem import AssignmentProblem, cost_order, objective
 
 __all__ = ["Backend", "exact_pairs"]
 
@@ -132,9 +132,9 @@ def exact_pairs(
 
 
 def _better(p: AssignmentProblem, a: list[int], b: list[int]) -> bool:
-    """Whether ``a`` fills more slots than ``b``, or as many at a lower cost."""
-    costs = p.costs
-    return (len(a), -sum(costs[k] for k in a)) > (len(b), -sum(costs[k] for k in b))
+    """Whether ``a`` fills more slots than ``b`` (priority by priority, when the needs have
+    priorities), or as many at a lower cost."""
+    return objective(p, a) > objective(p, b)
 
 
 def _pair(p: AssignmentProblem, i: int, j: int) -> int:
@@ -158,6 +158,7 @@ def _restricted_round(
         needs=[needs[k] for k in kept],
         candidates=[cands[k] for k in kept],
         costs=[costs[k] for k in kept],
+        priorities=p.priorities if p.has_priorities else None,
     )
     sub_group = None if group is None else [group[k] for k in kept]
     return [kept[k] for k in _exact_round(sub, backend, sub_group)[0]]
@@ -248,7 +249,8 @@ class _Groups:
 def _repair(p: AssignmentProblem, chosen: list[int]) -> list[int]:
     """Fill empty slots that a change of one step can fill, keeping every window rule.
 
-    For each need with an empty slot, its candidates are tried cheapest first (ties by index):
+    For each need with an empty slot, needs of a higher priority first, its candidates are
+    tried cheapest first (ties by index):
     one with capacity left whose windows all miss the need's takes it; failing that, one with
     capacity left whose overlapping needs can each move to another candidate (allowed, with
     capacity left, free at that time, not on that need yet) takes it, and they move. Each step
@@ -281,10 +283,11 @@ def _repair(p: AssignmentProblem, chosen: list[int]) -> list[int]:
                 return j2
         return None
 
+    by_priority = sorted(range(len(heads)), key=lambda i: -p.priority_of(i))
     progress = True
     while progress:
         progress = False
-        for i in range(len(heads)):
+        for i in by_priority:
             while len(on_need[i]) < heads[i]:
                 done = False
                 for pos in range(offsets[i], offsets[i + 1]):

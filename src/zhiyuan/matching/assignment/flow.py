@@ -18,9 +18,25 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
-from zhiyuan.matching.assignment.problem import AssignmentProblem, cost_order
+from zhiyuan.matching.assignment.problem import AssignmentProblem, cost_order, slot_penalties
 
 __all__ = ["exact_python"]
+
+
+def _surcharges(p: AssignmentProblem, offsets: list[int], low: int) -> list[int]:
+    """Per need, what each of its pairs costs on top of ``cost − low`` so that higher priorities
+    are served first: ``P_max − P_i`` of the prices of :func:`slot_penalties` (all 0 without
+    priorities). A flow of maximal size then pays ``Σ w + F·P_max − Σ P`` of its filled
+    slots: least when the most slots are filled priority by priority, then the least weight."""
+    n = p.n_needs
+    if not p.has_priorities:
+        return [0] * n
+    heads = p.headcounts.tolist()
+    fill = [min(heads[i], offsets[i + 1] - offsets[i]) for i in range(n)]
+    high = max(p.costs.tolist(), default=low)
+    price = slot_penalties(p, fill, high - low)
+    top = max(price)
+    return [top - x for x in price]
 
 
 def exact_python(p: AssignmentProblem, group: Sequence[int] | None = None) -> list[int]:
@@ -34,6 +50,9 @@ def exact_python(p: AssignmentProblem, group: Sequence[int] | None = None) -> li
     constant shift per filled slot, which changes no comparison between assignments that fill
     the same number). Each augmentation adds one unit along a shortest path in reduced costs;
     the flow after each step is a least-cost flow of its size, and the last one is maximal.
+    With priorities, each pair also pays its need's surcharge (:func:`_surcharges`): the
+    assignments that serve priorities first fill the most slots too (package docs,
+    "Priorities"), so the least-cost maximal flow is one of them.
     """
     if group is not None and any(g >= 0 for g in group):
         return _exact_python_grouped(p, group)
@@ -43,13 +62,14 @@ def exact_python(p: AssignmentProblem, group: Sequence[int] | None = None) -> li
     cands, costs = p.candidates, p.costs
     limit = sum(heads)
     low = min(costs.tolist(), default=0)
+    extra = _surcharges(p, offsets, low)
     # adjacency: need i -> [(candidate, shifted cost, pair index)], cheapest first, pruned to H
     adj: list[list[tuple[int, int, int]]] = []
     for i in range(n):
         row = []
         for pos in range(offsets[i], min(offsets[i + 1], offsets[i] + limit)):
             k = int(order[pos])
-            row.append((cands[k], costs[k] - low, k))
+            row.append((cands[k], costs[k] - low + extra[i], k))
         adj.append(row)
     pot_need = [0] * n
     pot_cand = [0] * m
@@ -127,7 +147,7 @@ def exact_python(p: AssignmentProblem, group: Sequence[int] | None = None) -> li
         load[j] += 1
         while True:
             i, k = par_cand[j]
-            users[j][i] = (costs[k] - low, k)
+            users[j][i] = (costs[k] - low + extra[i], k)
             uses[i].add(j)
             back = par_need[i]
             if back == -1:
@@ -151,6 +171,7 @@ def _exact_python_grouped(p: AssignmentProblem, group: Sequence[int]) -> list[in
     cands, costs = p.candidates, p.costs
     limit = sum(heads)
     low = min(costs.tolist(), default=0)
+    extra = _surcharges(p, offsets, low)
     n_groups = max(group, default=-1) + 1
     source, sink = 0, 1  # then needs 2 …, candidates 2 + n …, groups 2 + n + m …
     to: list[int] = []
@@ -178,7 +199,7 @@ def _exact_python_grouped(p: AssignmentProblem, group: Sequence[int]) -> list[in
             if g >= 0:
                 group_cand[g] = j
             target = 2 + n + m + g if g >= 0 else 2 + n + j
-            pair_arc[k] = arc(2 + i, target, 1, costs[k] - low)
+            pair_arc[k] = arc(2 + i, target, 1, costs[k] - low + extra[i])
     for g, j in group_cand.items():
         arc(2 + n + m + g, 2 + n + j, 1, 0)
     for j in range(m):

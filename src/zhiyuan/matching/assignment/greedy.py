@@ -1,7 +1,8 @@
 """The greedy method of batch assignment (``method="greedy"``): the cheapest pairs first.
 
-Pairs are taken by (cost, need, candidate) while the need has a slot and the candidate capacity
-left and, when the needs have time windows, holds no need whose window overlaps: deterministic,
+Pairs are taken by (cost, need, candidate), the needs of a higher priority first (package docs,
+"Priorities"), while the need has a slot and the candidate capacity left and, when the needs
+have time windows, holds no need whose window overlaps: deterministic,
 fast, never better than the exact method (:mod:`zhiyuan.matching.assignment`, "Methods and
 backends"). The exact method also starts its search over time windows from this assignment,
 repaired.
@@ -48,22 +49,23 @@ class _Busy:
 
 def greedy_pairs(p: AssignmentProblem) -> list[int]:
     """Cheapest pairs first, merged lazily from per-need sorted lists (same order as one sort
-    of all pairs by (cost, need, candidate), but only as far as the needs are open)."""
+    of all pairs by (−priority, cost, need, candidate), but only as far as the needs are open)."""
     offsets, order = cost_order(p)
     heads, caps = p.headcounts.tolist(), p.capacities.tolist()
     cands, costs = p.candidates, p.costs
+    rank = [-v for v in p.priorities.tolist()] if p.has_priorities else [0] * len(heads)
     load = [0] * len(caps)
     taken = [0] * len(heads)
     busy = _Busy(p) if p.has_windows else None
-    heap: list[tuple[int, int, int, int]] = []
+    heap: list[tuple[int, int, int, int, int]] = []
     for i in range(len(heads)):
         if offsets[i] < offsets[i + 1]:
             k = int(order[offsets[i]])
-            heap.append((costs[k], i, cands[k], offsets[i]))
+            heap.append((rank[i], costs[k], i, cands[k], offsets[i]))
     heapq.heapify(heap)
     chosen: list[int] = []
     while heap:
-        _, i, j, pos = heapq.heappop(heap)
+        _, _, i, j, pos = heapq.heappop(heap)
         if load[j] < caps[j] and (busy is None or busy.free(j, i)):
             load[j] += 1
             taken[i] += 1
@@ -72,5 +74,5 @@ def greedy_pairs(p: AssignmentProblem) -> list[int]:
                 busy.take(j, i)
         if taken[i] < heads[i] and pos + 1 < offsets[i + 1]:
             k = int(order[pos + 1])
-            heapq.heappush(heap, (costs[k], i, cands[k], pos + 1))
+            heapq.heappush(heap, (rank[i], costs[k], i, cands[k], pos + 1))
     return chosen

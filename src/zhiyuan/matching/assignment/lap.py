@@ -23,7 +23,12 @@ import importlib.util
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from zhiyuan.matching.assignment.problem import AssignmentProblem, cost_order_numpy, numpy_views
+from zhiyuan.matching.assignment.problem import (
+    AssignmentProblem,
+    cost_order_numpy,
+    numpy_views,
+    slot_penalties,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -107,6 +112,11 @@ def exact_scipy(p: AssignmentProblem, group: Sequence[int] | None = None) -> lis
     kept = _prune_numpy(need0, cand0, cost0, n, m, slots)
     if kept.size == 0 or slots == 0:
         return []
+    price: NDArray[Any] | None = None
+    if p.has_priorities:  # each need's price of an empty slot (package docs, "Priorities")
+        kc = cost0[kept]
+        wmax = int(kc.max()) - int(kc.min()) + 1
+        price = np.asarray(slot_penalties(p, h.tolist(), wmax), dtype=object)
     if kept.size == need0.size:  # nothing pruned: use the stored arrays as they are
         pi, pj, pc = need0, cand0, cost0
     else:
@@ -124,11 +134,11 @@ def exact_scipy(p: AssignmentProblem, group: Sequence[int] | None = None) -> lis
     ):
         sub = _about_cheapest(pi, pj, pc, n, m, few)
         used, found = _rounds(
-            pi[sub], pj[sub], pc[sub], h, c, np.zeros(sub.size, dtype=bool), grp[sub]
+            pi[sub], pj[sub], pc[sub], h, c, np.zeros(sub.size, dtype=bool), grp[sub], price
         )
         gadget[sub[found]] = True
         gadget[sub[used]] = True  # pairs used once there may be wanted twice with more choice
-    chosen, _ = _rounds(pi, pj, pc, h, c, gadget, grp)
+    chosen, _ = _rounds(pi, pj, pc, h, c, gadget, grp, price)
     result: list[int] = (chosen if kept.size == need0.size else kept[chosen]).tolist()
     return result
 
@@ -159,8 +169,14 @@ def _rounds(
     c: _I64,
     gadget: NDArray[np.bool_],
     group: _I64,
+    price: NDArray[Any] | None = None,
 ) -> tuple[NDArray[Any], NDArray[Any]]:
     """Solve relaxations until one uses no pair twice: (chosen pair indices, gadget mask).
+
+    ``price`` gives each need's price of an empty slot when the needs have priorities
+    (:func:`~zhiyuan.matching.assignment.problem.slot_penalties`, for the whole problem's
+    weights: an upper bound for any subset of its pairs); without it every empty slot costs
+    ``slots × wmax + 1``.
 
     Rows: slot rows level by level — the first slot of every need, then the second slot of
     every need with two or more, … — then one row ``b_e`` per gadget pair and one per
@@ -272,11 +288,18 @@ def _rounds(
         graph = csr_array((data, indices, indptr), shape=(nrows, ncols + nb))
         if bool((maximum_bipartite_matching(graph, perm_type="column") < 0).any()):
             # not every row can be matched: give each slot row a private "unfilled" column
-            if (nrows + 1) * penalty * 4 >= _FLOAT_SAFE:
-                raise TooWide((nrows + 1) * penalty * 4)
+            if price is None:
+                row_price: Any = float(penalty)
+                top = penalty
+            else:
+                need_price = price[by_rank][row_rank]  # slot row → its need's price
+                top = int(need_price.max())
+                row_price = need_price.astype(np.float64)
+            if (nrows + 1) * top * 4 >= _FLOAT_SAFE:
+                raise TooWide((nrows + 1) * top * 4)
             row_ends = indptr[1 : slots + 1]
             indices = np.insert(indices, row_ends, (ncols + nb + np.arange(slots)).astype(idx_t))
-            data = np.insert(data, row_ends, float(penalty))
+            data = np.insert(data, row_ends, row_price)
             indptr = indptr.copy()
             indptr[1:] += np.minimum(np.arange(1, nrows + 1), slots).astype(idx_t)
             graph = csr_array((data, indices, indptr), shape=(nrows, ncols + nb + slots))

@@ -42,7 +42,15 @@ if TYPE_CHECKING:
 
     _I64: TypeAlias = NDArray[np.int64]
 
-__all__ = ["AssignmentProblem", "IntArrayLike", "cost_order", "cost_order_numpy", "numpy_views"]
+__all__ = [
+    "AssignmentProblem",
+    "IntArrayLike",
+    "cost_order",
+    "cost_order_numpy",
+    "numpy_views",
+    "objective",
+    "slot_penalties",
+]
 
 
 IntArrayLike: TypeAlias = "Iterable[SupportsIndex] | NDArray[Any]"
@@ -158,6 +166,10 @@ def _conv_ends(value: IntArrayLike | None) -> bytes:
     return b"" if value is None else _int64_bytes(value, "ends")
 
 
+def _conv_priorities(value: IntArrayLike | None) -> bytes:
+    return b"" if value is None else _int64_bytes(value, "priorities")
+
+
 def _view(raw: bytes) -> memoryview:
     return memoryview(raw).cast("q")
 
@@ -189,11 +201,16 @@ class AssignmentProblem:
             unit (:func:`~zhiyuan.matching.dispatch_batch` gives microseconds since the epoch).
             With them, no solution gives one candidate two needs whose windows overlap
             (package docs, "Time windows"); without them the model knows no clock.
+        priorities: optional, one per need, each ≥ 0: higher is served first (package docs,
+            "Priorities"; :func:`~zhiyuan.matching.dispatch_batch` gives the need's
+            :attr:`Urgency.rank <zhiyuan.matching.Urgency.rank>`). Without them, or when all are
+            equal, every slot counts the same.
 
     Raises:
         InvalidValue: a non-integer, a headcount or capacity below 1, an index out of range,
             sequences of different lengths, the same (need, candidate) pair twice, windows for
-            some needs only, or a window that does not end after it starts.
+            some needs only, a window that does not end after it starts, or priorities that are
+            not one per need or are below 0.
 
     Example:
         >>> p = AssignmentProblem(headcounts=[1, 2], capacities=[1, 1],
@@ -214,9 +231,11 @@ class AssignmentProblem:
     _costs: bytes = attrs.field(converter=_conv_costs, repr=False)
     _starts: bytes = attrs.field(default=None, converter=_conv_starts, repr=False)
     _ends: bytes = attrs.field(default=None, converter=_conv_ends, repr=False)
+    _priorities: bytes = attrs.field(default=None, converter=_conv_priorities, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _check_windows(self)
+        _check_priorities(self)
         n_pairs = len(self._needs) // 8
         if len(self._candidates) // 8 != n_pairs or len(self._costs) // 8 != n_pairs:
             raise InvalidValue(
@@ -283,6 +302,27 @@ class AssignmentProblem:
         return bool(self._starts)
 
     @property
+    def priorities(self) -> memoryview:
+        """Each need's priority, higher first (read-only int64 view; empty without them)."""
+        return _view(self._priorities)
+
+    @property
+    def has_priorities(self) -> bool:
+        """Whether the needs have priorities that differ (then higher ones are served first).
+
+        Example:
+            >>> AssignmentProblem.from_lists(headcounts=[1, 1], capacities=[1],
+            ...                              options=[[(0, 1)], [(0, 2)]],
+            ...                              priorities=[3, 1]).has_priorities
+            True
+        """
+        return len(set(self.priorities.tolist())) > 1
+
+    def priority_of(self, need: int) -> int:
+        """Need ``need``'s priority (0 when the problem has none)."""
+        return self.priorities[need] if self._priorities else 0
+
+    @property
     def n_needs(self) -> int:
         """How many needs."""
         return len(self._headcounts) // 8
@@ -319,9 +359,10 @@ class AssignmentProblem:
         options: Iterable[Iterable[tuple[int, int]]],
         starts: IntArrayLike | None = None,
         ends: IntArrayLike | None = None,
+        priorities: IntArrayLike | None = None,
     ) -> AssignmentProblem:
         """From per-need lists of ``(candidate, cost)``: ``options[i]`` are need ``i``'s pairs
-        (``starts`` and ``ends`` as in the class).
+        (``starts``, ``ends`` and ``priorities`` as in the class).
 
         Example:
             >>> AssignmentProblem.from_lists(headcounts=[1, 1], capacities=[2],
@@ -352,6 +393,7 @@ class AssignmentProblem:
             costs=costs,
             starts=starts,
             ends=ends,
+            priorities=priorities,
         )
 
     @classmethod
@@ -365,6 +407,7 @@ class AssignmentProblem:
         block_rows: int | None = None,
         starts: IntArrayLike | None = None,
         ends: IntArrayLike | None = None,
+        priorities: IntArrayLike | None = None,
     ) -> AssignmentProblem:
         """From a dense cost matrix (row ``i`` = need ``i``), keeping only what can matter.
 
@@ -375,8 +418,8 @@ class AssignmentProblem:
         whole matrix never has to exist; it is read ``block_rows`` rows at a time (default:
         about 8 million entries per block). Entries equal to ``forbidden`` are not allowed pairs.
         With numpy installed the selection is vectorised (``numpy.partition`` per block);
-        without it, ``heapq.nsmallest`` per row. ``starts`` and ``ends`` are as in the class (the
-        pruning stays exact with them: package docs).
+        without it, ``heapq.nsmallest`` per row. ``starts``, ``ends`` and ``priorities`` are as in
+        the class (the pruning stays exact with them: package docs).
 
         Example:
             >>> p = AssignmentProblem.from_dense(headcounts=[1, 1], capacities=[1, 1, 1],
@@ -430,6 +473,7 @@ class AssignmentProblem:
             costs=pairs[2],
             starts=starts,
             ends=ends,
+            priorities=priorities,
         )
 
 
@@ -437,13 +481,24 @@ class AssignmentProblem:
 # under their private names, and read them back as one integer per byte.) Loading builds the
 # problem with its constructor, so a document and a call are held to the one same rule.
 
-_PLAIN = ("headcounts", "capacities", "needs", "candidates", "costs", "starts", "ends")
+_PLAIN = (
+    "headcounts",
+    "capacities",
+    "needs",
+    "candidates",
+    "costs",
+    "starts",
+    "ends",
+    "priorities",
+)
 
 
 def _problem_to_plain(p: AssignmentProblem) -> dict[str, list[int]]:
     out = {name: getattr(p, name).tolist() for name in _PLAIN[:5]}
     if p.has_windows:
         out["starts"], out["ends"] = p.starts.tolist(), p.ends.tolist()
+    if p._priorities:
+        out["priorities"] = p.priorities.tolist()
     return out
 
 
@@ -505,6 +560,23 @@ def _check_windows(p: AssignmentProblem) -> None:
     for i, (a, b) in enumerate(zip(p.starts.tolist(), p.ends.tolist(), strict=True)):
         if b <= a:
             raise InvalidValue(f"ends[{i}]", b, f"须晚于开始 {a} / must be after the start {a}")
+
+
+def _check_priorities(p: AssignmentProblem) -> None:
+    """Priorities for every need or for none, each ≥ 0."""
+    given = len(p._priorities) // 8
+    if given == 0:
+        return
+    n = p.n_needs
+    if given != n:
+        raise InvalidValue(
+            "priorities",
+            given,
+            f"须每个需求一个，共 {n} 个（或都不给） / must give one per need ({n}), or none",
+        )
+    for i, v in enumerate(p.priorities.tolist()):
+        if v < 0:
+            raise InvalidValue(f"priorities[{i}]", v, "优先级不能为负 / a priority is ≥ 0")
 
 
 def _permute(raw: bytes, order: Sequence[int] | NDArray[Any]) -> bytes:
@@ -789,3 +861,64 @@ def cost_order_numpy(need: _I64, cand: _I64, cost: _I64, m: int) -> NDArray[Any]
         key = need * span + (cost - lo) * m + cand
         return np.argsort(key, kind="stable")
     return np.lexsort((cand, cost, need))
+
+
+# ---------------------------------------------------------------------------------------------
+# Priorities: what every method reads to serve higher priorities first
+
+
+def slot_penalties(p: AssignmentProblem, heads: Sequence[int], wmax: int) -> list[int]:
+    """Per need, the price of leaving one of its slots empty (package docs, "Priorities").
+
+    ``heads`` are the slots each need can fill at all (its headcount, capped at its allowed
+    pairs) and ``wmax`` bounds every pair's weight (``0 ≤ w ≤ wmax``). A solver that minimises
+    the weights of the chosen pairs plus these prices for the empty slots then fills the most
+    slots of the highest priority, then of the next, …, and then pays the least weight. The
+    lowest priority's price is ``S·wmax + 1`` (``S`` = the slots in all), more than any two
+    assignments' weights can differ by; each higher one's is that plus every lower slot at its
+    price, so one more slot filled there outweighs emptying all the slots below. Without
+    priorities every need gets ``S·wmax + 1``.
+
+    Example:
+        >>> p = AssignmentProblem.from_lists(headcounts=[1, 2], capacities=[1],
+        ...                                  options=[[(0, 1)], [(0, 2)]], priorities=[3, 1])
+        >>> slot_penalties(p, [1, 1], 5)  # S = 2 fillable slots, weights up to 5
+        [22, 11]
+    """
+    slots = sum(heads)
+    base = slots * wmax + 1
+    if not p.has_priorities:
+        return [base] * len(heads)
+    prio = p.priorities.tolist()
+    per_tier: dict[int, int] = {}
+    for i, h in enumerate(heads):
+        per_tier[prio[i]] = per_tier.get(prio[i], 0) + h
+    price: dict[int, int] = {}
+    below = slots * wmax
+    for tier in sorted(per_tier):
+        price[tier] = below + 1
+        below += per_tier[tier] * price[tier]
+    return [price[prio[i]] for i in range(len(heads))]
+
+
+def objective(p: AssignmentProblem, chosen: Iterable[int]) -> tuple[int, ...]:
+    """What the exact method maximises, as a key to compare assignments (``chosen``: indices of
+    ``p``'s pairs): the slots filled at each priority, highest first, then minus the cost.
+
+    Example:
+        >>> p = AssignmentProblem.from_lists(headcounts=[1, 1], capacities=[1],
+        ...                                  options=[[(0, 1)], [(0, 2)]], priorities=[0, 2])
+        >>> objective(p, [0]) < objective(p, [1])  # the urgent need filled, although dearer
+        True
+    """
+    needs, costs = p.needs, p.costs
+    picked = list(chosen)
+    cost = sum(costs[k] for k in picked)
+    if not p.has_priorities:
+        return (len(picked), -cost)
+    prio = p.priorities.tolist()
+    tiers = sorted(set(prio), reverse=True)
+    filled = dict.fromkeys(tiers, 0)
+    for k in picked:
+        filled[prio[needs[k]]] += 1
+    return (*(filled[t] for t in tiers), -cost)

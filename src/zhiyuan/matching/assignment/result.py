@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from zhiyuan._validators import items_of, non_negative
+from zhiyuan._validators import items, items_of, non_negative
 from zhiyuan.errors import InvalidValue
 from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.matching._checks import any_text, integer
@@ -42,6 +42,11 @@ register_messages(
             "需求 {need}：仅 {allowed} 名可派候选，{headcount} 个名额中 {unfilled} 个未派",
             "need {need}: only {allowed} allowed candidate(s) for {headcount} slot(s); "
             "{unfilled} unfilled",
+        ),
+        ("assignment.tier", ""): (
+            ("priority", "filled", "slots"),
+            "优先级 {priority}：已派 {filled}/{slots} 个名额",
+            "priority {priority}: {filled} of {slots} slots filled",
         ),
         ("assignment.unfilled", "taken"): (
             ("need", "unfilled", "headcount", "allowed"),
@@ -90,6 +95,25 @@ def _shortfalls(value: Any) -> tuple[Finding, ...]:
     return items_of("shortfalls", Finding, value)
 
 
+def _tiers(value: Any) -> tuple[tuple[int, int, int], ...]:
+    """(priority, slots, filled) per priority: whole numbers ≥ 0, filled ≤ slots."""
+    out = []
+    for k, item in enumerate(items("tiers", value)):
+        row = items(f"tiers[{k}]", item)
+        if (
+            len(row) != 3
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in row)
+            or row[2] > row[1]
+        ):
+            raise InvalidValue(
+                f"tiers[{k}]",
+                item,
+                "每项须为 (优先级, 名额, 已派) / each item is (priority, slots, filled ≤ slots)",
+            )
+        out.append((row[0], row[1], row[2]))
+    return tuple(out)
+
+
 @attrs.frozen(kw_only=True)
 class Assignment:
     """The chosen pairs and what they achieve (派单结果).
@@ -104,6 +128,8 @@ class Assignment:
         backend: ``"scipy"`` or ``"python"``: which solver ran.
         note: why that backend ran, when it is not the first choice (else empty).
         shortfalls: one finding per need with empty slots, saying why.
+        tiers: when the needs have priorities that differ, ``(priority, slots, filled)`` for
+            each priority, highest first (package docs, "Priorities"); else empty.
     """
 
     pairs: tuple[AssignedPair, ...] = attrs.field(converter=_assigned_pairs)
@@ -115,6 +141,7 @@ class Assignment:
     backend: Literal["scipy", "python"] = attrs.field(validator=_one_of(("scipy", "python")))
     note: str = attrs.field(default="", validator=any_text)
     shortfalls: tuple[Finding, ...] = attrs.field(default=(), converter=_shortfalls)
+    tiers: tuple[tuple[int, int, int], ...] = attrs.field(default=(), converter=_tiers)
 
     def candidates_for(self, need: int) -> tuple[int, ...]:
         """The candidates assigned to ``need``."""
@@ -132,10 +159,14 @@ class Assignment:
         )
 
     def explain(self) -> str:
-        """The summary, the backend note if any, and one line per need with empty slots."""
+        """The summary, the backend note if any, the slots filled at each priority (when the
+        needs have priorities), and one line per need with empty slots."""
         lines = [str(self)]
         if self.note:
             lines.append(f"  {self.note}")
+        for priority, slots, filled in self.tiers:
+            f = finding("assignment.tier", (priority, filled, slots))
+            lines.append(f"  {f.zh} / {f.en}")
         lines += [f"  {f}" for f in self.shortfalls]
         return "\n".join(lines)
 
@@ -163,6 +194,13 @@ def assignment_of(
             variant = "few_allowed" if allowed < heads[i] else "taken"
             values = (i, u, heads[i], allowed)
             shortfalls.append(finding("assignment.unfilled", values, variant))
+    tiers: list[tuple[int, int, int]] = []
+    if p.has_priorities:
+        prio = p.priorities.tolist()
+        for tier in sorted(set(prio), reverse=True):
+            mine = [i for i, v in enumerate(prio) if v == tier]
+            want = sum(heads[i] for i in mine)
+            tiers.append((tier, want, want - sum(unfilled[i] for i in mine)))
     return Assignment(
         pairs=pairs,
         total_cost=sum(x.cost for x in pairs),
@@ -173,4 +211,5 @@ def assignment_of(
         backend=backend,
         note=note,
         shortfalls=tuple(shortfalls),
+        tiers=tuple(tiers),
     )
