@@ -16,7 +16,7 @@ import pytest
 
 from zhiyuan import __version__
 from zhiyuan.__main__ import build_parser, main, synthetic_registry
-from zhiyuan.hierarchy import Level, TeamStandard, load_default
+from zhiyuan.hierarchy import TEAM_STANDARD_PROFILES, Level, load_default
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -61,7 +61,7 @@ def test_demo_agrees_with_the_registry(capsys: pytest.CaptureFixture[str]) -> No
     assert "(synthetic teams, seed 7)" in out
     tree = load_default()
     reg = synthetic_registry(tree, ["3706", "3702"], seed=7)
-    short = reg.shortfalls(TeamStandard(), within="3706")
+    short = reg.shortfalls(TEAM_STANDARD_PROFILES["yantai"], within="3706")
     lacking = [s for s in short if s.unit.level is Level.VILLAGE]
     want = (
         f"    村级 {len(lacking):>5,} of {tree.counts('3706')[Level.VILLAGE]:>5,} units short "

@@ -34,6 +34,7 @@ from strategies import sources
 from zhiyuan.convert import from_json, from_toml, to_json, to_toml
 from zhiyuan.credit import ConversionPolicy, CreditScorePolicy, DeedScheme, TimeBankPolicy
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound
+from zhiyuan.hierarchy import StandardItem, StationStandard, TeamStandard
 from zhiyuan.hierarchy.codes import normalize_code
 from zhiyuan.hours import HourPolicy
 from zhiyuan.matching.dispatch import DispatchPolicy
@@ -54,6 +55,8 @@ POLICY_CLASSES: tuple[type[Any], ...] = (
     DispatchPolicy,
     BayesianPrior,
     DeedScheme,
+    TeamStandard,
+    StationStandard,
 )
 
 EXPECTED_TABLES = {
@@ -64,6 +67,8 @@ EXPECTED_TABLES = {
     "STAR_PROFILES": StarScheme,
     "SCORECARD_PROFILES": Scorecard,
     "DEED_PROFILES": DeedScheme,
+    "TEAM_STANDARD_PROFILES": TeamStandard,
+    "STATION_STANDARD_PROFILES": StationStandard,
 }
 """Every shipped table and the class of its profiles: a new table must be added here."""
 
@@ -75,9 +80,15 @@ LATIN = re.compile(r"[A-Za-z]{3,}")
 TABLES = shipped_tables()
 SHIPPED = [(table, name) for table in TABLES.values() for name in table]
 SHIPPED_IDS = [f"{table.field}.{name}" for table, name in SHIPPED]
+_REQUIRED_FIELDS: dict[type[Any], Any] = {
+    Scorecard: TABLES["SCORECARD_PROFILES"]["station_stars"],
+    TeamStandard: TeamStandard(required={"county": 8}),
+    StationStandard: StationStandard(
+        items=[StandardItem(id="sign", name="有标识牌", name_en="a sign")]
+    ),
+}
 DEFAULTS: dict[type[Any], Any] = {
-    cls: (TABLES["SCORECARD_PROFILES"]["station_stars"] if cls is Scorecard else cls())
-    for cls in POLICY_CLASSES
+    cls: _REQUIRED_FIELDS[cls] if cls in _REQUIRED_FIELDS else cls() for cls in POLICY_CLASSES
 }
 """One value per class: its default, or (a class with required fields) a shipped profile."""
 EVERY_POLICY = [*DEFAULTS.values(), *(table[name] for table, name in SHIPPED)]

@@ -45,10 +45,10 @@ from zhiyuan._validators import Clock, system_clock
 from zhiyuan.convert import structure, unstructure
 from zhiyuan.errors import InvalidInput, InvalidValue, ZhiyuanError
 from zhiyuan.hierarchy import (
+    UNIT_CLASSES,
+    Grid,
     Organization,
-    PracticeCenter,
-    PracticeInstitute,
-    PracticeStation,
+    PracticeUnit,
     Region,
     RegionTree,
     Registry,
@@ -61,9 +61,8 @@ from zhiyuan.journal import Journal, Store
 __all__ = ["State"]
 
 _ITEMS: dict[str, type] = {
-    "center": PracticeCenter,
-    "institute": PracticeInstitute,
-    "station": PracticeStation,
+    **{kind.value: cls for kind, cls in UNIT_CLASSES.items()},
+    "grid": Grid,
     "organization": Organization,
     "team": Team,
 }
@@ -86,7 +85,7 @@ def _policy_classes() -> dict[str, type]:
 
 
 def _registry_items(registry: Registry) -> list[object]:
-    return [*registry.units(), *registry.organizations(), *registry.teams()]
+    return list(registry.items())
 
 
 def _policies(value: Mapping[str, Iterable[object]]) -> dict[str, tuple[object, ...]]:
@@ -196,12 +195,12 @@ def _tree(value: object) -> RegionTree:
 
 def _item(
     value: object,
-) -> PracticeCenter | PracticeInstitute | PracticeStation | Organization | Team:
+) -> PracticeUnit | Grid | Organization | Team:
     if not isinstance(value, dict) or set(value) != {"item", "fields"}:
         raise InvalidValue("registry", value, "需要 item 与 fields / need item and fields")
     if value["item"] not in _ITEMS:
         raise InvalidValue("item", value["item"], f"应为 / one of {', '.join(_ITEMS)}")
-    item: PracticeCenter | PracticeInstitute | PracticeStation | Organization | Team = structure(
+    item: PracticeUnit | Grid | Organization | Team = structure(
         value["fields"], _ITEMS[value["item"]]
     )
     return item

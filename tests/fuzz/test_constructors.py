@@ -45,6 +45,7 @@ LOSSY = {
     "zhiyuan.hours.HourRule",
     # a report naming a practice unit of any kind: the kind is not written
     "zhiyuan.hierarchy.Shortfall",
+    "zhiyuan.hierarchy.Gap",
 }
 """Public classes whose JSON form does not rebuild them, and why."""
 

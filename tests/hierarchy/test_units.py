@@ -22,6 +22,7 @@ from zhiyuan.errors import (
 )
 from zhiyuan.hierarchy import (
     TEAM_KINDS,
+    TEAM_STANDARD_PROFILES,
     Level,
     Organization,
     PracticeCenter,
@@ -41,6 +42,7 @@ TOWNSHIP = "370602001000"  # 向阳街道
 NEIGHBOUR = "370602002000"  # 海岸路 … 街道 next door
 VILLAGE = "370602001001"  # 友谊街社区居民委员会
 OTHER_CITY_COUNTY = "370202000000"  # 市南区, 青岛
+YANTAI = TEAM_STANDARD_PROFILES["yantai"]  # 17+N/5+N/3+N
 
 
 @pytest.fixture(scope="module")
@@ -365,28 +367,28 @@ def test_shortfall_at_the_exact_threshold(tree: RegionTree, unit: PracticeUnit, 
     if child is not None:
         for t in teams(need, child.code, prefix="below"):
             reg.add(t)
-    (s,) = reg.shortfalls(TeamStandard())
+    (s,) = reg.shortfalls(YANTAI)
     assert s.unit == unit and s.have == need - 1 and s.need == need and s.short_by == 1
     assert s.missing_kinds == ()
     reg.add(Team(id="last", name="最后一支", region_code=code, kind="文化文艺"))
-    assert reg.shortfalls(TeamStandard()) == []
+    assert reg.shortfalls(YANTAI) == []
     reg.add(Team(id="extra", name="+N", region_code=code, kind="文化文艺"))
-    assert reg.shortfalls(TeamStandard()) == []
+    assert reg.shortfalls(YANTAI) == []
 
 
 def test_sixteen_teams_at_a_county_is_short_by_one(tree: RegionTree) -> None:
     reg = Registry(tree, [center(), *teams(16, COUNTY)])
-    (s,) = reg.shortfalls(TeamStandard())
+    (s,) = reg.shortfalls(YANTAI)
     assert (s.have, s.need, s.short_by) == (16, 17, 1)
     assert str(s) == (
         "芝罘区新时代文明实践中心 (370602): 16/17 支队伍，还差 1 支 / 16 of 17 teams, 1 short"
     )
     reg.add(teams(17, COUNTY)[16])
-    assert reg.shortfalls(TeamStandard()) == []
+    assert reg.shortfalls(YANTAI) == []
 
 
 def test_unit_without_teams_is_short_by_the_whole_number(spread: Registry) -> None:
-    out = {s.unit.id: s for s in spread.shortfalls(TeamStandard())}
+    out = {s.unit.id: s for s in spread.shortfalls(YANTAI)}
     # c1: 2 teams, c2: 5, i1: 3, i2: 4, s1: 1
     assert {k: (s.have, s.need) for k, s in out.items()} == {
         "c1": (2, 17),
@@ -395,8 +397,8 @@ def test_unit_without_teams_is_short_by_the_whole_number(spread: Registry) -> No
         "i2": (4, 5),
         "s1": (1, 3),
     }
-    assert [s.unit.id for s in spread.shortfalls(TeamStandard(), within="3702")] == ["c2"]
-    assert [s.unit.id for s in spread.shortfalls(TeamStandard(), within=TOWNSHIP)] == ["i1", "s1"]
+    assert [s.unit.id for s in spread.shortfalls(YANTAI, within="3702")] == ["c2"]
+    assert [s.unit.id for s in spread.shortfalls(YANTAI, within=TOWNSHIP)] == ["i1", "s1"]
 
 
 def test_required_kinds_are_listed_and_others_not_counted(tree: RegionTree) -> None:
@@ -465,11 +467,13 @@ def test_shortfall_iff_fewer_than_needed(have: int, need: int) -> None:
 # --- TeamStandard -----------------------------------------------------------------------------------
 
 
-def test_default_standard_is_yantai_17_5_3() -> None:
-    std = TeamStandard()
+def test_yantai_standard_is_17_5_3_and_there_is_no_default() -> None:
+    std = YANTAI
     assert std.name == "烟台 17+N/5+N/3+N"
     assert std.required == {Level.COUNTY: 17, Level.TOWNSHIP: 5, Level.VILLAGE: 3}
     assert std.required_kinds == {}
+    with pytest.raises(TypeError):  # no national standard: the numbers must be named
+        TeamStandard()  # type: ignore[call-arg]
 
 
 def test_standard_accepts_level_values_as_keys() -> None:
@@ -493,14 +497,14 @@ def test_bad_requirements_are_invalid_values(required: dict[object, object]) -> 
 def test_bad_required_kinds_are_invalid_values(kinds: dict[object, object]) -> None:
     # a bare string would otherwise be split into characters
     with pytest.raises(InvalidValue) as info:
-        TeamStandard(required_kinds=kinds)  # type: ignore[arg-type]
+        TeamStandard(required={}, required_kinds=kinds)  # type: ignore[arg-type]
     assert info.value.field.startswith("required_kinds")
 
 
 @pytest.mark.parametrize(
     "std",
     [
-        TeamStandard(),
+        YANTAI,
         TeamStandard(name="夏县 8+N", required={Level.COUNTY: 8}),
         TeamStandard(
             name="高台 with kinds",
@@ -678,7 +682,7 @@ def test_concurrent_adds_keep_exactly_the_distinct_items(tree: RegionTree, attem
 )
 def test_team_standard_refuses_wrong_types(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidValue, match=rf"^{field}: ") as exc:
-        TeamStandard(**kwargs)  # type: ignore[arg-type]
+        TeamStandard(**{"required": {}, **kwargs})  # type: ignore[arg-type]
     assert exc.value.field == field
 
 

@@ -11,7 +11,16 @@ import pytest
 from books import REGISTRY, fixed_clock, open_books, script, snapshot
 from zhiyuan.credit import CONVERSION_PROFILES, TIMEBANK_PROFILES
 from zhiyuan.errors import InvalidInput
-from zhiyuan.hierarchy import Organization, PracticeCenter, Registry, Team, load_default
+from zhiyuan.hierarchy import (
+    Grid,
+    Organization,
+    PracticeCenter,
+    PracticePoint,
+    PracticeStation,
+    Registry,
+    Team,
+    load_default,
+)
 from zhiyuan.hours import HOUR_PROFILES, HourPolicy
 from zhiyuan.journal import Journal
 from zhiyuan.matching import DispatchPolicy
@@ -30,6 +39,20 @@ def full_state() -> State:
             Organization(id="o1", name="向阳街道志愿者协会", region_code="370602001"),
             PracticeCenter(id="c1", name="芝罘区新时代文明实践中心", region_code="370602"),
             Team(id="t1", name="理论宣讲队", region_code="370602", kind="理论宣讲"),
+            # the kinds a node may have many of, grids and nested teams travel too
+            PracticeStation(id="s1", name="实践站", region_code="370602001001"),
+            PracticePoint(id="p1", name="广场实践点", region_code="370602001001"),
+            PracticePoint(id="p2", name="商场实践点", region_code="370602001001"),
+            Grid(id="g1", name="一号网格", region_code="370602001001", leader_id="v1"),
+            Team(
+                id="t2",
+                name="宣讲小队",
+                region_code="370602001001",
+                kind="理论宣讲",
+                parent_id="t1",
+                unit_id="s1",
+                grid_id="g1",
+            ),
         ],
     )
     policies = {

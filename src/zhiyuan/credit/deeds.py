@@ -528,6 +528,9 @@ class DeedRejected:
 
     Example:
         >>> from zhiyuan import SHANGHAI
+        >>> DeedRejected(id="d1#reject", deed_id="d1", by="村评议小组", reason="证据不足",
+        ...              at=datetime(2025, 3, 5, tzinfo=SHANGHAI)).reason
+        '证据不足'
         >>> DeedRejected(id="d1#reject", deed_id="d1", by="村评议小组", reason=" ",
         ...              at=datetime(2025, 3, 5, tzinfo=SHANGHAI))
         Traceback (most recent call last):

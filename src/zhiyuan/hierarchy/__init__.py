@@ -20,6 +20,14 @@ from zhiyuan.hierarchy.changes import (
 )
 from zhiyuan.hierarchy.codes import Level, RegionCode, normalize_code
 from zhiyuan.hierarchy.jurisdiction import ALL_ACTIONS, Action, Grant, Jurisdiction
+from zhiyuan.hierarchy.kinds import UnitKind
+from zhiyuan.hierarchy.standards import (
+    STATION_STANDARD_PROFILES,
+    TEAM_STANDARD_PROFILES,
+    StandardItem,
+    StationStandard,
+    TeamStandard,
+)
 from zhiyuan.hierarchy.tree import (
     Anomaly,
     AnomalyKind,
@@ -32,33 +40,49 @@ from zhiyuan.hierarchy.tree import (
 )
 from zhiyuan.hierarchy.units import (
     TEAM_KINDS,
+    UNIT_CLASSES,
+    Gap,
+    Grid,
     Organization,
+    PracticeBase,
     PracticeCenter,
     PracticeInstitute,
+    PracticePoint,
     PracticeStation,
     PracticeUnit,
     Registry,
+    ServicePost,
     Shortfall,
     Team,
-    TeamStandard,
+    Waystation,
+    is_special_township,
 )
+from zhiyuan.hierarchy.zones import ZONES, Zone, to_zone
 
 __all__ = [
     "ALL_ACTIONS",
+    "STATION_STANDARD_PROFILES",
     "TEAM_KINDS",
+    "TEAM_STANDARD_PROFILES",
+    "UNIT_CLASSES",
+    "ZONES",
     "Action",
     "Anomaly",
     "AnomalyKind",
     "ChangeKind",
     "ChangeResult",
     "CodeMapping",
+    "Gap",
     "Grant",
+    "Grid",
     "Jurisdiction",
     "Level",
     "Match",
     "Organization",
+    "PracticeBase",
     "PracticeCenter",
     "PracticeInstitute",
+    "PracticePoint",
     "PracticeStation",
     "PracticeUnit",
     "Region",
@@ -67,13 +91,21 @@ __all__ = [
     "RegionDiff",
     "RegionTree",
     "Registry",
+    "ServicePost",
     "Shortfall",
     "SplitPart",
+    "StandardItem",
+    "StationStandard",
     "Team",
     "TeamStandard",
+    "UnitKind",
     "ValidationReport",
+    "Waystation",
+    "Zone",
     "apply_changes",
+    "is_special_township",
     "load_default",
     "normalize_code",
     "strip_suffix",
+    "to_zone",
 ]
