@@ -38,6 +38,7 @@ PACKAGES = (
     "zhiyuan.scoring",
     "zhiyuan.credit",
     "zhiyuan.matching",
+    "zhiyuan.projects",
     "zhiyuan.journal",
     "zhiyuan.state",
     "zhiyuan.bulk",

@@ -68,6 +68,13 @@ class EventKind(enum.StrEnum):
     NEED_TAKEN = "need.taken"
     """A candidate took a place of a need without an offer (抢单; ``subject`` is the
     candidate)."""
+    SIGNUP_CREATED = "signup.created"
+    """A volunteer signed up for a shift (报名; ``subject`` is the volunteer, ``ref`` the
+    sign-up, ``detail`` its state: ``pending``, ``accepted`` or ``waitlisted``)."""
+    SIGNUP_ACCEPTED = "signup.accepted"
+    """A sign-up was accepted (录用)."""
+    SIGNUP_PROMOTED = "signup.promoted"
+    """The first on a waiting list took a place that freed (递补): tell them."""
     NEED_COMPLETED = "need.completed"
     """A need was completed (its hour records are posted)."""
     NEED_REWARDED = "need.rewarded"
