@@ -49,19 +49,44 @@ whole units; over the cap when that is less than the row's minutes. The vector p
 row's days as the rule does, compares what it keeps with the split, and marks the volunteer when
 they differ, or when a TRIM or REJECT cap bites in such a group.
 
-What is not vectorized
-----------------------
+The exact path
+--------------
 Volunteers with a marked row — candidates out of start order; a not-held row that would shift
 later pieces; a zero-length scheduled row meeting counted time under REJECT; a daily cap that
 trims or rejects in a day shared with a midnight-crossing row, or rejects at all; kept minutes
-that differ from the day split — are evaluated by the object path itself, one volunteer at a
-time, in row order (the policy's own rule chain, through the kernel ``HourPolicy.evaluate``
-and ``HourLedger`` share, with the occupied time and per-day minutes held as the ledger holds
-them), so their results are exact by construction; ``HourColumns.fallback``
-marks their rows, and ``fallback=False`` raises :class:`NotVectorized` instead. Policies with
-age rules (``min_age``, ``minor_daily_cap_minutes``: they need birth dates, which columns do not
-carry) or with rules outside the default chain (``HourLedger(extra_rules=…)`` has no columnar
-twin) raise :class:`NotVectorized` naming the rule.
+that differ from the day split — are evaluated exactly, in two stages (``HourColumns.fallback``
+marks their rows, and ``fallback=False`` raises :class:`NotVectorized` instead).
+
+First they are settled in columns (:mod:`zhiyuan.bulk._settle`): every candidate is judged, all
+at once, against the state the volunteer's earlier rows are *assumed* to leave (which rows are
+held, and how many minutes each put on each day), with the rule's own arithmetic — the overlap
+interval ``[start, M)`` with ``M`` taken over the held rows only, the record cap, the rounding,
+and the daily cap day by day, including ``_attribute``'s spreading of the kept minutes (earliest
+day first, then what is left on the latest days with room); the state each row then leaves
+becomes the next round's assumption. A row's verdict and state depend only on the state of the
+rows before it, so where the state a round computes agrees with the state it assumed on rows
+``0…p−1``, those rows' state is the true one (induction on the row) and rows ``0…p`` are exact;
+a volunteer whose rows all agree is exact whatever the first guess (the plain pass's). Each
+round fixes at least one more row of every volunteer, and at 烟台's scale all settle in a few
+rounds. This vectorizes the daily cap's midnight-crossing groups under TRIM, APPROVAL and REJECT,
+and not-held rows (rounded to nothing, trimmed to nothing by the day, rejected) that would shift
+later pieces.
+
+What is not vectorized
+----------------------
+The settling judges a volunteer's rows only up to the first it cannot: a candidate out of start
+order (the counted time from its start on may be several intervals), or, under REJECT, a
+zero-length piece meeting counted time; and after :data:`zhiyuan.bulk._settle.ROUNDS` rounds it
+stops at the first row whose state does not yet agree. From that row on, the volunteer's rows
+(all of them, whichever rule may reject them) are evaluated by the object path itself, one
+volunteer at a time, in posting order (the policy's own rule chain, through the kernel
+``HourPolicy.evaluate`` and ``HourLedger`` share, with the occupied time and per-day minutes held
+as the ledger holds them), starting from what the settled rows before it hold — their held pieces
+and minutes per day, exactly what the ledger holds after posting them — so its results are exact
+by construction. Policies with age rules (``min_age``, ``minor_daily_cap_minutes``: they need birth
+dates, which columns do not carry) or with rules outside the default chain
+(``HourLedger(extra_rules=…)`` has no columnar twin) raise :class:`NotVectorized` naming the
+rule.
 
 Example:
     >>> from datetime import datetime
@@ -104,6 +129,7 @@ from zhiyuan.bulk._columns import (
     Columns,
     epoch_seconds,
 )
+from zhiyuan.bulk._settle import Seed, settle
 from zhiyuan.errors import InvalidValue, ZhiyuanError
 from zhiyuan.hours.policy import (
     RULES,
@@ -201,7 +227,9 @@ class HourColumns:
         status: codes into :data:`STATUSES` (0 accepted, 1 needs approval, 2 rejected).
         rejected_by: codes into :data:`REJECTING_RULES`, ``-1`` when not rejected.
         purposes: bits of :data:`~zhiyuan.bulk.PURPOSES` the evidence counts toward.
-        fallback: rows evaluated by the exact per-volunteer loop instead of the vector path.
+        fallback: rows of the volunteers the plain vector pass could not prove exact,
+            evaluated on the exact path instead (settled in columns, or by the per-volunteer
+            loop from the first row the settling could not judge).
         index: the input's pandas index (``None`` for other inputs), kept by :meth:`to_pandas`.
     """
 
@@ -369,15 +397,18 @@ def evaluate_hours(
         policy: the hour policy (default: the national one).
         now: the posting time (default: now), as ``post_many(…, at=now)``: no record may end
             after it, and it is the entry time of rows without ``recorded_at``.
-        fallback: evaluate the volunteers the vector path cannot prove exact with the object
-            path (default); ``False`` raises :class:`NotVectorized` instead.
+        fallback: evaluate the volunteers the plain vector pass cannot prove exact on the
+            exact path (default: settled in columns, the object path from the first row that
+            cannot be); ``False`` raises :class:`NotVectorized` instead.
         order: the posting order: ``"rows"`` (default), the rows' order; ``"start"``, each
             volunteer's rows by start time (ties in row order), as an export in no particular
             order was most likely entered. Results are in the rows' order either way. A
-            volunteer whose rows are out of start order is evaluated exactly but on the slow
-            path: when that is a large share of the rows, :class:`SlowPathWarning` says so.
+            volunteer whose rows are out of start order is evaluated exactly but, from the first
+            such row on, on the slow path: when that is a large share of the rows,
+            :class:`SlowPathWarning` says so.
         progress: told when the vector path is done and then every 10,000 rows of the exact
-            path (:mod:`zhiyuan.progress`).
+            path (:mod:`zhiyuan.progress`; the rows it settled in columns count as done before
+            the loop's).
 
     Raises:
         InvalidValue: a malformed row (named with its index), as the ledger would refuse it.
@@ -399,12 +430,12 @@ def evaluate_hours(
         posting = np.lexsort((rows.start, rows.volunteer))  # stable: ties keep row order
     else:
         posting = np.argsort(rows.volunteer, kind="stable")
-    counted_s, status_s, rej_s, bad_s = _vector(pol, rows, posting, now_s)
+    counted_s, status_s, rej_s, bad_s, cands = _vector(pol, rows, posting, now_s)
     slow = int(bad_s.sum())
     if progress is not None:
         progress("工时（向量）/ hours (vector path)", n - slow, n)
-    weights = np.array([pol.weight(c) for c in rows.categories], dtype=np.int64)
-    weighted_s = counted_s * weights[rows.category[posting]] // 100
+    todo: Bools | None = None
+    seeds: dict[int, Seed] = {}
     if slow:
         if not fallback:
             raise NotVectorized(
@@ -412,8 +443,28 @@ def evaluate_hours(
                 f"{slow} row(s) need the exact per-volunteer loop "
                 "(records out of start order, or caps that move counted time)",
             )
-        _warn_if_slow(rows, posting, bad_s, slow, order)
-        _loop(pol, rows, posting, bad_s, moment, counted_s, weighted_s, status_s, rej_s, progress)
+        vol_s = rows.volunteer[posting]
+        todo, seeds = _settle_marked(pol, cands, bad_s, vol_s, counted_s, status_s, rej_s)
+        _warn_if_slow(rows, posting, todo, int(todo.sum()), order)
+    weights = np.array([pol.weight(c) for c in rows.categories], dtype=np.int64)
+    weighted_s = counted_s * weights[rows.category[posting]] // 100
+    if todo is not None and todo.any():
+        _loop(
+            pol,
+            rows,
+            posting,
+            todo,
+            moment,
+            counted_s,
+            weighted_s,
+            status_s,
+            rej_s,
+            progress=progress,
+            seeds=seeds,
+            of=slow,
+        )
+    elif todo is not None and progress is not None:
+        progress("工时（逐行）/ hours (exact path)", slow, slow)  # all settled in columns
     bits = np.array(
         [sum(1 << PURPOSES.index(p) for p in pol.purposes(e)) for e in EVIDENCE], dtype=np.int64
     )
@@ -452,8 +503,8 @@ class SlowPathWarning(UserWarning):
 
 
 def _warn_if_slow(rows: _Rows, posting: I64, bad: Bools, n_bad: int, order: str) -> None:
-    """Warn when many of the ``n_bad`` slow rows are there because of the row order, not the
-    rules."""
+    """Warn when many of the ``n_bad`` rows the loop takes are there because of the row order,
+    not the rules."""
     if order != "rows" or n_bad < SLOW_ROWS:
         return
     v, s = rows.volunteer[posting], rows.start[posting]
@@ -482,10 +533,25 @@ def _snap(pol: HourPolicy, m: I64) -> I64:
     return pol.rounding.snap(m, pol.unit_minutes)
 
 
+@attrs.frozen
+class _Candidates:
+    """The marked volunteers' rows that reach the overlap rule (``at``: their positions in
+    posting order), with their volunteer, their time after the schedule cap, their status before
+    the overlap rule and whether the plain vector pass held them."""
+
+    at: I64
+    volunteer: I64
+    start: I64
+    end: I64
+    status: npt.NDArray[np.int8]
+    held: Bools
+
+
 def _vector(
     pol: HourPolicy, rows: _Rows, order: I64, now_s: int
-) -> tuple[I64, npt.NDArray[np.int8], npt.NDArray[np.int8], Bools]:
-    """Counted minutes, status, rejecting rule and "needs the loop" in (volunteer, row) order."""
+) -> tuple[I64, npt.NDArray[np.int8], npt.NDArray[np.int8], Bools, _Candidates]:
+    """Counted minutes, status, rejecting rule and "not proven exact" in (volunteer, row)
+    order, and the candidates (for the exact path)."""
     v = rows.volunteer[order]
     s = rows.start[order]
     e = rows.end[order]
@@ -527,17 +593,52 @@ def _vector(
     counted = np.zeros(n, dtype=np.int64)
     bad = np.zeros(n, dtype=bool)
     ci = np.flatnonzero(rej < 0)  # candidates: what reaches the overlap rule
+    none = np.zeros(0, dtype=np.int64)
+    cands = _Candidates(none, none, none, none, status[:0], np.zeros(0, dtype=bool))
     if len(ci):
-        c_counted, c_status, c_rej, c_bad = _candidates(pol, v[ci], begin[ci], end[ci], status[ci])
+        cv, cs, ce, c_status_in = v[ci], begin[ci], end[ci], status[ci]
+        c_counted, c_status, c_rej, c_bad = _candidates(pol, cv, cs, ce, c_status_in)
         counted[ci] = c_counted
         status[ci] = c_status
         rej[ci] = c_rej
         bad_codes = np.zeros(int(v.max()) + 1, dtype=bool)
-        bad_codes[v[ci][c_bad]] = True
+        bad_codes[cv[c_bad]] = True
         bad = bad_codes[v]
+        m = np.flatnonzero(bad_codes[cv])  # the marked volunteers' candidates
+        if len(m):
+            held = (c_counted[m] > 0) & (c_rej[m] < 0)
+            cands = _Candidates(ci[m], cv[m], cs[m], ce[m], c_status_in[m], held)
     status[rej >= 0] = REJECTED
     counted[rej >= 0] = 0
-    return counted, status, rej, bad
+    return counted, status, rej, bad, cands
+
+
+def _settle_marked(
+    pol: HourPolicy,
+    cands: _Candidates,
+    bad: Bools,
+    volunteer: I64,
+    counted: I64,
+    status: npt.NDArray[np.int8],
+    rej: npt.NDArray[np.int8],
+) -> tuple[Bools, dict[int, Seed]]:
+    """Settle the marked volunteers' candidates (:func:`zhiyuan.bulk._settle.settle`): write
+    the verdicts it proves exact, and return the rows (posting order) left to the loop, each
+    such volunteer's rows from its first unsettled candidate on, with the loop's starting state."""
+    out = settle(pol, cands.volunteer, cands.start, cands.end, cands.status, cands.held)
+    at = cands.at
+    exact = at[~out.todo]
+    counted[exact] = out.counted[~out.todo]
+    status[exact] = out.status[~out.todo]
+    rej[exact] = out.rej[~out.todo]
+    status[exact[rej[exact] >= 0]] = REJECTED
+    counted[exact[rej[exact] >= 0]] = 0
+    # the loop takes each unsettled volunteer's rows (rejected earlier or not) from the first
+    # unsettled candidate on
+    n = len(bad)
+    resume = np.full(int(volunteer.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(resume, cands.volunteer[out.todo], at[out.todo])
+    return bad & (np.arange(n) >= resume[volunteer]), out.seeds
 
 
 def _window_minutes(sched: I64, ws: I64, e: I64) -> I64:
@@ -613,7 +714,7 @@ def _shift(x: I64, starts: I64) -> I64:
 def _daily_cap(
     pol: HourPolicy, cv: I64, a: I64, ce: I64, minutes: I64, unrounded: I64
 ) -> tuple[I64, Bools, Bools, Bools]:
-    """The daily cap for candidates (counted, needs approval, rejected, needs the loop);
+    """The daily cap for candidates (counted, needs approval, rejected, not proven exact);
     ``unrounded`` are the minutes before rounding (after the record cap)."""
     cap = pol.daily_cap_minutes
     assert cap is not None
@@ -627,38 +728,92 @@ def _daily_cap(
         return counted, approval, over, unsure
     # in local seconds (epoch + 8 h), as the object path's segments: day n is [n·86400, (n+1)·86400)
     ra, re_ = a[idx] + SHANGHAI_OFFSET, ce[idx] + SHANGHAI_OFFSET
-    rm, rv, rp = minutes[idx], cv[idx], unrounded[idx]
-    room_total = np.maximum(rm, (re_ - ra) // 60)
+    rm, rv = minutes[idx], cv[idx]
     d0 = ra // DAY
     nd = (re_ - 1) // DAY - d0 + 1
+    if pol.over_daily_cap is not Overflow.TRIM:
+        short, moved = _walk(pol, cap, ra, re_, rm, rv, unrounded[idx], d0, nd)
+        if pol.over_daily_cap is Overflow.APPROVAL:
+            approval[idx] = short
+            unsure[idx] = moved & ~short
+        else:
+            over[idx] = short
+            unsure[idx] = short | moved
+            counted[idx] = np.where(short, 0, rm)
+        return counted, approval, over, unsure
+    # TRIM: a group of one-day rows only is a clipped running sum (whole units throughout); the
+    # rows of a group a midnight-crossing row touches take the walk
+    g = _Groups(rv, d0, nd)
+    mixed_g = np.logical_or.reduceat((nd > 1)[g.rep][g.o], g.gstarts)
+    in_mixed = np.empty(len(g.rep), dtype=bool)
+    in_mixed[g.o] = mixed_g[g.gid]
+    mixed = in_mixed[g.starts] | (nd > 1)  # a one-day row's one piece, or a multi-day row
+    capu = cap // pol.unit_minutes * pol.unit_minutes
+    so = rm[g.rep][g.o]  # a one-day row's piece holds all its minutes
+    csum = np.cumsum(so) - so
+    used_o = csum - csum[g.gstarts][g.gid]
+    clipped = np.empty_like(used_o)
+    clipped[g.o] = np.minimum(capu, used_o + so) - np.minimum(capu, used_o)
+    counted[idx] = np.where(mixed, rm, clipped[g.starts])
+    sub = np.flatnonzero(mixed)
+    if len(sub):
+        short, moved = _walk(
+            pol, cap, ra[sub], re_[sub], rm[sub], rv[sub], unrounded[idx[sub]], d0[sub], nd[sub]
+        )
+        unsure[idx[sub]] = short | moved
+    return counted, approval, over, unsure
+
+
+class _Groups:
+    """Rows expanded to one piece per day they touch (``starts``: each row's first piece,
+    ``rep``: each piece's row, ``day``), and the pieces' (volunteer, day) groups: ``o`` sorts
+    the pieces by group (stably: row order within a group), ``gstarts`` and ``gid`` in that
+    order."""
+
+    def __init__(self, rv: I64, d0: I64, nd: I64) -> None:
+        self.starts = np.cumsum(nd) - nd
+        self.rep = np.repeat(np.arange(len(rv)), nd)
+        self.j = np.arange(len(self.rep)) - self.starts[self.rep]
+        self.day = d0[self.rep] + self.j
+        lo = int(self.day.min())
+        key = rv[self.rep] * (int(self.day.max()) - lo + 1) + (self.day - lo)
+        self.o = np.argsort(key, kind="stable")
+        ks = key[self.o]
+        gfirst = np.ones(len(ks), dtype=bool)
+        gfirst[1:] = ks[1:] != ks[:-1]
+        self.gstarts = np.flatnonzero(gfirst)
+        self.gid = np.cumsum(gfirst) - 1
+
+
+def _walk(
+    pol: HourPolicy, cap: int, ra: I64, re_: I64, rm: I64, rv: I64, rp: I64, d0: I64, nd: I64
+) -> tuple[Bools, Bools]:
+    """The daily cap over the rows' pieces, each day's minutes already used taken as the running
+    sum of the earlier rows' day splits: per row, over the cap as the rule judges it, and kept
+    minutes that differ from the split (or minutes the walk left over) — the rows (``ra``–``re_``
+    in local seconds, ``rm`` minutes, ``rp`` before rounding) are every row of each
+    (volunteer, day) group they touch."""
+    g = _Groups(rv, d0, nd)
+    starts, rep = g.starts, g.rep
+    room_total = np.maximum(rm, (re_ - ra) // 60)
     # One piece per (row, day): the minutes _split_days gives each day, and its room.
-    starts = np.cumsum(nd) - nd
-    rep = np.repeat(np.arange(len(idx)), nd)
-    j = np.arange(len(rep)) - starts[rep]
-    day = d0[rep] + j
+    day = g.day
     sec = np.minimum(re_[rep], (day + 1) * DAY) - np.maximum(ra[rep], day * DAY)
     total = np.cumsum(sec)
     cum = total - (total[starts] - sec[starts])[rep]
-    is_last = j == nd[rep] - 1
+    is_last = g.j == nd[rep] - 1
     upto = np.where(is_last, rm[rep], np.minimum(rm[rep], cum // 60))
     split = upto - _shift(upto, starts)
     room_upto = np.where(is_last, room_total[rep], np.minimum(room_total[rep], cum // 60))
     room = room_upto - _shift(room_upto, starts)
     # Minutes already used on each piece's day by the volunteer's earlier rows (as split).
-    key = rv[rep] * (int(day.max()) - int(day.min()) + 1) + (day - int(day.min()))
-    o = np.argsort(key, kind="stable")
-    ks = key[o]
-    gfirst = np.ones(len(ks), dtype=bool)
-    gfirst[1:] = ks[1:] != ks[:-1]
-    gstarts = np.flatnonzero(gfirst)
-    gid = np.cumsum(gfirst) - 1
-    so = split[o]
+    so = split[g.o]
     csum = np.cumsum(so) - so
-    used_o = csum - csum[gstarts][gid]
-    used = np.empty_like(used_o)
-    used[o] = used_o
+    used = np.empty_like(csum)
+    used[g.o] = csum - csum[g.gstarts][g.gid]
     # The rule's walk over the days: take min(room, what the cap leaves), at most the minutes.
-    x = np.minimum(room, np.maximum(cap - used, 0))
+    avail = np.maximum(cap - used, 0)
+    x = np.minimum(room, avail)
     xt = np.cumsum(x)
     xcum = xt - (xt[starts] - x[starts])[rep]
     took = np.minimum(rm[rep], xcum)
@@ -668,33 +823,11 @@ def _daily_cap(
     # Over the cap, as the rule judges it: each day gives at most the seconds the cap leaves of
     # it; together (at most the minutes before rounding) snapped to the unit, and never past the
     # days' room in whole units.
-    avail = np.maximum(cap - used, 0)
     fits = np.add.reduceat(np.minimum(sec, 60 * avail), starts) // 60
     unit = pol.unit_minutes
     room_units = np.add.reduceat(avail, starts) // unit * unit
     can = np.minimum(np.minimum(rm, _snap(pol, np.minimum(rp, fits))), room_units)
-    short = can < rm
-    if pol.over_daily_cap is Overflow.APPROVAL:
-        approval[idx] = short
-        unsure[idx] = moved & ~short
-        return counted, approval, over, unsure
-    if pol.over_daily_cap is Overflow.REJECT:
-        over[idx] = short
-        unsure[idx] = short | moved
-        counted[idx] = np.where(short, 0, rm)
-        return counted, approval, over, unsure
-    # TRIM: a group of one-day rows only is a clipped running sum (whole units throughout).
-    multi = (nd > 1)[rep]
-    mixed_g = np.logical_or.reduceat(multi[o], gstarts)
-    mixed = np.empty(len(rep), dtype=bool)
-    mixed[o] = mixed_g[gid]
-    capu = cap // pol.unit_minutes * pol.unit_minutes
-    clipped = np.empty_like(used)
-    clipped[o] = np.minimum(capu, used_o + so) - np.minimum(capu, used_o)
-    single = ~mixed[starts]  # rows whose every piece is in a one-day-rows group (so 1 piece)
-    counted[idx] = np.where(single, clipped[starts], rm)
-    unsure[idx] = ~single & (short | moved)
-    return counted, approval, over, unsure
+    return can < rm, moved
 
 
 # --- the exact per-volunteer loop ------------------------------------------------------------
@@ -741,18 +874,25 @@ def _loop(
     status: npt.NDArray[np.int8],
     rej: npt.NDArray[np.int8],
     progress: Progress | None = None,
+    seeds: dict[int, Seed] | None = None,
+    of: int | None = None,
 ) -> None:
-    """Re-evaluate the marked rows (whole volunteers, in row order) on the object path: the
-    policy's own rule chain on a :class:`~zhiyuan.hours.Draft` made from the row's checked plain
-    values (no record is built unless a rule asks for one; the policy's own checks of its
-    arguments are skipped), the volunteer's counted time and per-day minutes held as
-    ``HourLedger`` holds them."""
+    """Re-evaluate the marked rows (each volunteer's, in row order, from some row on) on the
+    object path: the policy's own rule chain on a :class:`~zhiyuan.hours.Draft` made from the
+    row's checked plain values (no record is built unless a rule asks for one; the policy's own
+    checks of its arguments are skipped), the volunteer's counted time and per-day minutes held
+    as ``HourLedger`` holds them, starting from ``seeds`` (the state the volunteer's earlier rows
+    left, by volunteer code; none: nothing held). Progress counts ``of`` rows of the exact path
+    (default: the rows here), the ones settled before the loop as done."""
     from functools import partial
 
     from zhiyuan.hours.policy import Draft, _judge, _steps_of
 
     occupied: dict[int, list[Segment]] = {}
     day_used: dict[int, dict[date, int]] = {}
+    for vid, seed in (seeds or {}).items():
+        occupied[vid] = list(seed.occupied)
+        day_used[vid] = dict(seed.day_used)
     code = {st: i for i, st in enumerate(STATUSES)}
     chain = _steps_of(pol.rules)
     marked = np.flatnonzero(bad)
@@ -780,9 +920,11 @@ def _loop(
     out_status: list[int] = []
     out_rej: list[int] = []
     n = len(volunteers)
+    total = n if of is None else of
+    skip = total - n  # rows of the exact path settled before the loop
     for k in range(n):
-        if progress is not None and ((k + 1) % 10_000 == 0 or k + 1 == n):
-            progress("工时（逐行）/ hours (exact path)", k + 1, n)
+        if progress is not None and ((skip + k + 1) % 10_000 == 0 or k + 1 == n):
+            progress("工时（逐行）/ hours (exact path)", skip + k + 1, total)
         vid = volunteers[k]
         occ = occupied.get(vid)
         if occ is None:
