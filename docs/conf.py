@@ -6,6 +6,7 @@ and references to stdlib and third-party types are ignored instead of failing ``
 
 from __future__ import annotations
 
+import doctest
 import os
 import sys
 from pathlib import Path
@@ -55,6 +56,9 @@ napoleon_use_ivar = True
 # Docstring examples are run by pytest (--doctest-modules); only the narrative pages run here.
 doctest_test_doctest_blocks = ""
 doctest_global_setup = "import zhiyuan as zy"
+# Compare the messages of expected exceptions too (Sphinx ignores their detail by default), so a
+# page that shows an error shows the one the library raises.
+doctest_default_flags = doctest.ELLIPSIS | doctest.DONT_ACCEPT_TRUE_FOR_1
 
 intersphinx_mapping = (
     {}
