@@ -520,6 +520,10 @@ class HourPolicy:
                     cap,
                     f"上限须为计时单位 {unit} 分钟的整数倍 / a cap is a whole number of {unit}-min units",
                 )
+        self._derive()
+
+    def _derive(self) -> None:
+        """The tables derived from the fields: the purposes of each evidence kind, the chain."""
         table = {
             e: frozenset(p for p, kinds in self.counts_toward.items() if e in kinds)
             for e in Evidence
@@ -527,6 +531,16 @@ class HourPolicy:
         object.__setattr__(self, "_purpose_of", table)
         object.__setattr__(self, "_rules", tuple(r for r in RULES if r.in_force(self)))
         object.__setattr__(self, "_steps", _steps_of(self._rules))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the fields travel (to another process, a Dask worker): the derived chain holds
+        # the rules' functions, which are rebuilt from the fields on arrival.
+        return {f.name: getattr(self, f.name) for f in attrs.fields(type(self)) if f.init}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self._derive()
 
     @property
     def rules(self) -> tuple[HourRule, ...]:
@@ -987,6 +1001,19 @@ class HourRule:
 
     def __call__(self, d: Draft) -> None:
         self.run(d)
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        # A rule of the default chain is pickled by its id (its function's module name is bound
+        # to the rule itself, and its ``in_force`` may be a lambda), so that a policy travels to
+        # another process — a Dask worker — and is the same rule there.
+        if any(r is self for r in RULES):
+            return (_default_rule, (self.id,))
+        return super().__reduce__()
+
+
+def _default_rule(rule_id: str) -> HourRule:
+    """The rule of the default chain with ``rule_id`` (how a pickled one comes back)."""
+    return next(r for r in RULES if r.id == rule_id)
 
 
 def _rule(

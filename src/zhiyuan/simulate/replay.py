@@ -120,7 +120,14 @@ memory then grows with the block, not with the history."""
 
 @attrs.define
 class _Totals:
-    """What the blocks of one replay add up to."""
+    """What the blocks of one replay add up to.
+
+    Minutes per village are kept in one of two forms: ``per_place``, an array over the villages
+    all the blocks share (``pop.villages``), or ``places``, a mapping village code → minutes (the
+    villages with any), for totals of populations over different villages (the partitions of
+    :mod:`zhiyuan.simulate.dask`). Totals of disjoint sets of volunteers replayed under the same
+    scenario add up (``+``): every figure of the sum is what one replay of both sets gives.
+    """
 
     counted: int = 0
     levels: Any = None
@@ -129,6 +136,56 @@ class _Totals:
     months: dict[int, list[int]] = attrs.field(factory=dict)
     per_place: Any = None
     missing: list[Any] | None = None  # per block, the stars' minutes short of the next level
+    places: dict[str, int] | None = None
+
+    def __add__(self, other: _Totals) -> _Totals:
+        """Every field summed exactly: counts and points added, star levels and minutes per
+        village (array or keyed form) added, months added month by month, the blocks' minutes
+        missing (if kept) concatenated, ``self``'s first. ``_Totals()`` adds nothing."""
+        if not isinstance(other, _Totals):
+            return NotImplemented
+        months = {m: list(v) for m, v in self.months.items()}
+        for m, (issued, expired) in other.months.items():
+            got = months.setdefault(m, [0, 0])
+            got[0] += issued
+            got[1] += expired
+        places = None
+        if self.places is not None or other.places is not None:
+            places = dict(self.places or {})
+            for code, minutes in (other.places or {}).items():
+                places[code] = places.get(code, 0) + minutes
+        missing = None
+        if self.missing is not None or other.missing is not None:
+            missing = [*(self.missing or ()), *(other.missing or ())]
+        return _Totals(
+            counted=self.counted + other.counted,
+            levels=_added(self.levels, other.levels),
+            issued=self.issued + other.issued,
+            outstanding=self.outstanding + other.outstanding,
+            months=months,
+            per_place=_added(self.per_place, other.per_place),
+            missing=missing,
+            places=places,
+        )
+
+    def keyed(self, villages: tuple[str, ...]) -> _Totals:
+        """These totals with the minutes per village keyed by the code of ``villages[i]`` (the
+        villages with any minutes) instead of an array over ``villages``: the form in which
+        totals of populations over different villages add up."""
+        places = dict(self.places or {})
+        if self.per_place is not None:
+            for i in np.flatnonzero(self.per_place).tolist():
+                places[villages[i]] = places.get(villages[i], 0) + int(self.per_place[i])
+        return attrs.evolve(self, per_place=None, places=places)
+
+
+def _added(x: Any, y: Any) -> Any:
+    """Two count arrays added (``None`` counts as nothing); they must have the same shape."""
+    if x is None or y is None:
+        return None if x is None and y is None else (y if x is None else x).copy()
+    if x.shape != y.shape:
+        raise ValueError(f"totals of different shapes cannot be added: {x.shape} and {y.shape}")
+    return x + y
 
 
 def replay(
@@ -176,6 +233,17 @@ class _Shape:
             low = int(pop.start.min())
             self.first = low if self.first is None else min(self.first, low)
 
+    def __add__(self, other: _Shape) -> _Shape:
+        """The shape of two disjoint populations together."""
+        if not isinstance(other, _Shape):
+            return NotImplemented
+        out = _Shape()
+        out.volunteers = self.volunteers + other.volunteers
+        out.records = self.records + other.records
+        firsts = [f for f in (self.first, other.first) if f is not None]
+        out.first = min(firsts) if firsts else None
+        return out
+
 
 def _totals(scenario: Scenario, pop: Population) -> _Totals:
     return _Totals(
@@ -195,7 +263,8 @@ def _result(
     progress: Progress | None,
 ) -> ScenarioResult:
     """The result of a replay whose records are all in ``totals``; ``pop`` (the population, or
-    its first block) gives the place, the villages and the sample of needs."""
+    its first block) gives the place, the villages of ``totals.per_place`` and the sample of
+    needs (minutes keyed by village, ``totals.places``, need no villages)."""
     simulated = scenario.dispatch is not None and scenario.needs > 0
     tell = stepper(progress, 5 if simulated else 4)
 
@@ -206,7 +275,12 @@ def _result(
         step(what)
 
     # Hours by county: minutes per village, rolled up the tree.
-    pairs = [(pop.villages[i], int(totals.per_place[i])) for i in np.flatnonzero(totals.per_place)]
+    pairs = (
+        []
+        if totals.per_place is None
+        else [(pop.villages[i], int(totals.per_place[i])) for i in np.flatnonzero(totals.per_place)]
+    )
+    pairs += sorted((totals.places or {}).items())
     rolled = tree.rollup(pairs)
     counties = {c: m for c, m in rolled.items() if tree.level(c) is Level.COUNTY}
     names = {c: tree[c].name or c for c in counties}
