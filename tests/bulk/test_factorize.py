@@ -1,0 +1,55 @@
+"""Ids into codes: every path of ``factorize`` (a lookup table for dense integers, integers parsed
+from digit strings of one length, Arrow's dictionary encoding for other strings, pandas or numpy
+for the rest) gives pandas' sorted factorization, code for code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zhiyuan.bulk._frames import _digit_codes, factorize
+
+DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=20)
+
+
+def _same_as_pandas(values: list[object]) -> None:
+    arr = np.array(values, dtype=object)
+    codes, uniques = factorize(arr)
+    want_codes, want_uniques = pd.factorize(arr, sort=True)
+    assert codes.tolist() == want_codes.tolist()
+    assert [str(u) for u in uniques.tolist()] == [str(u) for u in want_uniques.tolist()]
+    assert [str(u) for u in uniques[codes].tolist()] == [str(v) for v in values]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 18).flatmap(
+        lambda w: st.lists(
+            st.text(alphabet="0123456789", min_size=w, max_size=w), min_size=1, max_size=60
+        )
+    )
+)
+def test_digit_ids_of_one_length_code_as_their_strings_do(values: list[str]) -> None:
+    assert _digit_codes(pa.array(values)) is not None  # the fast path is the one taken
+    _same_as_pandas(values)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(DIGITS, st.text(min_size=0, max_size=6)), min_size=1, max_size=60))
+def test_any_strings_code_as_pandas_codes_them(values: list[str]) -> None:
+    _same_as_pandas(values)
+
+
+def test_what_the_digit_path_leaves_to_dictionary_encoding() -> None:
+    for values in (
+        ["7", "10"],  # lengths differ: "10" < "7" as strings
+        ["0" * 19, "1" * 19],  # 19 digits do not fit every int64
+        ["１２", "３４"],  # full-width digits are not ASCII
+        ["", ""],
+        ["12a", "123"],
+    ):
+        assert _digit_codes(pa.array(values)) is None
+        _same_as_pandas(values)
