@@ -53,3 +53,25 @@ def test_what_the_digit_path_leaves_to_dictionary_encoding() -> None:
     ):
         assert _digit_codes(pa.array(values)) is None
         _same_as_pandas(values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(DIGITS, st.text(alphabet="abc一二", min_size=1, max_size=4)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_every_kind_of_pandas_string_column_codes_alike(values: list[str]) -> None:
+    from zhiyuan.bulk._frames import Coded, series_values
+
+    want_codes, want_uniques = pd.factorize(np.array(values, dtype=object), sort=True)
+    for dtype in (object, "string[python]", "string[pyarrow]", pd.ArrowDtype(pa.string())):
+        got = series_values("volunteer", pd.Series(values, dtype=dtype))
+        if isinstance(got, Coded):
+            codes, names = got.codes, got.names
+        else:
+            codes, names = factorize(got)
+        assert codes.tolist() == want_codes.tolist(), dtype
+        assert [str(n) for n in names.tolist()] == [str(u) for u in want_uniques.tolist()], dtype

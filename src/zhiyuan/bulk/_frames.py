@@ -168,9 +168,27 @@ def series_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
         return np.asarray(s.to_numpy(dtype=bool))
     if pd.api.types.is_integer_dtype(dtype):
         return np.asarray(s.to_numpy(dtype="int64"))
+    if _arrow_strings_of(pd, dtype):  # pyarrow-backed strings: coded on their Arrow buffers
+        return Coded(*_arrow_factorize(optional_module("pyarrow").array(s.array)))
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         return np.asarray(s.to_numpy(dtype=object))
     return np.asarray(s.to_numpy())
+
+
+def _arrow_strings_of(pd: Any, dtype: Any) -> bool:
+    """True for a pandas string column kept as Arrow strings (``string[pyarrow]``, or an
+    ``ArrowDtype`` of strings, as ``read_csv(dtype_backend="pyarrow")`` gives), when pyarrow is
+    installed."""
+    pa = optional_module("pyarrow", required=False)
+    if pa is None:
+        return False
+    if isinstance(dtype, pd.StringDtype):
+        return str(dtype.storage).startswith("pyarrow")
+    if isinstance(dtype, pd.ArrowDtype):
+        return bool(pa.types.is_string(dtype.pyarrow_dtype)) or bool(
+            pa.types.is_large_string(dtype.pyarrow_dtype)
+        )
+    return False
 
 
 def _polars_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
