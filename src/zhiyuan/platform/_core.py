@@ -2,8 +2,10 @@
 shares (one transaction per operation, authority checks, acts, events and hooks), and the books
 and rules the operations read.
 
-The platform's operations live in parts (the hours and needs in ``_platform``, projects and
-good deeds beside it), each a mixin on this core, so that one file holds one set of flows.
+The platform's operations live in parts, each a mixin on this core, so that one file holds one
+set of flows: volunteers, hours, points, stars and consistency in ``_platform``, the need
+lifecycle in ``_needs``, projects and sign-up in ``_projects``, good deeds and site points in
+``_deeds``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class PlatformCore:
     _box: list[Event]
 
     def _issuer(self, now: datetime) -> str:
+        """The account points come from today: the conversion policy's issuer."""
         p = self.policies.conversion_for(now.date())
         return p.issuer if p is not None else issuer_account("platform")
 
