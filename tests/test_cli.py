@@ -954,3 +954,14 @@ def test_simulate_replays_a_file_of_real_records(
     assert "真实记录 / real records: 2 volunteers" in text and "<" not in text
     assert main(["simulate", "--registrations", str(people)]) == 2
     assert "--registrations" in capsys.readouterr().err
+
+
+def test_a_province_on_the_embedded_tree_says_which_cities_it_holds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["simulate", "--region", "37", "--scale", "0.0005", "--format", "json"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "holds only 青岛市、烟台市 of 370000000000" in err and "--data" in err
+    assert main(["simulate", "--region", "3706", "--scale", "0.0005", "--format", "json"]) == 0
+    assert "holds only" not in capsys.readouterr().err  # a seed city is whole

@@ -629,6 +629,19 @@ def _simulate(
     return 0
 
 
+def _warn_if_partial(tree: RegionTree, code: str) -> None:
+    """Say so on stderr when a province is simulated on the embedded tree, which holds only the
+    seed cities of it: the synthetic volunteers then live in those cities alone."""
+    if tree.level(code) is Level.PROVINCE:
+        cities = [c.name or c.code for c in tree.children(code)]
+        print(
+            f"  注意 / note: the embedded tree holds only {'、'.join(cities)} of {code}, so every "
+            "volunteer is drawn there; for the whole province pass --data with the country's "
+            "files (data/nbs)",
+            file=sys.stderr,
+        )
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from zhiyuan.simulate import CITY_PROFILES, profile_for
 
@@ -649,6 +662,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         )
     if args.records is None and (city is None or args.volunteers or args.hours):
         city = profile_for(code, tree, volunteers=args.volunteers, hours=args.hours)
+    if args.records is None and not args.data:
+        _warn_if_partial(tree, code)
     a_default, b_default = demo_scenarios()
 
     def load(option: str, path: str | None, default: Scenario) -> Scenario:
