@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ np = pytest.importorskip("numpy")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from zhiyuan import SHANGHAI  # noqa: E402
+from support.columnar import NOW, NOW_S, SH, as_columns, assert_same, ts  # noqa: E402
 from zhiyuan.bulk import (  # noqa: E402
     EVIDENCE,
     NONE,
@@ -37,124 +37,17 @@ from zhiyuan.bulk import (  # noqa: E402
     evaluate_hours_frame,
 )
 from zhiyuan.errors import InvalidValue, ZhiyuanError  # noqa: E402
-from zhiyuan.hierarchy import Organization, Registry, load_default  # noqa: E402
 from zhiyuan.hours import (  # noqa: E402
     HOUR_PROFILES,
     Evidence,
-    HourLedger,
     HourPolicy,
-    Outcome,
     Overflow,
     OverlapRule,
     Rounding,
-    ServiceRecord,
     Status,
-    Volunteer,
 )
 
-SH = SHANGHAI
-REGION = "370602001001"
 CATEGORIES = ("助老", "环保", "会议", "助残")
-BASE = datetime(2025, 3, 1, tzinfo=SH)
-NOW = datetime(2025, 5, 1, 12, tzinfo=SH)
-NOW_S = int(NOW.timestamp())
-
-
-def ts(d: int, h: int, mi: int = 0, s: int = 0) -> int:
-    """Epoch seconds of 2025-03-``d`` ``h``:``mi``:``s`` in Shanghai."""
-    return int(datetime(2025, 3, d, h, mi, s, tzinfo=SH).timestamp())
-
-
-# --- the object path ---------------------------------------------------------------------------
-
-_REGISTRY: Registry | None = None
-
-
-def registry() -> Registry:
-    global _REGISTRY
-    if _REGISTRY is None:
-        _REGISTRY = Registry(
-            load_default(), [Organization(id="o1", name="向阳街道", region_code="370602001000")]
-        )
-    return _REGISTRY
-
-
-def service_records(rows: list[dict[str, Any]]) -> list[ServiceRecord]:
-    out = []
-    for i, r in enumerate(rows):
-        start = datetime.fromtimestamp(r["start"], SH)
-        kw: dict[str, Any] = {}
-        if r["scheduled_minutes"] != NONE:
-            planned = r.get("scheduled_start", NONE)
-            planned = start if planned == NONE else datetime.fromtimestamp(planned, SH)
-            kw["scheduled_start"] = planned
-            kw["scheduled_end"] = planned + timedelta(minutes=r["scheduled_minutes"], seconds=7)
-        if r["recorded_at"] != NONE:
-            kw["recorded_at"] = datetime.fromtimestamp(r["recorded_at"], SH)
-        out.append(
-            ServiceRecord(
-                id=f"r{i}",
-                volunteer_id=r["volunteer"],
-                activity_id=f"a{i}",
-                organization_id="o1",
-                region_code=REGION,
-                category=r["category"],
-                start=start,
-                end=datetime.fromtimestamp(r["end"], SH),
-                evidence=Evidence(r["evidence"]),
-                checkout_missing=r["checkout_missing"],
-                **kw,
-            )
-        )
-    return out
-
-
-def post_all(rows: list[dict[str, Any]], policy: HourPolicy) -> list[Outcome]:
-    """The object path: every record posted in row order into a fresh ledger."""
-    vids = sorted({r["volunteer"] for r in rows})
-    ledger = HourLedger(
-        registry(),
-        policies=[policy],
-        volunteers=[
-            Volunteer(id=v, name="志愿者", home_region=REGION, registered_on=date(2020, 1, 1))
-            for v in vids
-        ],
-    )
-    return ledger.post_many(service_records(rows), at=NOW)
-
-
-def as_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    keys = ("volunteer", "start", "end", "evidence", "category", "scheduled_minutes")
-    keys += ("checkout_missing", "recorded_at")
-    out = {k: [r[k] for r in rows] for k in keys}
-    if any(r.get("scheduled_start", NONE) != NONE for r in rows):
-        out["scheduled_start"] = [r.get("scheduled_start", NONE) for r in rows]
-    return out
-
-
-def expected(out: Outcome) -> tuple[Any, ...]:
-    bits = sum(1 << PURPOSES.index(p) for p in out.counts_toward)
-    rule = out.findings[-1].rule if out.status is Status.REJECTED else None
-    return (out.served_minutes, out.counted_minutes, out.weighted_minutes, out.status, rule, bits)
-
-
-def assert_same(rows: list[dict[str, Any]], policy: HourPolicy) -> Any:
-    """Both paths on ``rows``; returns the columnar result after checking every row."""
-    outcomes = post_all(rows, policy)
-    got = evaluate_hours(as_columns(rows), policy, now=NOW) if rows else None
-    for i, out in enumerate(outcomes):
-        assert got is not None
-        rej = int(got.rejected_by[i])
-        row = (
-            int(got.served_minutes[i]),
-            int(got.counted_minutes[i]),
-            int(got.weighted_minutes[i]),
-            STATUSES[int(got.status[i])],
-            REJECTING_RULES[rej] if rej >= 0 else None,
-            int(got.purposes[i]),
-        )
-        assert row == expected(out), (i, rows[i], row, out.explain(), bool(got.fallback[i]))
-    return got
 
 
 # --- random histories --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -27,140 +27,28 @@ from hypothesis import strategies as st  # noqa: E402
 
 import zhiyuan.bulk._settle as settling  # noqa: E402
 import zhiyuan.bulk.hours as bulk_hours  # noqa: E402
-from zhiyuan import SHANGHAI  # noqa: E402
+from support.columnar import (  # noqa: E402
+    NOW,
+    SH,
+    assert_same,
+    ledger_for,
+    service_records,
+    ts,
+)
 from zhiyuan.bulk import (  # noqa: E402
     EVIDENCE,
     NONE,
-    PURPOSES,
-    REJECTING_RULES,
-    STATUSES,
-    evaluate_hours,
 )
-from zhiyuan.hierarchy import Organization, Registry, load_default  # noqa: E402
 from zhiyuan.hours import (  # noqa: E402
     Evidence,
-    HourLedger,
     HourPolicy,
-    Outcome,
     Overflow,
     OverlapRule,
     Rounding,
-    ServiceRecord,
-    Status,
-    Volunteer,
 )
 
-SH = SHANGHAI
-REGION = "370602001001"
 CATEGORIES = ("助老", "环保")
-NOW = datetime(2025, 5, 1, 12, tzinfo=SH)
 NIGHT = int(datetime(2025, 3, 1, 18, tzinfo=SH).timestamp())  # 18:00, six hours before midnight
-
-
-def ts(d: int, h: int, mi: int = 0) -> int:
-    return int(datetime(2025, 3, d, h, mi, tzinfo=SH).timestamp())
-
-
-# --- the object path ---------------------------------------------------------------------------
-
-_REGISTRY: list[Registry] = []
-
-
-def registry() -> Registry:
-    if not _REGISTRY:
-        org = Organization(id="o1", name="向阳街道", region_code="370602001000")
-        _REGISTRY.append(Registry(load_default(), [org]))
-    return _REGISTRY[0]
-
-
-def records(rows: list[dict[str, Any]]) -> list[ServiceRecord]:
-    out = []
-    for i, r in enumerate(rows):
-        start = datetime.fromtimestamp(r["start"], SH)
-        kw: dict[str, Any] = {}
-        if r["scheduled_minutes"] != NONE:
-            kw["scheduled_start"] = start
-            kw["scheduled_end"] = start + timedelta(minutes=r["scheduled_minutes"], seconds=7)
-        out.append(
-            ServiceRecord(
-                id=f"r{i}",
-                volunteer_id=r["volunteer"],
-                activity_id=f"a{i}",
-                organization_id="o1",
-                region_code=REGION,
-                category=r["category"],
-                start=start,
-                end=datetime.fromtimestamp(r["end"], SH),
-                evidence=Evidence(r["evidence"]),
-                checkout_missing=r["checkout_missing"],
-                recorded_at=datetime.fromtimestamp(r["end"], SH),
-                **kw,
-            )
-        )
-    return out
-
-
-def ledger_for(rows: list[dict[str, Any]], policy: HourPolicy) -> HourLedger:
-    vids = sorted({r["volunteer"] for r in rows})
-    born = date(1990, 1, 1)
-    return HourLedger(
-        registry(),
-        policies=[policy],
-        volunteers=[
-            Volunteer(id=v, name="志愿者", home_region=REGION, registered_on=born) for v in vids
-        ],
-    )
-
-
-def posting_order(rows: list[dict[str, Any]], order: str) -> list[int]:
-    """The order the rows are posted in: as given, or each volunteer's by start (ties in row
-    order; volunteers never interact, so one stable sort by start does)."""
-    if order == "rows":
-        return list(range(len(rows)))
-    return sorted(range(len(rows)), key=lambda i: rows[i]["start"])
-
-
-def post(rows: list[dict[str, Any]], policy: HourPolicy, order: str) -> list[Outcome]:
-    """The outcomes of posting the rows into a fresh ledger, in the rows' order."""
-    seq = posting_order(rows, order)
-    outs = ledger_for(rows, policy).post_many(records([rows[i] for i in seq]), at=NOW)
-    back: list[Outcome | None] = [None] * len(rows)
-    for i, out in zip(seq, outs, strict=True):
-        back[i] = out
-    assert all(o is not None for o in back)
-    return back  # type: ignore[return-value]
-
-
-def as_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    keys = ("volunteer", "start", "end", "evidence", "category", "scheduled_minutes")
-    out = {k: [r[k] for r in rows] for k in (*keys, "checkout_missing")}
-    out["recorded_at"] = [r["end"] for r in rows]
-    return out
-
-
-def expected(out: Outcome) -> tuple[Any, ...]:
-    bits = sum(1 << PURPOSES.index(p) for p in out.counts_toward)
-    rule = out.findings[-1].rule if out.status is Status.REJECTED else None
-    return (out.served_minutes, out.counted_minutes, out.weighted_minutes, out.status, rule, bits)
-
-
-def assert_same(rows: list[dict[str, Any]], policy: HourPolicy, order: str) -> Any:
-    """Both paths on ``rows``; every row's served, counted and weighted minutes, status,
-    rejecting rule and purposes must agree."""
-    outcomes = post(rows, policy, order)
-    got = evaluate_hours(as_columns(rows), policy, now=NOW, order=order)
-    for i, out in enumerate(outcomes):
-        rej = int(got.rejected_by[i])
-        row = (
-            int(got.served_minutes[i]),
-            int(got.counted_minutes[i]),
-            int(got.weighted_minutes[i]),
-            STATUSES[int(got.status[i])],
-            REJECTING_RULES[rej] if rej >= 0 else None,
-            int(got.purposes[i]),
-        )
-        assert row == expected(out), (i, rows[i], row, out.explain(), bool(got.fallback[i]))
-    return got
 
 
 @contextlib.contextmanager
@@ -292,7 +180,7 @@ def test_the_loop_resumes_from_the_ledgers_own_state(
             assert [bool(todo[p]) for p in mine] == [p >= first for p in mine]  # all from there
             before = [int(posting[p]) for p in range(first) if who[p] == vid]
             lg = ledger_for(rows, policy)
-            lg.post_many(records([rows[i] for i in before]), at=NOW)
+            lg.post_many(service_records([rows[i] for i in before]), at=NOW)
             assert seed.occupied == lg.occupied(vid), (vid, before)
             assert {d: m for d, m in seed.day_used.items() if m} == lg.day_minutes(vid)
     # the loop takes only rows of volunteers the vector pass did not prove exact
