@@ -456,17 +456,15 @@ _STREAM_ABOVE = 2_000_000
 """A synthetic what-if of more volunteers than this is drawn and replayed in blocks."""
 
 
-class _Sizes:
-    """Counts the volunteers, records and hours of the blocks that pass through :meth:`count`."""
+class _Served:
+    """The hours served in the blocks that pass through :meth:`count` (the results count the
+    volunteers and records themselves)."""
 
     def __init__(self) -> None:
-        self.volunteers = self.records = 0
         self.hours = 0.0
 
     def count(self, blocks: Iterable[Population]) -> Iterator[Population]:
         for block in blocks:
-            self.volunteers += block.n_volunteers
-            self.records += block.n_records
             self.hours += block.total_hours()
             yield block
 
@@ -541,11 +539,11 @@ def _simulate(
                 file=sys.stderr,
                 flush=True,
             )
-            size = _Sizes()
+            served = _Served()
             blocks = generate_blocks(profile, tree, scale=scale, seed=seed, progress=bar)
-            cmp = compare_blocks(size.count(blocks), a, b, tree)
+            cmp = compare_blocks(served.count(blocks), a, b, tree)
             bar.close()
-            n_vol, n_rec, hours = size.volunteers, size.records, size.hours
+            n_vol, n_rec, hours = cmp.a.volunteers, cmp.a.records, served.hours
         else:
             print("  generating the population … / 生成人口 …", file=sys.stderr, flush=True)
             pop = generate(profile, tree, scale=scale, seed=seed, progress=bar)

@@ -105,15 +105,6 @@ class Zone:
         c = RegionCode(normalize_code(code, field="code"))
         return any(c.is_within(RegionCode(m)) for m in self.codes)
 
-    def member_of(self, code: str) -> str | None:
-        """The member whose subtree holds the 12-digit ``code`` by the codes' structure, or
-        ``None``."""
-        c = RegionCode(code)
-        for m in self.codes:
-            if c.is_within(RegionCode(m)):
-                return m
-        return None
-
     def regions(self, tree: RegionTree) -> list[Region]:
         """The member regions as the tree has them (an unknown member raises
         :class:`~zhiyuan.errors.UnknownRegion`)."""

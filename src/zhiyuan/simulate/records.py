@@ -122,11 +122,16 @@ def _ids(values: Any) -> Any:
     return arr if arr.dtype.kind in "iu" else arr.astype(str).astype(object)
 
 
-def _in(tree: RegionTree, raw: str, zone: Zone, field: str) -> bool:
+def _known(tree: RegionTree, raw: str, field: str) -> str:
+    """``raw`` as a 12-digit code of a region in ``tree`` (else the error naming ``field``)."""
     code = normalize_code(raw, field=field)
     if code not in tree:
         raise NotFound(field, code)
-    return tree.is_within(code, zone)
+    return code
+
+
+def _in(tree: RegionTree, raw: str, zone: Zone, field: str) -> bool:
+    return tree.is_within(_known(tree, raw, field), zone)
 
 
 def _common_region(tree: RegionTree, codes: list[str]) -> str:
@@ -261,9 +266,7 @@ def from_records(
     villages: list[str] = []
 
     def place_of(raw: str, field: str) -> int:
-        code = normalize_code(raw, field=field)
-        if code not in tree:
-            raise NotFound(field, code)
+        code = _known(tree, raw, field)
         if code not in codes:
             codes[code] = len(villages)
             villages.append(code)
