@@ -274,14 +274,8 @@ def _result(
     for what in ("工时 / hours", "星级 / stars", "积分 / points"):
         step(what)
 
-    # Hours by county: minutes per village, rolled up the tree.
-    pairs = (
-        []
-        if totals.per_place is None
-        else [(pop.villages[i], int(totals.per_place[i])) for i in np.flatnonzero(totals.per_place)]
-    )
-    pairs += sorted((totals.places or {}).items())
-    rolled = tree.rollup(pairs)
+    # Hours by county: minutes per village (in either form, keyed by code), rolled up the tree.
+    rolled = tree.rollup(sorted((totals.keyed(pop.villages).places or {}).items()))
     counties = {c: m for c, m in rolled.items() if tree.level(c) is Level.COUNTY}
     names = {c: tree[c].name or c for c in counties}
     step("县区 / counties")
