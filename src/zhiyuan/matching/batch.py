@@ -200,6 +200,25 @@ class BatchResult:
         return "\n".join(lines)
 
 
+def _batch_needs(
+    dispatcher: object, needs: object, where_zh: str, where_en: str
+) -> tuple[Need, ...]:
+    """The needs of one batch or call-up, checked: a :class:`Dispatcher` to rank them, and
+    :class:`Need` values with distinct ids (``where_zh``/``where_en`` name the batch in the
+    message)."""
+    if not isinstance(dispatcher, Dispatcher):
+        raise InvalidValue("dispatcher", dispatcher, "需要派单器 Dispatcher / need a Dispatcher")
+    out = items_of("needs", Need, needs)
+    seen: set[str] = set()
+    for n in out:
+        if n.id in seen:
+            raise InvalidValue(
+                "needs", n.id, f"{where_zh}需求编号重复 / a need id twice {where_en}".rstrip()
+            )
+        seen.add(n.id)
+    return out
+
+
 def dispatch_batch(
     dispatcher: Dispatcher, needs: Sequence[Need], *, method: Method = "exact"
 ) -> BatchResult:
@@ -209,14 +228,7 @@ def dispatch_batch(
     distinct ids; nothing is booked (book the chosen pairs with :meth:`Dispatcher.book
     <zhiyuan.matching.Dispatcher.book>` or through a :class:`~zhiyuan.matching.NeedBook`).
     """
-    if not isinstance(dispatcher, Dispatcher):
-        raise InvalidValue("dispatcher", dispatcher, "需要派单器 Dispatcher / need a Dispatcher")
-    needs = items_of("needs", Need, needs)
-    seen: set[str] = set()
-    for n in needs:
-        if n.id in seen:
-            raise InvalidValue("needs", n.id, "同一批中需求编号重复 / a need id twice in one batch")
-        seen.add(n.id)
+    needs = _batch_needs(dispatcher, needs, "同一批中", "in one batch")
     if method not in ("exact", "greedy"):
         raise InvalidValue("method", method, "须为 exact 或 greedy / must be exact or greedy")
     # a batch competes for the nearest candidates: look up the ladder until there are twice

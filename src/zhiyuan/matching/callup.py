@@ -89,7 +89,7 @@ from zhiyuan.explain import Finding, finding, register_messages
 from zhiyuan.hierarchy.codes import Level, RegionCode
 from zhiyuan.matching._checks import any_text
 from zhiyuan.matching.assignment import Backend
-from zhiyuan.matching.batch import BatchPair, UrgencyTier, assign, urgency_tiers
+from zhiyuan.matching.batch import BatchPair, UrgencyTier, _batch_needs, assign, urgency_tiers
 from zhiyuan.matching.dispatch import Dispatcher, DispatchResult, ScoreParts, _ladder
 from zhiyuan.matching.needs import Candidate, Need, Urgency
 
@@ -405,14 +405,7 @@ def call_up(
     :class:`~zhiyuan.errors.InvalidValue` for a need id twice, places out of range, or an
     unknown backend, and :class:`~zhiyuan.errors.NotFound` for a need's region not in the tree.
     """
-    if not isinstance(dispatcher, Dispatcher):
-        raise InvalidValue("dispatcher", dispatcher, "需要派单器 Dispatcher / need a Dispatcher")
-    needs = items_of("needs", Need, needs)
-    seen: set[str] = set()
-    for n in needs:
-        if n.id in seen:
-            raise InvalidValue("needs", n.id, "同一次召集中需求编号重复 / a need id twice")
-        seen.add(n.id)
+    needs = _batch_needs(dispatcher, needs, "同一次召集中", "")
     if backend not in ("auto", "scipy", "python"):
         raise InvalidValue("backend", backend, "须为 auto、scipy 或 python / unknown backend")
     want = _places(places, needs)
