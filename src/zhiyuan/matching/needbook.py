@@ -344,6 +344,13 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         )
         return self._add(entry)
 
+    def _kind_of(self, candidate_id: str, kind: CandidateKind | None) -> CandidateKind:
+        """``kind`` as given, else the dispatcher's record of the candidate, else a volunteer."""
+        if kind is None and self.dispatcher is not None:
+            with contextlib.suppress(NotFound):  # an unknown candidate is refused by add()
+                kind = self.dispatcher.candidate(candidate_id).kind
+        return CandidateKind.VOLUNTEER if kind is None else kind
+
     def offer(
         self,
         need_id: str,
@@ -358,16 +365,13 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
         ``kind`` defaults to the dispatcher's record of the candidate, else a volunteer.
         """
         when = self._when(at)
-        if kind is None and self.dispatcher is not None:
-            with contextlib.suppress(NotFound):  # an unknown candidate is refused by add()
-                kind = self.dispatcher.candidate(candidate_id).kind
         timeout = self.policy.offer_timeout_minutes
         entry = Offered(
             id=self._own(id, need_id, "offer", candidate_id),
             at=when,
             need_id=need_id,
             candidate_id=candidate_id,
-            kind=CandidateKind.VOLUNTEER if kind is None else kind,
+            kind=self._kind_of(candidate_id, kind),
             expires_at=None if timeout is None else when + timedelta(minutes=timeout),
         )
         return self._add(entry)
@@ -504,15 +508,12 @@ class NeedBook(Book[NeedEntry, _NeedsState]):
             ...
             zhiyuan.errors.PermissionDenied: 派单规则「default」不允许抢单 / the dispatch policy 'default' does not allow taking a need (抢单)
         """
-        if kind is None and self.dispatcher is not None:
-            with contextlib.suppress(NotFound):  # an unknown candidate is refused by add()
-                kind = self.dispatcher.candidate(candidate_id).kind
         entry = Taken(
             id=self._own(id, need_id, "take", candidate_id),
             at=self._when(at),
             need_id=need_id,
             candidate_id=candidate_id,
-            kind=CandidateKind.VOLUNTEER if kind is None else kind,
+            kind=self._kind_of(candidate_id, kind),
         )
         return self._add(entry)
 
