@@ -266,6 +266,10 @@ class PracticeBase(PracticeUnit):
 
     Some cities add 基地 to 中心/所/站/点 (芜湖 13 基地, POLICIES.md §5.3); many to a node, at a
     county, a township or a village.
+
+    Example:
+        >>> PracticeBase(id="b", name="红色教育基地", region_code="520302").kind.value
+        'base'
     """
 
     KIND: ClassVar[UnitKind | None] = UnitKind.BASE
@@ -279,6 +283,10 @@ class ServicePost(PracticeUnit):
 
     遵义's central city has 1,008 of them beside its 452 stations (seed 002); many to a node, at a
     county, a township or a village.
+
+    Example:
+        >>> ServicePost(id="g", name="便民服务岗", region_code="520302001001").kind.value
+        'post'
     """
 
     KIND: ClassVar[UnitKind | None] = UnitKind.POST

@@ -404,6 +404,25 @@ def call_up(
     <zhiyuan.matching.NeedBook.call_up>` records a call-up). Raises
     :class:`~zhiyuan.errors.InvalidValue` for a need id twice, places out of range, or an
     unknown backend, and :class:`~zhiyuan.errors.NotFound` for a need's region not in the tree.
+
+    Example:
+        Three volunteers of one community, an emergency needing two and a tea party needing two
+        at overlapping times: the emergency is filled first.
+
+        >>> from datetime import datetime
+        >>> from zhiyuan import SHANGHAI
+        >>> from zhiyuan.hierarchy import load_default
+        >>> from zhiyuan.matching import Candidate, Dispatcher, Need
+        >>> t = lambda h: datetime(2025, 10, 12, h, tzinfo=SHANGHAI)
+        >>> d = Dispatcher(load_default(),
+        ...                [Candidate(id=f"v{i}", home_region="370202001001") for i in range(3)])
+        >>> needs = [Need(id="flood", requester="街道办", region_code="370202001001", category="应急",
+        ...               headcount=2, urgency="emergency", start=t(9), end=t(12), posted_at=t(7)),
+        ...          Need(id="tea", requester="社区", region_code="370202001001", category="为老",
+        ...               headcount=2, start=t(10), end=t(11), posted_at=t(7))]
+        >>> r = call_up(d, needs)
+        >>> (r.filled, r.places), [(n.need_id, n.filled, n.places) for n in r.needs]
+        ((3, 4), [('flood', 2, 2), ('tea', 1, 2)])
     """
     needs = _batch_needs(dispatcher, needs, "同一次召集中", "")
     if backend not in ("auto", "scipy", "python"):
