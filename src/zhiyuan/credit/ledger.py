@@ -422,32 +422,38 @@ class _PointsState:
         self.count = 0
 
     def apply(self, p: Posting) -> None:
-        amount = p.amount
-        bal = self.balance
-        source, target = p.source, p.target
-        bal[source] = bal.get(source, 0) - amount
-        bal[target] = bal.get(target, 0) + amount
-        lot_id = p.lot
-        if lot_id is not None:
-            lot = self.lots.get(lot_id)
-            if lot is not None:
-                lot.remaining -= amount
-                if lot.remaining <= 0:
-                    del self.lots[lot_id]
-                    held = self.open[lot.account]
-                    del held[lot_id]
-                    if not held:
-                        del self.open[lot.account]
-        if target.startswith(VOLUNTEER_PREFIX):
-            new = _LotState(p)
-            self.lots[p.id] = new
-            opened = self.open.get(target)
-            if opened is None:
-                opened = self.open[target] = {}
-            opened[p.id] = new
-        if p.reverses is not None:
-            self.reversed_by.setdefault(p.reverses, []).append(p)
-        self.count += 1
+        self.apply_many((p,))
+
+    def apply_many(self, postings: Iterable[Posting]) -> None:
+        """Fold recorded postings in, in order (one loop for a whole transaction)."""
+        bal, lots, opened, reversed_by = self.balance, self.lots, self.open, self.reversed_by
+        get, n = bal.get, 0
+        for p in postings:
+            amount, source, target = p.amount, p.source, p.target
+            bal[source] = get(source, 0) - amount
+            bal[target] = get(target, 0) + amount
+            lot_id = p.lot
+            if lot_id is not None:
+                lot = lots.get(lot_id)
+                if lot is not None:
+                    lot.remaining -= amount
+                    if lot.remaining <= 0:
+                        del lots[lot_id]
+                        held = opened[lot.account]
+                        del held[lot_id]
+                        if not held:
+                            del opened[lot.account]
+            if target.startswith(VOLUNTEER_PREFIX):
+                new = lots[p.id] = _LotState(p)
+                mine = opened.get(target)
+                if mine is None:
+                    opened[target] = {p.id: new}
+                else:
+                    mine[p.id] = new
+            if p.reverses is not None:
+                reversed_by.setdefault(p.reverses, []).append(p)
+            n += 1
+        self.count += n
 
 
 register_state_type(_LotState, _PointsState)
@@ -569,40 +575,41 @@ class PointsLedger(Book[Posting, _PointsState]):
     def _check_staged(self, entries: list[Posting]) -> None:
         """A consumed lot must be open, belong to the source and hold enough; an owed account
         never goes above zero."""
-        state = self._state
+        lots, balance = self._state.lots, self._state.balance
         use: dict[str, int] = {}
         opened: dict[str, tuple[str, int]] = {}
         owed: dict[str, int] = {}
-        later = {p.id for p in entries}  # a lot staged after the posting that spends it
-        for p in entries:
-            later.discard(p.id)
-            if p.lot is not None:
-                lot = state.lots.get(p.lot)
+        for k, p in enumerate(entries):
+            lot_id = p.lot
+            if lot_id is not None:
+                lot = lots.get(lot_id)
                 if lot is not None:
                     account, remaining = lot.account, lot.remaining
-                elif p.lot in opened:
-                    account, remaining = opened[p.lot]
-                elif p.lot in later or self.journal.find(self.name, p.lot) is None:
-                    raise NotFound("lot", p.lot)
+                elif lot_id in opened:
+                    account, remaining = opened[lot_id]
+                elif (
+                    any(q.id == lot_id for q in entries[k + 1 :])  # staged after its spending
+                    or self.journal.find(self.name, lot_id) is None
+                ):
+                    raise NotFound("lot", lot_id)
                 else:
                     account, remaining = p.source, 0  # a closed lot: nothing left in it
                 if account != p.source:
                     raise InvalidValue(
-                        "lot", p.lot, f"批次不属于 {p.source} / the lot is not {p.source}'s"
+                        "lot", lot_id, f"批次不属于 {p.source} / the lot is not {p.source}'s"
                     )
-                used = use.get(p.lot, 0) + p.amount
+                used = use.get(lot_id, 0) + p.amount
                 if used > remaining:
-                    raise InsufficientBalance(f"lot {p.lot}", used, remaining)
-                use[p.lot] = used
-            if p.target.startswith(VOLUNTEER_PREFIX):
-                opened[p.id] = (p.target, p.amount)
-            if p.target.startswith(OWED_PREFIX):
-                now = owed.get(p.target, state.balance.get(p.target, 0)) + p.amount
+                    raise InsufficientBalance(f"lot {lot_id}", used, remaining)
+                use[lot_id] = used
+            target = p.target
+            if target.startswith(VOLUNTEER_PREFIX):
+                opened[p.id] = (target, p.amount)
+            elif target.startswith(OWED_PREFIX):
+                now = owed.get(target, balance.get(target, 0)) + p.amount
                 if now > 0:
-                    raise Conflict(
-                        f"{p.target} 不能为正 / what is owed cannot go above zero ({now})"
-                    )
-                owed[p.target] = now
+                    raise Conflict(f"{target} 不能为正 / what is owed cannot go above zero ({now})")
+                owed[target] = now
 
     def _view_now(self) -> _View:
         """The recorded state read as a transaction's view is read (nothing staged)."""

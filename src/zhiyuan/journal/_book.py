@@ -36,7 +36,11 @@ E_contra = TypeVar("E_contra", contravariant=True)
 
 
 class Fold(Protocol[E_contra]):
-    """The folded state of a book: grown one recorded entry at a time, never failing."""
+    """The folded state of a book: grown one recorded entry at a time, never failing.
+
+    A state may also have ``apply_many(entries)``, folding many in order exactly as ``apply``
+    folds each: the journal then folds a whole transaction (or a rebuild) in one call.
+    """
 
     def apply(self, entry: E_contra, /) -> None:
         """Fold one recorded entry in."""

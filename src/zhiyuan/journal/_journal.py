@@ -86,7 +86,10 @@ class Transaction:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        self._staged: list[tuple[Book[Any, Any], Any, str]] = []
+        # what is staged, in order, in three columns: the book's name, the entry, its id
+        self._names: list[str] = []
+        self._entries: list[Any] = []
+        self._eids: list[str] = []
         self._ids: dict[str, dict[str, Any]] = {}  # book name → entry id → entry
         self._views: dict[str, Any] = {}
         self._by_book: dict[str, tuple[Book[Any, Any], list[Any]]] = {}
@@ -109,28 +112,49 @@ class Transaction:
                 "book", book.name, "账本不在本日志上 / the book is not attached to this journal"
             )
         name = book.name
-        staged, entry_id = self._staged, book._entry_id
+        entries = list(entries)
+        eids = list(map(book._entry_id, entries))
         ids = self._ids.get(name)
         if ids is None:
             ids = self._ids[name] = {}
-        view = self._views.get(name)
         mine = self._by_book.get(name)
         if mine is None:
             mine = self._by_book[name] = (book, [])
-        own = mine[1]
-        for entry in entries:
-            eid = entry_id(entry)
+        size = len(ids)
+        if ids.keys().isdisjoint(eids):  # the common case: all new, staged in bulk
+            ids.update(zip(eids, entries, strict=True))
+            if len(ids) != size + len(eids):  # an id twice among them: one at a time
+                for eid in eids:
+                    ids.pop(eid, None)
+            else:
+                self._staged(name, mine[1], entries, eids)
+                return
+        fresh: list[Any] = []
+        fresh_ids: list[str] = []
+        for entry, eid in zip(entries, eids, strict=True):
             old = ids.get(eid)
             if old is not None:
                 if old == entry:
                     continue
+                for done in fresh_ids:  # nothing of this call stays staged
+                    del ids[done]
                 raise Conflict(
                     f"entry id {eid!r} is already used in book {name!r} / 条目编号已被占用"
                 )
             ids[eid] = entry
-            staged.append((book, entry, eid))
-            own.append(entry)
-            if view is not None:
+            fresh.append(entry)
+            fresh_ids.append(eid)
+        self._staged(name, mine[1], fresh, fresh_ids)
+
+    def _staged(self, name: str, own: list[Any], entries: list[Any], eids: list[str]) -> None:
+        """Put down entries of book ``name`` (already in its id map) as staged, in order."""
+        self._names.extend([name] * len(entries))
+        self._entries.extend(entries)
+        self._eids.extend(eids)
+        own.extend(entries)
+        view = self._views.get(name)
+        if view is not None:
+            for entry in entries:
                 view.apply(entry)
 
     def view(self, book: Book[Any, Any], make: Callable[[list[Any]], V]) -> V:
@@ -144,19 +168,21 @@ class Transaction:
         return out
 
     def _mark(self) -> int:
-        return len(self._staged)
+        return len(self._eids)
 
     def _rollback_to(self, mark: int) -> None:
         """Drop what was staged after ``mark`` (a failed operation inside a larger one)."""
-        if mark == len(self._staged):
+        if mark == len(self._eids):
             return
-        for book, _, eid in self._staged[mark:]:
-            del self._ids[book.name][eid]
-        del self._staged[mark:]
+        for name, eid in zip(self._names[mark:], self._eids[mark:], strict=True):
+            del self._ids[name][eid]
+        for column in (self._names, self._entries, self._eids):
+            del column[mark:]
         self._views.clear()
+        books = {name: book for name, (book, _) in self._by_book.items()}
         self._by_book.clear()
-        for book, entry, _ in self._staged:
-            self._by_book.setdefault(book.name, (book, []))[1].append(entry)
+        for name, entry in zip(self._names, self._entries, strict=True):
+            self._by_book.setdefault(name, (books[name], []))[1].append(entry)
 
     def staged(self, book: Book[Any, Any]) -> list[Any]:
         """The entries of ``book`` staged so far, in order."""
@@ -164,7 +190,7 @@ class Transaction:
         return [] if mine is None else list(mine[1])
 
     def __len__(self) -> int:
-        return len(self._staged)
+        return len(self._eids)
 
 
 class Journal:
@@ -259,9 +285,17 @@ class Journal:
                 if cp is not None and cp.key == part._state_key() and cp.seq <= self._seq:
                     part._state = _pickle.loads(cp.data)
                     start = cp.seq
-            fold = part._state.apply
-            for row in self.store.scan(after=start, upto=self._seq, book=book.name):
-                fold(row.entry if row.entry is not None else book._decode(row.payload or ""))
+            entries = (
+                row.entry if row.entry is not None else book._decode(row.payload or "")
+                for row in self.store.scan(after=start, upto=self._seq, book=book.name)
+            )
+            many = getattr(part._state, "apply_many", None)
+            if many is not None:
+                many(entries)
+            else:
+                fold = part._state.apply
+                for entry in entries:
+                    fold(entry)
 
     def _attach_view(self, view: Any, book: Book[Any, Any]) -> None:
         """Attach a view: a state folded from another book's entries (say, the time bank's
@@ -328,7 +362,7 @@ class Journal:
             self.checkpoint()
 
     def _write(self, tx: Transaction) -> None:
-        if not tx._staged:
+        if not tx._eids:
             self.store.commit()
             return
         for book, entries in tx._by_book.values():
@@ -336,21 +370,23 @@ class Journal:
                 book._check_staged(entries)
         recorded = self.now().isoformat()
         seq = self._seq
+        store = self.store
+        if isinstance(store, MemoryStore):  # entries held as they are, digests computed later
+            store.extend(tx._names, tx._eids, tx._entries, recorded)
+            store.commit()
+            self._seq = seq + len(tx._eids)
+            return
         prev = self._digest
-        persistent = self.store.persistent
         rows = []
-        for book, entry, eid in tx._staged:
+        for name, entry, eid in zip(tx._names, tx._entries, tx._eids, strict=True):
             seq += 1
-            row = Row(seq, book.name, eid, recorded, entry=entry)
-            if persistent:
-                row.payload = encode(entry)
-                prev = row.digest = digest(prev, row)
+            row = Row(seq, name, eid, recorded, encode(entry))
+            prev = row.digest = digest(prev, row)
             rows.append(row)
-        self.store.append(rows)
-        self.store.commit()
+        store.append(rows)
+        store.commit()
         self._seq = seq
-        if persistent:
-            self._digest = prev
+        self._digest = prev
 
     def _fold(self, tx: Transaction) -> None:
         """Fold a written transaction into its books, book by book (their states are
@@ -370,9 +406,14 @@ class Journal:
                     for entry in entries:
                         book._fold(entry)
                 else:
-                    apply = book._state.apply
-                    for entry in entries:
-                        apply(entry)
+                    state = book._state
+                    many = getattr(state, "apply_many", None)
+                    if many is not None:  # the state folds a whole transaction in one loop
+                        many(entries)
+                    else:
+                        apply = state.apply
+                        for entry in entries:
+                            apply(entry)
         except Exception as exc:  # a bug: the write is durable but the state is not whole
             self._broken = f"{type(exc).__name__}: {exc}"
             raise
@@ -458,13 +499,13 @@ class Journal:
         store = self.store
         if not isinstance(store, MemoryStore):
             return
-        rows = store.rows
-        self._sealed = min(self._sealed, len(rows))
-        prev = rows[self._sealed - 1].digest or GENESIS if self._sealed else GENESIS
-        for row in rows[self._sealed : self._seq]:
-            row.payload = encode(row.entry)
-            prev = row.digest = digest(prev, row)
-            row.payload = None  # recomputed on demand; the entry is the memory copy
+        self._sealed = min(self._sealed, len(store))
+        prev = store.row(self._sealed).digest or GENESIS if self._sealed else GENESIS
+        for seq in range(self._sealed + 1, self._seq + 1):
+            row = store.row(seq)
+            row.payload = encode(row.entry)  # recomputed on demand; the entry is the memory copy
+            prev = digest(prev, row)
+            store.set_digest(seq, prev)
         self._sealed = self._seq
         self._digest = prev
 
@@ -500,6 +541,8 @@ class Journal:
     def entries(self, book: str) -> list[Any]:
         """The entries of one book, in the order recorded."""
         with self._lock:
+            if isinstance(self.store, MemoryStore):
+                return self.store.entries(book, self._seq)
             rows = list(self.store.scan(upto=self._seq, book=book))
         return [self._entry(r) for r in rows]
 
@@ -512,6 +555,8 @@ class Journal:
                 staged = tx._ids.get(book, {}).get(entry_id)
                 if staged is not None:
                     return staged
+            if isinstance(self.store, MemoryStore):
+                return self.store.find(book, (entry_id,)).get(entry_id)
             row = self.store.lookup(book, (entry_id,)).get(entry_id)
         return None if row is None else self._entry(row)
 
@@ -527,7 +572,11 @@ class Journal:
                     staged = mine.get(i)
                     if staged is not None:
                         out[i] = staged
-            rows = self.store.lookup(book, [i for i in ids if i not in out])
+            rest = [i for i in ids if i not in out] if out else ids
+            if isinstance(self.store, MemoryStore):
+                out.update(self.store.find(book, rest))
+                return out
+            rows = self.store.lookup(book, rest)
         for i, row in rows.items():
             out[i] = self._entry(row)
         return out

@@ -8,8 +8,9 @@ its chained digest. The persistent stores (SQLite, PostgreSQL) live in :mod:`zhi
 from __future__ import annotations
 
 import abc
+import bisect
 from collections.abc import Iterable, Iterator, Sequence
-from typing import ClassVar
+from typing import ClassVar, NoReturn
 
 from zhiyuan.errors import Conflict
 
@@ -116,64 +117,152 @@ class Store(abc.ABC):
 
 
 class MemoryStore(Store):
-    """Rows in a list, for a journal that lives and dies with its process (the default).
+    """Records in columns, for a journal that lives and dies with its process (the default).
 
     Entries are held as objects; their JSON text and digests are computed only when the chain
     is asked for (:meth:`Journal.head <zhiyuan.journal.Journal.head>`, ``verify``, an export).
+    A record costs four list slots and its index entry, not a :class:`Row` (one is made only
+    when a record is read); the moment of recording is kept once per transaction.
     """
 
     persistent = False
 
     def __init__(self) -> None:
-        self.rows: list[Row] = []
-        self._index: dict[str, dict[str, Row]] = {}
-        self._pending: list[Row] = []
+        self._books: list[str] = []  # record k (seq k + 1): its book, id, entry and digest
+        self._ids: list[str] = []
+        self._entries: list[object] = []
+        self._digests: list[bytes | None] = []
+        self._starts: list[int] = []  # the first seq of each append, and when it was recorded
+        self._recorded: list[str] = []
+        self._index: dict[str, dict[str, int]] = {}  # book → id → seq, in sequence order
+        self._mark = 0  # records before the open transaction
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
     def begin(self) -> None:
-        self._pending = []
+        self._mark = len(self._ids)
 
     def commit(self) -> None:
-        self._pending = []
+        self._mark = len(self._ids)
 
     def rollback(self) -> None:
-        for row in reversed(self._pending):
-            self.rows.pop()
-            del self._index[row.book][row.id]
-        self._pending = []
+        mark = self._mark
+        for book, eid in zip(self._books[mark:], self._ids[mark:], strict=True):
+            del self._index[book][eid]
+        for column in (self._books, self._ids, self._entries, self._digests):
+            del column[mark:]
+        while self._starts and self._starts[-1] > mark:
+            self._starts.pop()
+            self._recorded.pop()
 
     def append(self, rows: Sequence[Row]) -> None:
-        # the journal never stages one id twice in a transaction; check against what is stored
-        indexes = self._index
-        for row in rows:
-            index = indexes.get(row.book)
-            if index is not None and row.id in index:
-                raise Conflict(
-                    f"entry id {row.id!r} is already used in book {row.book!r} / 条目编号已被占用"
+        run: list[Row] = []  # consecutive rows recorded at the same moment
+        for row in (*rows, None):
+            if run and (row is None or row.recorded != run[0].recorded):
+                first = len(self._ids)
+                self.extend(
+                    [r.book for r in run],
+                    [r.id for r in run],
+                    [r.entry for r in run],
+                    run[0].recorded,
                 )
-        for row in rows:
-            index = indexes.get(row.book)
+                self._digests[first:] = [r.digest for r in run]
+                run = []
+            if row is not None:
+                if row.seq != len(self._ids) + len(run) + 1:
+                    raise Conflict(f"record {row.seq} out of sequence / 日志序号不连续")
+                run.append(row)
+
+    def extend(
+        self, books: Sequence[str], ids: Sequence[str], entries: Sequence[object], recorded: str
+    ) -> None:
+        """Append records (``books[k]``, ``ids[k]``, ``entries[k]``) recorded at ``recorded``,
+        inside a write transaction; a used ``(book, id)`` is a :class:`~zhiyuan.errors.Conflict`
+        and appends nothing."""
+        if not ids:
+            return
+        indexes = self._index
+        first = len(self._ids) + 1
+        one = books[0]
+        if books.count(one) == len(books):  # one book (the common case): checked in bulk
+            index = indexes.get(one)
             if index is None:
-                index = indexes[row.book] = {}
-            index[row.id] = row
-        self.rows.extend(rows)
-        self._pending.extend(rows)
+                index = indexes[one] = {}
+            if not index.keys().isdisjoint(ids):
+                self._used(books, ids)
+            size = len(index)
+            index.update(zip(ids, range(first, first + len(ids)), strict=True))
+            if len(index) != size + len(ids):  # an id twice in ``ids``
+                for eid in ids:
+                    index.pop(eid, None)
+                self._used(books, ids)
+        else:
+            for k, (book, eid) in enumerate(zip(books, ids, strict=True)):
+                index = indexes.get(book)
+                if index is None:
+                    index = indexes[book] = {}
+                if eid in index:
+                    for b, i in zip(books[:k], ids[:k], strict=True):
+                        del indexes[b][i]
+                    self._used(books, ids)
+                index[eid] = first + k
+        self._books.extend(books)
+        self._ids.extend(ids)
+        self._entries.extend(entries)
+        self._digests.extend([None] * len(ids))
+        self._starts.append(first)
+        self._recorded.append(recorded)
+
+    def _used(self, books: Sequence[str], ids: Sequence[str]) -> NoReturn:
+        """Raise the conflict of the first id used before or twice in ``ids``."""
+        seen: set[tuple[str, str]] = set()
+        for book, eid in zip(books, ids, strict=True):
+            if eid in self._index.get(book, {}) or (book, eid) in seen:
+                raise Conflict(
+                    f"entry id {eid!r} is already used in book {book!r} / 条目编号已被占用"
+                )
+            seen.add((book, eid))
+        raise AssertionError("no id is used twice")  # pragma: no cover
+
+    def row(self, seq: int) -> Row:
+        """Record ``seq`` as a :class:`Row` (its entry held, its digest if computed)."""
+        k = seq - 1
+        at = self._recorded[bisect.bisect_right(self._starts, seq) - 1]
+        return Row(
+            seq, self._books[k], self._ids[k], at, digest=self._digests[k], entry=self._entries[k]
+        )
+
+    def set_digest(self, seq: int, value: bytes) -> None:
+        """Keep the digest the journal computed for record ``seq``."""
+        self._digests[seq - 1] = value
 
     def last(self) -> tuple[int, bytes | None]:
-        if not self.rows:
+        if not self._ids:
             return 0, None
-        row = self.rows[-1]
-        return row.seq, row.digest
+        return len(self._ids), self._digests[-1]
 
     def scan(
         self, *, after: int = 0, upto: int | None = None, book: str | None = None
     ) -> Iterator[Row]:
-        rows = self.rows
-        end = len(rows) if upto is None else min(upto, len(rows))
-        for i in range(max(after, 0), end):  # seq k sits at index k - 1
-            row = rows[i]
-            if book is None or row.book == book:
-                yield row
+        end = len(self._ids) if upto is None else min(upto, len(self._ids))
+        if book is None:
+            seqs: Iterable[int] = range(max(after, 0) + 1, end + 1)
+        else:
+            seqs = (s for s in self._index.get(book, {}).values() if after < s <= end)
+        for seq in seqs:
+            yield self.row(seq)
+
+    def entries(self, book: str, upto: int) -> list[object]:
+        """The entries of ``book`` with ``seq <= upto``, in order (no :class:`Row` made)."""
+        entries = self._entries
+        return [entries[s - 1] for s in self._index.get(book, {}).values() if s <= upto]
 
     def lookup(self, book: str, ids: Iterable[str]) -> dict[str, Row]:
         index = self._index.get(book, {})
-        return {i: index[i] for i in ids if i in index}
+        return {i: self.row(index[i]) for i in ids if i in index}
+
+    def find(self, book: str, ids: Iterable[str]) -> dict[str, object]:
+        """The entries of ``book`` recorded under any of ``ids``, by id (no :class:`Row` made)."""
+        index, entries = self._index.get(book, {}), self._entries
+        return {i: entries[index[i] - 1] for i in ids if i in index}
