@@ -85,6 +85,7 @@ from zhiyuan.hours.policy import (
     Segment,
     Status,
     _judge,
+    _slot_setters,
     _steps_of,
 )
 from zhiyuan.hours.records import Evidence, ServiceRecord
@@ -253,14 +254,17 @@ def _posted(record: ServiceRecord, outcome: Outcome, policy: str, at: datetime) 
     """``Posted(record=…, outcome=…, policy=…, at=…)`` for values the ledger has checked (``at``
     as its validator checks it), without running the validator again for every record."""
     entry = _new(Posted)
-    _set(entry, "record", record)
-    _set(entry, "outcome", outcome)
-    _set(entry, "policy", policy)
-    _set(entry, "at", at)
+    _p_record(entry, record)
+    _p_outcome(entry, outcome)
+    _p_policy(entry, policy)
+    _p_at(entry, at)
     return entry
 
 
-_new, _set = object.__new__, object.__setattr__
+_new = object.__new__
+_p_record, _p_outcome, _p_policy, _p_at = _slot_setters(
+    Posted, ("record", "outcome", "policy", "at")
+)
 _POSTED_AT = attrs.fields(Posted).at
 
 
@@ -648,9 +652,38 @@ class HourLedger(Book[Entry, _HoursState]):
         batch = items("records", records)
         with paused_gc(), self.journal.transaction() as tx:
             when = self._when(at)
-            view = self._view(tx)
-            post = self._stage_post
-            return [post(tx, r, when, view) for r in batch]
+            if self.name in tx._views:  # an earlier operation of the transaction made the view:
+                view = self._view(tx)  # post on it, record by record
+                post = self._stage_post
+                return [post(tx, r, when, view) for r in batch]
+            return self._post_batch(tx, batch, when)
+
+    def _post_batch(self, tx: Transaction, batch: Sequence[object], at: datetime) -> list[Outcome]:
+        """:meth:`post_many`'s path when the transaction has no view of the ledger yet: each
+        record checked (:meth:`_admit`) and judged as :meth:`_stage_post` does it, on a working
+        view made here (the recorded state with what the transaction staged before), which takes
+        each posting in as it is judged; the entries are staged together at the end, and the
+        view becomes the transaction's view of the ledger (it holds exactly what they make).
+        A bad record raises before anything is staged."""
+        view = _Overlay(self._state, tx.staged(self))
+        admit, judged, apply = self._admit, self._judged, view.apply
+        entries: list[Entry] = []
+        outs: list[Outcome] = []
+        for record in batch:
+            volunteer = admit(record, at, view)
+            if type(volunteer) is Outcome:  # posted before: the same record again
+                outs.append(volunteer)
+                continue
+            assert isinstance(volunteer, Volunteer) and isinstance(record, ServiceRecord)
+            outcome, made = judged(record, volunteer, at, view)
+            outs.append(outcome)
+            for entry in made:
+                apply(entry)
+            entries.extend(made)
+        if entries:
+            tx.add(self, entries)  # no view of the ledger yet in the transaction: staged only
+        tx.view(self, lambda _: view)  # holds what every entry staged for the ledger makes
+        return outs
 
     def _view(self, tx: Transaction) -> _Overlay:
         state = self._state
@@ -691,6 +724,54 @@ class HourLedger(Book[Entry, _HoursState]):
         *,
         auto: bool = True,
     ) -> Outcome:
+        got = self._admit(record, at, view)
+        if isinstance(got, Outcome):  # posted before: the same record again
+            return got
+        assert isinstance(got, Volunteer) and isinstance(record, ServiceRecord)
+        outcome, entries = self._judged(record, got, at, view, auto=auto)
+        tx.add(self, entries)
+        return outcome
+
+    def _judged(
+        self,
+        record: ServiceRecord,
+        volunteer: Volunteer,
+        at: datetime,
+        view: _Overlay | _Reader,
+        *,
+        auto: bool = True,
+    ) -> tuple[Outcome, tuple[Entry, ...]]:
+        """An admitted record judged by the policy in force on its day, against the time its
+        volunteer holds in ``view``: its outcome and the entries that record it (the posting,
+        and its certification when the policy certifies such records on posting)."""
+        policy = self._only
+        if policy is None:
+            policy = self.policy_for(record.service_date)
+        vid = record.volunteer_id
+        draft = Draft(record, policy, at, volunteer, view.occupied_of(vid), view.day_used_of(vid))
+        outcome = _judge(draft, self._chains[id(policy)]).outcome()
+        self._check_at(at)
+        posted = _posted(record, outcome, policy.name, at)
+        if (
+            auto
+            and policy.auto_certify
+            and outcome.status is Status.ACCEPTED
+            and record.evidence in policy.auto_certify
+        ):
+            return outcome, (posted, self._certification(record.id, AUTO, at, policy))
+        return outcome, (posted,)
+
+    def _check_at(self, at: datetime) -> None:
+        """``at`` as ``Posted(at=…)`` checks it, once per moment."""
+        if at is not self._at_checked:
+            aware(None, _POSTED_AT, at)
+            self._at_checked = at
+
+    def _admit(self, record: object, at: datetime, view: _Overlay | _Reader) -> Outcome | Volunteer:
+        """The checks of a record offered for posting at ``at``, in order: the outcome it was
+        posted with if the same record was posted before, else its volunteer; raises when it is
+        not a record, its id is taken by another record, its volunteer, organization or region
+        is unknown, or it was recorded or ends after ``at``."""
         if type(record) is not ServiceRecord and not isinstance(record, ServiceRecord):
             raise InvalidValue(
                 "record", type(record).__name__, "需要 ServiceRecord / need a ServiceRecord"
@@ -723,25 +804,7 @@ class HourLedger(Book[Entry, _HoursState]):
                 record.end.isoformat(),
                 f"记录不能晚于当前时间 {at.isoformat()} / a record cannot end in the future",
             )
-        policy = self._only
-        if policy is None:
-            policy = self.policy_for(record.service_date)
-        draft = Draft(record, policy, at, volunteer, view.occupied_of(vid), view.day_used_of(vid))
-        outcome = _judge(draft, self._chains[id(policy)]).outcome()
-        if at is not self._at_checked:  # as Posted(at=…) checks it, once per moment
-            aware(None, _POSTED_AT, at)
-            self._at_checked = at
-        posted = _posted(record, outcome, policy.name, at)
-        if (
-            auto
-            and policy.auto_certify
-            and outcome.status is Status.ACCEPTED
-            and record.evidence in policy.auto_certify
-        ):
-            tx.add(self, (posted, self._certification(record.id, AUTO, at, policy)))
-        else:
-            tx.add(self, (posted,))
-        return outcome
+        return volunteer
 
     def _certification(
         self, record_id: str, by: str, at: datetime, policy: HourPolicy
