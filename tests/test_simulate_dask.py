@@ -4,7 +4,9 @@ What is tested: the totals of a replay add up (``_Totals.__add__``): two halves 
 give the totals of the whole, field by field, in both forms of the minutes per village;
 ``partitions`` shares the region's volunteers out by villages exactly and covers every village
 once; the Dask run equals its sequential twin (all but ``seconds``) under the synchronous,
-threaded and process schedulers, whatever the fan-in; each partition's figures are what
+threaded and process schedulers and on a ``dask.distributed`` cluster of two worker processes
+(given as ``scheduler=`` or active), whatever the fan-in; the workers' CPU and peak memory are
+read on the workers; each partition's figures are what
 ``compare_blocks`` gives for that partition's blocks, so the partitioned result is their sum;
 the costs of the partitions are reported and a partition's memory follows its blocks; bad
 arguments are refused naming the field.
@@ -13,11 +15,14 @@ arguments are refused naming the field.
 from __future__ import annotations
 
 import itertools
+import os
+from collections.abc import Iterator
 from datetime import datetime
 
 import attrs
 import numpy as np
 import pytest
+from distributed import Client, LocalCluster, get_task_stream
 
 from zhiyuan.__main__ import demo_scenarios
 from zhiyuan.errors import InvalidValue, NotFound
@@ -37,6 +42,7 @@ from zhiyuan.simulate.dask import (
     compare_partitioned,
     compare_sequential,
     partitions,
+    worker_usage,
 )
 from zhiyuan.simulate.replay import BLOCK_RECORDS, _blocks, _end_of, _Totals
 
@@ -157,6 +163,60 @@ def test_dask_gives_what_the_sequential_twin_gives(scheduler: str, workers: int 
 
 
 SMALL_P = {"scale": SMALL["scale"], "seed": SMALL["seed"]}
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    """A cluster of two worker processes, one thread each, closed after this module's tests."""
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def test_a_distributed_cluster_gives_what_the_sequential_twin_gives(client: Client) -> None:
+    twin = compare_sequential("3706", A, B, TREE, **SMALL)
+    before = {u.address: u for u in worker_usage(client)}
+    spent: list[PartitionCost] = []
+    on_cluster = compare_partitioned(
+        "3706", A, B, TREE, scheduler=client, costs=spent, fan_in=3, **SMALL
+    )
+    after = worker_usage(client)
+    _same(on_cluster, twin)
+    assert twin.b.counted_minutes < twin.a.counted_minutes  # B's rules count less: not trivial
+    assert [c.code for c in spent] == [p.code for p in partitions("3706", TREE, **SMALL_P)]
+    assert sum(c.records for c in spent) == twin.a.records
+    # the tasks ran in the two worker processes, not here, and cost them CPU
+    assert len(after) == 2 and sorted(before) == [u.address for u in after]
+    assert len({u.pid for u in after}) == 2 and os.getpid() not in {u.pid for u in after}
+    assert sum(u.cpu_seconds - before[u.address].cpu_seconds for u in after) > 0
+    # a partition's memory is its worker's high-water mark at its end: at most the worker's now
+    assert 0 < max(c.peak_mb for c in spent) <= max(u.peak_mb for u in after)
+
+
+def test_the_active_client_is_dasks_default(client: Client) -> None:
+    b = attrs.evolve(B, dispatch=DispatchPolicy(), needs=5)  # needs dispatched in the driver
+    twin = compare_sequential("3706", A, b, TREE, **SMALL)
+    assert twin.b.needs_filled > 0
+    for scheduler in (None, "distributed"):
+        with get_task_stream(client) as stream:
+            _same(compare_partitioned("3706", A, b, TREE, scheduler=scheduler, **SMALL), twin)
+        ran = [t["key"] for t in stream.data]
+        # on the cluster: 13 partition tasks and their reduction (8 + 5, then 2) in the tree
+        assert sum("_run" in str(k) for k in ran) == 13 and len(ran) == 13 + 3
+
+
+def test_a_client_takes_no_num_workers(client: Client) -> None:
+    for scheduler in (client, "distributed"):
+        with pytest.raises(InvalidValue) as info:
+            compare_partitioned("3706", A, B, TREE, scheduler=scheduler, num_workers=2)
+        assert info.value.field == "num_workers" and info.value.value == 2
+    with pytest.raises(InvalidValue) as info:
+        worker_usage("processes")
+    assert info.value.field == "client"
 
 
 def test_the_fan_in_does_not_change_the_result() -> None:

@@ -4,9 +4,11 @@ replayed under both scenarios by its own task, the partitions' totals added up i
 :func:`~zhiyuan.simulate.compare_blocks` replays a province in one process, a block of volunteers
 at a time. Every figure of a replay is a sum over volunteers, so the volunteers can just as well
 be split by place and replayed anywhere; this module does that with ``dask.delayed`` (the
-``dask`` extra; a real cluster needs ``dask.distributed`` too, and then ``compute`` goes to its
-client), and :func:`compare_sequential` does exactly the same without dask, so that the two can
-be checked against each other (a test does: the results are equal, all but ``seconds``).
+``dask`` extra, which brings ``dask.distributed``: on a cluster, ``compute`` goes to its client,
+and :func:`worker_usage` reads what its workers used), and :func:`compare_sequential` does
+exactly the same without dask, so that the two can be checked against each other (tests do,
+on dask's local schedulers and on a ``LocalCluster``: the results are equal, all but
+``seconds``).
 
 **Partitions.** :func:`partitions` splits a region (a province, a city …) into one
 :class:`Partition` per region at level ``by`` (default :attr:`Level.COUNTY
@@ -45,7 +47,10 @@ The plan for a nation-wide run on a real cluster (2.36亿 volunteers, 2,977 part
 about 1,400 CPU seconds: 1.5 minutes on 16 workers of 1–1.5 GB each) is in :doc:`/howto/simulate`
 ("The plan for the whole country"), from the costs measured by
 ``benchmarks/bench_province_dask.py`` (山东 at full scale, 1.98亿 records: 0.97 CPU s per million
-records; 102 s on two worker processes against 181 s in one, results equal).
+records; 102 s on two worker processes against 181 s in one, results equal; on a
+``dask.distributed`` ``LocalCluster`` the same CPU, 0.93 times the ``processes`` scheduler's,
+and 1.24 GB a worker, once its workers' ``MALLOC_TRIM_THRESHOLD_`` is unset: distributed's
+default of 65536 doubles the CPU in page faults).
 
 Example:
     >>> from zhiyuan.hierarchy import load_default
@@ -70,6 +75,7 @@ from __future__ import annotations
 import functools
 import importlib
 import operator
+import os
 import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -108,9 +114,11 @@ __all__ = [
     "FAN_IN",
     "Partition",
     "PartitionCost",
+    "WorkerUsage",
     "compare_partitioned",
     "compare_sequential",
     "partitions",
+    "worker_usage",
 ]
 
 FAN_IN = 8
@@ -350,6 +358,75 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
 
 
+@attrs.frozen(kw_only=True)
+class WorkerUsage:
+    """What one worker process of a ``dask.distributed`` cluster has used since it started, as
+    :func:`worker_usage` reads it: its CPU seconds (user + system, all its threads: the tasks,
+    and the worker's own communication and bookkeeping) and its peak resident memory in MB
+    (``VmHWM``). ``pid`` is the worker's process; workers in the calling process
+    (``LocalCluster(processes=False)``) share it, and then both figures are the whole process's.
+
+    Example:
+        >>> WorkerUsage(address="tcp://10.0.0.7:40123", pid=4242, cpu_seconds=61.5, peak_mb=1019.8)
+        WorkerUsage(address='tcp://10.0.0.7:40123', pid=4242, cpu_seconds=61.5, peak_mb=1019.8)
+    """
+
+    address: str
+    pid: int
+    cpu_seconds: float
+    peak_mb: float
+
+
+def _usage() -> tuple[int, float, float]:
+    """This process's pid, CPU seconds and peak memory in MB (run on each worker)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return os.getpid(), r.ru_utime + r.ru_stime, _peak_mb()
+
+
+def worker_usage(client: Any) -> tuple[WorkerUsage, ...]:
+    """The CPU and peak memory of each worker of a ``dask.distributed`` client's cluster, by
+    address: read on the workers (``client.run``), so before and after a
+    :func:`compare_partitioned` run the difference of ``cpu_seconds`` is what the run cost the
+    workers, and ``peak_mb`` after it bounds what a worker held (see :class:`WorkerUsage`; a
+    high-water mark since the worker started, so a fresh cluster's peak is the run's).
+
+    Raises:
+        InvalidValue: ``client`` is not a ``dask.distributed`` client.
+
+    Example:
+        >>> from distributed import Client, LocalCluster
+        >>> from zhiyuan.hierarchy import load_default
+        >>> from zhiyuan.simulate import Scenario
+        >>> a, b, tree = Scenario(), Scenario(name="same"), load_default()
+        >>> with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+        ...                   dashboard_address=":0") as cluster, Client(cluster) as client:
+        ...     cmp = compare_partitioned("3706", a, b, tree, scale=0.001, scheduler=client)
+        ...     used = worker_usage(client)
+        >>> cmp.a.volunteers, len(used), all(u.peak_mb > 0 and u.cpu_seconds > 0 for u in used)
+        (1460, 2, True)
+        >>> worker_usage("tcp://10.0.0.7:8786")
+        Traceback (most recent call last):
+            ...
+        zhiyuan.errors.InvalidValue: client: 'tcp://10.0.0.7:8786': 需要 dask.distributed 的 Client / a dask.distributed Client
+    """
+    if not _is_client(client):
+        raise InvalidValue(
+            "client", client, "需要 dask.distributed 的 Client / a dask.distributed Client"
+        )
+    got: dict[str, tuple[int, float, float]] = client.run(_usage)
+    return tuple(
+        WorkerUsage(address=addr, pid=pid, cpu_seconds=round(cpu, 3), peak_mb=round(peak, 1))
+        for addr, (pid, cpu, peak) in sorted(got.items())
+    )
+
+
+def _is_client(obj: object) -> bool:
+    """Whether ``obj`` is a ``dask.distributed`` client (without importing distributed)."""
+    return any(
+        c.__name__ == "Client" and c.__module__.startswith("distributed") for c in type(obj).__mro__
+    )
+
+
 def _run(
     part: Partition, spec_a: Any, spec_b: Any, now: datetime, block_volunteers: int
 ) -> _Partial:
@@ -513,9 +590,14 @@ def compare_partitioned(
         block_volunteers: how many volunteers a task draws and replays at a time (its memory).
         as_of: the end of the history (default: the end of the profile's last day).
         scheduler: passed to ``dask.compute``: ``"threads"``, ``"processes"``,
-            ``"synchronous"``, a ``dask.distributed`` client, or ``None`` for dask's default (the
-            active client, if any, else threads).
-        num_workers: the local scheduler's workers (default: dask's, one per core).
+            ``"synchronous"``, a ``dask.distributed`` ``Client`` (of a ``LocalCluster`` or
+            connected to a real cluster's scheduler), ``"distributed"`` (the active client), or
+            ``None`` for dask's default (the active client, if any, else threads). On a client,
+            the tasks and their arguments (partitions, scenarios as plain data) are pickled to
+            the workers, which need ``zhiyuan`` (with the ``sim`` extra) installed; give each
+            worker one thread (``--nthreads 1``) so that its memory is one task's.
+        num_workers: the local scheduler's workers (default: dask's, one per core); not with a
+            ``dask.distributed`` client, whose cluster has its own workers.
         fan_in: how many partial totals one reduction task adds up.
         costs: a list to which each partition's :class:`PartitionCost` is appended, in the
             order of :func:`partitions`.
@@ -523,7 +605,7 @@ def compare_partitioned(
     Raises:
         ImportError: dask is not installed (``pip install 'zhiyuan[dask]'``).
         InvalidValue: as :func:`partitions`, or a bad scenario, ``block_volunteers`` or
-            ``fan_in``.
+            ``fan_in``, or ``num_workers`` with a ``dask.distributed`` client.
 
     Example:
         >>> from zhiyuan.hierarchy import load_default
@@ -532,15 +614,32 @@ def compare_partitioned(
         ...                           scale=0.001, scheduler="threads", num_workers=2)
         >>> cmp.a.volunteers, cmp.a.counted_minutes == cmp.b.counted_minutes, len(cmp.a.hours_by_region)
         (1460, True, 13)
+
+        On a ``dask.distributed`` cluster (here one in this process; :func:`worker_usage` reads
+        the workers' CPU and memory):
+
+        >>> from distributed import Client, LocalCluster
+        >>> with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+        ...                   dashboard_address=":0") as cluster, Client(cluster) as client:
+        ...     on_cluster = compare_partitioned("3706", Scenario(), Scenario(name="same"),
+        ...                                      load_default(), scale=0.001, scheduler=client)
+        >>> on_cluster.a == attrs.evolve(cmp.a, seconds=on_cluster.a.seconds)
+        True
     """
     t0 = time.perf_counter()
     dask = _dask()
     plan = _plan(region, a, b, tree, by, scale, seed, block_volunteers, as_of, fan_in)
-    run, merge = dask.delayed(_run), dask.delayed(_merge)
-    leaves = [run(p, plan.spec_a, plan.spec_b, plan.now, block_volunteers) for p in plan.parts]
     kwargs: dict[str, Any] = {"scheduler": scheduler}
     if num_workers is not None:
+        if _is_client(scheduler) or scheduler in ("distributed", "dask.distributed"):
+            raise InvalidValue(
+                "num_workers",
+                num_workers,
+                "分布式集群自有其 worker / a dask.distributed client has its own workers",
+            )
         kwargs["num_workers"] = num_workers
+    run, merge = dask.delayed(_run), dask.delayed(_merge)
+    leaves = [run(p, plan.spec_a, plan.spec_b, plan.now, block_volunteers) for p in plan.parts]
     (total,) = dask.compute(_reduce(leaves, fan_in, merge), **kwargs)
     return _finish(plan, total, a, b, tree, block_volunteers, t0, costs)
 
