@@ -13,12 +13,13 @@ built once).
 
 The data is skewed as in ``bench_stars.py``: four records in five go to volunteer ``⌊N·u³⌋`` (the
 top 1 % serve a fifth of all records), one in five round-robin (so nearly everyone has some).
-``python benchmarks/bench_bulk_stars.py [volunteers] [records]``.
+``python benchmarks/bench_bulk_stars.py [volunteers] [records] [--ids=digits|prefixed|hex]``.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import sys
 from collections import Counter
 from datetime import date, datetime
@@ -33,8 +34,10 @@ from zhiyuan._validators import SHANGHAI
 from zhiyuan.bulk import Columns, rate_stars
 from zhiyuan.scoring import STAR_PROFILES
 
-VOLUNTEERS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_460_000
-RECORDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000_000
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+VOLUNTEERS = int(ARGS[0]) if ARGS else 1_460_000
+RECORDS = int(ARGS[1]) if len(ARGS) > 1 else 10_000_000
+ID_FORM = next((a[len("--ids=") :] for a in sys.argv if a.startswith("--ids=")), "digits")
 SCHEME = STAR_PROFILES["national"]
 AS_OF = datetime(2026, 1, 1, tzinfo=SHANGHAI)
 FIRST_DAY = date(2016, 1, 1).toordinal() - date(1970, 1, 1).toordinal()
@@ -59,8 +62,16 @@ def generate() -> dict[str, np.ndarray]:
 
 
 def string_ids(codes: np.ndarray) -> np.ndarray:
-    """Raw ids as an export gives them: ``"370602" + 8 digits`` strings (objects)."""
-    table = np.array([f"370602{n:08d}" for n in range(VOLUNTEERS)], dtype=object)
+    """Raw ids as an export gives them (objects): ``"370602" + 8 digits`` (``--ids=digits``, the
+    default), ``"v" + the number`` (``--ids=prefixed``: a prefix and digits of several widths),
+    or a hexadecimal digest's first 12 characters (``--ids=hex``: no digits to parse)."""
+    n = range(VOLUNTEERS)
+    if ID_FORM == "prefixed":
+        table = np.array([f"v{i}" for i in n], dtype=object)
+    elif ID_FORM == "hex":
+        table = np.array([hashlib.blake2b(b"%d" % i).hexdigest()[:12] for i in n], dtype=object)
+    else:
+        table = np.array([f"370602{i:08d}" for i in n], dtype=object)
     return table[codes]
 
 
@@ -118,7 +129,10 @@ def main() -> None:
     raw = {**data, "volunteer": string_ids(data["volunteer"])}
     frame = pd.DataFrame(raw)
     polars_frame = pl.DataFrame(raw)
-    print(f"generated {RECORDS:,} records for {VOLUNTEERS:,} volunteers in {s_gen:.1f} s (untimed)")
+    print(
+        f"generated {RECORDS:,} records for {VOLUNTEERS:,} volunteers in {s_gen:.1f} s (untimed); "
+        f"ids: {ID_FORM}"
+    )
     gc.collect()
 
     # every side from the string ids, warm, best of 3

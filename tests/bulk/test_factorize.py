@@ -1,6 +1,6 @@
 """Ids into codes: every path of ``factorize`` (a lookup table for dense integers, integers parsed
-from digit strings of one length, Arrow's dictionary encoding for other strings, pandas or numpy
-for the rest) gives pandas' sorted factorization, code for code."""
+from ids written as one prefix and digits, Arrow's dictionary encoding for other strings, pandas
+or numpy for the rest) gives pandas' sorted factorization, code for code."""
 
 from __future__ import annotations
 
@@ -37,6 +37,26 @@ def test_digit_ids_of_one_length_code_as_their_strings_do(values: list[str]) -> 
     _same_as_pandas(values)
 
 
+PREFIXES = st.text(alphabet="vVZY志愿-_0", max_size=4).filter(lambda p: not p[-1:].isdigit())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    PREFIXES,
+    st.lists(st.integers(0, 10**18 - 1), min_size=1, max_size=60),
+    st.sampled_from([None, 1, 6, 18]),
+)
+def test_ids_of_a_prefix_and_digits_code_as_their_strings_do(
+    prefix: str, numbers: list[int], width: int | None
+) -> None:
+    if width is None:  # several widths, no leading zeros
+        values = [f"{prefix}{n}" for n in numbers]
+    else:  # one width, zero-padded
+        values = [f"{prefix}{n % 10**width:0{width}d}" for n in numbers]
+    assert _digit_codes(pa.array(values)) is not None  # the fast path is the one taken
+    _same_as_pandas(values)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(DIGITS, st.text(min_size=0, max_size=6)), min_size=1, max_size=60))
 def test_any_strings_code_as_pandas_codes_them(values: list[str]) -> None:
@@ -45,7 +65,9 @@ def test_any_strings_code_as_pandas_codes_them(values: list[str]) -> None:
 
 def test_what_the_digit_path_leaves_to_dictionary_encoding() -> None:
     for values in (
-        ["7", "10"],  # lengths differ: "10" < "7" as strings
+        ["07", "7"],  # leading zeros at several widths: one number, two strings
+        ["a1", "b1"],  # two prefixes
+        ["v1", "v"],  # no digits after the prefix
         ["0" * 19, "1" * 19],  # 19 digits do not fit every int64
         ["１２", "３４"],  # full-width digits are not ASCII
         ["", ""],

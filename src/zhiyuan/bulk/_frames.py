@@ -390,25 +390,47 @@ _MAX_DIGITS = 18
 
 
 def _digit_codes(strings: Any) -> tuple[I64, AnyArray] | None:
-    """Codes and sorted names of ids written as digits, all of one length (``370602…`` as an
-    export numbers its volunteers), without hashing a string: parsed as integers, coded through
-    :func:`factorize`'s integer path, the names written back with their leading zeros. Digits of
-    one length sort as their numbers do, so the codes and the order are those of the strings.
-    ``None`` for anything else (other characters, lengths that differ, more than 18 digits)."""
+    """Codes and sorted names of ids written as one prefix and digits (``370602…`` as an export
+    numbers its volunteers, or ``v1024``, ``ZY2023000123``), without hashing a string: the
+    digits parsed as integers and coded through :func:`factorize`'s integer path, the names
+    written back with the prefix (and, at one width, the leading zeros). Digits of one width sort
+    as their numbers do; digits of several widths (then without leading zeros, so each number
+    is one string) are put in the strings' order. ``None`` for anything else (another prefix,
+    other characters, leading zeros at several widths, more than 18 digits)."""
     pa = optional_module("pyarrow")
     pc = importlib.import_module("pyarrow.compute")
     if not len(strings):
         return None
-    span = pc.min_max(pc.utf8_length(strings)).as_py()
-    width = span["min"]
-    if width != span["max"] or not 1 <= width <= _MAX_DIGITS:
+    first = strings[0].as_py()
+    prefix = first.rstrip("0123456789")
+    if prefix:
+        if not pc.all(pc.starts_with(strings, prefix)).as_py():
+            return None
+        strings = pc.utf8_slice_codeunits(strings, len(prefix))
+    lengths = pc.utf8_length(strings)
+    span = pc.min_max(lengths).as_py()
+    low, width = span["min"], span["max"]
+    if not 1 <= low <= width <= _MAX_DIGITS or not pc.all(pc.ascii_is_decimal(strings)).as_py():
         return None
-    if not pc.all(pc.ascii_is_decimal(strings)).as_py():
-        return None
+    if (
+        low != width
+        and pc.any(pc.and_(pc.starts_with(strings, "0"), pc.greater(lengths, 1))).as_py()
+    ):
+        return None  # "007" and "7" would be one number
     numbers = np.asarray(pc.cast(strings, pa.int64()).to_numpy(), dtype=np.int64)
     codes, uniques = factorize(numbers)
-    names = pc.utf8_lpad(pc.cast(pa.array(uniques), pa.string()), width, "0")
-    return codes, np.asarray(names.to_numpy(zero_copy_only=False), dtype=object)
+    text = pc.cast(pa.array(uniques), pa.string())
+    if low == width:
+        text = pc.utf8_lpad(text, width, "0")
+    else:  # the strings' order: by the digits read left to right, then the shorter first
+        size = np.asarray(pc.utf8_length(text).to_numpy(), dtype=np.int64)
+        order = np.lexsort((size, uniques * 10 ** (_MAX_DIGITS - size)))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order), dtype=np.int64)
+        codes, text = rank[codes], text.take(pa.array(order))
+    if prefix:
+        text = pc.binary_join_element_wise(prefix, text, "")
+    return codes, np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
