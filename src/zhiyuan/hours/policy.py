@@ -771,16 +771,7 @@ class Draft:
     ) -> None:
         self._record = record
         self._make = None  # (``_schedule``, ``_end`` and ``_entered`` are read only with it)
-        # self._begin(policy, now, volunteer, occupied, day_used), inline (once per record)
-        self.policy = policy
-        self.now = now
-        self.volunteer = volunteer
-        self.occupied = occupied
-        self.day_used = day_used
-        self.status = _ACCEPTED
-        self.findings = ()
-        self.days = ()
-        self.minor = False
+        self._begin(policy, now, volunteer, occupied, day_used)
         start, end = record.start, record.end
         if start.tzinfo is SHANGHAI and end.tzinfo is SHANGHAI and start.year >= _ONE_OFFSET_FROM:
             ts, te = start - _LOCAL_EPOCH, end - _LOCAL_EPOCH  # end > start: both in one offset
