@@ -437,9 +437,9 @@ def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDAr
     """Codes and sorted unique values: ``uniques[codes] == values``.
 
     Integers in a range at most a few times the row count go through a lookup table (one pass);
-    strings through Arrow when pyarrow is installed: ids written as digits of one length are
-    parsed as integers and coded as those (no string is hashed: six times faster on ten million
-    ids), any other strings dictionary-encoded (three times pandas' speed: the hashing runs on
+    strings through Arrow when pyarrow is installed: ids written as one prefix and digits
+    (``370602…``, ``v1024``) are parsed as integers and coded as those (no string is hashed: six
+    times faster on ten million ids), any other strings dictionary-encoded (three times pandas' speed: the hashing runs on
     Arrow's string buffers, not Python objects);
     other values through pandas' hash-based factorize when pandas is installed, numpy's
     sort-based ``unique`` otherwise. All give the same sorted uniques (strings in code point
