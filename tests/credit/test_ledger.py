@@ -616,6 +616,12 @@ def test_postings_that_misuse_a_lot_are_refused() -> None:
         book, InsufficientBalance, lambda: book.post(attrs.evolve(base, id="y", amount=6))
     )
     assert (err.needed, err.available) == (6, 5)
+    book.post(attrs.evolve(base, id="z"))  # e1 is closed now: nothing is left in it
+    err = refused(book, InsufficientBalance, lambda: book.post(attrs.evolve(base, id="w")))
+    assert (err.needed, err.available) == (5, 0)
+    closed_elsewhere = attrs.evolve(base, id="w", source=V2)  # v1's closed lot named by v2
+    err = refused(book, InsufficientBalance, lambda: book.post(closed_elsewhere))
+    assert err.available == 0
 
 
 def test_post_many_is_all_or_nothing() -> None:

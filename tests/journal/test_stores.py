@@ -239,3 +239,25 @@ def test_a_postgres_key_value_string_is_not_taken_for_a_file(
         open_store("host=db dbname=city password=secret")
     assert "secret" not in str(err.value)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_refused_bulk_append_leaves_the_memory_index_as_it_was() -> None:
+    # The one-book bulk path inserts first and counts after: a used id (or one given twice)
+    # must leave every id pointing at its own record, in order, and append nothing.
+    store = MemoryStore()
+    store.begin()
+    store.extend(["b", "b", "c"], ["x", "y", "x"], ["X", "Y", "cX"], CLOCK.isoformat())
+    store.commit()
+    for ids in (["z", "y"], ["z", "z"], ["y"]):
+        store.begin()
+        with pytest.raises(Conflict, match=r"'(y|z)'"):
+            store.extend(["b"] * len(ids), ids, ["new"] * len(ids), CLOCK.isoformat())
+        store.rollback()
+        assert store.last()[0] == 3
+        assert store.find("b", ["x", "y", "z"]) == {"x": "X", "y": "Y"}
+        assert store.entries("b", 3) == ["X", "Y"]
+        assert store.find("c", ["x"]) == {"x": "cX"}
+    store.begin()
+    store.extend(["b"], ["z"], ["Z"], CLOCK.isoformat())  # the index still takes new ids
+    store.commit()
+    assert store.entries("b", 4) == ["X", "Y", "Z"]

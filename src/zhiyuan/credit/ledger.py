@@ -345,39 +345,56 @@ register_tagged_union(Posting, {Posting: "points.posting"})
 
 
 class _LotState:
-    """An open lot: what is left of one amount that entered a volunteer's account."""
+    """An open lot: what is left of the posting that brought an amount into a volunteer's
+    account. It holds the posting itself (already kept by the journal) and what is left, so an
+    open lot costs two slots; the lot's other facts are the posting's."""
 
-    __slots__ = (
-        "account",
-        "amount",
-        "available_from",
-        "expires_at",
-        "id",
-        "opened_at",
-        "remaining",
-    )
+    __slots__ = ("posting", "remaining")
 
     def __init__(self, p: Posting) -> None:
-        self.id = p.id
-        self.account = p.target
-        self.amount = p.amount
+        self.posting = p
         self.remaining = p.amount
-        self.opened_at = p.at
-        self.available_from = p.available_from or p.at
-        self.expires_at = p.expires_at
+
+    @property
+    def id(self) -> str:
+        return self.posting.id
+
+    @property
+    def account(self) -> str:
+        return self.posting.target
+
+    @property
+    def amount(self) -> int:
+        return self.posting.amount
+
+    @property
+    def opened_at(self) -> datetime:
+        return self.posting.at
+
+    @property
+    def available_from(self) -> datetime:
+        p = self.posting
+        return p.available_from or p.at
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return self.posting.expires_at
 
     def usable(self, at: datetime) -> bool:
-        return self.available_from <= at and (self.expires_at is None or at < self.expires_at)
+        p = self.posting
+        expires = p.expires_at
+        return (p.available_from or p.at) <= at and (expires is None or at < expires)
 
     def frozen(self, remaining: int | None = None) -> Lot:
+        p = self.posting
         return Lot(
-            id=self.id,
-            account=self.account,
-            amount=self.amount,
+            id=p.id,
+            account=p.target,
+            amount=p.amount,
             remaining=self.remaining if remaining is None else remaining,
-            opened_at=self.opened_at,
-            available_from=self.available_from,
-            expires_at=self.expires_at,
+            opened_at=p.at,
+            available_from=p.available_from or p.at,
+            expires_at=p.expires_at,
         )
 
 
@@ -409,14 +426,16 @@ def spending_order(lots: Iterable[Lot]) -> list[Lot]:
 
 
 class _PointsState:
-    """The folded ledger: every balance, the open lots (oldest first per account), reversals."""
+    """The folded ledger: every balance, the open lots (oldest first per account), reversals.
 
-    __slots__ = ("balance", "count", "lots", "open", "reversed_by")
+    An open lot is found through its account (a posting consuming it names both: the account
+    is its ``source``), so there is no second index of lots by id."""
+
+    __slots__ = ("balance", "count", "open", "reversed_by")
 
     def __init__(self) -> None:
         self.balance: dict[str, int] = {}
-        self.lots: dict[str, _LotState] = {}  # open lots by id
-        # account → its open lots, oldest first (dicts keep insertion order)
+        # account → its open lots by id, oldest first (dicts keep insertion order)
         self.open: dict[str, dict[str, _LotState]] = {}
         self.reversed_by: dict[str, list[Posting]] = {}  # posting id → postings reversing it
         self.count = 0
@@ -426,7 +445,7 @@ class _PointsState:
 
     def apply_many(self, postings: Iterable[Posting]) -> None:
         """Fold recorded postings in, in order (one loop for a whole transaction)."""
-        bal, lots, opened, reversed_by = self.balance, self.lots, self.open, self.reversed_by
+        bal, opened, reversed_by = self.balance, self.open, self.reversed_by
         get, n = bal.get, 0
         for p in postings:
             amount, source, target = p.amount, p.source, p.target
@@ -434,22 +453,21 @@ class _PointsState:
             bal[target] = get(target, 0) + amount
             lot_id = p.lot
             if lot_id is not None:
-                lot = lots.get(lot_id)
-                if lot is not None:
-                    lot.remaining -= amount
-                    if lot.remaining <= 0:
-                        del lots[lot_id]
-                        held = opened[lot.account]
-                        del held[lot_id]
-                        if not held:
-                            del opened[lot.account]
+                held = opened.get(source)  # a consumed lot is its source's (checked)
+                if held is not None:
+                    lot = held.get(lot_id)
+                    if lot is not None:
+                        lot.remaining -= amount
+                        if lot.remaining <= 0:
+                            del held[lot_id]
+                            if not held:
+                                del opened[source]
             if target.startswith(VOLUNTEER_PREFIX):
-                new = lots[p.id] = _LotState(p)
                 mine = opened.get(target)
                 if mine is None:
-                    opened[target] = {p.id: new}
+                    opened[target] = {p.id: _LotState(p)}
                 else:
-                    mine[p.id] = new
+                    mine[p.id] = _LotState(p)
             if p.reverses is not None:
                 reversed_by.setdefault(p.reverses, []).append(p)
             n += 1
@@ -504,8 +522,9 @@ class _View:
             if left > 0:
                 yield lot, left
 
-    def left(self, lot_id: str) -> int:
-        lot = self.new_lots.get(lot_id) or self.state.lots.get(lot_id)
+    def left(self, lot_id: str, account: str) -> int:
+        """What is left of lot ``lot_id`` of ``account``."""
+        lot = self.new_lots.get(lot_id) or self.state.open.get(account, {}).get(lot_id)
         n = 0 if lot is None else lot.remaining
         return max(n - self.used.get(lot_id, 0), 0)
 
@@ -543,6 +562,7 @@ class PointsLedger(Book[Posting, _PointsState]):
 
     kind = "points"
     entry_type = Posting
+    state_version = 2  # 2: an open lot holds its posting and what is left
 
     def __init__(
         self,
@@ -575,23 +595,27 @@ class PointsLedger(Book[Posting, _PointsState]):
     def _check_staged(self, entries: list[Posting]) -> None:
         """A consumed lot must be open, belong to the source and hold enough; an owed account
         never goes above zero."""
-        lots, balance = self._state.lots, self._state.balance
+        held, balance = self._state.open, self._state.balance
         use: dict[str, int] = {}
-        opened: dict[str, tuple[str, int]] = {}
+        opened: dict[str, Posting] = {}  # lots opened in this transaction
         owed: dict[str, int] = {}
         for k, p in enumerate(entries):
             lot_id = p.lot
             if lot_id is not None:
-                lot = lots.get(lot_id)
-                if lot is not None:
-                    account, remaining = lot.account, lot.remaining
+                mine = held.get(p.source)
+                lot = None if mine is None else mine.get(lot_id)
+                if lot is not None:  # open, and the source's
+                    account, remaining = p.source, lot.remaining
                 elif lot_id in opened:
-                    account, remaining = opened[lot_id]
+                    q = opened[lot_id]
+                    account, remaining = q.target, q.amount
                 elif (
                     any(q.id == lot_id for q in entries[k + 1 :])  # staged after its spending
-                    or self.journal.find(self.name, lot_id) is None
+                    or (q := self.journal.find(self.name, lot_id)) is None
                 ):
                     raise NotFound("lot", lot_id)
+                elif lot_id in held.get(q.target, {}):  # open, but another account's
+                    account, remaining = q.target, 0
                 else:
                     account, remaining = p.source, 0  # a closed lot: nothing left in it
                 if account != p.source:
@@ -604,7 +628,7 @@ class PointsLedger(Book[Posting, _PointsState]):
                 use[lot_id] = used
             target = p.target
             if target.startswith(VOLUNTEER_PREFIX):
-                opened[p.id] = (target, p.amount)
+                opened[p.id] = p
             elif target.startswith(OWED_PREFIX):
                 now = owed.get(target, balance.get(target, 0)) + p.amount
                 if now > 0:
@@ -660,7 +684,11 @@ class PointsLedger(Book[Posting, _PointsState]):
         ids (the library's own postings do)."""
         with paused_gc(), self.journal.transaction() as tx:
             before = len(tx)
-            recorded = self.journal.find_many(self.name, [p.id for p in batch])
+            ids = [p.id for p in batch]
+            recorded = self.journal.find_many(self.name, ids)
+            if not recorded and not (caller and SEP in "".join(ids)):
+                tx.add(self, batch)  # all new (the common case)
+                return len(tx) - before
             fresh: list[Posting] = []
             for p in batch:
                 old = recorded.get(p.id)
@@ -1182,7 +1210,7 @@ class PointsLedger(Book[Posting, _PointsState]):
         vid = earn.target[len(VOLUNTEER_PREFIX) :]
         open_amount = earn.amount - sum(p.amount for p in view.reversals(earn_id))
         want = open_amount if amount is None else min(amount, open_amount)
-        left = min(view.left(earn_id), want)
+        left = min(view.left(earn_id, earn.target), want)
         swept: Posting | None = None
         if amount is None:
             swept = self.journal.find(self.name, derive(earn_id, "expire"))

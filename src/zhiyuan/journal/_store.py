@@ -189,13 +189,10 @@ class MemoryStore(Store):
             index = indexes.get(one)
             if index is None:
                 index = indexes[one] = {}
-            if not index.keys().isdisjoint(ids):
-                self._used(books, ids)
             size = len(index)
             index.update(zip(ids, range(first, first + len(ids)), strict=True))
-            if len(index) != size + len(ids):  # an id twice in ``ids``
-                for eid in ids:
-                    index.pop(eid, None)
+            if len(index) != size + len(ids):  # an id used before, or twice in ``ids``
+                self._reindex(one)  # what the update overwrote, put back from the columns
                 self._used(books, ids)
         else:
             for k, (book, eid) in enumerate(zip(books, ids, strict=True)):
@@ -213,6 +210,14 @@ class MemoryStore(Store):
         self._digests.extend([None] * len(ids))
         self._starts.append(first)
         self._recorded.append(recorded)
+
+    def _reindex(self, book: str) -> None:
+        """Build ``book``'s id index again from the records (after a refused bulk update)."""
+        self._index[book] = {
+            eid: seq
+            for seq, (b, eid) in enumerate(zip(self._books, self._ids, strict=True), 1)
+            if b == book
+        }
 
     def _used(self, books: Sequence[str], ids: Sequence[str]) -> NoReturn:
         """Raise the conflict of the first id used before or twice in ``ids``."""
