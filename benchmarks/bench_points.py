@@ -148,9 +148,9 @@ def main() -> None:
     t0 = time.perf_counter()
     now = datetime(2026, 1, 1, tzinfo=SHANGHAI)
     for a in probe[:10_000]:
-        ledger.available(a[len("volunteer:") :], as_of=now)
+        ledger.spendable(a[len("volunteer:") :], at=now)
     per_av = (time.perf_counter() - t0) / min(len(probe), 10_000) * 1e6
-    print(f"lot-aware available(): {per_av:,.1f} µs each (O(open lots of the volunteer))")
+    print(f"lot-aware spendable(): {per_av:,.1f} µs each (O(open lots of the volunteer))")
     print(f"peak RSS {peak_rss_mb():,.0f} MB")
 
 
