@@ -364,15 +364,12 @@ class _LotState:
         return self.posting.target
 
     @property
-    def amount(self) -> int:
-        return self.posting.amount
-
-    @property
     def opened_at(self) -> datetime:
         return self.posting.at
 
     @property
     def available_from(self) -> datetime:
+        """When the lot may be spent: the posting's ``available_from``, or the moment earned."""
         p = self.posting
         return p.available_from or p.at
 
@@ -381,9 +378,8 @@ class _LotState:
         return self.posting.expires_at
 
     def usable(self, at: datetime) -> bool:
-        p = self.posting
-        expires = p.expires_at
-        return (p.available_from or p.at) <= at and (expires is None or at < expires)
+        expires = self.posting.expires_at
+        return self.available_from <= at and (expires is None or at < expires)
 
     def frozen(self, remaining: int | None = None) -> Lot:
         p = self.posting
@@ -393,7 +389,7 @@ class _LotState:
             amount=p.amount,
             remaining=self.remaining if remaining is None else remaining,
             opened_at=p.at,
-            available_from=p.available_from or p.at,
+            available_from=self.available_from,
             expires_at=p.expires_at,
         )
 
