@@ -132,3 +132,25 @@ def test_bulk_staging_follows_the_rules_in_memory_and_in_sqlite(
         assert memory.head == stored.head
     finally:
         stored.close()
+
+
+def test_a_transaction_says_which_books_it_touched() -> None:
+    """``untouched`` until an entry is staged or a view made; ``has_view`` once made; a failed
+    savepoint takes back what it staged (and every view, remade on demand)."""
+    journal = Journal(clock=clock)
+    a, b = (PointsLedger(journal=journal, name=name) for name in "ab")
+    with journal.transaction() as tx:
+        assert tx.untouched(a) and tx.untouched(b)
+        assert not tx.has_view(a)
+        try:
+            with journal.transaction() as inner:
+                inner.add(a, [posting(1, 1)])
+                assert not tx.untouched(a) and tx.untouched(b)
+                raise Dropped
+        except Dropped:
+            pass
+        assert tx.untouched(a)
+        a.earn("e1", "v1", 2, at=T, issuer="issuer:烟台")  # plans on a view
+        assert tx.has_view(a) and not tx.untouched(a)
+        assert not tx.has_view(b) and tx.untouched(b)
+    assert a.balance("volunteer:v1") == 2

@@ -636,8 +636,7 @@ class HourLedger(Book[Entry, _HoursState]):
         volunteer's own report still needs a certifier, whatever evidence it claims)."""
         with self.journal.transaction() as tx:
             # alone in its transaction, a record is judged on the recorded state itself
-            alone = self.name not in tx._views and not tx._by_book.get(self.name, (None, []))[1]
-            view = _Reader(self._state) if alone else self._view(tx)
+            view = _Reader(self._state) if tx.untouched(self) else self._view(tx)
             return self._stage_post(tx, record, self._when(at), view, auto=auto)
 
     def post_many(
@@ -652,7 +651,7 @@ class HourLedger(Book[Entry, _HoursState]):
         batch = items("records", records)
         with paused_gc(), self.journal.transaction() as tx:
             when = self._when(at)
-            if self.name in tx._views:  # an earlier operation of the transaction made the view:
+            if tx.has_view(self):  # an earlier operation of the transaction made the view:
                 view = self._view(tx)  # post on it, record by record
                 post = self._stage_post
                 return [post(tx, r, when, view) for r in batch]

@@ -167,6 +167,16 @@ class Transaction:
         out: V = view
         return out
 
+    def has_view(self, book: Book[Any, Any]) -> bool:
+        """True once :meth:`view` made the book's working view in this transaction."""
+        return book.name in self._views
+
+    def untouched(self, book: Book[Any, Any]) -> bool:
+        """True while nothing is staged for ``book`` and it has no working view here: an
+        operation may then plan on the book's recorded state itself."""
+        mine = self._by_book.get(book.name)
+        return book.name not in self._views and (mine is None or not mine[1])
+
     def _mark(self) -> int:
         return len(self._eids)
 
