@@ -40,10 +40,26 @@ def test_digit_ids_of_one_length_code_as_their_strings_do(values: list[str]) -> 
 PREFIXES = st.text(alphabet="vVZY志愿-_0", max_size=4).filter(lambda p: not p[-1:].isdigit())
 
 
+def _forms(values: list[str]) -> list[pa.Array | pa.ChunkedArray]:
+    """The same strings as Arrow gives them: 32- and 64-bit offsets, string views, a slice of
+    a longer array (its offsets do not start at 0), chunks."""
+    k = len(values) // 2
+    return [
+        pa.array(values),
+        pa.array(values, type=pa.large_string()),
+        pa.array(values, type=pa.string_view()),
+        pa.array(["x", *values, "y"]).slice(1, len(values)),
+        pa.array(["x", *values], type=pa.large_string()).slice(1),
+        pa.chunked_array([values[:k], values[k:]], type=pa.string()),
+    ]
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     PREFIXES,
-    st.lists(st.integers(0, 10**18 - 1), min_size=1, max_size=60),
+    st.sampled_from([300, 10**18]).flatmap(
+        lambda top: st.lists(st.integers(0, top - 1), min_size=1, max_size=60)
+    ),
     st.sampled_from([None, 1, 6, 18]),
 )
 def test_ids_of_a_prefix_and_digits_code_as_their_strings_do(
@@ -53,8 +69,25 @@ def test_ids_of_a_prefix_and_digits_code_as_their_strings_do(
         values = [f"{prefix}{n}" for n in numbers]
     else:  # one width, zero-padded
         values = [f"{prefix}{n % 10**width:0{width}d}" for n in numbers]
-    assert _digit_codes(pa.array(values)) is not None  # the fast path is the one taken
+    want_codes, want_uniques = pd.factorize(np.array(values, dtype=object), sort=True)
+    for form in _forms(values):  # the fast path is the one taken, whatever the array's form
+        got = _digit_codes(form)
+        assert got is not None, form.type
+        assert got[0].tolist() == want_codes.tolist(), form.type
+        assert got[1].tolist() == want_uniques.tolist(), form.type
     _same_as_pandas(values)
+
+
+def test_a_long_prefix_before_eighteen_digits_parses() -> None:
+    """The prefix is read as leading zeros: a long one (in UTF-8 bytes) before the widest
+    digits still parses, at one width and at several."""
+    prefix = "志愿服务编号-ZY-"
+    for values in (
+        [f"{prefix}{n:018d}" for n in (10**18 - 1, 0, 5, 10**17)],
+        [f"{prefix}{n}" for n in (10**18 - 1, 0, 5, 10**17, 99, 100)],
+    ):
+        assert _digit_codes(pa.array(values)) is not None
+        _same_as_pandas(values)
 
 
 @settings(max_examples=150, deadline=None)
@@ -72,6 +105,10 @@ def test_what_the_digit_path_leaves_to_dictionary_encoding() -> None:
         ["１２", "３４"],  # full-width digits are not ASCII
         ["", ""],
         ["12a", "123"],
+        ["v1", "v-1"],  # a sign is not a digit
+        ["v1", "w2"],  # another prefix of the same length
+        ["v 1", "v12"],
+        ["v1", "v1\u00e9"],  # a byte past ASCII after the digits
     ):
         assert _digit_codes(pa.array(values)) is None
         _same_as_pandas(values)

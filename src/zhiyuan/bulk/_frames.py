@@ -15,6 +15,7 @@ the kind it came in: a pandas DataFrame with its index, a polars DataFrame, or a
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -392,45 +393,108 @@ _MAX_DIGITS = 18
 def _digit_codes(strings: Any) -> tuple[I64, AnyArray] | None:
     """Codes and sorted names of ids written as one prefix and digits (``370602…`` as an export
     numbers its volunteers, or ``v1024``, ``ZY2023000123``), without hashing a string: the
-    digits parsed as integers and coded through :func:`factorize`'s integer path, the names
-    written back with the prefix (and, at one width, the leading zeros). Digits of one width sort
-    as their numbers do; digits of several widths (then without leading zeros, so each number
-    is one string) are put in the strings' order. ``None`` for anything else (another prefix,
-    other characters, leading zeros at several widths, more than 18 digits)."""
+    digits parsed as integers and coded through a table over their range, the names written
+    back with the prefix (and, at one width, the leading zeros). Digits of one width sort as
+    their numbers do; digits of several widths (then without leading zeros, so each number is
+    one string) are put in the strings' order. ``None`` for anything else (another prefix,
+    other characters, leading zeros at several widths, more than 18 digits).
+
+    The checks and the parse run on the array's own buffers: a copy of its bytes has the prefix
+    written over with ``0`` (so the prefix reads as leading zeros) and must then be ASCII digits
+    only, one pass each, before Arrow parses it."""
     pa = optional_module("pyarrow")
     pc = importlib.import_module("pyarrow.compute")
-    if not len(strings):
+    n = len(strings)
+    if not n:
         return None
-    first = strings[0].as_py()
-    prefix = first.rstrip("0123456789")
-    if prefix:
-        if not pc.all(pc.starts_with(strings, prefix)).as_py():
+    if hasattr(strings, "combine_chunks"):
+        strings = strings.combine_chunks()
+    if not (pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type)):
+        strings = pc.cast(strings, pa.large_string())  # string views, for one
+    prefix = strings[0].as_py().rstrip("0123456789").encode()
+    p = len(prefix)
+    kind = np.dtype(np.int64 if pa.types.is_large_string(strings.type) else np.int32)
+    _, offsets_buffer, data_buffer = strings.buffers()
+    offsets = np.frombuffer(
+        offsets_buffer, dtype=kind, count=n + 1, offset=strings.offset * kind.itemsize
+    )
+    widths = np.diff(offsets).astype(np.int64) - p
+    low, high = int(widths.min()), int(widths.max())
+    if not 1 <= low <= high <= _MAX_DIGITS:
+        return None
+    first = int(offsets[0])
+    offsets = offsets - offsets[0]  # the copy's own offsets, from 0
+    text = np.frombuffer(data_buffer, dtype=np.uint8, count=int(offsets[-1]), offset=first)
+    if p:
+        text = text.copy()  # to write the prefix over, not the caller's strings
+    starts = offsets[:-1]
+    for j, byte in enumerate(prefix):
+        at = starts + j
+        if not bool((text[at] == byte).all()):
             return None
-        strings = pc.utf8_slice_codeunits(strings, len(prefix))
-    lengths = pc.utf8_length(strings)
-    span = pc.min_max(lengths).as_py()
-    low, width = span["min"], span["max"]
-    if not 1 <= low <= width <= _MAX_DIGITS or not pc.all(pc.ascii_is_decimal(strings)).as_py():
+        text[at] = 48  # the prefix becomes leading zeros
+    if bool(((text - np.uint8(48)) > 9).any()):  # a byte that is not an ASCII digit
         return None
-    if (
-        low != width
-        and pc.any(pc.and_(pc.starts_with(strings, "0"), pc.greater(lengths, 1))).as_py()
-    ):
+    if low != high and bool(((text[starts + p] == 48) & (widths > 1)).any()):
         return None  # "007" and "7" would be one number
-    numbers = np.asarray(pc.cast(strings, pa.int64()).to_numpy(), dtype=np.int64)
-    codes, uniques = factorize(numbers)
-    text = pc.cast(pa.array(uniques), pa.string())
-    if low == width:
-        text = pc.utf8_lpad(text, width, "0")
-    else:  # the strings' order: by the digits read left to right, then the shorter first
-        size = np.asarray(pc.utf8_length(text).to_numpy(), dtype=np.int64)
-        order = np.lexsort((size, uniques * 10 ** (_MAX_DIGITS - size)))
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order), dtype=np.int64)
-        codes, text = rank[codes], text.take(pa.array(order))
+    parsed = (
+        pa.Array.from_buffers(strings.type, n, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+        if p
+        else strings
+    )
+    numbers = np.asarray(pc.cast(parsed, pa.int64()).to_numpy(), dtype=np.int64)
+
+    def string_order(uniques: I64) -> I64:
+        """The positions of ``uniques`` (sorted numbers) in the order of their strings: by the
+        digits aligned left (``lead``, below 10**18), then the shorter first. ``1``, ``10``,
+        ``100`` lead alike and come sorted, so the stable sort keeps the shorter first."""
+        size = np.searchsorted(_TENS, uniques, side="right") + 1  # digits of each number
+        return np.argsort(uniques * 10 ** (high - size), kind="stable")
+
+    order = None if low == high else string_order
+    codes, uniques = _int_codes(numbers, order)
+    text_of = pc.cast(pa.array(uniques), pa.string())
+    if low == high:
+        text_of = pc.utf8_lpad(text_of, high, "0")
     if prefix:
-        text = pc.binary_join_element_wise(prefix, text, "")
-    return codes, np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+        text_of = pc.binary_join_element_wise(prefix.decode(), text_of, "")
+    return codes, np.asarray(text_of.to_numpy(zero_copy_only=False), dtype=object)
+
+
+_TENS = 10 ** np.arange(1, _MAX_DIGITS + 1, dtype=np.int64)
+"""10, 100, … 10**18: where a number's count of digits grows."""
+
+
+def _dense(low: int, high: int, n: int) -> bool:
+    """Whether ``n`` integers from ``low`` to ``high`` are coded through a table over their
+    range: one at most a few times their count."""
+    return high - low < max(4 * n, 1 << 20)
+
+
+def _int_codes(values: I64, order: Callable[[I64], I64] | None = None) -> tuple[I64, I64]:
+    """Codes and uniques of integers: the uniques sorted, or (``order``) put in the order it
+    gives for the sorted ones. Integers in a range at most a few times the row count go through
+    a lookup table over the range (one pass, and the reordering costs no second one)."""
+    low, high = int(values.min()), int(values.max())
+    if _dense(low, high, len(values)):
+        offset = values - low
+        present = np.zeros(high - low + 1, dtype=bool)
+        present[offset] = True
+        uniques = np.flatnonzero(present) + low
+        if order is None:
+            table = np.cumsum(present, dtype=np.int64) - 1
+        else:
+            uniques = uniques[order(uniques)]
+            table = np.zeros(len(present), dtype=np.int64)
+            table[uniques - low] = np.arange(len(uniques), dtype=np.int64)
+        return table[offset], uniques
+    codes, uniques = factorize(values)  # hashed (pandas) or sorted (numpy)
+    if order is None:
+        return codes, uniques
+    at = order(uniques)
+    rank = np.empty(len(at), dtype=np.int64)
+    rank[at] = np.arange(len(at), dtype=np.int64)
+    return rank[codes], uniques[at]
 
 
 def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
@@ -438,9 +502,9 @@ def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDAr
 
     Integers in a range at most a few times the row count go through a lookup table (one pass);
     strings through Arrow when pyarrow is installed: ids written as one prefix and digits
-    (``370602…``, ``v1024``) are parsed as integers and coded as those (no string is hashed: six
-    times faster on ten million ids), any other strings dictionary-encoded (three times pandas' speed: the hashing runs on
-    Arrow's string buffers, not Python objects);
+    (``370602…``, ``v1024``) are parsed from Arrow's own buffers as integers and coded as those
+    (no string is hashed), any other strings dictionary-encoded (three times pandas' speed: the
+    hashing runs on Arrow's string buffers, not Python objects);
     other values through pandas' hash-based factorize when pandas is installed, numpy's
     sort-based ``unique`` otherwise. All give the same sorted uniques (strings in code point
     order, as Python sorts them) and so the same codes. Missing values (``None``, ``NaN``) are
@@ -448,12 +512,9 @@ def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDAr
     """
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
-        if high < 1 << 63 and high - low < max(4 * len(values), 1 << 20):  # dense: a table
-            offset = values.astype(np.int64) - low
-            present = np.zeros(high - low + 1, dtype=bool)
-            present[offset] = True
-            rank = np.cumsum(present, dtype=np.int64) - 1
-            return rank[offset], (np.flatnonzero(present) + low).astype(values.dtype)
+        if high < 1 << 63 and _dense(low, high, len(values)):  # a table over the range
+            codes, uniques = _int_codes(values.astype(np.int64))
+            return codes, uniques.astype(values.dtype)
     if values.dtype == object or values.dtype.kind == "U":
         strings = _arrow_strings(values)
         if strings is not None:
