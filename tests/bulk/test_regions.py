@@ -243,8 +243,26 @@ def test_other_refusals(seed_tree: RegionTree) -> None:
     assert big == seed_tree.rollup([("3706", 2**62), ("3702", 2**62), ("3706", -(2**62))])
 
 
+TWELVE = st.one_of(
+    st.from_regex(r"[1-9][0-9]{11}", fullmatch=True),  # a code
+    st.from_regex(r"00[0-9]{10}", fullmatch=True),  # province 00
+    st.from_regex(r"[0-9]{5}[ a/:９][0-9]{6}", fullmatch=True),  # one character not a digit
+)
+
+
 @given(items=st.lists(any_input(), min_size=1, max_size=5))
 def test_parse_refuses_what_normalize_refuses(items: list[object]) -> None:
+    _parses_as_normalize_does(items)
+
+
+@given(items=st.lists(TWELVE, min_size=1, max_size=40))
+def test_twelve_character_columns_parse_as_normalize_reads_them(items: list[str]) -> None:
+    """Strings of exactly 12 characters take the byte-matrix path: its digits, its province
+    check and the row it names when one is bad agree with :func:`normalize_code`."""
+    _parses_as_normalize_does(items)
+
+
+def _parses_as_normalize_does(items: list[object]) -> None:
     expected: list[int] = []
     first_bad = None
     for i, item in enumerate(items):
