@@ -10,7 +10,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zhiyuan.bulk._frames import _digit_codes, factorize
+from zhiyuan.bulk._frames import _bytes_order, _digit_codes, factorize
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=20)
 
@@ -93,6 +93,24 @@ def test_a_long_prefix_before_eighteen_digits_parses() -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(DIGITS, st.text(min_size=0, max_size=6)), min_size=1, max_size=60))
 def test_any_strings_code_as_pandas_codes_them(values: list[str]) -> None:
+    _same_as_pandas(values)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 14).flatmap(
+        lambda w: st.lists(
+            st.text(alphabet="0123456789abcdefXY志愿é\x00\x01", min_size=w, max_size=w),
+            min_size=1,
+            max_size=60,
+        )
+    )
+)
+def test_strings_of_one_width_code_as_pandas_codes_them(values: list[str]) -> None:
+    """Strings of one length (in bytes, when every character is ASCII: then their bytes sort
+    them; with a NUL or a wider character, Arrow does) code as pandas codes them."""
+    if all(v.isascii() and "\x00" not in v for v in values):
+        assert _bytes_order(pa.array(sorted(set(values)))) is not None
     _same_as_pandas(values)
 
 

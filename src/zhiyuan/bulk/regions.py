@@ -251,7 +251,7 @@ def _parse_strs(name: str, items: list[Any] | tuple[Any, ...]) -> I64 | None:
             # in floats (BLAS): exact, as every partial sum is below 10**12 < 2**53
             value = (d @ _P12).astype(np.int64)
             ok = value >= 10**10  # the province digits are not 00
-            if not bool((d < 10).all()):  # one pass over all the digits; rows only if one fails
+            if int(d.max()) >= 10:  # one pass over all the digits; rows only if one fails
                 ok &= (d < 10).all(axis=1)
             bad = np.flatnonzero(~ok)
             if bad.size:
