@@ -13,6 +13,8 @@ principle 5; the property tests in ``tests/bulk`` compare them on random data).
 - ``*_frame`` forms of the three take a frame and give one of the same kind back (pandas with
   its index, polars, Arrow), chained: records → hours → stars or points.
 - :mod:`zhiyuan.bulk.dask`: hours, stars and points over a dask DataFrame, partitioned by volunteer.
+- :func:`keep_freed_memory`: for a process that runs large evaluations, glibc's allocator set to
+  keep the memory of freed arrays instead of page-faulting every new one in afresh.
 
 Needs numpy (``pip install 'zhiyuan[sim]'``); pandas, polars or pyarrow only for their frames,
 dask only for
@@ -28,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
         "zhiyuan.bulk needs numpy: pip install 'zhiyuan[sim]' / 批量计算需要 numpy"
     ) from exc
 
+from zhiyuan._malloc import keep_freed_memory
 from zhiyuan.bulk._columns import DAY, EVIDENCE, MIN_TIME, NONE, PURPOSES, Columns
 from zhiyuan.bulk._frames import Coded, frame_columns, optional_module
 from zhiyuan.bulk.hours import (
@@ -81,6 +84,7 @@ __all__ = [
     "evaluate_hours",
     "evaluate_hours_frame",
     "frame_columns",
+    "keep_freed_memory",
     "optional_module",
     "points_of",
     "rate_stars",
