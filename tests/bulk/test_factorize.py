@@ -78,6 +78,22 @@ def test_ids_of_a_prefix_and_digits_code_as_their_strings_do(
     _same_as_pandas(values)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from([0, 7, 370602_00000000, 10**17]),
+    st.lists(st.integers(0, 5000), min_size=1, max_size=60),
+    st.sampled_from(["", "v"]),
+)
+def test_ids_near_one_another_code_through_a_table(
+    base: int, offsets: list[int], prefix: str
+) -> None:
+    """Numbers in a narrow range, near 0 or far from it (an export's ``370602…`` ids), at one
+    width or several: coded through a table over their range, as pandas codes the strings."""
+    values = [f"{prefix}{base + k}" for k in offsets]
+    assert _digit_codes(pa.array(values)) is not None
+    _same_as_pandas(values)
+
+
 def test_a_long_prefix_before_eighteen_digits_parses() -> None:
     """The prefix is read as leading zeros: a long one (in UTF-8 bytes) before the widest
     digits still parses, at one width and at several."""

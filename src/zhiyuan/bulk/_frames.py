@@ -518,16 +518,18 @@ def _int_codes(values: I64, order: Callable[[I64], I64] | None = None) -> tuple[
     a lookup table over the range (one pass, and the reordering costs no second one)."""
     low, high = int(values.min()), int(values.max())
     if _dense(low, high, len(values)):
-        offset = values - low
-        present = np.zeros(high - low + 1, dtype=bool)
+        # a table from 0 when it is no larger than allowed: the values index it as they are
+        base = 0 if low >= 0 and _dense(0, high, len(values)) else low
+        offset = values - base if base else values
+        present = np.zeros(high - base + 1, dtype=bool)
         present[offset] = True
-        uniques = np.flatnonzero(present) + low
+        uniques = np.flatnonzero(present) + base
         if order is None:
             table = np.cumsum(present, dtype=np.int64) - 1
         else:
             uniques = uniques[order(uniques)]
             table = np.zeros(len(present), dtype=np.int64)
-            table[uniques - low] = np.arange(len(uniques), dtype=np.int64)
+            table[uniques - base] = np.arange(len(uniques), dtype=np.int64)
         return table[offset], uniques
     codes, uniques = factorize(values)  # hashed (pandas) or sorted (numpy)
     if order is None:
