@@ -43,8 +43,8 @@ def keep_freed_memory() -> bool:
     process, so the library never makes it on import: the ``zhiyuan`` command does, for itself,
     and a program or notebook that evaluates millions of rows may call it once at its start
     (``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647`` in the environment do the same
-    before Python starts). Peak
-    memory grows a little (6 % on 烟台's what-if), and the process keeps its peak until it ends.
+    before Python starts). Peak memory grows a little (6 % on 烟台's what-if), and the process
+    keeps its peak until it ends.
 
     Example:
         >>> from zhiyuan.bulk import keep_freed_memory
