@@ -435,9 +435,9 @@ def _digit_codes(strings: Any) -> tuple[I64, AnyArray] | None:
     one string) are put in the strings' order. ``None`` for anything else (another prefix,
     other characters, leading zeros at several widths, more than 18 digits).
 
-    The checks and the parse run on the array's own buffers: a copy of its bytes has the prefix
-    written over with ``0`` (so the prefix reads as leading zeros) and must then be ASCII digits
-    only, one pass each, before Arrow parses it."""
+    The checks and the parse run on the array's own buffers (a sample of the first strings
+    first): a copy of its bytes has the prefix written over with ``0`` (so the prefix reads as
+    leading zeros) and must then be ASCII digits only, before Arrow parses it."""
     pa = optional_module("pyarrow")
     pc = importlib.import_module("pyarrow.compute")
     n = len(strings)
@@ -487,8 +487,9 @@ def _digit_codes(strings: Any) -> tuple[I64, AnyArray] | None:
 
     def string_order(uniques: I64) -> I64:
         """The positions of ``uniques`` (sorted numbers) in the order of their strings: by the
-        digits aligned left (``lead``, below 10**18), then the shorter first. ``1``, ``10``,
-        ``100`` lead alike and come sorted, so the stable sort keeps the shorter first."""
+        digits aligned left (each number times ``10 ** (high - its digits)``, below 10**18),
+        then the shorter first: ``1``, ``10`` and ``100`` align alike and come sorted, so the
+        stable sort keeps the shorter first."""
         size = np.searchsorted(_TENS, uniques, side="right") + 1  # digits of each number
         return np.argsort(uniques * 10 ** (high - size), kind="stable")
 
