@@ -9,8 +9,8 @@ equal, twice: with the C allocator as a process has it, then after
 :func:`~zhiyuan.bulk.keep_freed_memory` (as the ``zhiyuan`` command runs; polars' own allocator
 keeps freed memory anyway). Targets: zhiyuan ≥ 3× faster than the faster of pandas and polars
 (given either frame: ids of digits parse as integers; a pandas frame of Python strings first pays
-for turning them into Arrow strings); ≤ 1 s and ≤ 2 GB for the call on ids already coded (a warehouse export's dense codes, :class:`~zhiyuan.bulk.Columns`
-built once).
+for turning them into Arrow strings); ≤ 1 s and ≤ 2 GB for the call on ids already coded (a
+warehouse export's dense codes, :class:`~zhiyuan.bulk.Columns` built once).
 
 The data is skewed as in ``bench_stars.py``: four records in five go to volunteer ``⌊N·u³⌋`` (the
 top 1 % serve a fifth of all records), one in five round-robin (so nearly everyone has some).
