@@ -516,22 +516,10 @@ def _dense(low: int, high: int, n: int) -> bool:
 def _int_codes(values: I64, order: Callable[[I64], I64] | None = None) -> tuple[I64, I64]:
     """Codes and uniques of integers: the uniques sorted, or (``order``) put in the order it
     gives for the sorted ones. Integers in a range at most a few times the row count go through
-    a lookup table over the range (one pass, and the reordering costs no second one)."""
+    a lookup table over the range (:func:`_table_codes`), others through :func:`factorize`."""
     low, high = int(values.min()), int(values.max())
     if _dense(low, high, len(values)):
-        # a table from 0 when it is no larger than allowed: the values index it as they are
-        base = 0 if low >= 0 and _dense(0, high, len(values)) else low
-        offset = values - base if base else values
-        present = np.zeros(high - base + 1, dtype=bool)
-        present[offset] = True
-        uniques = np.flatnonzero(present) + base
-        if order is None:
-            table = np.cumsum(present, dtype=np.int64) - 1
-        else:
-            uniques = uniques[order(uniques)]
-            table = np.zeros(len(present), dtype=np.int64)
-            table[uniques - base] = np.arange(len(uniques), dtype=np.int64)
-        return table[offset], uniques
+        return _table_codes(values, low, high, order)
     codes, uniques = factorize(values)  # hashed (pandas) or sorted (numpy)
     if order is None:
         return codes, uniques
@@ -539,6 +527,26 @@ def _int_codes(values: I64, order: Callable[[I64], I64] | None = None) -> tuple[
     rank = np.empty(len(at), dtype=np.int64)
     rank[at] = np.arange(len(at), dtype=np.int64)
     return rank[codes], uniques[at]
+
+
+def _table_codes(
+    values: I64, low: int, high: int, order: Callable[[I64], I64] | None = None
+) -> tuple[I64, I64]:
+    """:func:`_int_codes` for integers from ``low`` to ``high`` (dense, :func:`_dense`), through
+    a table over their range: one pass, and the reordering costs no second one."""
+    # a table from 0 when it is no larger than allowed: the values index it as they are
+    base = 0 if low >= 0 and _dense(0, high, len(values)) else low
+    offset = values - base if base else values
+    present = np.zeros(high - base + 1, dtype=bool)
+    present[offset] = True
+    uniques = np.flatnonzero(present) + base
+    if order is None:
+        table = np.cumsum(present, dtype=np.int64) - 1
+    else:
+        uniques = uniques[order(uniques)]
+        table = np.zeros(len(present), dtype=np.int64)
+        table[uniques - base] = np.arange(len(uniques), dtype=np.int64)
+    return table[offset], uniques
 
 
 def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
@@ -557,7 +565,7 @@ def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDAr
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
         if high < 1 << 63 and _dense(low, high, len(values)):  # a table over the range
-            codes, uniques = _int_codes(values.astype(np.int64))
+            codes, uniques = _table_codes(values.astype(np.int64), low, high)
             return codes, uniques.astype(values.dtype)
     if values.dtype == object or values.dtype.kind == "U":
         strings = _arrow_strings(values)
