@@ -168,12 +168,32 @@ class Transaction:
         return out
 
     def has_view(self, book: Book[Any, Any]) -> bool:
-        """True once :meth:`view` made the book's working view in this transaction."""
+        """True once :meth:`view` made the book's working view in this transaction.
+
+        Example:
+            >>> from zhiyuan.credit import PointsLedger
+            >>> ledger = PointsLedger()
+            >>> with ledger.journal.transaction() as tx:
+            ...     before = tx.has_view(ledger)
+            ...     _ = ledger.earn("e1", "v1", 5, issuer="issuer:烟台")  # plans on a view
+            ...     before, tx.has_view(ledger)
+            (False, True)
+        """
         return book.name in self._views
 
     def untouched(self, book: Book[Any, Any]) -> bool:
         """True while nothing is staged for ``book`` and it has no working view here: an
-        operation may then plan on the book's recorded state itself."""
+        operation may then plan on the book's recorded state itself.
+
+        Example:
+            >>> from zhiyuan.credit import PointsLedger
+            >>> ledger = PointsLedger()
+            >>> with ledger.journal.transaction() as tx:
+            ...     before = tx.untouched(ledger)
+            ...     _ = ledger.earn("e1", "v1", 5, issuer="issuer:烟台")
+            ...     before, tx.untouched(ledger)
+            (True, False)
+        """
         mine = self._by_book.get(book.name)
         return book.name not in self._views and (mine is None or not mine[1])
 
