@@ -11,6 +11,7 @@ import calendar
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 np = pytest.importorskip("numpy")
@@ -177,6 +178,40 @@ def test_rate_stars_equals_rate_many(
     )
     for name, values in got.as_dict().items():
         assert got2.as_dict()[name].tolist() == values.tolist(), name
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    scheme=schemes(),
+    data=certified(),
+    today=DATES,
+    threads=st.integers(2, 5),
+    statuses=st.lists(st.integers(0, 2), min_size=40, max_size=40),
+)
+def test_rows_split_across_threads_rate_alike(
+    scheme: StarScheme,
+    data: tuple[list[str], list[HourRow]],
+    today: date,
+    threads: int,
+    statuses: list[int],
+) -> None:
+    """The rows counted in ranges on several threads (as a long column is) give what one
+    range gives, for every volunteer, with and without ``volunteers=`` and ``status``."""
+    from zhiyuan.bulk import _parallel
+
+    vids, rows = data
+    as_of = datetime(today.year, today.month, today.day, 23, 30, tzinfo=SH)
+    cols = rows_to_columns(rows)
+    cols["status"] = np.array(statuses[: len(rows)], dtype=np.int8)
+    scheme = attrs.evolve(scheme, min_months=(), sequential_from=None, clean_years=None)
+    for volunteers in (None, vids):
+        whole = rate_stars(cols, scheme, as_of, volunteers=volunteers)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("ZHIYUAN_THREADS", str(threads))
+            mp.setattr(_parallel, "LEAST", 1)
+            split = rate_stars(cols, scheme, as_of, volunteers=volunteers)
+        for name, values in whole.as_dict().items():
+            assert split.as_dict()[name].tolist() == values.tolist(), name
 
 
 @st.composite

@@ -7,9 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from zhiyuan.bulk import _parallel
 from zhiyuan.bulk._frames import _bytes_order, _digit_codes, factorize
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=20)
@@ -74,7 +76,7 @@ def test_ids_of_a_prefix_and_digits_code_as_their_strings_do(
         got = _digit_codes(form)
         assert got is not None, form.type
         assert got[0].tolist() == want_codes.tolist(), form.type
-        assert got[1].tolist() == want_uniques.tolist(), form.type
+        assert got[1].to_numpy().tolist() == want_uniques.tolist(), form.type
     _same_as_pandas(values)
 
 
@@ -104,6 +106,34 @@ def test_a_long_prefix_before_eighteen_digits_parses() -> None:
     ):
         assert _digit_codes(pa.array(values)) is not None
         _same_as_pandas(values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    PREFIXES,
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=80),
+    st.sampled_from([None, 7]),
+    st.integers(2, 5),
+)
+def test_ids_parsed_in_ranges_on_threads_code_alike(
+    prefix: str, numbers: list[int], width: int | None, threads: int
+) -> None:
+    """A long column is checked and parsed in one range a core: split into ranges of any
+    size, the ids code as pandas codes them, and a bad id in any range (past the sample the
+    first range checks) sends the whole column to dictionary encoding."""
+    values = [f"{prefix}{n}" if width is None else f"{prefix}{n:07d}" for n in numbers]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZHIYUAN_THREADS", str(threads))
+        mp.setattr(_parallel, "LEAST", 1)
+        got = _digit_codes(pa.array(values, type=pa.large_string()))
+        assert got is not None
+        want_codes, want_uniques = pd.factorize(np.array(values, dtype=object), sort=True)
+        assert got[0].tolist() == want_codes.tolist()
+        assert got[1].to_numpy().tolist() == want_uniques.tolist()
+        past_sample = (values * (1100 // len(values) + 1))[:1100]  # the sample is 1,024
+        for bad in (f"{prefix}x", f"{prefix}+1", f"{prefix}1 ", "0" * 19):
+            assert _digit_codes(pa.array([*past_sample, bad])) is None, bad
+            _same_as_pandas([*past_sample, bad])
 
 
 @settings(max_examples=150, deadline=None)

@@ -86,6 +86,7 @@ __all__ = [
     "Columns",
     "day_number",
     "epoch_seconds",
+    "ids_as_read",
     "purpose_bits",
 ]
 
@@ -299,11 +300,13 @@ def _check_array(field: attrs.Attribute[Any], value: object) -> None:
     where the column is optional)."""
     if field.name in _NOT_ARRAYS or (value is None and field.default is None):
         return
+    if field.name == "_volunteer_ids" and isinstance(value, _frames.LazyIds):
+        return  # Arrow strings, made into a numpy array when first read
     if field.name in _MAY_BE_CODED and isinstance(value, _frames.Coded):
         value = value.codes
     if not isinstance(value, np.ndarray) or value.ndim != 1:
         raise InvalidValue(
-            field.name,
+            field.alias or field.name,
             value,
             "需要一维 numpy 数组（用 Columns.of 构建）/ need a one-dimensional numpy array "
             "(build with Columns.of)",
@@ -312,7 +315,7 @@ def _check_array(field: attrs.Attribute[Any], value: object) -> None:
     want = _DTYPES.get(field.name)
     if want is not None and value.dtype != want:
         raise InvalidValue(
-            field.name,
+            field.alias or field.name,
             str(value.dtype),
             f"需要 {np.dtype(want)} 数组（用 Columns.of 构建）/ need an array of "
             f"{np.dtype(want)} (build with Columns.of)",
@@ -343,7 +346,7 @@ class Columns:
     """
 
     volunteer: I64
-    volunteer_ids: AnyArray
+    _volunteer_ids: AnyArray | _frames.LazyIds
     start: I64 | None = None
     end: I64 | None = None
     evidence: I64 | None = None
@@ -371,11 +374,11 @@ class Columns:
         for f in attrs.fields(Columns):
             v = getattr(self, f.name)
             v = v.codes if isinstance(v, _frames.Coded) else v
-            if isinstance(v, np.ndarray) and f.name != "volunteer_ids" and len(v) != n:
+            if isinstance(v, np.ndarray) and f.name != "_volunteer_ids" and len(v) != n:
                 raise InvalidValue(
                     f.name, len(v), f"列长度应为 {n} / every column has the same length ({n})"
                 )
-        _check_codes("volunteer", self.volunteer, len(self.volunteer_ids))
+        _check_codes("volunteer", self.volunteer, len(self._volunteer_ids))
         if self.evidence is not None:
             _check_codes("evidence", self.evidence, len(EVIDENCE))
         if self.category is not None:
@@ -385,6 +388,13 @@ class Columns:
 
     def __len__(self) -> int:
         return len(self.volunteer)
+
+    @property
+    def volunteer_ids(self) -> AnyArray:
+        """The distinct volunteer ids, sorted: ``volunteer`` holds codes into them. Ids read from
+        Arrow strings (a polars frame, a pandas frame of ``str``, an Arrow table) are made into
+        Python strings the first time this is read."""
+        return _frames.materialized(self._volunteer_ids)
 
     @classmethod
     def of(
@@ -447,7 +457,7 @@ class Columns:
             fields["volunteer"] = _ints("volunteer", _array("volunteer", vol))
             fields["volunteer_ids"] = np.asarray(volunteer_ids)
         elif isinstance(vol, _frames.Coded):
-            fields["volunteer"], fields["volunteer_ids"] = vol.codes, vol.names
+            fields["volunteer"], fields["volunteer_ids"] = vol.codes, vol.distinct
         else:
             fields["volunteer"], fields["volunteer_ids"] = _frames.factorize(
                 _array("volunteer", vol)
@@ -544,7 +554,7 @@ class Columns:
         }
         for f in attrs.fields(Columns):
             v = getattr(self, f.name)
-            if f.name in ("volunteer", "volunteer_ids"):
+            if f.name in ("volunteer", "_volunteer_ids"):
                 continue
             if isinstance(v, _frames.Coded):
                 out[self.names.get(f.name, f.name)] = v
@@ -557,3 +567,10 @@ class Columns:
             else:
                 out[name] = v
         return _frames.make_frame(out, kind=kind, index=self.index)
+
+
+def ids_as_read(cols: Columns) -> AnyArray | _frames.LazyIds:
+    """``cols.volunteer_ids`` as :meth:`Columns.of` read them: still Arrow strings
+    (:class:`~zhiyuan.bulk._frames.LazyIds`) when the source's ids were, so that a result can
+    carry them out to a frame without making a Python string of each."""
+    return cols._volunteer_ids

@@ -15,17 +15,19 @@ the kind it came in: a pandas DataFrame with its index, a polars DataFrame, or a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
+from zhiyuan.bulk import _parallel
 from zhiyuan.errors import InvalidValue
 
 __all__ = [
     "Coded",
+    "LazyIds",
     "factorize",
     "frame_columns",
     "frame_index",
@@ -33,6 +35,7 @@ __all__ = [
     "is_frame",
     "is_series",
     "make_frame",
+    "materialized",
     "optional_module",
     "pandas",
     "series_values",
@@ -107,12 +110,60 @@ def is_series(obj: object) -> bool:
     return _module_of(obj) == "pandas" and type(obj).__name__ == "Series"
 
 
+class LazyIds:
+    """Distinct ids read from Arrow strings, kept as Arrow strings until they are read as Python
+    objects: a frame's million ids are made into Python strings (about 0.06 s a million) only
+    when :meth:`to_numpy` is first called, so a result that goes back out as a frame, or is
+    never asked for its ids, does not make them. ``make`` gives the Arrow array (sorted, one
+    string each), and is called once.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> ids = LazyIds(2, lambda: pa.array(["v1", "v2"]))
+        >>> len(ids), ids.to_numpy().tolist()
+        (2, ['v1', 'v2'])
+    """
+
+    __slots__ = ("_arrow", "_make", "_objects", "_size")
+
+    def __init__(self, size: int, make: Callable[[], Any]) -> None:
+        self._size = size
+        self._make: Callable[[], Any] | None = make
+        self._arrow: Any = None
+        self._objects: AnyArray | None = None
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __repr__(self) -> str:
+        return f"<LazyIds of {self._size:,}>"
+
+    def arrow(self) -> Any:
+        """The ids as an Arrow string array (made once)."""
+        if self._make is not None:
+            self._arrow, self._make = self._make(), None
+        return self._arrow
+
+    def to_numpy(self) -> AnyArray:
+        """The ids as a numpy array of Python strings (made once)."""
+        if self._objects is None:
+            self._objects = np.asarray(self.arrow().to_numpy(zero_copy_only=False), dtype=object)
+        return self._objects
+
+
+def materialized(ids: AnyArray | LazyIds) -> AnyArray:
+    """``ids`` as a numpy array: a :class:`LazyIds` made into Python strings, an array as is."""
+    return ids.to_numpy() if isinstance(ids, LazyIds) else ids
+
+
 @attrs.frozen(eq=False)
 class Coded:
     """A categorical column: integer ``codes`` into ``names``, code ``-1`` a missing value.
 
     What a frame's categorical column is read as, and what the ``labelled()`` results of
-    :mod:`zhiyuan.bulk` give for the columns that frames show as categoricals.
+    :mod:`zhiyuan.bulk` give for the columns that frames show as categoricals. Names read from
+    Arrow strings stay Arrow strings (:class:`LazyIds`, :attr:`distinct`) until :attr:`names`
+    is first read.
 
     Example:
         >>> import numpy as np
@@ -121,11 +172,22 @@ class Coded:
     """
 
     codes: I64
-    names: AnyArray
+    _names: AnyArray | LazyIds
+
+    @property
+    def names(self) -> AnyArray:
+        """The name of each code, as a numpy array."""
+        return materialized(self._names)
+
+    @property
+    def distinct(self) -> AnyArray | LazyIds:
+        """The names as read: :class:`LazyIds` when they are Arrow strings not yet made into
+        Python objects."""
+        return self._names
 
     def take(self, index: Any) -> Coded:
         """The rows ``index`` picks (a mask or positions), as a categorical with the same names."""
-        return Coded(self.codes[index], self.names)
+        return Coded(self.codes[index], self._names)
 
     def decoded(self) -> AnyArray:
         """The values as objects (``None`` where missing)."""
@@ -204,7 +266,8 @@ def _polars_values(name: str, s: Any) -> npt.NDArray[Any] | Coded:
     if isinstance(dtype, pl.Categorical):
         s = s.cast(pl.String)
     if s.dtype == pl.String and not s.null_count() and optional_module("pyarrow", required=False):
-        return Coded(*_arrow_factorize(s.to_arrow()))  # sorted names, as factorize gives
+        # polars' strings are views: exported as they are (no copy), sorted names as factorize
+        return Coded(*_arrow_factorize(s.to_arrow(compat_level=pl.CompatLevel.newest())))
     if isinstance(dtype, pl.Datetime):
         if name in DATE_COLUMNS:
             if dtype.time_zone is not None:
@@ -293,8 +356,17 @@ def frame_index(df: Any) -> Any:
     return df.index if frame_kind(df) == "pandas" else None
 
 
-def _column(kind: str, name: str, values: npt.NDArray[Any] | Coded) -> Any:
-    """One output column in a frame library's own form (categoricals for :class:`Coded`)."""
+def _column(kind: str, name: str, values: npt.NDArray[Any] | Coded | LazyIds) -> Any:
+    """One output column in a frame library's own form (categoricals for :class:`Coded`, the
+    library's strings for :class:`LazyIds`, made from their Arrow strings)."""
+    if isinstance(values, LazyIds):
+        strings = values.arrow()
+        if kind == "polars":
+            return optional_module("polars").Series(name, strings)
+        if kind == "pyarrow":
+            pa = optional_module("pyarrow")
+            return importlib.import_module("pyarrow.compute").cast(strings, pa.string())
+        return strings.to_pandas().array  # the strings as pandas reads them (str or object)
     if not isinstance(values, Coded):
         return values
     names = [str(n) for n in values.names]
@@ -313,11 +385,15 @@ def _column(kind: str, name: str, values: npt.NDArray[Any] | Coded) -> Any:
 
 
 def make_frame(
-    columns: dict[str, npt.NDArray[Any] | Coded], *, kind: str = "pandas", index: Any = None
+    columns: Mapping[str, npt.NDArray[Any] | Coded | LazyIds],
+    *,
+    kind: str = "pandas",
+    index: Any = None,
 ) -> Any:
     """A frame of ``kind`` (``"pandas"``, ``"polars"`` or ``"pyarrow"``) from equal-length numpy
     columns (no copy where the library can avoid one); :class:`Coded` columns become
-    categoricals with their names as labels, and a pandas frame takes ``index``."""
+    categoricals with their names as labels, :class:`LazyIds` the library's strings (without
+    Python objects), and a pandas frame takes ``index``."""
     out = {name: _column(kind, name, v) for name, v in columns.items()}
     if kind == "polars":
         return optional_module("polars").DataFrame(out)
@@ -364,28 +440,38 @@ def _arrow_strings(values: npt.NDArray[Any]) -> Any:
         return None
 
 
-def _arrow_factorize(strings: Any) -> tuple[I64, AnyArray]:
-    """Codes into the sorted distinct strings of an Arrow string array (missing: refused)."""
+def _plain_strings(strings: Any) -> Any:
+    """An Arrow column of strings as one array with offsets (``string`` or ``large_string``):
+    chunks combined, and string views (as polars keeps its strings) cast, which is twice the
+    speed of polars' own export to offsets."""
+    pa = optional_module("pyarrow")
+    if hasattr(strings, "combine_chunks"):
+        strings = strings.combine_chunks()
+    if not (pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type)):
+        strings = importlib.import_module("pyarrow.compute").cast(strings, pa.large_string())
+    return strings
+
+
+def _arrow_factorize(strings: Any) -> tuple[I64, LazyIds]:
+    """Codes into the sorted distinct strings of an Arrow string array (missing: refused), the
+    distinct strings kept as Arrow strings (:class:`LazyIds`)."""
     pc = importlib.import_module("pyarrow.compute")
     if strings.null_count:
         i = int(np.flatnonzero(np.asarray(strings.is_null().to_numpy(zero_copy_only=False)))[0])
         raise InvalidValue(f"[{i}]", None, "缺少值 / a value is missing")
+    strings = _plain_strings(strings)
     digits = _digit_codes(strings)
     if digits is not None:
         return digits
     encoded = pc.dictionary_encode(strings)
-    if hasattr(encoded, "combine_chunks"):
-        encoded = encoded.combine_chunks()
-    order = _bytes_order(encoded.dictionary)
+    dictionary = encoded.dictionary
+    order = _bytes_order(dictionary)
     if order is None:
-        order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+        order = pc.array_sort_indices(dictionary).to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     codes = rank[encoded.indices.to_numpy()]  # int32 indices, read in place
-    uniques = np.asarray(
-        encoded.dictionary.take(order).to_numpy(zero_copy_only=False), dtype=object
-    )
-    return codes, uniques
+    return codes, LazyIds(len(order), lambda: dictionary.take(order))
 
 
 def _string_buffers(strings: Any) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8]]:
@@ -426,7 +512,7 @@ _MAX_DIGITS = 18
 """The longest run of digits parsed as an integer (10**18 < 2**63)."""
 
 
-def _digit_codes(strings: Any) -> tuple[I64, AnyArray] | None:
+def _digit_codes(strings: Any) -> tuple[I64, LazyIds] | None:
     """Codes and sorted names of ids written as one prefix and digits (``370602…`` as an export
     numbers its volunteers, or ``v1024``, ``ZY2023000123``), without hashing a string: the
     digits parsed as integers and coded through a table over their range, the names written
@@ -443,10 +529,7 @@ def _digit_codes(strings: Any) -> tuple[I64, AnyArray] | None:
     n = len(strings)
     if not n:
         return None
-    if hasattr(strings, "combine_chunks"):
-        strings = strings.combine_chunks()
-    if not (pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type)):
-        strings = pc.cast(strings, pa.large_string())  # string views, for one
+    strings = _plain_strings(strings)
     prefix = strings[0].as_py().rstrip("0123456789").encode()
     p = len(prefix)
     offsets, text = _string_buffers(strings)
@@ -472,18 +555,26 @@ def _digit_codes(strings: Any) -> tuple[I64, AnyArray] | None:
     head = min(n, 1024)  # a sample first: most columns of other ids fail in it, cheaply
     if zeroed(offsets[: head + 1], text[: int(offsets[head])]) is None:
         return None
-    text = zeroed(offsets, text)
-    if text is None:
+    numbers = np.empty(n, dtype=np.int64)
+
+    def parse(rows: slice) -> bool:
+        """The strings of ``rows`` checked and parsed into ``numbers``; ``False`` if one is not
+        the prefix and digits."""
+        first = int(offsets[rows.start])
+        bounds = offsets[rows.start : rows.stop + 1] - first
+        digits = zeroed(bounds, text[first : int(offsets[rows.stop])])
+        if digits is None:
+            return False
+        if low != high and bool(((digits[bounds[:-1] + p] == 48) & (widths[rows] > 1)).any()):
+            return False  # "007" and "7" would be one number
+        part = pa.Array.from_buffers(
+            strings.type, len(bounds) - 1, [None, pa.py_buffer(bounds), pa.py_buffer(digits)]
+        )
+        numbers[rows] = pc.cast(part, pa.int64()).to_numpy()
+        return True
+
+    if not all(_parallel.run(parse, n)):  # on every core: the ranges are independent
         return None
-    starts = offsets[:-1]
-    if low != high and bool(((text[starts + p] == 48) & (widths > 1)).any()):
-        return None  # "007" and "7" would be one number
-    parsed = (
-        pa.Array.from_buffers(strings.type, n, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
-        if p
-        else strings
-    )
-    numbers = np.asarray(pc.cast(parsed, pa.int64()).to_numpy(), dtype=np.int64)
 
     def string_order(uniques: I64) -> I64:
         """The positions of ``uniques`` (sorted numbers) in the order of their strings: by the
@@ -495,12 +586,17 @@ def _digit_codes(strings: Any) -> tuple[I64, AnyArray] | None:
 
     order = None if low == high else string_order
     codes, uniques = _int_codes(numbers, order)
-    text_of = pc.cast(pa.array(uniques), pa.string())
-    if low == high:
-        text_of = pc.utf8_lpad(text_of, high, "0")
-    if prefix:
-        text_of = pc.binary_join_element_wise(prefix.decode(), text_of, "")
-    return codes, np.asarray(text_of.to_numpy(zero_copy_only=False), dtype=object)
+
+    def names() -> Any:
+        """The ids again, from their numbers: the prefix, and (at one width) the zeros."""
+        text_of = pc.cast(pa.array(uniques), pa.string())
+        if low == high:
+            text_of = pc.utf8_lpad(text_of, high, "0")
+        if prefix:
+            text_of = pc.binary_join_element_wise(prefix.decode(), text_of, "")
+        return text_of
+
+    return codes, LazyIds(len(uniques), names)
 
 
 _TENS = 10 ** np.arange(1, _MAX_DIGITS + 1, dtype=np.int64)
@@ -536,9 +632,12 @@ def _table_codes(
     a table over their range: one pass, and the reordering costs no second one."""
     # a table from 0 when it is no larger than allowed: the values index it as they are
     base = 0 if low >= 0 and _dense(0, high, len(values)) else low
-    offset = values - base if base else values
     present = np.zeros(high - base + 1, dtype=bool)
-    present[offset] = True
+
+    def mark(rows: slice) -> None:
+        present[values[rows] - base if base else values[rows]] = True  # all write True
+
+    _parallel.run(mark, len(values))
     uniques = np.flatnonzero(present) + base
     if order is None:
         table = np.cumsum(present, dtype=np.int64) - 1
@@ -546,7 +645,13 @@ def _table_codes(
         uniques = uniques[order(uniques)]
         table = np.zeros(len(present), dtype=np.int64)
         table[uniques - base] = np.arange(len(uniques), dtype=np.int64)
-    return table[offset], uniques
+    codes = np.empty(len(values), dtype=np.int64)
+
+    def look_up(rows: slice) -> None:
+        np.take(table, values[rows] - base if base else values[rows], out=codes[rows])
+
+    _parallel.run(look_up, len(values))
+    return codes, uniques
 
 
 def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
@@ -570,7 +675,8 @@ def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDAr
     if values.dtype == object or values.dtype.kind == "U":
         strings = _arrow_strings(values)
         if strings is not None:
-            return _arrow_factorize(strings)
+            codes, ids = _arrow_factorize(strings)
+            return codes, ids.to_numpy()
     pd = pandas(required=False)
     if pd is not None:
         codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)

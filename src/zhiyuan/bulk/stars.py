@@ -19,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -29,8 +29,8 @@ import numpy.typing as npt
 from dateutil.relativedelta import relativedelta
 
 from zhiyuan._validators import SHANGHAI
-from zhiyuan.bulk import _frames
-from zhiyuan.bulk._columns import EVIDENCE, PURPOSES, Columns, day_number
+from zhiyuan.bulk import _frames, _parallel
+from zhiyuan.bulk._columns import EVIDENCE, PURPOSES, Columns, day_number, ids_as_read
 from zhiyuan.errors import InvalidValue
 from zhiyuan.hours.policy import Purpose
 from zhiyuan.scoring.stars import StarScheme, months_since
@@ -65,7 +65,9 @@ class StarColumns:
     """Per-volunteer results of :func:`rate_stars`, as :class:`~zhiyuan.scoring.StarRating` fields.
 
     Attributes:
-        volunteer_ids: the rated volunteers.
+        volunteer_ids: the rated volunteers (ids read from Arrow strings are made into Python
+            strings when first read; :meth:`to_frame` gives them to the frame as strings of
+            its own kind, without making them).
         level: the level each may apply for (0: none).
         counted_minutes: the minutes that count under the scheme on ``as_of``.
         next_level: the next level, ``0`` at the top (``StarRating.next_level is None``).
@@ -76,7 +78,7 @@ class StarColumns:
         volunteer_column: the name of the ids' column in frames (the input's own name).
     """
 
-    volunteer_ids: AnyArray
+    _volunteer_ids: AnyArray | _frames.LazyIds
     level: npt.NDArray[np.int8]
     counted_minutes: I64
     next_level: npt.NDArray[np.int8]
@@ -89,10 +91,17 @@ class StarColumns:
     def __len__(self) -> int:
         return len(self.level)
 
+    @property
+    def volunteer_ids(self) -> AnyArray:
+        return _frames.materialized(self._volunteer_ids)
+
     def as_dict(self) -> dict[str, AnyArray]:
         """The columns by name (:attr:`volunteer_column` for the ids), ``unmet`` as bits."""
+        return {self.volunteer_column: self.volunteer_ids, **self._values()}
+
+    def _values(self) -> dict[str, AnyArray]:
+        """The columns other than the ids, by name."""
         return {
-            self.volunteer_column: self.volunteer_ids,
             "level": self.level,
             "counted_minutes": self.counted_minutes,
             "next_level": self.next_level,
@@ -114,9 +123,10 @@ class StarColumns:
             >>> out.labelled()["unmet"].decoded().tolist()
             ['stars.months']
         """
-        out: dict[str, AnyArray | _frames.Coded] = dict(self.as_dict())
-        out["unmet"] = _frames.Coded(self.unmet.astype(np.int64), UNMET_LABELS)
-        return out
+        return {**self.as_dict(), "unmet": self._unmet_labelled()}
+
+    def _unmet_labelled(self) -> _frames.Coded:
+        return _frames.Coded(self.unmet.astype(np.int64), UNMET_LABELS)
 
     def to_pandas(self) -> Any:
         """The columns as a DataFrame (needs pandas), ``unmet`` labelled (:meth:`labelled`).
@@ -142,7 +152,9 @@ class StarColumns:
             >>> table.to_frame("pyarrow").column("level").to_pylist()
             [1]
         """
-        return _frames.make_frame(self.labelled(), kind=kind)
+        # the ids as read (still Arrow strings from a frame: no Python string is made)
+        columns = {self.volunteer_column: self._volunteer_ids, **self._values()}
+        return _frames.make_frame({**columns, "unmet": self._unmet_labelled()}, kind=kind)
 
 
 def _as_of_day(as_of: datetime) -> date:
@@ -168,10 +180,13 @@ def _positions(ids: AnyArray, among: AnyArray) -> I64:
     return np.where(found, order[at], -1).astype(np.int64)
 
 
-def _per_volunteer(name: str, values: PerVolunteer, ids: AnyArray, *, dates: bool) -> I64 | None:
+def _per_volunteer(
+    name: str, values: PerVolunteer, rated: AnyArray | _frames.LazyIds, *, dates: bool
+) -> I64 | None:
     """``values`` as one int per rated volunteer (day numbers when ``dates``)."""
     if values is None:
         return None
+    ids = _frames.materialized(rated)
     n = len(ids)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -217,14 +232,15 @@ def _months_since(registered: I64, today: date) -> I64:
 
 def _marks(
     marks: Mapping[Any, Sequence[date]] | tuple[Any, Any] | None,
-    ids: AnyArray,
+    rated: AnyArray | _frames.LazyIds,
     since: int,
     today: int,
 ) -> Bools:
     """True for volunteers with a mark in ``(since, today]``."""
-    out = np.zeros(len(ids), dtype=bool)
+    out = np.zeros(len(rated), dtype=bool)
     if marks is None:
         return out
+    ids = _frames.materialized(rated)
     if isinstance(marks, Mapping):
         who = [k for k, days in marks.items() for _ in days]
         when: Any = [d for days in marks.values() for d in days]
@@ -278,43 +294,57 @@ def rate_stars(
     today = _as_of_day(as_of)
     today_n = day_number(today)
     cols = Columns.of(rows)
+    ids: AnyArray | _frames.LazyIds
     if volunteers is None:
-        ids = cols.volunteer_ids
+        ids = ids_as_read(cols)  # Arrow strings stay so: the result carries them as read
         target = cols.volunteer
-        mask: Bools | None = None
     else:
         ids = np.asarray(volunteers)
         if ids.dtype.kind not in "iuOU":
             ids = ids.astype(object)
         target = _positions(cols.volunteer_ids, ids)[cols.volunteer]
-        mask = target >= 0
     n = len(ids)
     minutes = cols.get("weighted_minutes" if sch.weighted else "minutes")
     day = cols.service_days()
 
-    def keep(m: Bools) -> None:
-        nonlocal mask
-        mask = m if mask is None else mask & m
-
-    keep(day <= today_n)
+    # which rows count: each test gives a mask of the rows of one range
+    tests: list[Callable[[slice], Bools]] = [lambda rows: day[rows] <= today_n]
+    if volunteers is not None:
+        tests.append(lambda rows: target[rows] >= 0)  # a volunteer rated
     if cols.status is not None:
-        keep(cols.status == 0)  # accepted (STATUSES[0]): waiting or rejected rows never count
+        status = cols.status  # accepted (STATUSES[0]): waiting or rejected rows never count
+        tests.append(lambda rows: status[rows] == 0)
     start = sch.window_start(today)
     if start is not None:
-        keep(day >= day_number(start))
+        first = day_number(start)
+        tests.append(lambda rows: day[rows] >= first)
     if sch.evidence is None:
-        keep((cols.get("purposes") & _STARS_BIT) != 0)
+        purposes = cols.get("purposes")
+        tests.append(lambda rows: (purposes[rows] & _STARS_BIT) != 0)
     else:
         kinds = np.array([e in sch.evidence for e in EVIDENCE], dtype=bool)
-        keep(kinds[cols.get("evidence")])
+        evidence = cols.get("evidence")
+        tests.append(lambda rows: kinds[evidence[rows]])
     if sch.categories is not None:
         cats = np.array([c in sch.categories for c in cols.categories], dtype=bool)
-        keep(cats[cols.get("category")] if len(cats) else np.zeros(len(cols), dtype=bool))
-    assert mask is not None
-    weights = np.where(mask, minutes, 0)
-    if volunteers is not None:
-        target = np.where(mask, target, 0)
-    total = np.bincount(target, weights=weights, minlength=n).astype(np.int64)
+        category = cols.get("category")
+        tests.append(
+            lambda rows: cats[category[rows]] if len(cats) else np.zeros(len(day[rows]), bool)
+        )
+    weights = np.empty(len(cols), dtype=np.float64)  # as bincount sums them (exact < 2**53)
+    counted = target if volunteers is None else np.empty(len(cols), dtype=np.int64)
+
+    def count(rows: slice) -> None:
+        """The minutes of ``rows`` that count (0 for the others), on every core."""
+        keep = tests[0](rows)
+        for test in tests[1:]:
+            keep &= test(rows)
+        np.multiply(minutes[rows], keep, out=weights[rows])
+        if volunteers is not None:
+            np.multiply(target[rows], keep, out=counted[rows])  # others to 0, weight 0
+
+    _parallel.run(count, len(cols))
+    total = np.bincount(counted, weights=weights, minlength=n).astype(np.int64)
 
     top = sch.top
     thresholds = np.array(sch.thresholds_hours, dtype=np.int64) * 60
