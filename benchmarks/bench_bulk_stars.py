@@ -1,16 +1,18 @@
 """Star levels for 1,460,000 volunteers from 10,000,000 certified records, from raw string ids.
 
 烟台's scale (1.46 million registered volunteers). An export names volunteers by string ids, so
-every side starts from them and pays for turning them into groups: zhiyuan
-(:func:`zhiyuan.bulk.rate_stars` on the pandas DataFrame, and on the polars one), plain pandas
-(mask, ``groupby().sum()``, thresholds with ``searchsorted``) and plain polars (the same with
-``group_by``), each warm, best of 3, on frames built before any clock starts, results checked
-equal, twice: with the C allocator as a process has it, then after
+every side starts from them and pays for turning them into groups, and gives a frame of the
+same kind: zhiyuan (:func:`zhiyuan.bulk.rate_stars` on the pandas DataFrame, and on the polars
+one, then ``to_frame``), plain pandas (mask, ``groupby().sum()``, thresholds with
+``searchsorted``) and plain polars (the same with ``group_by``), each warm, best of 3, on frames
+built before any clock starts, results checked equal, twice: with the C allocator as a process has it, then after
 :func:`~zhiyuan.bulk.keep_freed_memory` (as the ``zhiyuan`` command runs; polars' own allocator
 keeps freed memory anyway). Targets: zhiyuan ≥ 3× faster than the faster of pandas and polars
-(given either frame: ids of digits parse as integers; a pandas frame of Python strings first pays
-for turning them into Arrow strings); ≤ 1 s and ≤ 2 GB for the call on ids already coded (a
-warehouse export's dense codes, :class:`~zhiyuan.bulk.Columns` built once).
+(given either frame: ids of digits, or of a prefix and digits, parse as integers; a long column
+is worked on one range of rows a core, as ``ZHIYUAN_THREADS`` allows; ids stay Arrow strings
+into the result's frame, and the time to read them as Python strings as well is printed beside);
+≤ 1 s and ≤ 2 GB for the call on ids already coded (a warehouse export's dense codes,
+:class:`~zhiyuan.bulk.Columns` built once).
 
 The data is skewed as in ``bench_stars.py``: four records in five go to volunteer ``⌊N·u³⌋`` (the
 top 1 % serve a fifth of all records), one in five round-robin (so nearly everyone has some).
@@ -125,21 +127,34 @@ def check(name: str, got: Any, ids: Any, want_ids: np.ndarray, result: Any) -> N
         assert np.array_equal(np.asarray(got[col]), ours), f"{name}: {col} differs"
 
 
+def stars_frame(frame: Any, kind: str) -> tuple[Any, Any]:
+    """zhiyuan from a frame to a frame of the same kind, as the plain sides give one: the
+    result (for the checks) and its frame."""
+    result = rate_stars(frame, SCHEME, AS_OF)
+    return result, result.to_frame(kind)
+
+
 def compare(frame: pd.DataFrame, polars_frame: pl.DataFrame) -> None:
-    """zhiyuan on both frames, plain pandas and plain polars: each warm, best of 3, results
-    checked equal; the times and the ratios against the target."""
-    ours, s_ours = best_of(lambda: rate_stars(frame, SCHEME, AS_OF))
-    ours_pl, s_ours_pl = best_of(lambda: rate_stars(polars_frame, SCHEME, AS_OF))
+    """zhiyuan on both frames, plain pandas and plain polars: each warm, best of 3, from a
+    frame to a frame, results checked equal; the times and the ratios against the target."""
+    (ours, out), s_ours = best_of(lambda: stars_frame(frame, "pandas"))
+    (ours_pl, out_pl), s_ours_pl = best_of(lambda: stars_frame(polars_frame, "polars"))
+    ids_once, s_ids = best_of(lambda: rate_stars(polars_frame, SCHEME, AS_OF).volunteer_ids)
     want_ids = np.asarray(ours.volunteer_ids, dtype=object)
     assert np.array_equal(np.asarray(ours_pl.volunteer_ids, dtype=object), want_ids)
+    assert np.array_equal(np.asarray(ids_once, dtype=object), want_ids)
     assert np.array_equal(ours_pl.level, ours.level)
+    for name, got in (("zhiyuan's pandas frame", out), ("zhiyuan's polars frame", out_pl)):
+        named = {col: got[col] for col in ("level", "next_level", "minutes_missing")}
+        check(name, {**named, "minutes": got["counted_minutes"]}, got["volunteer"], want_ids, ours)
     pdf, s_pd = best_of(lambda: plain_pandas(frame))
     check("pandas", pdf, pdf["volunteer"].to_numpy(), want_ids, ours)
     plf, s_pl = best_of(lambda: plain_polars(polars_frame))
     check("polars", plf, plf["volunteer"].to_numpy(), want_ids, ours)
     faster = min(s_pd, s_pl)
-    print(f"zhiyuan rate_stars on the pandas frame (string ids):   {s_ours:6.3f} s")
-    print(f"zhiyuan rate_stars on the polars frame (string ids):   {s_ours_pl:6.3f} s")
+    print(f"zhiyuan rate_stars, pandas frame in and out:           {s_ours:6.3f} s")
+    print(f"zhiyuan rate_stars, polars frame in and out:           {s_ours_pl:6.3f} s")
+    print(f"  (from the polars frame, the ids read as Python strings: {s_ids:6.3f} s)")
     print(f"plain pandas (mask, groupby().sum(), searchsorted):     {s_pd:6.3f} s")
     print(f"plain polars (mask, group_by().sum(), searchsorted):    {s_pl:6.3f} s; same results")
     for form, secs in (("polars", s_ours_pl), ("pandas", s_ours)):

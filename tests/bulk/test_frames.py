@@ -6,6 +6,7 @@ ledger counts.
 
 from __future__ import annotations
 
+import pickle
 import random
 import warnings
 from datetime import date, datetime, timedelta
@@ -267,6 +268,44 @@ def test_names_are_kept(kind: str) -> None:
     assert column(out, "level") == [0, 1]
     back = Columns.of(frame).to_pandas()
     assert list(back.columns) == ["volunteer_id", "service_date", "counted_minutes", "purposes"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ids=st.lists(
+        st.one_of(st.integers(0, 10**6).map(lambda n: f"v{n}"), st.text(min_size=1, max_size=5)),
+        min_size=1,
+        max_size=30,
+    ),
+    kind=st.sampled_from(KINDS),
+    out_kind=st.sampled_from(KINDS),
+)
+def test_ids_read_as_arrow_strings_go_out_as_the_same_frame(
+    ids: list[str], kind: str, out_kind: str
+) -> None:
+    """Ids read from Arrow strings stay Arrow strings (no Python string is made) until they
+    are read: a result sent out as a frame makes none, and the frame equals the one made from
+    the ids read as Python strings."""
+    from zhiyuan.bulk._frames import LazyIds
+
+    frame = pd.DataFrame(
+        {"volunteer_id": pd.array(ids, dtype="str"), "day": [20148] * len(ids),
+         "minutes": [60 * (k + 1) for k in range(len(ids))], "purposes": [1] * len(ids)}
+    )  # fmt: skip
+    out = rate_stars(to_kind(frame, kind), None, AS_OF)
+    lazy = out._volunteer_ids
+    assert isinstance(lazy, LazyIds)
+    got = out.to_frame(out_kind)
+    assert lazy._objects is None  # no Python strings were made for the frame
+    want = attrs.evolve(out, volunteer_ids=out.volunteer_ids).to_frame(out_kind)
+    assert isinstance(out.volunteer_ids, np.ndarray)
+    assert out.volunteer_ids.tolist() == sorted(set(ids))
+    if out_kind == "pandas":
+        pd.testing.assert_frame_equal(got, want)
+    else:
+        assert got.equals(want)
+    again = pickle.loads(pickle.dumps(rate_stars(to_kind(frame, kind), None, AS_OF)))
+    assert again.volunteer_ids.tolist() == out.volunteer_ids.tolist()  # to another process
 
 
 def test_day_is_computed_from_start() -> None:

@@ -138,6 +138,11 @@ class LazyIds:
     def __repr__(self) -> str:
         return f"<LazyIds of {self._size:,}>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as the Arrow array itself (``make`` may be a closure, which does not
+        pickle): a result sent to another process keeps its ids."""
+        return (_arrow_ids, (self.arrow(),))
+
     def arrow(self) -> Any:
         """The ids as an Arrow string array (made once)."""
         if self._make is not None:
@@ -149,6 +154,11 @@ class LazyIds:
         if self._objects is None:
             self._objects = np.asarray(self.arrow().to_numpy(zero_copy_only=False), dtype=object)
         return self._objects
+
+
+def _arrow_ids(strings: Any) -> LazyIds:
+    """A :class:`LazyIds` of an Arrow array already made (as one is unpickled)."""
+    return LazyIds(len(strings), lambda: strings)
 
 
 def materialized(ids: AnyArray | LazyIds) -> AnyArray:
