@@ -2,7 +2,10 @@
 
 The three are optional (the ``pandas``, ``polars`` and ``arrow`` extras) and are imported lazily,
 by name, and typed as ``Any`` on this side of the boundary only; what crosses it is numpy arrays
-and plain Python values. Nothing here is imported unless a frame is given or asked for.
+and plain Python values, and one wrapper: :class:`LazyIds`, distinct ids kept as the Arrow
+strings they were read as until something reads them (a result that goes back out as a frame
+never makes a Python string of each). Nothing here is imported unless a frame is given or asked
+for.
 
 Why numpy is the interchange (and not narwhals or Arrow): the bulk kernels are numpy, and each
 of the three libraries converts its numeric columns to and from numpy without a copy, so reading
@@ -383,10 +386,11 @@ def _column(kind: str, name: str, values: npt.NDArray[Any] | Coded | LazyIds) ->
     if kind == "pandas":
         return pandas().Categorical.from_codes(values.codes, categories=names)
     missing = values.codes < 0  # a code of -1: no value
-    if kind == "polars":
+    if kind == "polars":  # the labels gathered by code (no Python object a row)
         pl = optional_module("polars")
-        labels = np.asarray([*names, None], dtype=object)[values.codes]  # -1 picks the None
-        return pl.Series(name, labels.tolist(), dtype=pl.Enum(names))
+        at = pl.Series(np.where(missing, 0, values.codes).astype(np.uint32))
+        out = pl.Series(name, names, dtype=pl.Enum(names)).gather(at)
+        return out.scatter(np.flatnonzero(missing), None) if bool(missing.any()) else out
     pa = optional_module("pyarrow")
     return pa.DictionaryArray.from_arrays(
         pa.array(np.where(missing, 0, values.codes), type=pa.int32(), mask=missing),
