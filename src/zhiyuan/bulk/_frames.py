@@ -473,10 +473,12 @@ def _arrow_factorize(strings: Any) -> tuple[I64, LazyIds]:
     if strings.null_count:
         i = int(np.flatnonzero(np.asarray(strings.is_null().to_numpy(zero_copy_only=False)))[0])
         raise InvalidValue(f"[{i}]", None, "缺少值 / a value is missing")
-    strings = _plain_strings(strings)
-    digits = _digit_codes(strings)
+    if hasattr(strings, "combine_chunks"):
+        strings = strings.combine_chunks()
+    digits = _digit_codes(strings)  # string views are cast in its ranges, on every core
     if digits is not None:
         return digits
+    strings = _plain_strings(strings)
     encoded = pc.dictionary_encode(strings)
     dictionary = encoded.dictionary
     order = _bytes_order(dictionary)
@@ -535,22 +537,29 @@ def _digit_codes(strings: Any) -> tuple[I64, LazyIds] | None:
     one string) are put in the strings' order. ``None`` for anything else (another prefix,
     other characters, leading zeros at several widths, more than 18 digits).
 
-    The checks and the parse run on the array's own buffers (a sample of the first strings
-    first): a copy of its bytes has the prefix written over with ``0`` (so the prefix reads as
+    The checks and the parse run on the array's own buffers, a sample of the first strings
+    first, then one range of rows a core at once (string views are cast to offsets there): a
+    copy of a range's bytes has the prefix written over with ``0`` (so the prefix reads as
     leading zeros) and must then be ASCII digits only, before Arrow parses it."""
     pa = optional_module("pyarrow")
     pc = importlib.import_module("pyarrow.compute")
     n = len(strings)
     if not n:
         return None
-    strings = _plain_strings(strings)
+    if hasattr(strings, "combine_chunks"):
+        strings = strings.combine_chunks()
     prefix = strings[0].as_py().rstrip("0123456789").encode()
     p = len(prefix)
-    offsets, text = _string_buffers(strings)
-    widths = np.diff(offsets).astype(np.int64) - p
-    low, high = int(widths.min()), int(widths.max())
-    if not 1 <= low <= high <= _MAX_DIGITS:
-        return None
+
+    def read(piece: Any) -> tuple[Any, npt.NDArray[Any], npt.NDArray[np.uint8], I64] | None:
+        """Rows of the column (string views cast, on the piece's own core): their type,
+        offsets, bytes and widths after the prefix; ``None`` unless each is 1 to 18 digits."""
+        piece = _plain_strings(piece)
+        offsets, text = _string_buffers(piece)
+        widths = np.diff(offsets).astype(np.int64) - p
+        if not 1 <= int(widths.min()) <= int(widths.max()) <= _MAX_DIGITS:
+            return None
+        return piece.type, offsets, text, widths
 
     def zeroed(offsets: npt.NDArray[Any], text: npt.NDArray[np.uint8]) -> Any:
         """``text`` with the prefix written over by ``0`` (in a copy: the strings stay) if
@@ -566,29 +575,36 @@ def _digit_codes(strings: Any) -> tuple[I64, LazyIds] | None:
             return None  # a byte that is not an ASCII digit
         return text
 
-    head = min(n, 1024)  # a sample first: most columns of other ids fail in it, cheaply
-    if zeroed(offsets[: head + 1], text[: int(offsets[head])]) is None:
+    sample = read(strings.slice(0, 1024))  # first: most columns of other ids fail in it, cheaply
+    if sample is None or zeroed(sample[1], sample[2]) is None:
         return None
     numbers = np.empty(n, dtype=np.int64)
 
-    def parse(rows: slice) -> bool:
-        """The strings of ``rows`` checked and parsed into ``numbers``; ``False`` if one is not
-        the prefix and digits."""
-        first = int(offsets[rows.start])
-        bounds = offsets[rows.start : rows.stop + 1] - first
-        digits = zeroed(bounds, text[first : int(offsets[rows.stop])])
+    def parse(rows: slice) -> tuple[int, int, bool] | None:
+        """The strings of ``rows`` checked and parsed into ``numbers``: their fewest and most
+        digits, and whether one of several digits starts with 0; ``None`` if one is not the
+        prefix and digits."""
+        found = read(strings.slice(rows.start, rows.stop - rows.start))
+        if found is None:
+            return None
+        kind, offsets, text, widths = found
+        digits = zeroed(offsets, text)
         if digits is None:
-            return False
-        if low != high and bool(((digits[bounds[:-1] + p] == 48) & (widths[rows] > 1)).any()):
-            return False  # "007" and "7" would be one number
+            return None
+        led = bool(((digits[offsets[:-1] + p] == 48) & (widths > 1)).any())
         part = pa.Array.from_buffers(
-            strings.type, len(bounds) - 1, [None, pa.py_buffer(bounds), pa.py_buffer(digits)]
+            kind, len(widths), [None, pa.py_buffer(offsets), pa.py_buffer(digits)]
         )
         numbers[rows] = pc.cast(part, pa.int64()).to_numpy()
-        return True
+        return int(widths.min()), int(widths.max()), led
 
-    if not all(_parallel.run(parse, n)):  # on every core: the ranges are independent
+    parsed = _parallel.run(parse, n)  # on every core: the ranges are independent
+    if any(part is None for part in parsed):
         return None
+    ranges = [part for part in parsed if part is not None]
+    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    if low != high and any(r[2] for r in ranges):
+        return None  # "007" and "7" would be one number
 
     def string_order(uniques: I64) -> I64:
         """The positions of ``uniques`` (sorted numbers) in the order of their strings: by the
