@@ -551,29 +551,34 @@ def _digit_codes(strings: Any) -> tuple[I64, LazyIds] | None:
     prefix = strings[0].as_py().rstrip("0123456789").encode()
     p = len(prefix)
 
-    def read(piece: Any) -> tuple[Any, npt.NDArray[Any], npt.NDArray[np.uint8], I64] | None:
+    # Each step below makes as few arrays of a row each as it can: with glibc's allocator as a
+    # process has it, every one of tens of MB is page-faulted in afresh (keep_freed_memory).
+    def read(piece: Any) -> tuple[Any, npt.NDArray[Any], npt.NDArray[np.uint8], AnyArray] | None:
         """Rows of the column (string views cast, on the piece's own core): their type,
         offsets, bytes and widths after the prefix; ``None`` unless each is 1 to 18 digits."""
         piece = _plain_strings(piece)
         offsets, text = _string_buffers(piece)
-        widths = np.diff(offsets).astype(np.int64) - p
+        widths = np.diff(offsets)
+        widths -= p
         if not 1 <= int(widths.min()) <= int(widths.max()) <= _MAX_DIGITS:
             return None
         return piece.type, offsets, text, widths
 
     def zeroed(offsets: npt.NDArray[Any], text: npt.NDArray[np.uint8]) -> Any:
-        """``text`` with the prefix written over by ``0`` (in a copy: the strings stay) if
-        every string is the prefix and ASCII digits; ``None`` otherwise."""
-        starts = offsets[:-1]
-        if not all(bool((text[starts + j] == byte).all()) for j, byte in enumerate(prefix)):
-            return None
+        """``text`` with the prefix written over by ``0`` (in a copy: the strings stay), and
+        where each string's digits start, if every string is the prefix and ASCII digits;
+        ``None`` otherwise."""
+        at = offsets[:-1].copy() if p else offsets[:-1]  # stepped through the prefix
         if p:
             text = text.copy()
-            for j in range(p):
-                text[starts + j] = 48
+        for byte in prefix:
+            if not bool((text[at] == byte).all()):
+                return None
+            text[at] = 48
+            at += 1
         if len(text) and not 48 <= int(text.min()) <= int(text.max()) <= 57:
             return None  # a byte that is not an ASCII digit
-        return text
+        return text, at
 
     sample = read(strings.slice(0, 1024))  # first: most columns of other ids fail in it, cheaply
     if sample is None or zeroed(sample[1], sample[2]) is None:
@@ -588,10 +593,11 @@ def _digit_codes(strings: Any) -> tuple[I64, LazyIds] | None:
         if found is None:
             return None
         kind, offsets, text, widths = found
-        digits = zeroed(offsets, text)
-        if digits is None:
+        checked = zeroed(offsets, text)
+        if checked is None:
             return None
-        led = bool(((digits[offsets[:-1] + p] == 48) & (widths > 1)).any())
+        digits, first_digit = checked
+        led = bool(((digits[first_digit] == 48) & (widths > 1)).any())
         part = pa.Array.from_buffers(
             kind, len(widths), [None, pa.py_buffer(offsets), pa.py_buffer(digits)]
         )

@@ -65,9 +65,6 @@ class StarColumns:
     """Per-volunteer results of :func:`rate_stars`, as :class:`~zhiyuan.scoring.StarRating` fields.
 
     Attributes:
-        volunteer_ids: the rated volunteers (ids read from Arrow strings are made into Python
-            strings when first read; :meth:`to_frame` gives them to the frame as strings of
-            its own kind, without making them).
         level: the level each may apply for (0: none).
         counted_minutes: the minutes that count under the scheme on ``as_of``.
         next_level: the next level, ``0`` at the top (``StarRating.next_level is None``).
@@ -93,6 +90,9 @@ class StarColumns:
 
     @property
     def volunteer_ids(self) -> AnyArray:
+        """The rated volunteers. Ids read from Arrow strings (a polars frame, a pandas frame of
+        ``str``, an Arrow table) are made into Python strings the first time this is read;
+        :meth:`to_frame` gives them to the frame as its own strings, without making them."""
         return _frames.materialized(self._volunteer_ids)
 
     def as_dict(self) -> dict[str, AnyArray]:
