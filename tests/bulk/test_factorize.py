@@ -50,6 +50,7 @@ def _forms(values: list[str]) -> list[pa.Array | pa.ChunkedArray]:
         pa.array(values),
         pa.array(values, type=pa.large_string()),
         pa.array(values, type=pa.string_view()),
+        pa.array(["x", *values], type=pa.string_view()).slice(1),
         pa.array(["x", *values, "y"]).slice(1, len(values)),
         pa.array(["x", *values], type=pa.large_string()).slice(1),
         pa.chunked_array([values[:k], values[k:]], type=pa.string()),

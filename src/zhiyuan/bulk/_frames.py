@@ -490,6 +490,22 @@ def _arrow_factorize(strings: Any) -> tuple[I64, LazyIds]:
     return codes, LazyIds(len(order), lambda: dictionary.take(order))
 
 
+def _take_strings(strings: Any, rows: I64) -> Any:
+    """The strings at ``rows`` of an Arrow string array (no missing values), as an array with
+    offsets: string views (which Arrow's ``take`` does not take) are gathered as their 16-byte
+    views over the same data, then cast."""
+    pa = optional_module("pyarrow")
+    if pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type):
+        return strings.take(rows)
+    buffers = strings.buffers()
+    views = np.frombuffer(buffers[1], dtype="V16", count=strings.offset + len(strings))
+    taken = np.ascontiguousarray(views[strings.offset :][rows])
+    gathered = pa.Array.from_buffers(
+        strings.type, len(rows), [None, pa.py_buffer(taken), *buffers[2:]]
+    )
+    return _plain_strings(gathered)
+
+
 def _string_buffers(strings: Any) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8]]:
     """An Arrow string array's offsets, counted from 0, and its bytes (read in place, not
     copied): string ``k`` is ``text[offsets[k]:offsets[k + 1]]``."""
@@ -531,8 +547,8 @@ _MAX_DIGITS = 18
 def _digit_codes(strings: Any) -> tuple[I64, LazyIds] | None:
     """Codes and sorted names of ids written as one prefix and digits (``370602…`` as an export
     numbers its volunteers, or ``v1024``, ``ZY2023000123``), without hashing a string: the
-    digits parsed as integers and coded through a table over their range, the names written
-    back with the prefix (and, at one width, the leading zeros). Digits of one width sort as
+    digits parsed as integers and coded through a table over their range (which notes a row
+    holding each number), the names taken from those rows. Digits of one width sort as
     their numbers do; digits of several widths (then without leading zeros, so each number is
     one string) are put in the strings' order. ``None`` for anything else (another prefix,
     other characters, leading zeros at several widths, more than 18 digits).
@@ -621,18 +637,11 @@ def _digit_codes(strings: Any) -> tuple[I64, LazyIds] | None:
         return np.argsort(uniques * 10 ** (high - size), kind="stable")
 
     order = None if low == high else string_order
-    codes, uniques = _int_codes(numbers, order)
-
-    def names() -> Any:
-        """The ids again, from their numbers: the prefix, and (at one width) the zeros."""
-        text_of = pc.cast(pa.array(uniques), pa.string())
-        if low == high:
-            text_of = pc.utf8_lpad(text_of, high, "0")
-        if prefix:
-            text_of = pc.binary_join_element_wise(prefix.decode(), text_of, "")
-        return text_of
-
-    return codes, LazyIds(len(uniques), names)
+    codes, uniques, rows = _int_codes(numbers, order, rows=True)
+    assert rows is not None  # asked for
+    # each id's own string, from a row that holds it (taken now: the column is not kept)
+    names = _take_strings(strings, rows)
+    return codes, LazyIds(len(uniques), lambda: names)
 
 
 _TENS = 10 ** np.arange(1, _MAX_DIGITS + 1, dtype=np.int64)
@@ -645,35 +654,55 @@ def _dense(low: int, high: int, n: int) -> bool:
     return high - low < max(4 * n, 1 << 20)
 
 
-def _int_codes(values: I64, order: Callable[[I64], I64] | None = None) -> tuple[I64, I64]:
+def _int_codes(
+    values: I64, order: Callable[[I64], I64] | None = None, *, rows: bool = False
+) -> tuple[I64, I64, I64 | None]:
     """Codes and uniques of integers: the uniques sorted, or (``order``) put in the order it
-    gives for the sorted ones. Integers in a range at most a few times the row count go through
-    a lookup table over the range (:func:`_table_codes`), others through :func:`factorize`."""
+    gives for the sorted ones; with ``rows``, a row holding each unique (``None`` without).
+    Integers in a range at most a few times the row count go through a lookup table over the
+    range (:func:`_table_codes`), others through :func:`factorize`."""
     low, high = int(values.min()), int(values.max())
     if _dense(low, high, len(values)):
-        return _table_codes(values, low, high, order)
+        return _table_codes(values, low, high, order, rows=rows)
     codes, uniques = factorize(values)  # hashed (pandas) or sorted (numpy)
-    if order is None:
-        return codes, uniques
-    at = order(uniques)
-    rank = np.empty(len(at), dtype=np.int64)
-    rank[at] = np.arange(len(at), dtype=np.int64)
-    return rank[codes], uniques[at]
+    if order is not None:
+        at = order(uniques)
+        rank = np.empty(len(at), dtype=np.int64)
+        rank[at] = np.arange(len(at), dtype=np.int64)
+        codes, uniques = rank[codes], uniques[at]
+    if not rows:
+        return codes, uniques, None
+    holder = np.empty(len(uniques), dtype=np.int64)
+    holder[codes] = np.arange(len(codes), dtype=np.int64)
+    return codes, uniques, holder
 
 
 def _table_codes(
-    values: I64, low: int, high: int, order: Callable[[I64], I64] | None = None
-) -> tuple[I64, I64]:
+    values: I64,
+    low: int,
+    high: int,
+    order: Callable[[I64], I64] | None = None,
+    *,
+    rows: bool = False,
+) -> tuple[I64, I64, I64 | None]:
     """:func:`_int_codes` for integers from ``low`` to ``high`` (dense, :func:`_dense`), through
-    a table over their range: one pass, and the reordering costs no second one."""
+    a table over their range: one pass (which also notes a row of each value, with ``rows``),
+    and the reordering costs no second one."""
     # a table from 0 when it is no larger than allowed: the values index it as they are
     base = 0 if low >= 0 and _dense(0, high, len(values)) else low
+    seen = np.full(high - base + 1, -1, dtype=np.int64) if rows else None
     present = np.zeros(high - base + 1, dtype=bool)
 
-    def mark(rows: slice) -> None:
-        present[values[rows] - base if base else values[rows]] = True  # all write True
+    def mark(part: slice) -> None:
+        at = values[part] - base if base else values[part]
+        if seen is None:
+            present[at] = True  # all write True
+        else:  # any row of a value will do: whichever thread writes last
+            seen[at] = np.arange(part.start, part.stop, dtype=np.int64)
 
     _parallel.run(mark, len(values))
+    if seen is not None:
+        present = seen >= 0
     uniques = np.flatnonzero(present) + base
     if order is None:
         table = np.cumsum(present, dtype=np.int64) - 1
@@ -683,11 +712,11 @@ def _table_codes(
         table[uniques - base] = np.arange(len(uniques), dtype=np.int64)
     codes = np.empty(len(values), dtype=np.int64)
 
-    def look_up(rows: slice) -> None:
-        np.take(table, values[rows] - base if base else values[rows], out=codes[rows])
+    def look_up(part: slice) -> None:
+        np.take(table, values[part] - base if base else values[part], out=codes[part])
 
     _parallel.run(look_up, len(values))
-    return codes, uniques
+    return codes, uniques, (None if seen is None else seen[uniques - base])
 
 
 def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
@@ -706,7 +735,7 @@ def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDAr
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
         if high < 1 << 63 and _dense(low, high, len(values)):  # a table over the range
-            codes, uniques = _table_codes(values.astype(np.int64), low, high)
+            codes, uniques, _ = _table_codes(values.astype(np.int64), low, high)
             return codes, uniques.astype(values.dtype)
     if values.dtype == object or values.dtype.kind == "U":
         strings = _arrow_strings(values)
