@@ -120,6 +120,14 @@ nitpick_ignore: list[tuple[str, str]] = [
 # The categorical column of zhiyuan.bulk lives in its private frame module and is documented
 # where users import it, as zhiyuan.bulk.Coded (docs/reference/bulk.md).
 nitpick_ignore.append(("py:class", "zhiyuan.bulk._frames.Coded"))
+# So do the ids kept as Arrow strings (zhiyuan.bulk.LazyIds). The constructors attrs writes for
+# Columns and StarColumns keep their argument's annotation, ``AnyArray | _frames.LazyIds``, as
+# the text it is: a type alias and a name autodoc cannot look up there.
+nitpick_ignore += [
+    ("py:class", "zhiyuan.bulk._frames.LazyIds"),
+    ("py:class", "_frames.LazyIds"),
+    ("py:class", "AnyArray"),
+]
 
 # Private base classes are not documented (``Masked``, the base of IdNumber and Phone).
 nitpick_ignore.append(("py:class", "zhiyuan._private.Masked"))

@@ -32,7 +32,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
 
 from zhiyuan._malloc import keep_freed_memory
 from zhiyuan.bulk._columns import DAY, EVIDENCE, MIN_TIME, NONE, PURPOSES, Columns
-from zhiyuan.bulk._frames import Coded, frame_columns, optional_module
+from zhiyuan.bulk._frames import Coded, LazyIds, frame_columns, optional_module
 from zhiyuan.bulk.hours import (
     ACCEPTED,
     NEEDS_APPROVAL,
@@ -72,6 +72,7 @@ __all__ = [
     "Coded",
     "Columns",
     "HourColumns",
+    "LazyIds",
     "NotVectorized",
     "SlowPathWarning",
     "StarColumns",
