@@ -567,8 +567,8 @@ def _digit_codes(strings: Any) -> tuple[I64, LazyIds] | None:
     prefix = strings[0].as_py().rstrip("0123456789").encode()
     p = len(prefix)
 
-    # Each step below makes as few arrays of a row each as it can: with glibc's allocator as a
-    # process has it, every one of tens of MB is page-faulted in afresh (keep_freed_memory).
+    # Each step below makes as few arrays of a row each as it can (one index array, stepped
+    # through the prefix; the widths found in place): every such array is tens of MB to fill.
     def read(piece: Any) -> tuple[Any, npt.NDArray[Any], npt.NDArray[np.uint8], AnyArray] | None:
         """Rows of the column (string views cast, on the piece's own core): their type,
         offsets, bytes and widths after the prefix; ``None`` unless each is 1 to 18 digits."""
