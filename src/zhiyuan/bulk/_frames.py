@@ -114,54 +114,35 @@ def is_series(obj: object) -> bool:
 
 
 class LazyIds:
-    """Distinct ids read from Arrow strings, kept as Arrow strings until they are read as Python
-    objects: a frame's million ids are made into Python strings (about 0.06 s a million) only
-    when :meth:`to_numpy` is first called, so a result that goes back out as a frame, or is
-    never asked for its ids, does not make them. ``make`` gives the Arrow array (sorted, one
-    string each), and is called once.
+    """Distinct ids kept as the Arrow strings they were read as (``strings``, sorted, one each)
+    until they are read as Python objects: a frame's million ids are made into Python strings
+    (about 0.06 s a million) only when :meth:`to_numpy` is first called, so a result that goes
+    back out as a frame, or is never asked for its ids, does not make them.
 
     Example:
         >>> import pyarrow as pa
-        >>> ids = LazyIds(2, lambda: pa.array(["v1", "v2"]))
+        >>> ids = LazyIds(pa.array(["v1", "v2"]))
         >>> len(ids), ids.to_numpy().tolist()
         (2, ['v1', 'v2'])
     """
 
-    __slots__ = ("_arrow", "_make", "_objects", "_size")
+    __slots__ = ("_objects", "strings")
 
-    def __init__(self, size: int, make: Callable[[], Any]) -> None:
-        self._size = size
-        self._make: Callable[[], Any] | None = make
-        self._arrow: Any = None
+    def __init__(self, strings: Any) -> None:
+        self.strings = strings
         self._objects: AnyArray | None = None
 
     def __len__(self) -> int:
-        return self._size
+        return len(self.strings)
 
     def __repr__(self) -> str:
-        return f"<LazyIds of {self._size:,}>"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled as the Arrow array itself (``make`` may be a closure, which does not
-        pickle): a result sent to another process keeps its ids."""
-        return (_arrow_ids, (self.arrow(),))
-
-    def arrow(self) -> Any:
-        """The ids as an Arrow string array (made once)."""
-        if self._make is not None:
-            self._arrow, self._make = self._make(), None
-        return self._arrow
+        return f"<LazyIds of {len(self):,}>"
 
     def to_numpy(self) -> AnyArray:
         """The ids as a numpy array of Python strings (made once)."""
         if self._objects is None:
-            self._objects = np.asarray(self.arrow().to_numpy(zero_copy_only=False), dtype=object)
+            self._objects = np.asarray(self.strings.to_numpy(zero_copy_only=False), dtype=object)
         return self._objects
-
-
-def _arrow_ids(strings: Any) -> LazyIds:
-    """A :class:`LazyIds` of an Arrow array already made (as one is unpickled)."""
-    return LazyIds(len(strings), lambda: strings)
 
 
 def materialized(ids: AnyArray | LazyIds) -> AnyArray:
@@ -261,9 +242,7 @@ def _arrow_strings_of(pd: Any, dtype: Any) -> bool:
     if isinstance(dtype, pd.StringDtype):
         return str(dtype.storage).startswith("pyarrow")
     if isinstance(dtype, pd.ArrowDtype):
-        return bool(pa.types.is_string(dtype.pyarrow_dtype)) or bool(
-            pa.types.is_large_string(dtype.pyarrow_dtype)
-        )
+        return _with_offsets(dtype.pyarrow_dtype)
     return False
 
 
@@ -313,7 +292,7 @@ def _arrow_values(name: str, col: Any) -> npt.NDArray[Any] | Coded:
             np.asarray(pc.fill_null(col.indices, -1).to_numpy(), dtype=np.int64),
             np.asarray(col.dictionary.to_numpy(zero_copy_only=False), dtype=object),
         )
-    if (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and not col.null_count:
+    if _with_offsets(kind) and not col.null_count:
         return Coded(*_arrow_factorize(col))  # sorted names, as factorize gives
     if pa.types.is_timestamp(kind):
         if name in DATE_COLUMNS:
@@ -373,7 +352,7 @@ def _column(kind: str, name: str, values: npt.NDArray[Any] | Coded | LazyIds) ->
     """One output column in a frame library's own form (categoricals for :class:`Coded`, the
     library's strings for :class:`LazyIds`, made from their Arrow strings)."""
     if isinstance(values, LazyIds):
-        strings = values.arrow()
+        strings = values.strings
         if kind == "polars":
             return optional_module("polars").Series(name, strings)
         if kind == "pyarrow":
@@ -454,6 +433,13 @@ def _arrow_strings(values: npt.NDArray[Any]) -> Any:
         return None
 
 
+def _with_offsets(kind: Any) -> bool:
+    """Whether an Arrow type is strings with offsets (``string`` or ``large_string``): the form
+    the string paths here read on their buffers (string views are cast to it first)."""
+    pa = optional_module("pyarrow")
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
 def _plain_strings(strings: Any) -> Any:
     """An Arrow column of strings as one array with offsets (``string`` or ``large_string``):
     chunks combined, and string views (as polars keeps its strings) cast, which is twice the
@@ -461,7 +447,7 @@ def _plain_strings(strings: Any) -> Any:
     pa = optional_module("pyarrow")
     if hasattr(strings, "combine_chunks"):
         strings = strings.combine_chunks()
-    if not (pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type)):
+    if not _with_offsets(strings.type):
         strings = importlib.import_module("pyarrow.compute").cast(strings, pa.large_string())
     return strings
 
@@ -487,7 +473,7 @@ def _arrow_factorize(strings: Any) -> tuple[I64, LazyIds]:
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     codes = rank[encoded.indices.to_numpy()]  # int32 indices, read in place
-    return codes, LazyIds(len(order), lambda: dictionary.take(order))
+    return codes, LazyIds(dictionary.take(order))
 
 
 def _take_strings(strings: Any, rows: I64) -> Any:
@@ -495,7 +481,7 @@ def _take_strings(strings: Any, rows: I64) -> Any:
     offsets: string views (which Arrow's ``take`` does not take) are gathered as their 16-byte
     views over the same data, then cast."""
     pa = optional_module("pyarrow")
-    if pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type):
+    if _with_offsets(strings.type):
         return strings.take(rows)
     buffers = strings.buffers()
     views = np.frombuffer(buffers[1], dtype="V16", count=strings.offset + len(strings))
@@ -529,9 +515,8 @@ def _bytes_order(strings: Any) -> I64 | None:
     bytestrings: twice Arrow's speed. UTF-8 bytes sort as the code points they encode, so this
     is Python's order. ``None`` for strings of several widths, or with a NUL byte (numpy's
     bytestrings drop trailing NULs)."""
-    pa = optional_module("pyarrow")
     n = len(strings)
-    if not n or not (pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type)):
+    if not n or not _with_offsets(strings.type):
         return None
     offsets, text = _string_buffers(strings)
     width = int(offsets[1])
@@ -637,11 +622,10 @@ def _digit_codes(strings: Any) -> tuple[I64, LazyIds] | None:
         return np.argsort(uniques * 10 ** (high - size), kind="stable")
 
     order = None if low == high else string_order
-    codes, uniques, rows = _int_codes(numbers, order, rows=True)
+    codes, _, rows = _int_codes(numbers, order, rows=True)
     assert rows is not None  # asked for
     # each id's own string, from a row that holds it (taken now: the column is not kept)
-    names = _take_strings(strings, rows)
-    return codes, LazyIds(len(uniques), lambda: names)
+    return codes, LazyIds(_take_strings(strings, rows))
 
 
 _TENS = 10 ** np.arange(1, _MAX_DIGITS + 1, dtype=np.int64)
@@ -690,19 +674,16 @@ def _table_codes(
     and the reordering costs no second one."""
     # a table from 0 when it is no larger than allowed: the values index it as they are
     base = 0 if low >= 0 and _dense(0, high, len(values)) else low
-    seen = np.full(high - base + 1, -1, dtype=np.int64) if rows else None
-    present = np.zeros(high - base + 1, dtype=bool)
+    # one table over the range: a row holding each value (``rows``), or whether it is present
+    size = high - base + 1
+    seen: AnyArray = np.full(size, -1, dtype=np.int64) if rows else np.zeros(size, dtype=bool)
 
-    def mark(part: slice) -> None:
+    def mark(part: slice) -> None:  # any row of a value will do: whichever thread writes last
         at = values[part] - base if base else values[part]
-        if seen is None:
-            present[at] = True  # all write True
-        else:  # any row of a value will do: whichever thread writes last
-            seen[at] = np.arange(part.start, part.stop, dtype=np.int64)
+        seen[at] = np.arange(part.start, part.stop, dtype=np.int64) if rows else True
 
     _parallel.run(mark, len(values))
-    if seen is not None:
-        present = seen >= 0
+    present = seen >= 0 if rows else seen
     uniques = np.flatnonzero(present) + base
     if order is None:
         table = np.cumsum(present, dtype=np.int64) - 1
@@ -716,7 +697,7 @@ def _table_codes(
         np.take(table, values[part] - base if base else values[part], out=codes[part])
 
     _parallel.run(look_up, len(values))
-    return codes, uniques, (None if seen is None else seen[uniques - base])
+    return codes, uniques, (seen[uniques - base] if rows else None)
 
 
 def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
