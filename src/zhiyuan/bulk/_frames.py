@@ -176,7 +176,15 @@ class Coded:
     @property
     def distinct(self) -> AnyArray | LazyIds:
         """The names as read: :class:`LazyIds` when they are Arrow strings not yet made into
-        Python objects."""
+        Python objects.
+
+        Example:
+            >>> import numpy as np
+            >>> import pyarrow as pa
+            >>> coded = Coded(np.array([1, 0]), LazyIds(pa.array(["a", "b"])))
+            >>> coded.distinct, coded.names.tolist()
+            (<LazyIds of 2>, ['a', 'b'])
+        """
         return self._names
 
     def take(self, index: Any) -> Coded:
